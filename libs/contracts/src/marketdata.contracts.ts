@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { defineCommand, defineEvent } from './event-definition';
+
+/** Bar timeframes supported by the platform. */
+export const TimeframeSchema = z.enum(['1m', '5m', '15m', '1h', '1d']);
+/** A bar timeframe: `1m`, `5m`, `15m`, `1h` or `1d`. */
+export type Timeframe = z.infer<typeof TimeframeSchema>;
+
+/** Ticker symbol: upper-case letters, digits, `.`, `-`, `_`, `/`, `=`, `^`; 1–32 characters. */
+export const SymbolSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(32)
+  .regex(/^[A-Za-z0-9.\-_/=^]+$/, 'symbol may contain letters, digits and . - _ / = ^')
+  .transform((s) => s.toUpperCase());
+
+/** Stable reason codes for rejected rows. */
+export const RejectReasonSchema = z.enum([
+  'unparsable',
+  'non_finite',
+  'non_positive_price',
+  'high_below_low',
+  'open_close_outside_range',
+  'negative_volume',
+  'duplicate_timestamp',
+  'out_of_order',
+]);
+export type RejectReason = z.infer<typeof RejectReasonSchema>;
+
+/** A rejected input row: `line` is 1-based in the file, header included. */
+export const RejectedRowSchema = z.object({ line: z.number().int().positive(), reason: RejectReasonSchema, message: z.string() });
+export type RejectedRow = z.infer<typeof RejectedRowSchema>;
+
+/** A hole in the expected calendar, recorded and never filled. Times are ISO-8601 UTC. */
+export const CalendarGapSchema = z.object({ after: z.iso.datetime(), before: z.iso.datetime(), missingBars: z.number().int().nonnegative() });
+export type CalendarGap = z.infer<typeof CalendarGapSchema>;
+
+/** Where an ingest reads its bars from. */
+export const IngestSourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('csv'), csv: z.string().min(1), filename: z.string().optional() }),
+  z.object({ kind: z.literal('file'), path: z.string().min(1) }),
+]);
+export type IngestSource = z.infer<typeof IngestSourceSchema>;
+
+/** Result of one ingest, also served at `GET /market-data/ingestions/{id}`. */
+export const IngestResultSchema = z.object({
+  id: z.string(),
+  status: z.enum(['completed', 'duplicate', 'failed']),
+  symbol: z.string(),
+  timeframe: TimeframeSchema,
+  contentHash: z.string(),
+  accepted: z.number().int().nonnegative(),
+  rejected: z.number().int().nonnegative(),
+  rejects: z.array(RejectedRowSchema),
+  gaps: z.array(CalendarGapSchema),
+  from: z.iso.datetime().nullable(),
+  to: z.iso.datetime().nullable(),
+  /** For `duplicate`: the ingestion that first stored this content. */
+  duplicateOf: z.string().optional(),
+  error: z.string().optional(),
+});
+export type IngestResult = z.infer<typeof IngestResultSchema>;
+
+/** Command: ingest one batch of bars for a symbol and timeframe; answers with the {@link IngestResult}. */
+export const IngestCommandV1 = defineCommand({
+  subject: 'marketdata.cmd.ingest.v1',
+  description: 'Ingest one batch of OHLCV bars for a symbol and timeframe; replies with the ingest result.',
+  schema: z.object({ symbol: SymbolSchema, timeframe: TimeframeSchema, source: IngestSourceSchema, requestedBy: z.string().optional() }),
+  reply: IngestResultSchema,
+});
+
+/** Fact: one validated batch of bars was committed. Fired once per committed batch. */
+export const BarsIngestedV1 = defineEvent({
+  subject: 'marketdata.evt.bars.ingested.v1',
+  description: 'A validated batch of bars was committed for a symbol and timeframe.',
+  schema: z.object({
+    ingestionId: z.string(),
+    symbol: SymbolSchema,
+    timeframe: TimeframeSchema,
+    /** First bar time in the batch, ISO-8601 UTC. */
+    from: z.iso.datetime(),
+    /** Last bar time in the batch, ISO-8601 UTC. */
+    to: z.iso.datetime(),
+    rowCount: z.number().int().nonnegative(),
+    /** SHA-256 (hex) of the normalised batch content. */
+    contentHash: z.string().regex(/^[0-9a-f]{64}$/),
+    rejectedCount: z.number().int().nonnegative().optional(),
+  }),
+});

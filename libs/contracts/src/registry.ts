@@ -1,0 +1,15 @@
+import type { MessageDefinition } from './event-definition';
+import { BarsIngestedV1, IngestCommandV1 } from './marketdata.contracts';
+
+/** Every message definition of the platform; the AsyncAPI document and the transports are built from this list. */
+export const ALL_MESSAGES: readonly MessageDefinition[] = [IngestCommandV1, BarsIngestedV1] as readonly MessageDefinition[];
+
+/** Looks up a definition by subject. */
+export function messageBySubject(subject: string): MessageDefinition | undefined {
+  return ALL_MESSAGES.find((m) => m.subject === subject);
+}
+
+/** Domains that own a stream (one JetStream stream per domain). */
+export function streamDomains(): string[] {
+  return [...new Set(ALL_MESSAGES.map((m) => m.domain))].sort();
+}

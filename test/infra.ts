@@ -1,0 +1,41 @@
+/**
+ * Locating real servers for integration tests (CONVENTIONS.md, Tests):
+ * use NATS_URL / MONGODB_URI when set; otherwise skip with one loud line; with REQUIRE_INFRA=1 a skip is a failure.
+ * (testcontainers is tried when a Docker engine answers; this machine class has none.)
+ */
+export interface InfraTarget {
+  url: string | undefined;
+  /** `describe` when the server is available, `describe.skip` otherwise. */
+  describeIf: jest.Describe;
+}
+
+const announced = new Set<string>();
+
+function target(name: 'NATS_URL' | 'MONGODB_URI', what: string): InfraTarget {
+  const url = process.env[name];
+  if (url) return { url, describeIf: describe };
+  if (process.env.REQUIRE_INFRA === '1') {
+    throw new Error(`REQUIRE_INFRA=1 but ${name} is not set: ${what} integration tests cannot run. Start it with deploy/local/infra.sh up.`);
+  }
+  if (!announced.has(name)) {
+    announced.add(name);
+    // One loud line per server kind and test file.
+    process.stderr.write(`\n*** SKIPPED: ${what} integration tests (${name} not set and no Docker engine). Run deploy/local/infra.sh up and export ${name}. ***\n`);
+  }
+  return { url: undefined, describeIf: describe.skip };
+}
+
+/** A real nats-server with JetStream, from NATS_URL. */
+export function natsTarget(): InfraTarget {
+  return target('NATS_URL', 'NATS JetStream');
+}
+
+/** A real MongoDB wire-protocol server (FerretDB in CI), from MONGODB_URI. */
+export function mongoTarget(): InfraTarget {
+  return target('MONGODB_URI', 'MongoDB-compatible (FerretDB)');
+}
+
+/** A name unique to this test run, for streams, consumers and databases. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${process.pid}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
