@@ -3,10 +3,33 @@ const fs = require('node:fs');
 const path = require('node:path');
 const swc = JSON.parse(fs.readFileSync(path.join(__dirname, '.swcrc'), 'utf8'));
 delete swc.$schema;
+
+/** Packages under node_modules that ship ES modules ("type": "module"); Jest compiles these (and only these) to CJS. */
+function esmPackages() {
+  const root = path.join(__dirname, 'node_modules');
+  const out = [];
+  const visit = (dir, name) => {
+    try {
+      if (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).type === 'module') out.push(name.replace(/[.]/g, '\\.'));
+    } catch {
+      /* not a package */
+    }
+  };
+  for (const e of fs.existsSync(root) ? fs.readdirSync(root) : []) {
+    if (e.startsWith('@')) for (const s of fs.readdirSync(path.join(root, e))) visit(path.join(root, e, s), `${e}/${s}`);
+    else if (!e.startsWith('.')) visit(path.join(root, e), e);
+  }
+  return out.length ? out : ['@nestjs'];
+}
 const common = {
   rootDir: __dirname,
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['@swc/jest', swc] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', swc],
+    // NestJS 12 ships ESM only; Node 20 runs it through require(esm) but Jest's runtime cannot, so compile it to CJS.
+    '^.+/node_modules/.+\\.js$': ['@swc/jest', { ...swc, jsc: { ...swc.jsc, parser: { syntax: 'ecmascript' } }, sourceMaps: false }],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages().join('|')})/)`],
   moduleNameMapper: { '^@strata/([a-z0-9-]+)$': '<rootDir>/libs/$1/src/index.ts' },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   setupFiles: ['<rootDir>/test/jest.setup.ts'],

@@ -38,6 +38,11 @@ export interface SubscribeOptions {
   ackWaitMs?: number;
   /** Where a brand-new consumer starts: all retained messages (default) or only new ones. */
   deliverFrom?: 'all' | 'new';
+  /**
+   * Messages one subscriber may hold before acknowledging (JetStream pull batch size; default 256). Lower it so that
+   * replicas share slow work more evenly. The in-process adapter hands one message at a time to each subscriber.
+   */
+  prefetch?: number;
 }
 
 /** Handle of a subscription. */

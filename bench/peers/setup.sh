@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Creates bench/peers/.venv with the Python peers the benchmarks compare against.
+# Never needed by `npm test`; benchmarks skip a peer (and say so) when the venv is absent.
+#   - TA-Lib (PyPI `TA-Lib`, >= 0.6 ships manylinux wheels with the C library bundled) + numpy:
+#     peer of bench/indicators.bench.ts (bench:indicators / bench:features).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+venv="$here/.venv"
+python="${PYTHON:-python3}"
+if [ ! -x "$venv/bin/python" ]; then
+  "$python" -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --upgrade pip
+# Binary wheels only: if no wheel fits this platform we fail loudly rather than try to build the C library.
+"$venv/bin/python" -m pip install --quiet --only-binary=:all: "numpy>=1.26" "TA-Lib>=0.6,<0.9"
+"$venv/bin/python" -c 'import talib, numpy; print("peers ready: TA-Lib", talib.__version__, "(C", talib.__ta_version__.decode() if isinstance(talib.__ta_version__, bytes) else talib.__ta_version__, ") numpy", numpy.__version__)'

@@ -1,0 +1,334 @@
+import { checkFrom, checkPeriod, checkSameLength, fillWarmUp, outputArray, taIsZeroScaled } from './kernel-support';
+
+/*
+ * Momentum and oscillator kernels: simple returns, ROC, RSI, fast stochastic, Williams %R, CCI, MFI.
+ * Same contract as every kernel here (see moving-average.indicators.ts): NaN warm-up, point-in-time,
+ * `from` restricts writing without changing any written value.
+ */
+
+/**
+ * `ret_<n>`: simple return over `n` bars, `close[t] / close[t-n] - 1` (a fraction). Lookback `n`.
+ * Equals TA-Lib `TA_ROCR(n) - 1`.
+ */
+export function simpleReturn(close: Float64Array, period: number, out?: Float64Array, from = 0): Float64Array {
+  const n = close.length;
+  checkPeriod('period', period, 1);
+  checkFrom(from, n);
+  const o = outputArray(n, out);
+  const start = fillWarmUp(o, from, period);
+  for (let t = start; t < n; t++) o[t] = close[t] / close[t - period] - 1;
+  return o;
+}
+
+/**
+ * `roc_<n>`: rate of change in PERCENT, TA-Lib `TA_ROC` (ta_ROC.c):
+ * `ROC[t] = (close[t] / close[t-n] - 1) * 100`, and 0 when `close[t-n]` is 0 (TA-Lib's guard).
+ * Lookback `n`.
+ */
+export function roc(close: Float64Array, period = 10, out?: Float64Array, from = 0): Float64Array {
+  const n = close.length;
+  checkPeriod('period', period, 1);
+  checkFrom(from, n);
+  const o = outputArray(n, out);
+  const start = fillWarmUp(o, from, period);
+  for (let t = start; t < n; t++) {
+    const prev = close[t - period];
+    o[t] = prev !== 0 ? (close[t] / prev - 1) * 100 : 0;
+  }
+  return o;
+}
+
+/**
+ * `rsi_<n>`: Relative Strength Index with Wilder smoothing, TA-Lib `TA_RSI` (ta_RSI.c), default
+ * compatibility, unstable period 0. In [0, 100].
+ * - `d[i] = close[i] - close[i-1]`; gain = max(d, 0), loss = max(-d, 0);
+ * - seed at index n: `avgGain = (gain[1] + ... + gain[n]) / n`, same for losses;
+ * - then Wilder: `avg = (avg * (n - 1) + current) / n`;
+ * - `RSI = 100 * avgGain / (avgGain + avgLoss)`, and 0 when both averages are 0 (a flat series gives 0,
+ *   not 50, as in TA-Lib; TA-Lib 0.4 also zeroed sums below an absolute 1e-8, TA-Lib 0.8 does not).
+ *
+ * Lookback `n`. Recursive (Wilder): depends on the whole history (Wilder, New Concepts in Technical
+ * Trading Systems, 1978).
+ */
+export function rsi(close: Float64Array, period = 14, out?: Float64Array, from = 0): Float64Array {
+  const n = close.length;
+  checkPeriod('period', period, 2);
+  checkFrom(from, n);
+  const o = outputArray(n, out);
+  fillWarmUp(o, from, period);
+  if (n <= period) return o;
+  let gain = 0;
+  let loss = 0;
+  for (let i = 1; i <= period; i++) {
+    const d = close[i] - close[i - 1];
+    if (d < 0) loss -= d;
+    else gain += d;
+  }
+  loss /= period;
+  gain /= period;
+  if (period >= from) {
+    const tot = gain + loss;
+    o[period] = tot === 0 ? 0 : 100 * (gain / tot);
+  }
+  const m1 = period - 1;
+  for (let t = period + 1; t < n; t++) {
+    const d = close[t] - close[t - 1];
+    // TA-Lib's operation order: multiply, add the new value, divide.
+    loss *= m1;
+    gain *= m1;
+    if (d < 0) loss -= d;
+    else gain += d;
+    loss /= period;
+    gain /= period;
+    if (t >= from) {
+      const tot = gain + loss;
+      o[t] = tot === 0 ? 0 : 100 * (gain / tot);
+    }
+  }
+  return o;
+}
+
+/** Output arrays of {@link stochFast}; each has the input length. */
+export interface StochFastOutput {
+  /** Fast %K in [0, 100]. */
+  k: Float64Array;
+  /** Fast %D: SMA(dPeriod) of fast %K, in [0, 100]. */
+  d: Float64Array;
+}
+
+/**
+ * Fast stochastic, TA-Lib `TA_STOCHF` (ta_STOCHF.c) with fast %D as a simple moving average (MA type 0):
+ * - `HH`, `LL` = highest high and lowest low of the last `kPeriod` bars, current bar included;
+ * - `%K = (close - LL) / ((HH - LL) / 100)` (TA-Lib's operation order), and 0 when the window is flat,
+ *   i.e. `|HH - LL| <= 1e-14 * (|HH| + |LL|)` (TA-Lib 0.8's scaled zero test);
+ * - `%D = (K[t-dPeriod+1] + ... + K[t]) / dPeriod`.
+ *
+ * Lookback `(kPeriod - 1) + (dPeriod - 1)` = 15 for (14, 3): like TA-Lib, BOTH outputs are NaN before it,
+ * so %K is withheld for two bars although it is defined from index 13 (Lane's stochastic oscillator).
+ */
+export function stochFast(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  kPeriod = 14,
+  dPeriod = 3,
+  out: Partial<StochFastOutput> = {},
+  from = 0,
+): StochFastOutput {
+  const n = checkSameLength({ high, low, close });
+  checkPeriod('kPeriod', kPeriod, 1);
+  checkPeriod('dPeriod', dPeriod, 1);
+  checkFrom(from, n);
+  const ko = outputArray(n, out.k, 'out.k');
+  const dout = outputArray(n, out.d, 'out.d');
+  const lookback = kPeriod - 1 + dPeriod - 1;
+  const start = fillWarmUp(ko, from, lookback);
+  fillWarmUp(dout, from, lookback);
+  if (start >= n) return { k: ko, d: dout };
+  // %K values of the last dPeriod bars, slot = absolute index % dPeriod, so every %D sums the same
+  // values in the same order wherever the computation started.
+  const ring = new Float64Array(dPeriod);
+  let hh = 0;
+  let ll = 0;
+  let hhIdx = -1;
+  let llIdx = -1;
+  for (let t = start - dPeriod + 1; t < n; t++) {
+    const trailing = t - kPeriod + 1;
+    // Running extremes, re-scanning only when the extreme leaves the window (as TA-Lib does).
+    if (llIdx < trailing) {
+      llIdx = trailing;
+      ll = low[trailing];
+      for (let i = trailing + 1; i <= t; i++) {
+        if (low[i] <= ll) {
+          ll = low[i];
+          llIdx = i;
+        }
+      }
+    } else if (low[t] <= ll) {
+      ll = low[t];
+      llIdx = t;
+    }
+    if (hhIdx < trailing) {
+      hhIdx = trailing;
+      hh = high[trailing];
+      for (let i = trailing + 1; i <= t; i++) {
+        if (high[i] >= hh) {
+          hh = high[i];
+          hhIdx = i;
+        }
+      }
+    } else if (high[t] >= hh) {
+      hh = high[t];
+      hhIdx = t;
+    }
+    const kv = taIsZeroScaled(hh - ll, Math.abs(hh) + Math.abs(ll)) ? 0 : (close[t] - ll) / ((hh - ll) / 100);
+    ring[t % dPeriod] = kv;
+    if (t >= start) {
+      let s = 0;
+      for (let j = t - dPeriod + 1; j <= t; j++) s += ring[j % dPeriod];
+      ko[t] = kv;
+      dout[t] = s / dPeriod;
+    }
+  }
+  return { k: ko, d: dout };
+}
+
+/**
+ * `willr_<n>`: Williams %R, TA-Lib `TA_WILLR` (ta_WILLR.c). In [-100, 0].
+ * `%R = (HH - close) / ((HH - LL) / -100)` over the last `n` bars (current included), and 0 when the window
+ * is flat, `|HH - LL| <= 1e-14 * (|HH| + |LL|)` (TA-Lib 0.8's scaled zero test).
+ * Lookback `n - 1`.
+ */
+export function willr(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  period = 14,
+  out?: Float64Array,
+  from = 0,
+): Float64Array {
+  const n = checkSameLength({ high, low, close });
+  checkPeriod('period', period, 2);
+  checkFrom(from, n);
+  const o = outputArray(n, out);
+  const start = fillWarmUp(o, from, period - 1);
+  let hh = 0;
+  let ll = 0;
+  let hhIdx = -1;
+  let llIdx = -1;
+  for (let t = start; t < n; t++) {
+    const trailing = t - period + 1;
+    if (llIdx < trailing) {
+      llIdx = trailing;
+      ll = low[trailing];
+      for (let i = trailing + 1; i <= t; i++) {
+        if (low[i] <= ll) {
+          ll = low[i];
+          llIdx = i;
+        }
+      }
+    } else if (low[t] <= ll) {
+      ll = low[t];
+      llIdx = t;
+    }
+    if (hhIdx < trailing) {
+      hhIdx = trailing;
+      hh = high[trailing];
+      for (let i = trailing + 1; i <= t; i++) {
+        if (high[i] >= hh) {
+          hh = high[i];
+          hhIdx = i;
+        }
+      }
+    } else if (high[t] >= hh) {
+      hh = high[t];
+      hhIdx = t;
+    }
+    o[t] = taIsZeroScaled(hh - ll, Math.abs(hh) + Math.abs(ll)) ? 0 : (hh - close[t]) / ((hh - ll) / -100);
+  }
+  return o;
+}
+
+/**
+ * `cci_<n>`: Commodity Channel Index, TA-Lib `TA_CCI` (ta_CCI.c; Lambert, 1980):
+ * - typical price `TP = (high + low + close) / 3`;
+ * - `mean` = average TP of the last `n` bars, `MD` = mean absolute deviation of those TPs from `mean`;
+ * - `CCI = (TP - mean) / (0.015 * MD)`, and 0 when `|TP - mean|` or `MD` is at most `1e-14 * |mean|`
+ *   (TA-Lib 0.8's scaled flatness test; a flat window leaves sub-epsilon residue in `mean`).
+ *
+ * Lookback `n - 1`. Window sums run over a ring indexed by absolute bar index, the order TA-Lib uses.
+ */
+export function cci(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  period = 20,
+  out?: Float64Array,
+  from = 0,
+): Float64Array {
+  const n = checkSameLength({ high, low, close });
+  checkPeriod('period', period, 2);
+  checkFrom(from, n);
+  const o = outputArray(n, out);
+  const start = fillWarmUp(o, from, period - 1);
+  if (start >= n) return o;
+  const ring = new Float64Array(period);
+  for (let j = start - period + 1; j < start; j++) ring[j % period] = (high[j] + low[j] + close[j]) / 3;
+  for (let t = start; t < n; t++) {
+    const tp = (high[t] + low[t] + close[t]) / 3;
+    ring[t % period] = tp;
+    let sum = 0;
+    for (let j = 0; j < period; j++) sum += ring[j];
+    const mean = sum / period;
+    let dev = 0;
+    for (let j = 0; j < period; j++) dev += Math.abs(ring[j] - mean);
+    const md = dev / period;
+    const num = tp - mean;
+    const scale = Math.abs(mean);
+    o[t] = taIsZeroScaled(num, scale) || taIsZeroScaled(md, scale) ? 0 : num / (0.015 * md);
+  }
+  return o;
+}
+
+/**
+ * `mfi_<n>`: Money Flow Index, TA-Lib `TA_MFI` (ta_MFI.c). In [0, 100].
+ * - `TP = (high + low + close) / 3`, raw money flow `MF = TP * volume`;
+ * - MF counts as positive when TP rose from the previous bar, negative when it fell, and neither when the
+ *   two TPs are equal within `1e-14 * (|TP| + |prevTP|)` (TA-Lib 0.8's scaled zero test: the three-price
+ *   average of two bars with the same decimal sum can differ by a rounding residue; TA-Lib 0.4 compared
+ *   exactly and counted such residue as a rise or a fall);
+ * - `MFI = 100 * posMF / (posMF + negMF)` over the last `n` bars, and 0 when both sums are 0 (no TP
+ *   change or no volume in the window, as TA-Lib; TA-Lib 0.4 also zeroed totals below 1 price x volume unit,
+ *   TA-Lib 0.8 does not).
+ *
+ * Lookback `n` (the first flow needs the previous bar). Each window is summed afresh (TA-Lib keeps running
+ * sums; the two agree to a few ulps).
+ */
+export function mfi(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  volume: Float64Array,
+  period = 14,
+  out?: Float64Array,
+  from = 0,
+): Float64Array {
+  const n = checkSameLength({ high, low, close, volume });
+  checkPeriod('period', period, 2);
+  checkFrom(from, n);
+  const o = outputArray(n, out);
+  const start = fillWarmUp(o, from, period);
+  if (start >= n) return o;
+  const pos = new Float64Array(period);
+  const neg = new Float64Array(period);
+  const first = start - period + 1;
+  let prevTp = (high[first - 1] + low[first - 1] + close[first - 1]) / 3;
+  for (let t = first; t < n; t++) {
+    const tp = (high[t] + low[t] + close[t]) / 3;
+    const mf = tp * volume[t];
+    const slot = t % period;
+    const change = tp - prevTp;
+    if (taIsZeroScaled(change, Math.abs(tp) + Math.abs(prevTp))) {
+      pos[slot] = 0;
+      neg[slot] = 0;
+    } else if (change < 0) {
+      pos[slot] = 0;
+      neg[slot] = mf;
+    } else {
+      pos[slot] = mf;
+      neg[slot] = 0;
+    }
+    prevTp = tp;
+    if (t >= start) {
+      let p = 0;
+      let q = 0;
+      for (let j = 0; j < period; j++) {
+        p += pos[j];
+        q += neg[j];
+      }
+      const tot = p + q;
+      o[t] = tot === 0 ? 0 : 100 * (p / tot);
+    }
+  }
+  return o;
+}

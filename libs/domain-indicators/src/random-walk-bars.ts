@@ -1,0 +1,47 @@
+import type { OhlcvColumns } from './ohlcv';
+
+/**
+ * Deterministic synthetic daily-like OHLCV bars for benchmarks and property tests: a seeded geometric random
+ * walk (drift 2 bps, volatility 1% per bar), open near the previous close, high/low outside [open, close],
+ * log-normal volume (median 1,000,000). Same `seed` and `n` give bit-identical bars on every platform.
+ * Not a market model: the market-data synthetic generator (regimes, jumps, labelled anomalies) lives elsewhere.
+ */
+export function randomWalkBars(n: number, seed = 42, startPrice = 100): OhlcvColumns {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`n must be a non-negative integer, got ${n}`);
+  const open = new Float64Array(n);
+  const high = new Float64Array(n);
+  const low = new Float64Array(n);
+  const close = new Float64Array(n);
+  const volume = new Float64Array(n);
+  const rand = mulberry32(seed);
+  const normal = (): number => {
+    // Box-Muller; 1 - u keeps the argument of log in (0, 1].
+    const u = 1 - rand();
+    const v = rand();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  };
+  let prev = startPrice;
+  for (let i = 0; i < n; i++) {
+    const o = prev * Math.exp(0.002 * normal());
+    const c = o * Math.exp(0.0002 + 0.01 * normal());
+    open[i] = o;
+    close[i] = c;
+    high[i] = Math.max(o, c) * Math.exp(Math.abs(0.005 * normal()));
+    low[i] = Math.min(o, c) * Math.exp(-Math.abs(0.005 * normal()));
+    volume[i] = Math.round(1_000_000 * Math.exp(0.5 * normal()));
+    prev = c;
+  }
+  return { open, high, low, close, volume };
+}
+
+/** mulberry32: a small, fast 32-bit PRNG with a 2^32 period; uniform in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

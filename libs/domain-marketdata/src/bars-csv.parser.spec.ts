@@ -1,0 +1,156 @@
+import { BarsCsvFormatError } from './bars';
+import { parseBarsCsv } from './bars-csv.parser';
+import { readBarsCsv } from './bar-batch';
+
+const HEADER = 'timestamp,open,high,low,close,volume';
+
+/** A file with one good row between every planted bad row; `expected` lists (line, reason) of each bad row. */
+const PLANTED = [
+  HEADER, //                                                    line 1
+  '2024-01-02,10,11,9,10.5,1000', //                            2 ok
+  '2024-01-03,10,11,9,10.5', //                                 3 unparsable: 5 fields
+  '2024-01-03,10,11,9,10.5,1000', //                            4 ok
+  '2024-13-01,10,11,9,10.5,1000', //                            5 unparsable: month 13
+  '2024-01-04,ten,11,9,10.5,1000', //                           6 unparsable: open
+  '2024-01-04,10,11,9,10.5,1000', //                            7 ok
+  '2024-01-05,NaN,11,9,10.5,1000', //                           8 non_finite
+  '2024-01-05,10,1e999,9,10.5,1000', //                         9 non_finite (overflow)
+  '2024-01-05,10,11,9,10.5,1000', //                            10 ok
+  '2024-01-08,0,11,9,10.5,1000', //                             11 non_positive_price (open)
+  '2024-01-08,10,11,-9,10.5,1000', //                           12 non_positive_price (low)
+  '2024-01-08,10,11,9,10.5,1000', //                            13 ok
+  '2024-01-09,10,8,9,8.5,1000', //                              14 high_below_low
+  '2024-01-09,12,11,9,10.5,1000', //                            15 open_close_outside_range (open > high)
+  '2024-01-09,10,11,9,8.5,1000', //                             16 open_close_outside_range (close < low)
+  '2024-01-09,10,11,9,10.5,-1', //                              17 negative_volume
+  '2024-01-09,10,11,9,10.5,1000', //                            18 ok
+  '2024-01-09,10,11,9,10.5,1000', //                            19 duplicate_timestamp
+  '2024-01-05,10,11,9,10.5,1000', //                            20 out_of_order
+  '', //                                                        21 unparsable: blank line between rows
+  '2024-01-10T00:00:00Z,10,11,9,10.5,0', //                     22 ok (zero volume is allowed)
+  '2024-01-11 00:00:00+00:00, 10 ,"11",9,10.5,1000', //        23 ok (space separator, padding, quotes)
+  '',
+  '',
+].join('\n');
+
+const EXPECTED_REJECTS: [number, string][] = [
+  [3, 'unparsable'],
+  [5, 'unparsable'],
+  [6, 'unparsable'],
+  [8, 'non_finite'],
+  [9, 'non_finite'],
+  [11, 'non_positive_price'],
+  [12, 'non_positive_price'],
+  [14, 'high_below_low'],
+  [15, 'open_close_outside_range'],
+  [16, 'open_close_outside_range'],
+  [17, 'negative_volume'],
+  [19, 'duplicate_timestamp'],
+  [20, 'out_of_order'],
+  [21, 'unparsable'],
+];
+const EXPECTED_GOOD_LINES = [2, 4, 7, 10, 13, 18, 22, 23];
+
+describe('parseBarsCsv', () => {
+  it('rejects every planted bad row with its reason and line, and keeps every good row', () => {
+    const r = parseBarsCsv(PLANTED);
+    expect(r.rejects.map((x) => [x.line, x.reason])).toEqual(EXPECTED_REJECTS);
+    expect(Array.from(r.bars.line)).toEqual(EXPECTED_GOOD_LINES);
+    expect(r.rowsRead).toBe(EXPECTED_REJECTS.length + EXPECTED_GOOD_LINES.length);
+    for (const x of r.rejects) expect(x.message.length).toBeGreaterThan(5);
+  });
+
+  it('writes messages that name the field and the value', () => {
+    const r = parseBarsCsv(PLANTED);
+    const msg = (line: number) => r.rejects.find((x) => x.line === line)!.message;
+    expect(msg(3)).toBe('expected 6 fields, found 5');
+    expect(msg(6)).toBe('open "ten" is not a finite number');
+    expect(msg(11)).toBe('open 0 is not positive');
+    expect(msg(14)).toBe('high 8 is below low 9');
+    expect(msg(16)).toBe('close 8.5 is outside [low 9, high 11]');
+    expect(msg(19)).toBe('timestamp 2024-01-09T00:00:00.000Z repeats line 18');
+    expect(msg(20)).toMatch(/earlier than 2024-01-09T00:00:00.000Z on line 18/);
+    expect(msg(21)).toBe('empty line');
+  });
+
+  it('stores accepted values exactly as parsed (independently: Number / Date.parse)', () => {
+    const r = parseBarsCsv(PLANTED);
+    expect(r.bars.length).toBe(8);
+    expect(r.bars.ts[0]).toBe(Date.parse('2024-01-02T00:00:00Z'));
+    expect(r.bars.ts[7]).toBe(Date.parse('2024-01-11T00:00:00Z'));
+    expect(Array.from(r.bars.close)).toEqual(new Array(8).fill(10.5));
+    expect(r.bars.high[7]).toBe(11);
+    expect(r.bars.volume[6]).toBe(0);
+    expect(r.bars.adjClose).toBeNull();
+  });
+
+  it('reads adj_close, reordered columns, CRLF and a BOM', () => {
+    const csv = '\uFEFFVolume,Timestamp,Open,High,Low,Close,Adj_Close\r\n1500,2021-03-31T19:00:00Z,1.5,2.25,1.25,2,1.9\r\n';
+    const r = parseBarsCsv(csv);
+    expect(r.rejects).toEqual([]);
+    expect(r.bars.length).toBe(1);
+    expect(r.bars.ts[0]).toBe(Date.UTC(2021, 2, 31, 19));
+    expect([r.bars.open[0], r.bars.high[0], r.bars.low[0], r.bars.close[0], r.bars.volume[0]]).toEqual([1.5, 2.25, 1.25, 2, 1500]);
+    expect(r.bars.adjClose![0]).toBe(1.9);
+  });
+
+  it('rejects a non-positive adj_close', () => {
+    const r = parseBarsCsv(`${HEADER},adj_close\n2024-01-02,10,11,9,10.5,1000,0\n`);
+    expect(r.rejects).toEqual([{ line: 2, reason: 'non_positive_price', message: 'adj_close 0 is not positive' }]);
+  });
+
+  it('throws a format error naming line 1 for a malformed header', () => {
+    const bad = (csv: string) => {
+      try {
+        parseBarsCsv(csv);
+      } catch (e) {
+        expect(e).toBeInstanceOf(BarsCsvFormatError);
+        expect((e as BarsCsvFormatError).line).toBe(1);
+        return (e as Error).message;
+      }
+      throw new Error('expected a format error');
+    };
+    expect(bad('')).toMatch(/^line 1: empty header/);
+    expect(bad('timestamp,open,high,low,close\n2024-01-02,1,1,1,1\n')).toMatch(/^line 1: malformed header .*missing column volume/);
+    expect(bad('2024-01-02,10,11,9,10.5,1000\n')).toMatch(/^line 1: malformed header .*unknown column "2024-01-02"/);
+    expect(bad('timestamp,open,high,low,close,volume,open\n')).toMatch(/column "open" appears twice/);
+  });
+
+  it('handles a header-only file and a missing final newline', () => {
+    expect(parseBarsCsv(`${HEADER}\n`).bars.length).toBe(0);
+    const r = parseBarsCsv(`${HEADER}\n2024-01-02,10,11,9,10.5,1000`);
+    expect(r.bars.length).toBe(1);
+    expect(r.bars.line[0]).toBe(2);
+  });
+
+  it('accepts bytes (UTF-8) like text', () => {
+    const text = `${HEADER}\n2024-01-02,10,11,9,10.5,1000\n`;
+    const a = parseBarsCsv(new TextEncoder().encode(text));
+    expect(a.bars.length).toBe(1);
+    expect(a.bars.close[0]).toBe(10.5);
+  });
+});
+
+describe('readBarsCsv', () => {
+  it('hashes normalised values: formatting, CRLF, column order and rejected rows do not change the hash', () => {
+    const a = readBarsCsv(`${HEADER}\n2024-01-02,10.50,11,9,10.5,1000\n2024-01-03,10,11,9,10.5,1000\n`, { timeframe: '1d' });
+    const b = readBarsCsv(
+      'close,open,high,low,volume,timestamp\r\n10.5,10.5,11.000,9,1e3,2024-01-02T00:00:00Z\r\n1,1,1,1,1,garbage\r\n10.5,10,11,9,1000,2024-01-03\r\n',
+      { timeframe: '1d' },
+    );
+    expect(b.rejects.map((r) => r.line)).toEqual([3]);
+    expect(a.contentHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(b.contentHash).toBe(a.contentHash);
+    const c = readBarsCsv(`${HEADER}\n2024-01-02,10.50,11,9,10.5,1000\n2024-01-03,10,11,9,10.5,1001\n`, { timeframe: '1d' });
+    expect(c.contentHash).not.toBe(a.contentHash);
+  });
+
+  it('reports range and calendar gaps', () => {
+    // 2024-01-12 (Fri) -> 2024-01-17 (Wed): Mon 15 is MLK day, so only Tue 16 is missing on the NYSE calendar.
+    const b = readBarsCsv(`${HEADER}\n2024-01-11,1,1,1,1,1\n2024-01-12,1,1,1,1,1\n2024-01-17,1,1,1,1,1\n`, { timeframe: '1d' });
+    expect(b.calendar).toBe('nyse');
+    expect(b.from).toBe('2024-01-11T00:00:00.000Z');
+    expect(b.to).toBe('2024-01-17T00:00:00.000Z');
+    expect(b.gaps).toEqual([{ after: '2024-01-12T00:00:00.000Z', before: '2024-01-17T00:00:00.000Z', missingBars: 1 }]);
+  });
+});

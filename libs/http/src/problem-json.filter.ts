@@ -1,0 +1,89 @@
+import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PROBLEM_JSON, ProblemException, problemType, statusTitle, type ProblemDetails } from './problem';
+
+interface StatusCarrier {
+  statusCode?: unknown;
+  status?: unknown;
+  code?: unknown;
+  message?: unknown;
+}
+
+/** Problem `type` slugs for the statuses the platform answers with. */
+const SLUGS: Record<number, string> = {
+  400: 'bad-request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not-found',
+  405: 'method-not-allowed',
+  406: 'not-acceptable',
+  409: 'conflict',
+  413: 'payload-too-large',
+  415: 'unsupported-media-type',
+  422: 'unprocessable',
+  429: 'too-many-requests',
+  500: 'internal',
+  502: 'bad-gateway',
+  503: 'unavailable',
+  504: 'timeout',
+};
+
+/** Builds the problem document for any thrown value (without `instance`/`requestId`). */
+export function toProblem(err: unknown): { problem: ProblemDetails; headers: Record<string, string> } {
+  if (err instanceof ProblemException) {
+    const body = err.getResponse() as ProblemDetails;
+    return { problem: { ...body }, headers: err.headers };
+  }
+  if (err instanceof HttpException) {
+    const status = err.getStatus();
+    const res = err.getResponse();
+    let detail: string | undefined;
+    if (typeof res === 'string') detail = res;
+    else if (res && typeof res === 'object') {
+      const m = (res as { message?: unknown }).message;
+      detail = Array.isArray(m) ? m.map(String).join('; ') : typeof m === 'string' ? m : undefined;
+    }
+    if (detail === statusTitle(status)) detail = undefined;
+    return { problem: { type: problemType(SLUGS[status] ?? `http-${status}`), title: statusTitle(status), status, ...(detail ? { detail } : {}) }, headers: {} };
+  }
+  // Errors raised by Fastify itself and its plugins carry `statusCode` (bad JSON, 413, 415, multipart limits).
+  const e = (err && typeof err === 'object' ? err : {}) as StatusCarrier;
+  const sc = typeof e.statusCode === 'number' ? e.statusCode : typeof e.status === 'number' ? e.status : undefined;
+  if (sc !== undefined && sc >= 400 && sc < 500) {
+    return {
+      problem: { type: problemType(SLUGS[sc] ?? `http-${sc}`), title: statusTitle(sc), status: sc, detail: typeof e.message === 'string' ? e.message : undefined },
+      headers: {},
+    };
+  }
+  return { problem: { type: problemType('internal'), title: statusTitle(500), status: 500, detail: 'An unexpected error occurred; see the server log for this request id.' }, headers: {} };
+}
+
+/** Sends `problem` as `application/problem+json`, filling `instance` and `requestId` from the request. */
+export function sendProblem(req: FastifyRequest, reply: FastifyReply, problem: ProblemDetails, headers: Record<string, string> = {}): void {
+  const body: ProblemDetails = { ...problem, instance: problem.instance ?? req.url.split('?')[0], requestId: String(req.id) };
+  for (const [k, v] of Object.entries(headers)) reply.header(k, v);
+  void reply.status(body.status).header('content-type', `${PROBLEM_JSON}; charset=utf-8`).send(JSON.stringify(body));
+}
+
+/**
+ * Renders every error of an HTTP request as `application/problem+json` (RFC 9457): {@link ProblemException}s as
+ * given, Nest `HttpException`s and Fastify errors with their status, anything else as a 500 whose detail reveals
+ * nothing (the error is logged with the request id). Non-HTTP contexts are rethrown untouched.
+ */
+@Catch()
+export class ProblemJsonExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('http');
+
+  catch(err: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw err;
+    const http = host.switchToHttp();
+    const req = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const { problem, headers } = toProblem(err);
+    if (problem.status >= 500) {
+      this.logger.error({ msg: 'request failed', reqId: req.id, err: err instanceof Error ? { message: err.message, stack: err.stack, name: err.name } : String(err) });
+    }
+    if (reply.sent) return;
+    sendProblem(req, reply, problem, headers);
+  }
+}

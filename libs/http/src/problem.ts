@@ -1,0 +1,66 @@
+import { HttpException } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+
+/** Media type of every error body (RFC 9457). */
+export const PROBLEM_JSON = 'application/problem+json';
+
+/** One field- or line-level problem inside a validation error. */
+export interface ProblemItem {
+  /** Dotted path of the offending field (body, query or multipart field). */
+  field?: string;
+  /** 1-based line in an uploaded file (header = line 1). */
+  line?: number;
+  /** Stable machine-readable reason (a zod issue code or a domain reason such as `high_below_low`). */
+  reason: string;
+  message: string;
+}
+
+/**
+ * An RFC 9457 problem document. `type` is a URI naming the problem kind (`urn:strata:problem:<slug>` or
+ * `about:blank`), `instance` the request path, `requestId` the id echoed in `X-Request-Id`; `errors` lists field or
+ * line problems for validation failures.
+ */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  requestId?: string;
+  errors?: ProblemItem[];
+  [extension: string]: unknown;
+}
+
+/** `urn:strata:problem:<slug>`: the `type` of a Strata problem kind. */
+export function problemType(slug: string): string {
+  return `urn:strata:problem:${slug}`;
+}
+
+/** Standard reason phrase of an HTTP status (`Bad Request` for 400). */
+export function statusTitle(status: number): string {
+  return STATUS_CODES[status] ?? 'Error';
+}
+
+/**
+ * An exception that renders as the given problem document (with `instance` and `requestId` filled in by
+ * `ProblemJsonExceptionFilter`). Extra response headers (e.g. `WWW-Authenticate`) go in `headers`.
+ */
+export class ProblemException extends HttpException {
+  constructor(
+    readonly problem: Omit<ProblemDetails, 'instance' | 'requestId'> & { title?: string },
+    readonly headers: Record<string, string> = {},
+  ) {
+    super({ ...problem, title: problem.title ?? statusTitle(problem.status) }, problem.status);
+    this.name = 'ProblemException';
+  }
+
+  /** 400 with a list of field or line problems. */
+  static validation(detail: string, errors: ProblemItem[], extra: Record<string, unknown> = {}): ProblemException {
+    return new ProblemException({ type: problemType('validation'), title: 'Invalid request', status: 400, detail, errors, ...extra });
+  }
+
+  /** 404 for a resource that does not exist. */
+  static notFound(detail: string): ProblemException {
+    return new ProblemException({ type: problemType('not-found'), title: 'Not Found', status: 404, detail });
+  }
+}
