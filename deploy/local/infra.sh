@@ -84,7 +84,7 @@ ensure_ferretdb() {
   log "building ferretdb $FERRETDB_VERSION (sqlite backend) into $BIN; this takes a few minutes once ..."
   local src tmp
   src="$(go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
-  [ -n "$src" ] && [ -d "$src" ] || die "go mod download github.com/FerretDB/FerretDB@$FERRETDB_VERSION failed"
+  if [ -z "$src" ] || [ ! -d "$src" ]; then die "go mod download github.com/FerretDB/FerretDB@$FERRETDB_VERSION failed"; fi
   tmp="$(mktemp -d "${TMPDIR:-/tmp}/strata-ferretdb-build.XXXXXX")"
   cp -R "$src/." "$tmp/"
   chmod -R u+w "$tmp"
@@ -116,6 +116,7 @@ port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 # Prints the body of an HTTP GET on 127.0.0.1 when the status is 200 (no curl needed).
 http_ok() {
   local port="$1" path="$2" resp
+  # shellcheck disable=SC2016 # $0..$2 belong to the inner bash
   resp="$(timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" && printf "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" "$2" "$0" >&3 && cat <&3' \
     "$HOST" "$port" "$path" 2>/dev/null)" || return 1
   case "$resp" in "HTTP/1."?" 200"*) printf '%s\n' "$resp" | tail -n 1 ;; *) return 1 ;; esac
@@ -147,10 +148,10 @@ wait_ready() {
 
 # stop_one NAME DIR PROGRAM: SIGTERM, then SIGKILL after 10 s; deletes the temporary data directory.
 stop_one() {
-  local name="$1" dir="$2" prog="$3" pid i
+  local name="$1" dir="$2" prog="$3" pid
   if pid="$(running_pid "$dir" "$prog")"; then
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     if kill -0 "$pid" 2>/dev/null; then log "$name (pid $pid) ignored SIGTERM; killing"; kill -KILL "$pid" 2>/dev/null || true; fi
     log "$name stopped (pid $pid)"
   else

@@ -6,8 +6,9 @@
  * Semantics every adapter guarantees (the conformance suite checks each):
  * - **Documents are JSON.** Plain objects, arrays, strings, finite numbers, booleans and `null`. Object properties
  *   whose value is `undefined` are dropped (as `JSON.stringify` does); `Date`, `BigInt`, `NaN`/`Infinity`, class
- *   instances and `undefined` inside arrays are refused with {@link DocumentValidationError}. Keys at any depth must
- *   not start with `$` or contain `.` or NUL. Top-level keys starting with `_` are reserved for the store.
+ *   instances, `undefined` inside arrays and arrays directly inside arrays (`[[1, 2]]`; FerretDB v1 cannot store
+ *   them, use `[{ row: [1, 2] }]`) are refused with {@link DocumentValidationError}. Keys at any depth must not start
+ *   with `$` or contain `.` or NUL. Top-level keys starting with `_` are reserved for the store.
  * - **Timestamps are ISO-8601 UTC strings** in the canonical `Date.prototype.toISOString()` form
  *   (`2024-01-02T03:04:05.678Z`, always 24 characters), so string order is time order and `$gte`/`$lt` ranges over
  *   them behave the same on both adapters. The TTL field must hold such a string (or be missing / `null`).

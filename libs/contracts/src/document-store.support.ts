@@ -110,6 +110,8 @@ function normalizeValue(collection: string, value: unknown, path: string): JsonV
     case 'object': {
       if (Array.isArray(value)) {
         return value.map((v, i) => {
+          // FerretDB v1 cannot store arrays directly inside arrays; refusing them everywhere keeps adapters identical.
+          if (Array.isArray(v)) throw new DocumentValidationError(collection, `${path}[${i}]`, 'arrays directly inside arrays are not supported (wrap the inner array in an object)');
           const n = normalizeValue(collection, v, `${path}[${i}]`);
           if (n === undefined) throw new DocumentValidationError(collection, `${path}[${i}]`, 'undefined inside an array');
           return n;
@@ -383,9 +385,12 @@ export function decodeCursor(collection: string, cursor: string, sort: { field: 
 /** Default attempts of {@link optimisticRetry}. */
 export const DEFAULT_RETRY_ATTEMPTS = 100;
 
+/** Upper bound of one backoff pause of {@link optimisticRetry}, ms. */
+export const MAX_RETRY_BACKOFF_MS = 250;
+
 /**
  * The read-modify-write loop behind `updateWithRetry`, shared by both adapters: get, mutate, update with the
- * version read; on {@link VersionConflictError} wait a jittered, growing delay (≤ ~50 ms) and retry.
+ * version read; on {@link VersionConflictError} wait a jittered, exponentially growing delay (≤ {@link MAX_RETRY_BACKOFF_MS}) and retry.
  */
 export async function optimisticRetry<T extends object>(
   col: Pick<DocumentCollection<T>, 'get' | 'update' | 'name'>,
@@ -405,8 +410,9 @@ export async function optimisticRetry<T extends object>(
     } catch (err) {
       if (!(err instanceof VersionConflictError)) throw err;
       last = err;
-      // Full jitter: spreads competing writers so one of them wins each round instead of all colliding again.
-      const cap = Math.min(50, 2 * 2 ** Math.min(attempt, 5));
+      // Exponential backoff with full jitter: spreads competing writers so one wins each round instead of all
+      // colliding again (with 50 writers on one document this cuts wasted round trips several-fold).
+      const cap = Math.min(MAX_RETRY_BACKOFF_MS, 4 * 2 ** Math.min(attempt, 7));
       await new Promise((r) => setTimeout(r, Math.random() * cap));
     }
   }

@@ -2,6 +2,8 @@ export * from './event-definition';
 export * from './envelope';
 export * from './event-bus.port';
 export * from './marketdata.contracts';
+export * from './market-data-api.contracts';
+export * from './features.contracts';
 export * from './registry';
 export * from './asyncapi';
 export * from './document-store.port';

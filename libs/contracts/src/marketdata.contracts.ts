@@ -58,6 +58,13 @@ export const IngestResultSchema = z.object({
   to: z.iso.datetime().nullable(),
   /** For `duplicate`: the ingestion that first stored this content. */
   duplicateOf: z.string().optional(),
+  /**
+   * What the commit changed in the bars table: new bars, corrected bars (old values kept in the audit table) and
+   * bars identical to those stored. Absent when nothing was committed (`failed`).
+   */
+  changes: z
+    .object({ inserted: z.number().int().nonnegative(), updated: z.number().int().nonnegative(), unchanged: z.number().int().nonnegative() })
+    .optional(),
   error: z.string().optional(),
 });
 export type IngestResult = z.infer<typeof IngestResultSchema>;
@@ -86,5 +93,14 @@ export const BarsIngestedV1 = defineEvent({
     /** SHA-256 (hex) of the normalised batch content. */
     contentHash: z.string().regex(/^[0-9a-f]{64}$/),
     rejectedCount: z.number().int().nonnegative().optional(),
+    /**
+     * Time of the earliest bar this commit inserted or corrected, ISO-8601 UTC: consumers recompute from here on
+     * (bars before it are unchanged). Absent from older producers: then assume `from`.
+     */
+    changedFrom: z.iso.datetime().optional(),
+    /** Bars new to the store. */
+    inserted: z.number().int().nonnegative().optional(),
+    /** Stored bars replaced by corrected values (each audited; see `marketdata.evt.bars.corrected.v1`). */
+    updated: z.number().int().nonnegative().optional(),
   }),
 });

@@ -1,8 +1,16 @@
 import type { MessageDefinition } from './event-definition';
+import { FeatureSetRefreshedV1 } from './features.contracts';
+import { BarsCorrectedV1, CorporateActionsRecordedV1 } from './market-data-api.contracts';
 import { BarsIngestedV1, IngestCommandV1 } from './marketdata.contracts';
 
 /** Every message definition of the platform; the AsyncAPI document and the transports are built from this list. */
-export const ALL_MESSAGES: readonly MessageDefinition[] = [IngestCommandV1, BarsIngestedV1] as readonly MessageDefinition[];
+export const ALL_MESSAGES: readonly MessageDefinition[] = [
+  IngestCommandV1,
+  BarsIngestedV1,
+  BarsCorrectedV1,
+  CorporateActionsRecordedV1,
+  FeatureSetRefreshedV1,
+] as readonly MessageDefinition[];
 
 /** Looks up a definition by subject. */
 export function messageBySubject(subject: string): MessageDefinition | undefined {

@@ -1,6 +1,15 @@
 import type { Timeframe } from '@strata/contracts';
 import { checkFrom } from './kernel-support';
-import { cci, mfi, roc, rsi, simpleReturn, stochFast, willr } from './momentum.indicators';
+import {
+  cci,
+  mfi,
+  roc,
+  rollingExtremes,
+  rsi,
+  simpleReturn,
+  stochFastFromExtremes,
+  willrFromExtremes,
+} from './momentum.indicators';
 import { emaRatio, macd, smaRatio } from './moving-average.indicators';
 import { type OhlcvColumns, validateOhlcv } from './ohlcv';
 import { adx } from './trend.indicators';
@@ -182,8 +191,13 @@ function computeInto(bars: OhlcvColumns, opts: CoreFeatureOptions, o: CoreFeatur
   rsi(close, 14, o.rsi_14, from);
   bollinger(close, 20, 2, { pctB: o.bb_pct_b, bandwidth: o.bb_bandwidth }, from);
   atr(high, low, close, 14, o.atr_14, from);
-  stochFast(high, low, close, 14, 3, { k: o.stoch_k, d: o.stoch_d }, from);
-  willr(high, low, close, 14, o.willr_14, from);
+  // One 14-bar extremes pass serves %K, %D (from index 13 + ...) and %R (from index 13).
+  const n = close.length;
+  const hh = new Float64Array(n);
+  const ll = new Float64Array(n);
+  rollingExtremes(high, low, 14, hh, ll, Math.max(13, from - 2));
+  stochFastFromExtremes(close, hh, ll, 14, 3, { k: o.stoch_k, d: o.stoch_d }, from);
+  willrFromExtremes(close, hh, ll, 14, o.willr_14, from);
   cci(high, low, close, 20, o.cci_20, from);
   adx(high, low, close, 14, o.adx_14, from);
   obv(close, volume, o.obv, from);

@@ -73,3 +73,21 @@ export function checkSameLength(series: Record<string, Float64Array>): number {
   }
   return n < 0 ? 0 : n;
 }
+
+/**
+ * Block length of the anchored running sums: a windowed kernel that keeps a running window sum re-sums
+ * its window exactly at the first computed index and at every index divisible by this block length.
+ * Rounding drift therefore spans at most 64 updates (relative error ~1e-14 for sums of positive values),
+ * and a value depends only on its absolute index, never on where a computation started.
+ */
+export const ANCHOR_BLOCK = 64;
+
+/**
+ * First index a windowed kernel with anchored running sums must compute so that the values from `start`
+ * on are bit-identical to a computation from the beginning: the last anchor at or before `start`, or
+ * `lookback` (the first anchor of a full computation) when that comes later.
+ */
+export function anchorIndex(start: number, lookback: number): number {
+  const a = start - (start % ANCHOR_BLOCK);
+  return a > lookback ? a : lookback;
+}

@@ -1,4 +1,13 @@
-import { checkFrom, checkPeriod, checkSameLength, fillWarmUp, outputArray, taIsZeroScaled } from './kernel-support';
+import {
+  ANCHOR_BLOCK,
+  anchorIndex,
+  checkFrom,
+  checkPeriod,
+  checkSameLength,
+  fillWarmUp,
+  outputArray,
+  taIsZeroScaled,
+} from './kernel-support';
 
 /*
  * Momentum and oscillator kernels: simple returns, ROC, RSI, fast stochastic, Williams %R, CCI, MFI.
@@ -97,11 +106,62 @@ export interface StochFastOutput {
 }
 
 /**
+ * Highest high and lowest low of the last `period` bars (current included), written to `hh[t]`, `ll[t]`
+ * for t in `[start, n)`; `start >= period - 1`. Tracks the extreme's index and re-scans the window only
+ * when it leaves, as TA-Lib's STOCHF and WILLR do: amortised a few comparisons per bar, exact values.
+ */
+export function rollingExtremes(
+  high: Float64Array,
+  low: Float64Array,
+  period: number,
+  hh: Float64Array,
+  ll: Float64Array,
+  start: number,
+): void {
+  const n = high.length;
+  let hv = 0;
+  let lv = 0;
+  let hIdx = -1;
+  let lIdx = -1;
+  for (let t = start; t < n; t++) {
+    const trailing = t - period + 1;
+    if (lIdx < trailing) {
+      lIdx = trailing;
+      lv = low[trailing];
+      for (let i = trailing + 1; i <= t; i++) {
+        if (low[i] <= lv) {
+          lv = low[i];
+          lIdx = i;
+        }
+      }
+    } else if (low[t] <= lv) {
+      lv = low[t];
+      lIdx = t;
+    }
+    if (hIdx < trailing) {
+      hIdx = trailing;
+      hv = high[trailing];
+      for (let i = trailing + 1; i <= t; i++) {
+        if (high[i] >= hv) {
+          hv = high[i];
+          hIdx = i;
+        }
+      }
+    } else if (high[t] >= hv) {
+      hv = high[t];
+      hIdx = t;
+    }
+    hh[t] = hv;
+    ll[t] = lv;
+  }
+}
+
+/**
  * Fast stochastic, TA-Lib `TA_STOCHF` (ta_STOCHF.c) with fast %D as a simple moving average (MA type 0):
  * - `HH`, `LL` = highest high and lowest low of the last `kPeriod` bars, current bar included;
  * - `%K = (close - LL) / ((HH - LL) / 100)` (TA-Lib's operation order), and 0 when the window is flat,
  *   i.e. `|HH - LL| <= 1e-14 * (|HH| + |LL|)` (TA-Lib 0.8's scaled zero test);
- * - `%D = (K[t-dPeriod+1] + ... + K[t]) / dPeriod`.
+ * - `%D = (K[t-dPeriod+1] + ... + K[t]) / dPeriod`, summed in time order.
  *
  * Lookback `(kPeriod - 1) + (dPeriod - 1)` = 15 for (14, 3): like TA-Lib, BOTH outputs are NaN before it,
  * so %K is withheld for two bars although it is defined from index 13 (Lane's stochastic oscillator).
@@ -119,53 +179,48 @@ export function stochFast(
   checkPeriod('kPeriod', kPeriod, 1);
   checkPeriod('dPeriod', dPeriod, 1);
   checkFrom(from, n);
+  const hh = new Float64Array(n);
+  const ll = new Float64Array(n);
+  const first = Math.max(kPeriod - 1 + dPeriod - 1, from) - (dPeriod - 1);
+  rollingExtremes(high, low, kPeriod, hh, ll, first);
+  return stochFastFromExtremes(close, hh, ll, kPeriod, dPeriod, out, from);
+}
+
+/**
+ * {@link stochFast} from precomputed `kPeriod` extremes ({@link rollingExtremes}), which must be filled
+ * from index `max(lookback, from) - (dPeriod - 1)` on. Lets one extremes pass serve %K, %D and %R.
+ */
+export function stochFastFromExtremes(
+  close: Float64Array,
+  hh: Float64Array,
+  ll: Float64Array,
+  kPeriod: number,
+  dPeriod: number,
+  out: Partial<StochFastOutput>,
+  from: number,
+): StochFastOutput {
+  const n = close.length;
   const ko = outputArray(n, out.k, 'out.k');
   const dout = outputArray(n, out.d, 'out.d');
   const lookback = kPeriod - 1 + dPeriod - 1;
   const start = fillWarmUp(ko, from, lookback);
   fillWarmUp(dout, from, lookback);
   if (start >= n) return { k: ko, d: dout };
-  // %K values of the last dPeriod bars, slot = absolute index % dPeriod, so every %D sums the same
-  // values in the same order wherever the computation started.
+  // The last dPeriod %K values; %D sums them oldest first, so the order is the same wherever we started.
   const ring = new Float64Array(dPeriod);
-  let hh = 0;
-  let ll = 0;
-  let hhIdx = -1;
-  let llIdx = -1;
+  let slot = 0;
   for (let t = start - dPeriod + 1; t < n; t++) {
-    const trailing = t - kPeriod + 1;
-    // Running extremes, re-scanning only when the extreme leaves the window (as TA-Lib does).
-    if (llIdx < trailing) {
-      llIdx = trailing;
-      ll = low[trailing];
-      for (let i = trailing + 1; i <= t; i++) {
-        if (low[i] <= ll) {
-          ll = low[i];
-          llIdx = i;
-        }
-      }
-    } else if (low[t] <= ll) {
-      ll = low[t];
-      llIdx = t;
-    }
-    if (hhIdx < trailing) {
-      hhIdx = trailing;
-      hh = high[trailing];
-      for (let i = trailing + 1; i <= t; i++) {
-        if (high[i] >= hh) {
-          hh = high[i];
-          hhIdx = i;
-        }
-      }
-    } else if (high[t] >= hh) {
-      hh = high[t];
-      hhIdx = t;
-    }
-    const kv = taIsZeroScaled(hh - ll, Math.abs(hh) + Math.abs(ll)) ? 0 : (close[t] - ll) / ((hh - ll) / 100);
-    ring[t % dPeriod] = kv;
+    const h = hh[t];
+    const l = ll[t];
+    const kv = taIsZeroScaled(h - l, Math.abs(h) + Math.abs(l)) ? 0 : (close[t] - l) / ((h - l) / 100);
+    ring[slot] = kv;
+    slot = slot + 1 === dPeriod ? 0 : slot + 1;
     if (t >= start) {
       let s = 0;
-      for (let j = t - dPeriod + 1; j <= t; j++) s += ring[j % dPeriod];
+      for (let i = 0, j = slot; i < dPeriod; i++) {
+        s += ring[j];
+        j = j + 1 === dPeriod ? 0 : j + 1;
+      }
       ko[t] = kv;
       dout[t] = s / dPeriod;
     }
@@ -190,41 +245,28 @@ export function willr(
   const n = checkSameLength({ high, low, close });
   checkPeriod('period', period, 2);
   checkFrom(from, n);
+  const hh = new Float64Array(n);
+  const ll = new Float64Array(n);
+  rollingExtremes(high, low, period, hh, ll, Math.max(period - 1, from));
+  return willrFromExtremes(close, hh, ll, period, out, from);
+}
+
+/** {@link willr} from precomputed `period` extremes filled from index `max(period - 1, from)` on. */
+export function willrFromExtremes(
+  close: Float64Array,
+  hh: Float64Array,
+  ll: Float64Array,
+  period: number,
+  out: Float64Array | undefined,
+  from: number,
+): Float64Array {
+  const n = close.length;
   const o = outputArray(n, out);
   const start = fillWarmUp(o, from, period - 1);
-  let hh = 0;
-  let ll = 0;
-  let hhIdx = -1;
-  let llIdx = -1;
   for (let t = start; t < n; t++) {
-    const trailing = t - period + 1;
-    if (llIdx < trailing) {
-      llIdx = trailing;
-      ll = low[trailing];
-      for (let i = trailing + 1; i <= t; i++) {
-        if (low[i] <= ll) {
-          ll = low[i];
-          llIdx = i;
-        }
-      }
-    } else if (low[t] <= ll) {
-      ll = low[t];
-      llIdx = t;
-    }
-    if (hhIdx < trailing) {
-      hhIdx = trailing;
-      hh = high[trailing];
-      for (let i = trailing + 1; i <= t; i++) {
-        if (high[i] >= hh) {
-          hh = high[i];
-          hhIdx = i;
-        }
-      }
-    } else if (high[t] >= hh) {
-      hh = high[t];
-      hhIdx = t;
-    }
-    o[t] = taIsZeroScaled(hh - ll, Math.abs(hh) + Math.abs(ll)) ? 0 : (hh - close[t]) / ((hh - ll) / -100);
+    const h = hh[t];
+    const l = ll[t];
+    o[t] = taIsZeroScaled(h - l, Math.abs(h) + Math.abs(l)) ? 0 : (h - close[t]) / ((h - l) / -100);
   }
   return o;
 }
@@ -236,7 +278,8 @@ export function willr(
  * - `CCI = (TP - mean) / (0.015 * MD)`, and 0 when `|TP - mean|` or `MD` is at most `1e-14 * |mean|`
  *   (TA-Lib 0.8's scaled flatness test; a flat window leaves sub-epsilon residue in `mean`).
  *
- * Lookback `n - 1`. Window sums run over a ring indexed by absolute bar index, the order TA-Lib uses.
+ * Lookback `n - 1`. The TP sum is a running sum re-summed exactly every `ANCHOR_BLOCK` bars; the mean
+ * absolute deviation is summed afresh for every bar (as TA-Lib does).
  */
 export function cci(
   high: Float64Array,
@@ -250,19 +293,42 @@ export function cci(
   checkPeriod('period', period, 2);
   checkFrom(from, n);
   const o = outputArray(n, out);
-  const start = fillWarmUp(o, from, period - 1);
+  const lookback = period - 1;
+  const start = fillWarmUp(o, from, lookback);
   if (start >= n) return o;
+  const t0 = anchorIndex(start, lookback);
+  const mask = ANCHOR_BLOCK - 1;
+  // TPs of the window; slot = absolute index % period (TA-Lib's circular buffer order).
   const ring = new Float64Array(period);
-  for (let j = start - period + 1; j < start; j++) ring[j % period] = (high[j] + low[j] + close[j]) / 3;
-  for (let t = start; t < n; t++) {
+  let slot = (t0 - lookback) % period;
+  for (let j = t0 - lookback; j < t0; j++) {
+    ring[slot] = (high[j] + low[j] + close[j]) / 3;
+    slot = slot + 1 === period ? 0 : slot + 1;
+  }
+  let sum = 0;
+  for (let t = t0; t < n; t++) {
     const tp = (high[t] + low[t] + close[t]) / 3;
-    ring[t % period] = tp;
-    let sum = 0;
-    for (let j = 0; j < period; j++) sum += ring[j];
+    const old = ring[slot];
+    ring[slot] = tp;
+    slot = slot + 1 === period ? 0 : slot + 1;
+    if (t === t0 || (t & mask) === 0) {
+      sum = 0;
+      for (let j = 0; j < period; j++) sum += ring[j];
+    } else {
+      sum += tp - old;
+    }
+    if (t < start) continue;
     const mean = sum / period;
-    let dev = 0;
-    for (let j = 0; j < period; j++) dev += Math.abs(ring[j] - mean);
-    const md = dev / period;
+    // Two accumulators break the add dependency chain; the order is fixed by the slot layout.
+    let d0 = 0;
+    let d1 = 0;
+    let j = 0;
+    for (; j + 1 < period; j += 2) {
+      d0 += Math.abs(ring[j] - mean);
+      d1 += Math.abs(ring[j + 1] - mean);
+    }
+    if (j < period) d0 += Math.abs(ring[j] - mean);
+    const md = (d0 + d1) / period;
     const num = tp - mean;
     const scale = Math.abs(mean);
     o[t] = taIsZeroScaled(num, scale) || taIsZeroScaled(md, scale) ? 0 : num / (0.015 * md);
@@ -282,7 +348,8 @@ export function cci(
  *   TA-Lib 0.8 does not).
  *
  * Lookback `n` (the first flow needs the previous bar). Each window is summed afresh (TA-Lib keeps running
- * sums; the two agree to a few ulps).
+ * sums): flows span many orders of magnitude (volume bursts), where a running sum's residue would be
+ * visible, and a window without flows must give exactly 0.
  */
 export function mfi(
   high: Float64Array,
@@ -302,11 +369,11 @@ export function mfi(
   const pos = new Float64Array(period);
   const neg = new Float64Array(period);
   const first = start - period + 1;
+  let slot = 0;
   let prevTp = (high[first - 1] + low[first - 1] + close[first - 1]) / 3;
   for (let t = first; t < n; t++) {
     const tp = (high[t] + low[t] + close[t]) / 3;
     const mf = tp * volume[t];
-    const slot = t % period;
     const change = tp - prevTp;
     if (taIsZeroScaled(change, Math.abs(tp) + Math.abs(prevTp))) {
       pos[slot] = 0;
@@ -319,12 +386,15 @@ export function mfi(
       neg[slot] = 0;
     }
     prevTp = tp;
+    slot = slot + 1 === period ? 0 : slot + 1;
     if (t >= start) {
+      // Oldest first, so the summation order does not depend on where the computation started.
       let p = 0;
       let q = 0;
-      for (let j = 0; j < period; j++) {
+      for (let i = 0, j = slot; i < period; i++) {
         p += pos[j];
         q += neg[j];
+        j = j + 1 === period ? 0 : j + 1;
       }
       const tot = p + q;
       o[t] = tot === 0 ? 0 : 100 * (p / tot);

@@ -1,4 +1,4 @@
-import { checkFrom, checkPeriod, fillWarmUp, outputArray } from './kernel-support';
+import { ANCHOR_BLOCK, anchorIndex, checkFrom, checkPeriod, fillWarmUp, outputArray } from './kernel-support';
 
 /*
  * Moving averages and the features built on them: SMA, EMA, close-to-average ratios, MACD.
@@ -14,19 +14,28 @@ import { checkFrom, checkPeriod, fillWarmUp, outputArray } from './kernel-suppor
 
 /**
  * Simple moving average, TA-Lib `TA_SMA` (ta_SMA.c): `SMA[t] = (x[t-n+1] + ... + x[t]) / n`.
- * Lookback `n - 1`. Each window is summed in time order (TA-Lib keeps a running sum instead; the two agree
- * to a few ulps, and summing the window makes every value independent of where the computation started).
+ * Lookback `n - 1`. Like TA-Lib it keeps a running window sum; unlike TA-Lib the sum is re-summed exactly
+ * every {@link ANCHOR_BLOCK} bars, so drift is bounded and each value depends only on its window and index.
  */
 export function sma(values: Float64Array, period: number, out?: Float64Array, from = 0): Float64Array {
   const n = values.length;
   checkPeriod('period', period, 1);
   checkFrom(from, n);
   const o = outputArray(n, out);
-  const start = fillWarmUp(o, from, period - 1);
-  for (let t = start; t < n; t++) {
-    let s = 0;
-    for (let j = t - period + 1; j <= t; j++) s += values[j];
-    o[t] = s / period;
+  const lookback = period - 1;
+  const start = fillWarmUp(o, from, lookback);
+  if (start >= n) return o;
+  const t0 = anchorIndex(start, lookback);
+  const mask = ANCHOR_BLOCK - 1;
+  let s = 0;
+  for (let t = t0; t < n; t++) {
+    if (t === t0 || (t & mask) === 0) {
+      s = 0;
+      for (let j = t - lookback; j <= t; j++) s += values[j];
+    } else {
+      s += values[t] - values[t - period];
+    }
+    if (t >= start) o[t] = s / period;
   }
   return o;
 }
@@ -67,16 +76,9 @@ export function ema(values: Float64Array, period: number, out?: Float64Array, fr
  * SMA as in {@link sma} (TA-Lib `TA_SMA`). Lookback `n - 1`.
  */
 export function smaRatio(close: Float64Array, period: number, out?: Float64Array, from = 0): Float64Array {
+  const o = sma(close, period, out, from);
   const n = close.length;
-  checkPeriod('period', period, 1);
-  checkFrom(from, n);
-  const o = outputArray(n, out);
-  const start = fillWarmUp(o, from, period - 1);
-  for (let t = start; t < n; t++) {
-    let s = 0;
-    for (let j = t - period + 1; j <= t; j++) s += close[j];
-    o[t] = close[t] / (s / period) - 1;
-  }
+  for (let t = from > period - 1 ? from : period - 1; t < n; t++) o[t] = close[t] / o[t] - 1;
   return o;
 }
 

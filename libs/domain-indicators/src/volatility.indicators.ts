@@ -87,10 +87,11 @@ export interface BollingerOutput {
  * - `upper = middle + nbDev * sd`, `lower = middle - nbDev * sd`;
  * - `%B = (close - lower) / (upper - lower)`, `bandwidth = (upper - lower) / middle`.
  *
- * The variance is computed two-pass on values shifted by the window's first close,
- * `sum((d - mean(d))^2) / n` with `d = x - x[t-n+1]`, not as TA-Lib 0.4's `E[x^2] - mean^2`, which loses up
- * to ~1e-8 relative to cancellation at equity price levels; the shift makes a flat window's variance
- * exactly 0. When `upper == lower` (a flat window) %B is undefined and is NaN; bandwidth is then 0.
+ * Moments are taken over each window afresh on values shifted by the window's first close,
+ * `d = x - x[t-n+1]`: `middle = x[t-n+1] + mean(d)`, `variance = (sum(d^2) - sum(d)^2 / n) / n`. Unlike
+ * TA-Lib 0.4's `E[x^2] - mean^2` on raw prices, which loses up to ~1e-8 relative to cancellation at equity
+ * price levels, the shift bounds the cancellation (the shift is a window member) and makes a flat
+ * window's variance exactly 0. When `upper == lower` (a flat window) %B is undefined and is NaN; bandwidth is then 0.
  * Lookback `n - 1`.
  */
 export function bollinger(
@@ -111,20 +112,32 @@ export function bollinger(
   for (let t = start; t < n; t++) {
     const first = t - period + 1;
     const x0 = close[first];
-    let s = 0;
-    let sd = 0;
-    for (let j = first; j <= t; j++) {
-      s += close[j];
-      sd += close[j] - x0;
+    // One pass over d = x - x0 with two accumulator pairs (shortens the add dependency chains).
+    // x0 is a member of the window, so sum(d^2) exceeds n * variance by at most a factor n + 1: the
+    // subtraction below cancels at most ~log10(21) digits, and a flat window gives exactly 0.
+    let s0 = 0;
+    let s1 = 0;
+    let q0 = 0;
+    let q1 = 0;
+    let j = first + 1;
+    for (; j < t; j += 2) {
+      const d0 = close[j] - x0;
+      const d1 = close[j + 1] - x0;
+      s0 += d0;
+      q0 += d0 * d0;
+      s1 += d1;
+      q1 += d1 * d1;
     }
-    const mid = s / period;
+    if (j === t) {
+      const d0 = close[t] - x0;
+      s0 += d0;
+      q0 += d0 * d0;
+    }
+    const sd = s0 + s1;
     const md = sd / period;
-    let ss = 0;
-    for (let j = first; j <= t; j++) {
-      const d = close[j] - x0 - md;
-      ss += d * d;
-    }
-    const dev = nbDev * Math.sqrt(ss / period);
+    const ss = q0 + q1 - sd * md;
+    const mid = x0 + md;
+    const dev = ss > 0 ? nbDev * Math.sqrt(ss / period) : 0;
     const upper = mid + dev;
     const lower = mid - dev;
     const width = upper - lower;
@@ -168,7 +181,8 @@ export function annualisationFactor(timeframe: Timeframe, calendar: TradingCalen
 /**
  * `rv_<n>`: annualised realized volatility (a fraction per sqrt-year; 0.2 = 20%):
  * `r[i] = ln(close[i] / close[i-1])`, `rv[t] = sampleStd(r[t-n+1 .. t]) * sqrt(barsPerYear)` with the
- * sample (n - 1) standard deviation, computed two-pass. Lookback `n` (n returns need n + 1 closes).
+ * sample (n - 1) standard deviation (moments on returns shifted by a window member, as in `bollinger`).
+ * Lookback `n` (n returns need n + 1 closes).
  * `barsPerYear` comes from {@link annualisationFactor} (252 for daily bars).
  */
 export function realizedVolatility(
@@ -188,21 +202,40 @@ export function realizedVolatility(
   const start = fillWarmUp(o, from, period);
   if (start >= n) return o;
   const scale = Math.sqrt(barsPerYear);
-  // Log returns of the window, slot = absolute index % period: one log per bar, and every window is summed
-  // in the same slot order wherever the computation started.
+  // Log returns of the window in a ring (one log per bar). Slot = absolute index % period and the moments
+  // are summed in slot order shifted by ring[0] (a window member), so every window's value is the same
+  // wherever the computation started, and the cancellation is bounded as in `bollinger`.
   const ring = new Float64Array(period);
-  for (let j = start - period + 1; j < start; j++) ring[j % period] = Math.log(close[j] / close[j - 1]);
+  let slot = (start - period + 1) % period;
+  for (let j = start - period + 1; j < start; j++) {
+    ring[slot] = Math.log(close[j] / close[j - 1]);
+    slot = slot + 1 === period ? 0 : slot + 1;
+  }
   for (let t = start; t < n; t++) {
-    ring[t % period] = Math.log(close[t] / close[t - 1]);
-    let s = 0;
-    for (let j = 0; j < period; j++) s += ring[j];
-    const mean = s / period;
-    let ss = 0;
-    for (let j = 0; j < period; j++) {
-      const d = ring[j] - mean;
-      ss += d * d;
+    ring[slot] = Math.log(close[t] / close[t - 1]);
+    slot = slot + 1 === period ? 0 : slot + 1;
+    const r0 = ring[0];
+    let s0 = 0;
+    let s1 = 0;
+    let q0 = 0;
+    let q1 = 0;
+    let j = 1;
+    for (; j + 1 < period; j += 2) {
+      const d0 = ring[j] - r0;
+      const d1 = ring[j + 1] - r0;
+      s0 += d0;
+      q0 += d0 * d0;
+      s1 += d1;
+      q1 += d1 * d1;
     }
-    o[t] = Math.sqrt(ss / (period - 1)) * scale;
+    if (j < period) {
+      const d0 = ring[j] - r0;
+      s0 += d0;
+      q0 += d0 * d0;
+    }
+    const sd = s0 + s1;
+    const ss = q0 + q1 - sd * (sd / period);
+    o[t] = ss > 0 ? Math.sqrt(ss / (period - 1)) * scale : 0;
   }
   return o;
 }

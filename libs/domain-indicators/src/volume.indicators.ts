@@ -27,8 +27,10 @@ export function obv(close: Float64Array, volume: Float64Array, out?: Float64Arra
 /**
  * `volume_z_<n>`: volume z-score, `(volume[t] - mean) / sd` where `mean` and `sd` are the mean and SAMPLE
  * (n - 1) standard deviation of the last n volumes, current bar included. Dimensionless.
- * Computed two-pass on volumes shifted by the window's first volume, so a window of identical volumes has
- * sd exactly 0; the z-score is then undefined and is NaN.
+ * Moments are taken over each window afresh on volumes shifted by the window's first volume,
+ * `variance = (sum(d^2) - sum(d)^2 / n) / (n - 1)` with `d = v - v[t-n+1]`: the shift bounds the
+ * cancellation and makes a window of identical volumes have sd exactly 0; the z-score is then undefined
+ * and is NaN.
  * Lookback `n - 1`.
  */
 export function volumeZScore(volume: Float64Array, period = 20, out?: Float64Array, from = 0): Float64Array {
@@ -40,16 +42,28 @@ export function volumeZScore(volume: Float64Array, period = 20, out?: Float64Arr
   for (let t = start; t < n; t++) {
     const first = t - period + 1;
     const v0 = volume[first];
-    let s = 0;
-    for (let j = first; j <= t; j++) s += volume[j] - v0;
-    const m = s / period;
-    let ss = 0;
-    for (let j = first; j <= t; j++) {
-      const d = volume[j] - v0 - m;
-      ss += d * d;
+    let s0 = 0;
+    let s1 = 0;
+    let q0 = 0;
+    let q1 = 0;
+    let j = first + 1;
+    for (; j < t; j += 2) {
+      const d0 = volume[j] - v0;
+      const d1 = volume[j + 1] - v0;
+      s0 += d0;
+      q0 += d0 * d0;
+      s1 += d1;
+      q1 += d1 * d1;
     }
-    const sd = Math.sqrt(ss / (period - 1));
-    o[t] = sd !== 0 ? (volume[t] - v0 - m) / sd : NaN;
+    if (j === t) {
+      const d0 = volume[t] - v0;
+      s0 += d0;
+      q0 += d0 * d0;
+    }
+    const sd = s0 + s1;
+    const m = sd / period;
+    const ss = q0 + q1 - sd * m;
+    o[t] = ss > 0 ? (volume[t] - v0 - m) / Math.sqrt(ss / (period - 1)) : NaN;
   }
   return o;
 }

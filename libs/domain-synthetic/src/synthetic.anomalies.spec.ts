@@ -29,17 +29,24 @@ describe('injected anomalies against the same series without them', () => {
 
   it('rows differ from the clean series exactly where a non-gap anomaly is labelled', () => {
     let mismatched = 0;
+    let unknownTs = 0;
+    let truthDiffers = 0;
+    let labelled = 0;
     for (let i = 0; i < dirty.length; i++) {
-      const j = cleanIndex.get(dirty.ts[i])!;
-      expect(j).toBeDefined();
+      const j = cleanIndex.get(dirty.ts[i]);
+      if (j === undefined) {
+        unknownTs++;
+        continue;
+      }
       const differs = cols.some((c) => dirty[c][i] !== clean[c][j]);
       const code = dirty.truth.anomaly[i];
       const labelledChange = code !== ANOMALY_CODE.none && code !== ANOMALY_CODE.gap;
+      if (labelledChange) labelled++;
       if (differs !== labelledChange) mismatched++;
-      expect(dirty.truth.regime[i]).toBe(clean.truth.regime[j]);
-      expect(dirty.truth.jumps[i]).toBe(clean.truth.jumps[j]);
+      if (dirty.truth.regime[i] !== clean.truth.regime[j] || dirty.truth.jumps[i] !== clean.truth.jumps[j]) truthDiffers++;
     }
-    expect(mismatched).toBe(0);
+    expect({ mismatched, unknownTs, truthDiffers }).toEqual({ mismatched: 0, unknownTs: 0, truthDiffers: 0 });
+    expect(labelled).toBeGreaterThan(500);
   });
 
   it('gaps remove exactly the listed bars and label the first bar after each hole', () => {
@@ -155,8 +162,9 @@ describe('injected anomalies against the same series without them', () => {
 
   it('event counts match the configured rates (renewal argument: one try per free bar)', () => {
     // Bars consumed by an anomaly that starts at a try: spike, bad tick, burst = 2 (itself + clean follower);
-    // stale = E[k] + 1 = 8; gap = E[k] + 1 = 3. A try with no anomaly consumes 1 bar.
-    const consumed: Record<AnomalyKind, number> = { spike: 2, bad_tick: 2, volume_burst: 2, stale: 8, gap: 3 };
+    // stale = E[k] + 1 = 8; gap = E[k] + 2 = 4 (the removed
+    // bars, the labelled bar after them and its clean follower). A try with no anomaly consumes 1 bar.
+    const consumed: Record<AnomalyKind, number> = { spike: 2, bad_tick: 2, volume_burst: 2, stale: 8, gap: 4 };
     const perTry = 1 + ANOMALY_KINDS.reduce((a, k) => a + rates[k] * (consumed[k] - 1), 0);
     const tries = (base.bars - 2) / perTry;
     for (const k of ANOMALY_KINDS) {
@@ -166,13 +174,15 @@ describe('injected anomalies against the same series without them', () => {
     }
   });
 
-  it('never labels the first or last bar, and anomalies never touch', () => {
+  it('never labels the first bar, and two anomalies never touch', () => {
     expect(dirty.truth.anomaly[0]).toBe(0);
+    let touching = 0;
     for (let i = 1; i < dirty.length; i++) {
       const a = dirty.truth.anomaly[i - 1];
       const b = dirty.truth.anomaly[i];
-      if (a !== 0 && b !== 0) expect(a === ANOMALY_CODE.stale && b === ANOMALY_CODE.stale).toBe(true);
+      if (a !== 0 && b !== 0 && !(a === ANOMALY_CODE.stale && b === ANOMALY_CODE.stale)) touching++;
     }
+    expect(touching).toBe(0);
   });
 });
 

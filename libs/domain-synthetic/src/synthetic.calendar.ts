@@ -1,4 +1,5 @@
 import type { Timeframe } from '@strata/contracts';
+import { nyseHolidays, type TradingCalendar } from '@strata/domain-marketdata';
 
 /** Bar length in minutes per platform timeframe. */
 export const TIMEFRAME_MINUTES: Readonly<Record<Timeframe, number>> = { '1m': 1, '5m': 5, '15m': 15, '1h': 60, '1d': 1440 };
@@ -7,12 +8,15 @@ const MS_PER_MINUTE = 60_000;
 const MS_PER_DAY = 86_400_000;
 
 /**
- * Which slots a synthetic series occupies.
- * - `business`: Monday to Friday (no exchange holidays are modelled). Daily bars are stamped at 00:00 UTC of the
- *   trading date, like the `YYYY-MM-DD` dates of the ingest CSV; intraday bars fill the trading session.
- * - `24x7`: every day, around the clock (crypto). Bars follow each other without breaks.
+ * Which slots a synthetic series occupies: the market data library's trading calendars, so ingest gap detection
+ * measures a synthetic series against the very calendar it was generated on.
+ * - `nyse`: NYSE trading days (weekends, exchange holidays and special closures excluded);
+ * - `weekdays`: Monday to Friday;
+ * - `24x7`: every day, around the clock (crypto); bars follow each other without breaks.
+ * Daily bars are stamped at 00:00 UTC of the trading date (the `YYYY-MM-DD` of the ingest CSV); intraday bars on
+ * `nyse`/`weekdays` fill the trading session of each trading day (no early closes are modelled).
  */
-export type SyntheticCalendar = 'business' | '24x7';
+export type SyntheticCalendar = TradingCalendar;
 
 /** A trading session in local exchange time, e.g. `{ timeZone: 'America/New_York', open: '09:30', close: '16:00' }`. */
 export interface SessionSpec {
@@ -83,17 +87,17 @@ export function parseClock(text: string): number {
 export interface CalendarSlots {
   /** Bar start times, epoch ms UTC, strictly increasing. */
   ts: Float64Array;
-  /** 1 where the bar is the first of a trading session (every bar for business-day daily bars), else 0. */
+  /** 1 where the bar is the first of a trading session (every bar for daily session-calendar bars), else 0. */
   sessionStart: Uint8Array;
   /** Bars per year used to scale annualised drift, volatility and jump intensity. */
   barsPerYear: number;
 }
 
 /**
- * Lays out `count` bar slots of `timeframe` from `startMs` (epoch ms UTC; for `business` calendars only its UTC date
- * is used, moved forward to a Monday if it falls on a weekend).
+ * Lays out `count` bar slots of `timeframe` from `startMs` (epoch ms UTC; for `nyse`/`weekdays` calendars only its
+ * UTC date is used, moved forward to the next trading day).
  *
- * Bars per year: 252 business days, 365 calendar days for `24x7`; intraday business bars are
+ * Bars per year: 252 trading days, 365 calendar days for `24x7`; intraday session bars are
  * `ceil(session minutes / bar minutes)` per day times 252 (a last, shorter bar is kept when the session does not divide
  * evenly, e.g. 15:30–16:00 for 1 h bars on a 09:30 open).
  */
@@ -109,13 +113,22 @@ export function layoutSlots(count: number, timeframe: Timeframe, calendar: Synth
     return { ts, sessionStart, barsPerYear: (365 * 1440) / barMinutes };
   }
   let day = Math.floor(startMs / MS_PER_DAY) * MS_PER_DAY;
+  // Same rule as the market data library's isTradingDay, with holidays cached per year: long synthetic histories
+  // run centuries past the range that library precomputes.
+  const holidays = new Map<number, Set<number>>();
+  const isTrading = (dayNumber: number): boolean => {
+    const w = (((dayNumber + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday
+    if (w === 0 || w === 6) return false;
+    if (calendar !== 'nyse') return true;
+    const year = new Date(dayNumber * MS_PER_DAY).getUTCFullYear();
+    let set = holidays.get(year);
+    if (!set) holidays.set(year, (set = new Set(nyseHolidays(year))));
+    return !set.has(dayNumber);
+  };
   const nextBusinessDay = (d: number): number => {
     let x = d;
-    for (;;) {
-      const dow = new Date(x).getUTCDay();
-      if (dow !== 0 && dow !== 6) return x;
-      x += MS_PER_DAY;
-    }
+    while (!isTrading(x / MS_PER_DAY)) x += MS_PER_DAY;
+    return x;
   };
   day = nextBusinessDay(day);
   if (timeframe === '1d') {

@@ -43,8 +43,8 @@ function resolve(cfg: SyntheticConfig): Resolved {
   if (!Number.isInteger(cfg.bars) || cfg.bars < 1) bad('bars', 'must be a positive integer');
   if (!TimeframeSchema.safeParse(cfg.timeframe).success) bad('timeframe', `must be one of ${TimeframeSchema.options.join(', ')}`);
   if (typeof cfg.seed === 'number' && !Number.isFinite(cfg.seed)) bad('seed', 'must be a finite number or a string');
-  const calendar = cfg.calendar ?? 'business';
-  if (calendar !== 'business' && calendar !== '24x7') bad('calendar', "must be 'business' or '24x7'");
+  const calendar = cfg.calendar ?? 'nyse';
+  if (calendar !== 'nyse' && calendar !== 'weekdays' && calendar !== '24x7') bad('calendar', "must be 'nyse', 'weekdays' or '24x7'");
   const startText = cfg.start ?? (calendar === '24x7' ? '2021-01-01T00:00:00Z' : '2000-01-03');
   const startMs = /^\d{4}-\d{2}-\d{2}$/.test(startText) ? Date.parse(`${startText}T00:00:00Z`) : Date.parse(startText);
   if (!Number.isFinite(startMs)) bad('start', 'must be YYYY-MM-DD or an ISO-8601 instant');
@@ -158,7 +158,7 @@ export function generateSyntheticSeries(config: SyntheticConfig): SyntheticSerie
   const { cfg, regimes, transitions, jumps, volume } = r;
   const n = cfg.bars;
   const K = regimes.length;
-  const slots = layoutSlots(n, cfg.timeframe, cfg.calendar ?? 'business', r.startMs, r.session);
+  const slots = layoutSlots(n, cfg.timeframe, cfg.calendar ?? 'nyse', r.startMs, r.session);
   const barsPerYear = cfg.barsPerYear ?? slots.barsPerYear;
   const dt = 1 / barsPerYear;
   const lambdaDt = jumps.intensityPerYear * dt;
@@ -324,6 +324,7 @@ export function generateSyntheticSeries(config: SyntheticConfig): SyntheticSerie
     timeframe: cfg.timeframe,
     length: m,
     ts,
+    adjClose: null,
     open: outOpen,
     high: outHigh,
     low: outLow,
@@ -447,7 +448,7 @@ function injectAnomalies(r: Resolved, n: number, bars: Bars, anomaly: Uint8Array
         for (let j = t; j < t + k; j++) removed[j] = 1;
         anomaly[t + k] = ANOMALY_CODE.gap;
         events.push({ ...base(kind, t + k), missingBars: k, missingFromTs: bars.ts[t], missingToTs: bars.ts[t + k - 1] });
-        t += k + 1;
+        t += k + 2; // the labelled bar after the hole is followed by a clean one too
         break;
       }
     }

@@ -1,4 +1,5 @@
 import type { RejectReason, Timeframe } from '@strata/contracts';
+import type { BarColumns } from '@strata/domain-marketdata';
 import type { SessionSpec, SyntheticCalendar } from './synthetic.calendar';
 
 /** One market regime of the Markov chain. Drift and volatility are annualised, in fractions (0.2 = 20 % per year). */
@@ -74,11 +75,11 @@ export interface SyntheticConfig {
   bars: number;
   /** Platform timeframe of the bars. */
   timeframe: Timeframe;
-  /** First slot: `YYYY-MM-DD` or an ISO-8601 UTC instant. Default `2000-01-03` (business) / `2021-01-01T00:00:00Z` (24x7). */
+  /** First slot: `YYYY-MM-DD` or an ISO-8601 UTC instant. Default `2000-01-03` (nyse, weekdays) / `2021-01-01T00:00:00Z` (24x7). */
   start?: string;
-  /** Calendar of slots (default `business`). */
+  /** Calendar of slots (default `nyse`). */
   calendar?: SyntheticCalendar;
-  /** Trading session for intraday bars on a business calendar (default 09:30–16:00 America/New_York). */
+  /** Trading session for intraday bars on `nyse`/`weekdays` calendars (default 09:30–16:00 America/New_York). */
   session?: SessionSpec;
   /** Previous close before the first bar (default 100). */
   initialPrice?: number;
@@ -99,7 +100,7 @@ export interface SyntheticConfig {
   volume?: Partial<VolumeSpec>;
   /** Round prices to this many decimals (default: no rounding, full double precision). */
   priceDecimals?: number;
-  /** Override of bars per year used for Δt (default from the calendar, e.g. 252 for business-day daily bars). */
+  /** Override of bars per year used for Δt (default from the calendar, e.g. 252 for daily bars on a trading-day calendar). */
   barsPerYear?: number;
   /** Injected anomalies (default none). */
   anomalies?: AnomalySpec;
@@ -166,18 +167,14 @@ export interface SyntheticGroundTruth {
   events: AnomalyEvent[];
 }
 
-/** A generated series in columnar form, plus its ground truth. Prices in currency units, volume in units traded. */
-export interface SyntheticSeries {
+/**
+ * A generated series in the market data library's columnar shape ({@link BarColumns}: bar start time in epoch ms UTC,
+ * daily bars at 00:00 UTC of the trading date; prices in currency units; volume in units traded; no adjusted close),
+ * plus its ground truth.
+ */
+export interface SyntheticSeries extends BarColumns {
   timeframe: Timeframe;
-  /** Number of rows. */
-  length: number;
-  /** Bar start time, epoch ms UTC (daily bars: 00:00 UTC of the trading date). */
-  ts: Float64Array;
-  open: Float64Array;
-  high: Float64Array;
-  low: Float64Array;
-  close: Float64Array;
-  volume: Float64Array;
+  adjClose: null;
   truth: SyntheticGroundTruth;
 }
 

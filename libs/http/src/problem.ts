@@ -41,13 +41,23 @@ export function statusTitle(status: number): string {
   return STATUS_CODES[status] ?? 'Error';
 }
 
+/** What a {@link ProblemException} is built from: a problem without `instance`/`requestId`; `title` defaults to the status phrase. */
+export interface ProblemInit {
+  type: string;
+  title?: string;
+  status: number;
+  detail?: string;
+  errors?: ProblemItem[];
+  [extension: string]: unknown;
+}
+
 /**
  * An exception that renders as the given problem document (with `instance` and `requestId` filled in by
  * `ProblemJsonExceptionFilter`). Extra response headers (e.g. `WWW-Authenticate`) go in `headers`.
  */
 export class ProblemException extends HttpException {
   constructor(
-    readonly problem: Omit<ProblemDetails, 'instance' | 'requestId'> & { title?: string },
+    readonly problem: ProblemInit,
     readonly headers: Record<string, string> = {},
   ) {
     super({ ...problem, title: problem.title ?? statusTitle(problem.status) }, problem.status);

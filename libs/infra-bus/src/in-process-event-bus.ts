@@ -290,9 +290,9 @@ export class InProcessEventBus implements EventBus {
     }
   }
 
-  private trim(log: SubjectLog): void {
-    // Hysteresis: trim in steps of 1024 so a busy subject is not trimmed on every call.
-    if (log.retained() <= this.retain + 1024) return;
+  private trim(log: SubjectLog, slack = 1024): void {
+    // Hysteresis: trim in steps of `slack` so a busy subject is not trimmed on every call.
+    if (log.retained() <= this.retain + slack) return;
     let floor = log.lastSeq - this.retain;
     for (const g of log.groups.values()) floor = Math.min(floor, g.ackFloor);
     for (const [key, f] of this.persistedFloors) if (key.startsWith(log.subject + '|')) floor = Math.min(floor, f);
@@ -737,7 +737,7 @@ export class InProcessEventBus implements EventBus {
     // Compaction: rewrite each stream log without messages every known consumer acknowledged (beyond `retain`).
     const byStream = new Map<string, SubjectLog[]>();
     for (const log of this.logs.values()) {
-      this.trim(log);
+      this.trim(log, 0);
       let l = byStream.get(log.stream);
       if (!l) byStream.set(log.stream, (l = []));
       l.push(log);

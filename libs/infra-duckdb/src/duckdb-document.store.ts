@@ -59,12 +59,15 @@ interface Row {
 const quote = (ident: string) => `"${ident}"`;
 const uqColumn = (indexName: string) => quote(`uq_${indexName}`);
 
-/** SQL fragments and their positional parameters, built together so they cannot drift apart. */
+/**
+ * Parameters of a statement built from fragments: each value gets a numbered placeholder (`$1`, `$2`, …), so the
+ * order in which fragments are built cannot misalign values and placeholders.
+ */
 class Sql {
   readonly params: DuckDBValue[] = [];
   add(v: DuckDBValue): string {
     this.params.push(v);
-    return '?';
+    return `$${this.params.length}`;
   }
 }
 

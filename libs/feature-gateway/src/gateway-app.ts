@@ -1,0 +1,80 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { EVENT_BUS, type EventBus } from '@strata/contracts';
+import type { IngestionLog } from '@strata/feature-ingestion';
+import { configureStrataHttp, createStrataFastifyAdapter, PinoNestLogger, StrataHttpModule, type ApiKeyResolver } from '@strata/http';
+import type { Logger } from 'pino';
+import { setupApiDocs } from './api-docs';
+import { GatewayModule } from './gateway.module';
+import { busHealthIndicator, HealthModule, type HealthIndicator } from './health';
+
+/** Provides an {@link EventBus} instance under `EVENT_BUS` for the whole app (the bus is owned and closed by the caller). */
+@Global()
+@Module({})
+export class EventBusProviderModule {
+  static forRoot(bus: EventBus): DynamicModule {
+    return { module: EventBusProviderModule, global: true, providers: [{ provide: EVENT_BUS, useValue: bus }], exports: [EVENT_BUS] };
+  }
+}
+
+/** Everything the gateway HTTP app is built from. */
+export interface GatewayAppDeps {
+  bus: EventBus;
+  apiKeys: ApiKeyResolver;
+  logger: Logger;
+  ingestionLog: IngestionLog;
+  /** Staging directory for uploads too large to travel inline (`<STRATA_DATA_DIR>/uploads`). */
+  uploadDir: string;
+  /** Largest CSV sent inside the command, bytes (default 512 KiB; the all-in-one process can use Infinity). */
+  inlineMaxBytes?: number;
+  /** Extra readiness dependencies besides the bus (e.g. the store). */
+  healthIndicators?: HealthIndicator[];
+  /** Largest upload, bytes (default 256 MiB). */
+  uploadLimitBytes?: number;
+}
+
+/**
+ * Builds (and initialises, without listening) the gateway: NestJS on Fastify with API-key auth, problem+json
+ * errors, request ids, pino logs, `/health`, `/docs`, `/openapi.json`, `/asyncapi.json` and the market-data routes.
+ * The caller listens (`app.listen({ port, host })`) or injects requests, and closes the app, then the bus.
+ */
+export async function createGatewayApp(deps: GatewayAppDeps): Promise<NestFastifyApplication> {
+  @Module({
+    imports: [
+      EventBusProviderModule.forRoot(deps.bus),
+      StrataHttpModule.forRoot({ apiKeys: deps.apiKeys }),
+      GatewayModule.register({
+        healthIndicators: [busHealthIndicator(deps.bus), ...(deps.healthIndicators ?? [])],
+        ingestionLog: deps.ingestionLog,
+        ingest: { uploadDir: deps.uploadDir, inlineMaxBytes: deps.inlineMaxBytes },
+      }),
+    ],
+  })
+  class GatewayAppModule {}
+
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayAppModule, createStrataFastifyAdapter({ logger: deps.logger, uploadLimitBytes: deps.uploadLimitBytes }), {
+    logger: new PinoNestLogger(deps.logger.child({ component: 'nest' })),
+    bufferLogs: false,
+  });
+  configureStrataHttp(app);
+  setupApiDocs(app);
+  app.enableShutdownHooks();
+  await app.init();
+  return app;
+}
+
+/**
+ * A minimal HTTP app serving only the health endpoints, for services whose work arrives over the bus (their
+ * Kubernetes probes and compose health checks ask `GET /health` on `PORT`).
+ */
+export async function createHealthApp(opts: { service: string; logger: Logger; indicators: HealthIndicator[] }): Promise<NestFastifyApplication> {
+  @Module({ imports: [HealthModule.register({ service: opts.service, indicators: opts.indicators })] })
+  class HealthAppModule {}
+  const app = await NestFactory.create<NestFastifyApplication>(HealthAppModule, createStrataFastifyAdapter({ logger: opts.logger }), {
+    logger: new PinoNestLogger(opts.logger.child({ component: 'nest' })),
+  });
+  configureStrataHttp(app);
+  await app.init();
+  return app;
+}

@@ -1,0 +1,34 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { BARS_REPOSITORY, CORPORATE_ACTIONS_REPOSITORY, type BarsRepository, type CorporateActionsRepository } from './bars.repository';
+import { MarketDataController } from './market-data.controller';
+import { MarketDataService } from './market-data.service';
+
+/** What {@link MarketDataModule} needs from the app. The `EVENT_BUS` provider must be global (BusModule). */
+export interface MarketDataModuleOptions {
+  bars: BarsRepository;
+  corporateActions: CorporateActionsRepository;
+  /** Serve the REST controllers (default true); false in processes without HTTP. */
+  http?: boolean;
+}
+
+/**
+ * Market data: {@link MarketDataService} and, unless `http: false`, the `/market-data/bars|symbols|corrections|
+ * corporate-actions` routes. Global: the service and both repository tokens can be injected anywhere (ingestion,
+ * feature store).
+ */
+@Module({})
+export class MarketDataModule {
+  static register(opts: MarketDataModuleOptions): DynamicModule {
+    return {
+      module: MarketDataModule,
+      global: true,
+      controllers: opts.http === false ? [] : [MarketDataController],
+      providers: [
+        { provide: BARS_REPOSITORY, useValue: opts.bars },
+        { provide: CORPORATE_ACTIONS_REPOSITORY, useValue: opts.corporateActions },
+        MarketDataService,
+      ],
+      exports: [BARS_REPOSITORY, CORPORATE_ACTIONS_REPOSITORY, MarketDataService],
+    };
+  }
+}

@@ -1,0 +1,27 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { API_KEY_RESOLVER, type ApiKeyResolver } from './api-keys';
+import { ApiKeyGuard } from './api-key.guard';
+import { HttpTracingInterceptor } from './http-tracing.interceptor';
+import { ProblemJsonExceptionFilter } from './problem-json.filter';
+
+/**
+ * Wires the HTTP conventions into an app: the global {@link ApiKeyGuard} (keys from `apiKeys`), the
+ * problem+json exception filter and the request-span interceptor. Import once in the HTTP app's root module.
+ */
+@Module({})
+export class StrataHttpModule {
+  static forRoot(opts: { apiKeys: ApiKeyResolver }): DynamicModule {
+    return {
+      module: StrataHttpModule,
+      global: true,
+      providers: [
+        { provide: API_KEY_RESOLVER, useValue: opts.apiKeys },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_FILTER, useClass: ProblemJsonExceptionFilter },
+        { provide: APP_INTERCEPTOR, useClass: HttpTracingInterceptor },
+      ],
+      exports: [API_KEY_RESOLVER],
+    };
+  }
+}
