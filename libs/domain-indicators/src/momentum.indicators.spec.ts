@@ -96,9 +96,9 @@ function cciBar4(): number {
 describe('mfi (TA-Lib TA_MFI)', () => {
   it('sums positive and negative money flows (TP x volume) by TP direction', () => {
     // flows: bar 1 +10*200 = 2000, bar 2 +11*300 = 3300, bar 3 -(59/6)*400 = -11800/3, bar 4 -(25/3)*500 = -12500/3
-    // bar 3: 100 * 5300 / (5300 + 11800/3) = 159000/277
+    // bar 3: 100 * 5300 / (5300 + 11800/3) = 15900/277
     // bar 4: 100 * 3300 / (3300 + 24300/3) = 550/19
-    expectSeries(mfi(high, low, close, volume, 3), [NaN, NaN, NaN, 159000 / 277, 550 / 19]);
+    expectSeries(mfi(high, low, close, volume, 3), [NaN, NaN, NaN, 15900 / 277, 550 / 19]);
   });
 
   it('gives 0 when no flow is in the window (flat TP or zero volume)', () => {

@@ -53,10 +53,20 @@ describe('bollinger %B and bandwidth (TA-Lib TA_BBANDS, population sd)', () => {
   });
 
   it('keeps full precision at price levels where E[x^2] - mean^2 would cancel', () => {
-    // closes 1e6 + {0, 0.001, 0.002}: sd = 0.001 * sqrt(2/3) exactly in real arithmetic
-    const r = bollinger(f64([1e6, 1e6 + 0.001, 1e6 + 0.002]), 3, 2);
-    const sd = 0.001 * Math.sqrt(2 / 3);
-    expect(Math.abs(r.bandwidth[2] - (4 * sd) / (1e6 + 0.001)) / r.bandwidth[2]).toBeLessThan(1e-9);
+    // closes near 1e6 moving by ~0.001: the deviations from the first close are exact doubles (Sterbenz),
+    // so the reference variance is taken on them, where nothing cancels.
+    const x = f64([1e6, 1e6 + 0.001, 1e6 + 0.002]);
+    const d = [0, x[1] - x[0], x[2] - x[0]];
+    const m = (d[0] + d[1] + d[2]) / 3;
+    const sd = Math.sqrt(((d[0] - m) ** 2 + (d[1] - m) ** 2 + (d[2] - m) ** 2) / 3);
+    const expected = (4 * sd) / (x[0] + m);
+    const r = bollinger(x, 3, 2);
+    expect(Math.abs(r.bandwidth[2] - expected) / expected).toBeLessThan(1e-12);
+    // The one-pass raw formula E[x^2] - mean^2 (TA-Lib 0.4) misses by far more than 1e-9 here.
+    const mean = (x[0] + x[1] + x[2]) / 3;
+    const naiveVar = (x[0] ** 2 + x[1] ** 2 + x[2] ** 2) / 3 - mean * mean;
+    const naive = (4 * Math.sqrt(Math.max(naiveVar, 0))) / mean;
+    expect(Math.abs(naive - expected) / expected).toBeGreaterThan(1e-9);
   });
 });
 

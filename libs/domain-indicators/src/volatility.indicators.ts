@@ -138,10 +138,10 @@ export function bollinger(
     const ss = q0 + q1 - sd * md;
     const mid = x0 + md;
     const dev = ss > 0 ? nbDev * Math.sqrt(ss / period) : 0;
-    const upper = mid + dev;
-    const lower = mid - dev;
-    const width = upper - lower;
-    pctB[t] = width !== 0 ? (close[t] - lower) / width : NaN;
+    // upper - lower and close - lower taken algebraically (2 dev, close - mid + dev): forming the bands
+    // first would cancel ~log10(price / width) digits, visible on quiet windows of high-priced series.
+    const width = 2 * dev;
+    pctB[t] = dev > 0 ? (close[t] - x0 - md + dev) / width : NaN;
     bw[t] = width / mid;
   }
   return { pctB, bandwidth: bw };

@@ -115,15 +115,20 @@ export function layoutSlots(count: number, timeframe: Timeframe, calendar: Synth
   let day = Math.floor(startMs / MS_PER_DAY) * MS_PER_DAY;
   // Same rule as the market data library's isTradingDay, with holidays cached per year: long synthetic histories
   // run centuries past the range that library precomputes.
-  const holidays = new Map<number, Set<number>>();
+  let yearFrom = 0;
+  let yearTo = -1;
+  let holidays = new Set<number>();
   const isTrading = (dayNumber: number): boolean => {
     const w = (((dayNumber + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday
     if (w === 0 || w === 6) return false;
     if (calendar !== 'nyse') return true;
-    const year = new Date(dayNumber * MS_PER_DAY).getUTCFullYear();
-    let set = holidays.get(year);
-    if (!set) holidays.set(year, (set = new Set(nyseHolidays(year))));
-    return !set.has(dayNumber);
+    if (dayNumber < yearFrom || dayNumber >= yearTo) {
+      const year = new Date(dayNumber * MS_PER_DAY).getUTCFullYear();
+      yearFrom = Date.UTC(year, 0, 1) / MS_PER_DAY;
+      yearTo = Date.UTC(year + 1, 0, 1) / MS_PER_DAY;
+      holidays = new Set(nyseHolidays(year));
+    }
+    return !holidays.has(dayNumber);
   };
   const nextBusinessDay = (d: number): number => {
     let x = d;

@@ -37,7 +37,7 @@ export interface GatewayAppDeps {
 /**
  * Builds (and initialises, without listening) the gateway: NestJS on Fastify with API-key auth, problem+json
  * errors, request ids, pino logs, `/health`, `/docs`, `/openapi.json`, `/asyncapi.json` and the market-data routes.
- * The caller listens (`app.listen({ port, host })`) or injects requests, and closes the app, then the bus.
+ * The caller listens (`app.listen({ port, host })`) or injects requests, handles signals, and closes the app, then the bus.
  */
 export async function createGatewayApp(deps: GatewayAppDeps): Promise<NestFastifyApplication> {
   @Module({
@@ -59,7 +59,6 @@ export async function createGatewayApp(deps: GatewayAppDeps): Promise<NestFastif
   });
   configureStrataHttp(app);
   setupApiDocs(app);
-  app.enableShutdownHooks();
   await app.init();
   return app;
 }

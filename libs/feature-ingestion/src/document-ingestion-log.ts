@@ -3,7 +3,6 @@ import {
   type DocumentCollection,
   type DocumentStore,
   type IngestResult,
-  type Page,
   type RejectedRow,
   type Timeframe,
 } from '@strata/contracts';
@@ -113,7 +112,7 @@ export class DocumentIngestionLog implements IngestionLog {
    * Ingestions, newest first (by `recordedAt`, then id), filtered by symbol, timeframe, status and time range.
    * Items carry only their inline rejects (`rejects` may be shorter than `rejected`); `get` returns them all.
    */
-  async list(q: IngestionListQuery): Promise<Page<IngestionRecord>> {
+  async list(q: IngestionListQuery): Promise<{ items: IngestionRecord[]; nextCursor: string | null }> {
     const recordedAt = q.from || q.to ? { ...(q.from ? { $gte: q.from } : {}), ...(q.to ? { $lt: q.to } : {}) } : undefined;
     const page = await this.ingestions.page({
       filter: { symbol: q.symbol, timeframe: q.timeframe, status: q.status, recordedAt },

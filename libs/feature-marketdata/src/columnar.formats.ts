@@ -1,4 +1,4 @@
-import { Float64, makeData, makeVector, Table, tableToIPC, TimestampMillisecond, type Vector } from 'apache-arrow';
+import { Float64, makeData, makeVector, Table, tableToIPC, TimestampMillisecond, vectorFromArray, Utf8, type Vector } from 'apache-arrow';
 
 /** Media type of an Apache Arrow IPC stream. */
 export const ARROW_STREAM = 'application/vnd.apache.arrow.stream';
@@ -81,7 +81,7 @@ export function toArrowIpc(columns: readonly OutputColumn[], length: number, met
         nulls ? makeData({ type: new Float64(), length, data: values, nullBitmap: bitmap, nullCount: nulls }) : makeData({ type: new Float64(), length, data: values }),
       );
     } else {
-      vectors[c.name] = makeVector(Array.from({ length }, () => c.value));
+      vectors[c.name] = vectorFromArray(Array.from({ length }, () => c.value), new Utf8());
     }
   }
   const table = new Table(vectors);

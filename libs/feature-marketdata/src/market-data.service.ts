@@ -12,7 +12,7 @@ import {
 } from '@strata/contracts';
 import type { BarColumns } from '@strata/domain-marketdata';
 import { BARS_REPOSITORY, CORPORATE_ACTIONS_REPOSITORY, type BarsRepository, type CorporateActionsRepository } from './bars.repository';
-import { adjustBars, adjustmentSteps, exDateInstant } from './corporate-actions.adjustment';
+import { adjustBars, adjustmentSteps, exDateInstant, type AdjustmentStep } from './corporate-actions.adjustment';
 
 /** What {@link MarketDataService.getBars} reads. Times in epoch ms UTC; `from`/`to` inclusive, `after` exclusive. */
 export interface BarsRequest {
@@ -33,6 +33,8 @@ export interface AppliedAdjustment {
   actions: CorporateAction[];
   /** Dividends that could not be applied (no earlier bar, or amount ≥ previous close). */
   skipped: CorporateAction[];
+  /** The factors applied (empty for `raw`). */
+  steps: AdjustmentStep[];
 }
 
 /**
@@ -57,13 +59,13 @@ export class MarketDataService {
   async getBars(req: BarsRequest): Promise<{ bars: BarColumns; adjustment: AppliedAdjustment }> {
     const adjust = req.adjust ?? 'raw';
     const raw = await this.bars.read(req);
-    if (adjust === 'raw') return { bars: raw, adjustment: { adjust, actions: [], skipped: [] } };
+    if (adjust === 'raw') return { bars: raw, adjustment: { adjust, actions: [], skipped: [], steps: [] } };
     const adj = await this.adjustmentFor(req.symbol, req.timeframe, adjust);
-    return { bars: adjustBars(raw, adj.steps), adjustment: { adjust, actions: adj.actions, skipped: adj.skipped } };
+    return { bars: adjustBars(raw, adj.steps), adjustment: { adjust, actions: adj.actions, skipped: adj.skipped, steps: adj.steps } };
   }
 
   /** Adjustment steps of one series (reads the symbol's actions and, for `total`, the dividends' previous closes). */
-  async adjustmentFor(symbol: string, timeframe: Timeframe, adjust: Adjustment) {
+  async adjustmentFor(symbol: string, timeframe: Timeframe, adjust: Adjustment): Promise<{ steps: AdjustmentStep[]; skipped: CorporateAction[]; actions: CorporateAction[] }> {
     const actions = adjust === 'raw' ? [] : await this.actions.list(symbol);
     const relevant = adjust === 'split' ? actions.filter((a) => a.kind === 'split') : actions;
     const prev = relevant.some((a) => a.kind === 'dividend')

@@ -142,3 +142,30 @@ export function ensureBootstrapAdminKey(dataDir: string): BootstrapAdminKey {
   chmodSync(path, 0o600);
   return { key, path, created: true };
 }
+
+/**
+ * The key resolver of an HTTP app from configuration: the `STRATA_API_KEYS` entries when there are any; otherwise
+ * the bootstrap admin key under `dataDir` (created on first boot). `announce` receives a one-time message with the
+ * new key when it was just created (print it once), or a note naming the file when it was reused.
+ */
+export function apiKeysFromConfig(keys: readonly ApiKeyEntry[], dataDir: string, announce: (message: string, created: boolean) => void): StaticApiKeyResolver {
+  if (keys.length) return new StaticApiKeyResolver(keys);
+  const boot = ensureBootstrapAdminKey(dataDir);
+  if (boot.created) {
+    announce(
+      [
+        '',
+        '  No STRATA_API_KEYS configured: created an admin API key (shown once; stored in ' + boot.path + '):',
+        '',
+        `      ${boot.key}`,
+        '',
+        `  Use it as "Authorization: Bearer <key>" or "X-API-Key: <key>".`,
+        '',
+      ].join('\n'),
+      true,
+    );
+  } else {
+    announce(`No STRATA_API_KEYS configured: using the stored admin API key in ${boot.path}`, false);
+  }
+  return new StaticApiKeyResolver([{ role: 'admin', key: boot.key }]);
+}

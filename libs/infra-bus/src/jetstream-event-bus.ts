@@ -35,6 +35,7 @@ import {
 } from '@strata/contracts';
 import { BusError, describeIssues, toBusIssues, type BusErrorCode } from './bus-errors';
 import { fastUuidv7, isoNow } from './fast-id';
+import { PubAckPipeline } from './pub-ack-pipeline';
 import { requestSubject } from './subjects';
 import { inConsumerSpan, isPromiseLike, outgoingHeaders } from './tracing';
 
@@ -59,6 +60,8 @@ export interface JetStreamEventBusOptions {
   maxAgeMs?: number;
   /** Default request timeout, ms (default 5000). */
   requestTimeoutMs?: number;
+  /** Longest wait for a stream's PubAck, ms (default 5000). */
+  publishTimeoutMs?: number;
   /** Longest wait in `close()` for in-flight handlers, ms (default 10000). */
   closeTimeoutMs?: number;
 }
@@ -80,8 +83,13 @@ const TERMINAL_ERRORS: ReadonlySet<BusErrorCode> = new Set<BusErrorCode>(['inval
 
 /** A running subscription's consume loop. */
 interface ConsumeLoop {
-  messages: ConsumerMessages;
-  done: Promise<void>;
+  messages: ConsumerMessages | undefined;
+  /** Delivered messages not handled yet (`head` = next). */
+  queue: Array<JsMsg | undefined>;
+  head: number;
+  running: boolean;
+  /** Resolvers waiting for the queue to empty. */
+  idle: Array<() => void>;
   /** Time the current handler started (0 when idle). */
   startedAt: number;
   ackWaitMs: number;
@@ -127,6 +135,7 @@ export class JetStreamEventBus implements EventBus {
   private closed = false;
   private connected = true;
   private readonly prefix: string;
+  private readonly acks: PubAckPipeline;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -135,6 +144,7 @@ export class JetStreamEventBus implements EventBus {
     private readonly opts: JetStreamEventBusOptions,
   ) {
     this.prefix = opts.streamPrefix ?? '';
+    this.acks = new PubAckPipeline(nc, opts.publishTimeoutMs ?? 5000);
     this.sweep = setInterval(() => this.sweepAckWait(), 100);
     this.sweep.unref();
     void this.watchStatus();
@@ -235,10 +245,11 @@ export class JetStreamEventBus implements EventBus {
     if (!ready) await this.ensureDomain(def.domain);
     else await ready;
     const h = natsHeaders();
+    h.set(BusHeaders.MsgId, env.id);
     const extra = outgoingHeaders(opts?.headers);
     if (extra) for (const k in extra) h.set(k, extra[k]);
     try {
-      await this.js.publish(def.subject, JSON.stringify(env), { msgID: env.id, headers: h });
+      await this.acks.publish(def.subject, JSON.stringify(env), h);
     } catch (e) {
       throw this.unavailable(`publish ${def.subject}`, e);
     }
@@ -282,16 +293,52 @@ export class JetStreamEventBus implements EventBus {
       deliverFrom: opts.deliverFrom ?? 'all',
     });
     const consumer = await this.js.consumers.get(stream, opts.consumer);
-    const messages = await consumer.consume({ max_messages: Math.max(1, opts.prefetch ?? 256) });
-    const loop: ConsumeLoop = { messages, done: Promise.resolve(), startedAt: 0, ackWaitMs, abandon: undefined, stopped: false };
+    const loop: ConsumeLoop = {
+      messages: undefined,
+      queue: [],
+      head: 0,
+      running: false,
+      idle: [],
+      startedAt: 0,
+      ackWaitMs,
+      abandon: undefined,
+      stopped: false,
+    };
     const handle = (m: JsMsg): Promise<void> | void =>
       this.handle(m, def as MessageDefinition<string, unknown>, handler as MessageHandler<unknown>, opts.consumer, loop, maxDeliver, backoffMs);
-    loop.done = (async () => {
-      for await (const m of messages) {
-        const r = handle(m);
-        if (r) await r;
+    // Callback mode: the client hands over every message of a socket read synchronously, so synchronous handlers run
+    // back to back and their acks leave in one write. Asynchronous handlers are queued and run one at a time.
+    const pump = (): void => {
+      loop.running = true;
+      while (loop.head < loop.queue.length) {
+        const m = loop.queue[loop.head];
+        loop.queue[loop.head++] = undefined;
+        let r: Promise<void> | void;
+        try {
+          r = handle(m!);
+        } catch {
+          m!.nak(1000); // defensive: handle() catches handler errors itself
+          continue;
+        }
+        if (r) {
+          r.then(pump, pump);
+          return;
+        }
       }
-    })().catch(() => undefined);
+      loop.queue.length = 0;
+      loop.head = 0;
+      loop.running = false;
+      const idle = loop.idle;
+      loop.idle = [];
+      for (const f of idle) f();
+    };
+    loop.messages = await consumer.consume({
+      max_messages: Math.max(1, opts.prefetch ?? 256),
+      callback: (m) => {
+        loop.queue.push(m);
+        if (!loop.running) pump();
+      },
+    });
     this.loops.add(loop);
     return { stop: () => this.stopLoop(loop) };
   }
@@ -450,8 +497,9 @@ export class JetStreamEventBus implements EventBus {
     h.set(BusHeaders.DlqDeliveries, String(dl.deliveries));
     h.set(BusHeaders.DlqDetail, dl.detail.replace(/[\r\n]+/g, ' ').slice(0, 512));
     h.set(BusHeaders.DlqStreamSeq, `${stream}:${seq}`);
+    h.set(BusHeaders.MsgId, `${stream}:${seq}:${dl.consumer}`);
     await this.ensureDomain(dl.subject.split('.')[0]);
-    await this.js.publish(deadLetterSubject(dl.subject), JSON.stringify(dl), { msgID: `${stream}:${seq}:${dl.consumer}`, headers: h });
+    await this.acks.publish(deadLetterSubject(dl.subject), JSON.stringify(dl), h);
   }
 
   /** The server gave up on a message (its last delivery timed out too): store it as a dead letter. */
@@ -482,10 +530,10 @@ export class JetStreamEventBus implements EventBus {
   private async stopLoop(loop: ConsumeLoop): Promise<void> {
     if (loop.stopped) return;
     loop.stopped = true;
-    // Stop pulling; messages already buffered are still handled, then the iterator ends. (Not awaited alone: the close
-    // promise settles only once the loop reaches it, which a hung handler may prevent.)
-    const closed = loop.messages.close();
-    await withTimeout(Promise.all([closed, loop.done]), this.opts.closeTimeoutMs ?? 10_000);
+    // Stop pulling; messages already delivered are still handled (a hung handler is waited for up to the timeout).
+    await loop.messages?.close();
+    const drained = loop.running || loop.head < loop.queue.length ? new Promise<void>((r) => loop.idle.push(r)) : Promise.resolve();
+    await withTimeout(drained, this.opts.closeTimeoutMs ?? 10_000);
     this.loops.delete(loop);
     // Make sure acks, naks and terms of this loop reached the server.
     if (!this.nc.isClosed()) await this.nc.flush().catch(() => undefined);
@@ -636,6 +684,7 @@ export class JetStreamEventBus implements EventBus {
     clearInterval(this.sweep);
     await Promise.all([...this.loops].map((l) => this.stopLoop(l)));
     await Promise.all([...this.subs].map((s) => s.drain().catch(() => undefined)));
+    await this.acks.close();
     await this.nc.drain().catch(() => undefined);
     this.closed = true;
   }

@@ -145,7 +145,9 @@ function toStored<T>(row: Row): StoredDocument<T> {
 /** Maps a DuckDB constraint error to {@link DuplicateKeyError}; returns `undefined` for other errors. */
 function mapConstraintError(spec: ResolvedCollectionSpec, err: unknown): DuplicateKeyError | undefined {
   const msg = err instanceof Error ? err.message : String(err);
-  if (!/Constraint Error: Duplicate key/i.test(msg)) return undefined;
+  // DuckDB words it "Duplicate key \"<col>: <value>\" violates …" for single statements and "PRIMARY KEY or UNIQUE
+  // constraint violation: duplicate key …" (without the column) in some transactional paths.
+  if (!/Constraint Error: (Duplicate key|PRIMARY KEY or UNIQUE constraint violation)/i.test(msg)) return undefined;
   if (/primary key constraint/i.test(msg)) return new DuplicateKeyError(spec.name, '_id', ['id']);
   const ix = spec.indexes.find((i) => msg.includes(`"uq_${i.name}:`));
   return ix ? new DuplicateKeyError(spec.name, ix.name, ix.fields) : new DuplicateKeyError(spec.name, 'unknown', []);
@@ -418,9 +420,16 @@ async function ensureTable(s: DuckDbSession, spec: ResolvedCollectionSpec, finge
     ...uniques.map((i) => `${uqColumn(i.name)} VARCHAR NOT NULL UNIQUE`),
   ];
   await s.run(`CREATE TABLE ${table} (${cols.join(', ')})`);
+  // Find violations of new unique indexes here, to name them (DuckDB's message inside a transaction does not).
+  const seen = uniques.map(() => new Set<string>());
   for (const row of carried) {
     const body = JSON.parse(row.doc) as DocumentBody;
     checkIndexedFields(spec, body);
+    uniques.forEach((ix, i) => {
+      const k = canonicalUniqueKey(ix, body);
+      if (seen[i].has(k)) throw new DuplicateKeyError(spec.name, ix.name, ix.fields, uniqueKeyOf(ix, body));
+      seen[i].add(k);
+    });
     const values: DuckDBValue[] = [row.id, row.version, expiresAtMs(spec, body), row.doc, ...uniques.map((i) => canonicalUniqueKey(i, body))];
     try {
       await s.run(`INSERT INTO ${table} VALUES (?, ?::BIGINT, ?::BIGINT, ?::JSON${', ?'.repeat(uniques.length)})`, values);

@@ -1,1 +1,2 @@
 export * from './mongo-document.store';
+export * from './mongo-document-store.module';

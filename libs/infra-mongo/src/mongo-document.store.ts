@@ -447,9 +447,11 @@ export class MongoDocumentStore implements DocumentStore {
     }
     const schema = schemaFor(resolved);
     const model = this.connection.model<RawDoc>(resolved.name, schema, resolved.name);
-    let ready: Promise<void> | undefined;
-    const col = new MongoDocumentCollection<object>(model, resolved, this.now, () => ready as Promise<void>, this.locks);
-    ready = this.createIndexes(col, schema);
+    // The collection needs its readiness gate before the index creation (which needs the collection) exists.
+    const gate: { ready?: Promise<void> } = {};
+    const col = new MongoDocumentCollection<object>(model, resolved, this.now, () => gate.ready as Promise<void>, this.locks);
+    const ready = this.createIndexes(col, schema);
+    gate.ready = ready;
     ready.catch(() => undefined); // surfaced by ready() and by every operation
     this.pending.push(ready);
     this.collections.set(resolved.name, { fingerprint, col });

@@ -175,7 +175,7 @@ export function documentStoreConformance(harness: DocumentStoreHarness): void {
       // Replacing with a spread of the current document (its own id and _version included) is allowed.
       const again = await col.update(doc.id, 3, { replace: { ...replaced, n: 9 } });
       expect(again).toEqual({ ...replaced, n: 9, _version: 4 });
-      const err = await rejection(col.update(doc.id, 4, { replace: { ...again, id: 'other' } }));
+      const err = await rejection(col.update(doc.id, 4, { replace: { ...again, id: 'other' } as Account }));
       expect(err).toBeInstanceOf(DocumentValidationError);
     });
 

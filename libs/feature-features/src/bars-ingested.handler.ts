@@ -1,0 +1,80 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  BarsIngestedV1,
+  CorporateActionsRecordedV1,
+  durableConsumerName,
+  EVENT_BUS,
+  type BusSubscription,
+  type EventBus,
+  type MessageContext,
+  type PayloadOf,
+} from '@strata/contracts';
+import { MarketDataService } from '@strata/feature-marketdata';
+import { FeatureRefreshService } from './feature-refresh.service';
+
+/** Service name in the durable consumer names of the feature refresher. */
+export const FEATURES_SERVICE = 'features';
+
+/**
+ * Keeps feature sets fresh from market-data events, through the {@link EventBus} port (feature libraries may not
+ * import the bus adapters, so this subscribes like `@OnEvent` would: durable consumer `features__<subject>__v1`,
+ * at-least-once, redelivery with backoff when a refresh throws, then the DLQ):
+ * - `marketdata.evt.bars.ingested.v1` → recompute the series from `changedFrom` (or `from`) on;
+ * - `marketdata.evt.corporate-actions.recorded.v1` → recompute every series of the symbol from scratch (a split
+ *   rescales the whole adjusted history before its ex-date).
+ * Idempotent: a redelivered event recomputes the same values.
+ */
+@Injectable()
+export class BarsIngestedHandler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('features');
+  private readonly subscriptions: BusSubscription[] = [];
+
+  constructor(
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
+    private readonly refresh: FeatureRefreshService,
+    private readonly marketData: MarketDataService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.refresh.registerAll();
+    this.subscriptions.push(
+      await this.bus.subscribe(BarsIngestedV1, (data, ctx) => this.onBarsIngested(data, ctx), {
+        consumer: durableConsumerName(FEATURES_SERVICE, BarsIngestedV1),
+        prefetch: 16,
+      }),
+      await this.bus.subscribe(CorporateActionsRecordedV1, (data, ctx) => this.onCorporateActions(data, ctx), {
+        consumer: durableConsumerName(FEATURES_SERVICE, CorporateActionsRecordedV1),
+      }),
+    );
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const subs = this.subscriptions.splice(0);
+    for (const s of subs) await s.stop();
+  }
+
+  /** Recomputes the tail of the ingested series. */
+  async onBarsIngested(data: PayloadOf<typeof BarsIngestedV1>, ctx?: MessageContext<unknown>): Promise<void> {
+    const changedFrom = Date.parse(data.changedFrom ?? data.from);
+    await this.refresh.refreshSeries(data.symbol, data.timeframe, {
+      changedFrom,
+      reason: data.updated ? 'bars_corrected' : 'bars_ingested',
+      correlationId: ctx?.envelope.correlationId,
+      causationId: ctx?.envelope.id ?? null,
+    });
+  }
+
+  /** Recomputes every stored series of the symbol in full. */
+  async onCorporateActions(data: PayloadOf<typeof CorporateActionsRecordedV1>, ctx?: MessageContext<unknown>): Promise<void> {
+    const series = await this.marketData.listSeries({ symbol: data.symbol, limit: 100 });
+    for (const s of series) {
+      await this.refresh.refreshSeries(s.symbol, s.timeframe, {
+        full: true,
+        reason: 'corporate_actions',
+        correlationId: ctx?.envelope.correlationId,
+        causationId: ctx?.envelope.id ?? null,
+      });
+    }
+    this.logger.log({ msg: 'features recomputed after corporate actions', symbol: data.symbol, series: series.length });
+  }
+}

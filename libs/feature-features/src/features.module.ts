@@ -1,0 +1,40 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { BarsIngestedHandler } from './bars-ingested.handler';
+import { FeatureRefreshService } from './feature-refresh.service';
+import { CORE_V1, FEATURE_SETS, type FeatureSetImplementation } from './feature-set.registry';
+import { FEATURE_STORE, type FeatureStore } from './feature-store.port';
+import { FeaturesController } from './features.controller';
+import { FeaturesService } from './features.service';
+
+/** What {@link FeaturesModule} needs. `EVENT_BUS` and `MarketDataModule` must be available globally. */
+export interface FeaturesModuleOptions {
+  store: FeatureStore;
+  /** Feature sets to register and keep fresh (default: `core` v1). */
+  sets?: readonly FeatureSetImplementation[];
+  /** Serve `GET /features…` (default true). */
+  http?: boolean;
+  /** Subscribe to market-data events and refresh feature sets (default true). Enable in exactly one context. */
+  refresh?: boolean;
+}
+
+/**
+ * The feature store capability: {@link FeaturesService} (queries, as-of joins, training datasets),
+ * {@link FeatureRefreshService} (materialisation) and, as configured, the REST routes and the event-driven refresher.
+ */
+@Module({})
+export class FeaturesModule {
+  static register(opts: FeaturesModuleOptions): DynamicModule {
+    return {
+      module: FeaturesModule,
+      controllers: opts.http === false ? [] : [FeaturesController],
+      providers: [
+        { provide: FEATURE_STORE, useValue: opts.store },
+        { provide: FEATURE_SETS, useValue: opts.sets ?? [CORE_V1] },
+        FeaturesService,
+        FeatureRefreshService,
+        ...(opts.refresh === false ? [] : [BarsIngestedHandler]),
+      ],
+      exports: [FeaturesService, FeatureRefreshService, FEATURE_STORE],
+    };
+  }
+}

@@ -1,0 +1,96 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { FeatureSetSummary, FeatureSetVersion, Timeframe } from '@strata/contracts';
+import { MarketDataService } from '@strata/feature-marketdata';
+import { FEATURE_STORE, type FeatureColumns, type FeatureStore, type MaterialisationRecord } from './feature-store.port';
+import { buildTrainingDataset, type DatasetSegment, type TrainingDataset, type TrainingDatasetOptions } from './training-dataset.builder';
+
+/** Raised when a feature set or version is not registered. */
+export class FeatureSetNotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FeatureSetNotFoundError';
+  }
+}
+
+/**
+ * Read side of the feature store: registered sets and versions, point-in-time values of a series, as-of joins to
+ * arbitrary event times, lineage, and training datasets for the signals service.
+ */
+@Injectable()
+export class FeaturesService {
+  constructor(
+    @Inject(FEATURE_STORE) private readonly store: FeatureStore,
+    private readonly marketData: MarketDataService,
+  ) {}
+
+  listSets(): Promise<FeatureSetSummary[]> {
+    return this.store.listSets();
+  }
+
+  /** Versions of a set; throws {@link FeatureSetNotFoundError} when it has none. */
+  async listVersions(name: string): Promise<FeatureSetVersion[]> {
+    const v = await this.store.listVersions(name);
+    if (!v.length) throw new FeatureSetNotFoundError(`no feature set named ${name}`);
+    return v;
+  }
+
+  /** The given version, or the latest when `version` is undefined; throws {@link FeatureSetNotFoundError}. */
+  async resolveVersion(name: string, version?: number): Promise<FeatureSetVersion> {
+    if (version === undefined) {
+      const all = await this.listVersions(name);
+      return all[all.length - 1];
+    }
+    const v = await this.store.getVersion(name, version);
+    if (!v) throw new FeatureSetNotFoundError(`feature set ${name} has no version ${version}`);
+    return v;
+  }
+
+  /** Stored values of one series (ascending), NaN = NULL. */
+  async read(req: { set: string; version?: number; symbol: string; timeframe: Timeframe; from?: number; to?: number; after?: number; limit?: number }): Promise<FeatureColumns & { definition: FeatureSetVersion }> {
+    const definition = await this.resolveVersion(req.set, req.version);
+    const values = await this.store.read({ ...req, version: definition.version });
+    return { ...values, definition };
+  }
+
+  /**
+   * Features as of arbitrary event times (epoch ms UTC): for each, the values of the latest bar that had closed by
+   * then (bar start + bar length ≤ event time). `ts` is NaN where no bar had closed.
+   */
+  async asOf(req: { set: string; version?: number; symbol: string; timeframe: Timeframe; eventTimes: Float64Array }): Promise<FeatureColumns> {
+    const definition = await this.resolveVersion(req.set, req.version);
+    return this.store.asOf({ ...req, version: definition.version });
+  }
+
+  /** Lineage records of a set version (newest first). */
+  async lineage(req: { set: string; version?: number; symbol?: string; timeframe?: Timeframe; limit: number }): Promise<MaterialisationRecord[]> {
+    const definition = await this.resolveVersion(req.set, req.version);
+    return this.store.listMaterialisations({ ...req, version: definition.version });
+  }
+
+  /**
+   * A labelled dataset for one series: stored features of the set version plus forward returns of the bars the set
+   * was computed from (same adjustment), split into `segments` with purge and embargo (see
+   * {@link buildTrainingDataset}). Only bars with materialised features are used.
+   */
+  async buildTrainingDataset(req: {
+    set: string;
+    version?: number;
+    symbol: string;
+    timeframe: Timeframe;
+    segments: readonly DatasetSegment[];
+    options: TrainingDatasetOptions;
+  }): Promise<TrainingDataset & { definition: FeatureSetVersion }> {
+    const definition = await this.resolveVersion(req.set, req.version);
+    const values = await this.store.read({ set: req.set, version: definition.version, symbol: req.symbol, timeframe: req.timeframe });
+    const { bars } = await this.marketData.getBars({ symbol: req.symbol, timeframe: req.timeframe, adjust: definition.adjust });
+    // Align bars to the materialised feature rows (both ascending; features exist for a prefix of the bars' times).
+    const close = new Float64Array(values.ts.length);
+    let j = 0;
+    for (let i = 0; i < values.ts.length; i++) {
+      while (j < bars.length && bars.ts[j] < values.ts[i]) j++;
+      if (j >= bars.length || bars.ts[j] !== values.ts[i]) throw new Error(`features of ${req.symbol} at ${new Date(values.ts[i]).toISOString()} have no bar; refresh the feature set`);
+      close[i] = bars.close[j];
+    }
+    return { ...buildTrainingDataset({ ts: values.ts, close, features: values.columns }, req.segments, req.options), definition };
+  }
+}
