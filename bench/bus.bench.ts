@@ -15,7 +15,7 @@ import './support/strata-resolve';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus, homedir, tmpdir } from 'node:os';
+import { cpus, homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
@@ -302,6 +302,7 @@ async function startNats(): Promise<{ url: string; child: ChildProcess; dir: str
 }
 
 async function main(): Promise<void> {
+  const loadStart = Math.round(loadavg()[0] * 100) / 100;
   const out: Record<string, unknown> = { bench: 'bus', eventBytes: 1024, validation: 'publish+consume', acks: true };
   // Warm-up (JIT), not reported.
   await inProcessFlood(100_000);
@@ -332,7 +333,8 @@ async function main(): Promise<void> {
     }
   }
   out.targets = { inProcessEventsPerSec: 500_000, jetstreamEventsPerSec: 20_000, jetstreamSteadyP99Ms: 10 };
-  out.machine = { cpus: cpus().length, node: process.version };
+  // Load average at the start and end: the figures are only comparable on an otherwise idle machine.
+  out.machine = { cpus: cpus().length, node: process.version, loadavg1Start: loadStart, loadavg1End: Math.round(loadavg()[0] * 100) / 100 };
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 

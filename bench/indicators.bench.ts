@@ -58,8 +58,12 @@ export interface IndicatorsBenchFigures {
   runs: number;
   full_ms_median: number;
   full_ms_best: number;
+  /** Process CPU time per full run (median): less sensitive than wall time to other load on the machine. */
+  full_cpu_ms_median: number;
   bars_per_s: number;
   bars_per_s_best: number;
+  /** Bars per CPU-second (median CPU time). */
+  bars_per_cpu_s: number;
   feature_values_per_s: number;
   kernel_ms: Record<string, number>;
   incremental: {
@@ -78,11 +82,16 @@ interface PeerFigures {
   c_version: string;
   total_ms_median: number;
   talib_only_ms_median: number;
+  total_cpu_ms_median: number;
+  talib_only_cpu_ms_median: number;
   bars_per_s: number;
-  /** Peer time / our time, both medians of this run: > 1 means the TypeScript kernels are faster. */
+  /** Peer wall time / our wall time, medians of this run: > 1 means the TypeScript kernels are faster. */
   speed_ratio_vs_total: number;
-  /** Peer time for the TA-Lib calls only (without the numpy rv/volume z-score) / our full time. */
+  /** Peer wall time for the TA-Lib calls only (without numpy's rv_20 / volume_z_20) / our full wall time. */
   speed_ratio_vs_talib_only: number;
+  /** The same two ratios on process CPU time. */
+  cpu_ratio_vs_total: number;
+  cpu_ratio_vs_talib_only: number;
   max_abs_diff: Record<string, number>;
   nan_mismatches: Record<string, number>;
 }
@@ -98,6 +107,16 @@ function time(fn: () => void): number {
   const t = performance.now();
   fn();
   return performance.now() - t;
+}
+
+/** Wall and process CPU milliseconds of one call. */
+function timeBoth(fn: () => void): { wall: number; cpu: number } {
+  const c = process.cpuUsage();
+  const t = performance.now();
+  fn();
+  const wall = performance.now() - t;
+  const u = process.cpuUsage(c);
+  return { wall, cpu: (u.user + u.system) / 1000 };
 }
 
 function kernelBreakdown(bars: OhlcvColumns): Record<string, number> {
@@ -157,7 +176,7 @@ function incremental(): IndicatorsBenchFigures['incremental'] {
   };
 }
 
-function peer(bars: OhlcvColumns, ours: CoreFeatureColumns, oursMs: number): PeerFigures | { skipped: string } {
+function peer(bars: OhlcvColumns, ours: CoreFeatureColumns, oursMs: number, oursCpuMs: number): PeerFigures | { skipped: string } {
   if (process.env.BENCH_PEER === '0') return { skipped: 'BENCH_PEER=0' };
   if (!fs.existsSync(PEER_PYTHON)) return { skipped: 'bench/peers/.venv not found: run bench/peers/setup.sh to compare with TA-Lib' };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-bench-indicators-'));
@@ -172,6 +191,8 @@ function peer(bars: OhlcvColumns, ours: CoreFeatureColumns, oursMs: number): Pee
       talib_c_version: string;
       total_ms: number[];
       talib_only_ms: number[];
+      total_cpu_ms: number[];
+      talib_only_cpu_ms: number[];
     };
     const maxAbs: Record<string, number> = {};
     const nanMismatch: Record<string, number> = {};
@@ -196,15 +217,21 @@ function peer(bars: OhlcvColumns, ours: CoreFeatureColumns, oursMs: number): Pee
     }
     const total = median(report.total_ms);
     const talibOnly = median(report.talib_only_ms);
+    const totalCpu = median(report.total_cpu_ms);
+    const talibOnlyCpu = median(report.talib_only_cpu_ms);
     return {
       name: 'TA-Lib (Python) + numpy for rv_20 / volume_z_20',
       version: report.talib_version,
       c_version: report.talib_c_version,
       total_ms_median: round(total, 2),
       talib_only_ms_median: round(talibOnly, 2),
+      total_cpu_ms_median: round(totalCpu, 2),
+      talib_only_cpu_ms_median: round(talibOnlyCpu, 2),
       bars_per_s: Math.round(bars.close.length / (total / 1000)),
       speed_ratio_vs_total: round(total / oursMs, 2),
       speed_ratio_vs_talib_only: round(talibOnly / oursMs, 2),
+      cpu_ratio_vs_total: round(totalCpu / oursCpuMs, 2),
+      cpu_ratio_vs_talib_only: round(talibOnlyCpu / oursCpuMs, 2),
       max_abs_diff: maxAbs,
       nan_mismatches: nanMismatch,
     };
@@ -219,18 +246,20 @@ export function runIndicatorsBench(): IndicatorsBenchFigures {
   const bars = randomWalkBars(BARS, 42);
   let last = computeCoreFeatures(bars, { timeframe: '1d' }); // warm-up (JIT)
   const fullMs: number[] = [];
+  const fullCpuMs: number[] = [];
   for (let i = 0; i < RUNS; i++) {
-    fullMs.push(
-      time(() => {
-        last = computeCoreFeatures(bars, { timeframe: '1d' });
-      }),
-    );
+    const m = timeBoth(() => {
+      last = computeCoreFeatures(bars, { timeframe: '1d' });
+    });
+    fullMs.push(m.wall);
+    fullCpuMs.push(m.cpu);
   }
   const med = median(fullMs);
   const best = Math.min(...fullMs);
+  const cpuMed = median(fullCpuMs);
   const kernels = kernelBreakdown(bars);
   const inc = incremental();
-  const peerFigures = peer(bars, last, med);
+  const peerFigures = peer(bars, last, med, cpuMed);
   return {
     bench: 'indicators',
     bars: BARS,
@@ -238,8 +267,10 @@ export function runIndicatorsBench(): IndicatorsBenchFigures {
     runs: RUNS,
     full_ms_median: round(med, 1),
     full_ms_best: round(best, 1),
+    full_cpu_ms_median: round(cpuMed, 1),
     bars_per_s: Math.round(BARS / (med / 1000)),
     bars_per_s_best: Math.round(BARS / (best / 1000)),
+    bars_per_cpu_s: Math.round(BARS / (cpuMed / 1000)),
     feature_values_per_s: Math.round((BARS * CORE_V1_FEATURE_NAMES.length) / (med / 1000)),
     kernel_ms: kernels,
     incremental: inc,

@@ -2,7 +2,8 @@
 
 Reads bars written by the bench as raw little-endian float64 files (<dir>/in_<col>.f64), computes the
 `core` v1 features with TA-Lib (plus numpy for the few features TA-Lib has no function for), times it,
-writes each feature to <dir>/out_<name>.f64 and prints one JSON object with the timings.
+writes each feature to <dir>/out_<name>.f64 and prints one JSON object with the timings (wall and
+process CPU time per run; numpy may use more than one thread, which process CPU time counts).
 
 Usage: bench/peers/.venv/bin/python bench/peers/talib_features.py <dir> <runs> <bars_per_year>
 """
@@ -64,15 +65,17 @@ def main():
     h, l, c, v = (load(d, k) for k in ("high", "low", "close", "volume"))
     with np.errstate(divide="ignore", invalid="ignore"):
         talib_part(h, l, c, v)  # warm-up
-        total, talib_only = [], []
+        total, talib_only, total_cpu, talib_only_cpu = [], [], [], []
         for _ in range(runs):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             r = talib_part(h, l, c, v)
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
             numpy_part(c, v, bars_per_year, r)
-            t2 = time.perf_counter()
+            t2, c2 = time.perf_counter(), time.process_time()
             talib_only.append((t1 - t0) * 1000)
             total.append((t2 - t0) * 1000)
+            talib_only_cpu.append((c1 - c0) * 1000)
+            total_cpu.append((c2 - c0) * 1000)
     for name, arr in r.items():
         np.ascontiguousarray(arr, dtype="<f8").tofile(f"{d}/out_{name}.f64")
     print(json.dumps({
@@ -81,6 +84,8 @@ def main():
         "numpy_version": np.__version__,
         "total_ms": total,
         "talib_only_ms": talib_only,
+        "total_cpu_ms": total_cpu,
+        "talib_only_cpu_ms": talib_only_cpu,
     }))
 
 

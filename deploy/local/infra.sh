@@ -25,6 +25,8 @@
 set -euo pipefail
 
 NATS_VERSION=v2.15.2
+# HOME locates the default bin/state directories and Go's caches; some CI environments leave it unset.
+if [ -z "${HOME:-}" ]; then HOME="$(getent passwd "$(id -u)" | cut -d: -f6)"; export HOME; fi
 FERRETDB_VERSION=v1.24.2
 
 BIN="${STRATA_INFRA_BIN:-$HOME/.cache/strata-infra/bin}"

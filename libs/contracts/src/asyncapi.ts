@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EnvelopeSchema } from './envelope';
 import type { MessageDefinition } from './event-definition';
+import { hoistJsonSchemaDefinitions } from './json-schema';
 import { ALL_MESSAGES } from './registry';
 
 /** Builds the AsyncAPI 3.0 document from the message definitions; never written by hand. */
@@ -8,12 +9,15 @@ export function buildAsyncApiDocument(messages: readonly MessageDefinition[] = A
   const channels: Record<string, unknown> = {};
   const operations: Record<string, unknown> = {};
   const componentsMessages: Record<string, unknown> = {};
+  // Named (recursive) parts of payload schemas, e.g. StrategyCondition, shared by every message that embeds them.
+  const componentsSchemas: Record<string, unknown> = {};
   const envelope = z.toJSONSchema(EnvelopeSchema, { unrepresentable: 'any' }) as Record<string, unknown>;
   delete envelope.$schema;
   for (const m of [...messages].sort((a, b) => a.subject.localeCompare(b.subject))) {
     const key = m.subject.replace(/\./g, '_');
     const payload = z.toJSONSchema(m.schema, { unrepresentable: 'any', io: 'input' }) as Record<string, unknown>;
     delete payload.$schema;
+    hoistJsonSchemaDefinitions(payload, componentsSchemas, '#/components/schemas/', key);
     componentsMessages[key] = {
       name: m.subject,
       title: m.subject,
@@ -56,6 +60,6 @@ export function buildAsyncApiDocument(messages: readonly MessageDefinition[] = A
     servers: { nats: { host: 'localhost:4222', protocol: 'nats', description: 'NATS with JetStream' } },
     channels,
     operations,
-    components: { messages: componentsMessages },
+    components: Object.keys(componentsSchemas).length ? { messages: componentsMessages, schemas: componentsSchemas } : { messages: componentsMessages },
   };
 }

@@ -8,3 +8,6 @@ export * from './registry';
 export * from './asyncapi';
 export * from './document-store.port';
 export * from './document-store.support';
+export * from './json-schema';
+export * from './strategy.contracts';
+export * from './backtest.contracts';

@@ -1,3 +1,4 @@
+import { BacktestRunCompletedV1, BacktestRunFailedV1, BacktestRunProgressedV1, RunBacktestCommandV1 } from './backtest.contracts';
 import type { MessageDefinition } from './event-definition';
 import { FeatureSetRefreshedV1 } from './features.contracts';
 import { BarsCorrectedV1, CorporateActionsRecordedV1 } from './market-data-api.contracts';
@@ -10,6 +11,10 @@ export const ALL_MESSAGES: readonly MessageDefinition[] = [
   BarsCorrectedV1,
   CorporateActionsRecordedV1,
   FeatureSetRefreshedV1,
+  RunBacktestCommandV1,
+  BacktestRunProgressedV1,
+  BacktestRunCompletedV1,
+  BacktestRunFailedV1,
 ] as readonly MessageDefinition[];
 
 /** Looks up a definition by subject. */

@@ -141,8 +141,10 @@ export interface CoreFeatureOptions {
  * feature, of the bar count's length, NaN during each feature's warm-up and where a value is undefined
  * (the store writes NULL). Point-in-time: the value at bar t uses only bars 0..t.
  *
- * Every kernel is one pass over typed arrays with no per-bar allocation; windowed features sum their window
- * afresh for every bar (exact and independent of where a computation starts).
+ * Every kernel is one pass over typed arrays with no per-bar allocation. Windowed features either take
+ * their window's moments afresh for every bar or keep a running sum re-summed exactly every 64 bars, so
+ * each value depends only on its window and index, never on where a computation started. Measured at
+ * ~1.5M bars per CPU-second for all 22 (bench:indicators).
  * @throws InvalidBarsError on mismatched lengths, non-finite values, prices <= 0 or negative volume.
  */
 export function computeCoreFeatures(bars: OhlcvColumns, opts: CoreFeatureOptions): CoreFeatureColumns {
@@ -163,7 +165,8 @@ export function computeCoreFeatures(bars: OhlcvColumns, opts: CoreFeatureOptions
  * `lookback` bars before `fromIndex` (at most 20).
  *
  * Cost: the six recursions run over all n bars (a few ns per bar each); the windowed kernels run over the
- * tail only. For one new bar on 20 years of daily bars (~5,000) this is tens of microseconds.
+ * tail only (plus at most 63 bars back to their last re-summing anchor). One new bar on 20 years of daily
+ * bars (5,041) takes about 0.5 ms (bench:indicators), a full recompute about 6 ms.
  * @throws InvalidBarsError as {@link computeCoreFeatures}; RangeError when fromIndex is outside [0, n].
  */
 export function computeCoreFeaturesTail(

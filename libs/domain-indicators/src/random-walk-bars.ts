@@ -1,9 +1,10 @@
 import type { OhlcvColumns } from './ohlcv';
 
 /**
- * Deterministic synthetic daily-like OHLCV bars for benchmarks and property tests: a seeded geometric random
- * walk (drift 2 bps, volatility 1% per bar), open near the previous close, high/low outside [open, close],
- * log-normal volume (median 1,000,000). Same `seed` and `n` give bit-identical bars on every platform.
+ * Deterministic synthetic daily-like OHLCV bars for benchmarks and property tests: a seeded random walk in
+ * log price (volatility 1% per bar) with a weak pull back to `startPrice` (0.1% of the log distance per bar,
+ * so a million bars stay within a realistic price range), open near the previous close, high/low outside
+ * [open, close], log-normal volume (median 1,000,000). Same `seed` and `n` give bit-identical bars.
  * Not a market model: the market-data synthetic generator (regimes, jumps, labelled anomalies) lives elsewhere.
  */
 export function randomWalkBars(n: number, seed = 42, startPrice = 100): OhlcvColumns {
@@ -20,10 +21,11 @@ export function randomWalkBars(n: number, seed = 42, startPrice = 100): OhlcvCol
     const v = rand();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   };
+  const anchor = Math.log(startPrice);
   let prev = startPrice;
   for (let i = 0; i < n; i++) {
     const o = prev * Math.exp(0.002 * normal());
-    const c = o * Math.exp(0.0002 + 0.01 * normal());
+    const c = o * Math.exp(0.001 * (anchor - Math.log(o)) + 0.01 * normal());
     open[i] = o;
     close[i] = c;
     high[i] = Math.max(o, c) * Math.exp(Math.abs(0.005 * normal()));

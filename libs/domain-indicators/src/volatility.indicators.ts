@@ -1,5 +1,6 @@
 import type { Timeframe } from '@strata/contracts';
-import { checkFrom, checkPeriod, checkSameLength, fillWarmUp, outputArray } from './kernel-support';
+import { anchorIndex, checkFrom, checkPeriod, checkSameLength, fillWarmUp, outputArray } from './kernel-support';
+import { rollingMoments } from './window-moments';
 
 /*
  * Volatility kernels: true range, ATR, Bollinger %B and bandwidth, annualised realized volatility.
@@ -87,12 +88,12 @@ export interface BollingerOutput {
  * - `upper = middle + nbDev * sd`, `lower = middle - nbDev * sd`;
  * - `%B = (close - lower) / (upper - lower)`, `bandwidth = (upper - lower) / middle`.
  *
- * Moments are taken over each window afresh on values shifted by the window's first close,
- * `d = x - x[t-n+1]`: `middle = x[t-n+1] + mean(d)`, `variance = (sum(d^2) - sum(d)^2 / n) / n`. Unlike
- * TA-Lib 0.4's `E[x^2] - mean^2` on raw prices, which loses up to ~1e-8 relative to cancellation at equity
- * price levels, the shift bounds the cancellation (the shift is a window member) and makes a flat
- * window's variance exactly 0. When `upper == lower` (a flat window) %B is undefined and is NaN; bandwidth is then 0.
- * Lookback `n - 1`.
+ * The variance comes from `rollingMoments`: running sums on closes shifted by a window member, re-summed
+ * exactly whenever their rounding could exceed 1e-11 of the variance. Unlike TA-Lib 0.4's running
+ * `E[x^2] - mean^2` on raw prices, which loses up to ~1e-8 relative to cancellation at equity price levels,
+ * this keeps ~1e-11 and gives a flat window a variance of exactly 0. `upper - lower` and `close - lower` are taken algebraically (`2 * nbDev * sd`,
+ * `close - middle + nbDev * sd`) rather than from the rounded bands. When `upper == lower` (a flat window)
+ * %B is undefined and is NaN; bandwidth is then 0. Lookback `n - 1`.
  */
 export function bollinger(
   close: Float64Array,
@@ -109,40 +110,15 @@ export function bollinger(
   const bw = outputArray(n, out.bandwidth, 'out.bandwidth');
   const start = fillWarmUp(pctB, from, period - 1);
   fillWarmUp(bw, from, period - 1);
+  // M2 goes to `bw` and close - middle to `pctB`, then both are turned into the features in place.
+  rollingMoments(close, period, period - 1, start, bw, pctB);
   for (let t = start; t < n; t++) {
-    const first = t - period + 1;
-    const x0 = close[first];
-    // One pass over d = x - x0 with two accumulator pairs (shortens the add dependency chains).
-    // x0 is a member of the window, so sum(d^2) exceeds n * variance by at most a factor n + 1: the
-    // subtraction below cancels at most ~log10(21) digits, and a flat window gives exactly 0.
-    let s0 = 0;
-    let s1 = 0;
-    let q0 = 0;
-    let q1 = 0;
-    let j = first + 1;
-    for (; j < t; j += 2) {
-      const d0 = close[j] - x0;
-      const d1 = close[j + 1] - x0;
-      s0 += d0;
-      q0 += d0 * d0;
-      s1 += d1;
-      q1 += d1 * d1;
-    }
-    if (j === t) {
-      const d0 = close[t] - x0;
-      s0 += d0;
-      q0 += d0 * d0;
-    }
-    const sd = s0 + s1;
-    const md = sd / period;
-    const ss = q0 + q1 - sd * md;
-    const mid = x0 + md;
-    const dev = ss > 0 ? nbDev * Math.sqrt(ss / period) : 0;
-    // upper - lower and close - lower taken algebraically (2 dev, close - mid + dev): forming the bands
-    // first would cancel ~log10(price / width) digits, visible on quiet windows of high-priced series.
+    const m2 = bw[t];
+    const closeMinusMid = pctB[t];
+    const dev = m2 > 0 ? nbDev * Math.sqrt(m2 / period) : 0;
     const width = 2 * dev;
-    pctB[t] = dev > 0 ? (close[t] - x0 - md + dev) / width : NaN;
-    bw[t] = width / mid;
+    pctB[t] = dev > 0 ? (closeMinusMid + dev) / width : NaN;
+    bw[t] = width / (close[t] - closeMinusMid);
   }
   return { pctB, bandwidth: bw };
 }
@@ -181,7 +157,7 @@ export function annualisationFactor(timeframe: Timeframe, calendar: TradingCalen
 /**
  * `rv_<n>`: annualised realized volatility (a fraction per sqrt-year; 0.2 = 20%):
  * `r[i] = ln(close[i] / close[i-1])`, `rv[t] = sampleStd(r[t-n+1 .. t]) * sqrt(barsPerYear)` with the
- * sample (n - 1) standard deviation (moments on returns shifted by a window member, as in `bollinger`).
+ * sample (n - 1) standard deviation (`rollingMoments`, accurate to ~1e-11 relative as in `bollinger`).
  * Lookback `n` (n returns need n + 1 closes).
  * `barsPerYear` comes from {@link annualisationFactor} (252 for daily bars).
  */
@@ -202,40 +178,14 @@ export function realizedVolatility(
   const start = fillWarmUp(o, from, period);
   if (start >= n) return o;
   const scale = Math.sqrt(barsPerYear);
-  // Log returns of the window in a ring (one log per bar). Slot = absolute index % period and the moments
-  // are summed in slot order shifted by ring[0] (a window member), so every window's value is the same
-  // wherever the computation started, and the cancellation is bounded as in `bollinger`.
-  const ring = new Float64Array(period);
-  let slot = (start - period + 1) % period;
-  for (let j = start - period + 1; j < start; j++) {
-    ring[slot] = Math.log(close[j] / close[j - 1]);
-    slot = slot + 1 === period ? 0 : slot + 1;
-  }
+  // One log per bar; logRet[j] is the return from bar j-1 to bar j (index 0 unused).
+  const firstReturn = anchorIndex(start, period) - period + 1;
+  const logRet = new Float64Array(n);
+  for (let j = firstReturn; j < n; j++) logRet[j] = Math.log(close[j] / close[j - 1]);
+  rollingMoments(logRet, period, period, start, o);
   for (let t = start; t < n; t++) {
-    ring[slot] = Math.log(close[t] / close[t - 1]);
-    slot = slot + 1 === period ? 0 : slot + 1;
-    const r0 = ring[0];
-    let s0 = 0;
-    let s1 = 0;
-    let q0 = 0;
-    let q1 = 0;
-    let j = 1;
-    for (; j + 1 < period; j += 2) {
-      const d0 = ring[j] - r0;
-      const d1 = ring[j + 1] - r0;
-      s0 += d0;
-      q0 += d0 * d0;
-      s1 += d1;
-      q1 += d1 * d1;
-    }
-    if (j < period) {
-      const d0 = ring[j] - r0;
-      s0 += d0;
-      q0 += d0 * d0;
-    }
-    const sd = s0 + s1;
-    const ss = q0 + q1 - sd * (sd / period);
-    o[t] = ss > 0 ? Math.sqrt(ss / (period - 1)) * scale : 0;
+    const m2 = o[t];
+    o[t] = m2 > 0 ? Math.sqrt(m2 / (period - 1)) * scale : 0;
   }
   return o;
 }

@@ -1,4 +1,5 @@
 import { checkFrom, checkPeriod, checkSameLength, fillWarmUp, outputArray } from './kernel-support';
+import { rollingMoments } from './window-moments';
 
 /**
  * `obv`: On-Balance Volume, TA-Lib `TA_OBV` (ta_OBV.c; Granville, 1963), in volume units:
@@ -27,10 +28,9 @@ export function obv(close: Float64Array, volume: Float64Array, out?: Float64Arra
 /**
  * `volume_z_<n>`: volume z-score, `(volume[t] - mean) / sd` where `mean` and `sd` are the mean and SAMPLE
  * (n - 1) standard deviation of the last n volumes, current bar included. Dimensionless.
- * Moments are taken over each window afresh on volumes shifted by the window's first volume,
- * `variance = (sum(d^2) - sum(d)^2 / n) / (n - 1)` with `d = v - v[t-n+1]`: the shift bounds the
- * cancellation and makes a window of identical volumes have sd exactly 0; the z-score is then undefined
- * and is NaN.
+ * Moments come from `rollingMoments` (running sums on volumes shifted by a window member, re-summed
+ * exactly whenever their rounding could exceed 1e-11 of M2, e.g. when a volume burst leaves the window);
+ * a window of identical volumes has sd exactly 0, and the z-score is then undefined and is NaN.
  * Lookback `n - 1`.
  */
 export function volumeZScore(volume: Float64Array, period = 20, out?: Float64Array, from = 0): Float64Array {
@@ -39,31 +39,12 @@ export function volumeZScore(volume: Float64Array, period = 20, out?: Float64Arr
   checkFrom(from, n);
   const o = outputArray(n, out);
   const start = fillWarmUp(o, from, period - 1);
+  if (start >= n) return o;
+  const m2 = new Float64Array(n);
+  rollingMoments(volume, period, period - 1, start, m2, o);
   for (let t = start; t < n; t++) {
-    const first = t - period + 1;
-    const v0 = volume[first];
-    let s0 = 0;
-    let s1 = 0;
-    let q0 = 0;
-    let q1 = 0;
-    let j = first + 1;
-    for (; j < t; j += 2) {
-      const d0 = volume[j] - v0;
-      const d1 = volume[j + 1] - v0;
-      s0 += d0;
-      q0 += d0 * d0;
-      s1 += d1;
-      q1 += d1 * d1;
-    }
-    if (j === t) {
-      const d0 = volume[t] - v0;
-      s0 += d0;
-      q0 += d0 * d0;
-    }
-    const sd = s0 + s1;
-    const m = sd / period;
-    const ss = q0 + q1 - sd * m;
-    o[t] = ss > 0 ? (volume[t] - v0 - m) / Math.sqrt(ss / (period - 1)) : NaN;
+    const v = m2[t];
+    o[t] = v > 0 ? o[t] / Math.sqrt(v / (period - 1)) : NaN;
   }
   return o;
 }

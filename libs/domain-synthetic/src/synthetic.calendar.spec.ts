@@ -1,7 +1,7 @@
 import { isTradingDay, tradingDaysBetween } from '@strata/domain-marketdata';
 import { layoutSlots, timeZoneOffsetMs, US_EQUITY_SESSION, zonedWallTimeToUtcMs } from './synthetic.calendar';
 import { generateSyntheticSeries } from './synthetic.generator';
-import { INGEST_CSV_HEADER, toIngestCsv } from './synthetic.csv';
+import { formatIngestTimestamp, INGEST_CSV_HEADER, toIngestCsv } from './synthetic.csv';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -101,9 +101,29 @@ describe('toIngestCsv', () => {
     for (const e of s.truth.events) expect(text[e.line - 1].startsWith(iso(e.ts).slice(0, 10))).toBe(true);
   });
 
+  it('appends adj_close when the bars carry one, and writes just the header for no bars', () => {
+    const f = (xs: number[]) => Float64Array.from(xs);
+    const bars = { length: 1, ts: f([Date.UTC(2020, 7, 31)]), open: f([127.58]), high: f([131]), low: f([126]), close: f([129.04]), volume: f([225702700]), adjClose: f([126.8995]) };
+    expect(toIngestCsv(bars, '1d')).toBe('timestamp,open,high,low,close,volume,adj_close\n2020-08-31,127.58,131,126,129.04,225702700,126.8995\n');
+    expect(toIngestCsv({ ...bars, length: 0, adjClose: null }, '1d')).toBe(`${INGEST_CSV_HEADER}\n`);
+  });
+
   it('writes intraday bars as ISO-8601 UTC with a Z and no milliseconds', () => {
     const s = generateSyntheticSeries({ seed: 9, bars: 3, timeframe: '5m', start: '2024-07-01' });
     const { rows } = parse(toIngestCsv(s, s.timeframe));
     expect(rows.map((r) => r[0])).toEqual(['2024-07-01T13:30:00Z', '2024-07-01T13:35:00Z', '2024-07-01T13:40:00Z']);
+  });
+});
+
+describe('formatIngestTimestamp', () => {
+  it('agrees with Date#toISOString over many dates and times, leap days and centuries included', () => {
+    let wrong = 0;
+    for (let ms = Date.UTC(1899, 0, 1); ms < Date.UTC(2401, 0, 1); ms += 86_400_000 * 7 + 3_661_000) {
+      const iso = new Date(ms).toISOString();
+      if (formatIngestTimestamp(ms, '1d') !== iso.slice(0, 10)) wrong++;
+      if (formatIngestTimestamp(ms, '1m') !== `${iso.slice(0, 19)}Z`) wrong++;
+    }
+    expect(wrong).toBe(0);
+    expect(formatIngestTimestamp(Date.UTC(2000, 1, 29, 23, 59, 59, 5), '5m')).toBe('2000-02-29T23:59:59.005Z');
   });
 });

@@ -162,6 +162,7 @@ export function generateSyntheticSeries(config: SyntheticConfig): SyntheticSerie
   const barsPerYear = cfg.barsPerYear ?? slots.barsPerYear;
   const dt = 1 / barsPerYear;
   const lambdaDt = jumps.intensityPerYear * dt;
+  const expMinusLambdaDt = Math.exp(-lambdaDt);
   if (lambdaDt > 30) throw new SyntheticConfigError([{ field: 'jumps.intensityPerYear', message: `expects ${lambdaDt} jumps per bar; at most 30 supported` }]);
 
   const drift = new Float64Array(K);
@@ -236,7 +237,7 @@ export function generateSyntheticSeries(config: SyntheticConfig): SyntheticSerie
     }
     let jumpSum = 0;
     if (lambdaDt > 0) {
-      const nj = rng.poisson(lambdaDt);
+      const nj = rng.poisson(lambdaDt, expMinusLambdaDt);
       jumpCount[t] = nj > 255 ? 255 : nj;
       for (let j = 0; j < nj; j++) jumpSum += jumps.meanLog + jumps.stdLog * rng.normal();
     }

@@ -123,10 +123,11 @@ export class Xoshiro128ss {
   /**
    * Poisson variate with mean `lambda` by Knuth's multiplication method: O(lambda) uniforms, exact, meant for the
    * small per-bar jump intensities used here (the generator rejects configurations with more than 30 expected jumps per bar).
+   * @param expMinusLambda `Math.exp(-lambda)`, for callers that draw many variates with one mean.
    */
-  poisson(lambda: number): number {
+  poisson(lambda: number, expMinusLambda: number = Math.exp(-lambda)): number {
     if (lambda <= 0) return 0;
-    const limit = Math.exp(-lambda);
+    const limit = expMinusLambda;
     let k = 0;
     let p = this.uniform();
     while (p > limit) {

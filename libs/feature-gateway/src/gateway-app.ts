@@ -32,6 +32,8 @@ export interface GatewayAppDeps {
   healthIndicators?: HealthIndicator[];
   /** Largest upload, bytes (default 256 MiB). */
   uploadLimitBytes?: number;
+  /** Further feature modules whose routes the gateway serves (market data queries, feature store). */
+  modules?: DynamicModule[];
 }
 
 /**
@@ -49,6 +51,7 @@ export async function createGatewayApp(deps: GatewayAppDeps): Promise<NestFastif
         ingestionLog: deps.ingestionLog,
         ingest: { uploadDir: deps.uploadDir, inlineMaxBytes: deps.inlineMaxBytes },
       }),
+      ...(deps.modules ?? []),
     ],
   })
   class GatewayAppModule {}

@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { BARS_REPOSITORY, type BarsRepository } from '@strata/feature-marketdata';
 import { IngestBarsUseCase } from './ingest-bars.use-case';
 import { IngestCommandResponder } from './ingest-command.responder';
 import { INGESTION_LOG, type IngestionLog } from './ingestion-log.port';
@@ -12,13 +13,15 @@ import { MarketDataIngestController } from './market-data-ingest.controller';
  */
 @Module({})
 export class IngestionModule {
-  static register(opts: { ingestionLog: IngestionLog } & IngestionOptions): DynamicModule {
-    const { ingestionLog, ...options } = opts;
+  static register(opts: { ingestionLog: IngestionLog; bars?: BarsRepository } & IngestionOptions): DynamicModule {
+    const { ingestionLog, bars, ...options } = opts;
     return {
       module: IngestionModule,
       providers: [
         { provide: INGESTION_LOG, useValue: ingestionLog },
         { provide: INGESTION_OPTIONS, useValue: options },
+        // Bars store: the batch is committed before it is announced (see IngestBarsUseCase).
+        ...(bars ? [{ provide: BARS_REPOSITORY, useValue: bars }] : []),
         IngestBarsUseCase,
         IngestCommandResponder,
       ],

@@ -8,6 +8,7 @@ import type { FastifyReply } from 'fastify';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { SOURCE_UNREADABLE } from './ingest-bars.use-case';
 import { INGESTION_HTTP_OPTIONS, type IngestionHttpOptions } from './ingestion.tokens';
 
 /** JSON body of `POST /market-data/ingest`. */
@@ -93,6 +94,16 @@ export class MarketDataIngestController {
       throw this.busProblem(e as BusErrorLike);
     } finally {
       if (staged) await rm(staged, { force: true });
+    }
+    if (result.status === 'failed' && result.error?.startsWith(SOURCE_UNREADABLE)) {
+      // The CSV is fine as far as we know: the service could not read what the gateway staged (no shared volume).
+      this.logger.error({ msg: 'ingestion service could not read the staged upload', ingestionId: result.id, error: result.error });
+      throw new ProblemException({
+        type: problemType('upload-unavailable'),
+        status: 503,
+        detail: `the ingestion service could not read the uploaded file (${result.error}); uploads larger than ${inlineMax} bytes need an uploads directory shared by gateway and ingestion (STRATA_DATA_DIR/uploads)`,
+        ingestionId: result.id,
+      });
     }
     if (result.status === 'failed') {
       throw new ProblemException({

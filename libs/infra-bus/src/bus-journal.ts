@@ -34,7 +34,7 @@ interface OffsetsFile {
 /**
  * Append-only persistence of the in-process bus under `<dataDir>/bus`: one JSON-lines log per stream (domain) plus
  * `offsets.json` (consumer ack floors, last sequences; replaced atomically). Writes are batched: appended lines are
- * written together every `flushIntervalMs` (or sooner past 1 MiB), and {@link append} resolves once its batch is
+ * written together once per event-loop turn, or every `flushIntervalMs` when > 0 (and at once past 1 MiB); {@link append} resolves once its batch is
  * written. With `fsync` the batch is also fsynced (survives a machine crash, not only a process crash).
  */
 export class BusJournal {
@@ -43,7 +43,7 @@ export class BusJournal {
   private pendingBytes = 0;
   private waiters: Array<() => void> = [];
   private failers: Array<(e: Error) => void> = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private readonly fds = new Map<string, number>();
   private offsetsDirty = false;
   private readonly floors = new Map<string, number>();
@@ -145,13 +145,17 @@ export class BusJournal {
       this.flushSync();
       return;
     }
-    if (!this.timer) this.timer = setTimeout(() => this.flushSync(), this.flushIntervalMs);
+    if (!this.timer) {
+      // 0: one batch per event-loop turn (everything published in this turn is written together).
+      this.timer = this.flushIntervalMs > 0 ? setTimeout(() => this.flushSync(), this.flushIntervalMs) : setImmediate(() => this.flushSync());
+    }
   }
 
   /** Writes every queued line and the offsets file now, then resolves the waiting appends. */
   flushSync(): void {
     if (this.timer) {
-      clearTimeout(this.timer);
+      if ('hasRef' in this.timer && 'refresh' in this.timer) clearTimeout(this.timer);
+      else clearImmediate(this.timer);
       this.timer = undefined;
     }
     const waiters = this.waiters;

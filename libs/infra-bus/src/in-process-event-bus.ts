@@ -38,7 +38,10 @@ export interface InProcessEventBusOptions {
    * `deliverFrom: 'all'` (default 1000). Messages not yet acknowledged by a known consumer are never discarded.
    */
   retainMessages?: number;
-  /** Journal batch interval, ms (default 5). `publish` resolves once its batch is written. */
+  /**
+   * Journal batching: 0 (default) writes everything published in one event-loop turn together; > 0 waits that many ms
+   * to gather larger batches. `publish` resolves once its batch is written.
+   */
   flushIntervalMs?: number;
   /** fsync each journal batch (default false: survives a process crash, not a power loss). */
   fsync?: boolean;
@@ -61,6 +64,31 @@ class Entry {
     readonly env: Envelope<unknown>,
     readonly headers: Record<string, string> | undefined,
   ) {}
+}
+
+/** Handler context; the envelope (with the consumer's parsed payload) is built only when a handler reads it. */
+class DeliveryContext implements MessageContext<unknown> {
+  private env: Envelope<unknown> | undefined;
+  constructor(
+    private readonly stored: Envelope<unknown>,
+    private readonly data: unknown,
+    readonly subject: string,
+    readonly deliveryCount: number,
+    readonly headers: Record<string, string>,
+  ) {}
+  get envelope(): Envelope<unknown> {
+    const e = this.stored;
+    return (this.env ??= {
+      id: e.id,
+      type: e.type,
+      version: e.version,
+      occurredAt: e.occurredAt,
+      producer: e.producer,
+      correlationId: e.correlationId,
+      causationId: e.causationId,
+      data: this.data,
+    });
+  }
 }
 
 /** A delivery waiting for its backoff to pass, or ready to go again. */
@@ -216,7 +244,7 @@ export class InProcessEventBus implements EventBus {
     this.dedupMaxIds = opts.dedupMaxIds ?? 1 << 20;
     this.retain = opts.retainMessages ?? 1000;
     if (opts.dataDir) {
-      this.journal = new BusJournal(opts.dataDir, opts.flushIntervalMs ?? 5, opts.fsync ?? false);
+      this.journal = new BusJournal(opts.dataDir, opts.flushIntervalMs ?? 0, opts.fsync ?? false);
       this.restore(this.journal);
     }
     this.sweepTimer = setInterval(() => this.sweepAckWait(), 250);
@@ -406,21 +434,7 @@ export class InProcessEventBus implements EventBus {
       return;
     }
     const env = entry.env;
-    const ctx: MessageContext<unknown> = {
-      envelope: {
-        id: env.id,
-        type: env.type,
-        version: env.version,
-        occurredAt: env.occurredAt,
-        producer: env.producer,
-        correlationId: env.correlationId,
-        causationId: env.causationId,
-        data: parsed.data,
-      },
-      subject: g.log.subject,
-      deliveryCount: r.deliveries,
-      headers: entry.headers ?? EMPTY_HEADERS,
-    };
+    const ctx = new DeliveryContext(env, parsed.data, g.log.subject, r.deliveries, entry.headers ?? EMPTY_HEADERS);
     member.busy = true;
     member.current = r;
     member.startedAt = Date.now();

@@ -83,13 +83,8 @@ const TERMINAL_ERRORS: ReadonlySet<BusErrorCode> = new Set<BusErrorCode>(['inval
 
 /** A running subscription's consume loop. */
 interface ConsumeLoop {
-  messages: ConsumerMessages | undefined;
-  /** Delivered messages not handled yet (`head` = next). */
-  queue: Array<JsMsg | undefined>;
-  head: number;
-  running: boolean;
-  /** Resolvers waiting for the queue to empty. */
-  idle: Array<() => void>;
+  messages: ConsumerMessages;
+  done: Promise<void>;
   /** Time the current handler started (0 when idle). */
   startedAt: number;
   ackWaitMs: number;
@@ -136,6 +131,7 @@ export class JetStreamEventBus implements EventBus {
   private connected = true;
   private readonly prefix: string;
   private readonly acks: PubAckPipeline;
+  private pendingAcks: JsMsg[] = [];
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -293,52 +289,19 @@ export class JetStreamEventBus implements EventBus {
       deliverFrom: opts.deliverFrom ?? 'all',
     });
     const consumer = await this.js.consumers.get(stream, opts.consumer);
-    const loop: ConsumeLoop = {
-      messages: undefined,
-      queue: [],
-      head: 0,
-      running: false,
-      idle: [],
-      startedAt: 0,
-      ackWaitMs,
-      abandon: undefined,
-      stopped: false,
-    };
+    const messages = await consumer.consume({ max_messages: Math.max(1, opts.prefetch ?? 256) });
+    const loop: ConsumeLoop = { messages, done: Promise.resolve(), startedAt: 0, ackWaitMs, abandon: undefined, stopped: false };
     const handle = (m: JsMsg): Promise<void> | void =>
       this.handle(m, def as MessageDefinition<string, unknown>, handler as MessageHandler<unknown>, opts.consumer, loop, maxDeliver, backoffMs);
-    // Callback mode: the client hands over every message of a socket read synchronously, so synchronous handlers run
-    // back to back and their acks leave in one write. Asynchronous handlers are queued and run one at a time.
-    const pump = (): void => {
-      loop.running = true;
-      while (loop.head < loop.queue.length) {
-        const m = loop.queue[loop.head];
-        loop.queue[loop.head++] = undefined;
-        let r: Promise<void> | void;
-        try {
-          r = handle(m!);
-        } catch {
-          m!.nak(1000); // defensive: handle() catches handler errors itself
-          continue;
-        }
-        if (r) {
-          r.then(pump, pump);
-          return;
-        }
+    // Iterator mode on purpose: the client sends its next pull request only once the iterator reaches it, i.e. after
+    // the messages before it were handled. That bounds what a replica holds (fair work sharing, no ack-wait expiry
+    // while queued). Callback mode would pull ahead without limit.
+    loop.done = (async () => {
+      for await (const m of messages) {
+        const r = handle(m);
+        if (r) await r;
       }
-      loop.queue.length = 0;
-      loop.head = 0;
-      loop.running = false;
-      const idle = loop.idle;
-      loop.idle = [];
-      for (const f of idle) f();
-    };
-    loop.messages = await consumer.consume({
-      max_messages: Math.max(1, opts.prefetch ?? 256),
-      callback: (m) => {
-        loop.queue.push(m);
-        if (!loop.running) pump();
-      },
-    });
+    })().catch(() => undefined);
     this.loops.add(loop);
     return { stop: () => this.stopLoop(loop) };
   }
@@ -425,7 +388,7 @@ export class JetStreamEventBus implements EventBus {
     }
     if (!isPromiseLike(out)) {
       loop.startedAt = 0;
-      m.ack();
+      this.ack(m);
       return;
     }
     return new Promise<void>((resolve) => {
@@ -443,7 +406,7 @@ export class JetStreamEventBus implements EventBus {
           settled = true;
           loop.startedAt = 0;
           loop.abandon = undefined;
-          m.ack();
+          this.ack(m);
           resolve();
         },
         (e: unknown) => {
@@ -457,6 +420,23 @@ export class JetStreamEventBus implements EventBus {
       );
     });
   }
+
+  /**
+   * Acks are sent together once per event-loop turn: the iterator hands over each message in its own microtask and
+   * the client flushes its socket buffer in a microtask too, so acking inline would cost one socket write per message.
+   */
+  private ack(m: JsMsg): void {
+    this.pendingAcks.push(m);
+    if (this.pendingAcks.length === 1) setImmediate(this.flushAcks);
+  }
+
+  private readonly flushAcks = (): void => {
+    const acks = this.pendingAcks;
+    if (!acks.length) return;
+    this.pendingAcks = [];
+    if (this.nc.isClosed()) return; // unacked: the server redelivers them
+    for (const m of acks) m.ack();
+  };
 
   private sweepAckWait(): void {
     const now = Date.now();
@@ -530,10 +510,11 @@ export class JetStreamEventBus implements EventBus {
   private async stopLoop(loop: ConsumeLoop): Promise<void> {
     if (loop.stopped) return;
     loop.stopped = true;
-    // Stop pulling; messages already delivered are still handled (a hung handler is waited for up to the timeout).
-    await loop.messages?.close();
-    const drained = loop.running || loop.head < loop.queue.length ? new Promise<void>((r) => loop.idle.push(r)) : Promise.resolve();
-    await withTimeout(drained, this.opts.closeTimeoutMs ?? 10_000);
+    // Stop pulling; messages already buffered are still handled, then the iterator ends. (Not awaited alone: the close
+    // promise settles only once the loop reaches it, which a hung handler may prevent.)
+    const closed = loop.messages.close();
+    await withTimeout(Promise.all([closed, loop.done]), this.opts.closeTimeoutMs ?? 10_000);
+    this.flushAcks();
     this.loops.delete(loop);
     // Make sure acks, naks and terms of this loop reached the server.
     if (!this.nc.isClosed()) await this.nc.flush().catch(() => undefined);

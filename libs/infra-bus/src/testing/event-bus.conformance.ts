@@ -1,3 +1,5 @@
+import { context, trace } from '@opentelemetry/api';
+import { node, tracing } from '@opentelemetry/sdk-node';
 import { z } from 'zod';
 import { defineCommand, defineEvent, type DeadLetter, type EventBus, type MessageContext } from '@strata/contracts';
 import { BusError } from '../bus-errors';
@@ -22,6 +24,19 @@ export async function waitFor(pred: () => boolean, what: string, timeoutMs = 10_
     if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+let exporter: tracing.InMemorySpanExporter | undefined;
+/**
+ * Registers an OpenTelemetry SDK for the test file (W3C propagator, AsyncLocalStorage context, in-memory exporter),
+ * as `main.ts` does with the real exporter. Idempotent.
+ */
+export function registerTestTracing(): tracing.InMemorySpanExporter {
+  if (!exporter) {
+    exporter = new tracing.InMemorySpanExporter();
+    new node.NodeTracerProvider({ spanProcessors: [new tracing.SimpleSpanProcessor(exporter)] }).register();
+  }
+  return exporter;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -74,8 +89,10 @@ export function eventBusConformance(adapter: string, makeFactory: () => EventBus
       return contracts(d);
     };
 
+    let spans: tracing.InMemorySpanExporter;
     beforeAll(() => {
       factory = makeFactory();
+      spans = registerTestTracing();
     });
     afterEach(async () => {
       for (const b of open.reverse()) await b.close();
@@ -323,6 +340,32 @@ export function eventBusConformance(adapter: string, makeFactory: () => EventBus
       expect((bad as BusError).code).toBe('invalid_reply');
       const invalid = await client.request(Add, { a: 'x', b: 0 } as unknown as { a: number; b: number }).catch((e: unknown) => e);
       expect((invalid as BusError).code).toBe('invalid_payload');
+    });
+
+    it('carries the W3C trace context from the publisher to a consumer span around the handler', async () => {
+      const { Happened } = domain();
+      const b = await bus();
+      let seen: { header: string | undefined; traceId: string | undefined } | undefined;
+      await b.subscribe(
+        Happened,
+        (_d, ctx) => {
+          seen = { header: ctx.headers.traceparent, traceId: trace.getSpan(context.active())?.spanContext().traceId };
+        },
+        { consumer: 'c_trace' },
+      );
+      let producerTrace = '';
+      await trace.getTracer('conformance').startActiveSpan('gateway request', async (span) => {
+        producerTrace = span.spanContext().traceId;
+        await b.publish(Happened, { n: 1 });
+        span.end();
+      });
+      await waitFor(() => seen !== undefined, 'traced delivery');
+      expect(seen!.header).toMatch(new RegExp(`^00-${producerTrace}-[0-9a-f]{16}-0[01]$`));
+      expect(seen!.traceId).toBe(producerTrace);
+      await waitFor(() => spans.getFinishedSpans().some((s) => s.name === `${Happened.subject} process`), 'consumer span ended');
+      const consumerSpan = spans.getFinishedSpans().find((s) => s.name === `${Happened.subject} process`)!;
+      expect(consumerSpan.spanContext().traceId).toBe(producerTrace);
+      expect(consumerSpan.attributes['messaging.consumer.group.name']).toBe('c_trace');
     });
 
     it('drains in-flight handlers on close', async () => {

@@ -1,0 +1,10 @@
+import { z } from 'zod';
+import { StrategyDefinitionV1Schema, buildAsyncApiDocument, CreateBacktestBodySchema } from '@strata/contracts';
+const d = StrategyDefinitionV1Schema.parse({ universe: { symbols: ['SPY'] }, entry: { long: { cross: 'above', left: { indicator: 'sma', period: { param: 'fast' } }, right: { indicator: 'sma', period: 50 } } }, exit: { long: { all: [{ not: { cmp: 'gt', left: { bar: 'close' }, right: { ref: { bar: 'close' }, bars: -1 } } }] } }, sizing: { kind: 'fixed_fraction', fraction: 1 }, params: { fast: 10 } });
+console.log(JSON.stringify(d));
+const js = z.toJSONSchema(StrategyDefinitionV1Schema, { io: 'input', unrepresentable: 'any', target: 'openapi-3.0' }) as any;
+console.log(Object.keys(js), Object.keys(js.definitions ?? {}));
+const doc: any = buildAsyncApiDocument();
+console.log(Object.keys(doc.components.schemas ?? {}));
+console.log(JSON.stringify(doc).match(/#\/(\$defs|definitions)/g));
+console.log(CreateBacktestBodySchema.safeParse({ strategyId: 'x', from: '2020-01-01' }));
