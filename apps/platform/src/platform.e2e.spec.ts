@@ -116,7 +116,7 @@ describe('platform e2e (in-process bus)', () => {
     expect(r.headers.location).toBe(`/market-data/ingestions/${body.id}`);
     ingestionId = body.id;
     expect(await waitFor(() => received.length === 1)).toBe(true);
-    expect(received[0].data).toEqual({
+    expect(received[0].data).toMatchObject({
       ingestionId: body.id,
       symbol: 'TEST',
       timeframe: '1d',

@@ -157,7 +157,8 @@ export class SeriesEvaluator {
       const inner = this.value(v.ref);
       return typeof inner === 'number' ? inner : shiftBack(inner, v.bars);
     }
-    return arithmetic(v.op, this.value(v.left), this.value(v.right), this.n);
+    if ('op' in v) return arithmetic(v.op, this.value(v.left), this.value(v.right), this.n);
+    return this.value(v);
   }
 
   private feature(set: string, name: string): Float64Array {

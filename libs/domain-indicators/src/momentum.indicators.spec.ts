@@ -119,6 +119,37 @@ describe('mfi (TA-Lib TA_MFI)', () => {
   });
 });
 
+describe('mfi running sums', () => {
+  it('stay within 1e-11 of per-window sums through volume bursts and flow-free stretches', () => {
+    const n = 700;
+    const c = Float64Array.from({ length: n }, (_, i) => 50 + Math.sin(i * 0.7) * 2);
+    for (let i = 400; i < 450; i++) c[i] = 50; // flat typical price: no flows at all
+    const h = c.map((x) => x + 0.25);
+    const l = c.map((x) => x - 0.25);
+    for (let i = 400; i < 450; i++) {
+      h[i] = 50;
+      l[i] = 50;
+    }
+    const v = Float64Array.from({ length: n }, (_, i) => (i % 53 === 0 ? 1e13 : 10 + (i % 7)));
+    const r = mfi(h, l, c, v, 14);
+    const tp = Array.from(c, (x, i) => (h[i] + l[i] + x) / 3);
+    for (let t = 14; t < n; t++) {
+      let p = 0;
+      let q = 0;
+      for (let j = t - 13; j <= t; j++) {
+        const d = tp[j] - tp[j - 1];
+        if (Math.abs(d) <= 1e-14 * (Math.abs(tp[j]) + Math.abs(tp[j - 1]))) continue;
+        if (d > 0) p += tp[j] * v[j];
+        else q += tp[j] * v[j];
+      }
+      const expected = p + q === 0 ? 0 : (100 * p) / (p + q);
+      if (expected === 0 ? r[t] !== 0 : !(Math.abs(r[t] - expected) <= 1e-9 * Math.max(1, expected))) {
+        throw new Error(`mfi[${t}] = ${r[t]}, expected ${expected}`);
+      }
+    }
+  });
+});
+
 describe('partial computation (`from`)', () => {
   it('matches the full computation bit for bit from any start', () => {
     const n = 300;

@@ -15,6 +15,32 @@ import {
  * `from` restricts writing without changing any written value.
  */
 
+/** Rounding of a running sum per update and per re-summed term, in units of its peak: ~3 eps. */
+const SUM_ROUNDING = 3 * 2.220446049250313e-16;
+/** Re-sum a running sum of non-negative values when its rounding could exceed 1e-11 of it. */
+const SUM_GUARD = SUM_ROUNDING / 1e-11;
+
+/** Sum of a ring in slot order (TA-Lib's circular-buffer order). */
+function ringSum(ring: Float64Array): number {
+  let s = 0;
+  for (let j = 0; j < ring.length; j++) s += ring[j];
+  return s;
+}
+
+/** Mean absolute deviation of a ring's values from `mean`; two accumulators shorten the add chain. */
+function meanAbsDeviation(ring: Float64Array, mean: number): number {
+  const p = ring.length;
+  let d0 = 0;
+  let d1 = 0;
+  let j = 0;
+  for (; j + 1 < p; j += 2) {
+    d0 += Math.abs(ring[j] - mean);
+    d1 += Math.abs(ring[j + 1] - mean);
+  }
+  if (j < p) d0 += Math.abs(ring[j] - mean);
+  return (d0 + d1) / p;
+}
+
 /**
  * `ret_<n>`: simple return over `n` bars, `close[t] / close[t-n] - 1` (a fraction). Lookback `n`.
  * Equals TA-Lib `TA_ROCR(n) - 1`.
@@ -278,8 +304,9 @@ export function willrFromExtremes(
  * - `CCI = (TP - mean) / (0.015 * MD)`, and 0 when `|TP - mean|` or `MD` is at most `1e-14 * |mean|`
  *   (TA-Lib 0.8's scaled flatness test; a flat window leaves sub-epsilon residue in `mean`).
  *
- * Lookback `n - 1`. The TP sum is a running sum re-summed exactly every `ANCHOR_BLOCK` bars; the mean
- * absolute deviation is summed afresh for every bar (as TA-Lib does).
+ * Lookback `n - 1`. The TP sum is a running sum re-summed exactly every `ANCHOR_BLOCK` bars and whenever
+ * its rounding could exceed 1e-11 of the window's absolute deviation; the mean absolute deviation is
+ * summed afresh for every bar (as TA-Lib does).
  */
 export function cci(
   high: Float64Array,
@@ -306,29 +333,35 @@ export function cci(
     slot = slot + 1 === period ? 0 : slot + 1;
   }
   let sum = 0;
+  let peak = 0;
+  let steps = 0;
   for (let t = t0; t < n; t++) {
     const tp = (high[t] + low[t] + close[t]) / 3;
     const old = ring[slot];
     ring[slot] = tp;
     slot = slot + 1 === period ? 0 : slot + 1;
-    if (t === t0 || (t & mask) === 0) {
-      sum = 0;
-      for (let j = 0; j < period; j++) sum += ring[j];
+    const anchor = t === t0 || (t & mask) === 0;
+    if (anchor) {
+      sum = ringSum(ring);
+      peak = sum;
+      steps = 0;
     } else {
       sum += tp - old;
+      steps++;
+      if (sum > peak) peak = sum;
+    }
+    let mean = sum / period;
+    let md = meanAbsDeviation(ring, mean);
+    // The running TP sum rounds by at most ~3 * (steps + period) * eps * peak; re-sum when that could
+    // exceed 1e-11 of the window's total absolute deviation (a quiet window), so CCI keeps its precision.
+    if (!anchor && !(md * period * 1e-11 >= SUM_ROUNDING * (steps + period) * peak)) {
+      sum = ringSum(ring);
+      peak = sum;
+      steps = 0;
+      mean = sum / period;
+      md = meanAbsDeviation(ring, mean);
     }
     if (t < start) continue;
-    const mean = sum / period;
-    // Two accumulators break the add dependency chain; the order is fixed by the slot layout.
-    let d0 = 0;
-    let d1 = 0;
-    let j = 0;
-    for (; j + 1 < period; j += 2) {
-      d0 += Math.abs(ring[j] - mean);
-      d1 += Math.abs(ring[j + 1] - mean);
-    }
-    if (j < period) d0 += Math.abs(ring[j] - mean);
-    const md = (d0 + d1) / period;
     const num = tp - mean;
     const scale = Math.abs(mean);
     o[t] = taIsZeroScaled(num, scale) || taIsZeroScaled(md, scale) ? 0 : num / (0.015 * md);
@@ -347,9 +380,11 @@ export function cci(
  *   change or no volume in the window, as TA-Lib; TA-Lib 0.4 also zeroed totals below 1 price x volume unit,
  *   TA-Lib 0.8 does not).
  *
- * Lookback `n` (the first flow needs the previous bar). Each window is summed afresh (TA-Lib keeps running
- * sums): flows span many orders of magnitude (volume bursts), where a running sum's residue would be
- * visible, and a window without flows must give exactly 0.
+ * Lookback `n` (the first flow needs the previous bar). Like TA-Lib it keeps running sums of the positive
+ * and negative flows; unlike TA-Lib it re-sums them exactly every `ANCHOR_BLOCK` bars and whenever their
+ * rounding could exceed 1e-11 of a sum (flows span orders of magnitude when volume bursts leave the
+ * window), so a window without flows gives exactly 0 and values never depend on where a computation
+ * started.
  */
 export function mfi(
   high: Float64Array,
@@ -366,36 +401,61 @@ export function mfi(
   const o = outputArray(n, out);
   const start = fillWarmUp(o, from, period);
   if (start >= n) return o;
+  const mask = ANCHOR_BLOCK - 1;
+  const t0 = anchorIndex(start, period);
+  // Flows of the window, slot = absolute index % period.
   const pos = new Float64Array(period);
   const neg = new Float64Array(period);
-  const first = start - period + 1;
-  let slot = 0;
+  const first = t0 - period + 1;
+  let slot = first % period;
   let prevTp = (high[first - 1] + low[first - 1] + close[first - 1]) / 3;
+  let p = 0;
+  let q = 0;
+  let peakP = 0;
+  let peakQ = 0;
+  let steps = 0;
   for (let t = first; t < n; t++) {
     const tp = (high[t] + low[t] + close[t]) / 3;
     const mf = tp * volume[t];
     const change = tp - prevTp;
-    if (taIsZeroScaled(change, Math.abs(tp) + Math.abs(prevTp))) {
-      pos[slot] = 0;
-      neg[slot] = 0;
-    } else if (change < 0) {
-      pos[slot] = 0;
-      neg[slot] = mf;
-    } else {
-      pos[slot] = mf;
-      neg[slot] = 0;
+    let newPos = 0;
+    let newNeg = 0;
+    if (!taIsZeroScaled(change, Math.abs(tp) + Math.abs(prevTp))) {
+      if (change < 0) newNeg = mf;
+      else newPos = mf;
     }
     prevTp = tp;
+    const oldPos = pos[slot];
+    const oldNeg = neg[slot];
+    pos[slot] = newPos;
+    neg[slot] = newNeg;
     slot = slot + 1 === period ? 0 : slot + 1;
-    if (t >= start) {
-      // Oldest first, so the summation order does not depend on where the computation started.
-      let p = 0;
-      let q = 0;
-      for (let i = 0, j = slot; i < period; i++) {
+    if (t < t0) continue;
+    let exact = t === t0 || (t & mask) === 0;
+    if (!exact) {
+      // Running sums of non-negative flows: their rounding is at most ~3 * (steps + period) * eps times
+      // the largest sum since the last re-summing. Re-sum when that could exceed 1e-11 of a sum (a burst
+      // left the window, or a sum fell to zero, which must come out exactly 0).
+      p += newPos - oldPos;
+      q += newNeg - oldNeg;
+      steps++;
+      if (p > peakP) peakP = p;
+      if (q > peakQ) peakQ = q;
+      const bound = SUM_GUARD * (steps + period);
+      if (!(p > bound * peakP) || !(q > bound * peakQ)) exact = true;
+    }
+    if (exact) {
+      p = 0;
+      q = 0;
+      for (let j = 0; j < period; j++) {
         p += pos[j];
         q += neg[j];
-        j = j + 1 === period ? 0 : j + 1;
       }
+      peakP = p;
+      peakQ = q;
+      steps = 0;
+    }
+    if (t >= start) {
       const tot = p + q;
       o[t] = tot === 0 ? 0 : 100 * (p / tot);
     }

@@ -16,6 +16,60 @@ const ADJ = 6;
 
 const utf8 = new TextDecoder('utf-8');
 
+// 10^0 … 10^22 are exact doubles (Clinger's fast path, as in parseDecimal).
+const POW10 = new Float64Array(23);
+POW10[0] = 1;
+for (let i = 1; i < 23; i++) POW10[i] = POW10[i - 1] * 10;
+
+/** Where {@link readPlainNumber} stopped. */
+let numEnd = 0;
+
+/**
+ * Hot-path reader for the common field shape `[-]digits[.digits]` starting at `i`: stops at the first other
+ * character and records it in `numEnd`. Returns NaN (→ caller takes the general path) when there is no digit, more
+ * than 15 significant digits, or an exponent follows; exact otherwise (one correctly rounded division).
+ */
+function readPlainNumber(s: string, i: number, end: number): number {
+  let neg = false;
+  if (i < end && s.charCodeAt(i) === 45) {
+    neg = true;
+    i++;
+  }
+  let mant = 0;
+  let sig = 0;
+  let digits = 0;
+  let scale = 0;
+  let c = 0;
+  while (i < end) {
+    c = s.charCodeAt(i) - 48;
+    if (!(c >= 0 && c <= 9)) break;
+    if (mant !== 0 || c !== 0) {
+      mant = mant * 10 + c;
+      sig++;
+    }
+    digits++;
+    i++;
+  }
+  if (i < end && s.charCodeAt(i) === 46) {
+    i++;
+    while (i < end) {
+      c = s.charCodeAt(i) - 48;
+      if (!(c >= 0 && c <= 9)) break;
+      if (mant !== 0 || c !== 0) {
+        mant = mant * 10 + c;
+        sig++;
+      }
+      digits++;
+      scale++;
+      i++;
+    }
+  }
+  numEnd = i;
+  if (digits === 0 || sig > 15 || scale > 22) return NaN;
+  const v = scale === 0 ? mant : mant / POW10[scale];
+  return neg && v !== 0 ? -v : v;
+}
+
 function isSpace(c: number): boolean {
   return c === 32 || c === 9;
 }
@@ -132,6 +186,17 @@ export function parseBarsCsv(input: string | Uint8Array): BarsParseResult {
     let badStart = 0;
     let badEnd = 0;
     for (;;) {
+      // Fast path: a plain number directly followed by ',' or the line end (no padding, quotes or exponent).
+      if (f < ncols && bad === null && roles[f] !== TS) {
+        const x = readPlainNumber(s, p, end);
+        if (x === x && (numEnd === end || s.charCodeAt(numEnd) === 44)) {
+          v[roles[f]] = x;
+          f++;
+          if (numEnd >= end) break;
+          p = numEnd + 1;
+          continue;
+        }
+      }
       let q = p;
       while (q < end && s.charCodeAt(q) !== 44) q++;
       if (f < ncols && bad === null) {

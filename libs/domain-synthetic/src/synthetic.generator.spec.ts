@@ -248,6 +248,7 @@ describe('generateSyntheticSeries: bars', () => {
         const ok = [o, h, l, c, v].every(Number.isFinite) && l > 0 && l <= Math.min(o, c) && h >= Math.max(o, c) && v >= 0;
         if (s.truth.anomaly[t] === 4) badTicks++;
         else if (!ok) bad++;
+        if ('priceDecimals' in cfg && [o, h, l, c].some((x) => Math.round(x * 100) / 100 !== x)) bad++; // anomalies keep the tick too
         if (t > 0 && !(s.ts[t] > s.ts[t - 1])) bad++;
       }
       expect(bad).toBe(0);

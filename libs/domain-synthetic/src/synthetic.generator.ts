@@ -360,6 +360,8 @@ function injectAnomalies(r: Resolved, n: number, bars: Bars, anomaly: Uint8Array
   const rng = new Xoshiro128ss(r.cfg.seed, ANOMALY_STREAM);
   const { open, high, low, close, volume } = bars;
   const base = (kind: AnomalyKind, slot: number): AnomalyEvent => ({ kind, index: slot, bars: 1, line: 0, ts: bars.ts[slot] });
+  const tick = r.cfg.priceDecimals === undefined ? 0 : 10 ** r.cfg.priceDecimals;
+  const roundPrice = (x: number): number => (tick === 0 ? x : Math.round(x * tick) / tick);
   // Slot 0 has no previous bar to compare with; the last slot has no next bar to revert on: neither starts an anomaly.
   let t = 1;
   while (t < n - 1) {
@@ -379,8 +381,8 @@ function injectAnomalies(r: Resolved, n: number, bars: Bars, anomaly: Uint8Array
       case 'spike': {
         const sigmas = rng.between(spike.minSigmas, spike.maxSigmas);
         const sign = rng.uniform() < 0.5 ? -1 : 1;
-        const move = sign * sigmas * bars.sd[bars.regimeOf[t]];
-        const c = close[t] * Math.exp(move);
+        const c = roundPrice(close[t] * Math.exp(sign * sigmas * bars.sd[bars.regimeOf[t]]));
+        const move = Math.log(c / close[t]);
         close[t] = c;
         if (c > high[t]) high[t] = c;
         if (c < low[t]) low[t] = c;
@@ -394,7 +396,7 @@ function injectAnomalies(r: Resolved, n: number, bars: Bars, anomaly: Uint8Array
         const factor = badTick.factors[Math.floor(rng.uniform() * badTick.factors.length)];
         const arr = field === 'open' ? open : field === 'high' ? high : field === 'low' ? low : close;
         const original = arr[t];
-        arr[t] = original * factor;
+        arr[t] = roundPrice(original * factor);
         const o = open[t];
         const h = high[t];
         const l = low[t];

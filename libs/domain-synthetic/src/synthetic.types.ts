@@ -137,7 +137,7 @@ export interface AnomalyEvent {
   missingBars?: number;
   missingFromTs?: number;
   missingToTs?: number;
-  /** Bad tick: corrupted field, factor, original and corrupted value. */
+  /** Bad tick: corrupted field, configured factor, original and corrupted value (rounded to `priceDecimals` when set). */
   field?: PriceField;
   factor?: number;
   original?: number;

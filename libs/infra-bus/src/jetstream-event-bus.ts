@@ -273,7 +273,10 @@ export class JetStreamEventBus implements EventBus {
 
   // ---------------------------------------------------------------- subscribe
 
-  /** Creates or updates the durable consumer and starts a consume loop on it. */
+  /**
+   * Creates or updates the durable consumer (`ackWaitMs`, `maxDeliver`, `prefetch` are updated on an existing one;
+   * `deliverFrom` only applies when it is created) and starts a consume loop on it.
+   */
   async subscribe<T>(def: MessageDefinition<string, T>, handler: MessageHandler<T>, opts: SubscribeOptions): Promise<BusSubscription> {
     if (this.closing) throw new BusError('closed', 'event bus is closed', def.subject);
     await this.ensureDomain(def.domain);
