@@ -146,7 +146,7 @@ async function main(): Promise<void> {
       );
       const ret = await timeSql(`SELECT close / lag(close) OVER (ORDER BY i) - 1 AS v FROM closes ORDER BY i`);
       // EMA(20) seeded with the SMA of the first 20 closes (TA-Lib), as a recursive CTE: one row per step.
-      const EMA_N = 20_000;
+      const EMA_N = 2_000;
       const ema = await timeSql(
         `WITH RECURSIVE e(i, v) AS (
            SELECT 19::DOUBLE, (SELECT avg(close) FROM closes WHERE i < 20)
@@ -193,8 +193,10 @@ async function main(): Promise<void> {
 
     // ---- incremental refresh: one new daily bar on 20 years of history
     const hist = randomWalkBars(HISTORY + REFRESH_RUNS, 2024);
+    // Weekdays from Monday 2001-01-01: a US-equity-like daily calendar (rv_20 annualised with 252).
     const day0 = Date.UTC(2001, 0, 1);
-    const histBars: BarColumns = { length: HISTORY + REFRESH_RUNS, ts: Float64Array.from({ length: HISTORY + REFRESH_RUNS }, (_, i) => day0 + i * 86_400_000), ...hist, adjClose: null };
+    const weekday = (i: number) => day0 + (Math.floor(i / 5) * 7 + (i % 5)) * 86_400_000;
+    const histBars: BarColumns = { length: HISTORY + REFRESH_RUNS, ts: Float64Array.from({ length: HISTORY + REFRESH_RUNS }, (_, i) => weekday(i)), ...hist, adjClose: null };
     await ingest.execute({ symbol: 'HIST', timeframe: '1d', source: { kind: 'csv', csv: dailyCsv(histBars, 0, HISTORY) } });
     await refresh.refreshSeries('HIST', '1d', { reason: 'backfill' });
     const refreshMs: number[] = [];

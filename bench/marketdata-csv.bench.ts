@@ -16,7 +16,8 @@ function makeCsv(rows: number): string {
   const t0 = Date.UTC(2000, 0, 3);
   for (let i = 0; i < rows; i++) {
     const o = price;
-    const c = Math.max(1, o * (1 + (rnd() - 0.5) * 0.02));
+    // Bounded walk: prices stay in a realistic range, printed like real feeds (4 decimals).
+    const c = Math.min(500, Math.max(20, o * (1 + (rnd() - 0.5) * 0.02)));
     const h = Math.max(o, c) * (1 + rnd() * 0.005);
     const l = Math.min(o, c) * (1 - rnd() * 0.005);
     price = c;

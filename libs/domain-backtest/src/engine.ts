@@ -86,14 +86,66 @@ export interface OpenPosition {
 
 /** Equity curve: one point per timeline instant (bar close), columns of equal length. Money in account currency. */
 export interface EquityCurve {
-  ts: Float64Array;
-  equity: Float64Array;
-  cash: Float64Array;
+  readonly ts: Float64Array;
+  readonly equity: Float64Array;
+  readonly cash: Float64Array;
   /** Σ |quantity × last close| and Σ quantity × last close. */
-  gross: Float64Array;
-  net: Float64Array;
+  readonly gross: Float64Array;
+  readonly net: Float64Array;
   /** Open positions at the close. */
-  positions: Float64Array;
+  readonly positions: Float64Array;
+}
+
+/**
+ * The curve of a one-symbol run. The loop stores only equity and the held quantity per step (two columns instead of
+ * five: on a million bars the page faults of fresh output arrays cost more than the loop itself); net, gross and
+ * positions are derived on first read with the loop's own arithmetic (`quantity × close`, bit-identical), and cash as
+ * `equity − net` (equal to the loop's cash up to the last unit in the last place of the equity). Derived columns are
+ * cached once the run is complete.
+ */
+class SingleSymbolCurve implements EquityCurve {
+  private cached: Partial<Record<'cash' | 'gross' | 'net' | 'positions', Float64Array>> = {};
+  constructor(
+    readonly ts: Float64Array,
+    readonly equity: Float64Array,
+    /** Quantity held at each close. */
+    readonly quantity: Float64Array,
+    private readonly close: Float64Array,
+    private readonly firstBar: number,
+    private readonly complete: () => boolean,
+  ) {}
+  get cash(): Float64Array {
+    return this.derive('cash');
+  }
+  get gross(): Float64Array {
+    return this.derive('gross');
+  }
+  get net(): Float64Array {
+    return this.derive('net');
+  }
+  get positions(): Float64Array {
+    return this.derive('positions');
+  }
+  private derive(k: 'cash' | 'gross' | 'net' | 'positions'): Float64Array {
+    const hit = this.cached[k];
+    if (hit) return hit;
+    const { equity, quantity, close, firstBar } = this;
+    const out = new Float64Array(equity.length);
+    for (let i = 0; i < out.length; i++) {
+      const q = quantity[i];
+      const v = q !== 0 ? q * close[firstBar + i] : 0;
+      out[i] = k === 'cash' ? equity[i] - v : k === 'net' ? v : k === 'gross' ? (v < 0 ? -v : v) : q !== 0 ? 1 : 0;
+    }
+    if (this.complete()) this.cached[k] = out;
+    return out;
+  }
+}
+
+/** A shared all-zero column standing in for absent rules (read only). */
+let ZEROS = new Uint8Array(0);
+function zeros(n: number): Uint8Array {
+  if (ZEROS.length < n) ZEROS = new Uint8Array(Math.max(n, 2 * ZEROS.length));
+  return ZEROS;
 }
 
 /** What the simulation needs besides data and signals. */
@@ -147,6 +199,10 @@ export class PortfolioSimulation {
   tradedNotional = 0;
   /** Symbol-bars processed so far. */
   barsProcessed = 0;
+  /** Steps with at least one open position at the close, and Σ gross exposure / equity over steps (exposure KPIs). */
+  exposedSteps = 0;
+  grossExposureSum = 0;
+  private lastEquity = 0;
   /** Next timeline step to run. */
   step = 0;
 
@@ -158,6 +214,9 @@ export class PortfolioSimulation {
   private readonly data: BacktestData;
   private readonly signals: readonly SymbolSignals[];
   private readonly sizeVol: (Float64Array | null)[];
+  /** Single-symbol runs: bar index of timeline step 0. */
+  private readonly firstBar: number;
+  private readonly cols: { enL: Uint8Array; exL: Uint8Array; enS: Uint8Array; exS: Uint8Array }[];
   private readonly slipVol: (Float64Array | null)[];
 
   // Portfolio state.
@@ -270,9 +329,21 @@ export class PortfolioSimulation {
     this.stepStart = tl.stepStart;
     this.entrySym = tl.entrySym;
     this.entryBar = tl.entryBar;
+    this.firstBar = tl.firstBar;
+    const zero = zeros(Math.max(0, ...data.symbols.map((b) => b.ts.length)));
+    // Absent rules become all-zero columns (and entries of a disabled direction too): no null checks per bar.
+    this.cols = signals.map((sg) => ({
+      enL: this.allowLong && sg.entryLong ? sg.entryLong : zero,
+      exL: sg.exitLong ?? zero,
+      enS: this.allowShort && sg.entryShort ? sg.entryShort : zero,
+      exS: sg.exitShort ?? zero,
+    }));
     this.rebalanceAt = config.rebalance.every === 'bar' ? null : rebalanceMask(this.timeline, config.rebalance.every);
     const T = this.timeline.length;
-    this.curve = { ts: this.timeline, equity: new Float64Array(T), cash: new Float64Array(T), gross: new Float64Array(T), net: new Float64Array(T), positions: new Float64Array(T) };
+    this.curve =
+      S === 1
+        ? new SingleSymbolCurve(this.timeline, new Float64Array(T), new Float64Array(T), data.symbols[0].close, this.firstBar, () => this.done)
+        : { ts: this.timeline, equity: new Float64Array(T), cash: new Float64Array(T), gross: new Float64Array(T), net: new Float64Array(T), positions: new Float64Array(T) };
   }
 
   /** Number of timeline steps. */
@@ -287,28 +358,33 @@ export class PortfolioSimulation {
 
   /** Equity at the last simulated step (initial capital before the first). */
   get equity(): number {
-    return this.step === 0 ? this.config.initialCapital : this.curve.equity[this.step - 1];
+    return this.step === 0 ? this.config.initialCapital : this.lastEquity;
   }
 
   /** Runs up to `maxSteps` timeline steps (default all); returns true when the simulation is complete. */
   advance(maxSteps = Infinity): boolean {
-    const end = Math.min(this.timeline.length, this.step + maxSteps);
-    return this.runTo(end);
+    return this.runTo(this.step + maxSteps);
   }
 
   /** Runs up to (excluding) step `end`. */
   runTo(end: number): boolean {
-    const { timeline, stepStart, entrySym, entryBar, signals, qty, last, hasPend, curve, S } = this;
+    end = Math.min(end, this.timeline.length);
+    if (this.S === 1) this.runSingle(end);
+    else this.runMulti(end);
+    if (this.step >= this.timeline.length) this.finish();
+    return this.done;
+  }
+
+  /** The general loop: union timeline, several symbols per step. */
+  private runMulti(end: number): void {
+    const { timeline, stepStart, entrySym, entryBar, cols, qty, last, lastTs, hasPend, extreme, trBars, curve, S } = this;
     const symbols = this.data.symbols;
-    const fillAtOpen = this.fillAtOpen;
-    const hasStops = this.hasStops;
-    const allowLong = this.allowLong;
-    const allowShort = this.allowShort;
-    const rebalanceAt = this.rebalanceAt;
+    const { fillAtOpen, hasStops, rebalanceAt } = this;
+    const borrow = this.borrowRate > 0;
     let i = this.step;
     for (; i < end; i++) {
       const T = timeline[i];
-      if (this.borrowRate > 0 && this.shortCount > 0 && i > 0) this.accrueBorrow((T - timeline[i - 1]) / 86_400_000);
+      if (borrow && this.shortCount > 0 && i > 0) this.accrueBorrow((T - timeline[i - 1]) / 86_400_000);
       const e0 = stepStart[i];
       const e1 = stepStart[i + 1];
       // 1-3: fills, stops, marks.
@@ -325,17 +401,16 @@ export class PortfolioSimulation {
         }
         const q = qty[s];
         if (q !== 0) {
-          this.trBars[s]++;
+          trBars[s]++;
           if (q > 0) {
-            if (b.high[j] > this.extreme[s]) this.extreme[s] = b.high[j];
-          } else if (b.low[j] < this.extreme[s]) this.extreme[s] = b.low[j];
+            if (b.high[j] > extreme[s]) extreme[s] = b.high[j];
+          } else if (b.low[j] < extreme[s]) extreme[s] = b.low[j];
         }
         last[s] = b.close[j];
-        this.lastTs[s] = T;
+        lastTs[s] = T;
       }
       this.barsProcessed += e1 - e0;
       // Equity at the close of T.
-      let eq = this.cash;
       let gross = 0;
       let net = 0;
       if (this.openCount > 0) {
@@ -347,55 +422,137 @@ export class PortfolioSimulation {
             gross += v < 0 ? -v : v;
           }
         }
-        eq += net;
       }
+      const eq = this.cash + net;
       curve.equity[i] = eq;
       curve.cash[i] = this.cash;
       curve.gross[i] = gross;
       curve.net[i] = net;
       curve.positions[i] = this.openCount;
+      if (this.openCount > 0) {
+        this.exposedSteps++;
+        this.grossExposureSum += gross / eq;
+      }
+      this.lastEquity = eq;
       // Decisions at the close of T.
       const rebalance = rebalanceAt === null || rebalanceAt[i] === 1;
       for (let e = e0; e < e1; e++) {
         const s = entrySym[e];
         const j = entryBar[e];
-        const sg = signals[s];
+        const c = cols[s];
         const q = qty[s];
-        let target = q;
-        let reason = EXIT;
-        if (q > 0) {
-          if ((sg.exitLong !== null && sg.exitLong[j] === 1) || (allowShort && sg.entryShort !== null && sg.entryShort[j] === 1)) target = 0;
-        } else if (q < 0) {
-          if ((sg.exitShort !== null && sg.exitShort[j] === 1) || (allowLong && sg.entryLong !== null && sg.entryLong[j] === 1)) target = 0;
-        }
-        if (rebalance) {
-          if (target === 0) {
-            const el = allowLong && sg.entryLong !== null && sg.entryLong[j] === 1;
-            const es = allowShort && sg.entryShort !== null && sg.entryShort[j] === 1;
-            // Conflicting entry signals cancel out; a reversal keeps its position slot.
-            if (el !== es && (q !== 0 || this.openCount + this.pendingEntries < this.maxPositions)) {
-              const size = this.targetSize(s, j, eq);
-              if (size > 0) {
-                target = el ? size : -size;
-                reason = q === 0 ? ENTRY : REVERSE;
-                if (q !== 0 && (target > 0) === (q > 0)) target = q; // same side: nothing to reverse
-              }
-            }
-          } else if (this.resize && q !== 0 && target === q) {
-            const size = this.targetSize(s, j, eq);
-            const want = q > 0 ? size : -size;
-            if (size > 0 && Math.abs(want - q) > this.resizeThreshold * size) {
-              target = want;
-              reason = RESIZE;
-            }
-          }
-        }
-        if (target !== q) this.decide(s, j, T, i, target, reason);
+        const exit = q > 0 ? c.exL[j] | c.enS[j] : q < 0 ? c.exS[j] | c.enL[j] : 0;
+        if (exit === 1 || (rebalance && (q === 0 ? c.enL[j] | c.enS[j] : this.resize ? 1 : 0) === 1)) this.decideAt(s, j, T, i, eq, exit === 1, rebalance);
       }
     }
     this.step = i;
-    if (i >= timeline.length) this.finish();
-    return this.done;
+  }
+
+  /**
+   * The loop specialised for one symbol (timeline = its bars): same semantics as {@link runMulti}, per-symbol state in
+   * locals. The common bar (no order, no signal) costs a few loads and five stores.
+   */
+  private runSingle(end: number): void {
+    const b = this.data.symbols[0];
+    const { open, high, low, close } = b;
+    const { timeline, qty, hasPend, extreme, trBars, fillAtOpen, hasStops, rebalanceAt, firstBar, last, lastTs } = this;
+    const { enL, exL, enS, exS } = this.cols[0];
+    const curve = this.curve as SingleSymbolCurve;
+    const eqA = curve.equity;
+    const qtyA = curve.quantity;
+    let exposed = 0;
+    let grossSum = 0;
+    let eq = this.lastEquity;
+    const borrow = this.borrowRate > 0;
+    const resize = this.resize;
+    let i = this.step;
+    for (; i < end; i++) {
+      const j = firstBar + i;
+      const T = timeline[i];
+      if (borrow && i > 0 && qty[0] < 0) this.accrueBorrow((T - timeline[i - 1]) / 86_400_000);
+      if (fillAtOpen) {
+        if (hasPend[0] === 1) this.fillPending(0, j, open[j], T);
+        if (hasStops && qty[0] !== 0) this.checkStops(0, j, T);
+      } else {
+        if (hasStops && qty[0] !== 0) this.checkStops(0, j, T);
+        if (hasPend[0] === 1) this.fillPending(0, j, close[j], T);
+      }
+      const q = qty[0];
+      const c = close[j];
+      let v = 0;
+      if (q !== 0) {
+        trBars[0]++;
+        if (q > 0) {
+          if (high[j] > extreme[0]) extreme[0] = high[j];
+        } else if (low[j] < extreme[0]) extreme[0] = low[j];
+        v = q * c;
+        // Marks of a held position feed borrow fees and stop timestamps at the next bar.
+        last[0] = c;
+        lastTs[0] = T;
+      }
+      const cash = this.cash;
+      eq = cash + v;
+      eqA[i] = eq;
+      qtyA[i] = q;
+      if (q !== 0) {
+        exposed++;
+        grossSum += (v < 0 ? -v : v) / eq;
+      }
+      const rebalance = rebalanceAt === null || rebalanceAt[i] === 1;
+      const exit = q > 0 ? exL[j] | enS[j] : q < 0 ? exS[j] | enL[j] : 0;
+      if (exit === 1 || (rebalance && (q === 0 ? enL[j] | enS[j] : resize ? 1 : 0) === 1)) {
+        // While flat the mark is only needed here and at the end of the slice.
+        last[0] = c;
+        lastTs[0] = T;
+        this.decideAt(0, j, T, i, eq, exit === 1, rebalance);
+      }
+    }
+    if (i > this.step) {
+      last[0] = close[firstBar + i - 1];
+      lastTs[0] = timeline[i - 1];
+      this.lastEquity = eq;
+      this.exposedSteps += exposed;
+      this.grossExposureSum += grossSum;
+    }
+    this.barsProcessed += i - this.step;
+    this.step = i;
+  }
+
+  /**
+   * The strategy's decision for symbol s at the close of bar j (equity `eq`): exit when `exit`, enter (or reverse) on
+   * an entry signal at a rebalancing instant within the position limit, or resize a held position.
+   */
+  private decideAt(s: number, j: number, T: number, step: number, eq: number, exit: boolean, rebalance: boolean): void {
+    const q = this.qty[s];
+    const c = this.cols[s];
+    let target = exit ? 0 : q;
+    let reason = EXIT;
+    if (rebalance) {
+      if (target === 0) {
+        const el = c.enL[j] === 1;
+        const es = c.enS[j] === 1;
+        // Conflicting entry signals cancel out; a reversal keeps its position slot.
+        if (el !== es && (q !== 0 || this.openCount + this.pendingEntries < this.maxPositions)) {
+          const size = this.targetSize(s, j, eq);
+          if (size > 0) {
+            const t = el ? size : -size;
+            // An entry on the side already held is no reversal: keep the position.
+            if (q === 0 || t > 0 !== q > 0) {
+              target = t;
+              reason = q === 0 ? ENTRY : REVERSE;
+            } else target = q;
+          }
+        }
+      } else if (this.resize && q !== 0 && target === q) {
+        const size = this.targetSize(s, j, eq);
+        const want = q > 0 ? size : -size;
+        if (size > 0 && Math.abs(want - q) > this.resizeThreshold * size) {
+          target = want;
+          reason = RESIZE;
+        }
+      }
+    }
+    if (target !== q) this.decide(s, j, T, step, target, reason);
   }
 
   /** Positions open after the last step, marked at their last close. */
@@ -674,7 +831,11 @@ export class PortfolioSimulation {
 }
 
 /** The union timeline of the symbols' bars inside [from, to], with (symbol, bar) entries per step in universe order. */
-export function buildTimeline(data: BacktestData, from: number, to: number): { timeline: Float64Array; stepStart: Int32Array; entrySym: Int32Array; entryBar: Int32Array } {
+export function buildTimeline(
+  data: BacktestData,
+  from: number,
+  to: number,
+): { timeline: Float64Array; stepStart: Int32Array; entrySym: Int32Array; entryBar: Int32Array; firstBar: number } {
   const S = data.symbols.length;
   const lo = new Int32Array(S);
   const hi = new Int32Array(S);
@@ -686,7 +847,8 @@ export function buildTimeline(data: BacktestData, from: number, to: number): { t
     total += Math.max(0, hi[s] - lo[s]);
   }
   let timeline: Float64Array;
-  if (S === 1) timeline = data.symbols[0].ts.slice(lo[0], hi[0]);
+  // One symbol: the timeline is its bars (a view, no copy) and no step index is needed.
+  if (S === 1) return { timeline: data.symbols[0].ts.subarray(lo[0], hi[0]), stepStart: new Int32Array(0), entrySym: new Int32Array(0), entryBar: new Int32Array(0), firstBar: lo[0] };
   else {
     const all = new Float64Array(total);
     let k = 0;
@@ -719,7 +881,7 @@ export function buildTimeline(data: BacktestData, from: number, to: number): { t
     }
   }
   stepStart[T] = e;
-  return { timeline, stepStart, entrySym, entryBar };
+  return { timeline, stepStart, entrySym, entryBar, firstBar: 0 };
 }
 
 function lowerBound(a: Float64Array, x: number): number {

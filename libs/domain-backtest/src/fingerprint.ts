@@ -23,9 +23,17 @@ export class Fingerprint {
 
   /** Feeds every element of a Float64Array, bit for bit. */
   array(x: Float64Array): this {
-    const u = new Uint32Array(x.buffer, x.byteOffset, x.length * 2);
     this.word(x.length);
-    for (let i = 0; i < u.length; i++) this.word(u[i]);
+    const u = new Uint32Array(x.buffer, x.byteOffset, x.length * 2);
+    let a = this.a;
+    let b = this.b;
+    for (let i = 0; i < u.length; i++) {
+      const w = u[i];
+      a = Math.imul(a ^ w, 0x01000193);
+      b = Math.imul(b ^ w, 0x5bd1e995) ^ (b >>> 15);
+    }
+    this.a = a;
+    this.b = b;
     return this;
   }
 

@@ -46,8 +46,9 @@ describe('computeKpis — hand-computed small series', () => {
     const k2 = computeKpis({
       equity,
       ts,
-      gross: Float64Array.from([0, 110, 99, 0]),
-      positions: Float64Array.from([0, 1, 1, 0]),
+      // Invested at instants 1 and 2 with gross / equity = 110/110 and 99/99.
+      exposedSteps: 2,
+      grossExposureSum: 110 / 110 + 99 / 99,
       tradePnl: [],
       tradeReturn: [],
       tradedNotional: 207.86,

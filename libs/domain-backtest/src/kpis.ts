@@ -12,10 +12,10 @@ export interface KpiInput {
   equity: Float64Array;
   /** Instant times, epoch ms UTC (for drawdown durations in days). */
   ts: Float64Array;
-  /** Σ |position value| per instant; exposure KPIs are null without it. */
-  gross?: Float64Array;
-  /** Open positions per instant. */
-  positions?: Float64Array;
+  /** Instants with at least one open position at the close; `exposure` is null without it. */
+  exposedSteps?: number;
+  /** Σ over instants of gross exposure / equity (gross = Σ |quantity × close|); `averageGrossExposure` is null without it. */
+  grossExposureSum?: number;
   /** Net pnl of each closed trade (account currency). */
   tradePnl: ArrayLike<number>;
   /** Return of each closed trade (pnl / entry notional). */
@@ -88,38 +88,33 @@ export function computeKpis(input: KpiInput): Kpis {
   const N = equity.length;
   const n = Math.max(0, N - 1);
 
+  // One pass: returns (one division each), their shifted sums for the variance (shifted by the first return, so
+  // the cancellation in Σd² − (Σd)²/n stays small), the downside sum, drawdowns and the equity sum.
   let mean = NaN;
   let sd = NaN;
   let dd = NaN;
-  if (n > 0) {
-    let s = 0;
-    for (let i = 1; i < N; i++) s += equity[i] / equity[i - 1] - 1;
-    mean = s / n;
-    let q = 0;
-    let d = 0;
-    for (let i = 1; i < N; i++) {
-      const r = equity[i] / equity[i - 1] - 1;
-      q += (r - mean) * (r - mean);
-      const down = Math.min(0, r - rfP);
-      d += down * down;
-    }
-    sd = n > 1 ? Math.sqrt(q / (n - 1)) : NaN;
-    dd = Math.sqrt(d / n);
-  }
-  const totalReturn = N > 0 ? equity[N - 1] / equity[0] - 1 : NaN;
-  const annualReturn = n > 0 ? Math.pow(equity[N - 1] / equity[0], P / n) - 1 : NaN;
-
-  // Drawdowns.
-  let peak = -Infinity;
+  let peak = N > 0 ? equity[0] : -Infinity;
   let peakIdx = 0;
   let maxDd = 0;
   let longest = 0;
   let longestDays = 0;
-  for (let i = 0; i < N; i++) {
+  let eqSum = N > 0 ? equity[0] : 0;
+  const r0 = n > 0 ? equity[1] / equity[0] - 1 : 0;
+  let sd1 = 0;
+  let sd2 = 0;
+  let down2 = 0;
+  for (let i = 1; i < N; i++) {
     const e = equity[i];
+    const x = e / equity[i - 1] - 1;
+    const d = x - r0;
+    sd1 += d;
+    sd2 += d * d;
+    const dn = x - rfP;
+    if (dn < 0) down2 += dn * dn;
+    eqSum += e;
     if (e >= peak) {
-      if (i > 0 && peakIdx < i - 1) {
-        // Recovery at i of a drawdown that started after peakIdx.
+      if (peakIdx < i - 1) {
+        // Recovery at i of a drawdown that started after the peak at peakIdx.
         const len = i - peakIdx;
         if (len > longest) {
           longest = len;
@@ -140,6 +135,13 @@ export function computeKpis(input: KpiInput): Kpis {
       longestDays = (ts[N - 1] - ts[peakIdx]) / 86_400_000;
     }
   }
+  if (n > 0) {
+    mean = r0 + sd1 / n;
+    sd = n > 1 ? Math.sqrt(Math.max(0, sd2 - (sd1 * sd1) / n) / (n - 1)) : NaN;
+    dd = Math.sqrt(down2 / n);
+  }
+  const totalReturn = N > 0 ? equity[N - 1] / equity[0] - 1 : NaN;
+  const annualReturn = n > 0 ? Math.pow(equity[N - 1] / equity[0], P / n) - 1 : NaN;
 
   // Trades.
   const m = input.tradePnl.length;
@@ -161,22 +163,10 @@ export function computeKpis(input: KpiInput): Kpis {
   // Exposure and turnover.
   let exposure = NaN;
   let avgGross = NaN;
-  if (N > 0 && input.positions) {
-    let c = 0;
-    for (let i = 0; i < N; i++) if (input.positions[i] > 0) c++;
-    exposure = c / N;
-  }
-  if (N > 0 && input.gross) {
-    let g = 0;
-    for (let i = 0; i < N; i++) g += input.gross[i] / equity[i];
-    avgGross = g / N;
-  }
+  if (N > 0 && input.exposedSteps !== undefined) exposure = input.exposedSteps / N;
+  if (N > 0 && input.grossExposureSum !== undefined) avgGross = input.grossExposureSum / N;
   let turnover = NaN;
-  if (n > 0 && input.tradedNotional !== undefined) {
-    let e = 0;
-    for (let i = 0; i < N; i++) e += equity[i];
-    turnover = (input.tradedNotional / (e / N)) * (P / n);
-  }
+  if (n > 0 && input.tradedNotional !== undefined) turnover = (input.tradedNotional / (eqSum / N)) * (P / n);
 
   // Beta and alpha over periods where both the strategy and the benchmark have a return.
   let beta = NaN;
@@ -200,9 +190,9 @@ export function computeKpis(input: KpiInput): Kpis {
       let vb = 0;
       for (let i = 1; i < N; i++) {
         if (bm[i] === bm[i] && bm[i - 1] === bm[i - 1]) {
-          const r = equity[i] / equity[i - 1] - 1 - mr;
+          const x = equity[i] / equity[i - 1] - 1 - mr;
           const b = bm[i] / bm[i - 1] - 1 - mb;
-          cov += r * b;
+          cov += x * b;
           vb += b * b;
         }
       }

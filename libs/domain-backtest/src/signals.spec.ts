@@ -46,7 +46,8 @@ describe('SeriesEvaluator values', () => {
   });
 
   it('core features equal computeCoreFeatures on the same bars', () => {
-    const core = computeCoreFeatures(BARS, { timeframe: '1d', calendar: 'us-equity' });
+    // BARS has a bar every calendar day (weekends included), so the series is annualised as a 24x7 market.
+    const core = computeCoreFeatures(BARS, { timeframe: '1d', calendar: 'crypto-24x7' });
     expect(asArray(ev().value({ feature: 'rsi_14' }))).toEqual(Array.from(core.rsi_14));
     expect(asArray(ev().value({ feature: 'rv_20', set: 'core' }))).toEqual(Array.from(core.rv_20));
   });

@@ -154,3 +154,17 @@ describe('readBarsCsv', () => {
     expect(b.gaps).toEqual([{ after: '2024-01-12T00:00:00.000Z', before: '2024-01-17T00:00:00.000Z', missingBars: 1 }]);
   });
 });
+
+describe('parseBarsCsv field splitting', () => {
+  it('never merges fields when a malformed timestamp has a comma where a fixed-width one would end', () => {
+    const r = parseBarsCsv('timestamp,open,high,low,close,volume\n2024,1,2,3,4,5,6\n2024-01-0,1,1,1,1,1\n');
+    expect(r.rejects).toEqual([
+      { line: 2, reason: 'unparsable', message: 'expected 6 fields, found 7' },
+      { line: 3, reason: 'unparsable', message: 'timestamp "2024-01-0" is not an ISO-8601 date or date-time' },
+    ]);
+  });
+  it('parses the last column as a timestamp too', () => {
+    const r = parseBarsCsv('open,high,low,close,volume,timestamp\n1,1,1,1,1,2024-01-02\n1,1,1,1,1,2024-01-03T00:00:00Z\n');
+    expect(Array.from(r.bars.ts)).toEqual([Date.UTC(2024, 0, 2), Date.UTC(2024, 0, 3)]);
+  });
+});

@@ -197,6 +197,24 @@ export function parseBarsCsv(input: string | Uint8Array): BarsParseResult {
           continue;
         }
       }
+      // Fast path: timestamps usually have a fixed width (date: 10, UTC date-time: 20). A successful parse of that
+      // width proves it holds no comma (only digits, '-', 'T', ':', 'Z'), so the field ends there.
+      if (f < ncols && bad === null && roles[f] === TS) {
+        const w =
+          p + 10 <= end && (p + 10 === end || s.charCodeAt(p + 10) === 44)
+            ? 10
+            : p + 20 <= end && (p + 20 === end || s.charCodeAt(p + 20) === 44) && s.charCodeAt(p + 19) === 90
+              ? 20
+              : 0;
+        const t = w ? parseIsoTimestamp(s, p, p + w) : NaN;
+        if (t === t) {
+          v[TS] = t;
+          f++;
+          if (p + w >= end) break;
+          p = p + w + 1;
+          continue;
+        }
+      }
       let q = p;
       while (q < end && s.charCodeAt(q) !== 44) q++;
       if (f < ncols && bad === null) {

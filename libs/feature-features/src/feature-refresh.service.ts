@@ -4,7 +4,7 @@ import { barsContentHash } from '@strata/domain-marketdata';
 import { MarketDataService } from '@strata/feature-marketdata';
 import { createHash } from 'node:crypto';
 import { FEATURE_SETS, type FeatureSetImplementation } from './feature-set.registry';
-import { FEATURE_STORE, type FeatureStore, type MaterialisationLineage } from './feature-store.port';
+import { FEATURE_STORE, type FeatureStore, type MaterialisationLineage, type MaterialisationRecord } from './feature-store.port';
 
 /** Outcome of one refresh of one feature set for one series. */
 export interface RefreshOutcome {
@@ -51,6 +51,8 @@ export class FeatureRefreshService {
   private readonly logger = new Logger('features');
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly registered = new Set<string>();
+  /** Last materialisation per (set, version, symbol, timeframe) written by this service: spares a query per refresh. */
+  private readonly lastWritten = new Map<string, MaterialisationRecord>();
 
   constructor(
     private readonly marketData: MarketDataService,
@@ -110,7 +112,8 @@ export class FeatureRefreshService {
       .update(JSON.stringify({ adjust, steps: adjustment.steps, skipped: adjustment.skipped }))
       .digest('hex');
     const calendar = impl.calendarOf(bars.ts, n);
-    const last = await this.store.lastMaterialisation(name, version, symbol, timeframe);
+    const cacheKey = `${name}\u0000${version}\u0000${symbol}\u0000${timeframe}`;
+    const last = this.lastWritten.get(cacheKey) ?? (await this.store.lastMaterialisation(name, version, symbol, timeframe));
     let fromIndex = 0;
     if (!opts.full && last && last.adjustmentHash === adjustmentHash && last.calendar === calendar && last.codeVersion === impl.registration.codeVersion) {
       let start = last.toTs + 1;
@@ -128,6 +131,7 @@ export class FeatureRefreshService {
       values: { ts: bars.ts.subarray(fromIndex, n), columns },
       lineage: { barsContentHash: barsContentHash(bars), barsCount: n, adjustmentHash, calendar, reason: opts.reason },
     });
+    this.lastWritten.set(cacheKey, record);
     await this.bus.publish(
       FeatureSetRefreshedV1,
       {

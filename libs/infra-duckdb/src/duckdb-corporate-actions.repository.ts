@@ -37,6 +37,8 @@ function same(a: CorporateAction, b: CorporateAction): boolean {
  */
 export class DuckDbCorporateActionsRepository {
   private ready: Promise<void> | undefined;
+  /** Actions per symbol, read once and dropped on every upsert (every read of adjusted bars asks for them). */
+  private readonly cache = new Map<string, CorporateAction[]>();
 
   constructor(private readonly db: DuckDb) {}
 
@@ -60,6 +62,7 @@ export class DuckDbCorporateActionsRepository {
   /** Inserts or replaces actions in one transaction; reports what changed. Later duplicates in `actions` win. */
   async upsert(actions: readonly CorporateAction[]): Promise<DuckDbCorporateActionsUpsert> {
     await this.init();
+    this.cache.clear();
     const byKey = new Map<string, CorporateAction>();
     for (const a of actions) byKey.set(`${a.symbol}\u0000${a.kind}\u0000${a.exDate}`, a);
     return this.db.transaction(async (s) => {
@@ -97,12 +100,16 @@ export class DuckDbCorporateActionsRepository {
 
   /** Actions of a symbol, ordered by ex-date then kind. */
   async list(symbol: string): Promise<CorporateAction[]> {
+    const hit = this.cache.get(symbol);
+    if (hit) return hit.map((a) => ({ ...a }));
     await this.init();
     const rows = await this.db.all<Row>(
       `SELECT symbol, kind, strftime(ex_date, '%Y-%m-%d') AS ex_date, new_shares, old_shares, amount
        FROM corporate_actions WHERE symbol = $sym ORDER BY ex_date, kind`,
       { sym: symbol },
     );
-    return rows.map(toAction);
+    const actions = rows.map(toAction);
+    this.cache.set(symbol, actions);
+    return actions.map((a) => ({ ...a }));
   }
 }

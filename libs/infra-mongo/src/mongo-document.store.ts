@@ -99,6 +99,27 @@ function afterClause(field: string, dir: 'asc' | 'desc', after: CursorPosition):
   return { $or: ors };
 }
 
+/** FerretDB v1 on SQLite answers a write that lost a lock race with `InternalError` "database is locked (SQLITE_BUSY)". */
+function isTransientBusy(err: unknown): boolean {
+  const e = err as { code?: number; message?: string } | null;
+  return !!e && e.code === 1 && /SQLITE_BUSY|database is locked/.test(e.message ?? '');
+}
+
+/**
+ * Runs one server call, retrying transient SQLITE_BUSY answers (FerretDB) with a short jittered backoff. SQLite rolls
+ * the statement back when it answers BUSY, so the retry cannot apply a write twice. Other errors pass through.
+ */
+async function server<R>(call: () => PromiseLike<R>): Promise<R> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!isTransientBusy(err) || attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** attempt)));
+    }
+  }
+}
+
 function isDuplicateKey(err: unknown): boolean {
   const e = err as { code?: number; message?: string } | null;
   if (!e) return false;
@@ -169,7 +190,7 @@ class MongoDocumentCollection<T extends object> implements DocumentCollection<T>
     await this.whenReady();
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.model.insertMany([this.raw(id, 1, body)], { lean: true });
+        await server(() => this.model.insertMany([this.raw(id, 1, body)], { lean: true }));
         return { id, ...body, _version: 1 } as StoredDocument<T>;
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
@@ -180,17 +201,19 @@ class MongoDocumentCollection<T extends object> implements DocumentCollection<T>
 
   async get(id: string): Promise<StoredDocument<T> | null> {
     await this.whenReady();
-    const raw = await this.model.findOne(this.and([{ _id: String(id) }, ...this.live()]), { _expiresAt: 0 }).lean<RawDoc>();
+    const raw = await server(() => this.model.findOne(this.and([{ _id: String(id) }, ...this.live()]), { _expiresAt: 0 }).lean<RawDoc>());
     return raw ? toStored<T>(raw) : null;
   }
 
   async findOne(filter: DocumentFilter<T>): Promise<StoredDocument<T> | null> {
     const preds = compileFilter(this.name, filter);
     await this.whenReady();
-    const raw = await this.model
-      .findOne(this.and([...toMongo(preds), ...this.live()]), { _expiresAt: 0 })
-      .sort({ _id: 1 })
-      .lean<RawDoc>();
+    const raw = await server(() =>
+      this.model
+        .findOne(this.and([...toMongo(preds), ...this.live()]), { _expiresAt: 0 })
+        .sort({ _id: 1 })
+        .lean<RawDoc>(),
+    );
     return raw ? toStored<T>(raw) : null;
   }
 
@@ -213,12 +236,14 @@ class MongoDocumentCollection<T extends object> implements DocumentCollection<T>
 
   /** One atomic findOneAndReplace with the version in the filter (MongoDB). */
   private async replaceNative(id: string, expectedVersion: number, next: DocumentBody): Promise<StoredDocument<T>> {
-    const res = await this.model
-      // No projection: FerretDB v1 does not implement `fields` in findAndModify; toStored drops _expiresAt anyway.
-      .findOneAndReplace(this.and([{ _id: id, _version: expectedVersion }, ...this.live()]), this.raw(id, expectedVersion + 1, next), {
-        returnDocument: 'after',
-      })
-      .lean<RawDoc>();
+    const res = await server(() =>
+      this.model
+        // No projection: FerretDB v1 does not implement `fields` in findAndModify; toStored drops _expiresAt anyway.
+        .findOneAndReplace(this.and([{ _id: id, _version: expectedVersion }, ...this.live()]), this.raw(id, expectedVersion + 1, next), {
+          returnDocument: 'after',
+        })
+        .lean<RawDoc>(),
+    );
     if (res) return toStored<T>(res);
     // Lost the race between our read and the conditional replace.
     const now = await this.get(id);
@@ -232,7 +257,7 @@ class MongoDocumentCollection<T extends object> implements DocumentCollection<T>
       const current = await this.get(id);
       if (!current) throw new DocumentNotFoundError(this.name, id);
       if (current._version !== expectedVersion) throw new VersionConflictError(this.name, id, expectedVersion, current._version);
-      const res = await this.model.replaceOne({ _id: id, _version: expectedVersion }, this.raw(id, expectedVersion + 1, next));
+      const res = await server(() => this.model.replaceOne({ _id: id, _version: expectedVersion }, this.raw(id, expectedVersion + 1, next)));
       if (res.matchedCount !== 1) throw new DocumentNotFoundError(this.name, id);
       return { id, ...next, _version: expectedVersion + 1 } as StoredDocument<T>;
     });
@@ -255,10 +280,10 @@ class MongoDocumentCollection<T extends object> implements DocumentCollection<T>
         const current = await this.get(id);
         if (!current) return false;
         if (current._version !== expectedVersion) throw new VersionConflictError(this.name, id, expectedVersion, current._version);
-        return (await this.model.deleteOne(this.and(cond))).deletedCount === 1;
+        return (await server(() => this.model.deleteOne(this.and(cond)))).deletedCount === 1;
       });
     }
-    const res = await this.model.deleteOne(this.and(cond));
+    const res = await server(() => this.model.deleteOne(this.and(cond)));
     if (res.deletedCount === 1) return true;
     if (expectedVersion === undefined) return false;
     const current = await this.get(id);
@@ -269,7 +294,7 @@ class MongoDocumentCollection<T extends object> implements DocumentCollection<T>
   async deleteMany(filter: DocumentFilter<T>): Promise<number> {
     const preds = compileFilter(this.name, filter);
     await this.whenReady();
-    const res = await this.model.deleteMany(this.and([...toMongo(preds), ...this.live()]));
+    const res = await server(() => this.model.deleteMany(this.and([...toMongo(preds), ...this.live()])));
     return res.deletedCount;
   }
 
@@ -281,11 +306,13 @@ class MongoDocumentCollection<T extends object> implements DocumentCollection<T>
     const clauses = [...toMongo(r.predicates), ...this.live()];
     if (r.after) clauses.push(afterClause(r.sort.field, r.sort.direction, r.after));
     const sort: Record<string, 1 | -1> = field === '_id' ? { _id: dir } : { [field]: dir, _id: dir };
-    const rows = await this.model
-      .find(this.and(clauses), { _expiresAt: 0 })
-      .sort(sort)
-      .limit(r.limit + 1)
-      .lean<RawDoc[]>();
+    const rows = await server(() =>
+      this.model
+        .find(this.and(clauses), { _expiresAt: 0 })
+        .sort(sort)
+        .limit(r.limit + 1)
+        .lean<RawDoc[]>(),
+    );
     const items = rows.slice(0, r.limit).map((raw) => toStored<T>(raw));
     const nextCursor = rows.length > r.limit ? encodeCursor(r.sort, items[items.length - 1] as StoredDocument<T> & Record<string, unknown>) : null;
     return { items, nextCursor };
@@ -294,14 +321,14 @@ class MongoDocumentCollection<T extends object> implements DocumentCollection<T>
   async count(filter?: DocumentFilter<T>): Promise<number> {
     const preds = compileFilter(this.name, filter);
     await this.whenReady();
-    return this.model.countDocuments(this.and([...toMongo(preds), ...this.live()]));
+    return server(() => this.model.countDocuments(this.and([...toMongo(preds), ...this.live()])));
   }
 
   /** Deletes documents whose `_expiresAt` has passed; returns how many. */
   async sweepExpired(): Promise<number> {
     if (!this.spec.ttl) return 0;
     await this.whenReady();
-    const res = await this.model.deleteMany({ _expiresAt: { $lte: new Date(this.now()) } });
+    const res = await server(() => this.model.deleteMany({ _expiresAt: { $lte: new Date(this.now()) } }));
     return res.deletedCount;
   }
 
@@ -319,11 +346,11 @@ class MongoDocumentCollection<T extends object> implements DocumentCollection<T>
       candidates.push({ index: ix.name, fields: ix.fields, query: { ...key, _id: { $ne: id } }, key });
     }
     for (const c of candidates) {
-      const holder = await this.model.findOne(c.query, { _id: 1, _expiresAt: 1 }).lean<RawDoc>();
+      const holder = await server(() => this.model.findOne(c.query, { _id: 1, _expiresAt: 1 }).lean<RawDoc>());
       if (!holder) continue;
       const exp = holder._expiresAt instanceof Date ? holder._expiresAt.getTime() : null;
       if (exp !== null && exp <= now) {
-        await this.model.deleteOne({ _id: holder._id, _expiresAt: { $lte: new Date(now) } });
+        await server(() => this.model.deleteOne({ _id: holder._id, _expiresAt: { $lte: new Date(now) } }));
         continue;
       }
       throw new DuplicateKeyError(this.name, c.index, c.fields, c.key);
@@ -351,22 +378,22 @@ class VersionLocks {
     try {
       return await fn();
     } finally {
-      await this.locks.deleteOne({ _id: lockId });
+      await server(() => this.locks.deleteOne({ _id: lockId }));
     }
   }
 
   private async acquire(collection: string, id: string, version: number, lockId: string): Promise<void> {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        await this.locks.insertMany([{ _id: lockId, at: new Date() }], { lean: true });
+        await server(() => this.locks.insertMany([{ _id: lockId, at: new Date() }], { lean: true }));
         return;
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
       }
-      const held = await this.locks.findOne({ _id: lockId }).lean<{ _id: string; at: Date }>();
+      const held = await server(() => this.locks.findOne({ _id: lockId }).lean<{ _id: string; at: Date }>());
       if (held && held.at.getTime() > Date.now() - this.leaseMs) break;
       // Stale (crashed writer) or just released: clear it if still stale and try once more.
-      if (held) await this.locks.deleteOne({ _id: lockId, at: held.at });
+      if (held) await server(() => this.locks.deleteOne({ _id: lockId, at: held.at }));
     }
     // Another writer is moving this document off `version`: ours is stale by the time it finishes.
     throw new VersionConflictError(collection, id, version);
@@ -374,7 +401,7 @@ class VersionLocks {
 
   /** Deletes locks older than the lease (left by crashed writers). */
   async sweep(): Promise<number> {
-    return (await this.locks.deleteMany({ at: { $lt: new Date(Date.now() - this.leaseMs) } })).deletedCount;
+    return (await server(() => this.locks.deleteMany({ at: { $lt: new Date(Date.now() - this.leaseMs) } }))).deletedCount;
   }
 }
 
