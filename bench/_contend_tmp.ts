@@ -23,7 +23,7 @@ import { MongoDocumentStore } from '@strata/infra-mongo';
     return r;
   };
   const t = Date.now();
-  const res = await Promise.allSettled(Array.from({ length: 50 }, () => col.updateWithRetry(d.id, (c) => ({ set: { n: c.n + 1 } }))));
+  const res = await Promise.allSettled(Array.from({ length: Number(process.argv[3] ?? 50) }, () => col.updateWithRetry(d.id, (c) => ({ set: { n: c.n + 1 } }))));
   const rej = res.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason).slice(0, 120));
   console.log('ms', Date.now() - t, 'rejected', rej.length, rej.filter((m) => !m.startsWith('VersionConflictError')));
   console.log('final', await col.get(d.id), 'doubles', doubles);
