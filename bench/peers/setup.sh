@@ -14,3 +14,6 @@ fi
 # Binary wheels only: if no wheel fits this platform we fail loudly rather than try to build the C library.
 "$venv/bin/python" -m pip install --quiet --only-binary=:all: "numpy>=1.26" "TA-Lib>=0.6,<0.9"
 "$venv/bin/python" -c 'import talib, numpy; print("peers ready: TA-Lib", talib.__version__, "(C", talib.__ta_version__.decode() if isinstance(talib.__ta_version__, bytes) else talib.__ta_version__, ") numpy", numpy.__version__)'
+# Peer of bench/backtest.bench.ts (bench:backtest): vectorbt, where it installs (it needs numba / llvmlite wheels);
+# the backtest bench runs its numpy peer without it and says vectorbt was skipped.
+"$venv/bin/python" -m pip install --quiet --only-binary=:all: "vectorbt>=0.26" || echo "vectorbt did not install: bench:backtest compares with numpy only"

@@ -45,7 +45,8 @@ export interface BacktestOutcome {
   curve: EquityCurve;
   orders: OrderRecord[];
   trades: TradeRecord[];
-  decisions: DecisionRecord[];
+  /** The strategy's decisions (built on first read). */
+  readonly decisions: DecisionRecord[];
   openPositions: OpenPosition[];
   costs: { commission: number; slippage: number; borrow: number };
   tradedNotional: number;
@@ -134,7 +135,9 @@ export class BacktestRun {
       curve,
       orders: sim.orders,
       trades: sim.trades,
-      decisions: sim.decisions,
+      get decisions(): DecisionRecord[] {
+        return sim.decisions;
+      },
       openPositions: sim.openPositions(),
       costs: { ...sim.costs },
       tradedNotional: sim.tradedNotional,

@@ -191,7 +191,12 @@ export class PortfolioSimulation {
   readonly timeline: Float64Array;
   readonly orders: OrderRecord[] = [];
   readonly trades: TradeRecord[] = [];
-  readonly decisions: DecisionRecord[] = [];
+  // Decisions as columns (no object per decision in the loop); `decisions` builds the records on demand.
+  private readonly decStep: number[] = [];
+  private readonly decTs: number[] = [];
+  private readonly decSym: number[] = [];
+  private readonly decTarget: number[] = [];
+  private readonly decReason: number[] = [];
   readonly curve: EquityCurve;
   /** Totals, account currency. */
   readonly costs = { commission: 0, slippage: 0, borrow: 0 };
@@ -344,6 +349,11 @@ export class PortfolioSimulation {
       S === 1
         ? new SingleSymbolCurve(this.timeline, new Float64Array(T), new Float64Array(T), data.symbols[0].close, this.firstBar, () => this.done)
         : { ts: this.timeline, equity: new Float64Array(T), cash: new Float64Array(T), gross: new Float64Array(T), net: new Float64Array(T), positions: new Float64Array(T) };
+  }
+
+  /** Every decision so far, in order (built on each call). */
+  get decisions(): DecisionRecord[] {
+    return this.decStep.map((step, k) => ({ step, ts: this.decTs[k], symbol: this.decSym[k], target: this.decTarget[k], reason: REASONS[this.decReason[k]] }));
   }
 
   /** Number of timeline steps. */
@@ -595,7 +605,11 @@ export class PortfolioSimulation {
     const sv = this.slipVol[s];
     this.pendSigma[s] = sv === null ? 0 : sv[j] === sv[j] ? sv[j] : 0;
     if (reason === ENTRY) this.pendingEntries++;
-    this.decisions.push({ step, ts: T, symbol: s, target, reason: REASONS[reason] });
+    this.decStep.push(step);
+    this.decTs.push(T);
+    this.decSym.push(s);
+    this.decTarget.push(target);
+    this.decReason.push(reason);
   }
 
   /** Target absolute quantity for a new or resized position, decided at bar j's close with equity `eq`. */

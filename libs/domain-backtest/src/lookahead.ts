@@ -57,7 +57,7 @@ export function checkLookAhead(req: BacktestRequest, opts: LookAheadOptions = {}
   const sim = new PortfolioSimulation(req.data, base, config);
   sim.advance();
   const T = sim.timeline.length;
-  const points = pickDecisionPoints(sim.decisions, T, samples);
+  const points = pickDecisionPoints(baseDecisions(sim), T, samples);
   const findings: LookAheadFinding[] = [];
   let changed = 0;
   const factors = [1.3, 0.7];
@@ -78,6 +78,13 @@ export function checkLookAhead(req: BacktestRequest, opts: LookAheadOptions = {}
     opts.onPoint?.(pIdx + 1, points.length);
   });
   return { passed: changed === 0, decisionPointsChecked: points.length, perturbationsPerPoint: factors.length, changedDecisionPoints: changed, findings };
+}
+
+const decisionCache = new WeakMap<PortfolioSimulation, DecisionRecord[]>();
+function baseDecisions(sim: PortfolioSimulation): DecisionRecord[] {
+  let d = decisionCache.get(sim);
+  if (!d) decisionCache.set(sim, (d = sim.decisions));
+  return d;
 }
 
 /** Steps with decisions (evenly sampled) topped up with evenly spaced steps; never the last step (nothing after it). */
@@ -111,7 +118,7 @@ function compareSignals(data: BacktestData, a: SymbolSignals[], b: SymbolSignals
 function compareRun(req: BacktestRequest, data: BacktestData, sigs: SymbolSignals[], base: PortfolioSimulation, t: number): Omit<LookAheadFinding, 'decisionTs'> | null {
   const sim = new PortfolioSimulation(data, sigs, simulationConfigOf(req));
   sim.runTo(t + 1);
-  const a = base.decisions.filter((d) => d.step <= t);
+  const a = baseDecisions(base).filter((d) => d.step <= t);
   const b = sim.decisions;
   for (let k = 0; k < Math.max(a.length, b.length); k++) {
     const x = a[k];

@@ -181,16 +181,11 @@ class DuckDbDocumentCollection<T extends object> implements DocumentCollection<T
     const id = given ?? uuidv7();
     await this.ready;
     await this.db.exclusive(async (s) => {
-      const now = this.now();
-      await this.purgeExpiredHolders(s, id, body, now, true);
-      await this.assertNoConflict(s, id, body, true);
       const cols = ['id', 'version', 'expires_at', 'doc', ...this.uniques.map((i) => uqColumn(i.name))];
       const values: DuckDBValue[] = [id, 1, expiresAtMs(this.spec, body), JSON.stringify(body), ...this.uniques.map((i) => canonicalUniqueKey(i, body))];
-      try {
-        await s.run(`INSERT INTO ${this.table} (${cols.join(', ')}) VALUES (?, ?::BIGINT, ?::BIGINT, ?::JSON${', ?'.repeat(this.uniques.length)})`, values);
-      } catch (err) {
-        throw mapConstraintError(this.spec, err) ?? err;
-      }
+      await this.writeKeyed(s, id, body, true, () =>
+        s.run(`INSERT INTO ${this.table} (${cols.join(', ')}) VALUES (?, ?::BIGINT, ?::BIGINT, ?::JSON${', ?'.repeat(this.uniques.length)})`, values),
+      );
     });
     return { id, ...body, _version: 1 } as StoredDocument<T>;
   }
@@ -222,16 +217,11 @@ class DuckDbDocumentCollection<T extends object> implements DocumentCollection<T
       const actual = Number(rows[0].version);
       if (actual !== expectedVersion) throw new VersionConflictError(this.name, id, expectedVersion, actual);
       const next = applyChange(this.spec, id, JSON.parse(rows[0].doc) as DocumentBody, change);
-      await this.purgeExpiredHolders(s, id, next, now, false);
-      await this.assertNoConflict(s, id, next, false);
       const sets = ['version = ?::BIGINT', 'expires_at = ?::BIGINT', 'doc = ?::JSON', ...this.uniques.map((i) => `${uqColumn(i.name)} = ?`)];
       const values: DuckDBValue[] = [actual + 1, expiresAtMs(this.spec, next), JSON.stringify(next), ...this.uniques.map((i) => canonicalUniqueKey(i, next))];
-      let changed: number;
-      try {
-        changed = await s.run(`UPDATE ${this.table} SET ${sets.join(', ')} WHERE id = ? AND version = ?::BIGINT`, [...values, id, actual]);
-      } catch (err) {
-        throw mapConstraintError(this.spec, err) ?? err;
-      }
+      const changed = await this.writeKeyed(s, id, next, false, () =>
+        s.run(`UPDATE ${this.table} SET ${sets.join(', ')} WHERE id = ? AND version = ?::BIGINT`, [...values, id, actual]),
+      );
       // Cannot happen while every write goes through this queue; kept as a guard against outside writers.
       if (changed !== 1) throw new VersionConflictError(this.name, id, expectedVersion);
       return { id, ...next, _version: actual + 1 } as StoredDocument<T>;
@@ -298,18 +288,37 @@ class DuckDbDocumentCollection<T extends object> implements DocumentCollection<T
     return this.db.run(`DELETE FROM ${this.table} WHERE expires_at <= ?::BIGINT`, [this.now()]);
   }
 
-  /** Expired documents never block an id or unique key: delete the ones `body` would collide with. */
-  private async purgeExpiredHolders(s: DuckDbSession, id: string, body: DocumentBody, now: number, checkId: boolean): Promise<void> {
-    if (!this.spec.ttl) return;
+  /**
+   * Runs an INSERT/UPDATE that may hit a unique constraint. On a violation: expired holders of the id or keys are
+   * deleted (expired documents never block keys) and the write is retried once; a live holder becomes a
+   * {@link DuplicateKeyError} naming its index. The normal path is the single statement.
+   */
+  private async writeKeyed(s: DuckDbSession, id: string, body: DocumentBody, isInsert: boolean, write: () => Promise<number>): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await write();
+      } catch (err) {
+        const dup = mapConstraintError(this.spec, err);
+        if (!dup) throw err;
+        if (attempt === 0 && (await this.purgeExpiredHolders(s, id, body, this.now(), isInsert)) > 0) continue;
+        await this.assertNoConflict(s, id, body, isInsert);
+        throw dup;
+      }
+    }
+  }
+
+  /** Deletes expired documents holding the id (on insert) or a unique key of `body`; returns how many. */
+  private async purgeExpiredHolders(s: DuckDbSession, id: string, body: DocumentBody, now: number, checkId: boolean): Promise<number> {
+    if (!this.spec.ttl) return 0;
     const q = new Sql();
     const ors = this.uniques.map((i) => `${uqColumn(i.name)} = ${q.add(canonicalUniqueKey(i, body))}`);
     if (checkId) ors.push(`id = ${q.add(id)}`);
-    if (!ors.length) return;
+    if (!ors.length) return 0;
     const self = checkId ? '' : ` AND id <> ${q.add(id)}`;
-    await s.run(`DELETE FROM ${this.table} WHERE expires_at <= ${q.add(now)}::BIGINT${self} AND (${ors.join(' OR ')})`, q.params);
+    return s.run(`DELETE FROM ${this.table} WHERE expires_at <= ${q.add(now)}::BIGINT${self} AND (${ors.join(' OR ')})`, q.params);
   }
 
-  /** Names the index a write would violate (the UNIQUE constraints remain the last line of defence). */
+  /** Finds the live holder of the id or a unique key after a violation and throws the error naming its index. */
   private async assertNoConflict(s: DuckDbSession, id: string, body: DocumentBody, checkId: boolean): Promise<void> {
     if (checkId) {
       const hit = await s.all(`SELECT 1 AS x FROM ${this.table} WHERE id = ?`, [id]);

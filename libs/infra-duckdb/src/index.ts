@@ -5,3 +5,4 @@ export * from './duckdb-columnar';
 export * from './duckdb-bars.repository';
 export * from './duckdb-corporate-actions.repository';
 export * from './duckdb-feature.store';
+export * from './duckdb-backtest-series.store';

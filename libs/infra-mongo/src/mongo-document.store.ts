@@ -53,7 +53,10 @@ export interface MongoDocumentStoreOptions {
    * `auto` (default): `lock` when `buildInfo` reports `ferretdbVersion`, else `native`.
    */
   writeConcurrency?: 'auto' | 'native' | 'lock';
-  /** Age after which a lock left by a crashed writer may be taken over, ms (default 30 000). */
+  /**
+   * Age after which a lock left by a crashed writer may be taken over, ms (default 60 000). A holder that has held
+   * it for half this time gives up with a conflict instead of writing.
+   */
   lockLeaseMs?: number;
   /** Server selection timeout, ms (default 10 000). */
   serverSelectionTimeoutMS?: number;
@@ -251,15 +254,22 @@ class MongoDocumentCollection<T extends object> implements DocumentCollection<T>
     throw new VersionConflictError(this.name, id, expectedVersion, now._version);
   }
 
-  /** Replace under the (id, version) lock, re-checking the version once the lock is held (FerretDB). */
+  /**
+   * Replace under the (id, version) lock, re-checking the version once the lock is held (FerretDB). The version stays
+   * in the replace filter as a second fence: if the lock was taken over (its holder looked crashed), the late write
+   * matches nothing and becomes a conflict instead of overwriting.
+   */
   private async replaceLocked(id: string, expectedVersion: number, next: DocumentBody): Promise<StoredDocument<T>> {
-    return this.locks!.with(this.name, id, expectedVersion, async () => {
+    return this.locks!.with(this.name, id, expectedVersion, async (lease) => {
       const current = await this.get(id);
       if (!current) throw new DocumentNotFoundError(this.name, id);
       if (current._version !== expectedVersion) throw new VersionConflictError(this.name, id, expectedVersion, current._version);
+      lease.assertFresh();
       const res = await server(() => this.model.replaceOne({ _id: id, _version: expectedVersion }, this.raw(id, expectedVersion + 1, next)));
-      if (res.matchedCount !== 1) throw new DocumentNotFoundError(this.name, id);
-      return { id, ...next, _version: expectedVersion + 1 } as StoredDocument<T>;
+      if (res.matchedCount === 1) return { id, ...next, _version: expectedVersion + 1 } as StoredDocument<T>;
+      const now = await this.get(id);
+      if (!now) throw new DocumentNotFoundError(this.name, id);
+      throw new VersionConflictError(this.name, id, expectedVersion, now._version);
     });
   }
 
@@ -276,10 +286,11 @@ class MongoDocumentCollection<T extends object> implements DocumentCollection<T>
     const cond: Query[] = [{ _id: String(id) }, ...this.live()];
     if (expectedVersion !== undefined) cond.push({ _version: expectedVersion });
     if (expectedVersion !== undefined && this.locks) {
-      return this.locks.with(this.name, id, expectedVersion, async () => {
+      return this.locks.with(this.name, id, expectedVersion, async (lease) => {
         const current = await this.get(id);
         if (!current) return false;
         if (current._version !== expectedVersion) throw new VersionConflictError(this.name, id, expectedVersion, current._version);
+        lease.assertFresh();
         return (await server(() => this.model.deleteOne(this.and(cond)))).deletedCount === 1;
       });
     }
@@ -372,11 +383,22 @@ class VersionLocks {
     private readonly leaseMs: number,
   ) {}
 
-  async with<R>(collection: string, id: string, version: number, fn: () => Promise<R>): Promise<R> {
+  /**
+   * Runs `fn` holding the lock of (collection, id, version). `lease.assertFresh()` throws a
+   * {@link VersionConflictError} once half the lease has passed since the lock was taken, so a holder slowed down
+   * past the point where others may consider it crashed gives up instead of writing.
+   */
+  async with<R>(collection: string, id: string, version: number, fn: (lease: { assertFresh(): void }) => Promise<R>): Promise<R> {
     const lockId = `${collection}/${id}@${version}`;
     await this.acquire(collection, id, version, lockId);
+    const acquiredAt = Date.now();
+    const lease = {
+      assertFresh: () => {
+        if (Date.now() - acquiredAt > this.leaseMs / 2) throw new VersionConflictError(collection, id, version);
+      },
+    };
     try {
-      return await fn();
+      return await fn(lease);
     } finally {
       await server(() => this.locks.deleteOne({ _id: lockId }));
     }
@@ -440,7 +462,7 @@ export class MongoDocumentStore implements DocumentStore {
               new Schema({ _id: String, at: Date }, { versionKey: false, autoIndex: false, autoCreate: false, collection: LOCK_COLLECTION }),
               LOCK_COLLECTION,
             ),
-            opts.lockLeaseMs ?? 30_000,
+            opts.lockLeaseMs ?? 60_000,
           )
         : null;
     if ((opts.ttlSweep ?? 'auto') !== 'never' || this.locks) {
