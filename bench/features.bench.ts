@@ -174,7 +174,7 @@ async function main(): Promise<void> {
     const timeTs = (fn: () => Float64Array) => {
       fn();
       let best = Infinity;
-      let out = new Float64Array(0);
+      let out: Float64Array = new Float64Array(0);
       for (let r = 0; r < 5; r++) {
         const t = performance.now();
         out = fn();

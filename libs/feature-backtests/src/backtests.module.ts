@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider, type Type } from '@nestjs/common';
-import { RunBacktestCommandV1 } from '@strata/contracts';
-import { OnCommand, type BusContext } from '@strata/infra-bus';
+import { durableConsumerName, EVENT_BUS, RunBacktestCommandV1, type BusSubscription, type EventBus } from '@strata/contracts';
 import { BACKTEST_MARKET_DATA, BACKTEST_SERIES_STORE, type BacktestMarketData, type BacktestSeriesStore } from './backtests.ports';
 import { BacktestRunsRepository } from './backtest-runs.repository';
-import { BacktestWorker, resolveWorkerOptions, type BacktestWorkerOptions, type RunBacktestCommand } from './backtest-worker';
+import { BacktestWorker, type BacktestWorkerOptions } from './backtest-worker';
 import { BacktestsController } from './backtests.controller';
 import { BacktestsService } from './backtests.service';
 import { BACKTEST_WORKER_OPTIONS } from './backtests.tokens';
@@ -21,50 +20,59 @@ export interface BacktestsModuleOptions {
   /** Serve `/backtests` (default true). */
   http?: boolean;
   /**
-   * Run backtests here: subscribe the `backtest.cmd.run.v1` work queue (the process must listen with `BusTransport`)
-   * and run the recovery sweep. False (default) for processes that only serve the API.
+   * Run backtests here: subscribe the `backtest.cmd.run.v1` work queue and run the recovery sweep. False (default)
+   * for processes that only serve the API.
    */
   worker?: boolean | BacktestWorkerOptions;
 }
 
-/** Starts and stops the worker's recovery sweep. */
+/** Service name in the durable consumer name of the worker queue (`backtests__backtest_cmd_run__v1`). */
+export const BACKTESTS_SERVICE = 'backtests';
+
+/**
+ * Connects the {@link BacktestWorker} to the bus: a durable work-queue consumer of `backtest.cmd.run.v1` shared by
+ * every worker process (one run at a time per worker; a throw means redelivery with backoff), plus the periodic
+ * recovery sweep. Feature libraries may not import the bus adapters' `@OnCommand` decorator, so this subscribes
+ * through the `EventBus` port with the same semantics.
+ */
 @Injectable()
-class BacktestSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+export class BacktestWorkerRunner implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer: NodeJS.Timeout | undefined;
+  private subscription: BusSubscription | undefined;
   private readonly logger = new Logger('backtest-worker');
-  constructor(private readonly worker: BacktestWorker) {}
-  onApplicationBootstrap(): void {
-    const every = this.worker.options.sweepIntervalMs;
-    if (every <= 0) return;
-    this.timer = setInterval(() => {
-      this.worker.sweep().catch((e: unknown) => this.logger.warn({ msg: 'recovery sweep failed', err: (e as Error).message }));
-    }, every);
-    this.timer.unref();
-  }
-  onApplicationShutdown(): void {
-    clearInterval(this.timer);
-  }
-}
+  constructor(
+    private readonly worker: BacktestWorker,
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
+  ) {}
 
-/** The bus handler class, made per registration so that the consumer options (ack wait, deliveries) are the module's. */
-function runHandlerClass(opts: ReturnType<typeof resolveWorkerOptions>): Type<unknown> {
-  @Injectable()
-  class RunBacktestHandler {
-    constructor(@Inject(BacktestWorker) private readonly worker: BacktestWorker) {}
-
-    /** `backtest.cmd.run.v1` (work queue shared by every worker; one run at a time per worker). */
-    @OnCommand(RunBacktestCommandV1, { ackWaitMs: opts.ackWaitMs, maxDeliver: opts.maxDeliver, backoffMs: opts.backoffMs, prefetch: 1 })
-    handle(cmd: RunBacktestCommand, ctx: BusContext): Promise<void> {
-      return this.worker.handle(cmd, { deliveryCount: ctx.getDeliveryCount() });
+  async onApplicationBootstrap(): Promise<void> {
+    const o = this.worker.options;
+    this.subscription = await this.bus.subscribe(RunBacktestCommandV1, (cmd, ctx) => this.worker.handle(cmd, { deliveryCount: ctx.deliveryCount }), {
+      consumer: durableConsumerName(BACKTESTS_SERVICE, RunBacktestCommandV1),
+      ackWaitMs: o.ackWaitMs,
+      maxDeliver: o.maxDeliver,
+      backoffMs: o.backoffMs,
+      prefetch: 1,
+    });
+    if (o.sweepIntervalMs > 0) {
+      this.timer = setInterval(() => {
+        this.worker.sweep().catch((e: unknown) => this.logger.warn({ msg: 'recovery sweep failed', err: (e as Error).message }));
+      }, o.sweepIntervalMs);
+      this.timer.unref();
     }
   }
-  return RunBacktestHandler;
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.subscription?.stop();
+    this.subscription = undefined;
+  }
 }
 
 /**
  * Backtests over the bus: the REST API ({@link BacktestsService}, `/backtests`) and/or the worker
- * ({@link BacktestWorker} behind an `@OnCommand(backtest.cmd.run.v1)` handler). In the all-in-one process the API
- * goes into the HTTP app and the worker into the `backtests` service context.
+ * ({@link BacktestWorker} on the `backtest.cmd.run.v1` work queue, see {@link BacktestWorkerRunner}). In the
+ * all-in-one process the API goes into the HTTP app and the worker into the `backtests` service context.
  */
 @Module({})
 export class BacktestsModule {
@@ -81,15 +89,14 @@ export class BacktestsModule {
         { provide: BACKTEST_WORKER_OPTIONS, useValue: workerOptions },
         opts.marketData ? { provide: BACKTEST_MARKET_DATA, useValue: opts.marketData } : { provide: BACKTEST_MARKET_DATA, useClass: MarketDataBacktestData },
         BacktestWorker,
-        BacktestSweeper,
+        BacktestWorkerRunner,
       );
-      controllers.push(runHandlerClass(resolveWorkerOptions(workerOptions)));
     }
     return {
       module: BacktestsModule,
       controllers,
       providers,
-      exports: opts.http !== false ? [BacktestsService, BacktestRunsRepository] : [BacktestRunsRepository],
+      exports: [BacktestRunsRepository, ...(opts.http !== false ? [BacktestsService] : []), ...(opts.worker ? [BacktestWorker] : [])],
     };
   }
 }
