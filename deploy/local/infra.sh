@@ -4,7 +4,7 @@
 #
 #   deploy/local/infra.sh up        install what is missing, start both, wait until they answer, print exports
 #   deploy/local/infra.sh status    report each server (exit 0 when both run, 3 otherwise)
-#   deploy/local/infra.sh down      stop both and delete their temporary data
+#   deploy/local/infra.sh down      stop both and delete their temporary data, pid files and logs
 #   deploy/local/infra.sh env       print the export lines without starting anything
 #   deploy/local/infra.sh install   only install the binaries
 #
@@ -164,7 +164,9 @@ stop_one() {
     case "$data" in */strata-*) rm -rf "$data" ;; esac
     rm -f "$dir/datadir"
   fi
-  rm -f "$dir/pid"
+  # The instance directory (pid file, log) goes too: ports vary (.ci/run picks free ones), so directories would pile up.
+  rm -f "$dir/pid" "$dir/log"
+  rmdir "$dir" 2>/dev/null || true
 }
 
 start_nats() {

@@ -138,6 +138,7 @@ function portOpen(port: number): Promise<boolean> {
     expect(await portOpen(Number(env.NATS_PORT))).toBe(false);
     expect(await portOpen(Number(env.MONGODB_PORT))).toBe(false);
     for (const d of dataDirs) expect(fs.existsSync(d)).toBe(false);
+    for (const d of instances) expect(fs.existsSync(path.join(state, d))).toBe(false);
 
     const after = run('status');
     expect(after.status).toBe(3);

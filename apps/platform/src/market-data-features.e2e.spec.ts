@@ -161,6 +161,9 @@ describe('market data and features REST (platform, first boot with the bundled s
     const ranged = (await get('/features?set=core&symbol=SPY&from=2020-03-16&to=2020-03-20')).json();
     expect(ranged.items.map((r: { ts: string }) => r.ts.slice(0, 10))).toEqual(['2020-03-16', '2020-03-17', '2020-03-18', '2020-03-19', '2020-03-20']);
     expect(ranged.nextCursor).toBeNull();
+    const lineage = (await get('/features/lineage?set=core&symbol=SPY&limit=1')).json();
+    expect(lineage.items[0]).toMatchObject({ set: 'core', version: 1, symbol: 'SPY', timeframe: '1d', rows: 5849, barsCount: 5849, from: '1998-01-02T00:00:00.000Z', to: '2021-03-31T00:00:00.000Z' });
+    expect(lineage.items[0].barsContentHash).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('records corporate actions (operator only), serves them, and recomputes the features of the symbol', async () => {

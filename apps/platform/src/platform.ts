@@ -1,14 +1,27 @@
 import { Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { EventBus } from '@strata/contracts';
-import { createGatewayApp } from '@strata/feature-gateway';
+import type { DocumentStore, EventBus } from '@strata/contracts';
+import { AuthModule, createApiKeyAuth, type ApiKeyService } from '@strata/feature-auth';
+import { createGatewayApp, DocumentStoreProviderModule } from '@strata/feature-gateway';
+import { BacktestsModule } from '@strata/feature-backtests';
 import { FeaturesModule } from '@strata/feature-features';
-import { IngestBarsUseCase, IngestionModule, InMemoryIngestionLog, type IngestionLog } from '@strata/feature-ingestion';
+import { DocumentIngestionLog, IngestBarsUseCase, IngestionModule, type IngestionLog } from '@strata/feature-ingestion';
 import { loadSampleDataIfEmpty, MarketDataModule, MarketDataService } from '@strata/feature-marketdata';
-import { apiKeysFromConfig, createLogger, parseApiKeys, PinoNestLogger, type ApiKeyResolver } from '@strata/http';
+import { StrategiesModule } from '@strata/feature-strategies';
+import { apiKeyEntriesFromConfig, createLogger, parseApiKeys, PinoNestLogger, type ApiKeyResolver } from '@strata/http';
 import { BusModule, BusTransport, createEventBus, InProcessEventBus } from '@strata/infra-bus';
-import { DuckDbBarsRepository, DuckDbCorporateActionsRepository, DuckDbFeatureStore, duckDbPathFor, openDuckDb } from '@strata/infra-duckdb';
+import {
+  DuckDbBacktestSeriesStore,
+  DuckDbBarsRepository,
+  DuckDbCorporateActionsRepository,
+  DuckDbDocumentStore,
+  DuckDbFeatureStore,
+  duckDbPathFor,
+  openDuckDb,
+  type DuckDb,
+} from '@strata/infra-duckdb';
+import { MongoDocumentStore } from '@strata/infra-mongo';
 import type { TelemetryHandle } from '@strata/infra-telemetry';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -23,8 +36,18 @@ export interface Platform {
   bus: EventBus;
   /** Each service's Nest microservice context, by name. */
   services: Record<string, INestMicroservice>;
+  /** The ingestion log (documents: ingestion batches with their content hashes, counts and rejects). */
   ingestionLog: IngestionLog;
-  /** Closes the gateway, then the services, then the bus. */
+  /**
+   * The one document store of the process: MongoDB when `MONGODB_URI` is set, else embedded in {@link duckdb}
+   * (schema `docstore`). Ingestion log, API keys, strategies and backtests all use it.
+   */
+  store: DocumentStore;
+  /** The process's DuckDB database, `<STRATA_DATA_DIR>/strata.duckdb`: bars, features, backtest series (and documents when embedded). */
+  duckdb: DuckDb;
+  /** Issued API keys (`/admin/api-keys`). */
+  apiKeys: ApiKeyService;
+  /** Closes the gateway, then the services, then the bus, then the document store and DuckDB. */
   close(): Promise<void>;
 }
 
@@ -34,7 +57,10 @@ export interface PlatformOptions {
   logger: Logger;
   /** Use this bus (tests); otherwise JetStream when `NATS_URL` is set, else the in-process bus journaled under the data dir. */
   bus?: EventBus;
-  /** Key resolver (tests); otherwise from `STRATA_API_KEYS` or the bootstrap admin key. */
+  /**
+   * Configured keys as a resolver (tests), consulted after the issued keys of the store; otherwise the
+   * `STRATA_API_KEYS` entries or, when there are none, the bootstrap admin key under the data dir.
+   */
   apiKeys?: ApiKeyResolver;
   /** Directory of the bundled sample loaded when the bars table is empty (`npm start`: `data/sample`); unset: none. */
   sampleDataDir?: string;
@@ -50,13 +76,44 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const dataDir = resolve(config.STRATA_DATA_DIR);
   const bus: EventBus = opts.bus ?? (config.NATS_URL ? await createEventBus({ natsUrl: config.NATS_URL, service: 'platform' }) : new InProcessEventBus({ service: 'platform', dataDir }));
   const view = (service: string): EventBus => (bus instanceof InProcessEventBus ? bus.forService(service) : bus);
-  const ingestionLog = new InMemoryIngestionLog();
   const nestLogger = new PinoNestLogger(logger.child({ component: 'nest' }));
 
-  // Embedded market data and feature store: one DuckDB file under the data dir, shared by every context.
-  const duckdb = await openDuckDb(duckDbPathFor(dataDir));
+  // One DuckDB file under the data dir for everything embedded (bars, features, backtest series and, without
+  // MONGODB_URI, the documents): openDuckDb caches by path, so the document store below gets this same instance
+  // (one connection, one write queue) rather than a second handle on the file.
+  const duckDbPath = duckDbPathFor(dataDir);
+  const duckdb = await openDuckDb(duckDbPath);
+  let store: DocumentStore;
+  try {
+    store = config.MONGODB_URI ? await MongoDocumentStore.connect({ uri: config.MONGODB_URI }) : await DuckDbDocumentStore.open(duckDbPath);
+  } catch (err) {
+    await duckdb.close();
+    throw err;
+  }
+  if (store instanceof DuckDbDocumentStore && store.db !== duckdb) throw new Error(`the document store opened a second handle on ${duckDbPath}`);
+  const ingestionLog = new DocumentIngestionLog(store);
+  const configKeys = opts.apiKeys
+    ? []
+    : apiKeyEntriesFromConfig(parseApiKeys(config.STRATA_API_KEYS), dataDir, (msg, created) => (created ? process.stdout.write(`${msg}\n`) : logger.info(msg)));
+  const auth = createApiKeyAuth(store, configKeys);
+  const testKeys = opts.apiKeys;
+  const apiKeys: ApiKeyResolver = testKeys ? { resolve: async (key) => (await auth.resolver.resolve(key)) ?? testKeys.resolve(key) } : auth.resolver;
+  try {
+    // The collections' tables / indexes exist before anything is served (a failure here stops the start).
+    await store.ready();
+  } catch (err) {
+    await store.close();
+    await duckdb.close();
+    throw err;
+  }
+  logger.info({ store: config.MONGODB_URI ? 'mongodb' : 'duckdb (embedded)', duckdb: duckDbPath }, 'document store open');
+
   const marketData = { bars: new DuckDbBarsRepository(duckdb), corporateActions: new DuckDbCorporateActionsRepository(duckdb) };
   const featureStore = new DuckDbFeatureStore(duckdb);
+  // Strategies and backtests: documents in the one store above (MongoDB or embedded); the large backtest series
+  // (equity curves, trades, orders) always in DuckDB. Every context gets the same instance under DOCUMENT_STORE.
+  const documentStore = () => DocumentStoreProviderModule.forRoot(store);
+  const backtestSeries = new DuckDbBacktestSeriesStore(duckdb);
 
   const services: Record<string, INestMicroservice> = {};
   const startService = async (name: string, imports: NonNullable<Parameters<typeof Module>[0]>['imports']): Promise<void> => {
@@ -69,18 +126,29 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   };
   await startService('ingestion', [IngestionModule.register({ ingestionLog, bars: marketData.bars, allowedFileRoots: [join(dataDir, 'uploads'), resolve('data')] })]);
   await startService('features', [MarketDataModule.register({ ...marketData, http: false }), FeaturesModule.register({ store: featureStore, http: false })]);
+  await startService('backtests', [
+    documentStore(),
+    MarketDataModule.register({ ...marketData, http: false }),
+    BacktestsModule.register({ seriesStore: backtestSeries, http: false, worker: true }),
+  ]);
 
-  const apiKeys =
-    opts.apiKeys ?? apiKeysFromConfig(parseApiKeys(config.STRATA_API_KEYS), dataDir, (msg, created) => (created ? process.stdout.write(`${msg}\n`) : logger.info(msg)));
   const gateway = await createGatewayApp({
     bus: view('gateway'),
     apiKeys,
     logger,
     ingestionLog,
+    // Provided as DOCUMENT_STORE to every gateway module and reported as `store` by /health.
+    documentStore: store,
     uploadDir: join(dataDir, 'uploads'),
     // One process: the CSV never leaves memory, so it always travels inline.
     inlineMaxBytes: Number.POSITIVE_INFINITY,
-    modules: [MarketDataModule.register(marketData), FeaturesModule.register({ store: featureStore, refresh: false })],
+    modules: [
+      MarketDataModule.register(marketData),
+      FeaturesModule.register({ store: featureStore, refresh: false }),
+      AuthModule.register({ service: auth.service }),
+      StrategiesModule.register(),
+      BacktestsModule.register({ seriesStore: backtestSeries }),
+    ],
   });
 
   if (opts.sampleDataDir) {
@@ -101,11 +169,15 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     bus,
     services,
     ingestionLog,
+    store,
+    duckdb,
+    apiKeys: auth.service,
     close: () =>
       (closed ??= (async () => {
         await gateway.close();
         for (const s of Object.values(services).reverse()) await s.close();
         if (!opts.bus) await bus.close();
+        await store.close();
         await duckdb.close();
       })()),
   };
@@ -117,7 +189,7 @@ export async function runPlatform(config: Config, telemetry: TelemetryHandle): P
   const platform = await startPlatform({ config, logger, sampleDataDir: resolve('data/sample') });
   await platform.gateway.listen({ port: config.PORT, host: '0.0.0.0' });
   logger.info(
-    { port: config.PORT, bus: platform.bus.health(), services: Object.keys(platform.services), telemetry: telemetry.describe },
+    { port: config.PORT, bus: platform.bus.health(), store: await platform.store.health(), services: Object.keys(platform.services), telemetry: telemetry.describe },
     `Strata platform listening on http://localhost:${config.PORT} (docs /docs, health /health, events /asyncapi.json)`,
   );
   onShutdownSignal(logger, async () => {

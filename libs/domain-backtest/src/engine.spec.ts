@@ -1,5 +1,5 @@
 import { realizedVolatility } from '@strata/domain-indicators';
-import { runBacktest, type BacktestRequest } from './backtest';
+import { BacktestRun, runBacktest, type BacktestRequest } from './backtest';
 import { rebalanceMask } from './engine';
 import { barsOf, definition, execution, fixedSignals, sampleBars, signalsAt, type BarRow } from './testing/fixtures';
 import { instantiateTemplate, strategyTemplate } from './templates';
@@ -346,6 +346,15 @@ describe('accounting and reproducibility on the bundled sample', () => {
     expect(JSON.stringify(a.orders)).toBe(JSON.stringify(b.orders));
     expect(JSON.stringify(a.trades)).toBe(JSON.stringify(b.trades));
     expect(JSON.stringify(a.kpis)).toBe(JSON.stringify(b.kpis));
+    // Slicing the run (as a worker does between heartbeats) changes nothing, single- or multi-symbol.
+    for (const req of [mk(), { ...mk(), definition: instantiateTemplate(strategyTemplate('rsi_mean_reversion')!), data: { timeframe: '1d' as const, symbols: [sampleBars('SPY')] } }]) {
+      const whole = runBacktest(req);
+      const run = new BacktestRun(req);
+      while (!run.advance(97));
+      const sliced = run.outcome();
+      expect(sliced.fingerprint).toBe(whole.fingerprint);
+      expect(JSON.stringify(sliced.kpis)).toBe(JSON.stringify(whole.kpis));
+    }
     // And a different input gives a different fingerprint.
     const c = runBacktest({ ...mk(), initialCapital: 1_000_001 });
     expect(c.fingerprint).not.toBe(a.fingerprint);

@@ -470,8 +470,9 @@ export class PortfolioSimulation {
     const curve = this.curve as SingleSymbolCurve;
     const eqA = curve.equity;
     const qtyA = curve.quantity;
-    let exposed = 0;
-    let grossSum = 0;
+    // Running sums continue across slices (same addition order as one uninterrupted run: bit-identical KPIs).
+    let exposed = this.exposedSteps;
+    let grossSum = this.grossExposureSum;
     let eq = this.lastEquity;
     const borrow = this.borrowRate > 0;
     const resize = this.resize;
@@ -521,8 +522,8 @@ export class PortfolioSimulation {
       last[0] = close[firstBar + i - 1];
       lastTs[0] = timeline[i - 1];
       this.lastEquity = eq;
-      this.exposedSteps += exposed;
-      this.grossExposureSum += grossSum;
+      this.exposedSteps = exposed;
+      this.grossExposureSum = grossSum;
     }
     this.barsProcessed += i - this.step;
     this.step = i;

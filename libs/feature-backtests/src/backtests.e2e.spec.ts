@@ -9,6 +9,7 @@ import {
   type PayloadOf,
 } from '@strata/contracts';
 import { runBacktest, STRATEGY_TEMPLATES } from '@strata/domain-backtest';
+import { buildOpenApiDocument } from '@strata/feature-gateway';
 import { MarketDataService } from '@strata/feature-marketdata';
 import { MarketDataBacktestData } from './market-data.backtest-data';
 import { backtestsTestApp, backtestsTestEnv, OPERATOR_KEY, VIEWER_KEY, type BacktestsTestEnv } from './testing/backtests-test-app';
@@ -122,6 +123,17 @@ describe('strategies and backtests over REST (Fastify inject, in-process bus, em
       const r = await call('GET', '/strategies/templates', undefined, VIEWER_KEY);
       expect(r.json().items.map((t: { name: string }) => t.name)).toEqual(['sma_crossover', 'rsi_mean_reversion', 'donchian_breakout', 'vol_target_trend']);
     });
+  });
+
+  it('publishes the strategy definition schema in the OpenAPI document, recursion resolved through components', () => {
+    const doc = buildOpenApiDocument(app) as unknown as { paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
+    const text = JSON.stringify(doc);
+    expect(text).not.toMatch(/#\/(\$defs|definitions)\//);
+    for (const name of ['StrategyDefinitionV1', 'StrategyCondition', 'StrategyValue']) expect(doc.components.schemas[name]).toBeDefined();
+    for (const ref of text.match(/"#\/components\/schemas\/[^"]+"/g) ?? []) expect(doc.components.schemas[ref.slice(22, -1)]).toBeDefined();
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/strategies', '/strategies/{id}', '/strategies/{id}/versions/{version}', '/backtests', '/backtests/{id}', '/backtests/{id}/trades', '/backtests/{id}/equity']));
+    // The body of POST /strategies refers to the definition schema.
+    expect(JSON.stringify((doc.paths['/strategies'] as { post: unknown }).post)).toContain('#/components/schemas/StrategyDefinitionV1');
   });
 
   describe('/backtests', () => {

@@ -227,6 +227,32 @@ describe('feature store (DuckDB, core v1)', () => {
     expect(none.rows).toBe(0);
   });
 
+  it('builds a training dataset from stored features and adjusted closes, purged and embargoed at the split', async () => {
+    const split = Date.parse('2015-01-02T00:00:00Z');
+    const ds = await features.buildTrainingDataset({
+      set: 'core',
+      symbol: 'SPY',
+      timeframe: '1d',
+      segments: [
+        { name: 'train', from: spy.ts[0], to: split },
+        { name: 'test', from: split, to: spy.ts[spy.length - 1] + 1 },
+      ],
+      options: { horizon: 5, embargo: 10 },
+    });
+    const [train, test] = ds.parts;
+    const firstTest = Array.from(spy.ts).findIndex((t) => t >= split);
+    expect(train.index[0]).toBe(33); // warm-up rows (MACD needs 33 bars) are left out
+    expect(train.index[train.index.length - 1]).toBe(firstTest - 6); // purge: label window [t, t + 5] stays in train
+    expect(test.index[0]).toBe(firstTest + 10); // embargo
+    expect(test.index[test.index.length - 1]).toBe(spy.length - 6); // the last 5 bars have no label
+    const stored = await features.read({ set: 'core', symbol: 'SPY', timeframe: '1d' });
+    const j = 1234;
+    const i = train.index[j];
+    expect(train.y[j]).toBeCloseTo(spy.close[i + 5] / spy.close[i] - 1, 15);
+    for (const f of CORE_V1_FEATURE_NAMES) expect(Object.is(train.X[f][j], stored.columns[f][i])).toBe(true);
+    expect(ds.dropped).toMatchObject({ missingFeature: 33, purged: 5, embargoed: 10, noLabel: 5 });
+  });
+
   it('reacts to bars.ingested and corporate-actions.recorded events through the bus, recomputing on split-adjusted bars', async () => {
     const handler = new BarsIngestedHandler(bus, refresh, marketData);
     await handler.onApplicationBootstrap();

@@ -6,6 +6,8 @@ import {
   FeatureSetVersionSchema,
   FeaturesPageSchema,
   FeaturesQuerySchema,
+  SymbolSchema,
+  TimeframeSchema,
   type FeatureRowDto,
   type FeatureSetSummary,
   type FeatureSetVersion,
@@ -17,6 +19,34 @@ import { z } from 'zod';
 import { FeatureSetNotFoundError, FeaturesService } from './features.service';
 
 const isNumber = (k: unknown): k is number => typeof k === 'number' && Number.isSafeInteger(k);
+
+/** Query of `GET /features/lineage`. */
+const LineageQuerySchema = z.object({
+  set: FeatureSetNameSchema.default('core'),
+  version: z.coerce.number().int().positive().optional(),
+  symbol: SymbolSchema.optional(),
+  timeframe: TimeframeSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+/** One lineage record as served (times ISO-8601 UTC). */
+const LineageDtoSchema = z.object({
+  id: z.string(),
+  set: z.string(),
+  version: z.number(),
+  codeVersion: z.string(),
+  symbol: z.string(),
+  timeframe: z.string(),
+  from: z.string(),
+  to: z.string(),
+  rows: z.number(),
+  barsContentHash: z.string(),
+  barsCount: z.number(),
+  adjustmentHash: z.string(),
+  calendar: z.string(),
+  reason: z.string(),
+  createdAt: z.string(),
+});
 
 function notFound(e: unknown): never {
   if (e instanceof FeatureSetNotFoundError) throw ProblemException.notFound(e.message);
@@ -46,6 +76,22 @@ export class FeaturesController {
   async versions(@Param('name') name: string): Promise<{ items: FeatureSetVersion[] }> {
     const valid = parseOrThrow(FeatureSetNameSchema, name, 'params');
     return { items: await this.features.listVersions(valid).catch(notFound) };
+  }
+
+  @Get('lineage')
+  @Roles('viewer')
+  @ApiOperation({ summary: 'Lineage of materialisations (bars content hash, feature-set and code version, range, time), newest first' })
+  @ApiOkResponse({ schema: zodToOpenApi(z.object({ items: z.array(LineageDtoSchema) })) as never })
+  async lineage(@ZodQuery(LineageQuerySchema) q: z.output<typeof LineageQuerySchema>): Promise<{ items: z.infer<typeof LineageDtoSchema>[] }> {
+    const records = await this.features.lineage(q).catch(notFound);
+    return {
+      items: records.map(({ fromTs, toTs, createdAt, ...r }) => ({
+        ...r,
+        from: new Date(fromTs).toISOString(),
+        to: new Date(toTs).toISOString(),
+        createdAt: new Date(createdAt).toISOString(),
+      })),
+    };
   }
 
   @Get()

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { hoistJsonSchemaDefinitions } from '@strata/contracts';
 
 /** Builds the OpenAPI document of an app's controllers (bearer and X-API-Key schemes declared). */
 export function buildOpenApiDocument(app: INestApplication, version = '0.1.0'): OpenAPIObject {
@@ -12,7 +13,12 @@ export function buildOpenApiDocument(app: INestApplication, version = '0.1.0'): 
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key as a bearer token' }, 'bearer')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'apiKey')
     .build();
-  return SwaggerModule.createDocument(app, config);
+  const doc = SwaggerModule.createDocument(app, config);
+  // Recursive zod schemas (e.g. StrategyDefinitionV1) carry local definitions; publish them as shared components.
+  doc.components ??= {};
+  doc.components.schemas ??= {};
+  hoistJsonSchemaDefinitions(doc.paths as unknown as Record<string, unknown>, doc.components.schemas as Record<string, unknown>, '#/components/schemas/', 'Api');
+  return doc;
 }
 
 /** Serves Swagger UI at `/docs` and the OpenAPI document at `/openapi.json` (both public: not Nest routes). */

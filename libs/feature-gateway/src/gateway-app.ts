@@ -1,13 +1,13 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { EVENT_BUS, type EventBus } from '@strata/contracts';
+import { DOCUMENT_STORE, EVENT_BUS, type DocumentStore, type EventBus } from '@strata/contracts';
 import type { IngestionLog } from '@strata/feature-ingestion';
 import { configureStrataHttp, createStrataFastifyAdapter, PinoNestLogger, StrataHttpModule, type ApiKeyResolver } from '@strata/http';
 import type { Logger } from 'pino';
 import { setupApiDocs } from './api-docs';
 import { GatewayModule } from './gateway.module';
-import { busHealthIndicator, HealthModule, type HealthIndicator } from './health';
+import { busHealthIndicator, HealthModule, storeHealthIndicator, type HealthIndicator } from './health';
 
 /** Provides an {@link EventBus} instance under `EVENT_BUS` for the whole app (the bus is owned and closed by the caller). */
 @Global()
@@ -18,12 +18,26 @@ export class EventBusProviderModule {
   }
 }
 
+/** Provides a {@link DocumentStore} instance under `DOCUMENT_STORE` for the whole app (owned and closed by the caller). */
+@Global()
+@Module({})
+export class DocumentStoreProviderModule {
+  static forRoot(store: DocumentStore): DynamicModule {
+    return { module: DocumentStoreProviderModule, global: true, providers: [{ provide: DOCUMENT_STORE, useValue: store }], exports: [DOCUMENT_STORE] };
+  }
+}
+
 /** Everything the gateway HTTP app is built from. */
 export interface GatewayAppDeps {
   bus: EventBus;
   apiKeys: ApiKeyResolver;
   logger: Logger;
   ingestionLog: IngestionLog;
+  /**
+   * The document store (MongoDB or embedded DuckDB): provided globally as `DOCUMENT_STORE` and reported by
+   * `/health` as the `store` dependency. Owned and closed by the caller.
+   */
+  documentStore?: DocumentStore;
   /** Staging directory for uploads too large to travel inline (`<STRATA_DATA_DIR>/uploads`). */
   uploadDir: string;
   /** Largest CSV sent inside the command, bytes (default 512 KiB; the all-in-one process can use Infinity). */
@@ -45,9 +59,10 @@ export async function createGatewayApp(deps: GatewayAppDeps): Promise<NestFastif
   @Module({
     imports: [
       EventBusProviderModule.forRoot(deps.bus),
+      ...(deps.documentStore ? [DocumentStoreProviderModule.forRoot(deps.documentStore)] : []),
       StrataHttpModule.forRoot({ apiKeys: deps.apiKeys }),
       GatewayModule.register({
-        healthIndicators: [busHealthIndicator(deps.bus), ...(deps.healthIndicators ?? [])],
+        healthIndicators: [busHealthIndicator(deps.bus), ...(deps.documentStore ? [storeHealthIndicator(deps.documentStore)] : []), ...(deps.healthIndicators ?? [])],
         ingestionLog: deps.ingestionLog,
         ingest: { uploadDir: deps.uploadDir, inlineMaxBytes: deps.inlineMaxBytes },
       }),

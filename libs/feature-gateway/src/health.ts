@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Module, Res, type DynamicModule } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import type { EventBus } from '@strata/contracts';
+import type { DocumentStore, EventBus } from '@strata/contracts';
 import { Public } from '@strata/http';
 import type { FastifyReply } from 'fastify';
 
@@ -30,6 +30,23 @@ export function busHealthIndicator(bus: EventBus): HealthIndicator {
     check: () => {
       const h = bus.health();
       return { status: h.status, adapter: h.adapter, ...(h.detail ? { detail: h.detail } : {}) };
+    },
+  };
+}
+
+/**
+ * The document store as a health indicator (`store`): `adapter` is `duckdb` (embedded, detail `embedded`) or
+ * `mongodb` (detail `database <name>`); when down, `detail` says why (the ping failed or timed out).
+ */
+export function storeHealthIndicator(store: DocumentStore): HealthIndicator {
+  return {
+    name: 'store',
+    check: async () => {
+      const h = await store.health();
+      const adapter = h.adapter === 'mongo' ? 'mongodb' : h.adapter;
+      if (h.status === 'down') return { status: 'down', adapter, ...(h.detail ? { detail: h.detail } : {}) };
+      // Up: name the mode, not the file path (this endpoint is public).
+      return { status: 'up', adapter, detail: h.adapter === 'duckdb' ? 'embedded' : `database ${h.detail ?? ''}`.trim() };
     },
   };
 }

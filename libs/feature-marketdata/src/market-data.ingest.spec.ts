@@ -177,7 +177,7 @@ describe('ingest into DuckDB (use case + bars repository + in-process bus)', () 
     await marketData.recordCorporateActions([{ kind: 'split', symbol: 'AAPL', exDate: '2014-06-09', newShares: 7, oldShares: 1 }]);
     const from = Date.parse('2014-06-05T00:00:00Z');
     const to = Date.parse('2014-06-10T00:00:00Z');
-    const raw = (await marketData.getBars({ symbol: 'AAPL', timeframe: '1d', from, to })).bars;
+    const raw = (await marketData.getBars({ symbol: 'AAPL', timeframe: '1d', from, to, adjust: 'raw' })).bars;
     const adj = (await marketData.getBars({ symbol: 'AAPL', timeframe: '1d', from, to, adjust: 'split' })).bars;
     // Raw file: 2014-06-06 650,651.25,644.48,645.57,12116671; 2014-06-09 92.69,93.88,91.75,93.7,72875948.
     expect(Array.from(raw.close)).toEqual([647.35, 645.57, 93.7, 94.25]);

@@ -22,7 +22,10 @@ export interface BarsRequest {
   to?: number;
   after?: number;
   limit?: number;
-  /** Default `raw`. See `AdjustmentSchema` for the formulas. */
+  /**
+   * Default `total`: programmatic consumers (features, backtests) get split- and dividend-adjusted bars unless they
+   * ask otherwise. (The REST query defaults to `raw`.) See `AdjustmentSchema` for the formulas.
+   */
   adjust?: Adjustment;
 }
 
@@ -57,7 +60,7 @@ export class MarketDataService {
    * the symbol into account, wherever the requested window lies, so pages of one query fit together.
    */
   async getBars(req: BarsRequest): Promise<{ bars: BarColumns; adjustment: AppliedAdjustment }> {
-    const adjust = req.adjust ?? 'raw';
+    const adjust = req.adjust ?? 'total';
     const raw = await this.bars.read(req);
     if (adjust === 'raw') return { bars: raw, adjustment: { adjust, actions: [], skipped: [], steps: [] } };
     const adj = await this.adjustmentFor(req.symbol, req.timeframe, adjust);

@@ -144,12 +144,13 @@ export function ensureBootstrapAdminKey(dataDir: string): BootstrapAdminKey {
 }
 
 /**
- * The key resolver of an HTTP app from configuration: the `STRATA_API_KEYS` entries when there are any; otherwise
- * the bootstrap admin key under `dataDir` (created on first boot). `announce` receives a one-time message with the
- * new key when it was just created (print it once), or a note naming the file when it was reused.
+ * The configured keys of an HTTP app: the `STRATA_API_KEYS` entries when there are any; otherwise the bootstrap
+ * admin key under `dataDir` (created on first boot). `announce` receives a one-time message with the new key when
+ * it was just created (print it once), or a note naming the file when it was reused. Apps whose primary key source
+ * is a repository of issued keys use these as the fallback, so an admin can always get in.
  */
-export function apiKeysFromConfig(keys: readonly ApiKeyEntry[], dataDir: string, announce: (message: string, created: boolean) => void): StaticApiKeyResolver {
-  if (keys.length) return new StaticApiKeyResolver(keys);
+export function apiKeyEntriesFromConfig(keys: readonly ApiKeyEntry[], dataDir: string, announce: (message: string, created: boolean) => void): ApiKeyEntry[] {
+  if (keys.length) return [...keys];
   const boot = ensureBootstrapAdminKey(dataDir);
   if (boot.created) {
     announce(
@@ -167,5 +168,10 @@ export function apiKeysFromConfig(keys: readonly ApiKeyEntry[], dataDir: string,
   } else {
     announce(`No STRATA_API_KEYS configured: using the stored admin API key in ${boot.path}`, false);
   }
-  return new StaticApiKeyResolver([{ role: 'admin', key: boot.key }]);
+  return [{ role: 'admin', key: boot.key }];
+}
+
+/** The config-only key resolver of an HTTP app: {@link apiKeyEntriesFromConfig} as a {@link StaticApiKeyResolver}. */
+export function apiKeysFromConfig(keys: readonly ApiKeyEntry[], dataDir: string, announce: (message: string, created: boolean) => void): StaticApiKeyResolver {
+  return new StaticApiKeyResolver(apiKeyEntriesFromConfig(keys, dataDir, announce));
 }

@@ -2,6 +2,26 @@ import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } fro
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PROBLEM_JSON, ProblemException, problemType, statusTitle, type ProblemDetails } from './problem';
 
+/**
+ * An error that knows its HTTP answer without this library knowing its class: an `Error` with a numeric
+ * `httpStatus` and a stable string `code` (e.g. `DocumentStoreError` of the document-store port: `duplicate_key`
+ * 409, `version_conflict` 409, `document_not_found` 404, `invalid_cursor` 400). Matched structurally, so libraries
+ * of any kind can throw such errors while this `type:util` library imports none of them.
+ */
+export interface HttpStatusError extends Error {
+  /** Status the REST layer answers with. */
+  readonly httpStatus: number;
+  /** Stable machine-readable code, snake case; the problem `type` is `urn:strata:problem:<code with - for _>`. */
+  readonly code: string;
+}
+
+/** True for an {@link HttpStatusError}: an `Error` whose `httpStatus` is an HTTP error status and `code` a non-empty string. */
+export function isHttpStatusError(err: unknown): err is HttpStatusError {
+  if (!(err instanceof Error)) return false;
+  const e = err as Error & { httpStatus?: unknown; code?: unknown };
+  return typeof e.httpStatus === 'number' && Number.isInteger(e.httpStatus) && e.httpStatus >= 400 && e.httpStatus <= 599 && typeof e.code === 'string' && e.code.length > 0;
+}
+
 interface StatusCarrier {
   statusCode?: unknown;
   status?: unknown;
@@ -46,6 +66,17 @@ export function toProblem(err: unknown): { problem: ProblemDetails; headers: Rec
     if (detail === statusTitle(status)) detail = undefined;
     return { problem: { type: problemType(SLUGS[status] ?? `http-${status}`), title: statusTitle(status), status, ...(detail ? { detail } : {}) }, headers: {} };
   }
+  if (isHttpStatusError(err)) {
+    const status = err.httpStatus;
+    // Client errors explain themselves; server errors reveal nothing (the filter logs them with the request id).
+    if (status < 500) {
+      return { problem: { type: problemType(err.code.replace(/_/g, '-')), title: statusTitle(status), status, detail: err.message, code: err.code }, headers: {} };
+    }
+    return {
+      problem: { type: problemType(SLUGS[status] ?? `http-${status}`), title: statusTitle(status), status, detail: 'An unexpected error occurred; see the server log for this request id.' },
+      headers: {},
+    };
+  }
   // Errors raised by Fastify itself and its plugins carry `statusCode` (bad JSON, 413, 415, multipart limits).
   const e = (err && typeof err === 'object' ? err : {}) as StatusCarrier;
   const sc = typeof e.statusCode === 'number' ? e.statusCode : typeof e.status === 'number' ? e.status : undefined;
@@ -67,7 +98,8 @@ export function sendProblem(req: FastifyRequest, reply: FastifyReply, problem: P
 
 /**
  * Renders every error of an HTTP request as `application/problem+json` (RFC 9457): {@link ProblemException}s as
- * given, Nest `HttpException`s and Fastify errors with their status, anything else as a 500 whose detail reveals
+ * given, Nest `HttpException`s and Fastify errors with their status, {@link HttpStatusError}s (store errors) with
+ * their `httpStatus` and `code`, anything else as a 500 whose detail reveals
  * nothing (the error is logged with the request id). Non-HTTP contexts are rethrown untouched.
  */
 @Catch()

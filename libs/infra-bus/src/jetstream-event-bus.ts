@@ -588,7 +588,10 @@ export class JetStreamEventBus implements EventBus {
     return r.data;
   }
 
-  /** Serves `rpc.<subject>` in queue group `queue`; errors travel back as `Strata-Error-Code` / `Strata-Error` headers. */
+  /**
+   * Serves `rpc.<subject>` in queue group `queue`; resolves once the server registered the responder. Errors travel
+   * back as `Strata-Error-Code` / `Strata-Error` headers.
+   */
   async reply<T, R>(def: CommandDefinition<string, T, R>, handler: (data: T, ctx: MessageContext<T>) => Promise<R>, opts: { queue: string }): Promise<BusSubscription> {
     if (this.closing) throw new BusError('closed', 'event bus is closed', def.subject);
     const inflight = new Set<Promise<void>>();
@@ -601,6 +604,8 @@ export class JetStreamEventBus implements EventBus {
       },
     });
     this.subs.add(sub);
+    // Resolve only once the server has the subscription (PING/PONG), so a request sent right after finds a responder.
+    await this.nc.flush();
     return {
       stop: async () => {
         this.subs.delete(sub);
