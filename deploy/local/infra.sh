@@ -169,6 +169,16 @@ stop_one() {
   rmdir "$dir" 2>/dev/null || true
 }
 
+# A server that died without `down` (kill -9, reboot) leaves its pid file and temporary data behind: drop them.
+clear_stale() {
+  local dir="$1" data
+  if [ -f "$dir/datadir" ]; then
+    data="$(cat "$dir/datadir")"
+    case "$data" in */strata-*) rm -rf "$data" ;; esac
+  fi
+  rm -f "$dir/pid" "$dir/datadir"
+}
+
 start_nats() {
   local pid
   if pid="$(running_pid "$NATS_DIR" nats-server)"; then
@@ -180,6 +190,7 @@ start_nats() {
   port_open "$NATS_MONITOR_PORT" && die "port $NATS_MONITOR_PORT is in use by another process; choose another with NATS_MONITOR_PORT=..."
   local bin data
   bin="$(ensure_nats)"
+  clear_stale "$NATS_DIR"
   mkdir -p "$NATS_DIR"
   data="$(mktemp -d "${TMPDIR:-/tmp}/strata-nats-$NATS_PORT.XXXXXX")"
   echo "$data" >"$NATS_DIR/datadir"
@@ -202,6 +213,7 @@ start_ferretdb() {
   port_open "$MONGODB_PORT" && die "port $MONGODB_PORT is in use by another process; choose another with MONGODB_PORT=..."
   local bin data
   bin="$(ensure_ferretdb)"
+  clear_stale "$FERRET_DIR"
   mkdir -p "$FERRET_DIR"
   data="$(mktemp -d "${TMPDIR:-/tmp}/strata-ferretdb-$MONGODB_PORT.XXXXXX")"
   echo "$data" >"$FERRET_DIR/datadir"

@@ -5,6 +5,5 @@ export * from './create-event-bus';
 export * from './subjects';
 export { fastUuidv7 } from './fast-id';
 export * from './nest/bus.transport';
-export * from './nest/bus.context';
-export * from './nest/bus.decorators';
+export * from '@strata/messaging-nest';
 export * from './nest/bus.module';

@@ -5,8 +5,8 @@ import { z } from 'zod';
 import { defineCommand, defineEvent, EVENT_BUS, type DeadLetter, type EventBus } from '@strata/contracts';
 import { InProcessEventBus } from '../in-process-event-bus';
 import { uniqueDomain, waitFor } from '../testing/event-bus.conformance';
-import { BusContext } from './bus.context';
-import { OnCommand, OnEvent } from './bus.decorators';
+import { BusContext } from '@strata/messaging-nest';
+import { OnCommand, OnEvent } from '@strata/messaging-nest';
 import { BusModule } from './bus.module';
 import { BusTransport } from './bus.transport';
 

@@ -2,8 +2,8 @@ import { CustomTransportStrategy, Server, type MessageHandler as NestMessageHand
 import { isObservable, lastValueFrom, type Observable } from 'rxjs';
 import { durableConsumerName, type BusSubscription, type CommandDefinition, type EventBus, type MessageContext } from '@strata/contracts';
 import { BusError } from '../bus-errors';
-import { BusContext } from './bus.context';
-import { BUS_HANDLER_EXTRAS, type BusHandlerExtras } from './bus.decorators';
+import { BusContext } from '@strata/messaging-nest';
+import { BUS_HANDLER_EXTRAS, type BusHandlerExtras } from '@strata/messaging-nest';
 
 /** Transport id of {@link BusTransport} (pass it to `@EventPattern(..., BUS_TRANSPORT)` to pin a handler). */
 export const BUS_TRANSPORT = Symbol('STRATA_BUS_TRANSPORT');

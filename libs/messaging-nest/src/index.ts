@@ -1,0 +1,2 @@
+export * from './bus.decorators';
+export * from './bus.context';
