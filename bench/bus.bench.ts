@@ -11,7 +11,6 @@
  *
  * Prints ONE JSON line.
  */
-import './support/strata-resolve';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
