@@ -102,13 +102,20 @@ ensure_ferretdb() {
 
 # ---------------------------------------------------------------------------------------------------- processes
 
+# True when PID exists and is not a zombie (a killed server lingers as one until its new parent reaps it, and
+# kill -0 still succeeds on it).
+alive() {
+  kill -0 "$1" 2>/dev/null || return 1
+  case "$(ps -o stat= -p "$1" 2>/dev/null || true)" in Z*) return 1 ;; esac
+}
+
 # Prints the pid recorded in DIR/pid when that process is alive and runs the expected program (guards against a
 # recycled pid after a reboot or a crash).
 running_pid() {
   local dir="$1" name="$2" pid exe
   [ -f "$dir/pid" ] || return 1
   pid="$(cat "$dir/pid")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  [ -n "$pid" ] && alive "$pid" || return 1
   exe="$(readlink "/proc/$pid/exe" 2>/dev/null || ps -p "$pid" -o comm= 2>/dev/null || true)"
   case "$exe" in *"$name"*) echo "$pid" ;; *) return 1 ;; esac
 }
@@ -136,7 +143,7 @@ wait_ready() {
   while :; do
     if "$check"; then return 0; fi
     pid="$(cat "$dir/pid" 2>/dev/null || true)"
-    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+    if [ -n "$pid" ] && ! alive "$pid"; then
       log "$name exited during start; last lines of $dir/log:"; tail -n 20 "$dir/log" >&2 || true
       return 1
     fi
@@ -153,8 +160,8 @@ stop_one() {
   local name="$1" dir="$2" prog="$3" pid
   if pid="$(running_pid "$dir" "$prog")"; then
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    if kill -0 "$pid" 2>/dev/null; then log "$name (pid $pid) ignored SIGTERM; killing"; kill -KILL "$pid" 2>/dev/null || true; fi
+    for _ in $(seq 1 50); do alive "$pid" || break; sleep 0.2; done
+    if alive "$pid"; then log "$name (pid $pid) ignored SIGTERM; killing"; kill -KILL "$pid" 2>/dev/null || true; fi
     log "$name stopped (pid $pid)"
   else
     log "$name not running"

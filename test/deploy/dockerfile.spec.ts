@@ -88,6 +88,10 @@ describe('deploy/Dockerfile', () => {
     expect(runtime.body.some((i) => i.op === 'ENV' && /APP=\$\{APP\}/.test(i.args))).toBe(true);
     const cmd = runtime.body.filter((i) => i.op === 'CMD').pop();
     expect(cmd?.args).toContain('dist/apps/${APP}/src/main.js');
+    // `npm run build` (tsc + scripts/link-dist.js) makes "@strata/<lib>" resolvable from dist/, which is copied whole.
+    expect(build.body.some((i) => i.op === 'RUN' && i.args.includes('npm run build'))).toBe(true);
+    expect(runtime.body.some((i) => i.op === 'COPY' && /--from=build .*\/app\/dist \.\/dist$/.test(i.args))).toBe(true);
+    expect(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.build).toContain('scripts/link-dist.js');
     // The build fails early, with a message, for an app that does not exist.
     expect(build.body.some((i) => i.op === 'RUN' && i.args.includes('apps/${APP}/src/main.ts'))).toBe(true);
   });

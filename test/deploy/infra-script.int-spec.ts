@@ -40,6 +40,16 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** True while the process exists and has not exited; an exited child not yet reaped by its parent is a zombie ('Z'). */
+function running(pid: string): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect({ host: '127.0.0.1', port });
@@ -134,7 +144,7 @@ function portOpen(port: number): Promise<boolean> {
 
     const down = run('down');
     expect(down.status).toBe(0);
-    for (const pid of pids) expect(() => process.kill(Number(pid), 0)).toThrow();
+    for (const pid of pids) expect({ pid, running: running(pid) }).toEqual({ pid, running: false });
     expect(await portOpen(Number(env.NATS_PORT))).toBe(false);
     expect(await portOpen(Number(env.MONGODB_PORT))).toBe(false);
     for (const d of dataDirs) expect(fs.existsSync(d)).toBe(false);

@@ -1,43 +1,110 @@
-import { Module } from '@nestjs/common';
+import { Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { busHealthIndicator, createHealthApp } from '@strata/feature-gateway';
-import { IngestionModule, InMemoryIngestionLog } from '@strata/feature-ingestion';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { DocumentStore, EventBus } from '@strata/contracts';
+import { busHealthIndicator, createHealthApp, storeHealthIndicator } from '@strata/feature-gateway';
+import { DocumentIngestionLog, IngestionModule } from '@strata/feature-ingestion';
 import { createLogger, PinoNestLogger } from '@strata/http';
 import { BusModule, BusTransport, createEventBus } from '@strata/infra-bus';
+import { DuckDbDocumentStore } from '@strata/infra-duckdb';
+import { MongoDocumentStore } from '@strata/infra-mongo';
 import type { TelemetryHandle } from '@strata/infra-telemetry';
 import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
 import type { Config } from './config';
 import { onShutdownSignal } from './shutdown';
 
 /**
- * Starts the standalone ingestion service: serves `marketdata.cmd.ingest.v1` over the bus (NATS JetStream when
- * `NATS_URL` is set; replicas share the work) and `GET /health` on `PORT` for probes.
+ * File of the standalone ingestion service's embedded document store when `MONGODB_URI` is unset: its own file, so
+ * it never contends for the lock of the platform's `strata.duckdb` or of another service sharing the data directory.
  */
+export const INGESTION_DUCKDB_FILE = 'strata-ingestion.duckdb';
+
+/** A running standalone ingestion service. */
+export interface IngestionService {
+  /** The bus-side Nest context serving `marketdata.cmd.ingest.v1`. */
+  service: INestMicroservice;
+  /** The small HTTP app serving `/health` (initialised; listening only after `health.listen`). */
+  health: NestFastifyApplication;
+  bus: EventBus;
+  /** MongoDB when `MONGODB_URI` is set, else `<STRATA_DATA_DIR>/strata-ingestion.duckdb`. */
+  store: DocumentStore;
+  /** Closes the health app, the service, the bus (unless given), then the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the standalone ingestion service: serves `marketdata.cmd.ingest.v1` over the bus (NATS JetStream when
+ * `NATS_URL` is set; replicas share the work), records every ingest in the document store (MongoDB when
+ * `MONGODB_URI` is set; replicas then share one duplicate check) and serves `GET /health` for probes.
+ */
+export async function startIngestion(opts: { config: Config; logger: Logger; bus?: EventBus }): Promise<IngestionService> {
+  const { config, logger } = opts;
+  const dataDir = resolve(config.STRATA_DATA_DIR);
+  let store: DocumentStore;
+  if (config.MONGODB_URI) {
+    store = await MongoDocumentStore.connect({ uri: config.MONGODB_URI });
+  } else {
+    const path = join(dataDir, INGESTION_DUCKDB_FILE);
+    logger.warn(
+      { duckdb: path },
+      'MONGODB_URI is not set: the ingestion log lives in this process\'s own embedded file (duplicates are recognised per replica, and the gateway cannot show these ingestions); in a split deployment set MONGODB_URI',
+    );
+    store = await DuckDbDocumentStore.open(path);
+  }
+  let bus: EventBus | undefined;
+  let service: INestMicroservice | undefined;
+  try {
+    bus = opts.bus ?? (await createEventBus({ natsUrl: config.NATS_URL, dataDir, service: 'ingestion' }));
+    const ingestionLog = new DocumentIngestionLog(store);
+    await store.ready();
+
+    @Module({
+      imports: [
+        BusModule.forRoot(bus, { closeOnShutdown: false }),
+        IngestionModule.register({ ingestionLog, allowedFileRoots: [join(dataDir, 'uploads'), resolve('data')] }),
+      ],
+    })
+    class IngestionServiceModule {}
+
+    service = await NestFactory.createMicroservice(IngestionServiceModule, {
+      strategy: new BusTransport(bus, { service: 'ingestion' }),
+      logger: new PinoNestLogger(logger.child({ component: 'nest' })),
+    });
+    await service.listen();
+    const health = await createHealthApp({ service: 'ingestion', logger, indicators: [busHealthIndicator(bus), storeHealthIndicator(store)] });
+    const ownBus = opts.bus ? undefined : bus;
+    const svc = service;
+    let closed: Promise<void> | undefined;
+    return {
+      service: svc,
+      health,
+      bus,
+      store,
+      close: () =>
+        (closed ??= (async () => {
+          await health.close();
+          await svc.close();
+          await ownBus?.close();
+          await store.close();
+        })()),
+    };
+  } catch (err) {
+    await service?.close().catch(() => undefined);
+    if (bus && !opts.bus) await bus.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Starts the standalone ingestion service with `/health` on `PORT`, and closes it on SIGINT/SIGTERM. */
 export async function runIngestion(config: Config, telemetry: TelemetryHandle): Promise<void> {
   const logger = createLogger({ service: 'ingestion', level: config.LOG_LEVEL });
-  const dataDir = resolve(config.STRATA_DATA_DIR);
-  const bus = await createEventBus({ natsUrl: config.NATS_URL, dataDir, service: 'ingestion' });
-
-  @Module({
-    imports: [
-      BusModule.forRoot(bus, { closeOnShutdown: false }),
-      IngestionModule.register({ ingestionLog: new InMemoryIngestionLog(), allowedFileRoots: [join(dataDir, 'uploads'), resolve('data')] }),
-    ],
-  })
-  class IngestionServiceModule {}
-
-  const service = await NestFactory.createMicroservice(IngestionServiceModule, {
-    strategy: new BusTransport(bus, { service: 'ingestion' }),
-    logger: new PinoNestLogger(logger.child({ component: 'nest' })),
-  });
-  await service.listen();
-  const health = await createHealthApp({ service: 'ingestion', logger, indicators: [busHealthIndicator(bus)] });
-  await health.listen({ port: config.PORT, host: '0.0.0.0' });
-  logger.info({ port: config.PORT, bus: bus.health(), telemetry: telemetry.describe }, 'ingestion service running');
+  const ingestion = await startIngestion({ config, logger });
+  await ingestion.health.listen({ port: config.PORT, host: '0.0.0.0' });
+  logger.info({ port: config.PORT, bus: ingestion.bus.health(), store: await ingestion.store.health(), telemetry: telemetry.describe }, 'ingestion service running');
   onShutdownSignal(logger, async () => {
-    await health.close();
-    await service.close();
-    await bus.close();
+    await ingestion.close();
     await telemetry.shutdown();
   });
 }

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import {
   BacktestRunCompletedV1,
   ExecutionSettingsSchema,
@@ -54,6 +55,7 @@ describe('backtest worker crash: a worker dies mid-run, another takes over, exac
   const completed: PayloadOf<typeof BacktestRunCompletedV1>[] = [];
 
   beforeAll(async () => {
+    Logger.overrideLogger(false);
     env = await backtestsTestEnv(['SPY']);
     runs = new BacktestRunsRepository(env.store);
     marketData = new MarketDataBacktestData(new MarketDataService(env.bars, env.actions, env.bus));
