@@ -75,7 +75,7 @@ describeHelm('helm chart helm/strata', () => {
     expect(deployments.map((d) => d.metadata.labels?.['app.kubernetes.io/component']).sort()).toEqual(services);
   });
 
-  it('gives each Deployment /health liveness and readiness probes, resources, a non-root pod and shared config', () => {
+  it('gives each Deployment /health/live liveness and /health/ready readiness probes, resources, a non-root pod and shared config', () => {
     const configMap = byKind(objects, 'ConfigMap')[0];
     const secret = byKind(objects, 'Secret')[0];
     expect(configMap).toBeDefined();
@@ -87,10 +87,9 @@ describeHelm('helm chart helm/strata', () => {
       const c = pod.containers[0];
       const port = c.ports?.find((p) => p.name === 'http');
       expect(port).toBeDefined();
-      for (const probe of [c.livenessProbe, c.readinessProbe]) {
-        expect(probe?.httpGet?.path).toBe('/health');
-        expect(probe?.httpGet?.port).toBe('http');
-      }
+      expect(c.livenessProbe?.httpGet?.path).toBe('/health/live');
+      expect(c.readinessProbe?.httpGet?.path).toBe('/health/ready');
+      for (const probe of [c.livenessProbe, c.readinessProbe]) expect(probe?.httpGet?.port).toBe('http');
       expect(c.env?.find((e) => e.name === 'PORT')?.value).toBe(String(port?.containerPort));
       expect(c.resources?.requests?.cpu).toBeDefined();
       expect(c.resources?.requests?.memory).toBeDefined();

@@ -1,4 +1,5 @@
-import { HealthController, type HealthIndicator } from './health';
+import type { DocumentStore, StoreHealth } from '@strata/contracts';
+import { HealthController, storeHealthIndicator, type HealthIndicator } from './health';
 
 const reply = () => {
   const r = { code: 0, status(c: number) { r.code = c; return r; } };
@@ -31,4 +32,17 @@ describe('HealthController', () => {
     });
     expect(c.live()).toEqual({ status: 'up' });
   }, 10_000);
+
+  it('names the document store: embedded duckdb or mongodb, and why it is down', async () => {
+    const store = (h: StoreHealth) => ({ health: async () => h }) as unknown as DocumentStore;
+    expect(await storeHealthIndicator(store({ adapter: 'duckdb', status: 'up', detail: '/srv/data/strata.duckdb' })).check()).toEqual({ status: 'up', adapter: 'duckdb', detail: 'embedded' });
+    expect(await storeHealthIndicator(store({ adapter: 'mongo', status: 'up', detail: 'strata' })).check()).toEqual({ status: 'up', adapter: 'mongodb', detail: 'database strata' });
+    const down = storeHealthIndicator(store({ adapter: 'mongo', status: 'down', detail: 'connection refused' }));
+    expect(down.name).toBe('store');
+    const c = new HealthController([{ name: 'bus', check: () => ({ status: 'up', adapter: 'jetstream' }) }, down], 'gateway');
+    const r = reply();
+    const body = await c.health(r as never);
+    expect(r.code).toBe(503);
+    expect(body.readiness.dependencies.store).toEqual({ status: 'down', adapter: 'mongodb', detail: 'connection refused' });
+  });
 });
