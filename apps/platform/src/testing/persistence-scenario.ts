@@ -44,7 +44,7 @@ export function persistenceScenario(opts: PersistenceScenarioOptions): void {
   let operatorKey = '';
   let viewer = { id: '', key: '' };
   let ingestionId = '';
-  let firstBoot: BarsEvent[] = [];
+  const firstBoot: BarsEvent[] = [];
 
   const boot = async (): Promise<Platform> => {
     // The bootstrap admin key is announced on stdout, once, when it is created.
