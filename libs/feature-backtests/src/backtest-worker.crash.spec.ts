@@ -77,9 +77,11 @@ describe('backtest worker crash: a worker dies mid-run, another takes over, exac
   const timing = { leaseMs: 400, heartbeatMs: 50, sliceSteps: 200, ackWaitMs: 800, backoffMs: [100, 200], maxDeliver: 100, progressIntervalMs: 60_000 };
 
   it('hung worker A loses the run to B after its lease; A cannot complete when it wakes up', async () => {
-    // Worker A "dies" after its first simulated slice: no heartbeat, no ack, until released at the end.
+    // Worker A "dies" after its first simulated slice: no heartbeat, no ack, until revived at the end (every slice
+    // of every delivery A gets meanwhile freezes too).
     const hung: Array<() => void> = [];
-    const a = worker(env.bus, { ...timing, workerId: 'A', sweepIntervalMs: 0, afterSlice: () => new Promise<void>((res) => hung.push(res)) });
+    let dead = true;
+    const a = worker(env.bus, { ...timing, workerId: 'A', sweepIntervalMs: 0, afterSlice: () => (dead ? new Promise<void>((res) => hung.push(res)) : undefined) });
     await start(a, env.bus);
     const runId = uuidv7();
     await env.bus.publish(RunBacktestCommandV1, { runId, spec: spec(), requestedAt: new Date().toISOString() }, { id: runId });
@@ -96,10 +98,9 @@ describe('backtest worker crash: a worker dies mid-run, another takes over, exac
     expect(done.claim).toBeNull();
 
     // A wakes up: its heartbeats and its completion hit a claim that is no longer its own.
+    dead = false;
     for (const h of hung.splice(0)) h();
     await sleep(1_500);
-    for (const h of hung.splice(0)) h();
-    await sleep(500);
 
     const final = (await runs.get(runId))!;
     expect(final.status).toBe('completed');

@@ -2,8 +2,8 @@ import type { Timeframe } from '@strata/contracts';
 import { DuplicateIngestionError, type IngestionLog, type IngestionRecord } from './ingestion-log.port';
 
 /**
- * {@link IngestionLog} in process memory: for tests and for the all-in-one process until a persistent adapter is
- * configured. Lost on restart. Records are deep-copied in and out so callers cannot mutate stored state.
+ * {@link IngestionLog} in process memory, for tests (the apps use `DocumentIngestionLog` on the document store).
+ * Lost on restart. Records are deep-copied in and out so callers cannot mutate stored state.
  */
 export class InMemoryIngestionLog implements IngestionLog {
   private readonly byId = new Map<string, IngestionRecord>();

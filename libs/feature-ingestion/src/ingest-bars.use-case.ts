@@ -28,6 +28,8 @@ export interface IngestMeta {
  * record the ingest, and publish `marketdata.evt.bars.ingested.v1` once per committed batch. Idempotent: replaying
  * the same command yields `duplicate`. The event's envelope id is the ingestion id, so a retried publish is
  * deduplicated by the bus. Never throws for bad input: the result says `failed` with the reason.
+ * With a bars store (`BARS_REPOSITORY`), the batch is committed first and `duplicate` means the store did not change
+ * (see `commitAndAnnounce`).
  */
 @Injectable()
 export class IngestBarsUseCase {
