@@ -12,7 +12,7 @@ import type { TelemetryHandle } from '@strata/infra-telemetry';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config';
-import { onShutdownSignal } from './shutdown';
+import { onShutdownSignal } from '@strata/util';
 
 /**
  * File of the standalone ingestion service's embedded document store when `MONGODB_URI` is unset: its own file, so

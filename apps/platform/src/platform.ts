@@ -26,7 +26,7 @@ import type { TelemetryHandle } from '@strata/infra-telemetry';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config';
-import { onShutdownSignal } from './shutdown';
+import { onShutdownSignal } from '@strata/util';
 
 /** A running all-in-one platform. */
 export interface Platform {

@@ -36,10 +36,65 @@ export type RejectedRow = z.infer<typeof RejectedRowSchema>;
 export const CalendarGapSchema = z.object({ after: z.iso.datetime(), before: z.iso.datetime(), missingBars: z.number().int().nonnegative() });
 export type CalendarGap = z.infer<typeof CalendarGapSchema>;
 
-/** Where an ingest reads its bars from. */
+/**
+ * Source spec: fetch the command's symbol from the Alpha Vantage REST API. `daily_adjusted` gives raw daily bars
+ * (plus its splits and dividends, recorded as corporate actions); `intraday` needs `interval` (the command's
+ * timeframe must match it: 1min→1m, 5min→5m, 15min→15m, 60min→1h). `outputsize`: `compact` (default) or `full`.
+ */
+export const AlphaVantageSourceSchema = z.object({
+  kind: z.literal('alphavantage'),
+  function: z.enum(['daily_adjusted', 'intraday']),
+  interval: z.enum(['1min', '5min', '15min', '60min']).optional(),
+  outputsize: z.enum(['compact', 'full']).optional(),
+});
+
+/** Regime of the synthetic generator (annualised drift and volatility as fractions). */
+export const SyntheticRegimeSchema = z.object({
+  name: z.string().min(1).max(32),
+  drift: z.number().finite().min(-5).max(5),
+  volatility: z.number().finite().positive().max(5),
+  volumeMultiplier: z.number().finite().positive().optional(),
+});
+
+/**
+ * Source spec: a seeded synthetic series (regime-switching GBM with jumps and volume, optional labelled anomalies).
+ * The same spec always yields the same bars. Its ground truth (regime and anomaly per bar) is stored retrievably
+ * (DuckDB table `synthetic_ground_truth`). `start`: `YYYY-MM-DD` or ISO-8601 UTC; `bars`: calendar slots (≤ 1,000,000).
+ */
+export const SyntheticSourceSchema = z.object({
+  kind: z.literal('synthetic'),
+  seed: z.union([z.number().int(), z.string().min(1).max(128)]),
+  bars: z.number().int().min(1).max(1_000_000),
+  start: z.string().min(10).max(40).optional(),
+  config: z
+    .object({
+      initialPrice: z.number().finite().positive().optional(),
+      regimes: z.array(SyntheticRegimeSchema).min(1).max(8).optional(),
+      transitionMatrix: z.array(z.array(z.number().min(0).max(1))).optional(),
+      /** Start probability per free bar of each anomaly kind (0–1). */
+      anomalyRates: z
+        .object({
+          spike: z.number().min(0).max(1).optional(),
+          gap: z.number().min(0).max(1).optional(),
+          stale: z.number().min(0).max(1).optional(),
+          bad_tick: z.number().min(0).max(1).optional(),
+          volume_burst: z.number().min(0).max(1).optional(),
+        })
+        .optional(),
+      priceDecimals: z.number().int().min(0).max(10).optional(),
+    })
+    .optional(),
+});
+
+/**
+ * Where an ingest reads its bars from: inline CSV text, a file (CSV, or Parquet when the name ends in `.parquet` or
+ * the content starts with `PAR1`) inside the service's allowed directories, Alpha Vantage, or the synthetic generator.
+ */
 export const IngestSourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('csv'), csv: z.string().min(1), filename: z.string().optional() }),
   z.object({ kind: z.literal('file'), path: z.string().min(1) }),
+  AlphaVantageSourceSchema,
+  SyntheticSourceSchema,
 ]);
 export type IngestSource = z.infer<typeof IngestSourceSchema>;
 

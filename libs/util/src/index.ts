@@ -1,2 +1,3 @@
 export * from './ids';
 export * from './config';
+export * from './service-config';

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+/** Empty strings (compose `${VAR:-}`, chart placeholders) count as unset. */
+export const unsetIfEmpty = (v: unknown): unknown => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
+const ROLE_KEY = /^(viewer|operator|admin):\S{8,}$/;
+
+/**
+ * The environment variables every Strata app parses; names are fixed (issue 2) and shared with docker-compose.yml and
+ * the helm chart. Apps spread this shape into their own `ConfigSchema` and add what only they read.
+ */
+export const serviceConfigShape = {
+  /** HTTP port (default 3000). */
+  PORT: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).max(65535).default(3000)),
+  /** Local state: DuckDB file, bus journal, bootstrap admin key, staged uploads (default ./data). */
+  STRATA_DATA_DIR: z.preprocess(unsetIfEmpty, z.string().default('./data')),
+  /** Comma-separated role:key list (roles viewer, operator, admin; keys of 8+ characters). */
+  STRATA_API_KEYS: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .optional()
+      .superRefine((v, ctx) => {
+        if (!v) return;
+        const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+        items.forEach((item, i) => {
+          if (!ROLE_KEY.test(item)) ctx.addIssue({ code: 'custom', message: `item ${i + 1}: expected role:key with role viewer, operator or admin and a key of at least 8 characters` });
+        });
+      }),
+  ),
+  /** NATS server(s), e.g. nats://127.0.0.1:4222; unset: the in-process bus. */
+  NATS_URL: z.preprocess(unsetIfEmpty, z.string().regex(/^(nats|tls|ws|wss):\/\/\S+$/, 'expected a nats:// URL').optional()),
+  /** MongoDB URI for the document store; unset: embedded DuckDB store. */
+  MONGODB_URI: z.preprocess(unsetIfEmpty, z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, 'expected a mongodb:// URI').optional()),
+  /** OTLP/HTTP endpoint for traces, e.g. http://localhost:4318; unset: tracing off. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(unsetIfEmpty, z.url().optional()),
+  /** pino level (default info). */
+  LOG_LEVEL: z.preprocess(unsetIfEmpty, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+};
+
+/** Minimal logger the shutdown hook needs (pino fits). */
+export interface ShutdownLogger {
+  info(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** On SIGINT/SIGTERM runs `close` once (HTTP first, then the bus, then telemetry), then exits; a second signal exits at once. */
+export function onShutdownSignal(logger: ShutdownLogger, close: () => Promise<void>): void {
+  let closing = false;
+  const handler = (signal: NodeJS.Signals): void => {
+    if (closing) process.exit(1);
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
