@@ -7,6 +7,7 @@ import { DocumentIngestionLog, IngestionModule } from '@strata/feature-ingestion
 import { createLogger, PinoNestLogger } from '@strata/http';
 import { BusModule, BusTransport, createEventBus } from '@strata/infra-bus';
 import { DuckDbDocumentStore } from '@strata/infra-duckdb';
+import { AlphaVantageClient, AlphaVantageConfigSchema, AlphaVantageIngestSource } from '@strata/infra-alphavantage';
 import { MongoDocumentStore } from '@strata/infra-mongo';
 import type { TelemetryHandle } from '@strata/infra-telemetry';
 import { join, resolve } from 'node:path';
@@ -62,7 +63,18 @@ export async function startIngestion(opts: { config: Config; logger: Logger; bus
     @Module({
       imports: [
         BusModule.forRoot(bus, { closeOnShutdown: false }),
-        IngestionModule.register({ ingestionLog, allowedFileRoots: [join(dataDir, 'uploads'), resolve('data')] }),
+        IngestionModule.register({
+          ingestionLog,
+          allowedFileRoots: [join(dataDir, 'uploads'), resolve('data')],
+          // Alpha Vantage when ALPHAVANTAGE_API_KEY is set; otherwise the source answers "not configured" (503).
+          alphaVantage: config.ALPHAVANTAGE_API_KEY
+            ? new AlphaVantageIngestSource(
+                AlphaVantageClient.fromConfig(
+                  AlphaVantageConfigSchema.parse({ ALPHAVANTAGE_API_KEY: config.ALPHAVANTAGE_API_KEY, ALPHAVANTAGE_BASE_URL: config.ALPHAVANTAGE_BASE_URL }),
+                ),
+              )
+            : undefined,
+        }),
       ],
     })
     class IngestionServiceModule {}

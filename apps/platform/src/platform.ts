@@ -17,10 +17,13 @@ import {
   DuckDbCorporateActionsRepository,
   DuckDbDocumentStore,
   DuckDbFeatureStore,
+  DuckDbParquetBarsReader,
+  DuckDbSyntheticGroundTruthStore,
   duckDbPathFor,
   openDuckDb,
   type DuckDb,
 } from '@strata/infra-duckdb';
+import { AlphaVantageClient, AlphaVantageConfigSchema, AlphaVantageIngestSource } from '@strata/infra-alphavantage';
 import { MongoDocumentStore } from '@strata/infra-mongo';
 import type { TelemetryHandle } from '@strata/infra-telemetry';
 import { join, resolve } from 'node:path';
@@ -124,7 +127,20 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     await ctx.listen();
     services[name] = ctx;
   };
-  await startService('ingestion', [IngestionModule.register({ ingestionLog, bars: marketData.bars, allowedFileRoots: [join(dataDir, 'uploads'), resolve('data')] })]);
+  // Ingest sources: Parquet through DuckDB's read_parquet, synthetic ground truth in DuckDB, Alpha Vantage when a key
+  // is configured; the splits and dividends it reports go through the market-data service of the `features` context
+  // (started below, before any request is served).
+  await startService('ingestion', [
+    IngestionModule.register({
+      ingestionLog,
+      bars: marketData.bars,
+      allowedFileRoots: [join(dataDir, 'uploads'), resolve('data')],
+      fileReader: new DuckDbParquetBarsReader(duckdb),
+      groundTruth: new DuckDbSyntheticGroundTruthStore(duckdb),
+      alphaVantage: alphaVantageSource(config),
+      corporateActions: { recordCorporateActions: (actions) => services.features.get(MarketDataService).recordCorporateActions(actions) },
+    }),
+  ]);
   await startService('features', [MarketDataModule.register({ ...marketData, http: false }), FeaturesModule.register({ store: featureStore, http: false })]);
   await startService('backtests', [
     documentStore(),
@@ -181,6 +197,13 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
         await duckdb.close();
       })()),
   };
+}
+
+/** The Alpha Vantage ingest source when `ALPHAVANTAGE_API_KEY` is set (rate limits and retries at their defaults), else undefined. */
+export function alphaVantageSource(config: Pick<Config, 'ALPHAVANTAGE_API_KEY' | 'ALPHAVANTAGE_BASE_URL'>): AlphaVantageIngestSource | undefined {
+  if (!config.ALPHAVANTAGE_API_KEY) return undefined;
+  const av = AlphaVantageConfigSchema.parse({ ALPHAVANTAGE_API_KEY: config.ALPHAVANTAGE_API_KEY, ALPHAVANTAGE_BASE_URL: config.ALPHAVANTAGE_BASE_URL });
+  return new AlphaVantageIngestSource(AlphaVantageClient.fromConfig(av));
 }
 
 /** `npm start`: the platform on `PORT` (default 3000). */

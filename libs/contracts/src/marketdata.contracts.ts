@@ -97,6 +97,10 @@ export const IngestSourceSchema = z.discriminatedUnion('kind', [
   SyntheticSourceSchema,
 ]);
 export type IngestSource = z.infer<typeof IngestSourceSchema>;
+/** See {@link AlphaVantageSourceSchema}. */
+export type AlphaVantageSource = z.infer<typeof AlphaVantageSourceSchema>;
+/** See {@link SyntheticSourceSchema}. */
+export type SyntheticSource = z.infer<typeof SyntheticSourceSchema>;
 
 /** Result of one ingest, also served at `GET /market-data/ingestions/{id}`. */
 export const IngestResultSchema = z.object({

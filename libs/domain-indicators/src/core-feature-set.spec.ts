@@ -17,7 +17,8 @@ import { randomWalkBars } from './random-walk-bars';
  * lookback), over real daily bars (LEAN-derived SPY and AAPL, raw prices). Nothing below calls the kernels.
  */
 
-const MARKET_DIR = path.resolve(__dirname, '../../../../shared/data/market');
+// The bundled sample (data/sample) holds the same LEAN-derived SPY and AAPL daily files as shared/data/market.
+const MARKET_DIR = path.resolve(__dirname, '../../../data/sample');
 
 interface Bars {
   open: number[];

@@ -196,6 +196,21 @@ export function parseBarsCsv(input: string | Uint8Array): BarsParseResult {
           p = numEnd + 1;
           continue;
         }
+        // Second chance for long or exponent literals (`4.0362791447748130e+28`): find the field end from where the
+        // reader stopped and parse the unpadded, unquoted field once with parseDecimal.
+        let q = numEnd;
+        while (q < end && s.charCodeAt(q) !== 44) q++;
+        const c0 = s.charCodeAt(p);
+        if (q > p && !isSpace(c0) && c0 !== 34 && !isSpace(s.charCodeAt(q - 1))) {
+          const y = parseDecimal(s, p, q);
+          if (decimalStatus === DecimalStatus.Ok) {
+            v[roles[f]] = y;
+            f++;
+            if (q >= end) break;
+            p = q + 1;
+            continue;
+          }
+        }
       }
       // Fast path: timestamps usually have a fixed width (date: 10, UTC date-time: 20). A successful parse of that
       // width proves it holds no comma (only digits, '-', 'T', ':', 'Z'), so the field ends there.

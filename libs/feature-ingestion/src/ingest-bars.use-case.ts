@@ -1,11 +1,23 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { BarsCorrectedV1, BarsIngestedV1, EVENT_BUS, type EventBus, type IngestCommandV1, type IngestResult, type PayloadOf } from '@strata/contracts';
 import { BarsCsvFormatError, readBarsCsv, type BarBatch } from '@strata/domain-marketdata';
+import { ANOMALY_KINDS, generateSyntheticSeries, SyntheticConfigError, toIngestCsv, type SyntheticConfig } from '@strata/domain-synthetic';
 import { BARS_REPOSITORY, type BarsCommitOutcome, type BarsRepository } from '@strata/feature-marketdata';
 import { uuidv7 } from '@strata/util';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { DuplicateIngestionError, INGESTION_LOG, type IngestionLog, type IngestionRecord } from './ingestion-log.port';
+import {
+  ALPHAVANTAGE_SOURCE,
+  BARS_FILE_READER,
+  CORPORATE_ACTIONS_RECORDER,
+  SYNTHETIC_GROUND_TRUTH_STORE,
+  type AlphaVantageBarsSource,
+  type BarsFileReader,
+  type CorporateActionsRecorder,
+  type SyntheticGroundTruthRow,
+  type SyntheticGroundTruthStore,
+} from './ingestion-sources.port';
 import { INGESTION_OPTIONS, type IngestionOptions } from './ingestion.tokens';
 
 /** Payload of `marketdata.cmd.ingest.v1` after validation. */
@@ -13,6 +25,31 @@ export type IngestCommand = PayloadOf<typeof IngestCommandV1>;
 
 /** Prefix of `IngestResult.error` when the source itself could not be read (a server-side problem, not bad CSV). */
 export const SOURCE_UNREADABLE = 'cannot read source:';
+
+/** Prefix of `IngestResult.error` when the source kind needs something this service lacks (e.g. no API key): 503. */
+export const SOURCE_NOT_CONFIGURED = 'source not configured:';
+
+/** Prefix of `IngestResult.error` when the source spec itself is invalid (bad synthetic config, interval ≠ timeframe): 422. */
+export const SOURCE_INVALID = 'invalid source:';
+
+/** Prefix of `IngestResult.error` when a remote source failed (provider error, rate limit after retries): 502. */
+export const SOURCE_FAILED = 'source failed:';
+
+/** A source problem, carried to the result's `error` with its prefix. */
+class SourceProblem extends Error {
+  constructor(prefix: string, message: string) {
+    super(`${prefix} ${message}`);
+  }
+}
+
+/** A source resolved to CSV text (or bytes), plus what to do once its bars were stored. */
+interface ResolvedSource {
+  input: string | Uint8Array;
+  afterCommit?: (result: IngestResult) => Promise<void>;
+}
+
+/** Parquet files start (and end) with these magic bytes. */
+const PARQUET_MAGIC = [0x50, 0x41, 0x52, 0x31];
 
 /** Where a command came from, for the record and for event causation. */
 export interface IngestMeta {
@@ -44,6 +81,14 @@ export class IngestBarsUseCase {
      * published, and "duplicate" means "nothing in the store changed" (compare-before-write), not just "same file".
      */
     @Optional() @Inject(BARS_REPOSITORY) private readonly bars?: BarsRepository,
+    /** Parquet reader (DuckDB `read_parquet`); without it a Parquet file is refused as not configured. */
+    @Optional() @Inject(BARS_FILE_READER) private readonly fileReader?: BarsFileReader,
+    /** Alpha Vantage; absent when `ALPHAVANTAGE_API_KEY` is unset. */
+    @Optional() @Inject(ALPHAVANTAGE_SOURCE) private readonly alphaVantage?: AlphaVantageBarsSource,
+    /** Records the splits and dividends a source reports (Alpha Vantage daily adjusted). */
+    @Optional() @Inject(CORPORATE_ACTIONS_RECORDER) private readonly corporateActions?: CorporateActionsRecorder,
+    /** Keeps the ground truth of synthetic ingests; the synthetic source needs it. */
+    @Optional() @Inject(SYNTHETIC_GROUND_TRUTH_STORE) private readonly groundTruth?: SyntheticGroundTruthStore,
   ) {}
 
   async execute(cmd: IngestCommand, meta: IngestMeta = {}): Promise<IngestResult> {
@@ -68,12 +113,27 @@ export class IngestBarsUseCase {
         error,
       });
 
-    let input: string | Uint8Array;
+    let source: ResolvedSource;
     try {
-      input = cmd.source.kind === 'csv' ? cmd.source.csv : await this.readAllowedFile(cmd.source.path);
+      source = await this.resolveSource(cmd);
     } catch (e) {
-      return failed(`${SOURCE_UNREADABLE} ${(e as Error).message}`);
+      return failed(e instanceof SourceProblem ? e.message : `${SOURCE_UNREADABLE} ${(e as Error).message}`);
     }
+    const result = await this.ingestInput(cmd, meta, id, source.input, record, failed);
+    if (result.status !== 'failed' && source.afterCommit) await source.afterCommit(result);
+    return result;
+  }
+
+  /** Parses, validates, commits and announces one input (the CSV path every source goes through). */
+  private async ingestInput(
+    cmd: IngestCommand,
+    meta: IngestMeta,
+    id: string,
+    input: string | Uint8Array,
+    record: (r: IngestResult) => Promise<IngestResult>,
+    failed: (error: string, rejects?: IngestResult['rejects'], batch?: BarBatch) => Promise<IngestResult>,
+  ): Promise<IngestResult> {
+    const base = { id, symbol: cmd.symbol, timeframe: cmd.timeframe };
 
     let batch: BarBatch;
     try {
@@ -200,6 +260,82 @@ export class IngestBarsUseCase {
       ...changes,
     });
     return answer;
+  }
+
+  /**
+   * Turns the command's source into CSV input: inline CSV as is; a file (CSV, or Parquet by `.parquet` name or `PAR1`
+   * magic, read through {@link BarsFileReader} so it meets the same validator, row i at line i + 1); Alpha Vantage
+   * through its port (its splits and dividends recorded after the commit); synthetic through the seeded generator
+   * (its ground truth stored after the commit). Throws {@link SourceProblem} for configuration and spec problems.
+   */
+  private async resolveSource(cmd: IngestCommand): Promise<ResolvedSource> {
+    const src = cmd.source;
+    switch (src.kind) {
+      case 'csv':
+        return { input: src.csv };
+      case 'file': {
+        const bytes = await this.readAllowedFile(src.path);
+        const isParquet = /\.parquet$/i.test(src.path) || PARQUET_MAGIC.every((b, i) => bytes[i] === b);
+        if (!isParquet) return { input: bytes };
+        if (!this.fileReader) throw new SourceProblem(SOURCE_NOT_CONFIGURED, 'Parquet files need a Parquet reader (DuckDB), which this ingestion service does not have');
+        if (!PARQUET_MAGIC.every((b, i) => bytes[i] === b)) throw new SourceProblem(SOURCE_INVALID, `${src.path} is not a Parquet file (no PAR1 magic bytes)`);
+        try {
+          return { input: await this.fileReader.parquetToCsv(resolve(src.path)) };
+        } catch (e) {
+          throw new SourceProblem(SOURCE_INVALID, `${src.path} could not be read as Parquet: ${(e as Error).message}`);
+        }
+      }
+      case 'alphavantage': {
+        if (!this.alphaVantage) throw new SourceProblem(SOURCE_NOT_CONFIGURED, 'the Alpha Vantage source needs ALPHAVANTAGE_API_KEY in the ingestion service\'s environment');
+        let fetched;
+        try {
+          fetched = await this.alphaVantage.fetch(cmd.symbol, cmd.timeframe, src);
+        } catch (e) {
+          throw new SourceProblem(e instanceof RangeError ? SOURCE_INVALID : SOURCE_FAILED, `Alpha Vantage: ${(e as Error).message}`);
+        }
+        if (fetched.issues?.length) this.logger.warn({ msg: 'Alpha Vantage corporate-action fields not understood', symbol: cmd.symbol, issues: fetched.issues });
+        const actions = fetched.corporateActions;
+        const recorder = this.corporateActions;
+        if (actions.length && !recorder) this.logger.warn({ msg: 'corporate actions from Alpha Vantage not recorded: no corporate-actions service here', symbol: cmd.symbol, count: actions.length });
+        return {
+          input: fetched.csv,
+          afterCommit: recorder && actions.length ? async () => void (await recorder.recordCorporateActions(actions)) : undefined,
+        };
+      }
+      case 'synthetic': {
+        const store = this.groundTruth;
+        if (!store) throw new SourceProblem(SOURCE_NOT_CONFIGURED, 'the synthetic source needs a ground-truth store (DuckDB), which this ingestion service does not have');
+        const c = src.config ?? {};
+        const config: SyntheticConfig = {
+          seed: src.seed,
+          bars: src.bars,
+          timeframe: cmd.timeframe,
+          ...(src.start ? { start: src.start } : {}),
+          ...(c.initialPrice !== undefined ? { initialPrice: c.initialPrice } : {}),
+          ...(c.regimes ? { regimes: c.regimes } : {}),
+          ...(c.transitionMatrix ? { transitionMatrix: c.transitionMatrix } : {}),
+          ...(c.priceDecimals !== undefined ? { priceDecimals: c.priceDecimals } : {}),
+          ...(c.anomalyRates ? { anomalies: { rates: c.anomalyRates } } : {}),
+        };
+        let series;
+        try {
+          series = generateSyntheticSeries(config);
+        } catch (e) {
+          if (e instanceof SyntheticConfigError || e instanceof RangeError) throw new SourceProblem(SOURCE_INVALID, e.message);
+          throw e;
+        }
+        const { truth } = series;
+        const rows: SyntheticGroundTruthRow[] = new Array(series.length);
+        for (let i = 0; i < series.length; i++) {
+          const code = truth.anomaly[i];
+          rows[i] = { ts: series.ts[i], regime: truth.regimeNames[truth.regime[i]], anomaly: code === 0 ? null : ANOMALY_KINDS[code - 1] };
+        }
+        return {
+          input: toIngestCsv(series, cmd.timeframe),
+          afterCommit: (r) => store.save(r.id, cmd.symbol, cmd.timeframe, rows),
+        };
+      }
+    }
   }
 
   /** Reads a file only when it lies inside one of the allowed roots (no `..` escapes, no absolute elsewhere). */

@@ -1,22 +1,53 @@
 import type {} from '@fastify/multipart';
 import { Controller, HttpStatus, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { EVENT_BUS, IngestCommandV1, IngestResultSchema, SymbolSchema, TimeframeSchema, type EventBus, type IngestResult, type IngestSource } from '@strata/contracts';
+import {
+  EVENT_BUS,
+  IngestCommandV1,
+  IngestResultSchema,
+  IngestSourceSchema,
+  SymbolSchema,
+  TimeframeSchema,
+  type EventBus,
+  type IngestResult,
+  type IngestSource,
+} from '@strata/contracts';
 import { parseOrThrow, ProblemException, problemType, Roles, zodToOpenApi, type AuthenticatedRequest } from '@strata/http';
 import { uuidv7 } from '@strata/util';
 import type { FastifyReply } from 'fastify';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { SOURCE_UNREADABLE } from './ingest-bars.use-case';
+import { SOURCE_FAILED, SOURCE_INVALID, SOURCE_NOT_CONFIGURED, SOURCE_UNREADABLE } from './ingest-bars.use-case';
 import { INGESTION_HTTP_OPTIONS, type IngestionHttpOptions } from './ingestion.tokens';
 
-/** JSON body of `POST /market-data/ingest`. */
-export const IngestJsonBodySchema = z.object({
+/** JSON body of `POST /market-data/ingest` carrying the CSV text. */
+export const IngestCsvJsonBodySchema = z.object({
   symbol: SymbolSchema,
   timeframe: TimeframeSchema,
   csv: z.string().min(1).describe('The CSV text: header timestamp,open,high,low,close,volume[,adj_close], then one bar per line.'),
 });
+
+/** JSON body of `POST /market-data/ingest` naming a source spec (Alpha Vantage, synthetic, a server-side file, inline CSV). */
+export const IngestSourceJsonBodySchema = z.object({
+  symbol: SymbolSchema,
+  timeframe: TimeframeSchema,
+  source: IngestSourceSchema.describe(
+    'alphavantage {function: daily_adjusted|intraday, interval?, outputsize?}; synthetic {seed, bars, start?, config?}; file {path} (CSV or .parquet inside the allowed directories); csv {csv}.',
+  ),
+});
+
+/** JSON body of `POST /market-data/ingest`: `{ symbol, timeframe, csv }` or `{ symbol, timeframe, source }`. */
+export const IngestJsonBodySchema = z.union([IngestCsvJsonBodySchema, IngestSourceJsonBodySchema]);
+
+/** Parquet upload: by file name, media type or the `PAR1` magic bytes. */
+function isParquetUpload(filename: string | undefined, mimetype: string | undefined, bytes: Uint8Array): boolean {
+  return (
+    /\.parquet$/i.test(filename ?? '') ||
+    mimetype === 'application/vnd.apache.parquet' ||
+    (bytes.byteLength >= 4 && bytes[0] === 0x50 && bytes[1] === 0x41 && bytes[2] === 0x52 && bytes[3] === 0x31)
+  );
+}
 
 /** Text fields of the multipart form of `POST /market-data/ingest` (the CSV is the `file` part). */
 export const IngestFormFieldsSchema = z.object({ symbol: SymbolSchema, timeframe: TimeframeSchema });
@@ -25,7 +56,12 @@ const MULTIPART_SCHEMA = {
   type: 'object',
   required: ['file', 'symbol', 'timeframe'],
   properties: {
-    file: { type: 'string', format: 'binary', description: 'CSV file: timestamp,open,high,low,close,volume[,adj_close].' },
+    file: {
+      type: 'string',
+      format: 'binary',
+      description:
+        'CSV file (timestamp,open,high,low,close,volume[,adj_close]) or Parquet file with those columns (by .parquet name, media type application/vnd.apache.parquet or PAR1 magic); Parquet row i is reported as line i + 1 (virtual header).',
+    },
     symbol: { type: 'string', example: 'SPY' },
     timeframe: { type: 'string', enum: TimeframeSchema.options },
   },
@@ -56,9 +92,9 @@ export class MarketDataIngestController {
   @Post('ingest')
   @Roles('operator')
   @ApiOperation({
-    summary: 'Ingest a CSV of OHLCV bars',
+    summary: 'Ingest OHLCV bars: a CSV or Parquet upload, or a source spec (Alpha Vantage, synthetic, file)',
     description:
-      'Validates every row; rejected rows are listed with their 1-based line (header = line 1) and reason. Publishes marketdata.evt.bars.ingested.v1 once per committed batch. Re-posting identical data answers 200 with status "duplicate" and publishes nothing.',
+      'Multipart: a CSV or Parquet file. JSON: { symbol, timeframe, csv } or { symbol, timeframe, source }. An unconfigured source (e.g. Alpha Vantage without ALPHAVANTAGE_API_KEY) answers 503, an invalid source spec 422, a failing provider 502. Validates every row; rejected rows are listed with their 1-based line (header = line 1) and reason. Publishes marketdata.evt.bars.ingested.v1 once per committed batch. Re-posting identical data answers 200 with status "duplicate" and publishes nothing.',
     requestBody: {
       required: true,
       content: {
@@ -71,17 +107,23 @@ export class MarketDataIngestController {
   @ApiOkResponse({ description: 'Identical batch committed before (status "duplicate"); no event.', schema: zodToOpenApi(IngestResultSchema) as never })
   @ApiBadRequestResponse({ description: 'Malformed request or CSV (application/problem+json with errors[].line / errors[].field).' })
   async ingest(@Req() req: AuthenticatedRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<IngestResult> {
-    const { symbol, timeframe, csv } = await this.readRequest(req);
+    const request = await this.readRequest(req);
+    const { symbol, timeframe } = request;
     let staged: string | undefined;
     let source: IngestSource;
     const inlineMax = this.options.inlineMaxBytes ?? 512 * 1024;
-    if (csv.byteLength <= inlineMax) {
-      source = { kind: 'csv', csv: Buffer.from(csv.buffer, csv.byteOffset, csv.byteLength).toString('utf8') };
-    } else {
+    if ('source' in request) {
+      source = request.source;
+    } else if (request.parquet || request.csv.byteLength > inlineMax) {
+      // Parquet is binary: it always travels as a staged file the ingestion service reads with DuckDB.
+      const csv = request.csv;
       await mkdir(this.options.uploadDir, { recursive: true });
-      staged = join(this.options.uploadDir, `${uuidv7()}.csv`);
+      staged = join(this.options.uploadDir, `${uuidv7()}.${request.parquet ? 'parquet' : 'csv'}`);
       await writeFile(staged, csv, { mode: 0o600 });
       source = { kind: 'file', path: staged };
+    } else {
+      const csv = request.csv;
+      source = { kind: 'csv', csv: Buffer.from(csv.buffer, csv.byteOffset, csv.byteLength).toString('utf8') };
     }
     let result: IngestResult;
     try {
@@ -105,6 +147,8 @@ export class MarketDataIngestController {
         ingestionId: result.id,
       });
     }
+    const sourceProblem = result.status === 'failed' ? this.sourceProblem(result) : undefined;
+    if (sourceProblem) throw sourceProblem;
     if (result.status === 'failed') {
       throw new ProblemException({
         type: problemType('invalid-csv'),
@@ -123,11 +167,40 @@ export class MarketDataIngestController {
     return result;
   }
 
-  /** Reads multipart (file + fields) or JSON into symbol, timeframe and CSV bytes; 400 problem+json otherwise. */
-  private async readRequest(req: AuthenticatedRequest): Promise<{ symbol: string; timeframe: z.output<typeof TimeframeSchema>; csv: Uint8Array }> {
+  /** Problems of the source rather than of the data: 503 not configured, 422 invalid spec, 502 provider failure. */
+  private sourceProblem(result: IngestResult): ProblemException | undefined {
+    const error = result.error ?? '';
+    if (error.startsWith(SOURCE_NOT_CONFIGURED)) {
+      return new ProblemException({ type: problemType('source-not-configured'), title: 'Source not configured', status: 503, detail: error, ingestionId: result.id });
+    }
+    if (error.startsWith(SOURCE_INVALID)) {
+      return new ProblemException({
+        type: problemType('invalid-source'),
+        title: 'Invalid source',
+        status: 422,
+        detail: error,
+        errors: [{ field: 'body.source', reason: 'invalid', message: error }],
+        ingestionId: result.id,
+      });
+    }
+    if (error.startsWith(SOURCE_FAILED)) {
+      return new ProblemException({ type: problemType('source-failed'), title: 'Source failed', status: 502, detail: error, ingestionId: result.id });
+    }
+    return undefined;
+  }
+
+  /** Reads multipart (file + fields) or JSON into symbol, timeframe and the file bytes or a source spec; 400 problem+json otherwise. */
+  private async readRequest(
+    req: AuthenticatedRequest,
+  ): Promise<
+    | { symbol: string; timeframe: z.output<typeof TimeframeSchema>; csv: Uint8Array; parquet: boolean }
+    | { symbol: string; timeframe: z.output<typeof TimeframeSchema>; source: IngestSource }
+  > {
     if (req.isMultipart()) {
       const fields: Record<string, string> = {};
       let file: Uint8Array | undefined;
+      let filename: string | undefined;
+      let mimetype: string | undefined;
       for await (const part of req.parts()) {
         if (part.type === 'file') {
           if (part.fieldname !== 'file') {
@@ -137,6 +210,8 @@ export class MarketDataIngestController {
             ]);
           }
           file = await part.toBuffer();
+          filename = part.filename;
+          mimetype = part.mimetype;
         } else {
           fields[part.fieldname] = String(part.value);
         }
@@ -147,10 +222,15 @@ export class MarketDataIngestController {
           { field: 'form.file', reason: 'required', message: 'a CSV file is required' },
         ]);
       }
-      return { ...parsed, csv: file };
+      return { ...parsed, csv: file, parquet: isParquetUpload(filename, mimetype, file) };
     }
-    const body = parseOrThrow(IngestJsonBodySchema, req.body ?? {}, 'body');
-    return { symbol: body.symbol, timeframe: body.timeframe, csv: Buffer.from(body.csv, 'utf8') };
+    const raw = (req.body ?? {}) as Record<string, unknown>;
+    if (raw && typeof raw === 'object' && 'source' in raw) {
+      const body = parseOrThrow(IngestSourceJsonBodySchema, raw, 'body');
+      return { symbol: body.symbol, timeframe: body.timeframe, source: body.source };
+    }
+    const body = parseOrThrow(IngestCsvJsonBodySchema, raw, 'body');
+    return { symbol: body.symbol, timeframe: body.timeframe, csv: Buffer.from(body.csv, 'utf8'), parquet: false };
   }
 
   private busProblem(e: BusErrorLike): ProblemException {

@@ -6,3 +6,5 @@ export * from './duckdb-bars.repository';
 export * from './duckdb-corporate-actions.repository';
 export * from './duckdb-feature.store';
 export * from './duckdb-backtest-series.store';
+export * from './duckdb-parquet-bars.reader';
+export * from './duckdb-synthetic-ground-truth.store';
