@@ -60,7 +60,8 @@ export interface IngestMeta {
 }
 
 /**
- * The ingest use case: read the source, parse and validate the CSV (every rejected row kept with line and
+ * The ingest use case: resolve the source (inline CSV; a CSV or Parquet file inside the allowed directories; Alpha
+ * Vantage; the seeded synthetic generator) to CSV text, so every source meets the one validator; parse and validate the CSV (every rejected row kept with line and
  * reason), recognise a batch committed before (same symbol, timeframe and content hash → `duplicate`, no event),
  * record the ingest, and publish `marketdata.evt.bars.ingested.v1` once per committed batch. Idempotent: replaying
  * the same command yields `duplicate`. The event's envelope id is the ingestion id, so a retried publish is

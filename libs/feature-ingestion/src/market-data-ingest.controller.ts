@@ -137,6 +137,17 @@ export class MarketDataIngestController {
     } finally {
       if (staged) await rm(staged, { force: true });
     }
+    if (result.status === 'failed' && result.error?.startsWith(SOURCE_UNREADABLE) && !staged && source.kind === 'file') {
+      // A path the client named (JSON `source.kind = "file"`): outside the allowed directories or missing.
+      throw new ProblemException({
+        type: problemType('invalid-source'),
+        title: 'Invalid source',
+        status: 422,
+        detail: result.error,
+        errors: [{ field: 'body.source.path', reason: 'unreadable', message: result.error }],
+        ingestionId: result.id,
+      });
+    }
     if (result.status === 'failed' && result.error?.startsWith(SOURCE_UNREADABLE)) {
       // The CSV is fine as far as we know: the service could not read what the gateway staged (no shared volume).
       this.logger.error({ msg: 'ingestion service could not read the staged upload', ingestionId: result.id, error: result.error });
