@@ -12,7 +12,8 @@ fs.mkdirSync(scope, { recursive: true });
 let linked = 0;
 for (const dir of fs.readdirSync(path.join(root, 'libs')).sort()) {
   const pkgFile = path.join(root, 'libs', dir, 'package.json');
-  if (!fs.existsSync(pkgFile)) continue;
+  // testing-* libraries hold test support only and are excluded from the build (tsconfig.build.json).
+  if (!fs.existsSync(pkgFile) || dir.startsWith('testing-')) continue;
   const name = JSON.parse(fs.readFileSync(pkgFile, 'utf8')).name;
   if (typeof name !== 'string' || !name.startsWith('@strata/')) continue;
   const compiled = path.join(dist, 'libs', dir, 'src', 'index.js');

@@ -168,3 +168,36 @@ describe('parseBarsCsv field splitting', () => {
     expect(Array.from(r.bars.ts)).toEqual([Date.UTC(2024, 0, 2), Date.UTC(2024, 0, 3)]);
   });
 });
+
+describe('parseBarsCsv on long and exponent literals, rope and flat input', () => {
+  // Prices like a drifting generator prints them: 16–25 significant digits and exponent forms.
+  const rows: string[] = [HEADER];
+  const want: number[][] = [];
+  let x = 1.2345678901234567e10;
+  for (let i = 0; i < 3000; i++) {
+    x *= 1.0371;
+    const o = x;
+    const h = x * 1.01;
+    const l = x * 0.99;
+    const ts = new Date(Date.UTC(2024, 0, 1) + i * 3_600_000).toISOString();
+    const fmt = (v: number, k: number) => (k % 3 === 0 ? String(v) : k % 3 === 1 ? v.toFixed(4) : v.toExponential(18));
+    const texts = [fmt(o, i), fmt(h, i + 1), fmt(l, i + 2), fmt(o, i + 1)];
+    // Padded and quoted variants take the general path and must agree with the fast ones.
+    const padded = i % 5 === 0 ? ` ${texts[0]} ` : i % 7 === 0 ? `"${texts[0]}"` : texts[0];
+    rows.push(`${ts},${padded},${texts.slice(1).join(',')},${i}`);
+    want.push([...texts.map(Number), i]);
+  }
+  const csvRope = `${rows.join('\n')}\n`;
+
+  it('reads every price exactly as Number() does, from a rope string, a flat string and bytes', () => {
+    const flat = Buffer.from(csvRope, 'utf8').toString('utf8');
+    const results = [parseBarsCsv(csvRope), parseBarsCsv(flat), parseBarsCsv(Buffer.from(csvRope, 'utf8'))];
+    for (const r of results) expect(r).toEqual(results[0]);
+    const r = results[0];
+    expect([r.bars.length, r.rejects]).toEqual([3000, []]);
+    for (let k = 0; k < r.bars.length; k++) {
+      const w = want[k];
+      expect([r.bars.open[k], r.bars.high[k], r.bars.low[k], r.bars.close[k], r.bars.volume[k]]).toEqual(w);
+    }
+  });
+});

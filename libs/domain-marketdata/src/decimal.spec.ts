@@ -29,6 +29,36 @@ describe('parseDecimal', () => {
     }
   });
 
+  it('equals Number() on 100,000 long, exponent and near-halfway literals (16–25 digits, exponents ±350)', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const digits = (n: number) => {
+      let t = '';
+      for (let k = 0; k < n; k++) t += Math.floor(rnd() * 10);
+      return t;
+    };
+    for (let i = 0; i < 100000; i++) {
+      const mode = i % 4;
+      let t: string;
+      if (mode === 0) t = String(Math.exp((rnd() - 0.5) * 1400) * (1 + rnd())); // shortest round-trip form, e.g. 4.036279144774813e+28
+      else if (mode === 1) t = (Math.exp(rnd() * 110) * (1 + rnd())).toFixed(Math.floor(rnd() * 6)); // toFixed of large prices
+      else if (mode === 2) t = `${digits(1 + Math.floor(rnd() * 25))}.${digits(Math.floor(rnd() * 25))}e${Math.floor(rnd() * 700) - 350}`;
+      else {
+        // 17 digits of a double then a 5 (± a little): the exact value sits at or next to a rounding midpoint.
+        const [m, e] = Math.exp((rnd() - 0.5) * 1300).toExponential(16).split('e');
+        t = `${m}${rnd() < 0.5 ? '5' : '49999'}${'0'.repeat(Math.floor(rnd() * 5))}${rnd() < 0.3 ? '1' : ''}e${e}`;
+      }
+      if (rnd() < 0.2) t = `-${t}`;
+      const ref = Number(t);
+      const [v, st] = p(t);
+      if (!Number.isFinite(ref)) {
+        expect([t, st]).toEqual([t, DecimalStatus.NonFinite]);
+        continue;
+      }
+      if (st !== DecimalStatus.Ok || !Object.is(v, ref === 0 ? 0 : ref)) throw new Error(`${t}: ${v} != ${ref}`);
+    }
+  });
+
   it('normalises -0 to +0', () => {
     expect(Object.is(p('-0')[0], 0)).toBe(true);
     expect(Object.is(p('-0.000')[0], 0)).toBe(true);
