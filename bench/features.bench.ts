@@ -58,11 +58,13 @@ function makeCsv(rows: number, seed = 7): string {
   const lines = ['timestamp,open,high,low,close,volume'];
   let price = 100;
   let s = seed;
-  const rnd = () => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const t0 = Date.UTC(2000, 0, 3);
   for (let i = 0; i < rows; i++) {
     const o = price;
-    const c = Math.max(1, o * (1 + (rnd() - 0.5) * 0.02));
+    // Reflected into 20..500 so prices look like real quotes (an unbounded walk reaches 1e100 and measures Number() on exponents).
+    let c = o * (1 + (rnd() - 0.5) * 0.02);
+    if (c > 500 || c < 20) c = o * (1 - (c / o - 1));
     const h = Math.max(o, c) * (1 + rnd() * 0.005);
     const l = Math.min(o, c) * (1 - rnd() * 0.005);
     price = c;
