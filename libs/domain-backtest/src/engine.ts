@@ -1,5 +1,6 @@
 import type { ExecutionSettings, PositionSizing, RiskRules, StrategyDefinition } from '@strata/contracts';
 import { realizedVolatility } from '@strata/domain-indicators';
+import { civilFromDays } from '@strata/domain-marketdata';
 import { barsPerYearOf, type BacktestData } from './backtest-data';
 import type { SymbolSignals } from './signals';
 
@@ -923,16 +924,9 @@ function upperBound(a: Float64Array, x: number): number {
 
 const DAY = 86_400_000;
 
-/** Days since 1970-01-01 → (year × 12 + month), Howard Hinnant's civil-from-days algorithm. */
+/** Days since 1970-01-01 → (year × 12 + month). */
 function monthKey(days: number): number {
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const [y, m] = civilFromDays(days);
   return y * 12 + m;
 }
 

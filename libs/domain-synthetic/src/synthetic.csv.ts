@@ -1,5 +1,5 @@
 import type { Timeframe } from '@strata/contracts';
-import type { BarColumns } from '@strata/domain-marketdata';
+import { civilFromDays, type BarColumns } from '@strata/domain-marketdata';
 
 /** The ingest CSV header (the same six columns as the files in `data/`); `,adj_close` is appended when present. */
 export const INGEST_CSV_HEADER = 'timestamp,open,high,low,close,volume';
@@ -7,17 +7,9 @@ export const INGEST_CSV_HEADER = 'timestamp,open,high,low,close,volume';
 const TWO_DIGITS: string[] = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : String(i)));
 const MS_PER_DAY = 86_400_000;
 
-/** `YYYY-MM-DD` of a day number (days since 1970-01-01), by H. Hinnant's civil-from-days (no `Date` allocation). */
+/** `YYYY-MM-DD` of a day number (days since 1970-01-01), without a `Date` allocation. */
 function civilDate(days: number): string {
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const [y, m, d] = civilFromDays(days);
   const yyyy = y >= 0 && y <= 9999 ? `${TWO_DIGITS[Math.floor(y / 100)]}${TWO_DIGITS[y % 100]}` : String(y);
   return `${yyyy}-${TWO_DIGITS[m]}-${TWO_DIGITS[d]}`;
 }
