@@ -170,6 +170,19 @@ export class IngestBarsUseCase {
       if (e instanceof DuplicateIngestionError) return record({ ...result, status: 'duplicate', duplicateOf: e.existingId });
       throw e;
     }
+    await this.announceIngested(cmd, meta, batch, id);
+    this.logger.log({ msg: 'bars ingested', ingestionId: id, symbol: cmd.symbol, timeframe: cmd.timeframe, accepted: result.accepted, rejected: result.rejected, gaps: batch.gaps.length });
+    return result;
+  }
+
+  /** Publishes `marketdata.evt.bars.ingested.v1` for a committed batch (envelope id = ingestion id, so a retry is deduplicated). */
+  private async announceIngested(
+    cmd: IngestCommand,
+    meta: IngestMeta,
+    batch: BarBatch,
+    id: string,
+    changes: { changedFrom?: string; inserted?: number; updated?: number } = {},
+  ): Promise<void> {
     await this.bus.publish(
       BarsIngestedV1,
       {
@@ -181,11 +194,10 @@ export class IngestBarsUseCase {
         rowCount: batch.bars.length,
         contentHash: batch.contentHash,
         rejectedCount: batch.rejects.length,
+        ...changes,
       },
       { id, correlationId: meta.correlationId, causationId: meta.causationId ?? null },
     );
-    this.logger.log({ msg: 'bars ingested', ingestionId: id, symbol: cmd.symbol, timeframe: cmd.timeframe, accepted: result.accepted, rejected: result.rejected, gaps: batch.gaps.length });
-    return result;
   }
 
   /**
@@ -226,23 +238,7 @@ export class IngestBarsUseCase {
       answer = await record({ ...answer, status: 'duplicate', duplicateOf: e.existingId });
     }
     const iso = (t: number | null) => new Date(t as number).toISOString();
-    await this.bus.publish(
-      BarsIngestedV1,
-      {
-        ingestionId: id,
-        symbol: cmd.symbol,
-        timeframe: cmd.timeframe,
-        from: batch.from!,
-        to: batch.to!,
-        rowCount: batch.bars.length,
-        contentHash: batch.contentHash,
-        rejectedCount: batch.rejects.length,
-        changedFrom: iso(outcome.changedFrom),
-        inserted: outcome.inserted,
-        updated: outcome.updated,
-      },
-      { id, correlationId: meta.correlationId, causationId: meta.causationId ?? null },
-    );
+    await this.announceIngested(cmd, meta, batch, id, { changedFrom: iso(outcome.changedFrom), inserted: outcome.inserted, updated: outcome.updated });
     if (outcome.updated > 0) {
       await this.bus.publish(
         BarsCorrectedV1,
