@@ -16,7 +16,8 @@ import {
 import { BusError, describeIssues, toBusIssues } from './bus-errors';
 import { BusJournal, type JournalMessage } from './bus-journal';
 import { DedupIndex } from './dedup-index';
-import { fastUuidv7, isoNow, lastMintedSeq } from './fast-id';
+import { lastMintedSeq } from './fast-id';
+import { newEnvelope } from './envelope.factory';
 import { subjectMatches } from './subjects';
 import { inConsumerSpan, isPromiseLike, outgoingHeaders } from './tracing';
 
@@ -269,17 +270,7 @@ export class InProcessEventBus implements EventBus {
     }
     const now = Date.now();
     const explicitId = opts?.id;
-    const id = explicitId ?? fastUuidv7(now);
-    const env: Envelope<T> = {
-      id,
-      type: def.subject,
-      version: def.version,
-      occurredAt: isoNow(now),
-      producer,
-      correlationId: opts?.correlationId ?? id,
-      causationId: opts?.causationId ?? null,
-      data: parsed.data,
-    };
+    const env = newEnvelope(def, parsed.data, producer, opts, now);
     const log = this.logFor(def.subject, def.domain);
     let ids = this.dedup.get(log.stream);
     if (!ids) this.dedup.set(log.stream, (ids = new DedupIndex(this.dedupWindowMs, this.dedupMaxIds)));
@@ -596,19 +587,9 @@ export class InProcessEventBus implements EventBus {
     const live = group?.list.filter((r) => !r.stopped) ?? [];
     if (!group || !live.length) throw new BusError('no_responders', `no responders for ${def.subject}`, def.subject);
     const responder = live[group.rr++ % live.length];
-    const now = Date.now();
-    const id = opts?.id ?? fastUuidv7(now);
     const headers = outgoingHeaders(opts?.headers) ?? EMPTY_HEADERS;
-    const env: Envelope<T> = {
-      id,
-      type: def.subject,
-      version: def.version,
-      occurredAt: isoNow(now),
-      producer,
-      correlationId: opts?.correlationId ?? id,
-      causationId: opts?.causationId ?? null,
-      data: parsed.data,
-    };
+    const env = newEnvelope(def, parsed.data, producer, opts);
+    const id = env.id;
     const timeoutMs = opts?.timeoutMs ?? this.opts.requestTimeoutMs ?? 5000;
     const ctx: MessageContext<unknown> = { envelope: env as Envelope<unknown>, subject: def.subject, deliveryCount: 1, headers };
     const call = Promise.resolve().then(() =>

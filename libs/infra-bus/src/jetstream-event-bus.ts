@@ -34,7 +34,7 @@ import {
   type SubscribeOptions,
 } from '@strata/contracts';
 import { BusError, describeIssues, toBusIssues, type BusErrorCode } from './bus-errors';
-import { fastUuidv7, isoNow } from './fast-id';
+import { newEnvelope } from './envelope.factory';
 import { PubAckPipeline } from './pub-ack-pipeline';
 import { requestSubject } from './subjects';
 import { inConsumerSpan, isPromiseLike, outgoingHeaders } from './tracing';
@@ -257,18 +257,7 @@ export class JetStreamEventBus implements EventBus {
     if (!parsed.success) {
       throw new BusError('invalid_payload', `invalid ${def.subject} payload: ${describeIssues(parsed.error.issues)}`, def.subject, toBusIssues(parsed.error.issues));
     }
-    const now = Date.now();
-    const id = opts?.id ?? fastUuidv7(now);
-    return {
-      id,
-      type: def.subject,
-      version: def.version,
-      occurredAt: isoNow(now),
-      producer: this.opts.service,
-      correlationId: opts?.correlationId ?? id,
-      causationId: opts?.causationId ?? null,
-      data: parsed.data,
-    };
+    return newEnvelope(def, parsed.data, this.opts.service, opts);
   }
 
   // ---------------------------------------------------------------- subscribe
