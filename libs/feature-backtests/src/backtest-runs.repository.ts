@@ -44,6 +44,26 @@ export interface BacktestRunDoc {
   finalEventPublished: boolean;
 }
 
+/** A fresh run document in state `queued` (no claim, no result yet). */
+export function queuedRun(id: string, spec: BacktestRunSpec, strategyId: string | null, createdAt: string): NewDocument<BacktestRunDoc> {
+  return {
+    id,
+    status: 'queued',
+    strategyId,
+    spec,
+    createdAt,
+    startedAt: null,
+    finishedAt: null,
+    attempts: 0,
+    claim: null,
+    progress: null,
+    result: null,
+    error: null,
+    seriesAttempt: null,
+    finalEventPublished: false,
+  };
+}
+
 /**
  * Backtest run documents in the document store. Every state change is a compare-and-set on `_version`
  * (optimistic concurrency), which is what makes claims exclusive and completion happen once.

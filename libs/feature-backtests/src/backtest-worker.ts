@@ -25,7 +25,7 @@ import {
 import { uuidv7 } from '@strata/util';
 import { hostname } from 'node:os';
 import { BACKTEST_MARKET_DATA, BACKTEST_SERIES_STORE, type BacktestMarketData, type BacktestSeriesStore } from './backtests.ports';
-import { BacktestRunsRepository, type BacktestRunDoc } from './backtest-runs.repository';
+import { BacktestRunsRepository, queuedRun, type BacktestRunDoc } from './backtest-runs.repository';
 import { BACKTEST_WORKER_OPTIONS } from './backtests.tokens';
 
 /** The run command's payload. */
@@ -169,22 +169,7 @@ export class BacktestWorker {
   private async ensureRun(cmd: RunBacktestCommand): Promise<void> {
     if (await this.runs.get(cmd.runId)) return;
     await this.runs
-      .insert({
-        id: cmd.runId,
-        status: 'queued',
-        strategyId: cmd.spec.strategy?.id ?? null,
-        spec: cmd.spec,
-        createdAt: cmd.requestedAt,
-        startedAt: null,
-        finishedAt: null,
-        attempts: 0,
-        claim: null,
-        progress: null,
-        result: null,
-        error: null,
-        seriesAttempt: null,
-        finalEventPublished: false,
-      })
+      .insert(queuedRun(cmd.runId, cmd.spec, cmd.spec.strategy?.id ?? null, cmd.requestedAt))
       .catch(async (e: unknown) => {
         if (!(await this.runs.get(cmd.runId))) throw e; // not a duplicate insert: a real failure
       });

@@ -14,7 +14,7 @@ import {
 import { definitionHash, StrategiesService } from '@strata/feature-strategies';
 import { uuidv7 } from '@strata/util';
 import { BACKTEST_SERIES_STORE, type BacktestSeriesStore } from './backtests.ports';
-import { BacktestRunsRepository, type BacktestRunDoc, type BacktestRunStatus } from './backtest-runs.repository';
+import { BacktestRunsRepository, queuedRun, type BacktestRunDoc, type BacktestRunStatus } from './backtest-runs.repository';
 
 /** No such run (HTTP 404). */
 export class BacktestNotFoundError extends Error {
@@ -98,22 +98,7 @@ export class BacktestsService {
     };
     const id = uuidv7();
     const createdAt = new Date().toISOString();
-    const doc = await this.runs.insert({
-      id,
-      status: 'queued',
-      strategyId: strategy?.id ?? null,
-      spec,
-      createdAt,
-      startedAt: null,
-      finishedAt: null,
-      attempts: 0,
-      claim: null,
-      progress: null,
-      result: null,
-      error: null,
-      seriesAttempt: null,
-      finalEventPublished: false,
-    });
+    const doc = await this.runs.insert(queuedRun(id, spec, strategy?.id ?? null, createdAt));
     // Envelope id = run id: a retried submit of the same run is stored once by the bus.
     await this.bus.publish(RunBacktestCommandV1, { runId: id, spec, requestedAt: createdAt }, { id, correlationId: meta.correlationId ?? id });
     return toDto(doc);
