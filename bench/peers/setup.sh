@@ -17,3 +17,7 @@ fi
 # Peer of bench/backtest.bench.ts (bench:backtest): vectorbt, where it installs (it needs numba / llvmlite wheels);
 # the backtest bench runs its numpy peer without it and says vectorbt was skipped.
 "$venv/bin/python" -m pip install --quiet --only-binary=:all: "vectorbt>=0.26" || echo "vectorbt did not install: bench:backtest compares with numpy only"
+# Peer of bench/sentinel.bench.ts (bench:sentinel): scikit-learn's IsolationForest, one thread.
+# Peer of bench/signals.bench.ts (bench:signals): LightGBM, one thread, same data and parameters.
+"$venv/bin/python" -m pip install --quiet --only-binary=:all: "scikit-learn>=1.4" "lightgbm>=4"
+"$venv/bin/python" -c 'import sklearn, lightgbm; print("peers ready: scikit-learn", sklearn.__version__, "lightgbm", lightgbm.__version__)'
