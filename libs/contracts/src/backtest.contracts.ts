@@ -259,6 +259,8 @@ export const BacktestResultV1Schema = z.object({
   benchmark: z.string().nullable(),
   lookAhead: LookAheadReportSchema.nullable(),
   durationMs: z.number().nonnegative(),
+  /** The model version each `{ signal: alias }` of the definition resolved to when the run started (absent: none). */
+  signalModels: z.record(z.string(), z.object({ modelId: z.string(), featureSet: z.string() })).optional(),
 });
 /** See {@link BacktestResultV1Schema}. */
 export type BacktestResultV1 = z.infer<typeof BacktestResultV1Schema>;

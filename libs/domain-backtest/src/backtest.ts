@@ -3,6 +3,7 @@ import { timelinePeriodsPerYear, validateBacktestData, type BacktestData } from 
 import { PortfolioSimulation, type DecisionRecord, type EquityCurve, type OpenPosition, type OrderRecord, type SimulationConfig, type TradeRecord } from './engine';
 import { Fingerprint } from './fingerprint';
 import { alignBenchmark, computeKpis, type Kpis } from './kpis';
+import type { SignalModel } from './signal-models';
 import { strategySignalSource, type SeriesCache, type SignalSource, type SymbolSignals } from './signals';
 import type { StrategyCatalog } from './strategy-validation';
 
@@ -35,6 +36,8 @@ export interface BacktestRequest {
   catalog?: StrategyCatalog;
   /** Memo shared by runs over the same data (sweeps). */
   cache?: SeriesCache;
+  /** Models behind the definition's `{ signal: name }` references (see {@link SignalModel}). */
+  signalModels?: Readonly<Record<string, SignalModel>>;
   /** Skip input validation (the caller validated the same data already, e.g. in a sweep). */
   trustedData?: boolean;
 }
@@ -77,7 +80,7 @@ export function simulationConfigOf(req: Pick<BacktestRequest, 'definition' | 'in
 
 /** The signal source of a request: its own, or the compiled definition. */
 export function signalSourceOf(req: BacktestRequest): SignalSource {
-  return req.signalSource ?? strategySignalSource(req.definition, { params: req.params, catalog: req.catalog, cache: req.cache });
+  return req.signalSource ?? strategySignalSource(req.definition, { params: req.params, catalog: req.catalog, cache: req.cache, signalModels: req.signalModels });
 }
 
 /**

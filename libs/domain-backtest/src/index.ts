@@ -2,6 +2,7 @@ export * from './backtest-data';
 export * from './strategy-validation';
 export * from './rolling';
 export * from './signals';
+export * from './signal-models';
 export * from './engine';
 export * from './kpis';
 export * from './fingerprint';

@@ -66,7 +66,8 @@ describe('checkLookAhead', () => {
     expect(r.changedDecisionPoints).toBeGreaterThan(0);
   });
 
-  it.each(STRATEGY_TEMPLATES.map((t) => [t.name, t] as const))('passes the %s template', (_name, t) => {
+  // ml_signal needs a model behind its alias: signal-models.spec.ts checks it with one.
+  it.each(STRATEGY_TEMPLATES.filter((t) => t.name !== 'ml_signal').map((t) => [t.name, t] as const))('passes the %s template', (_name, t) => {
     const r = checkLookAhead({ definition: t.definition, data, initialCapital: 100_000, execution: execution({ commission: { bps: 1, fixed: 1 }, slippage: { model: 'volume_impact', bps: 1, impact: 0.1, volLookback: 20 }, borrow: { annualBps: 50 } }) }, { samples: 12 });
     expect(r).toMatchObject({ passed: true, changedDecisionPoints: 0, findings: [] });
     expect(r.decisionPointsChecked).toBe(12);

@@ -2,6 +2,7 @@ import { BACKTEST_RESULT_SCHEMA_VERSION, type BacktestResultV1, type BacktestTra
 import type { BacktestData } from './backtest-data';
 import { ENGINE_VERSION, type BacktestOutcome } from './backtest';
 import type { LookAheadReport } from './lookahead';
+import type { SignalModel } from './signal-models';
 import type { OrderRecord, TradeRecord } from './engine';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -14,7 +15,15 @@ const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
  */
 export function toResultV1(
   o: BacktestOutcome,
-  meta: { data: BacktestData; adjust: string; benchmark: string | null; lookAhead: LookAheadReport | null; durationMs: number },
+  meta: {
+    data: BacktestData;
+    adjust: string;
+    benchmark: string | null;
+    lookAhead: LookAheadReport | null;
+    durationMs: number;
+    /** Resolved models of the run's `{ signal }` references. */
+    signalModels?: Readonly<Record<string, SignalModel>>;
+  },
 ): BacktestResultV1 {
   const T = o.curve.ts.length;
   return {
@@ -54,6 +63,9 @@ export function toResultV1(
         }
       : null,
     durationMs: meta.durationMs,
+    ...(meta.signalModels && Object.keys(meta.signalModels).length
+      ? { signalModels: Object.fromEntries(Object.entries(meta.signalModels).map(([name, m]) => [name, { modelId: m.modelId, featureSet: m.featureSet }])) }
+      : {}),
   };
 }
 

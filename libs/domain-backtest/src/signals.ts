@@ -2,6 +2,7 @@ import type { IndicatorName, StrategyCondition, StrategyDefinition, StrategyPeri
 import { atr, computeCoreFeatures, ema, FEATURE_SET_CORE_V1, realizedVolatility, roc, rsi, sma, type TradingCalendar } from '@strata/domain-indicators';
 import { barsPerYearOf, seriesCalendar, type BacktestData, type SymbolBars } from './backtest-data';
 import { afterLeadingNaN, rollingExtreme, rollingStd, rollingZScore, shiftBack } from './rolling';
+import { signalModelScores, type SignalModel } from './signal-models';
 import { DEFAULT_STRATEGY_CATALOG, StrategyDefinitionError, validateStrategyDefinition, type StrategyCatalog } from './strategy-validation';
 
 /**
@@ -58,6 +59,8 @@ export class SeriesEvaluator {
     readonly timeframe: BacktestData['timeframe'],
     private readonly params: Readonly<Record<string, number>>,
     cache: SeriesCache = new SeriesCache(),
+    /** Models behind `{ signal: name }` references (resolved aliases); an `external` column of the bars wins. */
+    private readonly signalModels: Readonly<Record<string, SignalModel>> = {},
   ) {
     this.n = bars.ts.length;
     this.calendar = seriesCalendar(bars.ts);
@@ -122,7 +125,8 @@ export class SeriesEvaluator {
     if ('param' in v) return String(this.param(v.param));
     if ('bar' in v) return v.bar;
     if ('feature' in v) return `f:${v.set ?? 'core'}:${v.feature}`;
-    if ('signal' in v) return `s:${v.signal}`;
+    // The model version is part of the key: a memo shared by runs over the same bars must not mix models.
+    if ('signal' in v) return `s:${v.signal}@${this.signalModels[v.signal]?.modelId ?? 'external'}`;
     if ('regime' in v) return `r:${v.regime}`;
     if ('indicator' in v) return `${v.indicator}(${this.period(v.period)},${v.source ? this.key(v.source) : 'close'})`;
     if ('ref' in v) return `ref(${this.key(v.ref)},${v.bars})`;
@@ -136,6 +140,7 @@ export class SeriesEvaluator {
     if ('signal' in v || 'regime' in v) {
       const name = 'signal' in v ? `signal:${v.signal}` : `regime:${v.regime}`;
       const col = b.external?.[name];
+      if (!col && 'signal' in v && this.signalModels[v.signal]) return this.modelScores(v.signal, this.signalModels[v.signal]);
       if (!col) throw new StrategyDefinitionError([{ path: name, reason: 'signal' in v ? 'unknown_signal' : 'unknown_regime', message: `${b.symbol} has no series ${name}` }]);
       return col;
     }
@@ -159,6 +164,13 @@ export class SeriesEvaluator {
     }
     if ('op' in v) return arithmetic(v.op, this.value(v.left), this.value(v.right), this.n);
     return this.value(v);
+  }
+
+  private modelScores(name: string, m: SignalModel): Float64Array {
+    if (m.featureSet !== FEATURE_SET_CORE_V1.name) {
+      throw new StrategyDefinitionError([{ path: `signal:${name}`, reason: 'unknown_signal', message: `model ${m.modelId} reads feature set ${m.featureSet}, which the engine cannot compute` }]);
+    }
+    return signalModelScores(m.model, (f) => this.feature(m.featureSet, f), this.n);
   }
 
   private feature(set: string, name: string): Float64Array {
@@ -299,6 +311,8 @@ export interface StrategySignalOptions {
   catalog?: StrategyCatalog;
   /** Shared memo for sweeps over the same data. */
   cache?: SeriesCache;
+  /** Models behind the definition's `{ signal: name }` references. */
+  signalModels?: Readonly<Record<string, SignalModel>>;
 }
 
 /**
@@ -313,7 +327,7 @@ export function strategySignalSource(definition: StrategyDefinition, opts: Strat
   const short = definition.direction !== 'long';
   return (data) =>
     data.symbols.map((bars) => {
-      const ev = new SeriesEvaluator(bars, data.timeframe, params, opts.cache);
+      const ev = new SeriesEvaluator(bars, data.timeframe, params, opts.cache, opts.signalModels);
       return {
         entryLong: long && definition.entry.long ? ev.condition(definition.entry.long) : null,
         exitLong: long && definition.exit.long ? ev.condition(definition.exit.long) : null,

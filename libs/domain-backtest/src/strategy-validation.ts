@@ -1,5 +1,6 @@
 import type { StrategyCondition, StrategyDefinition, StrategyPeriod, StrategyValue } from '@strata/contracts';
 import { CORE_V1_FEATURE_NAMES, FEATURE_SET_CORE_V1 } from '@strata/domain-indicators';
+import { SIGNAL_MODEL_ALIASES } from './signal-models';
 
 /**
  * What a strategy may reference besides bars and indicators: feature sets with their feature names, ML signals and
@@ -8,16 +9,19 @@ import { CORE_V1_FEATURE_NAMES, FEATURE_SET_CORE_V1 } from '@strata/domain-indic
 export interface StrategyCatalog {
   /** Feature-set name → its feature names (`core` → `rsi_14`, …). */
   featureSets: Readonly<Record<string, readonly string[]>>;
-  /** Registered ML signal names (none yet). */
+  /** ML signal names a definition may reference (model-registry aliases, resolved when a backtest starts). */
   signals: readonly string[];
   /** Registered regime names (none yet). */
   regimes: readonly string[];
 }
 
-/** The catalog the engine can compute by itself: the `core` v1 feature set; no signals or regimes yet. */
+/**
+ * The catalog the engine can compute by itself: the `core` v1 feature set and ML signals by model alias (scored on
+ * the fly from core features); no regimes yet.
+ */
 export const DEFAULT_STRATEGY_CATALOG: StrategyCatalog = Object.freeze({
   featureSets: Object.freeze({ [FEATURE_SET_CORE_V1.name]: CORE_V1_FEATURE_NAMES }),
-  signals: Object.freeze([]) as readonly string[],
+  signals: SIGNAL_MODEL_ALIASES,
   regimes: Object.freeze([]) as readonly string[],
 });
 
@@ -93,7 +97,7 @@ export function validateStrategyDefinition(
       return;
     }
     if ('signal' in v) {
-      if (!catalog.signals.includes(v.signal)) issues.push({ path: `${path}.signal`, reason: 'unknown_signal', message: `no ML signal named ${v.signal} is registered` });
+      if (!catalog.signals.includes(v.signal)) issues.push({ path: `${path}.signal`, reason: 'unknown_signal', message: `no ML signal named ${v.signal} (signals are model aliases: ${catalog.signals.join(', ') || 'none'})` });
       return;
     }
     if ('regime' in v) {

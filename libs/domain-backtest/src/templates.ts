@@ -84,9 +84,23 @@ const TEMPLATE_INPUTS: { name: string; title: string; description: string; defin
       rebalance: { every: 'week', resize: true, resizeThreshold: 0.1 },
     },
   },
+  {
+    name: 'ml_signal',
+    title: 'ML signal threshold',
+    description:
+      "Long while the `champion` model's probability of a positive forward return is above `enter`; flat once it drops below `exit`. The model scores core features computed from bars up to each decision bar (no look-ahead); promote a model to `champion` first.",
+    definition: {
+      universe: { symbols: ['SPY'], timeframe: '1d', adjust: 'total', benchmark: 'SPY' },
+      direction: 'long',
+      params: { enter: 0.55, exit: 0.5 },
+      entry: { long: { cmp: 'gt', left: { signal: 'champion' }, right: { param: 'enter' } } },
+      exit: { long: { cmp: 'lt', left: { signal: 'champion' }, right: { param: 'exit' } } },
+      sizing: { kind: 'fixed_fraction', fraction: 0.95 },
+    },
+  },
 ];
 
-/** The templates, parsed (defaults applied) and frozen. An ML-signal threshold template follows once signals exist. */
+/** The templates, parsed (defaults applied) and frozen. */
 export const STRATEGY_TEMPLATES: readonly StrategyTemplate[] = Object.freeze(
   TEMPLATE_INPUTS.map((t) => Object.freeze({ ...t, definition: StrategyDefinitionV1Schema.parse(t.definition) })),
 );

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   BacktestRunCompletedV1,
   BacktestRunFailedV1,
@@ -15,16 +15,25 @@ import {
   BacktestRun,
   checkLookAhead,
   InvalidBacktestDataError,
+  signalNamesOf,
   StrategyDefinitionError,
   toResultV1,
   type BacktestData,
   type BacktestRequest,
   type BenchmarkSeries,
+  type SignalModel,
   type SymbolBars,
 } from '@strata/domain-backtest';
 import { uuidv7 } from '@strata/util';
 import { hostname } from 'node:os';
-import { BACKTEST_MARKET_DATA, BACKTEST_SERIES_STORE, type BacktestMarketData, type BacktestSeriesStore } from './backtests.ports';
+import {
+  BACKTEST_MARKET_DATA,
+  BACKTEST_SERIES_STORE,
+  BACKTEST_SIGNAL_MODELS,
+  type BacktestMarketData,
+  type BacktestSeriesStore,
+  type BacktestSignalModels,
+} from './backtests.ports';
 import { BacktestRunsRepository, queuedRun, type BacktestRunDoc } from './backtest-runs.repository';
 import { BACKTEST_WORKER_OPTIONS } from './backtests.tokens';
 
@@ -127,6 +136,7 @@ export class BacktestWorker {
     @Inject(BACKTEST_SERIES_STORE) private readonly series: BacktestSeriesStore,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     @Inject(BACKTEST_WORKER_OPTIONS) options: BacktestWorkerOptions,
+    @Optional() @Inject(BACKTEST_SIGNAL_MODELS) private readonly signalModels: BacktestSignalModels | null = null,
   ) {
     this.options = resolveWorkerOptions(options);
   }
@@ -191,6 +201,7 @@ export class BacktestWorker {
     };
     try {
       const { data, benchmark } = await this.load(spec);
+      const signalModels = await this.resolveSignalModels(spec);
       await progress('signals', 0.05, true);
       const request: BacktestRequest = {
         definition: spec.definition,
@@ -202,6 +213,7 @@ export class BacktestWorker {
         to: spec.to,
         riskFreeRate: spec.riskFreeRate,
         benchmark,
+        signalModels,
       };
       const run = new BacktestRun(request);
       run.signals();
@@ -230,6 +242,7 @@ export class BacktestWorker {
         benchmark: benchmark?.symbol ?? null,
         lookAhead,
         durationMs: Date.now() - started,
+        signalModels,
       });
       const completed = await lease.finish({
         status: 'completed',
@@ -283,6 +296,24 @@ export class BacktestWorker {
       if (b) bench = { symbol: benchmark, ts: b.ts, close: b.close };
     }
     return { data: { timeframe, symbols: out }, benchmark: bench };
+  }
+
+  /**
+   * The model version behind each `{ signal: alias }` of the definition, resolved once when the run starts: every
+   * bar of the run (and of its look-ahead re-runs) is scored by the same version, recorded in the result.
+   */
+  private async resolveSignalModels(spec: BacktestRunSpec): Promise<Record<string, SignalModel>> {
+    const out: Record<string, SignalModel> = {};
+    for (const alias of signalNamesOf(spec.definition)) {
+      const model = this.signalModels ? await this.signalModels.resolve(alias) : null;
+      if (!model) {
+        throw new StrategyDefinitionError([
+          { path: `signal:${alias}`, reason: 'unknown_signal', message: this.signalModels ? `no model holds the alias ${alias}; promote one first` : 'ML signals are not available in this process' },
+        ]);
+      }
+      out[alias] = model;
+    }
+    return out;
   }
 
   /** Publishes the final event of a finished run if that has not been recorded yet (same envelope id every time). */

@@ -121,7 +121,7 @@ describe('strategies and backtests over REST (Fastify inject, in-process bus, em
 
     it('lists the templates', async () => {
       const r = await call('GET', '/strategies/templates', undefined, VIEWER_KEY);
-      expect(r.json().items.map((t: { name: string }) => t.name)).toEqual(['sma_crossover', 'rsi_mean_reversion', 'donchian_breakout', 'vol_target_trend']);
+      expect(r.json().items.map((t: { name: string }) => t.name)).toEqual(['sma_crossover', 'rsi_mean_reversion', 'donchian_breakout', 'vol_target_trend', 'ml_signal']);
     });
   });
 
@@ -139,7 +139,8 @@ describe('strategies and backtests over REST (Fastify inject, in-process bus, em
   describe('/backtests', () => {
     const execution = { commission: { bps: 1, fixed: 1 }, slippage: { model: 'volume_impact', bps: 1, impact: 0.1, volLookback: 20 }, borrow: { annualBps: 50 }, maxParticipation: 0.05 };
 
-    it.each(STRATEGY_TEMPLATES.map((t) => [t.name]))('runs the %s template on the bundled sample through REST', async (name) => {
+    // ml_signal needs a champion model: apps/platform's signals e2e trains and promotes one, then runs it.
+    it.each(STRATEGY_TEMPLATES.filter((t) => t.name !== 'ml_signal').map((t) => [t.name]))('runs the %s template on the bundled sample through REST', async (name) => {
       // Templates on a multi-symbol universe of split-adjusted sample data (AAPL has 4 splits, QQQ one).
       const symbols = name === 'rsi_mean_reversion' ? ['SPY'] : ['SPY', 'QQQ', 'AAPL'];
       const strategy = (await call('POST', '/strategies/from-template', { template: name, symbols })).json();
@@ -209,6 +210,13 @@ describe('strategies and backtests over REST (Fastify inject, in-process bus, em
       const series = await call('GET', `/backtests/${dto.id}/equity`, undefined, VIEWER_KEY);
       expect(series.statusCode).toBe(409);
       expect(series.json()).toMatchObject({ type: 'urn:strata:problem:backtest-not-completed', backtestStatus: 'failed' });
+    });
+
+    it('fails an ML-signal run clearly when no model registry is wired in', async () => {
+      const strategy = (await call('POST', '/strategies/from-template', { template: 'ml_signal' })).json();
+      const dto = await until((await call('POST', '/backtests', { strategyId: strategy.id })).json().id);
+      expect(dto).toMatchObject({ status: 'failed', error: { reason: 'invalid_strategy' } });
+      expect(dto.error!.detail).toMatch(/signal:champion: ML signals are not available/);
     });
 
     it('answers problem+json for unknown runs, strategies and bad cursors', async () => {

@@ -1,6 +1,13 @@
 import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider, type Type } from '@nestjs/common';
 import { durableConsumerName, EVENT_BUS, RunBacktestCommandV1, type BusSubscription, type EventBus } from '@strata/contracts';
-import { BACKTEST_MARKET_DATA, BACKTEST_SERIES_STORE, type BacktestMarketData, type BacktestSeriesStore } from './backtests.ports';
+import {
+  BACKTEST_MARKET_DATA,
+  BACKTEST_SERIES_STORE,
+  BACKTEST_SIGNAL_MODELS,
+  type BacktestMarketData,
+  type BacktestSeriesStore,
+  type BacktestSignalModels,
+} from './backtests.ports';
 import { BacktestRunsRepository } from './backtest-runs.repository';
 import { BacktestWorker, type BacktestWorkerOptions } from './backtest-worker';
 import { BacktestsController } from './backtests.controller';
@@ -24,6 +31,8 @@ export interface BacktestsModuleOptions {
    * for processes that only serve the API.
    */
   worker?: boolean | BacktestWorkerOptions;
+  /** Models behind `{ signal: alias }` (the signals service's registry); absent: such strategies fail as invalid. */
+  signalModels?: BacktestSignalModels;
 }
 
 /** Service name in the durable consumer name of the worker queue (`backtests__backtest_cmd_run__v1`). */
@@ -91,6 +100,7 @@ export class BacktestsModule {
         BacktestWorker,
         BacktestWorkerRunner,
       );
+      if (opts.signalModels) providers.push({ provide: BACKTEST_SIGNAL_MODELS, useValue: opts.signalModels });
     }
     return {
       module: BacktestsModule,

@@ -1,5 +1,5 @@
 import type { Adjustment, BacktestEquityPointDto, BacktestOrderDto, BacktestTradeDto, Timeframe } from '@strata/contracts';
-import type { EquityCurve, OrderRecord, SymbolBars, TradeRecord } from '@strata/domain-backtest';
+import type { EquityCurve, OrderRecord, SignalModel, SymbolBars, TradeRecord } from '@strata/domain-backtest';
 
 /** The large series of one backtest attempt. */
 export interface BacktestSeries {
@@ -37,6 +37,17 @@ export const BACKTEST_SERIES_STORE = Symbol('BACKTEST_SERIES_STORE');
 export interface BacktestMarketData {
   bars(req: { symbol: string; timeframe: Timeframe; adjust: Adjustment }): Promise<SymbolBars | null>;
 }
+
+/**
+ * Port: the models behind `{ signal: alias }` references (the signals service's model registry). `resolve` returns
+ * the model version holding the alias now, or null when none does (the run then fails as `invalid_strategy`).
+ */
+export interface BacktestSignalModels {
+  resolve(alias: string): Promise<SignalModel | null>;
+}
+
+/** Injection token of {@link BacktestSignalModels} (optional: without it, a strategy using signals fails clearly). */
+export const BACKTEST_SIGNAL_MODELS = Symbol('BACKTEST_SIGNAL_MODELS');
 
 /** Injection token of {@link BacktestMarketData}. */
 export const BACKTEST_MARKET_DATA = Symbol('BACKTEST_MARKET_DATA');
