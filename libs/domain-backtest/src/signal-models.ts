@@ -50,17 +50,27 @@ export function signalNamesOf(definition: StrategyDefinition): string[] {
   const names = new Set<string>();
   const value = (v: StrategyValue): void => {
     if ('signal' in v) names.add(v.signal);
-    else if ('indicator' in v) v.source && value(v.source);
-    else if ('ref' in v) value(v.ref);
-    else if ('op' in v) (value(v.left), value(v.right));
+    else if ('indicator' in v) {
+      if (v.source) value(v.source);
+    } else if ('ref' in v) value(v.ref);
+    else if ('op' in v) {
+      value(v.left);
+      value(v.right);
+    }
   };
   const condition = (c: StrategyCondition | undefined): void => {
     if (!c) return;
     if ('all' in c) c.all.forEach(condition);
     else if ('any' in c) c.any.forEach(condition);
     else if ('not' in c) condition(c.not);
-    else (value(c.left), value(c.right));
+    else {
+      value(c.left);
+      value(c.right);
+    }
   };
-  for (const side of [definition.entry, definition.exit]) (condition(side.long), condition(side.short));
+  for (const side of [definition.entry, definition.exit]) {
+    condition(side.long);
+    condition(side.short);
+  }
   return [...names].sort();
 }
