@@ -12,7 +12,7 @@
  * Prints ONE JSON line.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +60,34 @@ function quantiles(lat: Float64Array, n: number): { p50Ms: number; p99Ms: number
 }
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** Pid of the nats-server the bench started (its CPU time is read from /proc), else undefined. */
+let serverPid: number | undefined;
+
+/** CPU time of a process from /proc/<pid>/stat (user + system), µs; undefined when unreadable. */
+function procCpuUs(pid: number): number | undefined {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10_000; // clock ticks of 10 ms
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU spent per event while a run is in flight: this process (producer and the consumer worker together) and the
+ * nats-server the bench started. Shows whether the run is CPU-bound: events/s × (client + server µs) / 1e6 = cores.
+ */
+function cpuMeter(): (events: number) => { clientCpuUsPerEvent: number; serverCpuUsPerEvent?: number } {
+  const c0 = process.cpuUsage();
+  const s0 = serverPid ? procCpuUs(serverPid) : undefined;
+  return (events) => {
+    const c = process.cpuUsage(c0);
+    const s1 = serverPid ? procCpuUs(serverPid) : undefined;
+    const r = (x: number): number => Math.round((x / events) * 10) / 10;
+    return { clientCpuUsPerEvent: r(c.user + c.system), ...(s0 !== undefined && s1 !== undefined ? { serverCpuUsPerEvent: r(s1 - s0) } : {}) };
+  };
+}
 
 // ------------------------------------------------------------------ in-process
 
@@ -203,6 +231,7 @@ async function jetStreamFlood(url: string, n: number, window: number): Promise<R
   const w = startWorker({ url, prefix, mode: 'bus', n, stream: '' });
   await w.ready;
   const blob = blobFor();
+  const cpu = cpuMeter();
   const t0 = now();
   const inflight = new Set<Promise<unknown>>();
   for (let i = 0; i < n; i++) {
@@ -213,11 +242,12 @@ async function jetStreamFlood(url: string, n: number, window: number): Promise<R
   await Promise.all(inflight);
   const pubSecs = (now() - t0) / 1000;
   const { lastAt, lat } = await w.done;
+  const used = cpu(n);
   const secs = (lastAt - t0) / 1000;
   await w.stop();
   await dropStreams(url, prefix);
   await producer.close();
-  return { events: n, eventsPerSec: Math.round(n / secs), publishPerSec: Math.round(n / pubSecs), window, ...quantiles(lat, n) };
+  return { events: n, eventsPerSec: Math.round(n / secs), publishPerSec: Math.round(n / pubSecs), window, ...quantiles(lat, n), ...used };
 }
 
 async function jetStreamSteady(url: string, rate: number, seconds: number): Promise<Record<string, number>> {
@@ -226,12 +256,14 @@ async function jetStreamSteady(url: string, rate: number, seconds: number): Prom
   const n = rate * seconds;
   const w = startWorker({ url, prefix, mode: 'bus', n, stream: '' });
   await w.ready;
+  const cpu = cpuMeter();
   const r = await steady(producer, rate, seconds, '', () => new Float64Array(0));
   const { lat } = await w.done;
+  const used = cpu(n);
   await w.stop();
   await dropStreams(url, prefix);
   await producer.close();
-  return { rate, events: r.sent, ...quantiles(lat, n) };
+  return { rate, events: r.sent, ...quantiles(lat, n), ...used };
 }
 
 /** Baseline: the raw client, 1 KiB opaque bodies, no envelope, no validation, same stream settings and window. */
@@ -245,6 +277,7 @@ async function rawFlood(url: string, n: number, window: number): Promise<Record<
   await w.ready;
   const js = jetstream(nc);
   const body = Buffer.alloc(1024, 120);
+  const cpu = cpuMeter();
   const t0 = now();
   const inflight = new Set<Promise<unknown>>();
   for (let i = 0; i < n; i++) {
@@ -257,10 +290,50 @@ async function rawFlood(url: string, n: number, window: number): Promise<Record<
   await Promise.all(inflight);
   const pubSecs = (now() - t0) / 1000;
   const { lastAt, lat } = await w.done;
+  const used = cpu(n);
   await w.stop();
   await jsm.streams.delete(stream);
   await nc.close();
-  return { events: n, eventsPerSec: Math.round(n / ((lastAt - t0) / 1000)), publishPerSec: Math.round(n / pubSecs), ...quantiles(lat, n) };
+  return { events: n, eventsPerSec: Math.round(n / ((lastAt - t0) / 1000)), publishPerSec: Math.round(n / pubSecs), ...quantiles(lat, n), ...used };
+}
+
+/**
+ * Baseline for the steady run: the raw client publishing 1 KiB opaque bodies (`js.publish`, awaiting each PubAck) at the
+ * same rate and with the same pacing loop, consumed by the raw consumer in a worker: what the machine gives any client.
+ */
+async function rawSteady(url: string, rate: number, seconds: number): Promise<Record<string, number>> {
+  const stream = `BENCH${process.pid}RAWS`;
+  const nc = await connect({ servers: url });
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: stream, subjects: ['benchraws.>'], storage: StorageType.File, retention: RetentionPolicy.Limits });
+  await jsm.consumers.add(stream, { durable_name: 'raw_consumer', ack_policy: AckPolicy.Explicit });
+  const n = rate * seconds;
+  const w = startWorker({ url, prefix: '', mode: 'raw', n, stream });
+  await w.ready;
+  const js = jetstream(nc);
+  const body = Buffer.alloc(1024, 120);
+  const cpu = cpuMeter();
+  const t0 = now();
+  let sent = 0;
+  const pending: Promise<unknown>[] = [];
+  while (sent < n) {
+    const due = Math.min(n, Math.floor(((now() - t0) / 1000) * rate));
+    while (sent < due) {
+      const b = Buffer.from(body);
+      b.writeDoubleLE(now(), 0);
+      pending.push(js.publish('benchraws.tick', b));
+      sent++;
+    }
+    if (pending.length > 4096) await Promise.all(pending.splice(0));
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await Promise.all(pending);
+  const { lat } = await w.done;
+  const used = cpu(n);
+  await w.stop();
+  await jsm.streams.delete(stream);
+  await nc.close();
+  return { rate, events: n, ...quantiles(lat, n), ...used };
 }
 
 async function dropStreams(url: string, prefix: string): Promise<void> {
@@ -316,12 +389,14 @@ async function main(): Promise<void> {
   if (!url) {
     nats = await startNats();
     url = nats?.url;
+    serverPid = nats?.child.pid;
   }
   if (!url) out.jetstream = 'skipped: NATS_URL unset and ~/.cache/strata-infra/bin/nats-server missing';
   else {
     try {
       out.jetstreamRawBaseline = await rawFlood(url, 50_000, 512);
       out.jetstream = await jetStreamFlood(url, 50_000, 512);
+      out.jetstreamRawSteady = await rawSteady(url, 5000, 10);
       out.jetstreamSteady = await jetStreamSteady(url, 5000, 10);
       out.natsServer = nats ? 'started by the bench (file storage)' : `NATS_URL (${url})`;
     } finally {

@@ -21,3 +21,6 @@ fi
 # Peer of bench/signals.bench.ts (bench:signals): LightGBM, one thread, same data and parameters.
 "$venv/bin/python" -m pip install --quiet --only-binary=:all: "scikit-learn>=1.4" "lightgbm>=4"
 "$venv/bin/python" -c 'import sklearn, lightgbm; print("peers ready: scikit-learn", sklearn.__version__, "lightgbm", lightgbm.__version__)'
+# ONNX tooling: onnx (the reference onnx-ml.proto the exporter's field numbers were checked against) and onnxmltools
+# (converts LightGBM models to ONNX: libs/infra-onnx/src/testing/fixtures/make_lightgbm_fixture.py).
+"$venv/bin/python" -m pip install --quiet --only-binary=:all: onnx onnxmltools lightgbm

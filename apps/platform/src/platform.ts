@@ -6,13 +6,18 @@ import { AuthModule, createApiKeyAuth, type ApiKeyService } from '@strata/featur
 import { createGatewayApp, DocumentStoreProviderModule } from '@strata/feature-gateway';
 import { BacktestsModule } from '@strata/feature-backtests';
 import { FeaturesModule } from '@strata/feature-features';
+import { SentinelModule, type SentinelScoringOptions, type WebhookDispatcherOptions } from '@strata/feature-sentinel';
 import { DocumentIngestionLog, IngestBarsUseCase, IngestionModule, type IngestionLog } from '@strata/feature-ingestion';
 import { loadSampleDataIfEmpty, MarketDataModule, MarketDataService } from '@strata/feature-marketdata';
 import { StrategiesModule } from '@strata/feature-strategies';
+import { SignalsModule } from '@strata/feature-signals';
+import { LocalDirectoryArtifactStore } from '@strata/infra-artifacts';
+import { OnnxModelRuntime } from '@strata/infra-onnx';
 import { apiKeyEntriesFromConfig, createLogger, parseApiKeys, PinoNestLogger, type ApiKeyResolver } from '@strata/http';
 import { BusModule, BusTransport, createEventBus, InProcessEventBus } from '@strata/infra-bus';
 import {
   DuckDbBacktestSeriesStore,
+  DuckDbBarQualityFlagsStore,
   DuckDbBarsRepository,
   DuckDbCorporateActionsRepository,
   DuckDbDocumentStore,
@@ -25,6 +30,7 @@ import {
 } from '@strata/infra-duckdb';
 import { AlphaVantageClient, AlphaVantageConfigSchema, AlphaVantageIngestSource } from '@strata/infra-alphavantage';
 import { MongoDocumentStore } from '@strata/infra-mongo';
+import { HttpWebhookTransport } from '@strata/infra-webhooks';
 import type { TelemetryHandle } from '@strata/infra-telemetry';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -67,6 +73,8 @@ export interface PlatformOptions {
   apiKeys?: ApiKeyResolver;
   /** Directory of the bundled sample loaded when the bars table is empty (`npm start`: `data/sample`); unset: none. */
   sampleDataDir?: string;
+  /** Data-quality sentinel settings: scoring (batch size, detector config) and webhook delivery (attempts, delays). */
+  sentinel?: { scoring?: SentinelScoringOptions; webhooks?: WebhookDispatcherOptions };
 }
 
 /**
@@ -113,10 +121,15 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
 
   const marketData = { bars: new DuckDbBarsRepository(duckdb), corporateActions: new DuckDbCorporateActionsRepository(duckdb) };
   const featureStore = new DuckDbFeatureStore(duckdb);
+  // Bars the data-quality sentinel flagged, next to the bars and features (training can exclude them).
+  const qualityFlags = new DuckDbBarQualityFlagsStore(duckdb);
   // Strategies and backtests: documents in the one store above (MongoDB or embedded); the large backtest series
   // (equity curves, trades, orders) always in DuckDB. Every context gets the same instance under DOCUMENT_STORE.
   const documentStore = () => DocumentStoreProviderModule.forRoot(store);
   const backtestSeries = new DuckDbBacktestSeriesStore(duckdb);
+  // Signals: ONNX artifacts under <data dir>/artifacts; one onnxruntime session cache shared by every context.
+  const signalArtifacts = new LocalDirectoryArtifactStore(join(dataDir, 'artifacts'));
+  const signalRuntime = new OnnxModelRuntime();
 
   const services: Record<string, INestMicroservice> = {};
   const startService = async (name: string, imports: NonNullable<Parameters<typeof Module>[0]>['imports']): Promise<void> => {
@@ -141,11 +154,27 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       corporateActions: { recordCorporateActions: (actions) => services.features.get(MarketDataService).recordCorporateActions(actions) },
     }),
   ]);
-  await startService('features', [MarketDataModule.register({ ...marketData, http: false }), FeaturesModule.register({ store: featureStore, http: false })]);
+  await startService('features', [MarketDataModule.register({ ...marketData, http: false }), FeaturesModule.register({ store: featureStore, http: false, qualityFlags })]);
+  // The sentinel scores where the bars are (this process's DuckDB): scoring, webhook fan-out and delivery.
+  await startService('sentinel', [
+    documentStore(),
+    MarketDataModule.register({ ...marketData, http: false }),
+    SentinelModule.register({
+      http: false,
+      scoring: opts.sentinel?.scoring ?? true,
+      flags: qualityFlags,
+      webhooks: { fanOut: true, dispatch: true, transport: new HttpWebhookTransport(), options: opts.sentinel?.webhooks },
+    }),
+  ]);
   await startService('backtests', [
     documentStore(),
     MarketDataModule.register({ ...marketData, http: false }),
     BacktestsModule.register({ seriesStore: backtestSeries, http: false, worker: true }),
+  ]);
+  await startService('signals', [
+    documentStore(),
+    MarketDataModule.register({ ...marketData, http: false }),
+    SignalsModule.register({ featureStore, artifacts: signalArtifacts, runtime: signalRuntime, http: false, worker: true, scoreOnRefresh: true }),
   ]);
 
   const gateway = await createGatewayApp({
@@ -160,10 +189,12 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     inlineMaxBytes: Number.POSITIVE_INFINITY,
     modules: [
       MarketDataModule.register(marketData),
-      FeaturesModule.register({ store: featureStore, refresh: false }),
+      FeaturesModule.register({ store: featureStore, refresh: false, qualityFlags }),
       AuthModule.register({ service: auth.service }),
       StrategiesModule.register(),
       BacktestsModule.register({ seriesStore: backtestSeries }),
+      SignalsModule.register({ featureStore, artifacts: signalArtifacts, runtime: signalRuntime }),
+      SentinelModule.register({ flags: qualityFlags, webhooks: { options: opts.sentinel?.webhooks } }),
     ],
   });
 
@@ -192,6 +223,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       (closed ??= (async () => {
         await gateway.close();
         for (const s of Object.values(services).reverse()) await s.close();
+        await signalRuntime.close();
         if (!opts.bus) await bus.close();
         await store.close();
         await duckdb.close();

@@ -11,3 +11,5 @@ export * from './document-store.support';
 export * from './json-schema';
 export * from './strategy.contracts';
 export * from './backtest.contracts';
+export * from './signals.contracts';
+export * from './dataquality.contracts';

@@ -1,8 +1,10 @@
 import { BacktestRunCompletedV1, BacktestRunFailedV1, BacktestRunProgressedV1, RunBacktestCommandV1 } from './backtest.contracts';
+import { AnomalyDetectedV1 } from './dataquality.contracts';
 import type { MessageDefinition } from './event-definition';
 import { FeatureSetRefreshedV1 } from './features.contracts';
 import { BarsCorrectedV1, CorporateActionsRecordedV1 } from './market-data-api.contracts';
 import { BarsIngestedV1, IngestCommandV1 } from './marketdata.contracts';
+import { ModelAliasChangedV1, ModelTrainedV1, ModelTrainingFailedV1, ScoreComputedV1, TrainModelCommandV1 } from './signals.contracts';
 
 /** Every message definition of the platform; the AsyncAPI document and the transports are built from this list. */
 export const ALL_MESSAGES: readonly MessageDefinition[] = [
@@ -15,6 +17,12 @@ export const ALL_MESSAGES: readonly MessageDefinition[] = [
   BacktestRunProgressedV1,
   BacktestRunCompletedV1,
   BacktestRunFailedV1,
+  AnomalyDetectedV1,
+  TrainModelCommandV1,
+  ModelTrainedV1,
+  ModelTrainingFailedV1,
+  ModelAliasChangedV1,
+  ScoreComputedV1,
 ] as readonly MessageDefinition[];
 
 /** Looks up a definition by subject. */

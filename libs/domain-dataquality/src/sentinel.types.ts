@@ -2,7 +2,6 @@
  * The data-quality sentinel's public types: what goes in (one series of bars, the first of which to score), what
  * comes out (one {@link BarAnomaly} per flagged bar). Shared by the domain scorer and the `sentinel` service.
  */
-import type { Timeframe } from '@strata/contracts';
 
 /** Severity ladder, lowest first. HIGH and above page (webhooks). */
 export const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
@@ -39,7 +38,10 @@ export interface OhlcvColumns {
 
 /** One flagged bar. Scores are in [0, 1] (NaN-free); a detector that did not run (e.g. warm-up) is `null`. */
 export interface BarAnomaly {
-  /** Index into the request's columns. */
+  /**
+   * Index into the request's columns. It can precede `firstNew` (decided one bar later, or an early bar of a stale
+   * run); −1 for a `correction`, which belongs to no scored batch.
+   */
   index: number;
   /** Bar start, epoch ms UTC. */
   ts: number;

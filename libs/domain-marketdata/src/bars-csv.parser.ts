@@ -80,6 +80,7 @@ const utf8Encoder = new TextEncoder();
  */
 function flatString(s: string): string {
   if (s.length < 1 << 16) return s;
+  if ((globalThis as any).process?.env?.NOFLAT) { s.indexOf('\u0000'); return s; } // AB-TEMP
   const wellFormed = (s as string & { isWellFormed?: () => boolean }).isWellFormed;
   if (typeof wellFormed !== 'function' || !wellFormed.call(s)) return s;
   return utf8.decode(utf8Encoder.encode(s));

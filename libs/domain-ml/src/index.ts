@@ -1,1 +1,7 @@
 export * from './tree-ensemble';
+export * from './feature-binning';
+export * from './gbdt.trainer';
+export * from './tree-shap';
+export * from './classification.metrics';
+export * from './logistic-regression';
+export * from './walk-forward';

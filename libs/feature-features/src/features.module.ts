@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { BarsIngestedHandler } from './bars-ingested.handler';
 import { FeatureRefreshService } from './feature-refresh.service';
 import { CORE_V1, FEATURE_SETS, type FeatureSetImplementation } from './feature-set.registry';
+import { BAR_QUALITY_FLAGS, type BarQualityFlagsStore } from './bar-quality-flags.port';
 import { FEATURE_STORE, type FeatureStore } from './feature-store.port';
 import { FeaturesController } from './features.controller';
 import { FeaturesService } from './features.service';
@@ -15,6 +16,8 @@ export interface FeaturesModuleOptions {
   http?: boolean;
   /** Subscribe to market-data events and refresh feature sets (default true). Enable in exactly one context. */
   refresh?: boolean;
+  /** Bar-quality flags of the data-quality sentinel, for `qualityFilter: 'exclude'` (unset: that filter is refused). */
+  qualityFlags?: BarQualityFlagsStore;
 }
 
 /**
@@ -30,6 +33,7 @@ export class FeaturesModule {
       providers: [
         { provide: FEATURE_STORE, useValue: opts.store },
         { provide: FEATURE_SETS, useValue: opts.sets ?? [CORE_V1] },
+        ...(opts.qualityFlags ? [{ provide: BAR_QUALITY_FLAGS, useValue: opts.qualityFlags }] : []),
         FeaturesService,
         FeatureRefreshService,
         ...(opts.refresh === false ? [] : [BarsIngestedHandler]),

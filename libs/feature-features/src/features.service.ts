@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { FeatureSetSummary, FeatureSetVersion, Timeframe } from '@strata/contracts';
 import { MarketDataService } from '@strata/feature-marketdata';
+import { BAR_QUALITY_FLAGS, flaggedBarMask, UNRESOLVED_FLAG_STATUSES, type BarQualityFlagsStore, type QualityFilter } from './bar-quality-flags.port';
 import { FEATURE_STORE, type FeatureColumns, type FeatureStore, type MaterialisationRecord } from './feature-store.port';
 import { buildTrainingDataset, type DatasetSegment, type TrainingDataset, type TrainingDatasetOptions } from './training-dataset.builder';
 
@@ -21,6 +22,7 @@ export class FeaturesService {
   constructor(
     @Inject(FEATURE_STORE) private readonly store: FeatureStore,
     private readonly marketData: MarketDataService,
+    @Optional() @Inject(BAR_QUALITY_FLAGS) private readonly qualityFlags?: BarQualityFlagsStore,
   ) {}
 
   listSets(): Promise<FeatureSetSummary[]> {
@@ -70,7 +72,9 @@ export class FeaturesService {
   /**
    * A labelled dataset for one series: stored features of the set version plus forward returns of the bars the set
    * was computed from (same adjustment), split into `segments` with purge and embargo (see
-   * {@link buildTrainingDataset}). Only bars with materialised features are used.
+   * {@link buildTrainingDataset}). Only bars with materialised features are used. `qualityFilter: 'exclude'` leaves
+   * out rows whose bar or label bar carries an unresolved data-quality flag (needs the flags store; see
+   * {@link QualityFilter}); the default `include` uses every bar.
    */
   async buildTrainingDataset(req: {
     set: string;
@@ -79,6 +83,7 @@ export class FeaturesService {
     timeframe: Timeframe;
     segments: readonly DatasetSegment[];
     options: TrainingDatasetOptions;
+    qualityFilter?: QualityFilter;
   }): Promise<TrainingDataset & { definition: FeatureSetVersion }> {
     const definition = await this.resolveVersion(req.set, req.version);
     const values = await this.store.read({ set: req.set, version: definition.version, symbol: req.symbol, timeframe: req.timeframe });
@@ -91,6 +96,12 @@ export class FeaturesService {
       if (j >= bars.length || bars.ts[j] !== values.ts[i]) throw new Error(`features of ${req.symbol} at ${new Date(values.ts[i]).toISOString()} have no bar; refresh the feature set`);
       close[i] = bars.close[j];
     }
-    return { ...buildTrainingDataset({ ts: values.ts, close, features: values.columns }, req.segments, req.options), definition };
+    let options = req.options;
+    if (req.qualityFilter === 'exclude') {
+      if (!this.qualityFlags) throw new Error('qualityFilter "exclude" needs the bar-quality flags store (FeaturesModule.register({ qualityFlags }))');
+      const flags = await this.qualityFlags.read({ symbol: req.symbol, timeframe: req.timeframe, statuses: UNRESOLVED_FLAG_STATUSES });
+      options = { ...options, excludeBars: flaggedBarMask(values.ts, flags) };
+    }
+    return { ...buildTrainingDataset({ ts: values.ts, close, features: values.columns }, req.segments, options), definition };
   }
 }

@@ -6,3 +6,4 @@ export * from './features.service';
 export * from './features.controller';
 export * from './features.module';
 export * from './training-dataset.builder';
+export * from './bar-quality-flags.port';

@@ -29,6 +29,12 @@ export interface TrainingDatasetOptions {
   purge?: number;
   /** Embargo, in bars (default 0): the first `embargo` bars of the later segment at each boundary are dropped. */
   embargo?: number;
+  /**
+   * Bars to leave out (1 = flagged by the data-quality sentinel, aligned with `ts`; see `qualityFilter`): a row is
+   * dropped when its own bar or the bar its label ends on (t + horizon) is flagged, since either would put a bad
+   * price into the features or the label. Counted in `dropped.qualityFlagged`.
+   */
+  excludeBars?: Uint8Array;
 }
 
 /** One segment's rows. `index` are bar indices into the input. */
@@ -58,6 +64,8 @@ export interface DatasetDropCounts {
   embargoed: number;
   /** In no segment. */
   outsideSegments: number;
+  /** The bar or its label bar is flagged (only present when `excludeBars` was given). */
+  qualityFlagged?: number;
 }
 
 /** Output of {@link buildTrainingDataset}. */
@@ -89,6 +97,8 @@ export function buildTrainingDataset(
   if (!Number.isInteger(purge) || purge < 0) throw new RangeError(`purge must be an integer ≥ 0, got ${purge}`);
   if (!Number.isInteger(embargo) || embargo < 0) throw new RangeError(`embargo must be an integer ≥ 0, got ${embargo}`);
   if (input.close.length !== n) throw new RangeError(`close has ${input.close.length} values, ts has ${n}`);
+  const exclude = opts.excludeBars;
+  if (exclude && exclude.length !== n) throw new RangeError(`excludeBars has ${exclude.length} values, ts has ${n}`);
   const names = Object.keys(input.features);
   for (const f of names) if (input.features[f].length !== n) throw new RangeError(`feature ${f} has ${input.features[f].length} values, ts has ${n}`);
   const sorted = [...segments];
@@ -110,7 +120,7 @@ export function buildTrainingDataset(
     }
   }
 
-  const dropped: DatasetDropCounts = { missingFeature: 0, noLabel: 0, deadZone: 0, purged: 0, embargoed: 0, outsideSegments: 0 };
+  const dropped: DatasetDropCounts = { missingFeature: 0, noLabel: 0, deadZone: 0, purged: 0, embargoed: 0, outsideSegments: 0, ...(exclude ? { qualityFlagged: 0 } : {}) };
   const keep: number[][] = sorted.map(() => []);
   const y = new Float64Array(n).fill(NaN);
   const dir = new Int8Array(n);
@@ -133,6 +143,10 @@ export function buildTrainingDataset(
     }
     if (i + horizon >= n) {
       dropped.noLabel++;
+      continue;
+    }
+    if (exclude && (exclude[i] === 1 || exclude[i + horizon] === 1)) {
+      dropped.qualityFlagged = (dropped.qualityFlagged ?? 0) + 1;
       continue;
     }
     let missing = false;

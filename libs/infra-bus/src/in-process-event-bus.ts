@@ -15,6 +15,7 @@ import {
 } from '@strata/contracts';
 import { BusError, describeIssues, toBusIssues } from './bus-errors';
 import { BusJournal, type JournalMessage } from './bus-journal';
+import { compiledSchema } from './compiled-schema';
 import { DedupIndex } from './dedup-index';
 import { lastMintedSeq } from './fast-id';
 import { newEnvelope } from './envelope.factory';
@@ -142,6 +143,8 @@ class SubjectLog {
 
 /** A subscriber of a consumer group. */
 class Member {
+  /** The subscriber's payload schema, compiled ({@link compiledSchema}). */
+  readonly schema: MessageDefinition<string, unknown>['schema'];
   busy = false;
   stopped = false;
   /** Bumped when a delivery is abandoned (ack wait), so its late completion is ignored. */
@@ -152,7 +155,9 @@ class Member {
   constructor(
     readonly handler: MessageHandler<unknown>,
     readonly def: MessageDefinition<string, unknown>,
-  ) {}
+  ) {
+    this.schema = compiledSchema(def.schema);
+  }
 }
 
 /** A durable consumer: one position over a subject, shared by its members (competing consumers). */
@@ -262,7 +267,7 @@ export class InProcessEventBus implements EventBus {
   /** {@link publish} with another producer name (used by {@link forService} views). */
   publishAs<T>(producer: string, def: MessageDefinition<string, T>, data: T, opts?: PublishOptions): Promise<Envelope<T>> {
     if (this.closing) return Promise.reject(new BusError('closed', 'event bus is closed', def.subject));
-    const parsed = def.schema.safeParse(data);
+    const parsed = compiledSchema(def.schema).safeParse(data);
     if (!parsed.success) {
       return Promise.reject(
         new BusError('invalid_payload', `invalid ${def.subject} payload: ${describeIssues(parsed.error.issues)}`, def.subject, toBusIssues(parsed.error.issues)),
@@ -419,7 +424,7 @@ export class InProcessEventBus implements EventBus {
   private deliver(g: ConsumerGroup, member: Member, r: Retry): void {
     r.deliveries++;
     const entry = r.entry;
-    const parsed = member.def.schema.safeParse(entry.env.data);
+    const parsed = member.schema.safeParse(entry.env.data);
     if (!parsed.success) {
       this.deadLetter(g, r, 'schema_invalid', describeIssues(parsed.error.issues));
       return;
@@ -579,7 +584,7 @@ export class InProcessEventBus implements EventBus {
   async requestAs<T, R>(producer: string, def: CommandDefinition<string, T, R>, data: T, opts?: PublishOptions & { timeoutMs?: number }): Promise<R> {
     if (this.closing) throw new BusError('closed', 'event bus is closed', def.subject);
     if (!def.reply) throw new BusError('not_a_request', `${def.subject} has no reply schema; publish it instead`, def.subject);
-    const parsed = def.schema.safeParse(data);
+    const parsed = compiledSchema(def.schema).safeParse(data);
     if (!parsed.success) {
       throw new BusError('invalid_payload', `invalid ${def.subject} payload: ${describeIssues(parsed.error.issues)}`, def.subject, toBusIssues(parsed.error.issues));
     }
@@ -616,7 +621,7 @@ export class InProcessEventBus implements EventBus {
         if (reply.e instanceof BusError) throw reply.e;
         throw new BusError('handler_error', reply.e instanceof Error ? reply.e.message : String(reply.e), def.subject);
       }
-      const r = def.reply.safeParse(reply.v);
+      const r = compiledSchema(def.reply).safeParse(reply.v);
       if (!r.success) throw new BusError('invalid_reply', `invalid ${def.subject} reply: ${describeIssues(r.error.issues)}`, def.subject, toBusIssues(r.error.issues));
       return r.data;
     } finally {

@@ -34,10 +34,11 @@ import {
   type SubscribeOptions,
 } from '@strata/contracts';
 import { BusError, describeIssues, toBusIssues, type BusErrorCode } from './bus-errors';
+import { compiledSchema } from './compiled-schema';
 import { newEnvelope } from './envelope.factory';
 import { PubAckPipeline } from './pub-ack-pipeline';
 import { requestSubject } from './subjects';
-import { inConsumerSpan, isPromiseLike, outgoingHeaders } from './tracing';
+import { inConsumerSpan, isPromiseLike, outgoingHeaders, type HeaderCarrier } from './tracing';
 
 /** Options of {@link JetStreamEventBus}. */
 export interface JetStreamEventBusOptions {
@@ -253,7 +254,7 @@ export class JetStreamEventBus implements EventBus {
   }
 
   private envelope<T>(def: MessageDefinition<string, T>, data: T, opts: PublishOptions | undefined): Envelope<T> {
-    const parsed = def.schema.safeParse(data);
+    const parsed = compiledSchema(def.schema).safeParse(data);
     if (!parsed.success) {
       throw new BusError('invalid_payload', `invalid ${def.subject} payload: ${describeIssues(parsed.error.issues)}`, def.subject, toBusIssues(parsed.error.issues));
     }
@@ -283,8 +284,8 @@ export class JetStreamEventBus implements EventBus {
     const consumer = await this.js.consumers.get(stream, opts.consumer);
     const messages = await consumer.consume({ max_messages: Math.max(1, opts.prefetch ?? 256) });
     const loop: ConsumeLoop = { messages, done: Promise.resolve(), startedAt: 0, ackWaitMs, abandon: undefined, stopped: false };
-    const handle = (m: JsMsg): Promise<void> | void =>
-      this.handle(m, def as MessageDefinition<string, unknown>, handler as MessageHandler<unknown>, opts.consumer, loop, maxDeliver, backoffMs);
+    const schema = compiledSchema(def.schema as MessageDefinition<string, unknown>['schema']);
+    const handle = (m: JsMsg): Promise<void> | void => this.handle(m, def.subject, schema, handler as MessageHandler<unknown>, opts.consumer, loop, maxDeliver, backoffMs);
     // Iterator mode on purpose: the client sends its next pull request only once the iterator reaches it, i.e. after
     // the messages before it were handled. That bounds what a replica holds (fair work sharing, no ack-wait expiry
     // while queued). Callback mode would pull ahead without limit.
@@ -338,7 +339,8 @@ export class JetStreamEventBus implements EventBus {
   /** Handles one delivery; returns a promise only when something asynchronous is pending. */
   private handle(
     m: JsMsg,
-    def: MessageDefinition<string, unknown>,
+    subject: string,
+    schema: MessageDefinition<string, unknown>['schema'],
     handler: MessageHandler<unknown>,
     consumer: string,
     loop: ConsumeLoop,
@@ -349,22 +351,19 @@ export class JetStreamEventBus implements EventBus {
     if (count > maxDeliver) {
       return this.deadLetter(m, consumer, 'max_deliveries', `not acknowledged within the ack wait of ${loop.ackWaitMs} ms in ${maxDeliver} deliveries`, maxDeliver);
     }
-    let text: string;
     let raw: unknown;
     try {
-      text = m.string();
-      raw = JSON.parse(text);
+      raw = JSON.parse(safeText(m.data));
     } catch (e) {
       return this.deadLetter(m, consumer, 'undecodable', `body is not JSON: ${e instanceof Error ? e.message : String(e)}`, count);
     }
-    const envCheck = EnvelopeSchema.safeParse(raw);
+    const envCheck = envelopeSchema().safeParse(raw);
     if (!envCheck.success) return this.deadLetter(m, consumer, 'undecodable', `not an envelope: ${describeIssues(envCheck.error.issues)}`, count);
     const env = envCheck.data;
-    if (env.type !== def.subject) return this.deadLetter(m, consumer, 'schema_invalid', `envelope type ${env.type} on subject ${def.subject}`, count);
-    const parsed = def.schema.safeParse(env.data);
+    if (env.type !== subject) return this.deadLetter(m, consumer, 'schema_invalid', `envelope type ${env.type} on subject ${subject}`, count);
+    const parsed = schema.safeParse(env.data);
     if (!parsed.success) return this.deadLetter(m, consumer, 'schema_invalid', describeIssues(parsed.error.issues), count);
-    const hdrs = headerRecord(m.headers);
-    const ctx: MessageContext<unknown> = { envelope: { ...env, data: parsed.data }, subject: m.subject, deliveryCount: count, headers: hdrs };
+    const ctx = new JsDeliveryContext(env, parsed.data, m.subject, count, m.headers);
     loop.startedAt = Date.now();
     const onError = (e: unknown): Promise<void> | void => {
       loop.startedAt = 0;
@@ -374,7 +373,7 @@ export class JetStreamEventBus implements EventBus {
     };
     let out: unknown;
     try {
-      out = inConsumerSpan(hdrs, { subject: m.subject, consumer, messageId: env.id, deliveryCount: count, system: 'nats' }, () => handler(parsed.data, ctx));
+      out = inConsumerSpan(m.headers ?? NO_HEADERS, { subject: m.subject, consumer, messageId: env.id, deliveryCount: count, system: 'nats' }, () => handler(parsed.data, ctx));
     } catch (e) {
       return onError(e);
     }
@@ -572,7 +571,7 @@ export class JetStreamEventBus implements EventBus {
     } catch {
       throw new BusError('invalid_reply', `${def.subject} reply is not JSON`, def.subject);
     }
-    const r = def.reply.safeParse(raw);
+    const r = compiledSchema(def.reply).safeParse(raw);
     if (!r.success) throw new BusError('invalid_reply', `invalid ${def.subject} reply: ${describeIssues(r.error.issues)}`, def.subject, toBusIssues(r.error.issues));
     return r.data;
   }
@@ -613,13 +612,13 @@ export class JetStreamEventBus implements EventBus {
     };
     let env: Envelope<unknown>;
     try {
-      const e = EnvelopeSchema.safeParse(m.json<unknown>());
+      const e = envelopeSchema().safeParse(m.json<unknown>());
       if (!e.success) return fail('invalid_payload', `not an envelope: ${describeIssues(e.error.issues)}`);
       env = e.data;
     } catch {
       return fail('invalid_payload', 'request body is not JSON');
     }
-    const parsed = def.schema.safeParse(env.data);
+    const parsed = compiledSchema(def.schema).safeParse(env.data);
     if (!parsed.success) return fail('invalid_payload', `invalid ${def.subject} payload: ${describeIssues(parsed.error.issues)}`);
     const hdrs = headerRecord(m.headers);
     const ctx: MessageContext<T> = { envelope: { ...env, data: parsed.data }, subject: def.subject, deliveryCount: 1, headers: hdrs };
@@ -630,7 +629,7 @@ export class JetStreamEventBus implements EventBus {
       return fail(e instanceof BusError ? e.code : 'handler_error', e instanceof Error ? e.message : String(e));
     }
     if (def.reply) {
-      const r = def.reply.safeParse(out);
+      const r = compiledSchema(def.reply).safeParse(out);
       if (!r.success) return fail('invalid_reply', `invalid ${def.subject} reply: ${describeIssues(r.error.issues)}`);
     }
     m.respond(JSON.stringify(out ?? null));
@@ -665,6 +664,30 @@ export class JetStreamEventBus implements EventBus {
     await this.acks.close();
     await this.nc.drain().catch(() => undefined);
     this.closed = true;
+  }
+}
+
+const NO_HEADERS: HeaderCarrier = { has: () => false, get: () => '', keys: () => [] };
+
+/** The envelope schema, compiled (the consumer checks every delivered message against it). */
+const envelopeSchema = (): typeof EnvelopeSchema => compiledSchema(EnvelopeSchema);
+
+/** Handler context of a delivery; the header record and the envelope with the parsed payload are built on first read. */
+class JsDeliveryContext implements MessageContext<unknown> {
+  private env: Envelope<unknown> | undefined;
+  private hdrs: Record<string, string> | undefined;
+  constructor(
+    private readonly stored: Envelope<unknown>,
+    private readonly data: unknown,
+    readonly subject: string,
+    readonly deliveryCount: number,
+    private readonly raw: MsgHdrs | undefined,
+  ) {}
+  get envelope(): Envelope<unknown> {
+    return (this.env ??= { ...this.stored, data: this.data });
+  }
+  get headers(): Record<string, string> {
+    return (this.hdrs ??= headerRecord(this.raw));
   }
 }
 

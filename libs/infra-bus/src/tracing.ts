@@ -40,9 +40,29 @@ export function outgoingHeaders(extra: Record<string, string> | undefined): Reco
 
 const scratch: Record<string, string> = {};
 
-/** Extracts the remote trace context from a header record. */
-export function incomingContext(headers: Record<string, string>): Context {
-  return propagation.extract(context.active(), headers, recordGetter);
+/** Received headers read in place (NATS `MsgHdrs` fits), so a delivery needs no header record to be traced. */
+export interface HeaderCarrier {
+  has(key: string): boolean;
+  get(key: string): string;
+  keys(): string[];
+}
+
+const carrierGetter: TextMapGetter<HeaderCarrier> = {
+  get(carrier, key) {
+    return carrier.has(key) ? carrier.get(key) : undefined;
+  },
+  keys(carrier) {
+    return carrier.keys();
+  },
+};
+
+function isCarrier(h: Record<string, string> | HeaderCarrier): h is HeaderCarrier {
+  return typeof (h as HeaderCarrier).get === 'function' && typeof (h as HeaderCarrier).has === 'function';
+}
+
+/** Extracts the remote trace context from a header record or carrier (exact header names). */
+export function incomingContext(headers: Record<string, string> | HeaderCarrier): Context {
+  return isCarrier(headers) ? propagation.extract(context.active(), headers, carrierGetter) : propagation.extract(context.active(), headers, recordGetter);
 }
 
 /** Attributes of a consumer span. */
@@ -59,7 +79,7 @@ export interface ConsumerSpanInfo {
  * returned value (or promise) settles, recording a thrown error. With no OpenTelemetry SDK registered this is a no-op
  * span, so the cost is a few calls.
  */
-export function inConsumerSpan<R>(headers: Record<string, string>, info: ConsumerSpanInfo, fn: () => R): R {
+export function inConsumerSpan<R>(headers: Record<string, string> | HeaderCarrier, info: ConsumerSpanInfo, fn: () => R): R {
   const parent = incomingContext(headers);
   const span = trace.getTracer(TRACER_NAME).startSpan(
     `${info.subject} process`,

@@ -8,3 +8,4 @@ export * from './duckdb-feature.store';
 export * from './duckdb-backtest-series.store';
 export * from './duckdb-parquet-bars.reader';
 export * from './duckdb-synthetic-ground-truth.store';
+export * from './duckdb-bar-quality-flags.store';

@@ -1,0 +1,114 @@
+import { Module, type INestMicroservice } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { DocumentStore, EventBus } from '@strata/contracts';
+import { busHealthIndicator, createHealthApp, DocumentStoreProviderModule, storeHealthIndicator } from '@strata/feature-gateway';
+import { SentinelModule, type WebhookDispatcherOptions } from '@strata/feature-sentinel';
+import { createLogger, PinoNestLogger } from '@strata/http';
+import { BusModule, BusTransport, createEventBus } from '@strata/infra-bus';
+import { DuckDbDocumentStore } from '@strata/infra-duckdb';
+import { MongoDocumentStore } from '@strata/infra-mongo';
+import type { TelemetryHandle } from '@strata/infra-telemetry';
+import { HttpWebhookTransport } from '@strata/infra-webhooks';
+import { onShutdownSignal } from '@strata/util';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from './config';
+
+/** File of the standalone sentinel's embedded document store when `MONGODB_URI` is unset. */
+export const SENTINEL_DUCKDB_FILE = 'strata-sentinel.duckdb';
+
+/** A running standalone sentinel. */
+export interface SentinelService {
+  /** The bus-side Nest context (webhook fan-out consumer and delivery loop). */
+  service: INestMicroservice;
+  /** The HTTP app serving `/health` (initialised; listening only after `health.listen`). */
+  health: NestFastifyApplication;
+  bus: EventBus;
+  store: DocumentStore;
+  /** Closes the health app, the service (in-flight deliveries finish or time out), the bus (unless given), the store. */
+  close(): Promise<void>;
+}
+
+/** Webhook delivery settings from the environment. */
+export function webhookOptionsFromConfig(config: Config): WebhookDispatcherOptions {
+  return {
+    maxAttempts: config.SENTINEL_WEBHOOK_MAX_ATTEMPTS,
+    baseDelayMs: config.SENTINEL_WEBHOOK_BASE_DELAY_MS,
+    timeoutMs: config.SENTINEL_WEBHOOK_TIMEOUT_MS,
+    concurrency: config.SENTINEL_WEBHOOK_CONCURRENCY,
+  };
+}
+
+/**
+ * Builds the standalone sentinel: the webhook side of the data-quality sentinel. It consumes
+ * `dataquality.evt.anomaly.detected.v1` (NATS JetStream when `NATS_URL` is set; replicas share the work), queues one
+ * signed delivery per matching subscription in the document store (MongoDB when `MONGODB_URI` is set, shared with the
+ * gateway that manages `/webhooks`) and delivers them with retries. Scoring itself runs where the bars are: DuckDB
+ * is single-process, so the platform's `sentinel` context scores (docs/sentinel.md).
+ */
+export async function startSentinel(opts: { config: Config; logger: Logger; bus?: EventBus }): Promise<SentinelService> {
+  const { config, logger } = opts;
+  const dataDir = resolve(config.STRATA_DATA_DIR);
+  let store: DocumentStore;
+  if (config.MONGODB_URI) {
+    store = await MongoDocumentStore.connect({ uri: config.MONGODB_URI });
+  } else {
+    const path = join(dataDir, SENTINEL_DUCKDB_FILE);
+    logger.warn({ duckdb: path }, 'MONGODB_URI is not set: webhook subscriptions and deliveries live in this process\'s own embedded file; in a split deployment set MONGODB_URI');
+    store = await DuckDbDocumentStore.open(path);
+  }
+  let bus: EventBus | undefined;
+  let service: INestMicroservice | undefined;
+  try {
+    bus = opts.bus ?? (await createEventBus({ natsUrl: config.NATS_URL, dataDir, service: 'sentinel' }));
+    @Module({
+      imports: [
+        BusModule.forRoot(bus, { closeOnShutdown: false }),
+        DocumentStoreProviderModule.forRoot(store),
+        SentinelModule.register({ http: false, webhooks: { fanOut: true, dispatch: true, transport: new HttpWebhookTransport(), options: webhookOptionsFromConfig(config) } }),
+      ],
+    })
+    class SentinelServiceModule {}
+    await store.ready();
+    service = await NestFactory.createMicroservice(SentinelServiceModule, {
+      strategy: new BusTransport(bus, { service: 'sentinel' }),
+      logger: new PinoNestLogger(logger.child({ component: 'nest' })),
+    });
+    await service.listen();
+    const health = await createHealthApp({ service: 'sentinel', logger, indicators: [busHealthIndicator(bus), storeHealthIndicator(store)] });
+    const ownBus = opts.bus ? undefined : bus;
+    const svc = service;
+    let closed: Promise<void> | undefined;
+    return {
+      service: svc,
+      health,
+      bus,
+      store,
+      close: () =>
+        (closed ??= (async () => {
+          await health.close();
+          await svc.close();
+          await ownBus?.close();
+          await store.close();
+        })()),
+    };
+  } catch (err) {
+    await service?.close().catch(() => undefined);
+    if (bus && !opts.bus) await bus.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Starts the standalone sentinel with `/health` on `PORT`, and closes it on SIGINT/SIGTERM. */
+export async function runSentinel(config: Config, telemetry: TelemetryHandle): Promise<void> {
+  const logger = createLogger({ service: 'sentinel', level: config.LOG_LEVEL });
+  const sentinel = await startSentinel({ config, logger });
+  await sentinel.health.listen({ port: config.PORT, host: '0.0.0.0' });
+  logger.info({ port: config.PORT, bus: sentinel.bus.health(), store: await sentinel.store.health(), telemetry: telemetry.describe }, 'sentinel service running (webhook delivery)');
+  onShutdownSignal(logger, async () => {
+    await sentinel.close();
+    await telemetry.shutdown();
+  });
+}

@@ -1,0 +1,102 @@
+import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider, type Type } from '@nestjs/common';
+import { durableConsumerName, EVENT_BUS, TrainModelCommandV1, type BusSubscription, type EventBus } from '@strata/contracts';
+import { FeaturesModule, type FeatureStore } from '@strata/feature-features';
+import { FeatureSetRefreshedHandler, SIGNALS_SERVICE } from './feature-set-refreshed.handler';
+import { SignalAliasesRepository } from './signal-aliases.repository';
+import { SignalModelsRepository } from './signal-models.repository';
+import { SignalScoresRepository } from './signal-scores.repository';
+import { SignalScoringService } from './signal-scoring.service';
+import { SignalsController } from './signals.controller';
+import { ARTIFACT_STORE, SIGNAL_MODEL_RUNTIME, type ArtifactStore, type SignalModelRuntime } from './signals.ports';
+import { SignalsService } from './signals.service';
+import { SignalsTrainWorker, type SignalsWorkerOptions } from './signals-train.worker';
+import { SIGNALS_WORKER_OPTIONS } from './signals.tokens';
+
+/**
+ * What {@link SignalsModule} needs. `DOCUMENT_STORE` and `EVENT_BUS` must be global and the market-data capability
+ * available (`MarketDataModule`, for the training labels).
+ */
+export interface SignalsModuleOptions {
+  /** The feature store training datasets and series scores are read from. */
+  featureStore: FeatureStore;
+  /** Where ONNX artifacts go (`LocalDirectoryArtifactStore` under `<STRATA_DATA_DIR>/artifacts` by default). */
+  artifacts: ArtifactStore;
+  /** ONNX export / import check / onnxruntime sessions (`OnnxModelRuntime` of `@strata/infra-onnx`). */
+  runtime: SignalModelRuntime;
+  /** Serve `/signals` (default true). */
+  http?: boolean;
+  /** Train here: consume the `signals.cmd.train.v1` work queue and run the recovery sweep (default false). */
+  worker?: boolean | SignalsWorkerOptions;
+  /** Score refreshed bars with the champion on `features.evt.set.refreshed.v1` (default false; one context only). */
+  scoreOnRefresh?: boolean;
+}
+
+/**
+ * Connects the {@link SignalsTrainWorker} to the bus: a durable work-queue consumer of `signals.cmd.train.v1`
+ * (`signals__signals_cmd_train__v1`, one model at a time per worker, a throw = redelivery with backoff) and the
+ * periodic recovery sweep. Subscribes through the `EventBus` port (feature libraries do not import bus adapters).
+ */
+@Injectable()
+export class SignalsTrainWorkerRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer: NodeJS.Timeout | undefined;
+  private subscription: BusSubscription | undefined;
+  private readonly logger = new Logger('signals-worker');
+  constructor(
+    private readonly worker: SignalsTrainWorker,
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const o = this.worker.options;
+    this.subscription = await this.bus.subscribe(TrainModelCommandV1, (cmd, ctx) => this.worker.handle(cmd, { deliveryCount: ctx.deliveryCount }), {
+      consumer: durableConsumerName(SIGNALS_SERVICE, TrainModelCommandV1),
+      ackWaitMs: o.ackWaitMs,
+      maxDeliver: o.maxDeliver,
+      backoffMs: o.backoffMs,
+      prefetch: 1,
+    });
+    if (o.sweepIntervalMs > 0) {
+      this.timer = setInterval(() => {
+        this.worker.sweep().catch((e: unknown) => this.logger.warn({ msg: 'recovery sweep failed', err: (e as Error).message }));
+      }, o.sweepIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.subscription?.stop();
+    this.subscription = undefined;
+  }
+}
+
+/**
+ * The signals capability: model registry (documents), aliases, scoring with cached onnxruntime sessions, and, as
+ * configured, the REST API, the training worker and the champion scoring of refreshed feature sets.
+ */
+@Module({})
+export class SignalsModule {
+  static register(opts: SignalsModuleOptions): DynamicModule {
+    const providers: Provider[] = [
+      { provide: ARTIFACT_STORE, useValue: opts.artifacts },
+      { provide: SIGNAL_MODEL_RUNTIME, useValue: opts.runtime },
+      SignalModelsRepository,
+      SignalAliasesRepository,
+      SignalScoresRepository,
+      SignalScoringService,
+      SignalsService,
+    ];
+    const controllers: Type<unknown>[] = opts.http === false ? [] : [SignalsController];
+    if (opts.worker) {
+      providers.push({ provide: SIGNALS_WORKER_OPTIONS, useValue: opts.worker === true ? {} : opts.worker }, SignalsTrainWorker, SignalsTrainWorkerRunner);
+    }
+    if (opts.scoreOnRefresh) providers.push(FeatureSetRefreshedHandler);
+    return {
+      module: SignalsModule,
+      imports: [FeaturesModule.register({ store: opts.featureStore, http: false, refresh: false })],
+      controllers,
+      providers,
+      exports: [SignalsService, SignalScoringService, SignalScoresRepository, SignalModelsRepository, ...(opts.worker ? [SignalsTrainWorker] : []), ...(opts.scoreOnRefresh ? [FeatureSetRefreshedHandler] : [])],
+    };
+  }
+}

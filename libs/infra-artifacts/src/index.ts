@@ -1,0 +1,1 @@
+export * from './local-directory-artifact.store';
