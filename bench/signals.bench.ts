@@ -77,7 +77,8 @@ function lightgbmPeer(train: ReturnType<typeof syntheticSignalData>, valid: Retu
   }
 }
 
-async function main() {
+/** Runs the whole benchmark and prints its JSON line (exported so that another bench module can run it after registering its parts). */
+export async function runSignalsBench(): Promise<void> {
   const train = syntheticSignalData(ROWS, 7);
   const valid = syntheticSignalData(VALID_ROWS, 8);
   const ours = runTrainingBench(train, valid);
@@ -129,7 +130,7 @@ export function registerSignalsBenchParts(parts: { scoring?: typeof scoringPart;
 }
 
 if (require.main === module) {
-  main().catch((e) => {
+  runSignalsBench().catch((e) => {
     console.error(e);
     process.exit(1);
   });

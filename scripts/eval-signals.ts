@@ -18,7 +18,8 @@
  *   features, labels, purge and folds are recomputed and the GBDT retrained. A feature or label with look-ahead keeps
  *   predicting there and fails the guard. SE inflated by the horizon (overlapping labels).
  *
- * Env: EVAL_FOLDS (default 6), EVAL_HORIZON (5), EVAL_DEAD_ZONE (0.002), EVAL_EMBARGO (5), EVAL_SEED (7).
+ * Env: EVAL_FOLDS (default 6), EVAL_HORIZON (5), EVAL_DEAD_ZONE (0.002), EVAL_EMBARGO (5), EVAL_SEED (7);
+ * EVAL_INJECT_LEAK=1 adds a deliberately leaky feature (the 5-bar forward return) to show the guard failing (exit 1).
  * Run: npm run eval:signals
  */
 import { CorporateActionSchema, type CorporateAction } from '@strata/contracts';
@@ -50,7 +51,8 @@ const HORIZON = Number(process.env.EVAL_HORIZON ?? 5);
 const DEAD_ZONE = Number(process.env.EVAL_DEAD_ZONE ?? 0.002);
 const EMBARGO = Number(process.env.EVAL_EMBARGO ?? 5);
 const SEED = Number(process.env.EVAL_SEED ?? 7);
-const FEATURES: string[] = [...CORE_V1_FEATURE_NAMES];
+const INJECT_LEAK = process.env.EVAL_INJECT_LEAK === '1';
+const FEATURES: string[] = [...CORE_V1_FEATURE_NAMES, ...(INJECT_LEAK ? ['leak_fwd_ret'] : [])];
 const GBDT: Omit<GbdtParams, 'objective'> = {
   numTrees: 150,
   learningRate: 0.03,
@@ -129,6 +131,7 @@ function prepare(series: SymbolSeries[], nullSeed: number | null): Prepared[] {
   return series.map((s, k) => {
     const bars = nullSeed === null ? s.bars : permutedBars(s.bars, nullSeed * 101 + k);
     const features = computeCoreFeatures(bars, { timeframe: '1d', calendar: s.calendar }) as unknown as Record<string, Float64Array>;
+    if (INJECT_LEAK) features.leak_fwd_ret = Float64Array.from(bars.close, (c, t) => (t + HORIZON < bars.length ? bars.close[t + HORIZON] / c - 1 : NaN));
     return { symbol: s.symbol, ts: bars.ts, close: bars.close, features };
   });
 }
@@ -197,7 +200,7 @@ function main() {
     data: { source: 'data/sample (daily, split-adjusted)', symbols: SYMBOLS, features: FEATURES.length, feature_set: 'core@1' },
     label: { horizon_bars: HORIZON, dead_zone: DEAD_ZONE, kind: 'sign of forward return, dead-zone rows dropped' },
     walk_forward: { folds: FOLDS, window: 'expanding', purge_bars: HORIZON, embargo_bars: EMBARGO, first_test_from: new Date(splits[0].test.from).toISOString().slice(0, 10), last_test_to: new Date(splits[FOLDS - 1].test.to).toISOString().slice(0, 10) },
-    rows: { train_total: folds.reduce((s, f) => s + f.train.nRows, 0), test_total: folds.reduce((s, f) => s + f.test.nRows, 0), dropped: dropTotals },
+    rows: { train_total: folds.reduce((s, f) => s + f.train.nRows, 0), test_total: folds.reduce((s, f) => s + f.test.nRows, 0), dropped_summed_over_folds: dropTotals, dropped_note: 'builder drop counts per (fold, symbol) dataset, summed; outsideSegments = bars after a fold\'s test segment' },
     models: report
       ? Object.fromEntries(
           (['gbdt', 'logistic', 'majority'] as const).map((m) => [m, { mean: metricsJson(report!.mean[m]), folds: report!.folds.map((f) => ({ fold: f.name, ...metricsJson(f[m]) })) }]),

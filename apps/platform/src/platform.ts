@@ -10,7 +10,7 @@ import { SentinelModule, type SentinelScoringOptions, type WebhookDispatcherOpti
 import { DocumentIngestionLog, IngestBarsUseCase, IngestionModule, type IngestionLog } from '@strata/feature-ingestion';
 import { loadSampleDataIfEmpty, MarketDataModule, MarketDataService } from '@strata/feature-marketdata';
 import { StrategiesModule } from '@strata/feature-strategies';
-import { SignalsModule } from '@strata/feature-signals';
+import { registrySignalModels, SignalScoringService, SignalsModule } from '@strata/feature-signals';
 import { LocalDirectoryArtifactStore } from '@strata/infra-artifacts';
 import { OnnxModelRuntime } from '@strata/infra-onnx';
 import { apiKeyEntriesFromConfig, createLogger, parseApiKeys, PinoNestLogger, type ApiKeyResolver } from '@strata/http';
@@ -169,7 +169,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   await startService('backtests', [
     documentStore(),
     MarketDataModule.register({ ...marketData, http: false }),
-    BacktestsModule.register({ seriesStore: backtestSeries, http: false, worker: true }),
+    BacktestsModule.register({ seriesStore: backtestSeries, http: false, worker: true, signalModels: registrySignalModels(() => services.signals.get(SignalScoringService)) }),
   ]);
   await startService('signals', [
     documentStore(),

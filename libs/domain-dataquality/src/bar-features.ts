@@ -125,6 +125,17 @@ export function computeBarStats(bars: OhlcvColumns, from: number, cfg: SentinelC
     const v = volume[i];
     logVol[i] = v > 0 ? Math.log1p(v) : 0;
   }
+  // Per-bar inputs of the scale estimates, computed once: log return (NaN when it must not count: an inconsistent
+  // bar or neighbour, or a stale bar) and the Parkinson term (0 when the range is empty).
+  const usableRet = new Float64Array(n).fill(NaN);
+  const parkOf = new Float64Array(n);
+  for (let j = lo + 1; j < n; j++) {
+    if (consistent[j] === 1 && consistent[j - 1] === 1 && stale[j] === 0) {
+      usableRet[j] = Math.log(close[j] / close[j - 1]);
+      const hl = Math.log(high[j] / low[j]);
+      parkOf[j] = hl > 0 ? hl * PARKINSON : 0;
+    }
+  }
   const absRet = new Float64Array(W);
   const park = new Float64Array(W);
   const closes = new Float64Array(W);
@@ -143,12 +154,11 @@ export function computeBarStats(bars: OhlcvColumns, from: number, cfg: SentinelC
     let sumV2 = 0;
     for (let j = i - W; j < i; j++) {
       if (consistent[j] === 1) closes[nc++] = close[j];
-      if (j > i - W && consistent[j] === 1 && consistent[j - 1] === 1 && stale[j] === 0) {
-        const rj = Math.log(close[j] / close[j - 1]);
+      const rj = usableRet[j];
+      if (j > i - W && rj === rj) {
         absRet[nr++] = rj < 0 ? -rj : rj;
         sumR += rj;
-        const hl = Math.log(high[j] / low[j]);
-        if (hl > 0) park[np++] = hl * PARKINSON;
+        if (parkOf[j] > 0) park[np++] = parkOf[j];
       }
       sumV += logVol[j];
       sumV2 += logVol[j] * logVol[j];

@@ -16,8 +16,15 @@ import type { Tree, TreeEnsemble, TreeObjective } from './tree-ensemble';
  * - Missing values: each candidate split is scored with the missing bin sent left and sent right; the better direction
  *   is kept as the node's default (when the node saw no missing value, missing follows the child with more cover).
  *
+ * - Split finding on quantized gradients by default (`quantizedGradients`): one packed float64 add per histogram cell
+ *   instead of two; leaf values and covers always come from the exact sums.
+ * - Histograms are built row-wise from a row-major copy of the bins (each row's 22 bytes and gradient read once per
+ *   build, not once per feature); the column-major bins drive the partition and the binned routing.
+ *
  * Gradients and hessians are Float64Array (the sums over up to millions of rows keep their precision, and the per-row
  * arrays are only 16 bytes/row); no per-row allocation happens while training. Deterministic for a given seed.
+ * Thresholds are the bin upper bounds, float32-exact (see feature-binning.ts), so float32 and float64 inputs route the
+ * training values alike.
  */
 
 /** Training parameters of {@link trainGbdt}. Defaults in brackets follow LightGBM's. */

@@ -48,10 +48,38 @@ export class FeaturesService {
   }
 
   /** Stored values of one series (ascending), NaN = NULL. */
-  async read(req: { set: string; version?: number; symbol: string; timeframe: Timeframe; from?: number; to?: number; after?: number; limit?: number }): Promise<FeatureColumns & { definition: FeatureSetVersion }> {
+  async read(req: {
+    set: string;
+    version?: number;
+    symbol: string;
+    timeframe: Timeframe;
+    from?: number;
+    to?: number;
+    after?: number;
+    limit?: number;
+    /** `exclude`: leave out rows of bars with an unresolved data-quality flag (a page may then hold fewer than `limit`). */
+    qualityFilter?: QualityFilter;
+  }): Promise<FeatureColumns & { definition: FeatureSetVersion }> {
     const definition = await this.resolveVersion(req.set, req.version);
-    const values = await this.store.read({ ...req, version: definition.version });
-    return { ...values, definition };
+    const values = await this.store.read({ set: req.set, version: definition.version, symbol: req.symbol, timeframe: req.timeframe, from: req.from, to: req.to, after: req.after, limit: req.limit });
+    if (req.qualityFilter !== 'exclude' || values.ts.length === 0) return { ...values, definition };
+    const mask = flaggedBarMask(values.ts, await this.unresolvedFlags(req.symbol, req.timeframe, values.ts[0], values.ts[values.ts.length - 1]));
+    let kept = 0;
+    for (let i = 0; i < mask.length; i++) if (mask[i] === 0) kept++;
+    const pick = (col: Float64Array) => {
+      const out = new Float64Array(kept);
+      for (let i = 0, j = 0; i < mask.length; i++) if (mask[i] === 0) out[j++] = col[i];
+      return out;
+    };
+    const columns: Record<string, Float64Array> = {};
+    for (const [name, col] of Object.entries(values.columns)) columns[name] = pick(col);
+    return { ts: pick(values.ts), columns, definition };
+  }
+
+  /** Unresolved bar-quality flags of a series in `[from, to]`; refuses when no flags store is configured. */
+  private async unresolvedFlags(symbol: string, timeframe: Timeframe, from?: number, to?: number) {
+    if (!this.qualityFlags) throw new Error('qualityFilter "exclude" needs the bar-quality flags store (FeaturesModule.register({ qualityFlags }))');
+    return this.qualityFlags.read({ symbol, timeframe, from, to, statuses: UNRESOLVED_FLAG_STATUSES });
   }
 
   /**
@@ -97,11 +125,7 @@ export class FeaturesService {
       close[i] = bars.close[j];
     }
     let options = req.options;
-    if (req.qualityFilter === 'exclude') {
-      if (!this.qualityFlags) throw new Error('qualityFilter "exclude" needs the bar-quality flags store (FeaturesModule.register({ qualityFlags }))');
-      const flags = await this.qualityFlags.read({ symbol: req.symbol, timeframe: req.timeframe, statuses: UNRESOLVED_FLAG_STATUSES });
-      options = { ...options, excludeBars: flaggedBarMask(values.ts, flags) };
-    }
+    if (req.qualityFilter === 'exclude') options = { ...options, excludeBars: flaggedBarMask(values.ts, await this.unresolvedFlags(req.symbol, req.timeframe)) };
     return { ...buildTrainingDataset({ ts: values.ts, close, features: values.columns }, req.segments, options), definition };
   }
 }

@@ -12,3 +12,4 @@ export * from './signals-train.worker';
 export * from './feature-set-refreshed.handler';
 export * from './signals.controller';
 export * from './signals.module';
+export * from './backtest-signal-models';

@@ -282,6 +282,15 @@ export function sentinelScenario(opts: SentinelScenarioOptions): void {
     for (const p of data.planted) expect(ds.parts[0].ts).not.toContain(Date.parse(p));
     expect(allTs.length).toBeGreaterThan(0);
     expect(ds.parts[0].ts.length).toBeLessThan(include.parts[0].ts.length);
+    // The feature read takes the same filter: flagged bars are left out, the rest is unchanged.
+    const plain = await features.read({ set: 'core', symbol: SYMBOL, timeframe: '1d' });
+    const clean = await features.read({ set: 'core', symbol: SYMBOL, timeframe: '1d', qualityFilter: 'exclude' });
+    const plainTs = [...plain.ts];
+    const expected = plainTs.filter((t) => !flagged.has(t));
+    expect([...clean.ts]).toEqual(expected);
+    expect(plainTs.length - expected.length).toBeGreaterThanOrEqual(data.planted.length);
+    const name = Object.keys(plain.columns)[0];
+    expect([...clean.columns[name]]).toEqual(plainTs.map((t, i) => [t, plain.columns[name][i]] as const).filter(([t]) => !flagged.has(t)).map(([, v]) => v));
   });
 
   it('acknowledge and resolve follow roles and the lifecycle (409 on illegal transitions)', async () => {
