@@ -2,6 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DocumentStore, EventBus } from '@strata/contracts';
 import { AuthModule, createApiKeyAuth, type ApiKeyService } from '@strata/feature-auth';
 import { createGatewayApp } from '@strata/feature-gateway';
+import { SentinelModule } from '@strata/feature-sentinel';
 import { DocumentIngestionLog } from '@strata/feature-ingestion';
 import { apiKeyEntriesFromConfig, createLogger, parseApiKeys } from '@strata/http';
 import { createEventBus } from '@strata/infra-bus';
@@ -66,7 +67,8 @@ export async function startGateway(opts: { config: Config; logger: Logger; bus?:
       ingestionLog,
       documentStore: store,
       uploadDir: join(dataDir, 'uploads'),
-      modules: [AuthModule.register({ service: auth.service })],
+      // Data-quality events, the dashboard and webhook subscriptions are documents: served here from the shared store.
+      modules: [AuthModule.register({ service: auth.service }), SentinelModule.register({})],
     });
     const ownBus = opts.bus ? undefined : bus;
     let closed: Promise<void> | undefined;

@@ -35,7 +35,7 @@ import type { TelemetryHandle } from '@strata/infra-telemetry';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config';
-import { onShutdownSignal } from '@strata/util';
+import { onShutdownSignal, webhookDeliveryOptions } from '@strata/util';
 
 /** A running all-in-one platform. */
 export interface Platform {
@@ -241,7 +241,7 @@ export function alphaVantageSource(config: Pick<Config, 'ALPHAVANTAGE_API_KEY' |
 /** `npm start`: the platform on `PORT` (default 3000). */
 export async function runPlatform(config: Config, telemetry: TelemetryHandle): Promise<void> {
   const logger = createLogger({ service: 'platform', level: config.LOG_LEVEL });
-  const platform = await startPlatform({ config, logger, sampleDataDir: resolve('data/sample') });
+  const platform = await startPlatform({ config, logger, sampleDataDir: resolve('data/sample'), sentinel: { webhooks: webhookDeliveryOptions(config) } });
   await platform.gateway.listen({ port: config.PORT, host: '0.0.0.0' });
   logger.info(
     { port: config.PORT, bus: platform.bus.health(), store: await platform.store.health(), services: Object.keys(platform.services), telemetry: telemetry.describe },

@@ -14,7 +14,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigSchema } from './config';
-import { SENTINEL_DUCKDB_FILE, startSentinel, webhookOptionsFromConfig, type SentinelService } from './sentinel';
+import { SENTINEL_DUCKDB_FILE, startSentinel, type SentinelService } from './sentinel';
+import { webhookDeliveryOptions } from '@strata/util';
 
 jest.setTimeout(60_000);
 
@@ -78,7 +79,7 @@ describe('standalone sentinel service', () => {
 
   it('parses its webhook settings and refuses bad ones by name', () => {
     const c = ConfigSchema.parse({ SENTINEL_WEBHOOK_MAX_ATTEMPTS: '9', SENTINEL_WEBHOOK_TIMEOUT_MS: '' });
-    expect(webhookOptionsFromConfig(c)).toEqual({ maxAttempts: 9, baseDelayMs: 1000, timeoutMs: 10_000, concurrency: 8 });
+    expect(webhookDeliveryOptions(c)).toEqual({ maxAttempts: 9, baseDelayMs: 1000, timeoutMs: 10_000, concurrency: 8 });
     expect(() => parseConfig(ConfigSchema, { SENTINEL_WEBHOOK_CONCURRENCY: '0' })).toThrow(/SENTINEL_WEBHOOK_CONCURRENCY/);
   });
 

@@ -3,14 +3,14 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DocumentStore, EventBus } from '@strata/contracts';
 import { busHealthIndicator, createHealthApp, DocumentStoreProviderModule, storeHealthIndicator } from '@strata/feature-gateway';
-import { SentinelModule, type WebhookDispatcherOptions } from '@strata/feature-sentinel';
+import { SentinelModule } from '@strata/feature-sentinel';
 import { createLogger, PinoNestLogger } from '@strata/http';
 import { BusModule, BusTransport, createEventBus } from '@strata/infra-bus';
 import { DuckDbDocumentStore } from '@strata/infra-duckdb';
 import { MongoDocumentStore } from '@strata/infra-mongo';
 import type { TelemetryHandle } from '@strata/infra-telemetry';
 import { HttpWebhookTransport } from '@strata/infra-webhooks';
-import { onShutdownSignal } from '@strata/util';
+import { onShutdownSignal, webhookDeliveryOptions } from '@strata/util';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config';
@@ -28,16 +28,6 @@ export interface SentinelService {
   store: DocumentStore;
   /** Closes the health app, the service (in-flight deliveries finish or time out), the bus (unless given), the store. */
   close(): Promise<void>;
-}
-
-/** Webhook delivery settings from the environment. */
-export function webhookOptionsFromConfig(config: Config): WebhookDispatcherOptions {
-  return {
-    maxAttempts: config.SENTINEL_WEBHOOK_MAX_ATTEMPTS,
-    baseDelayMs: config.SENTINEL_WEBHOOK_BASE_DELAY_MS,
-    timeoutMs: config.SENTINEL_WEBHOOK_TIMEOUT_MS,
-    concurrency: config.SENTINEL_WEBHOOK_CONCURRENCY,
-  };
 }
 
 /**
@@ -66,7 +56,7 @@ export async function startSentinel(opts: { config: Config; logger: Logger; bus?
       imports: [
         BusModule.forRoot(bus, { closeOnShutdown: false }),
         DocumentStoreProviderModule.forRoot(store),
-        SentinelModule.register({ http: false, webhooks: { fanOut: true, dispatch: true, transport: new HttpWebhookTransport(), options: webhookOptionsFromConfig(config) } }),
+        SentinelModule.register({ http: false, webhooks: { fanOut: true, dispatch: true, transport: new HttpWebhookTransport(), options: webhookDeliveryOptions(config) } }),
       ],
     })
     class SentinelServiceModule {}

@@ -62,3 +62,35 @@ export function onShutdownSignal(logger: ShutdownLogger, close: () => Promise<vo
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
 }
+
+const positiveInt = (def: number, max: number) => z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).max(max).default(def));
+
+/**
+ * Webhook delivery settings of the data-quality sentinel, parsed by every app that delivers webhooks (the standalone
+ * `sentinel` and the all-in-one `platform`).
+ */
+export const webhookDeliveryConfigShape = {
+  /** Attempts per webhook delivery before it goes `dead` (default 6). */
+  SENTINEL_WEBHOOK_MAX_ATTEMPTS: positiveInt(6, 50),
+  /** Base of the exponential backoff between attempts, ms (default 1000; full jitter, capped at 5 minutes). */
+  SENTINEL_WEBHOOK_BASE_DELAY_MS: positiveInt(1000, 3_600_000),
+  /** Per-request timeout of a webhook delivery, ms (default 10000). */
+  SENTINEL_WEBHOOK_TIMEOUT_MS: positiveInt(10_000, 300_000),
+  /** Webhook requests in flight at once per replica (default 8). */
+  SENTINEL_WEBHOOK_CONCURRENCY: positiveInt(8, 256),
+};
+
+/** Webhook delivery settings as the sentinel's dispatcher takes them (`WebhookDispatcherOptions`). */
+export function webhookDeliveryOptions(config: {
+  SENTINEL_WEBHOOK_MAX_ATTEMPTS: number;
+  SENTINEL_WEBHOOK_BASE_DELAY_MS: number;
+  SENTINEL_WEBHOOK_TIMEOUT_MS: number;
+  SENTINEL_WEBHOOK_CONCURRENCY: number;
+}): { maxAttempts: number; baseDelayMs: number; timeoutMs: number; concurrency: number } {
+  return {
+    maxAttempts: config.SENTINEL_WEBHOOK_MAX_ATTEMPTS,
+    baseDelayMs: config.SENTINEL_WEBHOOK_BASE_DELAY_MS,
+    timeoutMs: config.SENTINEL_WEBHOOK_TIMEOUT_MS,
+    concurrency: config.SENTINEL_WEBHOOK_CONCURRENCY,
+  };
+}
