@@ -169,12 +169,18 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   await startService('backtests', [
     documentStore(),
     MarketDataModule.register({ ...marketData, http: false }),
-    BacktestsModule.register({ seriesStore: backtestSeries, http: false, worker: true, signalModels: registrySignalModels(() => services.signals.get(SignalScoringService)) }),
+    BacktestsModule.register({
+      seriesStore: backtestSeries,
+      http: false,
+      worker: true,
+      signalModels: registrySignalModels(() => services.signals.get(SignalScoringService)),
+      qualityFlags,
+    }),
   ]);
   await startService('signals', [
     documentStore(),
     MarketDataModule.register({ ...marketData, http: false }),
-    SignalsModule.register({ featureStore, artifacts: signalArtifacts, runtime: signalRuntime, http: false, worker: true, scoreOnRefresh: true }),
+    SignalsModule.register({ featureStore, artifacts: signalArtifacts, runtime: signalRuntime, http: false, worker: true, scoreOnRefresh: true, qualityFlags }),
   ]);
 
   const gateway = await createGatewayApp({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineCommand, defineEvent } from './event-definition';
+import { QualityFilterSchema } from './features.contracts';
 import { InstantQuerySchema } from './market-data-api.contracts';
 import { SymbolSchema } from './marketdata.contracts';
 import { StrategyDefinitionV1Schema, StrategyParamNameSchema } from './strategy.contracts';
@@ -77,6 +78,8 @@ export const CreateBacktestBodySchema = z
     riskFreeRate: z.number().min(-1).max(1).default(0),
     /** Look-ahead check (re-runs with the data after sampled decision points perturbed). */
     lookAheadCheck: z.object({ enabled: z.boolean().default(true), samples: z.number().int().min(1).max(500).default(24) }).strict().default({ enabled: true, samples: 24 }),
+    /** Bars the data-quality sentinel flagged: `exclude` runs without bars that have an unresolved flag. */
+    qualityFilter: QualityFilterSchema.default('include'),
   })
   .strict()
   .refine((b) => (b.strategyId === undefined) !== (b.definition === undefined), { message: 'give exactly one of strategyId and definition', path: ['strategyId'] });
@@ -97,6 +100,7 @@ export const BacktestRunSpecSchema = z.object({
   execution: ExecutionSettingsSchema,
   riskFreeRate: z.number(),
   lookAheadCheck: z.object({ enabled: z.boolean(), samples: z.number().int().positive() }),
+  qualityFilter: QualityFilterSchema.default('include'),
 });
 /** See {@link BacktestRunSpecSchema}. */
 export type BacktestRunSpec = z.output<typeof BacktestRunSpecSchema>;

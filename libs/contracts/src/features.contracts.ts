@@ -82,3 +82,11 @@ export const FeaturesPageSchema = z.object({
   items: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.null()]))),
   nextCursor: z.string().nullable(),
 });
+
+/**
+ * How training datasets and backtests treat bars the data-quality sentinel flagged: `include` (default) uses every
+ * bar as stored; `exclude` leaves out bars with an unresolved flag (open or acknowledged).
+ */
+export const QualityFilterSchema = z.enum(['include', 'exclude']);
+/** See {@link QualityFilterSchema}. */
+export type QualityFilter = z.infer<typeof QualityFilterSchema>;

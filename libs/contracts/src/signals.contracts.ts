@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineCommand, defineEvent } from './event-definition';
-import { FeatureSetNameSchema } from './features.contracts';
+import { FeatureSetNameSchema, QualityFilterSchema } from './features.contracts';
 import { InstantQuerySchema } from './market-data-api.contracts';
 import { SymbolSchema, TimeframeSchema } from './marketdata.contracts';
 
@@ -72,6 +72,8 @@ export const TrainModelBodySchema = z
       .strict()
       .default({ folds: 4, embargo: 0 }),
     params: GbdtParamsSchema.default(GbdtParamsSchema.parse({})),
+    /** Bars the data-quality sentinel flagged: `exclude` leaves out rows whose bar or label bar has an unresolved flag. */
+    qualityFilter: QualityFilterSchema.default('include'),
   })
   .strict()
   .refine((b) => b.trainWindow.from === undefined || b.trainWindow.to === undefined || b.trainWindow.from < b.trainWindow.to, { message: 'from must be before to', path: ['trainWindow', 'from'] });
@@ -90,6 +92,7 @@ export const TrainingSpecSchema = z.object({
   trainWindow: z.object({ from: z.number().nullable(), to: z.number().nullable() }),
   walkForward: z.object({ folds: z.number().int().min(2), purge: z.number().int().min(0), embargo: z.number().int().min(0) }),
   params: GbdtParamsSchema,
+  qualityFilter: QualityFilterSchema.default('include'),
 });
 /** See {@link TrainingSpecSchema}. */
 export type TrainingSpec = z.output<typeof TrainingSpecSchema>;

@@ -32,6 +32,7 @@ const spec = (): BacktestRunSpec => {
     execution: ExecutionSettingsSchema.parse({ commission: { bps: 1, fixed: 1 } }),
     riskFreeRate: 0,
     lookAheadCheck: { enabled: false, samples: 1 },
+    qualityFilter: 'include',
   };
 };
 

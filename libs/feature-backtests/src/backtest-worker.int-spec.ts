@@ -97,6 +97,7 @@ describeIf('backtest workers as processes on JetStream + MongoDB: one is killed 
       execution: ExecutionSettingsSchema.parse({ commission: { bps: 1, fixed: 1 } }),
       riskFreeRate: 0,
       lookAheadCheck: { enabled: true, samples: 4 },
+      qualityFilter: 'include',
     };
     const runId = uuidv7();
     await bus.publish(RunBacktestCommandV1, { runId, spec, requestedAt: new Date().toISOString() }, { id: runId });

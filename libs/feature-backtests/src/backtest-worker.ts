@@ -284,15 +284,16 @@ export class BacktestWorker {
 
   private async load(spec: BacktestRunSpec): Promise<{ data: BacktestData; benchmark: BenchmarkSeries | null }> {
     const { symbols, timeframe, adjust, benchmark } = spec.definition.universe;
+    const { qualityFilter } = spec;
     const out: SymbolBars[] = [];
     for (const symbol of symbols) {
-      const bars = await this.marketData.bars({ symbol, timeframe, adjust });
+      const bars = await this.marketData.bars({ symbol, timeframe, adjust, qualityFilter });
       if (!bars) throw new NoDataError(`no ${timeframe} bars stored for ${symbol}`);
       out.push(bars);
     }
     let bench: BenchmarkSeries | null = null;
     if (benchmark) {
-      const b = out.find((x) => x.symbol === benchmark) ?? (await this.marketData.bars({ symbol: benchmark, timeframe, adjust }));
+      const b = out.find((x) => x.symbol === benchmark) ?? (await this.marketData.bars({ symbol: benchmark, timeframe, adjust, qualityFilter }));
       if (b) bench = { symbol: benchmark, ts: b.ts, close: b.close };
     }
     return { data: { timeframe, symbols: out }, benchmark: bench };

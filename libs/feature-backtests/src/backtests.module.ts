@@ -1,3 +1,4 @@
+import { BAR_QUALITY_FLAGS, type BarQualityFlagsStore } from '@strata/feature-features';
 import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider, type Type } from '@nestjs/common';
 import { durableConsumerName, EVENT_BUS, RunBacktestCommandV1, type BusSubscription, type EventBus } from '@strata/contracts';
 import {
@@ -33,6 +34,8 @@ export interface BacktestsModuleOptions {
   worker?: boolean | BacktestWorkerOptions;
   /** Models behind `{ signal: alias }` (the signals service's registry); absent: such strategies fail as invalid. */
   signalModels?: BacktestSignalModels;
+  /** Bars the data-quality sentinel flagged, for runs with `qualityFilter: 'exclude'` (absent: such runs fail). */
+  qualityFlags?: BarQualityFlagsStore;
 }
 
 /** Service name in the durable consumer name of the worker queue (`backtests__backtest_cmd_run__v1`). */
@@ -101,6 +104,7 @@ export class BacktestsModule {
         BacktestWorkerRunner,
       );
       if (opts.signalModels) providers.push({ provide: BACKTEST_SIGNAL_MODELS, useValue: opts.signalModels });
+      if (opts.qualityFlags) providers.push({ provide: BAR_QUALITY_FLAGS, useValue: opts.qualityFlags });
     }
     return {
       module: BacktestsModule,

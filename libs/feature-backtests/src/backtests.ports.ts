@@ -1,4 +1,4 @@
-import type { Adjustment, BacktestEquityPointDto, BacktestOrderDto, BacktestTradeDto, Timeframe } from '@strata/contracts';
+import type { Adjustment, BacktestEquityPointDto, BacktestOrderDto, BacktestTradeDto, QualityFilter, Timeframe } from '@strata/contracts';
 import type { EquityCurve, OrderRecord, SignalModel, SymbolBars, TradeRecord } from '@strata/domain-backtest';
 
 /** The large series of one backtest attempt. */
@@ -35,7 +35,8 @@ export const BACKTEST_SERIES_STORE = Symbol('BACKTEST_SERIES_STORE');
 
 /** Port: the bars a backtest reads. Whole history in ascending time, adjusted as asked; null when there is none. */
 export interface BacktestMarketData {
-  bars(req: { symbol: string; timeframe: Timeframe; adjust: Adjustment }): Promise<SymbolBars | null>;
+  /** `qualityFilter: 'exclude'` leaves out bars the data-quality sentinel flagged (unresolved flags). */
+  bars(req: { symbol: string; timeframe: Timeframe; adjust: Adjustment; qualityFilter?: QualityFilter }): Promise<SymbolBars | null>;
 }
 
 /**

@@ -95,6 +95,7 @@ export class BacktestsService {
       execution: body.execution,
       riskFreeRate: body.riskFreeRate,
       lookAheadCheck: body.lookAheadCheck,
+      qualityFilter: body.qualityFilter,
     };
     const id = uuidv7();
     const createdAt = new Date().toISOString();

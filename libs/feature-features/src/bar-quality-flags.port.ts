@@ -17,12 +17,11 @@ export interface BarQualityFlag {
 }
 
 /**
- * How training datasets and backtests treat flagged bars:
- * - `include` (default): use every bar as stored;
- * - `exclude`: leave out bars with an unresolved flag (status `open` or `acknowledged`; a resolved flag means the
- *   data was corrected or the alert was judged a false positive).
+ * How training datasets and backtests treat flagged bars (`QualityFilterSchema` of the contracts): `exclude` leaves
+ * out bars with an unresolved flag (status `open` or `acknowledged`; a resolved flag means the data was corrected or
+ * the alert was judged a false positive).
  */
-export type QualityFilter = 'include' | 'exclude';
+export type { QualityFilter } from '@strata/contracts';
 
 /**
  * Port: the bar-quality flags table. Guarantees: `upsert` is idempotent per key (a second upsert replaces event id,

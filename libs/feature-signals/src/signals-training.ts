@@ -56,6 +56,7 @@ async function pooledSegments(features: FeaturesService, spec: TrainingSpec, seg
       symbol,
       timeframe: spec.timeframe,
       segments,
+      qualityFilter: spec.qualityFilter,
       options: { horizon: spec.label.horizon, deadZone: spec.label.deadZone, dropDeadZone: spec.objective === 'binary', purge: spec.walkForward.purge, embargo: spec.walkForward.embargo },
     });
     featureNames = ds.definition.features.map((f) => f.name);

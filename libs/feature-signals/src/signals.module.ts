@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider, type Type } from '@nestjs/common';
 import { durableConsumerName, EVENT_BUS, TrainModelCommandV1, type BusSubscription, type EventBus } from '@strata/contracts';
-import { FeaturesModule, type FeatureStore } from '@strata/feature-features';
+import { FeaturesModule, type BarQualityFlagsStore, type FeatureStore } from '@strata/feature-features';
 import { FeatureSetRefreshedHandler, SIGNALS_SERVICE } from './feature-set-refreshed.handler';
 import { SignalAliasesRepository } from './signal-aliases.repository';
 import { SignalModelsRepository } from './signal-models.repository';
@@ -29,6 +29,8 @@ export interface SignalsModuleOptions {
   worker?: boolean | SignalsWorkerOptions;
   /** Score refreshed bars with the champion on `features.evt.set.refreshed.v1` (default false; one context only). */
   scoreOnRefresh?: boolean;
+  /** Bars the data-quality sentinel flagged, for training specs with `qualityFilter: 'exclude'` (absent: refused). */
+  qualityFlags?: BarQualityFlagsStore;
 }
 
 /**
@@ -93,7 +95,7 @@ export class SignalsModule {
     if (opts.scoreOnRefresh) providers.push(FeatureSetRefreshedHandler);
     return {
       module: SignalsModule,
-      imports: [FeaturesModule.register({ store: opts.featureStore, http: false, refresh: false })],
+      imports: [FeaturesModule.register({ store: opts.featureStore, http: false, refresh: false, qualityFlags: opts.qualityFlags })],
       controllers,
       providers,
       exports: [SignalsService, SignalScoringService, SignalScoresRepository, SignalModelsRepository, ...(opts.worker ? [SignalsTrainWorker] : []), ...(opts.scoreOnRefresh ? [FeatureSetRefreshedHandler] : [])],

@@ -60,6 +60,7 @@ export class SignalsService {
       trainWindow: { from: body.trainWindow.from ?? null, to: body.trainWindow.to ?? null },
       walkForward: { folds: body.walkForward.folds, purge: body.walkForward.purge ?? body.label.horizon, embargo: body.walkForward.embargo },
       params: body.params,
+      qualityFilter: body.qualityFilter,
     };
     const id = uuidv7();
     const createdAt = new Date().toISOString();

@@ -293,6 +293,32 @@ export function sentinelScenario(opts: SentinelScenarioOptions): void {
     expect([...clean.columns[name]]).toEqual(plainTs.map((t, i) => [t, plain.columns[name][i]] as const).filter(([t]) => !flagged.has(t)).map(([, v]) => v));
   });
 
+  it('backtests can exclude flagged bars explicitly', async () => {
+    const strategy = (await call('POST', '/strategies/from-template', SENTINEL_KEYS.operator, { template: 'sma_crossover', symbols: [SYMBOL] })).json();
+    const run = async (qualityFilter: 'include' | 'exclude') => {
+      const r = await call('POST', '/backtests', SENTINEL_KEYS.operator, { strategyId: strategy.id, qualityFilter, lookAheadCheck: { enabled: false } });
+      expect(r.statusCode).toBe(202);
+      return waitFor(`backtest ${qualityFilter}`, async () => {
+        const dto = (await call('GET', `/backtests/${r.json().id}`, SENTINEL_KEYS.viewer)).json();
+        return ['completed', 'failed'].includes(dto.status) ? dto : undefined;
+      });
+    };
+    const [include, exclude] = [await run('include'), await run('exclude')];
+    expect(include).toMatchObject({ status: 'completed', spec: { qualityFilter: 'include' } });
+    expect(exclude).toMatchObject({ status: 'completed', spec: { qualityFilter: 'exclude' } });
+    const unresolved = new Set(
+      ((await call('GET', `/data-quality/events?symbol=${SYMBOL}&limit=1000`, SENTINEL_KEYS.viewer)).json().items as { barTs: string; status: string }[])
+        .filter((e) => e.status !== 'resolved')
+        .map((e) => e.barTs),
+    );
+    expect(include.result.data[0].bars).toBe(data.rows);
+    expect(exclude.result.data[0].bars).toBe(data.rows - unresolved.size);
+    // The planted bad ticks are not on the excluded run's timeline.
+    const equity = (await call('GET', `/backtests/${exclude.id}/equity?limit=10000`, SENTINEL_KEYS.viewer)).json().items as { ts: string }[];
+    const times = new Set(equity.map((p) => p.ts));
+    for (const p of data.planted) expect(times.has(new Date(Date.parse(p)).toISOString())).toBe(false);
+  });
+
   it('acknowledge and resolve follow roles and the lifecycle (409 on illegal transitions)', async () => {
     const [e] = (await call('GET', `/data-quality/events?symbol=${SYMBOL}&status=open&limit=1`, SENTINEL_KEYS.viewer)).json().items;
     expect((await call('POST', `/data-quality/events/${e.id}/ack`, SENTINEL_KEYS.viewer, {})).statusCode).toBe(403);
