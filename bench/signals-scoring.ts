@@ -10,7 +10,7 @@
  * Env: BENCH_SCORING_ROWS (default 1,000,000 rows per batch measurement), BENCH_REST_REQUESTS (default 3,000).
  */
 import { FEATURE_SET_CORE_V1 } from '@strata/domain-indicators';
-import { predictMargin, sigmoid, type TreeEnsemble } from '@strata/domain-ml';
+import { compileTreeEnsemble, predictMargin, sigmoid, type TreeEnsemble } from '@strata/domain-ml';
 import { createLogger, StaticApiKeyResolver } from '@strata/http';
 import { InProcessEventBus } from '@strata/infra-bus';
 import { exportTreeEnsembleToOnnx, importOnnxTreeModel, OnnxTreeScorer } from '@strata/infra-onnx';
@@ -36,6 +36,8 @@ export interface SignalsScoringFigures {
   batch_f32_rows_per_s: number;
   /** The TypeScript reference scorer on one core. */
   ts_predict_margin_rows_per_s: number;
+  /** `compileTreeEnsemble` (generated JavaScript, the backtest engine's scorer) on one core. */
+  ts_compiled_rows_per_s: number;
   /** Max |ONNX − TypeScript| probability over the measured rows (parity check of the benchmark itself). */
   batch_max_abs_diff: number;
   rest_one_row_p50_ms: number;
@@ -54,9 +56,8 @@ export function benchmarkModel(): { model: TreeEnsemble; pool: Float64Array } {
   return { model: { ...model, featureNames: FEATURE_SET_CORE_V1.features.map((f) => f.name), trees: model.trees.map((t, i) => (t.splitFeature.length === 0 ? randomEnsemble({ seed: 1000 + i, objective: 'binary', nFeatures: 22, nTrees: 1, leaves: 31, thresholdPool: pool }).trees[0] : t)) }, pool };
 }
 
-async function batchFigures(model: TreeEnsemble, pool: Float64Array, totalRows: number, batch: number) {
+async function batchFigures(model: TreeEnsemble, X: Float64Array, totalRows: number, batch: number) {
   const d = model.featureNames.length;
-  const X = randomRows(mulberry32(7), batch, d, pool, 0.1, 0.1);
   const X32 = Float32Array.from(X);
   const rounds = Math.max(1, Math.round(totalRows / batch));
   const measure = async (score: () => Promise<unknown> | unknown): Promise<number> => {
@@ -83,12 +84,19 @@ async function batchFigures(model: TreeEnsemble, pool: Float64Array, totalRows: 
     predictMargin(model, X, batch, ref);
     for (let i = 0; i < batch; i++) ref[i] = sigmoid(ref[i]);
   });
+  const compiled = compileTreeEnsemble(model);
+  const margins = new Float64Array(batch);
+  const tsCompiled = await measure(() => {
+    compiled(X, batch, margins);
+    for (let i = 0; i < batch; i++) margins[i] = sigmoid(margins[i]);
+  });
   await s64.score(X, batch, out);
   let maxDiff = 0;
+  for (let i = 0; i < batch; i++) maxDiff = Math.max(maxDiff, Math.abs(margins[i] - ref[i]));
   for (let i = 0; i < batch; i++) maxDiff = Math.max(maxDiff, Math.abs(out[i] - ref[i]));
   await s64.close();
   await s32.close();
-  return { f64, one, f32, ts, maxDiff };
+  return { f64, one, f32, ts, tsCompiled, maxDiff };
 }
 
 function post(agent: Agent, port: number, path: string, body: string, key: string): Promise<{ status: number; body: string }> {
@@ -155,10 +163,14 @@ async function restFigures(model: TreeEnsemble, pool: Float64Array, requests: nu
  * Measures batch scoring throughput (onnxruntime-node, batches of 10,000) and one-row REST latency through the
  * platform gateway (see the file comment). Logs go to stderr; nothing is printed on stdout.
  */
-export async function measureSignalsScoring(): Promise<SignalsScoringFigures> {
+export async function measureSignalsScoring(given?: { model: TreeEnsemble; rows: Float64Array }): Promise<SignalsScoringFigures> {
   const batch = 10_000;
-  const { model, pool } = benchmarkModel();
-  const b = await batchFigures(model, pool, Number(process.env.BENCH_SCORING_ROWS ?? 1_000_000), batch);
+  const bench = benchmarkModel();
+  const pool = bench.pool;
+  // A trained model (bench:signals passes its own) is scored under the `core` names so the REST import accepts it.
+  const model = given ? { ...given.model, featureNames: bench.model.featureNames } : bench.model;
+  const X = given ? given.rows.subarray(0, batch * model.featureNames.length) : randomRows(mulberry32(7), batch, model.featureNames.length, pool, 0.1, 0.1);
+  const b = await batchFigures(model, X, Number(process.env.BENCH_SCORING_ROWS ?? 1_000_000), batch);
   const requests = Number(process.env.BENCH_REST_REQUESTS ?? 3_000);
   const rest = await restFigures(model, pool, requests);
   return {
@@ -170,6 +182,7 @@ export async function measureSignalsScoring(): Promise<SignalsScoringFigures> {
     batch_1thread_rows_per_s: Math.round(b.one),
     batch_f32_rows_per_s: Math.round(b.f32),
     ts_predict_margin_rows_per_s: Math.round(b.ts),
+    ts_compiled_rows_per_s: Math.round(b.tsCompiled),
     batch_max_abs_diff: b.maxDiff,
     rest_one_row_p50_ms: r3(rest.p50),
     rest_one_row_p99_ms: r3(rest.p99),

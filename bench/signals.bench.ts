@@ -8,14 +8,15 @@
  * Peer (when bench/peers/.venv exists): LightGBM 4 with num_threads=1 and the same data (raw float64 files read by
  * numpy.fromfile) and parameters (num_leaves 31, max_bin 255, min_data_in_leaf 20, lambda 0, no bagging, Dataset
  * construction included in its time); ratios of training time and the AUC difference.
- * Scoring and REST parts: the `scoring` and `rest` keys, filled by the ONNX/serving part (see the marked place below).
+ * Scoring and REST parts (`scoring`, `rest`): bench/signals-scoring.ts with the trained model.
  *
- * Targets: training ≤ 15 s on one core; |AUC − LightGBM AUC| ≤ 0.005.
+ * Targets: training ≤ 15 s on one core; |AUC − LightGBM AUC| ≤ 0.005; ≥ 2,000,000 rows/s batch scoring; one-row REST p99 ≤ 5 ms.
  * Env: BENCH_ROWS (default 1000000), BENCH_TREES (default 200), BENCH_PEER=0 to skip LightGBM.
  * Run: npm run bench:signals
  */
+import { measureSignalsScoring } from './signals-scoring';
 import { Xoshiro128ss } from '@strata/domain-synthetic';
-import { auc, predictMargin, trainGbdt, type GbdtParams, type TreeEnsemble } from '@strata/domain-ml';
+import { auc, predictMargin, trainGbdt, type GbdtParams } from '@strata/domain-ml';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -86,13 +87,9 @@ export async function runSignalsBench(): Promise<void> {
   const peer = lightgbmPeer(train, valid);
   process.stderr.write(`peer: ${JSON.stringify(peer)}\n`);
 
-  // ─── Scoring and REST parts (ONNX/serving helper) ───────────────────────────────────────────────────────────────
-  // Fill these two keys from the ONNX export / signals service benchmark, e.g.
-  //   scoring = await runSignalsScoringBench(ours.model, valid)   // rows_per_s with batches of 10,000 (onnxruntime-node)
-  //   rest = await runSignalsRestBench(ours.model)                // p50_ms / p99_ms of POST /signals/score, one row
-  const scoring: Record<string, unknown> | null = scoringPart ? await scoringPart(ours.model, valid) : null;
-  const rest: Record<string, unknown> | null = restPart ? await restPart(ours.model) : null;
-  // ─────────────────────────────────────────────────────────────────────────────────────────────────────────────────
+  // Scoring (onnxruntime-node, generated JS, batches of 10,000) and one-row REST latency, with the trained model.
+  const scoring = await measureSignalsScoring({ model: ours.model, rows: valid.X });
+  process.stderr.write(`scoring: ${JSON.stringify(scoring)}\n`);
 
   const peerTrainS = typeof peer.train_s === 'number' ? peer.train_s : NaN;
   const peerCpuS = typeof peer.train_cpu_s === 'number' ? peer.train_cpu_s : NaN;
@@ -104,29 +101,38 @@ export async function runSignalsBench(): Promise<void> {
     JSON.stringify({
       bench: 'signals',
       training: ours.figures,
-      scoring,
-      rest,
-      targets: { train_s_max: 15, training_met: trainingMet, auc_diff_vs_lightgbm_max: 0.005, auc_met: aucMet, met: trainingMet && aucMet !== false },
+      scoring: {
+        batch_size: scoring.batch_size,
+        onnxruntime_rows_per_s: scoring.batch_rows_per_s,
+        onnxruntime_1thread_rows_per_s: scoring.batch_1thread_rows_per_s,
+        onnxruntime_f32_rows_per_s: scoring.batch_f32_rows_per_s,
+        ts_compiled_rows_per_s: scoring.ts_compiled_rows_per_s,
+        ts_predict_margin_rows_per_s: scoring.ts_predict_margin_rows_per_s,
+        onnx_vs_ts_max_abs_diff: scoring.batch_max_abs_diff,
+      },
+      rest: { one_row_p50_ms: scoring.rest_one_row_p50_ms, one_row_p99_ms: scoring.rest_one_row_p99_ms, one_row_max_ms: scoring.rest_one_row_max_ms, requests: scoring.rest_requests },
+      targets: {
+        train_s_max: 15,
+        training_met: trainingMet,
+        auc_diff_vs_lightgbm_max: 0.005,
+        auc_met: aucMet,
+        batch_rows_per_s_min: 2_000_000,
+        batch_met: scoring.batch_rows_per_s >= 2_000_000,
+        rest_p99_ms_max: 5,
+        rest_met: scoring.rest_one_row_p99_ms <= 5,
+        met: trainingMet && aucMet !== false && scoring.batch_rows_per_s >= 2_000_000 && scoring.rest_one_row_p99_ms <= 5,
+      },
       peer: { lightgbm: peer },
       ratios: {
         train_time_vs_lightgbm: round(ours.figures.train_s! / peerTrainS, 3),
         train_cpu_time_vs_lightgbm: round(ours.figures.train_cpu_s! / peerCpuS, 3),
         auc_diff_vs_lightgbm: round(aucDiff, 5),
+        onnxruntime_rows_per_s_vs_lightgbm_predict: round(scoring.batch_rows_per_s / Number(peer.predict_rows_per_s_1thread), 3),
+        ts_compiled_rows_per_s_vs_lightgbm_predict: round(scoring.ts_compiled_rows_per_s / Number(peer.predict_rows_per_s_1thread), 3),
       },
       machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadavg_1m: round(os.loadavg()[0], 2) },
     }),
   );
-}
-
-/** Hook for the scoring part (ONNX helper): set before `main` runs, or replace the null above. */
-let scoringPart: ((model: TreeEnsemble, valid: ReturnType<typeof syntheticSignalData>) => Promise<Record<string, unknown>>) | null = null;
-/** Hook for the REST-latency part (ONNX helper). */
-let restPart: ((model: TreeEnsemble) => Promise<Record<string, unknown>>) | null = null;
-
-/** Lets another module plug in the scoring and REST parts (keys `scoring` and `rest` of the JSON line). */
-export function registerSignalsBenchParts(parts: { scoring?: typeof scoringPart; rest?: typeof restPart }): void {
-  if (parts.scoring) scoringPart = parts.scoring;
-  if (parts.rest) restPart = parts.rest;
 }
 
 if (require.main === module) {

@@ -33,11 +33,19 @@ def main() -> None:
     train_s = time.perf_counter() - t0
     train_cpu_s = time.process_time() - c0
     pred = booster.predict(x_va)
+    # Batch scoring throughput of the same booster, one thread, batches of 10,000 rows (bench:signals `scoring`).
+    batches = [x_va[i:i + 10_000] for i in range(0, len(x_va) - 9_999, 10_000)]
+    booster.predict(batches[0], num_threads=1)
+    t1 = time.perf_counter()
+    for b in batches:
+        booster.predict(b, num_threads=1)
+    predict_rows_per_s = sum(len(b) for b in batches) / (time.perf_counter() - t1)
     print(json.dumps({
         "train_s": train_s,
         "train_cpu_s": train_cpu_s,
         "valid_auc": float(roc_auc_score(y_va, pred)),
         "trees": booster.num_trees(),
+        "predict_rows_per_s_1thread": predict_rows_per_s,
         "lightgbm_version": lgb.__version__,
     }))
 

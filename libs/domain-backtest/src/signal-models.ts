@@ -1,5 +1,5 @@
 import type { StrategyCondition, StrategyDefinition, StrategyValue } from '@strata/contracts';
-import { predictMargin, type TreeEnsemble } from '@strata/domain-ml';
+import { compileTreeEnsemble, type CompiledEnsemble, type TreeEnsemble } from '@strata/domain-ml';
 
 /**
  * Names a strategy may use in `{ signal: name }`: the model-registry aliases. Which model version holds an alias is
@@ -39,10 +39,18 @@ export function signalModelScores(model: TreeEnsemble, column: (feature: string)
       if (v !== v) complete[i] = 0;
     }
   }
-  const out = predictMargin(model, X, n);
+  const out = compiled(model)(X, n);
   const binary = model.objective === 'binary';
   for (let i = 0; i < n; i++) out[i] = complete[i] === 0 ? NaN : binary ? 1 / (1 + Math.exp(-out[i])) : out[i];
   return out;
+}
+
+const compiledModels = new WeakMap<TreeEnsemble, CompiledEnsemble>();
+/** The model compiled once (look-ahead re-runs and sweeps score the same model many times). */
+function compiled(model: TreeEnsemble): CompiledEnsemble {
+  let c = compiledModels.get(model);
+  if (!c) compiledModels.set(model, (c = compileTreeEnsemble(model)));
+  return c;
 }
 
 /** Every `{ signal }` name a definition references (entry and exit rules, both directions), deduplicated. */

@@ -5,3 +5,4 @@ export * from './tree-shap';
 export * from './classification.metrics';
 export * from './logistic-regression';
 export * from './walk-forward';
+export * from './compiled-ensemble';

@@ -30,13 +30,16 @@ describe('import of external ONNX tree models (LightGBM via onnxmltools)', () =>
     const n = fixture.rows.length;
     const X = new Float64Array(n * 22);
     fixture.rows.forEach((r, i) => r.forEach((v, j) => (X[i * 22 + j] = v === null ? NaN : v)));
-    const scorer = await OnnxTreeScorer.create(lgbBytes, info);
-    const p = await scorer.score(X, n);
-    await scorer.close();
-    let maxDiff = 0;
-    for (let i = 0; i < n; i++) maxDiff = Math.max(maxDiff, Math.abs(p[i] - fixture.probability[i]));
-    // LightGBM computes in double; the converted model holds float32 thresholds and weights and a float32 output.
-    expect(maxDiff).toBeLessThan(1e-5);
+    // Both paths: onnxruntime (smallBatchRows 0) and, for small calls, the decoded ensemble compiled to JS.
+    for (const smallBatchRows of [0, 256]) {
+      const scorer = await OnnxTreeScorer.create(lgbBytes, info, { smallBatchRows });
+      const p = await scorer.score(X, Math.min(n, 256));
+      await scorer.close();
+      let maxDiff = 0;
+      for (let i = 0; i < p.length; i++) maxDiff = Math.max(maxDiff, Math.abs(p[i] - fixture.probability[i]));
+      // LightGBM computes in double; the converted model holds float32 thresholds and weights and a float32 output.
+      expect(maxDiff).toBeLessThan(1e-5);
+    }
 
     // The decoded ensemble (BRANCH_LEQ, one score per leaf) reproduces LightGBM's raw scores in TypeScript.
     const m = predictMargin(info.ensemble!, X, n);
