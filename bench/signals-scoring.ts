@@ -57,7 +57,6 @@ export function benchmarkModel(): { model: TreeEnsemble; pool: Float64Array } {
 }
 
 async function batchFigures(model: TreeEnsemble, X: Float64Array, totalRows: number, batch: number) {
-  const d = model.featureNames.length;
   const X32 = Float32Array.from(X);
   const rounds = Math.max(1, Math.round(totalRows / batch));
   const measure = async (score: () => Promise<unknown> | unknown): Promise<number> => {
