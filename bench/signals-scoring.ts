@@ -14,7 +14,8 @@ import { compileTreeEnsemble, predictMargin, sigmoid, type TreeEnsemble } from '
 import { createLogger, StaticApiKeyResolver } from '@strata/http';
 import { InProcessEventBus } from '@strata/infra-bus';
 import { exportTreeEnsembleToOnnx, importOnnxTreeModel, OnnxTreeScorer } from '@strata/infra-onnx';
-import { mulberry32, randomEnsemble, randomRows } from '../libs/infra-onnx/src/testing/random-trees';
+import { mulberry32 } from '@strata/domain-synthetic';
+import { randomEnsemble, randomRows } from '../libs/infra-onnx/src/testing/random-trees';
 import { ConfigSchema } from '../apps/platform/src/config';
 import { startPlatform } from '../apps/platform/src/platform';
 import { mkdtempSync, rmSync } from 'node:fs';

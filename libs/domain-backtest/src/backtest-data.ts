@@ -1,20 +1,14 @@
 import type { Timeframe } from '@strata/contracts';
 import { annualisationFactor, type TradingCalendar } from '@strata/domain-indicators';
-import { inferTradingCalendar } from '@strata/domain-marketdata';
+import { inferTradingCalendar, type OhlcvSeries } from '@strata/domain-marketdata';
 
 /**
  * One symbol's bars in ascending time, as columns. Times are bar starts in epoch ms UTC; prices in quote currency
  * (adjusted as the strategy asked); volume in units traded. The engine reads the whole history (indicators warm up on
  * it) and trades only the window `[from, to]` of the request.
  */
-export interface SymbolBars {
+export interface SymbolBars extends OhlcvSeries {
   symbol: string;
-  ts: Float64Array;
-  open: Float64Array;
-  high: Float64Array;
-  low: Float64Array;
-  close: Float64Array;
-  volume: Float64Array;
   /**
    * Point-in-time series computed elsewhere, aligned to `ts`: `signal:<name>` (ML signal scores) and
    * `regime:<name>` (regime probabilities). The value at bar t must only depend on data up to t.

@@ -1,3 +1,4 @@
+import { mulberry32 } from '@strata/domain-synthetic';
 import type { BacktestData, SymbolBars } from './backtest-data';
 import { signalSourceOf, simulationConfigOf, type BacktestRequest } from './backtest';
 import { PortfolioSimulation, type DecisionRecord } from './engine';
@@ -188,16 +189,4 @@ function mix(seed: number, t: number, k: number): number {
   let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(t + 1, 0xc2b2ae35) ^ Math.imul(k + 7, 0x27d4eb2f);
   h ^= h >>> 15;
   return h >>> 0;
-}
-
-/** Small deterministic PRNG (Tommy Ettinger's mulberry32), uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

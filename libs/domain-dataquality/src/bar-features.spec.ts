@@ -1,10 +1,10 @@
 import { computeBarStats, FEATURE_COUNT, isConsistentBar, isStaleBar } from './bar-features';
 import { DEFAULT_SENTINEL_CONFIG, mergeSentinelConfig } from './sentinel.config';
-import type { OhlcvColumns } from './sentinel.types';
+import type { OhlcvSeries } from '@strata/domain-marketdata';
 
 /** Deterministic irregular bars (no randomness), W = 5 for hand-sized windows. */
-function bars(n: number): OhlcvColumns {
-  const b: OhlcvColumns = { ts: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
+function bars(n: number): OhlcvSeries {
+  const b: OhlcvSeries = { ts: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
   let p = 50;
   for (let i = 0; i < n; i++) {
     b.ts[i] = i * 60_000;

@@ -1,6 +1,6 @@
 import { intervalExcessScore, sesForecast, type SesForecast } from './forecast-residual';
 import type { SentinelConfig } from './sentinel.config';
-import type { OhlcvColumns } from './sentinel.types';
+import type { OhlcvSeries } from '@strata/domain-marketdata';
 
 /** Number of Isolation Forest features per bar. */
 export const FEATURE_COUNT = 6;
@@ -8,14 +8,14 @@ export const FEATURE_COUNT = 6;
 export const FEATURE_NAMES = ['log_return', 'range_over_close', 'overnight_gap', 'volume_z', 'close_vs_median', 'return_sigmas'] as const;
 
 /** Bars whose price was printed with the previous close on every field: O = H = L = C = previous close. */
-export function isStaleBar(bars: OhlcvColumns, i: number): boolean {
+export function isStaleBar(bars: OhlcvSeries, i: number): boolean {
   if (i < 1) return false;
   const p = bars.close[i - 1];
   return bars.open[i] === p && bars.high[i] === p && bars.low[i] === p && bars.close[i] === p;
 }
 
 /** True when a bar's prices are finite, positive and OHLC-consistent (low ≤ open, close ≤ high). */
-export function isConsistentBar(bars: OhlcvColumns, i: number): boolean {
+export function isConsistentBar(bars: OhlcvSeries, i: number): boolean {
   const o = bars.open[i];
   const h = bars.high[i];
   const l = bars.low[i];
@@ -94,7 +94,7 @@ function medianInPlace(buf: Float64Array, len: number): number {
  * The forecast residuals use the same windows: log close ~ random walk with drift (interval ±z·σ_i), log volume ~
  * SES with elasticity to the bar's absolute move (see forecast-residual.ts).
  */
-export function computeBarStats(bars: OhlcvColumns, from: number, cfg: SentinelConfig, volumeTraded: boolean): BarStats {
+export function computeBarStats(bars: OhlcvSeries, from: number, cfg: SentinelConfig, volumeTraded: boolean): BarStats {
   const n = bars.ts.length;
   const W = cfg.windowBars;
   const start = Math.max(from, W);

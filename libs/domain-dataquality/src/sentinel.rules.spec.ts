@@ -1,8 +1,7 @@
-import { findCalendarGaps, formatIsoUtc } from '@strata/domain-marketdata';
+import { findCalendarGaps, formatIsoUtc, type OhlcvSeries } from '@strata/domain-marketdata';
 import { generateSyntheticSeries } from '@strata/domain-synthetic';
 import { correctionAnomaly, excursionAt, matchSplit, missingBarsBefore } from './sentinel.rules';
 import { DEFAULT_SENTINEL_CONFIG } from './sentinel.config';
-import type { OhlcvColumns } from './sentinel.types';
 
 describe('missingBarsBefore', () => {
   it.each([
@@ -30,7 +29,7 @@ describe('missingBarsBefore', () => {
   });
 });
 
-function bars(rows: number[][]): OhlcvColumns {
+function bars(rows: number[][]): OhlcvSeries {
   const col = (k: number) => Float64Array.from(rows.map((r) => r[k]));
   return { ts: Float64Array.from(rows.map((_, i) => i * 86_400_000)), open: col(0), high: col(1), low: col(2), close: col(3), volume: col(4) };
 }

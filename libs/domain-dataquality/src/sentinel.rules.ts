@@ -1,8 +1,8 @@
 import type { BarCorrection, Timeframe } from '@strata/contracts';
-import { DAY_MS, TIMEFRAME_MS, isTradingDay, tradingDaysBetween, type TradingCalendar } from '@strata/domain-marketdata';
+import { DAY_MS, TIMEFRAME_MS, isTradingDay, tradingDaysBetween, type OhlcvSeries, type TradingCalendar } from '@strata/domain-marketdata';
 import { isStaleBar } from './bar-features';
 import type { SentinelConfig } from './sentinel.config';
-import type { BarAnomaly, OhlcvColumns, Severity } from './sentinel.types';
+import type { BarAnomaly, Severity } from './sentinel.types';
 
 /** Price fields of a bar, in the order reasons name them. */
 const FIELDS = ['open', 'high', 'low', 'close'] as const;
@@ -18,7 +18,7 @@ export function tradesOn(calendar: TradingCalendar, ts: number): boolean {
  * Length of the run of stale bars ending at bar `i` (0 when bar i is not stale), counted back at most `cap` bars so
  * the answer depends only on bars `[i − cap, i]`.
  */
-export function staleRunEndingAt(bars: OhlcvColumns, i: number, cap: number): number {
+export function staleRunEndingAt(bars: OhlcvSeries, i: number, cap: number): number {
   let k = 0;
   while (k < cap && i - k >= 1 && isStaleBar(bars, i - k)) k++;
   return k;
@@ -82,7 +82,7 @@ const scratch5 = new Float64Array(5);
  * neighbours agree on, and whether the series is back at that level on both sides. A spike or bad print reverts;
  * a genuine move (news, a split) does not, because the next bar stays at the new level.
  */
-export function excursionAt(bars: OhlcvColumns, i: number, revertFraction: number): Excursion {
+export function excursionAt(bars: OhlcvSeries, i: number, revertFraction: number): Excursion {
   const { open, close } = bars;
   scratch5[0] = open[i];
   scratch5[1] = close[i];
@@ -137,7 +137,7 @@ export interface SplitMatch {
  * the new level (within half the factor's log size of open_i, so a one-field bad print is not a split); and volume
  * moves inversely to price (up for a forward split, down for a reverse one, against the previous bar).
  */
-export function matchSplit(bars: OhlcvColumns, i: number, rules: SentinelConfig['rules']): SplitMatch | null {
+export function matchSplit(bars: OhlcvSeries, i: number, rules: SentinelConfig['rules']): SplitMatch | null {
   const { open, close, volume } = bars;
   const ratio = close[i - 1] / open[i];
   if (!(ratio > 0) || !Number.isFinite(ratio)) return null;

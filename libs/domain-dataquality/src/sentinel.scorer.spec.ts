@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseBarsCsv, type BarColumns } from '@strata/domain-marketdata';
+import { parseBarsCsv, type BarColumns, type OhlcvSeries } from '@strata/domain-marketdata';
 import { generateSyntheticSeries } from '@strata/domain-synthetic';
 import { DEFAULT_SENTINEL_CONFIG, mergeSentinelConfig, severityAtLeast } from './sentinel.config';
 import { requiredContextBars, scoreBars } from './sentinel.scorer';
-import type { BarAnomaly, OhlcvColumns } from './sentinel.types';
+import type { BarAnomaly } from './sentinel.types';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const DAY = 86_400_000;
@@ -13,7 +13,7 @@ function load(path: string): BarColumns {
   return parseBarsCsv(readFileSync(path, 'utf8')).bars;
 }
 
-function slice(b: OhlcvColumns, from: number, to: number): OhlcvColumns {
+function slice(b: OhlcvSeries, from: number, to: number): OhlcvSeries {
   return {
     ts: b.ts.slice(from, to),
     open: b.open.slice(from, to),
@@ -25,7 +25,7 @@ function slice(b: OhlcvColumns, from: number, to: number): OhlcvColumns {
 }
 
 /** A calm daily series on consecutive NYSE weekdays with deterministic small moves, built by hand. */
-function handSeries(n: number): OhlcvColumns {
+function handSeries(n: number): OhlcvSeries {
   const ts: number[] = [];
   let day = Date.UTC(2021, 0, 4) / DAY; // Monday
   while (ts.length < n) {
@@ -55,7 +55,7 @@ const key = (a: BarAnomaly) => `${a.ts}|${a.kind}`;
 
 describe('scoreBars: rules on hand-built bars', () => {
   // Holidays would be gaps on the NYSE calendar; the hand series uses plain weekdays.
-  const req = (bars: OhlcvColumns) => ({ bars, firstNew: 0, timeframe: '1d' as const, symbol: 'TEST', calendar: 'weekdays' as const });
+  const req = (bars: OhlcvSeries) => ({ bars, firstNew: 0, timeframe: '1d' as const, symbol: 'TEST', calendar: 'weekdays' as const });
 
   it('finds nothing at HIGH+ on a calm clean series', () => {
     const res = scoreBars(req(handSeries(300)));

@@ -1,5 +1,5 @@
 import type { Timeframe } from '@strata/contracts';
-import { TIMEFRAME_MS, formatIsoUtc, type TradingCalendar } from '@strata/domain-marketdata';
+import { TIMEFRAME_MS, formatIsoUtc, type OhlcvSeries, type TradingCalendar } from '@strata/domain-marketdata';
 import { computeBarStats, FEATURE_COUNT, isConsistentBar, PARKINSON, type BarStats } from './bar-features';
 import { IsolationForest } from './isolation-forest';
 import {
@@ -12,12 +12,12 @@ import {
   type SymbolClass,
 } from './sentinel.config';
 import { excursionAt, fmtPct, fmtPrice, matchSplit, missingBarsBefore, staleRunEndingAt, tradesOn } from './sentinel.rules';
-import type { AnomalyKind, BarAnomaly, DetectorName, OhlcvColumns, Severity } from './sentinel.types';
+import type { AnomalyKind, BarAnomaly, DetectorName, Severity } from './sentinel.types';
 
 /** A streaming batch for {@link scoreBars}. */
 export interface ScoreBarsRequest {
   /** Context history followed by the new bars, ascending `ts`, raw prices. */
-  bars: OhlcvColumns;
+  bars: OhlcvSeries;
   /** Index of the first new bar: `bars[0 .. firstNew)` is context, `bars[firstNew ..]` is new. */
   firstNew: number;
   /** Bar length of the series. */
@@ -137,7 +137,7 @@ function lowerBound(ts: Float64Array, value: number, hi: number): number {
  * `${seed}:${bucket}`. A bar's score therefore depends only on bars it could have seen at the start of its bucket and
  * never on where a batch starts. NaN where the forest did not run (too little training history).
  */
-function forestScores(bars: OhlcvColumns, stats: BarStats, j0: number, j1: number, timeframe: Timeframe, calendar: TradingCalendar, cfg: SentinelConfig): Float64Array {
+function forestScores(bars: OhlcvSeries, stats: BarStats, j0: number, j1: number, timeframe: Timeframe, calendar: TradingCalendar, cfg: SentinelConfig): Float64Array {
   const out = new Float64Array(Math.max(0, j1 - j0)).fill(NaN);
   const { trees, subsample, seed, trainBars, refitEveryBars, minTrainBars } = cfg.forest;
   const bucketMs = Math.round((refitEveryBars * TIMEFRAME_MS[timeframe]) / nominalBarDensity(timeframe, calendar));

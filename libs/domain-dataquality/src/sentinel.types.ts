@@ -26,16 +26,6 @@ export const DETECTORS = ['rules', 'isolation_forest', 'forecast_residual'] as c
 /** One of {@link DETECTORS}. */
 export type DetectorName = (typeof DETECTORS)[number];
 
-/** One series of bars as columns, ascending `ts` (bar start, epoch ms UTC); prices as stored (raw, unadjusted). */
-export interface OhlcvColumns {
-  ts: Float64Array;
-  open: Float64Array;
-  high: Float64Array;
-  low: Float64Array;
-  close: Float64Array;
-  volume: Float64Array;
-}
-
 /** One flagged bar. Scores are in [0, 1] (NaN-free); a detector that did not run (e.g. warm-up) is `null`. */
 export interface BarAnomaly {
   /**

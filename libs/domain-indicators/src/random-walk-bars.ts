@@ -1,3 +1,4 @@
+import { mulberry32 } from '@strata/domain-synthetic';
 import type { OhlcvColumns } from './ohlcv';
 
 /**
@@ -34,16 +35,4 @@ export function randomWalkBars(n: number, seed = 42, startPrice = 100): OhlcvCol
     prev = c;
   }
   return { open, high, low, close, volume };
-}
-
-/** mulberry32: a small, fast 32-bit PRNG with a 2^32 period; uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

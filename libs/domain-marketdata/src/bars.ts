@@ -1,14 +1,12 @@
 import type { RejectedRow } from '@strata/contracts';
 
 /**
- * A batch of OHLCV bars in columnar form: one typed array per field, all of length `length`.
- * Times are bar start times in epoch milliseconds UTC (daily bars: 00:00 UTC of the trading date); prices are in
- * currency units exactly as given by the source (no adjustment); volume in units traded (shares, coins, contracts).
- * Rows are strictly increasing in `ts`.
+ * One series of OHLCV bars as columns: one typed array per field, all of one length, rows strictly increasing in `ts`.
+ * Times are bar start times in epoch milliseconds UTC (daily bars: 00:00 UTC of the trading date); prices in quote
+ * currency (raw or adjusted: the type that extends or the function that takes it says which); volume in units traded
+ * (shares, coins, contracts). The shape every domain lib (sentinel, backtest, synthetic) reads bars in.
  */
-export interface BarColumns {
-  /** Number of bars. */
-  length: number;
+export interface OhlcvSeries {
   /** Bar start time, epoch ms UTC. */
   ts: Float64Array;
   open: Float64Array;
@@ -16,6 +14,15 @@ export interface BarColumns {
   low: Float64Array;
   close: Float64Array;
   volume: Float64Array;
+}
+
+/**
+ * A batch of OHLCV bars in columnar form, all columns of length `length`. Prices are in currency units exactly as
+ * given by the source (no adjustment).
+ */
+export interface BarColumns extends OhlcvSeries {
+  /** Number of bars. */
+  length: number;
   /** Split- and dividend-adjusted close when the source has an `adj_close` column, otherwise null. */
   adjClose: Float64Array | null;
 }

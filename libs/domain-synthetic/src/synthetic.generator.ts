@@ -1,4 +1,5 @@
 import { TimeframeSchema } from '@strata/contracts';
+import type { OhlcvSeries } from '@strata/domain-marketdata';
 import { layoutSlots, parseClock, US_EQUITY_SESSION, type SessionSpec } from './synthetic.calendar';
 import { Xoshiro128ss } from './synthetic.prng';
 import { stationaryDistribution } from './regime.markov';
@@ -335,13 +336,7 @@ export function generateSyntheticSeries(config: SyntheticConfig): SyntheticSerie
   };
 }
 
-interface Bars {
-  ts: Float64Array;
-  open: Float64Array;
-  high: Float64Array;
-  low: Float64Array;
-  close: Float64Array;
-  volume: Float64Array;
+interface Bars extends OhlcvSeries {
   sd: Float64Array;
   regimeOf: Uint8Array;
 }

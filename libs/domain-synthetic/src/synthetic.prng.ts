@@ -141,3 +141,19 @@ export class Xoshiro128ss {
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
+
+/**
+ * mulberry32 (Tommy Ettinger): a small, fast 32-bit PRNG with a 2^32 period, uniform in [0, 1) with 2^-32 resolution.
+ * For test fixtures, benchmarks and perturbations where a closure is handier than {@link Xoshiro128ss}; the same
+ * `seed` (taken modulo 2^32) always gives the same sequence on every engine (32-bit integer arithmetic only).
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) * TWO_POW_NEG_32;
+  };
+}

@@ -17,7 +17,6 @@ import {
   scoreBars,
   type BarAnomaly,
   type DetectorName,
-  type OhlcvColumns,
   type SentinelConfig,
 } from '@strata/domain-dataquality';
 import { inferTradingCalendar, TIMEFRAME_MS, type BarColumns, type TradingCalendar } from '@strata/domain-marketdata';
@@ -247,7 +246,7 @@ function emptyColumns(): BarColumns {
 }
 
 /** `a` followed by rows [from, to) of `b`, as scorer columns (one copy per column). */
-function concatColumns(a: BarColumns, b: BarColumns, from: number, to: number): BarColumns & OhlcvColumns {
+function concatColumns(a: BarColumns, b: BarColumns, from: number, to: number): BarColumns {
   const n = a.length + (to - from);
   const col = (x: Float64Array, y: Float64Array) => {
     const out = new Float64Array(n);

@@ -5,7 +5,8 @@ import { exportTreeEnsembleToOnnx, OnnxMetadataKeys } from './onnx-tree.export';
 import { decodeModel } from './onnx-ml.schema';
 import { importOnnxTreeModel } from './onnx-tree.import';
 import { OnnxTreeScorer } from './onnx-tree.scorer';
-import { mulberry32, randomEnsemble, randomRows } from './testing/random-trees';
+import { mulberry32 } from '@strata/domain-synthetic';
+import { randomEnsemble, randomRows } from './testing/random-trees';
 
 // Thresholds with awkward doubles (not representable in float32) so a float32 round trip would show.
 const POOL = Float64Array.from({ length: 64 }, (_, i) => -3 + i * 0.0937 + 1e-9 * (i % 7));

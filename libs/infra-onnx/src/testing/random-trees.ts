@@ -1,16 +1,5 @@
+import { mulberry32 } from '@strata/domain-synthetic';
 import type { Tree, TreeEnsemble, TreeObjective } from '@strata/domain-ml';
-
-/** Small deterministic PRNG (mulberry32) for test models and data. Returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A random tree with `leaves` leaves grown by splitting a random leaf each step (leaf-wise, like the GBDT trainer).
