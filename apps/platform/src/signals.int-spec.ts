@@ -106,7 +106,9 @@ describeIf('signals training queue and registry on JetStream + MongoDB', () => {
     const waitDone = async () => {
       const end = Date.now() + 240_000;
       let doc = await models.get(id);
-      while (!['completed', 'failed'].includes(doc?.status ?? '') && Date.now() < end) {
+      // Done = failed, or completed with its final event out (the worker records that in a second write).
+      const done = () => doc?.status === 'failed' || (doc?.status === 'completed' && doc.finalEventPublished === true);
+      while (!done() && Date.now() < end) {
         await new Promise((res) => setTimeout(res, 200));
         doc = await models.get(id);
       }

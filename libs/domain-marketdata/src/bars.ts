@@ -1,4 +1,4 @@
-import type { RejectedRow } from '@strata/contracts';
+import type { RejectedRow, Timeframe } from '@strata/contracts';
 
 /**
  * One series of OHLCV bars as columns: one typed array per field, all of one length, rows strictly increasing in `ts`.
@@ -14,6 +14,20 @@ export interface OhlcvSeries {
   low: Float64Array;
   close: Float64Array;
   volume: Float64Array;
+}
+
+/**
+ * A window of one (symbol, timeframe) series, as read from a store of bars or of values computed from bars.
+ * Times in epoch ms UTC: `from` / `to` inclusive, `after` exclusive (the cursor of a page); `limit` caps the rows
+ * returned (ascending `ts`). Absent bounds mean unbounded.
+ */
+export interface SeriesWindow {
+  symbol: string;
+  timeframe: Timeframe;
+  from?: number;
+  to?: number;
+  after?: number;
+  limit?: number;
 }
 
 /**
