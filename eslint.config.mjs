@@ -22,8 +22,9 @@ export default [
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'], allowedExternalImports: ['zod'] },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:util'], bannedExternalImports: infraPackages },
-            // type:messaging holds only the Nest handler decorators bound to contracts (@OnEvent/@OnCommand), so feature
-            // handlers and the infra transport agree on one metadata shape without features importing adapters.
+            // type:messaging holds the Nest handler decorators bound to contracts (@OnEvent/@OnCommand) and the durable
+            // consumer bases over the EventBus port (DurableConsumers, WorkQueueRunner), so feature handlers and the
+            // infra transport agree on one shape without features importing adapters.
             { sourceTag: 'type:messaging', onlyDependOnLibsWithTags: ['type:contracts'] },
             { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:feature', 'type:messaging', 'type:domain', 'type:contracts', 'type:util'] },
             { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:messaging', 'type:domain', 'type:contracts', 'type:util'] },

@@ -2,6 +2,7 @@
  * The data-quality sentinel's public types: what goes in (one series of bars, the first of which to score), what
  * comes out (one {@link BarAnomaly} per flagged bar). Shared by the domain scorer and the `sentinel` service.
  */
+import type { AnomalyKindName, DataQualitySeverity, DataQualityStatus, Timeframe } from '@strata/contracts';
 
 /** Severity ladder, lowest first. HIGH and above page (webhooks). */
 export const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
@@ -44,4 +45,21 @@ export interface BarAnomaly {
   reason: string;
   /** For `probable_split`: the proposed split (new shares per old share, e.g. 4:1 → {newShares: 4, oldShares: 1}). */
   proposedSplit?: { newShares: number; oldShares: number };
+}
+
+/**
+ * One flagged bar, as the data-quality sentinel marks it next to the bars and features (the `BarQualityFlagsStore`
+ * port of `@strata/feature-features` and its DuckDB adapter store this shape). Keyed by (symbol, timeframe, ts, kind):
+ * one bar may carry several kinds.
+ */
+export interface BarQualityFlag {
+  symbol: string;
+  timeframe: Timeframe;
+  /** Bar start, epoch ms UTC. */
+  ts: number;
+  kind: AnomalyKindName;
+  /** The DataQualityEvent behind the flag (`GET /data-quality/events/{id}`). */
+  eventId: string;
+  severity: DataQualitySeverity;
+  status: DataQualityStatus;
 }

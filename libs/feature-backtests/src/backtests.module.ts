@@ -1,6 +1,7 @@
 import { BAR_QUALITY_FLAGS, type BarQualityFlagsStore } from '@strata/feature-features';
-import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider, type Type } from '@nestjs/common';
-import { durableConsumerName, EVENT_BUS, RunBacktestCommandV1, type BusSubscription, type EventBus } from '@strata/contracts';
+import { Inject, Injectable, Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
+import { EVENT_BUS, RunBacktestCommandV1, type EventBus, type PayloadOf } from '@strata/contracts';
+import { WorkQueueRunner } from '@strata/messaging-nest';
 import {
   BACKTEST_MARKET_DATA,
   BACKTEST_SERIES_STORE,
@@ -44,40 +45,13 @@ export const BACKTESTS_SERVICE = 'backtests';
 /**
  * Connects the {@link BacktestWorker} to the bus: a durable work-queue consumer of `backtest.cmd.run.v1` shared by
  * every worker process (one run at a time per worker; a throw means redelivery with backoff), plus the periodic
- * recovery sweep. Feature libraries may not import the bus adapters' `@OnCommand` decorator, so this subscribes
- * through the `EventBus` port with the same semantics.
+ * recovery sweep (the shared {@link WorkQueueRunner}: it subscribes through the `EventBus` port with the semantics of
+ * `@OnCommand`, since feature libraries may not import the bus adapters).
  */
 @Injectable()
-export class BacktestWorkerRunner implements OnApplicationBootstrap, OnApplicationShutdown {
-  private timer: NodeJS.Timeout | undefined;
-  private subscription: BusSubscription | undefined;
-  private readonly logger = new Logger('backtest-worker');
-  constructor(
-    private readonly worker: BacktestWorker,
-    @Inject(EVENT_BUS) private readonly bus: EventBus,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    const o = this.worker.options;
-    this.subscription = await this.bus.subscribe(RunBacktestCommandV1, (cmd, ctx) => this.worker.handle(cmd, { deliveryCount: ctx.deliveryCount }), {
-      consumer: durableConsumerName(BACKTESTS_SERVICE, RunBacktestCommandV1),
-      ackWaitMs: o.ackWaitMs,
-      maxDeliver: o.maxDeliver,
-      backoffMs: o.backoffMs,
-      prefetch: 1,
-    });
-    if (o.sweepIntervalMs > 0) {
-      this.timer = setInterval(() => {
-        this.worker.sweep().catch((e: unknown) => this.logger.warn({ msg: 'recovery sweep failed', err: (e as Error).message }));
-      }, o.sweepIntervalMs);
-      this.timer.unref();
-    }
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.subscription?.stop();
-    this.subscription = undefined;
+export class BacktestWorkerRunner extends WorkQueueRunner<PayloadOf<typeof RunBacktestCommandV1>> {
+  constructor(worker: BacktestWorker, @Inject(EVENT_BUS) bus: EventBus) {
+    super(bus, BACKTESTS_SERVICE, RunBacktestCommandV1, worker, 'backtest-worker');
   }
 }
 

@@ -1,20 +1,8 @@
-import type { AnomalyKindName, DataQualitySeverity, DataQualityStatus, Timeframe } from '@strata/contracts';
+import type { DataQualityStatus, Timeframe } from '@strata/contracts';
+import type { BarQualityFlag } from '@strata/domain-dataquality';
 
-/**
- * One flagged bar, as the data-quality sentinel marks it on the feature-store side. Keyed by
- * (symbol, timeframe, ts, kind): one bar may carry several kinds. Times are epoch ms UTC (bar start).
- */
-export interface BarQualityFlag {
-  symbol: string;
-  timeframe: Timeframe;
-  /** Bar start, epoch ms UTC. */
-  ts: number;
-  kind: AnomalyKindName;
-  /** The DataQualityEvent behind the flag (`GET /data-quality/events/{id}`). */
-  eventId: string;
-  severity: DataQualitySeverity;
-  status: DataQualityStatus;
-}
+/** One flagged bar (defined in `@strata/domain-dataquality`, re-exported for the port's users). */
+export type { BarQualityFlag } from '@strata/domain-dataquality';
 
 /**
  * How training datasets and backtests treat flagged bars (`QualityFilterSchema` of the contracts): `exclude` leaves

@@ -1,15 +1,7 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import {
-  BarsIngestedV1,
-  CorporateActionsRecordedV1,
-  durableConsumerName,
-  EVENT_BUS,
-  type BusSubscription,
-  type EventBus,
-  type MessageContext,
-  type PayloadOf,
-} from '@strata/contracts';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { BarsIngestedV1, CorporateActionsRecordedV1, EVENT_BUS, type EventBus, type MessageContext, type PayloadOf } from '@strata/contracts';
 import { MarketDataService } from '@strata/feature-marketdata';
+import { DurableConsumers } from '@strata/messaging-nest';
 import { FeatureRefreshService } from './feature-refresh.service';
 
 /** Service name in the durable consumer names of the feature refresher. */
@@ -25,32 +17,21 @@ export const FEATURES_SERVICE = 'features';
  * Idempotent: a redelivered event recomputes the same values.
  */
 @Injectable()
-export class BarsIngestedHandler implements OnApplicationBootstrap, OnApplicationShutdown {
+export class BarsIngestedHandler extends DurableConsumers implements OnApplicationBootstrap {
   private readonly logger = new Logger('features');
-  private readonly subscriptions: BusSubscription[] = [];
 
   constructor(
-    @Inject(EVENT_BUS) private readonly bus: EventBus,
+    @Inject(EVENT_BUS) bus: EventBus,
     private readonly refresh: FeatureRefreshService,
     private readonly marketData: MarketDataService,
-  ) {}
+  ) {
+    super(bus, FEATURES_SERVICE);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.refresh.registerAll();
-    this.subscriptions.push(
-      await this.bus.subscribe(BarsIngestedV1, (data, ctx) => this.onBarsIngested(data, ctx), {
-        consumer: durableConsumerName(FEATURES_SERVICE, BarsIngestedV1),
-        prefetch: 16,
-      }),
-      await this.bus.subscribe(CorporateActionsRecordedV1, (data, ctx) => this.onCorporateActions(data, ctx), {
-        consumer: durableConsumerName(FEATURES_SERVICE, CorporateActionsRecordedV1),
-      }),
-    );
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    const subs = this.subscriptions.splice(0);
-    for (const s of subs) await s.stop();
+    await this.consume(BarsIngestedV1, (data, ctx) => this.onBarsIngested(data, ctx), { prefetch: 16 });
+    await this.consume(CorporateActionsRecordedV1, (data, ctx) => this.onCorporateActions(data, ctx));
   }
 
   /** Recomputes the tail of the ingested series. */

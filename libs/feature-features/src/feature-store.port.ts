@@ -1,4 +1,5 @@
 import type { Adjustment, FeatureSetSummary, FeatureSetVersion, Timeframe } from '@strata/contracts';
+import type { SeriesWindow } from '@strata/domain-marketdata';
 
 /** A feature-set version to register: its immutable definition. */
 export interface FeatureSetRegistration {
@@ -71,7 +72,7 @@ export interface FeatureStore {
     values: FeatureColumns;
     lineage: MaterialisationLineage;
   }): Promise<MaterialisationRecord>;
-  read(req: { set: string; version: number; symbol: string; timeframe: Timeframe; from?: number; to?: number; after?: number; limit?: number }): Promise<FeatureColumns>;
+  read(req: SeriesWindow & { set: string; version: number }): Promise<FeatureColumns>;
   asOf(req: { set: string; version: number; symbol: string; timeframe: Timeframe; eventTimes: Float64Array }): Promise<FeatureColumns>;
   lastMaterialisation(set: string, version: number, symbol: string, timeframe: Timeframe): Promise<MaterialisationRecord | undefined>;
   listMaterialisations(req: { set: string; version: number; symbol?: string; timeframe?: Timeframe; limit: number }): Promise<MaterialisationRecord[]>;

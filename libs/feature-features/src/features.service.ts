@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { FeatureSetSummary, FeatureSetVersion, Timeframe } from '@strata/contracts';
+import type { SeriesWindow } from '@strata/domain-marketdata';
 import { MarketDataService } from '@strata/feature-marketdata';
 import { BAR_QUALITY_FLAGS, flaggedBarMask, UNRESOLVED_FLAG_STATUSES, type BarQualityFlagsStore, type QualityFilter } from './bar-quality-flags.port';
 import { FEATURE_STORE, type FeatureColumns, type FeatureStore, type MaterialisationRecord } from './feature-store.port';
@@ -48,18 +49,14 @@ export class FeaturesService {
   }
 
   /** Stored values of one series (ascending), NaN = NULL. */
-  async read(req: {
-    set: string;
-    version?: number;
-    symbol: string;
-    timeframe: Timeframe;
-    from?: number;
-    to?: number;
-    after?: number;
-    limit?: number;
-    /** `exclude`: leave out rows of bars with an unresolved data-quality flag (a page may then hold fewer than `limit`). */
-    qualityFilter?: QualityFilter;
-  }): Promise<FeatureColumns & { definition: FeatureSetVersion }> {
+  async read(
+    req: SeriesWindow & {
+      set: string;
+      version?: number;
+      /** `exclude`: leave out rows of bars with an unresolved data-quality flag (a page may then hold fewer than `limit`). */
+      qualityFilter?: QualityFilter;
+    },
+  ): Promise<FeatureColumns & { definition: FeatureSetVersion }> {
     const definition = await this.resolveVersion(req.set, req.version);
     const values = await this.store.read({ set: req.set, version: definition.version, symbol: req.symbol, timeframe: req.timeframe, from: req.from, to: req.to, after: req.after, limit: req.limit });
     if (req.qualityFilter !== 'exclude' || values.ts.length === 0) return { ...values, definition };

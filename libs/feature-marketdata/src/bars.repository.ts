@@ -1,5 +1,5 @@
 import type { BarCorrection, CorporateAction, SymbolSeries, Timeframe } from '@strata/contracts';
-import type { BarColumns } from '@strata/domain-marketdata';
+import type { BarColumns, SeriesWindow } from '@strata/domain-marketdata';
 
 /** A validated batch of one series to commit. `bars.ts` strictly increasing, epoch ms UTC. */
 export interface BarsCommitRequest {
@@ -25,16 +25,6 @@ export interface BarsCommitOutcome {
   correctedTo: number | null;
 }
 
-/** Filters of {@link BarsRepository.read}: times in epoch ms UTC, `from`/`to` inclusive, `after` exclusive. */
-export interface BarsReadRequest {
-  symbol: string;
-  timeframe: Timeframe;
-  from?: number;
-  to?: number;
-  after?: number;
-  limit?: number;
-}
-
 /**
  * Port: storage of raw OHLCV bars keyed by (symbol, timeframe, ts UTC). Guarantees every adapter keeps:
  * - at most one bar per key; bars are stored exactly as committed (never adjusted);
@@ -45,7 +35,7 @@ export interface BarsReadRequest {
  */
 export interface BarsRepository {
   commit(req: BarsCommitRequest): Promise<BarsCommitOutcome>;
-  read(req: BarsReadRequest): Promise<BarColumns>;
+  read(req: SeriesWindow): Promise<BarColumns>;
   /** Number of stored bars over all series. */
   count(): Promise<number>;
   /** Stored series ordered by symbol, then timeframe, after the `after` key (exclusive). */

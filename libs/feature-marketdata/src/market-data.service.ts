@@ -10,18 +10,12 @@ import {
   type SymbolSeries,
   type Timeframe,
 } from '@strata/contracts';
-import type { BarColumns } from '@strata/domain-marketdata';
+import type { BarColumns, SeriesWindow } from '@strata/domain-marketdata';
 import { BARS_REPOSITORY, CORPORATE_ACTIONS_REPOSITORY, type BarsRepository, type CorporateActionsRepository } from './bars.repository';
 import { adjustBars, adjustmentSteps, exDateInstant, type AdjustmentStep } from './corporate-actions.adjustment';
 
-/** What {@link MarketDataService.getBars} reads. Times in epoch ms UTC; `from`/`to` inclusive, `after` exclusive. */
-export interface BarsRequest {
-  symbol: string;
-  timeframe: Timeframe;
-  from?: number;
-  to?: number;
-  after?: number;
-  limit?: number;
+/** What {@link MarketDataService.getBars} reads: a window of one series, and which adjustment to apply. */
+export interface BarsRequest extends SeriesWindow {
   /**
    * Default `total`: programmatic consumers (features, backtests) get split- and dividend-adjusted bars unless they
    * ask otherwise. (The REST query defaults to `raw`.) See `AdjustmentSchema` for the formulas.

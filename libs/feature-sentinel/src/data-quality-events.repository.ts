@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   DOCUMENT_STORE,
+  type AnomalyDetected,
   type AnomalyKindName,
   type DataQualityEventDto,
   type DataQualitySeverity,
@@ -37,10 +38,15 @@ export function dataQualityEventId(symbol: string, timeframe: Timeframe, barTsMs
   return `dq_${createHash('sha256').update(`${symbol}|${timeframe}|${barTsMs}|${kind}`).digest('hex').slice(0, 32)}`;
 }
 
-/** The REST form of a stored document. */
-export function toEventDto(d: StoredDocument<DataQualityEventDoc>): DataQualityEventDto {
+/** The triage state of a new DataQualityEvent: `open`, never acknowledged or resolved. */
+export function openEventTriage(): Pick<DataQualityEventDoc, 'status' | 'acknowledgedAt' | 'acknowledgedBy' | 'acknowledgeNote' | 'resolvedAt' | 'resolvedBy' | 'resolveNote'> {
+  return { status: 'open', acknowledgedAt: null, acknowledgedBy: null, acknowledgeNote: null, resolvedAt: null, resolvedBy: null, resolveNote: null };
+}
+
+/** The `dataquality.evt.anomaly.detected.v1` payload of a stored document (the detection, without its triage). */
+export function toDetected(id: string, d: DataQualityEventDoc): AnomalyDetected {
   return {
-    id: d.id,
+    id,
     symbol: d.symbol,
     timeframe: d.timeframe,
     barTs: d.barTs,
@@ -53,6 +59,13 @@ export function toEventDto(d: StoredDocument<DataQualityEventDoc>): DataQualityE
     proposedSplit: d.proposedSplit,
     ingestionId: d.ingestionId,
     detectedAt: d.detectedAt,
+  };
+}
+
+/** The REST form of a stored document: the detection plus its triage. */
+export function toEventDto(d: StoredDocument<DataQualityEventDoc>): DataQualityEventDto {
+  return {
+    ...toDetected(d.id, d),
     status: d.status,
     acknowledgedAt: d.acknowledgedAt,
     acknowledgedBy: d.acknowledgedBy,

@@ -4,7 +4,7 @@ import { DuckDbBarQualityFlagsStore, DuckDbDocumentStore, openDuckDb, type DuckD
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataQualityEventsRepository, SEVERITY_RANK, type DataQualityEventDoc } from './data-quality-events.repository';
+import { DataQualityEventsRepository, openEventTriage, SEVERITY_RANK, type DataQualityEventDoc } from './data-quality-events.repository';
 import { DataQualityService, drivingDetector, IllegalTransitionError } from './data-quality.service';
 
 const T0 = Date.UTC(2025, 0, 10, 12);
@@ -25,13 +25,7 @@ function doc(id: string, over: Partial<DataQualityEventDoc>): DataQualityEventDo
     proposedSplit: null,
     ingestionId: null,
     detectedAt: new Date(T0).toISOString(),
-    status: 'open',
-    acknowledgedAt: null,
-    acknowledgedBy: null,
-    acknowledgeNote: null,
-    resolvedAt: null,
-    resolvedBy: null,
-    resolveNote: null,
+    ...openEventTriage(),
     published: true,
     ...over,
   };

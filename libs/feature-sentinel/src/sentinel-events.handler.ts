@@ -1,15 +1,6 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import {
-  AnomalyDetectedV1,
-  BarsCorrectedV1,
-  BarsIngestedV1,
-  durableConsumerName,
-  EVENT_BUS,
-  type BusSubscription,
-  type EventBus,
-  type MessageContext,
-  type PayloadOf,
-} from '@strata/contracts';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { AnomalyDetectedV1, BarsCorrectedV1, BarsIngestedV1, EVENT_BUS, type EventBus, type MessageContext, type PayloadOf } from '@strata/contracts';
+import { DurableConsumers } from '@strata/messaging-nest';
 import { SentinelScoringService, type ScoringOutcome } from './sentinel-scoring.service';
 import { WEBHOOK_DISPATCHER_OPTIONS, resolveDispatcherOptions, type WebhookDispatcherOptions } from './webhook-dispatcher';
 import { WebhooksService } from './webhooks.service';
@@ -24,30 +15,19 @@ export const SENTINEL_SERVICE = 'sentinel';
  * backoff, then the DLQ). A long backfill holds its message up to 10 minutes before the bus redelivers it.
  */
 @Injectable()
-export class SentinelEventsHandler implements OnApplicationBootstrap, OnApplicationShutdown {
+export class SentinelEventsHandler extends DurableConsumers implements OnApplicationBootstrap {
   private readonly logger = new Logger('sentinel');
-  private readonly subscriptions: BusSubscription[] = [];
 
   constructor(
-    @Inject(EVENT_BUS) private readonly bus: EventBus,
+    @Inject(EVENT_BUS) bus: EventBus,
     private readonly scoring: SentinelScoringService,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    this.subscriptions.push(
-      await this.bus.subscribe(BarsIngestedV1, (d, ctx) => this.onBarsIngested(d, ctx).then(() => undefined), {
-        consumer: durableConsumerName(SENTINEL_SERVICE, BarsIngestedV1),
-        prefetch: 4,
-        ackWaitMs: 600_000,
-      }),
-      await this.bus.subscribe(BarsCorrectedV1, (d, ctx) => this.onBarsCorrected(d, ctx).then(() => undefined), {
-        consumer: durableConsumerName(SENTINEL_SERVICE, BarsCorrectedV1),
-      }),
-    );
+  ) {
+    super(bus, SENTINEL_SERVICE);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    for (const s of this.subscriptions.splice(0)) await s.stop();
+  async onApplicationBootstrap(): Promise<void> {
+    await this.consume(BarsIngestedV1, (d, ctx) => this.onBarsIngested(d, ctx).then(() => undefined), { prefetch: 4, ackWaitMs: 600_000 });
+    await this.consume(BarsCorrectedV1, (d, ctx) => this.onBarsCorrected(d, ctx).then(() => undefined));
   }
 
   /** Scores the new or corrected bars of a committed batch (nothing when the commit changed nothing). */
@@ -79,30 +59,25 @@ export class SentinelEventsHandler implements OnApplicationBootstrap, OnApplicat
  * Queuing is a few document writes, so scoring never waits for a receiver.
  */
 @Injectable()
-export class WebhookFanOutHandler implements OnApplicationBootstrap, OnApplicationShutdown {
-  private subscription: BusSubscription | undefined;
+export class WebhookFanOutHandler extends DurableConsumers implements OnApplicationBootstrap {
   private readonly maxAttempts: number;
 
   constructor(
-    @Inject(EVENT_BUS) private readonly bus: EventBus,
+    @Inject(EVENT_BUS) bus: EventBus,
     private readonly webhooks: WebhooksService,
     @Inject(WEBHOOK_DISPATCHER_OPTIONS) options: WebhookDispatcherOptions,
   ) {
+    super(bus, SENTINEL_SERVICE);
     this.maxAttempts = resolveDispatcherOptions(options).maxAttempts;
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.subscription = await this.bus.subscribe(
+    await this.consume(
       AnomalyDetectedV1,
       async (_d, ctx) => {
         await this.webhooks.fanOut(ctx.envelope, this.maxAttempts);
       },
-      { consumer: durableConsumerName(SENTINEL_SERVICE, AnomalyDetectedV1), prefetch: 32 },
+      { prefetch: 32 },
     );
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.subscription?.stop();
-    this.subscription = undefined;
   }
 }

@@ -3,7 +3,6 @@ import {
   AnomalyDetectedV1,
   DuplicateKeyError,
   EVENT_BUS,
-  type AnomalyDetected,
   type BarCorrection,
   type EventBus,
   type StoredDocument,
@@ -22,7 +21,7 @@ import {
 import { inferTradingCalendar, TIMEFRAME_MS, type BarColumns, type TradingCalendar } from '@strata/domain-marketdata';
 import { BAR_QUALITY_FLAGS, type BarQualityFlag, type BarQualityFlagsStore } from '@strata/feature-features';
 import { BARS_REPOSITORY, type BarsRepository } from '@strata/feature-marketdata';
-import { dataQualityEventId, DataQualityEventsRepository, SEVERITY_RANK, type DataQualityEventDoc } from './data-quality-events.repository';
+import { dataQualityEventId, DataQualityEventsRepository, openEventTriage, SEVERITY_RANK, toDetected, type DataQualityEventDoc } from './data-quality-events.repository';
 
 /** Settings of the scorer. */
 export interface SentinelScoringOptions {
@@ -168,13 +167,7 @@ export class SentinelScoringService {
         proposedSplit: a.proposedSplit ? { newShares: a.proposedSplit.newShares, oldShares: a.proposedSplit.oldShares } : null,
         ingestionId: cause.ingestionId,
         detectedAt,
-        status: 'open',
-        acknowledgedAt: null,
-        acknowledgedBy: null,
-        acknowledgeNote: null,
-        resolvedAt: null,
-        resolvedBy: null,
-        resolveNote: null,
+        ...openEventTriage(),
         published: false,
       };
       let current: StoredDocument<DataQualityEventDoc> | null;
@@ -219,25 +212,6 @@ export class SentinelScoringService {
 /** Model versions recorded on `correction` events (a rule: no statistical model involved). */
 function correctionModelVersions(): Record<string, string> {
   return { rules: RULES_VERSION };
-}
-
-/** The event payload of a stored document. */
-export function toDetected(id: string, d: DataQualityEventDoc): AnomalyDetected {
-  return {
-    id,
-    symbol: d.symbol,
-    timeframe: d.timeframe,
-    barTs: d.barTs,
-    kind: d.kind,
-    scores: d.scores,
-    combined: d.combined,
-    severity: d.severity,
-    reason: d.reason,
-    modelVersions: d.modelVersions,
-    proposedSplit: d.proposedSplit,
-    ingestionId: d.ingestionId,
-    detectedAt: d.detectedAt,
-  };
 }
 
 function emptyColumns(): BarColumns {

@@ -1,5 +1,6 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { durableConsumerName, EVENT_BUS, FeatureSetRefreshedV1, ScoreComputedV1, type BusSubscription, type EventBus, type MessageContext, type PayloadOf } from '@strata/contracts';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { EVENT_BUS, FeatureSetRefreshedV1, ScoreComputedV1, type EventBus, type MessageContext, type PayloadOf } from '@strata/contracts';
+import { DurableConsumers } from '@strata/messaging-nest';
 import { SignalScoresRepository } from './signal-scores.repository';
 import { SignalScoringService } from './signal-scoring.service';
 import { AliasUnsetError } from './signals.errors';
@@ -15,26 +16,19 @@ export const SIGNALS_SERVICE = 'signals';
  * envelope id, deduplicated by the bus). No champion, or a champion of another feature set: nothing to do.
  */
 @Injectable()
-export class FeatureSetRefreshedHandler implements OnApplicationBootstrap, OnApplicationShutdown {
+export class FeatureSetRefreshedHandler extends DurableConsumers implements OnApplicationBootstrap {
   private readonly logger = new Logger('signals');
-  private subscription: BusSubscription | undefined;
 
   constructor(
-    @Inject(EVENT_BUS) private readonly bus: EventBus,
+    @Inject(EVENT_BUS) bus: EventBus,
     private readonly scoring: SignalScoringService,
     private readonly scores: SignalScoresRepository,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    this.subscription = await this.bus.subscribe(FeatureSetRefreshedV1, async (data, ctx) => void (await this.onRefreshed(data, ctx)), {
-      consumer: durableConsumerName(SIGNALS_SERVICE, FeatureSetRefreshedV1),
-      prefetch: 8,
-    });
+  ) {
+    super(bus, SIGNALS_SERVICE);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    await this.subscription?.stop();
-    this.subscription = undefined;
+  async onApplicationBootstrap(): Promise<void> {
+    await this.consume(FeatureSetRefreshedV1, async (data, ctx) => void (await this.onRefreshed(data, ctx)), { prefetch: 8 });
   }
 
   /** Scores and stores the refreshed bars with the champion (see the class comment). Returns the rows scored. */

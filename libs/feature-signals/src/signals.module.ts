@@ -1,5 +1,6 @@
-import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider, type Type } from '@nestjs/common';
-import { durableConsumerName, EVENT_BUS, TrainModelCommandV1, type BusSubscription, type EventBus } from '@strata/contracts';
+import { Inject, Injectable, Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
+import { EVENT_BUS, TrainModelCommandV1, type EventBus, type PayloadOf } from '@strata/contracts';
+import { WorkQueueRunner } from '@strata/messaging-nest';
 import { FeaturesModule, type BarQualityFlagsStore, type FeatureStore } from '@strata/feature-features';
 import { FeatureSetRefreshedHandler, SIGNALS_SERVICE } from './feature-set-refreshed.handler';
 import { SignalAliasesRepository } from './signal-aliases.repository';
@@ -36,39 +37,13 @@ export interface SignalsModuleOptions {
 /**
  * Connects the {@link SignalsTrainWorker} to the bus: a durable work-queue consumer of `signals.cmd.train.v1`
  * (`signals__signals_cmd_train__v1`, one model at a time per worker, a throw = redelivery with backoff) and the
- * periodic recovery sweep. Subscribes through the `EventBus` port (feature libraries do not import bus adapters).
+ * periodic recovery sweep, by the shared {@link WorkQueueRunner} (through the `EventBus` port: feature libraries do not
+ * import bus adapters).
  */
 @Injectable()
-export class SignalsTrainWorkerRunner implements OnApplicationBootstrap, OnApplicationShutdown {
-  private timer: NodeJS.Timeout | undefined;
-  private subscription: BusSubscription | undefined;
-  private readonly logger = new Logger('signals-worker');
-  constructor(
-    private readonly worker: SignalsTrainWorker,
-    @Inject(EVENT_BUS) private readonly bus: EventBus,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    const o = this.worker.options;
-    this.subscription = await this.bus.subscribe(TrainModelCommandV1, (cmd, ctx) => this.worker.handle(cmd, { deliveryCount: ctx.deliveryCount }), {
-      consumer: durableConsumerName(SIGNALS_SERVICE, TrainModelCommandV1),
-      ackWaitMs: o.ackWaitMs,
-      maxDeliver: o.maxDeliver,
-      backoffMs: o.backoffMs,
-      prefetch: 1,
-    });
-    if (o.sweepIntervalMs > 0) {
-      this.timer = setInterval(() => {
-        this.worker.sweep().catch((e: unknown) => this.logger.warn({ msg: 'recovery sweep failed', err: (e as Error).message }));
-      }, o.sweepIntervalMs);
-      this.timer.unref();
-    }
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.subscription?.stop();
-    this.subscription = undefined;
+export class SignalsTrainWorkerRunner extends WorkQueueRunner<PayloadOf<typeof TrainModelCommandV1>> {
+  constructor(worker: SignalsTrainWorker, @Inject(EVENT_BUS) bus: EventBus) {
+    super(bus, SIGNALS_SERVICE, TrainModelCommandV1, worker, 'signals-worker');
   }
 }
 

@@ -1,8 +1,9 @@
 import { DuckDb } from './duckdb.database';
-import { DuckDbBarQualityFlagsStore, type DuckDbBarQualityFlag } from './duckdb-bar-quality-flags.store';
+import type { BarQualityFlag } from '@strata/domain-dataquality';
+import { DuckDbBarQualityFlagsStore } from './duckdb-bar-quality-flags.store';
 
 const D = Date.UTC(2024, 0, 2);
-const flag = (over: Partial<DuckDbBarQualityFlag>): DuckDbBarQualityFlag => ({
+const flag = (over: Partial<BarQualityFlag>): BarQualityFlag => ({
   symbol: 'ACME',
   timeframe: '1d',
   ts: D,

@@ -1,16 +1,6 @@
-import type { AnomalyKindName, DataQualitySeverity, DataQualityStatus, Timeframe } from '@strata/contracts';
+import type { DataQualityStatus, Timeframe } from '@strata/contracts';
+import type { BarQualityFlag } from '@strata/domain-dataquality';
 import type { DuckDb } from './duckdb.database';
-
-/** One flagged bar (the shape of `BarQualityFlag` of `@strata/feature-features`). `ts`: bar start, epoch ms UTC. */
-export interface DuckDbBarQualityFlag {
-  symbol: string;
-  timeframe: Timeframe;
-  ts: number;
-  kind: AnomalyKindName;
-  eventId: string;
-  severity: DataQualitySeverity;
-  status: DataQualityStatus;
-}
 
 const MIN_MS = -62135596800000;
 const MAX_MS = 253402300799999;
@@ -43,7 +33,7 @@ export class DuckDbBarQualityFlagsStore {
   }
 
   /** Inserts or replaces flags by (symbol, timeframe, ts, kind), all in one transaction. */
-  async upsert(flags: readonly DuckDbBarQualityFlag[]): Promise<void> {
+  async upsert(flags: readonly BarQualityFlag[]): Promise<void> {
     await this.init();
     if (flags.length === 0) return;
     await this.db.transaction(async (s) => {
@@ -73,7 +63,7 @@ export class DuckDbBarQualityFlagsStore {
   }
 
   /** Flags of one series in ascending time (then kind), bounds inclusive, optionally only some statuses. */
-  async read(req: { symbol: string; timeframe: Timeframe; from?: number; to?: number; statuses?: readonly DataQualityStatus[] }): Promise<DuckDbBarQualityFlag[]> {
+  async read(req: { symbol: string; timeframe: Timeframe; from?: number; to?: number; statuses?: readonly DataQualityStatus[] }): Promise<BarQualityFlag[]> {
     await this.init();
     const statuses = req.statuses ?? ['open', 'acknowledged', 'resolved'];
     if (statuses.length === 0) return [];
@@ -89,9 +79,9 @@ export class DuckDbBarQualityFlagsStore {
       symbol: req.symbol,
       timeframe: req.timeframe,
       ts: Number(r.ts_ms),
-      kind: r.kind as AnomalyKindName,
+      kind: r.kind as BarQualityFlag['kind'],
       eventId: r.event_id,
-      severity: r.severity as DataQualitySeverity,
+      severity: r.severity as BarQualityFlag['severity'],
       status: r.status as DataQualityStatus,
     }));
   }

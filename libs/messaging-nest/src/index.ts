@@ -1,2 +1,3 @@
 export * from './bus.decorators';
 export * from './bus.context';
+export * from './durable-consumers';
