@@ -1,10 +1,8 @@
-import { Module, type INestMicroservice } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Module } from '@nestjs/common';
 import type { DocumentStore, EventBus } from '@strata/contracts';
-import { busHealthIndicator, createHealthApp, storeHealthIndicator } from '@strata/feature-gateway';
+import { type StandaloneBusService, startStandaloneBusService } from '@strata/feature-gateway';
 import { DocumentIngestionLog, IngestionModule } from '@strata/feature-ingestion';
-import { createLogger, PinoNestLogger } from '@strata/http';
+import { createLogger } from '@strata/http';
 import { BusModule, BusTransport, createEventBus } from '@strata/infra-bus';
 import { DuckDbDocumentStore } from '@strata/infra-duckdb';
 import { AlphaVantageClient, AlphaVantageConfigSchema, AlphaVantageIngestSource } from '@strata/infra-alphavantage';
@@ -21,18 +19,8 @@ import { onShutdownSignal } from '@strata/util';
  */
 export const INGESTION_DUCKDB_FILE = 'strata-ingestion.duckdb';
 
-/** A running standalone ingestion service. */
-export interface IngestionService {
-  /** The bus-side Nest context serving `marketdata.cmd.ingest.v1`. */
-  service: INestMicroservice;
-  /** The small HTTP app serving `/health` (initialised; listening only after `health.listen`). */
-  health: NestFastifyApplication;
-  bus: EventBus;
-  /** MongoDB when `MONGODB_URI` is set, else `<STRATA_DATA_DIR>/strata-ingestion.duckdb`. */
-  store: DocumentStore;
-  /** Closes the health app, the service, the bus (unless given), then the store. */
-  close(): Promise<void>;
-}
+/** A running standalone ingestion service: its bus-side context, `/health` app, bus and store. */
+export type IngestionService = StandaloneBusService;
 
 /**
  * Builds the standalone ingestion service: serves `marketdata.cmd.ingest.v1` over the bus (NATS JetStream when
@@ -54,7 +42,6 @@ export async function startIngestion(opts: { config: Config; logger: Logger; bus
     store = await DuckDbDocumentStore.open(path);
   }
   let bus: EventBus | undefined;
-  let service: INestMicroservice | undefined;
   try {
     bus = opts.bus ?? (await createEventBus({ natsUrl: config.NATS_URL, dataDir, service: 'ingestion' }));
     const ingestionLog = new DocumentIngestionLog(store);
@@ -79,30 +66,8 @@ export async function startIngestion(opts: { config: Config; logger: Logger; bus
     })
     class IngestionServiceModule {}
 
-    service = await NestFactory.createMicroservice(IngestionServiceModule, {
-      strategy: new BusTransport(bus, { service: 'ingestion' }),
-      logger: new PinoNestLogger(logger.child({ component: 'nest' })),
-    });
-    await service.listen();
-    const health = await createHealthApp({ service: 'ingestion', logger, indicators: [busHealthIndicator(bus), storeHealthIndicator(store)] });
-    const ownBus = opts.bus ? undefined : bus;
-    const svc = service;
-    let closed: Promise<void> | undefined;
-    return {
-      service: svc,
-      health,
-      bus,
-      store,
-      close: () =>
-        (closed ??= (async () => {
-          await health.close();
-          await svc.close();
-          await ownBus?.close();
-          await store.close();
-        })()),
-    };
+    return await startStandaloneBusService({ name: 'ingestion', module: IngestionServiceModule, strategy: new BusTransport(bus, { service: 'ingestion' }), bus, ownsBus: !opts.bus, store, logger });
   } catch (err) {
-    await service?.close().catch(() => undefined);
     if (bus && !opts.bus) await bus.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;

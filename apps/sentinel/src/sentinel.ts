@@ -1,10 +1,8 @@
-import { Module, type INestMicroservice } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Module } from '@nestjs/common';
 import type { DocumentStore, EventBus } from '@strata/contracts';
-import { busHealthIndicator, createHealthApp, DocumentStoreProviderModule, storeHealthIndicator } from '@strata/feature-gateway';
+import { DocumentStoreProviderModule, type StandaloneBusService, startStandaloneBusService } from '@strata/feature-gateway';
 import { SentinelModule } from '@strata/feature-sentinel';
-import { createLogger, PinoNestLogger } from '@strata/http';
+import { createLogger } from '@strata/http';
 import { BusModule, BusTransport, createEventBus } from '@strata/infra-bus';
 import { DuckDbDocumentStore } from '@strata/infra-duckdb';
 import { MongoDocumentStore } from '@strata/infra-mongo';
@@ -18,17 +16,8 @@ import type { Config } from './config';
 /** File of the standalone sentinel's embedded document store when `MONGODB_URI` is unset. */
 export const SENTINEL_DUCKDB_FILE = 'strata-sentinel.duckdb';
 
-/** A running standalone sentinel. */
-export interface SentinelService {
-  /** The bus-side Nest context (webhook fan-out consumer and delivery loop). */
-  service: INestMicroservice;
-  /** The HTTP app serving `/health` (initialised; listening only after `health.listen`). */
-  health: NestFastifyApplication;
-  bus: EventBus;
-  store: DocumentStore;
-  /** Closes the health app, the service (in-flight deliveries finish or time out), the bus (unless given), the store. */
-  close(): Promise<void>;
-}
+/** A running standalone sentinel service: its bus-side context, `/health` app, bus and store. */
+export type SentinelService = StandaloneBusService;
 
 /**
  * Builds the standalone sentinel: the webhook side of the data-quality sentinel. It consumes
@@ -49,7 +38,6 @@ export async function startSentinel(opts: { config: Config; logger: Logger; bus?
     store = await DuckDbDocumentStore.open(path);
   }
   let bus: EventBus | undefined;
-  let service: INestMicroservice | undefined;
   try {
     bus = opts.bus ?? (await createEventBus({ natsUrl: config.NATS_URL, dataDir, service: 'sentinel' }));
     @Module({
@@ -61,30 +49,8 @@ export async function startSentinel(opts: { config: Config; logger: Logger; bus?
     })
     class SentinelServiceModule {}
     await store.ready();
-    service = await NestFactory.createMicroservice(SentinelServiceModule, {
-      strategy: new BusTransport(bus, { service: 'sentinel' }),
-      logger: new PinoNestLogger(logger.child({ component: 'nest' })),
-    });
-    await service.listen();
-    const health = await createHealthApp({ service: 'sentinel', logger, indicators: [busHealthIndicator(bus), storeHealthIndicator(store)] });
-    const ownBus = opts.bus ? undefined : bus;
-    const svc = service;
-    let closed: Promise<void> | undefined;
-    return {
-      service: svc,
-      health,
-      bus,
-      store,
-      close: () =>
-        (closed ??= (async () => {
-          await health.close();
-          await svc.close();
-          await ownBus?.close();
-          await store.close();
-        })()),
-    };
+    return await startStandaloneBusService({ name: 'sentinel', module: SentinelServiceModule, strategy: new BusTransport(bus, { service: 'sentinel' }), bus, ownsBus: !opts.bus, store, logger });
   } catch (err) {
-    await service?.close().catch(() => undefined);
     if (bus && !opts.bus) await bus.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;

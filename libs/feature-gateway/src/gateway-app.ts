@@ -1,4 +1,5 @@
-import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { Global, Module, type DynamicModule, type INestMicroservice, type Type } from '@nestjs/common';
+import type { CustomTransportStrategy } from '@nestjs/microservices';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DOCUMENT_STORE, EVENT_BUS, type DocumentStore, type EventBus } from '@strata/contracts';
@@ -94,4 +95,57 @@ export async function createHealthApp(opts: { service: string; logger: Logger; i
   configureStrataHttp(app);
   await app.init();
   return app;
+}
+
+/** A running bus-side service of a standalone app: its Nest context, its `/health` app and what it closes. */
+export interface StandaloneBusService {
+  /** The bus-side Nest context. */
+  service: INestMicroservice;
+  /** The HTTP app serving `/health` (initialised; listening only after `health.listen`). */
+  health: NestFastifyApplication;
+  bus: EventBus;
+  store: DocumentStore;
+  /** Closes the health app, the service, the bus (when owned), then the store; once. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a standalone app's bus-side service: the Nest microservice context of `module` on `strategy` (the app's
+ * `BusTransport`), plus a `/health` app naming the bus and the store. On failure the context is closed and the error
+ * rethrown; the bus and the store stay the caller's to close.
+ */
+export async function startStandaloneBusService(opts: {
+  name: string;
+  module: Type<unknown>;
+  strategy: CustomTransportStrategy;
+  bus: EventBus;
+  ownsBus: boolean;
+  store: DocumentStore;
+  logger: Logger;
+}): Promise<StandaloneBusService> {
+  const { bus, store, logger } = opts;
+  let service: INestMicroservice | undefined;
+  try {
+    service = await NestFactory.createMicroservice(opts.module, { strategy: opts.strategy, logger: new PinoNestLogger(logger.child({ component: 'nest' })) });
+    await service.listen();
+    const health = await createHealthApp({ service: opts.name, logger, indicators: [busHealthIndicator(bus), storeHealthIndicator(store)] });
+    const svc = service;
+    let closed: Promise<void> | undefined;
+    return {
+      service: svc,
+      health,
+      bus,
+      store,
+      close: () =>
+        (closed ??= (async () => {
+          await health.close();
+          await svc.close();
+          if (opts.ownsBus) await bus.close();
+          await store.close();
+        })()),
+    };
+  } catch (err) {
+    await service?.close().catch(() => undefined);
+    throw err;
+  }
 }
