@@ -157,9 +157,15 @@ describeHelm('helm chart helm/strata', () => {
   it('renders an HPA for the gateway when asked, and drops a disabled service entirely', () => {
     const rendered = helmTemplate(h, ['services.gateway.hpa.enabled=true', 'services.ingestion.enabled=false']);
     const deployments = byKind(rendered, 'Deployment') as DeploymentView[];
-    expect(deployments.map((d) => d.metadata.labels?.['app.kubernetes.io/component'])).toEqual(['gateway']);
-    expect(deployments[0].spec.replicas).toBeUndefined();
-    expect(byKind(rendered, 'HorizontalPodAutoscaler').map((o) => o.metadata.name)).toEqual([deployments[0].metadata.name]);
+    const others = Object.keys(readValues().services).filter((s) => s !== 'ingestion');
+    expect(deployments.map((d) => d.metadata.labels?.['app.kubernetes.io/component']).sort()).toEqual(others.sort());
+    const gateway = deployments.find((d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'gateway')!;
+    expect(gateway.spec.replicas).toBeUndefined();
+    // The gateway's HPA, asked for here, next to those the values enable by default (the workers').
+    const values = readValues() as { serviceDefaults: { hpa: { enabled: boolean } }; services: Record<string, { hpa?: { enabled?: boolean } } | null> };
+    const hpaOn = (s: string) => values.services[s]?.hpa?.enabled ?? values.serviceDefaults.hpa.enabled;
+    const withHpa = others.filter((s) => s === 'gateway' || hpaOn(s)).map((s) => `strata-${s}`);
+    expect(byKind(rendered, 'HorizontalPodAutoscaler').map((o) => o.metadata.name).sort()).toEqual(withHpa.sort());
     expect(rendered.filter((o) => o.metadata.name.endsWith('-ingestion'))).toEqual([]);
     expect(validateManifests(rendered)).toEqual([]);
   });
