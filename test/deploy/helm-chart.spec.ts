@@ -162,7 +162,7 @@ describeHelm('helm chart helm/strata', () => {
     const gateway = deployments.find((d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'gateway')!;
     expect(gateway.spec.replicas).toBeUndefined();
     // The gateway's HPA, asked for here, next to those the values enable by default (the workers').
-    const values = readValues() as { serviceDefaults: { hpa: { enabled: boolean } }; services: Record<string, { hpa?: { enabled?: boolean } } | null> };
+    const values = readValues() as unknown as { serviceDefaults: { hpa: { enabled: boolean } }; services: Record<string, { hpa?: { enabled?: boolean } } | null> };
     const hpaOn = (s: string) => values.services[s]?.hpa?.enabled ?? values.serviceDefaults.hpa.enabled;
     const withHpa = others.filter((s) => s === 'gateway' || hpaOn(s)).map((s) => `strata-${s}`);
     expect(byKind(rendered, 'HorizontalPodAutoscaler').map((o) => o.metadata.name).sort()).toEqual(withHpa.sort());
