@@ -1,5 +1,5 @@
 import type { StrategyCondition, StrategyDefinition, StrategyValue } from '@strata/contracts';
-import { compileTreeEnsemble, type CompiledEnsemble, type TreeEnsemble } from '@strata/domain-ml';
+import { compileTreeEnsemble, featureRows, type CompiledEnsemble, type TreeEnsemble } from '@strata/domain-ml';
 
 /**
  * Names a strategy may use in `{ signal: name }`: the model-registry aliases. Which model version holds an alias is
@@ -27,18 +27,7 @@ export interface SignalModel {
  * outside that domain would be invented. `column(name)` supplies each input feature's series (length `n`).
  */
 export function signalModelScores(model: TreeEnsemble, column: (feature: string) => Float64Array, n: number): Float64Array {
-  const d = model.featureNames.length;
-  const cols = model.featureNames.map(column);
-  const X = new Float64Array(n * d);
-  const complete = new Uint8Array(n).fill(1);
-  for (let j = 0; j < d; j++) {
-    const c = cols[j];
-    for (let i = 0, o = j; i < n; i++, o += d) {
-      const v = c[i];
-      X[o] = v;
-      if (v !== v) complete[i] = 0;
-    }
-  }
+  const { X, complete } = featureRows(model.featureNames.map(column), n);
   const out = compiled(model)(X, n);
   const binary = model.objective === 'binary';
   for (let i = 0; i < n; i++) out[i] = complete[i] === 0 ? NaN : binary ? 1 / (1 + Math.exp(-out[i])) : out[i];

@@ -76,3 +76,22 @@ export function predictMargin(model: TreeEnsemble, X: ArrayLike<number>, nRows: 
 export function sigmoid(m: number): number {
   return 1 / (1 + Math.exp(-m));
 }
+
+/**
+ * Feature columns (each of length `nRows`, NaN = missing) as the row-major matrix scorers take, plus a mask of the
+ * rows with every feature present (1) — the rows a model trained on complete rows may score.
+ */
+export function featureRows(columns: readonly Float64Array[], nRows: number): { X: Float64Array; complete: Uint8Array } {
+  const d = columns.length;
+  const X = new Float64Array(nRows * d);
+  const complete = new Uint8Array(nRows).fill(1);
+  for (let j = 0; j < d; j++) {
+    const c = columns[j];
+    for (let i = 0, o = j; i < nRows; i++, o += d) {
+      const v = c[i];
+      X[o] = v;
+      if (v !== v) complete[i] = 0;
+    }
+  }
+  return { X, complete };
+}

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ModelAliasSchema, type ModelAlias, type StoredDocument, type Timeframe } from '@strata/contracts';
-import type { TreeEnsemble } from '@strata/domain-ml';
+import { featureRows, type TreeEnsemble } from '@strata/domain-ml';
 import { FeaturesService } from '@strata/feature-features';
 import { SignalAliasesRepository } from './signal-aliases.repository';
 import { SignalModelsRepository, type SignalModelDoc } from './signal-models.repository';
@@ -134,23 +134,12 @@ export class SignalScoringService {
       throw e;
     }
     const n = values.ts.length;
-    const names = fs.featureNames;
-    const d = names.length;
-    const cols = names.map((name) => {
+    const cols = fs.featureNames.map((name) => {
       const c = values.columns[name];
       if (!c) throw new SignalDataNotFoundError(`feature ${name} of model ${model.doc.id} is not stored for ${fs.name} v${fs.version}`);
       return c;
     });
-    const X = new Float64Array(n * d);
-    const complete = new Uint8Array(n).fill(1);
-    for (let j = 0; j < d; j++) {
-      const c = cols[j];
-      for (let i = 0; i < n; i++) {
-        const v = c[i];
-        X[i * d + j] = v;
-        if (v !== v) complete[i] = 0;
-      }
-    }
+    const { X, complete } = featureRows(cols, n);
     const raw = await model.scorer.score(X, n);
     for (let i = 0; i < n; i++) if (!complete[i]) raw[i] = NaN;
     const scores = Array.from(raw, (v) => (Number.isFinite(v) ? v : null));
