@@ -50,7 +50,8 @@ describe('IsolationForest', () => {
 
   it('agrees between score() and scoreOne() and with s = 2^(−E[h]/c(ψ))', () => {
     const s = forest.score(x, rows);
-    // Every row: the blocked kernel (eight rows abreast, generated) and its tail loop against the one-row path.
+    // Every row: the WebAssembly kernel (blocks of 1,024 rows, eight abreast; 2,001 rows = two blocks and a padded
+    // last group of one row) against the one-row JavaScript path.
     let worst = 0;
     for (let i = 0; i < rows; i++) worst = Math.max(worst, Math.abs(forest.scoreOne(x, 2 * i) - s[i]));
     expect(worst).toBeLessThan(1e-12);
@@ -58,6 +59,11 @@ describe('IsolationForest', () => {
       expect(forest.scoreOne(x, 2 * i)).toBeCloseTo(s[i], 12);
       expect(s[i]).toBeCloseTo(Math.pow(2, -forest.pathLength(x, 2 * i) / averagePathLength(256)), 12);
     }
+    // A NaN feature compares false and goes left in both paths.
+    const withNaN = Float64Array.from([Number.NaN, 0.5, 3, Number.NaN]);
+    const sNaN = forest.score(withNaN, 2);
+    expect(sNaN[0]).toBeCloseTo(forest.scoreOne(withNaN, 0), 12);
+    expect(sNaN[1]).toBeCloseTo(forest.scoreOne(withNaN, 2), 12);
   });
 
   it('is deterministic for a seed and differs across seeds', () => {

@@ -1,4 +1,5 @@
 import { hashSeed } from '@strata/domain-synthetic';
+import { ForestKernel } from './isolation-forest.kernel';
 
 /** Euler–Mascheroni constant, for the harmonic-number approximation H(i) ≈ ln(i) + γ. */
 export const EULER_GAMMA = 0.5772156649;
@@ -54,8 +55,8 @@ export interface IsolationForestOptions {
  *
  * Layout: each tree is stored as a complete binary tree of depth L in flat typed arrays (node k has children 2k + 1
  * and 2k + 2). An external node above depth L is pushed down its leftmost path, whose nodes get threshold +∞ (always
- * left), so every walk is exactly L branch-free steps; scoring walks eight rows at a time through one tree so their
- * independent load chains overlap. Nothing is allocated per row.
+ * left), so every walk is exactly L branch-free steps; batch scoring runs a generated WebAssembly kernel that walks
+ * eight rows at a time through one tree so their independent load chains overlap. Nothing is allocated per row.
  *
  * Guarantees: deterministic for a seed (same seed and data → bit-identical trees and scores). Features must be
  * finite: a NaN compares false and always goes left.
@@ -78,8 +79,8 @@ export class IsolationForest {
     private readonly leafPath: Float64Array,
   ) {}
 
-  /** The scoring kernel for this depth (generated on first use, see {@link blockKernel}). */
-  private kernel: BlockKernel | undefined;
+  /** The scoring kernel holding a copy of the trees (compiled on first use, see {@link ForestKernel}). */
+  private kernel: ForestKernel | undefined;
 
   /**
    * Fits a forest on `rows × columns` values in row-major order (`x[row * columns + col]`).
@@ -223,96 +224,19 @@ export class IsolationForest {
   }
 
   /**
-   * Scores `rows` rows of row-major `x` into `out` (allocated when omitted) and returns it. Rows are processed in
-   * blocks, tree by tree, eight rows abreast with the descent unrolled over the depth (a generated kernel), so one
-   * tree stays in cache and eight independent descents overlap; nothing is allocated per row.
+   * Scores `rows` rows of row-major `x` into `out` (allocated when omitted) and returns it. The path lengths are summed
+   * by the generated WebAssembly kernel ({@link ForestKernel}): rows in blocks, tree by tree, eight rows abreast, so
+   * one tree stays in cache and eight independent descents overlap; nothing is allocated per row. The path-length sums
+   * are bit-identical to {@link pathLength}'s (same additions in the same order); scores agree with {@link scoreOne}'s
+   * to rounding.
    */
   score(x: Float64Array, rows: number, out: Float64Array = new Float64Array(rows)): Float64Array {
-    const cols = this.columns;
-    if (x.length < rows * cols) throw new RangeError(`x holds ${x.length} values, need rows × columns = ${rows * cols}`);
+    if (x.length < rows * this.columns) throw new RangeError(`x holds ${x.length} values, need rows × columns = ${rows * this.columns}`);
     if (out.length < rows) throw new RangeError(`out holds ${out.length} values, need ${rows}`);
-    const feature = this.feature;
-    const threshold = this.threshold;
-    const leafPath = this.leafPath;
-    const trees = this.trees;
-    const depth = this.depth;
-    const inner = (1 << depth) - 1;
-    const leaves = inner + 1;
-    const BLOCK = 1024;
-    const kernel = (this.kernel ??= blockKernel(depth));
-    for (let r0 = 0; r0 < rows; r0 += BLOCK) {
-      const r1 = Math.min(rows, r0 + BLOCK);
-      const r8 = r0 + ((r1 - r0) & ~7);
-      for (let r = r0; r < r1; r++) out[r] = 0;
-      kernel(x, feature, threshold, leafPath, out, r0, r8, cols, trees, inner, leaves);
-      for (let t = 0; t < trees; t++) {
-        const fo = t * inner;
-        const lo = t * leaves - inner;
-        for (let r = r8; r < r1; r++) {
-          const b = r * cols;
-          let k = 0;
-          for (let d = 0; d < depth; d++) k = 2 * k + 1 + +(x[b + feature[fo + k]] >= threshold[fo + k]);
-          out[r] += leafPath[lo + k];
-        }
-      }
-    }
-    const scale = -1 / (trees * averagePathLength(this.subsample));
+    const kernel = (this.kernel ??= new ForestKernel(this.depth, this.trees, this.columns, this.feature, this.threshold, this.leafPath));
+    kernel.pathSums(x, rows, out);
+    const scale = -1 / (this.trees * averagePathLength(this.subsample));
     for (let r = 0; r < rows; r++) out[r] = Math.pow(2, out[r] * scale);
     return out;
   }
-}
-
-/** Adds each tree's leaf path length to `out[r]` for rows `r0 ≤ r < r8` (`r8 − r0` a multiple of 8). */
-type BlockKernel = (
-  x: Float64Array,
-  feature: Int32Array,
-  threshold: Float64Array,
-  leafPath: Float64Array,
-  out: Float64Array,
-  r0: number,
-  r8: number,
-  cols: number,
-  trees: number,
-  inner: number,
-  leaves: number,
-) => void;
-
-const kernels = new Map<number, BlockKernel>();
-
-/**
- * The scoring loop for trees of height `depth`, generated with the descent unrolled (`depth` steps) for eight rows
- * abreast: straight-line code with no loop-carried branch per level, which V8 keeps in registers; measured ~1.5× the
- * rolled loop on this machine. Same arithmetic in the same order as the rolled loop, so scores are bit-identical.
- * The source holds only integers derived from `depth`.
- */
-function blockKernel(depth: number): BlockKernel {
-  const hit = kernels.get(depth);
-  if (hit) return hit;
-  const W = 8;
-  let body = '';
-  for (let w = 0; w < W; w++) body += `const b${w} = (r + ${w}) * cols; let k${w} = 0;\n`;
-  for (let d = 0; d < (depth | 0); d++) for (let w = 0; w < W; w++) body += `k${w} = 2 * k${w} + 1 + +(x[b${w} + feature[fo + k${w}]] >= threshold[fo + k${w}]);\n`;
-  for (let w = 0; w < W; w++) body += `out[r + ${w}] += leafPath[lo + k${w}];\n`;
-  const kernel = new Function(
-    'x',
-    'feature',
-    'threshold',
-    'leafPath',
-    'out',
-    'r0',
-    'r8',
-    'cols',
-    'trees',
-    'inner',
-    'leaves',
-    `'use strict';
-    for (let t = 0; t < trees; t++) {
-      const fo = t * inner;
-      const lo = t * leaves - inner;
-      for (let r = r0; r < r8; r += ${W}) {
-${body}      }
-    }`,
-  ) as BlockKernel;
-  kernels.set(depth, kernel);
-  return kernel;
 }
