@@ -9,7 +9,7 @@
  * benchmark's 100,000 × 6 rows. The function is generated, not shipped as a binary: its bytes are written below from
  * the opcode table of the WebAssembly 1.0 specification, with the tree height and rows-abreast count baked in.
  *
- * Memory layout (one linear memory per forest, all addresses in bytes):
+ * Memory layout (one linear memory per tree height, holding one forest at a time; addresses in bytes):
  * - `feat`  trees × (2^L − 1) i32: split feature of each internal node, as a byte offset in a row (column × 8);
  * - `thr`   trees × (2^L − 1) f64: split threshold (go right when x ≥ threshold; +∞ = always left);
  * - `leaf`  trees × 2^L f64: path length d + c(size) of each leaf slot;
@@ -165,61 +165,88 @@ function kernelModule(depth: number): Uint8Array {
   return Uint8Array.from(bytes);
 }
 
-const modules = new Map<number, object>();
+/** One compiled kernel per tree height, with its memory; it holds the trees of the forest that used it last. */
+interface KernelEngine {
+  readonly memory: WasmMemory;
+  readonly fn: ForestKernelFn;
+  /** The forest whose trees are in memory now. */
+  loaded: ForestKernel | undefined;
+}
 
-/** A compiled kernel bound to its own memory, with typed views over the forest and a row block. */
+const engines = new Map<number, KernelEngine>();
+
+function engineFor(depth: number): KernelEngine {
+  let e = engines.get(depth);
+  if (e) return e;
+  const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+  if (!api) throw new Error('WebAssembly is not available in this runtime');
+  const memory = new api.Memory({ initial: 1 });
+  const instance = new api.Instance(new api.Module(kernelModule(depth)), { env: { memory } });
+  e = { memory, fn: instance.exports.score as ForestKernelFn, loaded: undefined };
+  engines.set(depth, e);
+  return e;
+}
+
+/**
+ * A forest's view of the kernel for its tree height. The compiled function and its memory are shared by all forests
+ * of that height (creating a WebAssembly memory costs about a millisecond, as much as scoring 500 rows, and the
+ * sentinel fits a forest per refit bucket); the trees are copied in when another forest used the memory last.
+ */
 export class ForestKernel {
   /** Row capacity of the block buffers. */
   static readonly BLOCK_ROWS = 1024;
-  private readonly memory: WasmMemory;
-  private readonly fn: ForestKernelFn;
-  private readonly featAt: number;
+  /** Split features as byte offsets in a row (column × 8). */
+  private readonly featBytes: Int32Array;
   private readonly thrAt: number;
   private readonly leafAt: number;
   private readonly xAt: number;
   private readonly outAt: number;
+  private readonly featAt: number;
+  private readonly bytes: number;
 
-  /**
-   * Copies the forest into a new memory. `feature` holds column indices; they are stored as byte offsets in a row.
-   * @throws Error when WebAssembly is unavailable in this runtime.
-   */
+  /** Prepares the layout; `feature` holds column indices. Nothing is copied to the kernel's memory until scoring. */
   constructor(
     private readonly depth: number,
     private readonly trees: number,
     private readonly columns: number,
     feature: Int32Array,
-    threshold: Float64Array,
-    leafPath: Float64Array,
+    private readonly threshold: Float64Array,
+    private readonly leafPath: Float64Array,
   ) {
-    const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-    if (!api) throw new Error('WebAssembly is not available in this runtime');
-    // Layout: thresholds and leaves (f64) first so they stay 8-byte aligned, then x and out, then features (i32).
+    this.featBytes = new Int32Array(feature.length);
+    for (let i = 0; i < feature.length; i++) this.featBytes[i] = feature[i] * 8;
+    // Thresholds and leaves (f64) first so they stay 8-byte aligned, then x and out, then features (i32).
     this.thrAt = 0;
     this.leafAt = this.thrAt + threshold.length * 8;
     this.xAt = this.leafAt + leafPath.length * 8;
     this.outAt = this.xAt + ForestKernel.BLOCK_ROWS * columns * 8;
     this.featAt = this.outAt + ForestKernel.BLOCK_ROWS * 8;
-    const bytes = this.featAt + feature.length * 4;
-    this.memory = new api.Memory({ initial: Math.ceil(bytes / PAGE) });
-    const buf = this.memory.buffer;
-    new Float64Array(buf, this.thrAt, threshold.length).set(threshold);
-    new Float64Array(buf, this.leafAt, leafPath.length).set(leafPath);
-    const feat = new Int32Array(buf, this.featAt, feature.length);
-    for (let i = 0; i < feature.length; i++) feat[i] = feature[i] * 8;
-    let mod = modules.get(depth);
-    if (!mod) modules.set(depth, (mod = new api.Module(kernelModule(depth))));
-    const instance = new api.Instance(mod, { env: { memory: this.memory } });
-    this.fn = instance.exports.score as ForestKernelFn;
+    this.bytes = this.featAt + feature.length * 4;
+  }
+
+  /** Makes this forest the one in its engine's memory (growing the memory if needed) and returns the engine. */
+  private load(): KernelEngine {
+    const e = engineFor(this.depth);
+    if (e.loaded === this) return e;
+    const have = e.memory.buffer.byteLength;
+    if (have < this.bytes) e.memory.grow(Math.ceil((this.bytes - have) / PAGE));
+    const buf = e.memory.buffer;
+    new Float64Array(buf, this.thrAt, this.threshold.length).set(this.threshold);
+    new Float64Array(buf, this.leafAt, this.leafPath.length).set(this.leafPath);
+    new Int32Array(buf, this.featAt, this.featBytes.length).set(this.featBytes);
+    e.loaded = this;
+    return e;
   }
 
   /**
-   * Sums the leaf path lengths over all trees for `rows` rows of row-major `x` starting at row `r0`, into
-   * `sums[r0 .. r0 + rows)`. Rows are copied into the kernel's memory in blocks of {@link BLOCK_ROWS}; a last group of
-   * fewer than eight rows is descended with padding rows whose sums are discarded.
+   * Sums the leaf path lengths over all trees for `rows` rows of row-major `x`, into `sums[0 .. rows)`. Rows are
+   * copied into the kernel's memory in blocks of {@link BLOCK_ROWS}; a last group of fewer than eight rows is descended
+   * with padding rows whose sums are discarded.
    */
   pathSums(x: Float64Array, rows: number, sums: Float64Array): void {
+    const e = this.load();
     const cols = this.columns;
-    const buf = this.memory.buffer;
+    const buf = e.memory.buffer;
     const xBlock = new Float64Array(buf, this.xAt, ForestKernel.BLOCK_ROWS * cols);
     const outBlock = new Float64Array(buf, this.outAt, ForestKernel.BLOCK_ROWS);
     const inner = (1 << this.depth) - 1;
@@ -230,7 +257,7 @@ export class ForestKernel {
       xBlock.set(x.subarray(r0 * cols, (r0 + n) * cols));
       if (n8 > n) xBlock.fill(0, n * cols, n8 * cols);
       outBlock.fill(0, 0, n8);
-      this.fn(this.xAt, this.outAt, n8, cols * 8, this.featAt, this.thrAt, leafBase, this.trees);
+      e.fn(this.xAt, this.outAt, n8, cols * 8, this.featAt, this.thrAt, leafBase, this.trees);
       sums.set(outBlock.subarray(0, n), r0);
     }
   }

@@ -73,6 +73,18 @@ describe('IsolationForest', () => {
     expect(Array.from(other)).not.toEqual(Array.from(again));
   });
 
+  it('scores each forest with its own trees when forests of one height take turns in the shared kernel memory', () => {
+    const a = IsolationForest.fit(x, rows, 2, { seed: 21 });
+    const b = IsolationForest.fit(x, rows, 2, { seed: 22, trees: 37 });
+    const first = a.score(x, rows);
+    const fromB = b.score(x, rows);
+    expect(Array.from(a.score(x, rows))).toEqual(Array.from(first));
+    for (const i of [0, 500, 2000]) {
+      expect(first[i]).toBeCloseTo(a.scoreOne(x, 2 * i), 12);
+      expect(fromB[i]).toBeCloseTo(b.scoreOne(x, 2 * i), 12);
+    }
+  });
+
   it('uses the configured tree count and subsample (capped at the row count)', () => {
     const small = IsolationForest.fit(x, 100, 2, { trees: 7, subsample: 256, seed: 1 });
     expect(small.trees).toBe(7);
