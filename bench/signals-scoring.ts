@@ -1,45 +1,62 @@
 /*
  * Scoring figures of bench:signals (called by bench/signals.bench.ts; importable, prints nothing on stdout):
- * - batch: a 200-tree, 31-leaf binary tree ensemble over the 22 `core` features (random leaf-wise trees, thresholds
- *   drawn from the data's value pool), exported to ONNX and scored by onnxruntime-node (CPU, default threads) in
- *   batches of 10,000 rows (10 % missing values): rows/s with double input (the production export, parity 1e-6), with
- *   a float32-input export of the same model, and the TypeScript reference scorer (`predictMargin` + sigmoid, one core)
- *   on the same rows;
+ * - batch: a 200-tree, 31-leaf binary tree ensemble over the 22 `core` features (bench:signals passes its trained
+ *   model; standalone: random leaf-wise trees, thresholds drawn from the data's value pool), exported to ONNX, in
+ *   batches of 10,000 rows, every engine in the same run:
+ *   - `batch_rows_per_s`: what the signals service uses for such batches (`OnnxTreeScorer` with its default options;
+ *     `batch_engine` names the engine), probability out, double input;
+ *   - onnxruntime-node (CPU) with the double-input export (default threads, one thread) and a float32-input export;
+ *   - the compiled ensemble (`compileTreeEnsemble`) on the calling thread, with and without the branch-predictable row
+ *     order, through the scorer on the calling thread and on two worker threads; the TypeScript reference scorer
+ *     (`predictMargin` + sigmoid);
+ *   - `compiled_ns_per_tree_row`: the calling-thread kernel's time per (tree, row) visit.
  * - REST: one-row `POST /signals/score` through the all-in-one platform's gateway on a real HTTP port (keep-alive
  *   client, model registered through `POST /signals/models/import`): p50 / p99 / max latency in ms.
  * Env: BENCH_SCORING_ROWS (default 1,000,000 rows per batch measurement), BENCH_REST_REQUESTS (default 3,000).
  */
 import { FEATURE_SET_CORE_V1 } from '@strata/domain-indicators';
-import { compileTreeEnsemble, predictMargin, sigmoid, type TreeEnsemble } from '@strata/domain-ml';
+import { compileTreeEnsemble, predictMargin, sigmoid, type CompileTreeEnsembleOptions, type TreeEnsemble } from '@strata/domain-ml';
 import { createLogger, StaticApiKeyResolver } from '@strata/http';
 import { InProcessEventBus } from '@strata/infra-bus';
-import { exportTreeEnsembleToOnnx, importOnnxTreeModel, OnnxTreeScorer } from '@strata/infra-onnx';
+import { exportTreeEnsembleToOnnx, importOnnxTreeModel, OnnxTreeScorer, type OnnxScorerOptions, type OnnxTreeModelInfo } from '@strata/infra-onnx';
 import { mulberry32 } from '@strata/domain-synthetic';
 import { randomEnsemble, randomRows } from '../libs/infra-onnx/src/testing/random-trees';
 import { ConfigSchema } from '../apps/platform/src/config';
 import { startPlatform } from '../apps/platform/src/platform';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request, Agent } from 'node:http';
 
-/** What {@link measureSignalsScoring} measures (see the file comment). */
+/** What {@link measureSignalsScoring} measures (see the file comment); rows/s are wall-clock, batches of `batch_size`. */
 export interface SignalsScoringFigures {
-  /** onnxruntime-node, double input (the exported production model): rows per second. */
+  /** The signals service's batch path (`OnnxTreeScorer`, default options): rows per second. */
   batch_rows_per_s: number;
+  /** Engine behind `batch_rows_per_s` (`OnnxTreeScorer.engineFor`), e.g. `compiled-js-workers-1`. */
+  batch_engine: string;
   batch_size: number;
   n_trees: number;
   n_leaves: number;
   n_features: number;
-  /** Same, onnxruntime restricted to one intra-op thread (on a loaded 2-CPU machine this is often faster). */
+  /** onnxruntime-node, double input (the exported production model), default intra-op threads (one per core). */
+  onnxruntime_rows_per_s: number;
+  /** Same, onnxruntime restricted to one intra-op thread. */
   batch_1thread_rows_per_s: number;
-  /** onnxruntime-node with a float32-input export of the same model. */
+  /** onnxruntime-node with a float32-input export of the same model (default threads). */
   batch_f32_rows_per_s: number;
+  /** The scorer's compiled engine split across two worker threads (both cores of a 2-CPU machine). */
+  compiled_2threads_rows_per_s: number;
+  /** The scorer's compiled engine on the calling thread (`batchThreads: 0`). */
+  compiled_calling_thread_rows_per_s: number;
+  /** `compileTreeEnsemble` + sigmoid on the calling thread (the kernel alone, branch-predictable row order). */
+  ts_compiled_rows_per_s: number;
+  /** Same kernel with the row order off (`reorderMinRows: Infinity`): rows in the caller's order. */
+  ts_compiled_unordered_rows_per_s: number;
+  /** Nanoseconds per (tree, row) of `ts_compiled_rows_per_s` (one core). */
+  compiled_ns_per_tree_row: number;
   /** The TypeScript reference scorer on one core. */
   ts_predict_margin_rows_per_s: number;
-  /** `compileTreeEnsemble` (generated JavaScript, the backtest engine's scorer) on one core. */
-  ts_compiled_rows_per_s: number;
-  /** Max |ONNX − TypeScript| probability over the measured rows (parity check of the benchmark itself). */
+  /** Max |engine − TypeScript reference| probability over the measured rows, over every engine above. */
   batch_max_abs_diff: number;
   rest_one_row_p50_ms: number;
   rest_one_row_p99_ms: number;
@@ -61,7 +78,7 @@ async function batchFigures(model: TreeEnsemble, X: Float64Array, totalRows: num
   const X32 = Float32Array.from(X);
   const rounds = Math.max(1, Math.round(totalRows / batch));
   const measure = async (score: () => Promise<unknown> | unknown): Promise<number> => {
-    for (let i = 0; i < 3; i++) await score();
+    for (let i = 0; i < 5; i++) await score();
     const t = performance.now();
     for (let i = 0; i < rounds; i++) await score();
     return (rounds * batch) / ((performance.now() - t) / 1000);
@@ -71,32 +88,48 @@ async function batchFigures(model: TreeEnsemble, X: Float64Array, totalRows: num
   const i64 = importOnnxTreeModel(bytes64, { featureNames: model.featureNames });
   const i32 = importOnnxTreeModel(bytes32, { featureNames: model.featureNames });
   if (!i64.ok || !i32.ok) throw new Error('benchmark model failed its import check');
-  const s64 = await OnnxTreeScorer.create(bytes64, i64.info);
-  const s32 = await OnnxTreeScorer.create(bytes32, i32.info);
-  const s1 = await OnnxTreeScorer.create(bytes64, i64.info, { intraOpNumThreads: 1 });
-  const out = new Float64Array(batch);
-  const f64 = await measure(() => s64.score(X, batch, out));
-  const one = await measure(() => s1.score(X, batch, out));
-  await s1.close();
-  const f32 = await measure(() => s32.score(X32, batch, out));
-  const ref = new Float64Array(batch);
-  const ts = await measure(() => {
-    predictMargin(model, X, batch, ref);
-    for (let i = 0; i < batch; i++) ref[i] = sigmoid(ref[i]);
-  });
-  const compiled = compileTreeEnsemble(model);
-  const margins = new Float64Array(batch);
-  const tsCompiled = await measure(() => {
-    compiled(X, batch, margins);
-    for (let i = 0; i < batch; i++) margins[i] = sigmoid(margins[i]);
-  });
-  await s64.score(X, batch, out);
+  const ref = predictMargin(model, X, batch);
+  for (let i = 0; i < batch; i++) ref[i] = sigmoid(ref[i]);
   let maxDiff = 0;
-  for (let i = 0; i < batch; i++) maxDiff = Math.max(maxDiff, Math.abs(margins[i] - ref[i]));
-  for (let i = 0; i < batch; i++) maxDiff = Math.max(maxDiff, Math.abs(out[i] - ref[i]));
-  await s64.close();
-  await s32.close();
-  return { f64, one, f32, ts, tsCompiled, maxDiff };
+  const out = new Float64Array(batch);
+  const check = (): void => {
+    for (let i = 0; i < batch; i++) maxDiff = Math.max(maxDiff, Math.abs(out[i] - ref[i]));
+  };
+  // One scorer at a time (each holds threads), each checked against the reference after its measurement.
+  const scorer = async (bytes: Uint8Array, info: OnnxTreeModelInfo, opts: OnnxScorerOptions, input: Float64Array | Float32Array = X) => {
+    const s = await OnnxTreeScorer.create(bytes, info, opts);
+    try {
+      const rowsPerS = await measure(() => s.score(input, batch, out));
+      out.fill(NaN);
+      await s.score(input, batch, out);
+      if (input === X) check();
+      return { rowsPerS, engine: s.engineFor(batch) };
+    } finally {
+      await s.close();
+    }
+  };
+  const service = await scorer(bytes64, i64.info, {});
+  const ort = await scorer(bytes64, i64.info, { batchEngine: 'onnxruntime' });
+  const ort1 = await scorer(bytes64, i64.info, { batchEngine: 'onnxruntime', intraOpNumThreads: 1 });
+  const ort32 = await scorer(bytes32, i32.info, { batchEngine: 'onnxruntime' }, X32);
+  const two = await scorer(bytes64, i64.info, { batchThreads: 2 });
+  const calling = await scorer(bytes64, i64.info, { batchThreads: 0 });
+  const kernel = async (opts: CompileTreeEnsembleOptions): Promise<number> => {
+    const compiled = compileTreeEnsemble(model, opts);
+    const rowsPerS = await measure(() => {
+      compiled(X, batch, out);
+      for (let i = 0; i < batch; i++) out[i] = sigmoid(out[i]);
+    });
+    check();
+    return rowsPerS;
+  };
+  const tsCompiled = await kernel({});
+  const tsUnordered = await kernel({ reorderMinRows: Infinity });
+  const ts = await measure(() => {
+    predictMargin(model, X, batch, out);
+    for (let i = 0; i < batch; i++) out[i] = sigmoid(out[i]);
+  });
+  return { service, ort, ort1, ort32, two, calling, tsCompiled, tsUnordered, ts, maxDiff };
 }
 
 function post(agent: Agent, port: number, path: string, body: string, key: string): Promise<{ status: number; body: string }> {
@@ -174,15 +207,21 @@ export async function measureSignalsScoring(given?: { model: TreeEnsemble; rows:
   const requests = Number(process.env.BENCH_REST_REQUESTS ?? 3_000);
   const rest = await restFigures(model, pool, requests);
   return {
-    batch_rows_per_s: Math.round(b.f64),
+    batch_rows_per_s: Math.round(b.service.rowsPerS),
+    batch_engine: b.service.engine,
     batch_size: batch,
     n_trees: model.trees.length,
     n_leaves: 31,
     n_features: model.featureNames.length,
-    batch_1thread_rows_per_s: Math.round(b.one),
-    batch_f32_rows_per_s: Math.round(b.f32),
-    ts_predict_margin_rows_per_s: Math.round(b.ts),
+    onnxruntime_rows_per_s: Math.round(b.ort.rowsPerS),
+    batch_1thread_rows_per_s: Math.round(b.ort1.rowsPerS),
+    batch_f32_rows_per_s: Math.round(b.ort32.rowsPerS),
+    compiled_2threads_rows_per_s: Math.round(b.two.rowsPerS),
+    compiled_calling_thread_rows_per_s: Math.round(b.calling.rowsPerS),
     ts_compiled_rows_per_s: Math.round(b.tsCompiled),
+    ts_compiled_unordered_rows_per_s: Math.round(b.tsUnordered),
+    compiled_ns_per_tree_row: r3(1e9 / b.tsCompiled / model.trees.length),
+    ts_predict_margin_rows_per_s: Math.round(b.ts),
     batch_max_abs_diff: b.maxDiff,
     rest_one_row_p50_ms: r3(rest.p50),
     rest_one_row_p99_ms: r3(rest.p99),
@@ -193,7 +232,16 @@ export async function measureSignalsScoring(given?: { model: TreeEnsemble; rows:
 
 if (require.main === module) {
   measureSignalsScoring().then(
-    (f) => process.stdout.write(`${JSON.stringify({ bench: 'signals-scoring', ...f, targets: { batch_rows_per_s: 2_000_000, rest_one_row_p99_ms: 5, met: f.batch_rows_per_s >= 2_000_000 && f.rest_one_row_p99_ms <= 5 } })}\n`),
+    (f) =>
+      process.stdout.write(
+        `${JSON.stringify({
+          bench: 'signals-scoring',
+          ...f,
+          targets: { batch_rows_per_s: 2_000_000, rest_one_row_p99_ms: 5, met: f.batch_rows_per_s >= 2_000_000 && f.rest_one_row_p99_ms <= 5 },
+          ratios: { batch_vs_onnxruntime: r3(f.batch_rows_per_s / f.onnxruntime_rows_per_s), ts_compiled_vs_unordered: r3(f.ts_compiled_rows_per_s / f.ts_compiled_unordered_rows_per_s) },
+          machine: { cpus: cpus().length, node: process.version, loadavg_1m: r3(loadavg()[0]) },
+        })}\n`,
+      ),
     (e: unknown) => {
       process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
       process.exit(1);

@@ -11,9 +11,10 @@ export interface OnnxModelRuntimeOptions extends OnnxScorerOptions {
 
 /**
  * The ONNX side of the signals service in one object (it implements the `SignalModelRuntime` port of
- * `@strata/feature-signals`): export of tree ensembles, import checks of external models, and onnxruntime sessions
- * cached per model version (key = model id + artifact hash), so a score request never re-parses a model. A session
- * being opened is shared by concurrent requests for the same key.
+ * `@strata/feature-signals`): export of tree ensembles, import checks of external models, and scorers
+ * ({@link OnnxTreeScorer}: the compiled ensemble decoded from the ONNX bytes, or an onnxruntime session) cached per
+ * model version (key = model id + artifact hash), so a score request never re-parses a model. A scorer being opened
+ * is shared by concurrent requests for the same key.
  */
 export class OnnxModelRuntime {
   private readonly sessions = new Map<string, Promise<OnnxTreeScorer>>();

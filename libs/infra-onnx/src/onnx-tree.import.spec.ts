@@ -30,9 +30,10 @@ describe('import of external ONNX tree models (LightGBM via onnxmltools)', () =>
     const n = fixture.rows.length;
     const X = new Float64Array(n * 22);
     fixture.rows.forEach((r, i) => r.forEach((v, j) => (X[i * 22 + j] = v === null ? NaN : v)));
-    // Both paths: onnxruntime (smallBatchRows 0) and, for small calls, the decoded ensemble compiled to JS.
-    for (const smallBatchRows of [0, 256]) {
-      const scorer = await OnnxTreeScorer.create(lgbBytes, info, { smallBatchRows });
+    // Every path: onnxruntime, the decoded ensemble compiled to JS on a worker thread (batches), and on the calling
+    // thread (small calls).
+    for (const opts of [{ smallBatchRows: 0, batchEngine: 'onnxruntime' as const }, { smallBatchRows: 0 }, { smallBatchRows: 256 }]) {
+      const scorer = await OnnxTreeScorer.create(lgbBytes, info, opts);
       const p = await scorer.score(X, Math.min(n, 256));
       await scorer.close();
       let maxDiff = 0;

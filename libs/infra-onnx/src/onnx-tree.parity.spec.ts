@@ -58,13 +58,35 @@ describe('ONNX export parity (onnxruntime-node vs predictMargin)', () => {
       // Through the importer + scorer, with Float64 and Float32 inputs (Float32 is converted to the model's double).
       const res = importOnnxTreeModel(bytes, { featureNames: model.featureNames, featureSet: { name: 'core', version: 1 } });
       if (!res.ok) throw new Error(JSON.stringify(res.problems));
+      // Every batch engine: the compiled ensemble on 1 or 2 worker threads (the default) or the calling thread, and
+      // onnxruntime itself.
+      const engines = [
+        [{ batchEngine: 'onnxruntime' as const }, 'onnxruntime'],
+        [{ batchThreads: 2 }, 'compiled-js-workers-2'],
+        [{ batchThreads: 0 }, 'compiled-js'],
+      ] as const;
+      for (const [opts, engine] of engines) {
+        const s = await OnnxTreeScorer.create(bytes, res.info, opts);
+        expect(s.engineFor(N_ROWS)).toBe(engine);
+        const p = await s.score(X, N_ROWS);
+        let d = 0;
+        for (let r = 0; r < N_ROWS; r++) d = Math.max(d, Math.abs(p[r] - want[r]));
+        expect(d).toBeLessThanOrEqual(1e-6);
+        await s.close();
+      }
       const scorer = await OnnxTreeScorer.create(bytes, res.info);
+      expect(scorer.engineFor(N_ROWS)).toBe('compiled-js-workers-1');
+      expect(scorer.engineFor(1)).toBe('compiled-js');
       const got = await scorer.score(X, N_ROWS);
       let d2 = 0;
       for (let r = 0; r < N_ROWS; r++) d2 = Math.max(d2, Math.abs(got[r] - want[r]));
       expect(d2).toBeLessThanOrEqual(1e-6);
-      // Small calls (≤ 256 rows) are scored by the decoded ensemble compiled to JS, not onnxruntime: same scores.
+      // Concurrent batches share the workers' buffers: they are queued, each gets its own rows' scores.
       const width = model.featureNames.length;
+      const [a, b] = await Promise.all([scorer.score(X, 3000), scorer.score(X.subarray(1000 * width), 4000)]);
+      for (let r = 0; r < 3000; r++) expect(a[r]).toBe(got[r]);
+      for (let r = 0; r < 4000; r++) expect(b[r]).toBe(got[1000 + r]);
+      // Small calls (≤ 256 rows) are scored by the decoded ensemble compiled to JS on the calling thread: same scores.
       let d5 = 0;
       for (let r = 0; r < 300; r++) d5 = Math.max(d5, Math.abs((await scorer.score(X.subarray(r * width, (r + 1) * width), 1))[0] - got[r]));
       expect(d5).toBeLessThanOrEqual(1e-6);
@@ -85,7 +107,7 @@ describe('ONNX export parity (onnxruntime-node vs predictMargin)', () => {
       expect(d4).toBeLessThanOrEqual(1e-12);
       const cover = (m: TreeEnsemble) => m.trees.reduce((s, t) => s + (t.internalCover.length ? t.internalCover[0] : t.leafCover[0]), 0);
       expect(cover(back)).toBeCloseTo(cover(model), 9);
-    });
+    }, 60_000);
   }
 
   it('keeps margin semantics when every leaf weight is positive (onnxruntime special-cases all-positive binary weights in some versions)', async () => {
