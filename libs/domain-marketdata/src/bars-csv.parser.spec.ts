@@ -200,4 +200,96 @@ describe('parseBarsCsv on long and exponent literals, rope and flat input', () =
       expect([r.bars.open[k], r.bars.high[k], r.bars.low[k], r.bars.close[k], r.bars.volume[k]]).toEqual(w);
     }
   });
+
+  describe('fixed-width timestamps (date reuse) and plain numbers', () => {
+    // The same rows in canonical and in shuffled column order must give the same bars and rejects (line, reason,
+    // message); timestamps that share the previous row's date reuse its conversion, which must not hide a bad time or
+    // a bad date.
+    const CASES = [
+      '2024-02-28T23:00:00Z,10,11,9,10.5,100', //             ok
+      '2024-02-29T00:00:00Z,10,11,9,10.5,100', //             ok (leap day, date changes)
+      '2024-02-29T01:00:00Z,10,11,9,10.5,100', //             ok (cached date)
+      '2024-02-30T02:00:00Z,10,11,9,10.5,100', //             unparsable: no 30 February (date changes to an invalid one)
+      '2024-02-29T24:00:00Z,10,11,9,10.5,100', //             unparsable: hour 24 (cached date, bad time)
+      '2024-02-29T02:60:00Z,10,11,9,10.5,100', //             unparsable: minute 60
+      '2024-02-29T02:00:60Z,10,11,9,10.5,100', //             unparsable: leap second
+      '2024-02-29X02:00:00Z,10,11,9,10.5,100', //             unparsable: separator
+      '2024-02-29t02:00:00Z,10,11,9,10.5,100', //             ok (lower-case t)
+      '2024-02-29 03:00:00Z,10,11,9,10.5,100', //             ok (space)
+      '2024-02-29T03:00:00Z,10,11,9,10.5,100', //             duplicate_timestamp
+      '2024-02-29T02:30:00Z,10,11,9,10.5,100', //             out_of_order
+      '2024-02-29T04:00:00Z,-0,11,9,10.5,100', //             non_positive_price
+      '2024-02-29T04:00:00Z,10,11,9,10.5,-0.5', //            negative_volume
+      '2024-02-29T04:00:00Z,10,8,9,8.5,100', //               high_below_low
+      '2024-02-29T04:00:00Z,10,11,9,11.5,100', //             open_close_outside_range
+      '2024-02-29T04:00:00Z,1.05e1,11,9,10.5,100', //         ok (exponent: general reader)
+      '2024-02-29T05:00:00Z,10.000000000000001,11,9,10.5,100', // ok (17 digits: general reader)
+      '2024-02-29T06:00:00Z,0000000000000010.5,11,9,10.5,100', // ok (leading zeros past 15 digits)
+      '2024-02-29T07:00:00Z,10,11,9,10.5,100,7', //           unparsable: 7 fields
+      '2024-02-29T08:00:00Z,10,11,9,10.5', //                 unparsable: 5 fields
+      '2024-02-29T09:00:00Z,10,11,9,10.5,', //                unparsable: empty volume
+      '2024-02-29T10:00:00.000Z,10,11,9,10.5,100', //         ok (fraction: general timestamp reader)
+      '2024-02-29T12:00:00+01:00,10,11,9,10.5,100', //        ok (offset) = 11:00Z
+      '2024-03-01,10,11,9,10.5,100', //                       ok (date only)
+      '2024-03-01T00:00:00Z,10,11,9,10.5,100', //             duplicate_timestamp (same instant as the date)
+      '2024-03-01T01:00:00Z,10,11,9,10.5,1e400', //           non_finite
+      '2024-03-01T02:00:00Z,10,11,9,10.5,100', //             ok
+    ];
+    const ORDER = [5, 3, 0, 4, 1, 2]; // volume,low,timestamp,close,open,high
+    const NAMES = ['timestamp', 'open', 'high', 'low', 'close', 'volume'];
+    const reorder = (row: string) => {
+      const f = row.split(',');
+      if (f.length !== 6) return row; // field-count errors: keep as is (same count either way)
+      return ORDER.map((i) => f[i]).join(',');
+    };
+
+    it('accepts and rejects the same rows whatever the column order', () => {
+      const canonical = parseBarsCsv([NAMES.join(','), ...CASES].join('\n'));
+      const general = parseBarsCsv([ORDER.map((i) => NAMES[i]).join(','), ...CASES.map(reorder)].join('\n'));
+      expect(canonical.rejects).toEqual(general.rejects);
+      expect(canonical.bars).toEqual(general.bars);
+      expect(canonical.rejects.map((r) => [r.line, r.reason])).toEqual([
+        [5, 'unparsable'],
+        [6, 'unparsable'],
+        [7, 'unparsable'],
+        [8, 'unparsable'],
+        [9, 'unparsable'],
+        [12, 'duplicate_timestamp'],
+        [13, 'out_of_order'],
+        [14, 'non_positive_price'],
+        [15, 'negative_volume'],
+        [16, 'high_below_low'],
+        [17, 'open_close_outside_range'],
+        [21, 'unparsable'],
+        [22, 'unparsable'],
+        [23, 'unparsable'],
+        [27, 'duplicate_timestamp'],
+        [28, 'non_finite'],
+      ]);
+      // Accepted times, independently: Date.parse.
+      expect(Array.from(canonical.bars.ts)).toEqual(
+        [2, 3, 4, 10, 11, 18, 19, 20, 24, 25, 26, 29].map((line) => {
+          const t = CASES[line - 2].split(',')[0];
+          return Date.parse(t.length === 10 ? `${t}T00:00:00Z` : t.replace(/^(.{10})[t ]/, '$1T'));
+        }),
+      );
+      expect(Array.from(canonical.bars.line)).toEqual([2, 3, 4, 10, 11, 18, 19, 20, 24, 25, 26, 29]);
+      expect([canonical.bars.open[5], canonical.bars.open[6], canonical.bars.open[7]]).toEqual([10.5, 10.000000000000001, 10.5]);
+    });
+
+    it('does not carry a date from one input to the next', () => {
+      parseBarsCsv(`${HEADER}\n2024-05-06T10:00:00Z,10,11,9,10.5,100\n`);
+      const r = parseBarsCsv(`${HEADER}\n2024-05-06T10:00:00Z,10,11,9,10.5,100\n2024-05-07T10:00:00Z,10,11,9,10.5,100\n`);
+      expect(Array.from(r.bars.ts)).toEqual([Date.parse('2024-05-06T10:00:00Z'), Date.parse('2024-05-07T10:00:00Z')]);
+    });
+
+    it('reads adj_close in either column position', () => {
+      const rows = ['2024-01-02,10,11,9,10.5,100,9.5', '2024-01-03,10,11,9,10.5,100,0', '2024-01-04,10,11,9,10.5,100,9.75'];
+      const a = parseBarsCsv(['timestamp,open,high,low,close,volume,adj_close', ...rows].join('\n'));
+      const b = parseBarsCsv(['adj_close,timestamp,open,high,low,close,volume', ...rows.map((r) => { const f = r.split(','); return [f[6], ...f.slice(0, 6)].join(','); })].join('\n'));
+      expect([a.bars, a.rejects]).toEqual([b.bars, b.rejects]);
+      expect(Array.from(a.bars.adjClose!)).toEqual([9.5, 9.75]);
+      expect(a.rejects.map((x) => [x.line, x.reason])).toEqual([[3, 'non_positive_price']]);
+    });
+  });
 });

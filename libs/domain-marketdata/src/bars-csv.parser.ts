@@ -26,48 +26,113 @@ let numEnd = 0;
 
 /**
  * Hot-path reader for the common field shape `[-]digits[.digits]` starting at `i`: stops at the first other
- * character and records it in `numEnd`. Returns NaN (→ caller takes the general path) when there is no digit, more
- * than 15 significant digits, or an exponent follows; exact otherwise (one correctly rounded division).
+ * character and records it in `numEnd`, writes the value to `out[slot]` and returns true; false (→ caller takes the
+ * general, exact path) when there is no digit, more than 15 digits in all (leading zeros included, so the mantissa
+ * below is an exact integer < 10^15), or an exponent follows. Exact: one correctly rounded division of two exact
+ * doubles. (The value goes to a typed array rather than being returned: a double returned by a call that is not
+ * inlined is boxed, i.e. one heap allocation per field.)
  */
-function readPlainNumber(s: string, i: number, end: number): number {
+function readPlainNumber(s: string, i: number, end: number, out: Float64Array, slot: number): boolean {
   let neg = false;
   if (i < end && s.charCodeAt(i) === 45) {
     neg = true;
     i++;
   }
+  const i0 = i;
   let mant = 0;
-  let sig = 0;
-  let digits = 0;
-  let scale = 0;
   let c = 0;
-  while (i < end) {
-    c = s.charCodeAt(i) - 48;
-    if (!(c >= 0 && c <= 9)) break;
-    if (mant !== 0 || c !== 0) {
-      mant = mant * 10 + c;
-      sig++;
-    }
-    digits++;
+  // `(c >>> 0) <= 9` is one unsigned compare for '0'..'9' (characters below '0' wrap to large values).
+  while (i < end && ((c = s.charCodeAt(i) - 48) >>> 0) <= 9) {
+    mant = mant * 10 + c;
     i++;
   }
+  let digits = i - i0;
+  let scale = 0;
   if (i < end && s.charCodeAt(i) === 46) {
     i++;
-    while (i < end) {
-      c = s.charCodeAt(i) - 48;
-      if (!(c >= 0 && c <= 9)) break;
-      if (mant !== 0 || c !== 0) {
-        mant = mant * 10 + c;
-        sig++;
-      }
-      digits++;
-      scale++;
+    const f0 = i;
+    while (i < end && ((c = s.charCodeAt(i) - 48) >>> 0) <= 9) {
+      mant = mant * 10 + c;
       i++;
     }
+    scale = i - f0;
+    digits += scale;
   }
   numEnd = i;
-  if (digits === 0 || sig > 15 || scale > 22) return NaN;
+  if (digits === 0 || digits > 15) return false;
   const v = scale === 0 ? mant : mant / POW10[scale];
-  return neg && v !== 0 ? -v : v;
+  out[slot] = neg && v !== 0 ? -v : v;
+  return true;
+}
+
+/** Two ASCII digits at `i` as a number, or -1. */
+function twoDigits(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  return (a >>> 0) <= 9 && (b >>> 0) <= 9 ? a * 10 + b : -1;
+}
+
+/** Date part (YYYYMMDD as a number) and epoch ms of the last date {@link readFixedTimestamp} converted. */
+let lastDateKey = -1;
+let lastDateMs = 0;
+
+/**
+ * Hot-path reader for the two fixed-width timestamp shapes, `YYYY-MM-DD` (10 characters) and
+ * `YYYY-MM-DD[T| ]HH:MM:SSZ` (20), starting at `p` and followed by ',' or the line end `end`: writes the epoch ms
+ * (exactly what {@link parseIsoTimestamp} returns for that text) to `out[slot]`, sets `numEnd` after the field and
+ * returns true; false (→ caller takes the general path) for any other shape. A successful parse of that width proves
+ * the field holds no comma. The date part is validated and converted by parseIsoTimestamp only when it differs from
+ * the previous call's (intraday rows share it; `parseBarsCsv` forgets it at the start of every input); the time of
+ * day is read here with parseIsoTimestamp's range checks (hour 0–23, minute and second 0–59).
+ */
+function readFixedTimestamp(s: string, p: number, end: number, out: Float64Array, slot: number): boolean {
+  const w =
+    p + 10 <= end && (p + 10 === end || s.charCodeAt(p + 10) === 44)
+      ? 10
+      : p + 20 <= end && (p + 20 === end || s.charCodeAt(p + 20) === 44) && s.charCodeAt(p + 19) === 90
+        ? 20
+        : 0;
+  if (w === 0) return false;
+  const yh = twoDigits(s, p);
+  const yl = twoDigits(s, p + 2);
+  const mo = twoDigits(s, p + 5);
+  const d = twoDigits(s, p + 8);
+  const dateKey = yh < 0 || yl < 0 || mo < 0 || d < 0 ? -1 : ((yh * 100 + yl) * 100 + mo) * 100 + d;
+  let t: number;
+  if (dateKey >= 0 && dateKey === lastDateKey && s.charCodeAt(p + 4) === 45 && s.charCodeAt(p + 7) === 45) t = lastDateMs;
+  else {
+    t = parseIsoTimestamp(s, p, p + 10);
+    if (t !== t) return false;
+    lastDateKey = dateKey;
+    lastDateMs = t;
+  }
+  if (w === 10) {
+    out[slot] = t;
+    numEnd = p + w;
+    return true;
+  }
+  const sep = s.charCodeAt(p + 10);
+  const hh = twoDigits(s, p + 11);
+  const mi = twoDigits(s, p + 14);
+  const ss = twoDigits(s, p + 17);
+  if (
+    !(
+      (sep === 84 || sep === 116 || sep === 32) &&
+      s.charCodeAt(p + 13) === 58 &&
+      s.charCodeAt(p + 16) === 58 &&
+      hh >= 0 &&
+      hh <= 23 &&
+      mi >= 0 &&
+      mi <= 59 &&
+      ss >= 0 &&
+      ss <= 59
+    )
+  ) {
+    return false;
+  }
+  out[slot] = t + ((hh * 60 + mi) * 60 + ss) * 1000;
+  numEnd = p + w;
+  return true;
 }
 
 function isSpace(c: number): boolean {
@@ -135,6 +200,7 @@ export function parseBarsCsv(input: string | Uint8Array): BarsParseResult {
   const { roles, columns } = parseHeader(s, pos, end);
   const ncols = roles.length;
   const hasAdj = columns.includes('adj_close');
+  lastDateKey = -1; // no date reuse across inputs
 
   let capacity = 1;
   for (let i = s.indexOf('\n', eol + 1); i >= 0; i = s.indexOf('\n', i + 1)) capacity++;
@@ -191,9 +257,7 @@ export function parseBarsCsv(input: string | Uint8Array): BarsParseResult {
     for (;;) {
       // Fast path: a plain number directly followed by ',' or the line end (no padding, quotes or exponent).
       if (f < ncols && bad === null && roles[f] !== TS) {
-        const x = readPlainNumber(s, p, end);
-        if (x === x && (numEnd === end || s.charCodeAt(numEnd) === 44)) {
-          v[roles[f]] = x;
+        if (readPlainNumber(s, p, end, v, roles[f]) && (numEnd === end || s.charCodeAt(numEnd) === 44)) {
           f++;
           if (numEnd >= end) break;
           p = numEnd + 1;
@@ -215,21 +279,12 @@ export function parseBarsCsv(input: string | Uint8Array): BarsParseResult {
           }
         }
       }
-      // Fast path: timestamps usually have a fixed width (date: 10, UTC date-time: 20). A successful parse of that
-      // width proves it holds no comma (only digits, '-', 'T', ':', 'Z'), so the field ends there.
+      // Fast path: a fixed-width timestamp (see readFixedTimestamp).
       if (f < ncols && bad === null && roles[f] === TS) {
-        const w =
-          p + 10 <= end && (p + 10 === end || s.charCodeAt(p + 10) === 44)
-            ? 10
-            : p + 20 <= end && (p + 20 === end || s.charCodeAt(p + 20) === 44) && s.charCodeAt(p + 19) === 90
-              ? 20
-              : 0;
-        const t = w ? parseIsoTimestamp(s, p, p + w) : NaN;
-        if (t === t) {
-          v[TS] = t;
+        if (readFixedTimestamp(s, p, end, v, TS)) {
           f++;
-          if (p + w >= end) break;
-          p = p + w + 1;
+          if (numEnd >= end) break;
+          p = numEnd + 1;
           continue;
         }
       }

@@ -3,6 +3,9 @@ import type { BarColumns } from '@strata/domain-marketdata';
 import { DuckDbBarsRepository } from './duckdb-bars.repository';
 import { DuckDbCorporateActionsRepository } from './duckdb-corporate-actions.repository';
 import { DuckDb, DUCKDB_MEMORY } from './duckdb.database';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2021, 0, 4);
@@ -141,6 +144,94 @@ describe('DuckDbBarsRepository (in-memory DuckDB)', () => {
     await expect(repo.commit({ ingestionId: 'i2', symbol: 'AAA', timeframe: '1d', bars: bad })).rejects.toThrow();
     expect((await repo.read({ symbol: 'AAA', timeframe: '1d' })).close[2]).toBe(102);
     expect(await repo.listCorrections({ symbol: 'AAA', timeframe: '1d', limit: 10 })).toEqual([]);
+  });
+});
+
+describe('DuckDbBarsRepository storage layout', () => {
+  it('stores only fixed-width columns per bar; the bars view joins series and writer back', async () => {
+    const db = await DuckDb.create(DUCKDB_MEMORY);
+    try {
+      const repo = new DuckDbBarsRepository(db);
+      await repo.commit({ ingestionId: 'ing-1', symbol: 'AAA', timeframe: '1d', bars: bars(3) });
+      const types = await db.all<{ column_name: string; data_type: string }>(
+        `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'bar_values' ORDER BY ordinal_position`,
+      );
+      expect(types.filter((c) => c.data_type === 'VARCHAR')).toEqual([]);
+      const view = await db.all<{ symbol: string; timeframe: string; close: number; ingestion_id: string }>(
+        'SELECT symbol, timeframe, close, ingestion_id FROM bars ORDER BY ts',
+      );
+      expect(view).toEqual([100, 101, 102].map((close) => ({ symbol: 'AAA', timeframe: '1d', close, ingestion_id: 'ing-1' })));
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('migrates a file written with the single-table layout, keeping every bar and its last writer', async () => {
+    const db = await DuckDb.create(DUCKDB_MEMORY);
+    try {
+      await db.run(`CREATE TABLE bars (
+        symbol VARCHAR NOT NULL, timeframe VARCHAR NOT NULL, ts TIMESTAMP NOT NULL,
+        open DOUBLE NOT NULL, high DOUBLE NOT NULL, low DOUBLE NOT NULL, close DOUBLE NOT NULL, volume DOUBLE NOT NULL,
+        adj_close DOUBLE, ingestion_id VARCHAR NOT NULL)`);
+      await db.run(`INSERT INTO bars VALUES
+        ('AAA', '1d', epoch_ms(${T0}::BIGINT), 1, 3, 0.5, 2, 10, NULL, 'old-1'),
+        ('AAA', '1d', epoch_ms(${T0 + DAY}::BIGINT), 2, 4, 1.5, 3, 20, 2.5, 'old-2'),
+        ('BBB', '1h', epoch_ms(${T0}::BIGINT), 5, 6, 4, 5.5, 30, NULL, 'old-1')`);
+      const repo = new DuckDbBarsRepository(db);
+      expect(await repo.count()).toBe(3);
+      const a = await repo.read({ symbol: 'AAA', timeframe: '1d' });
+      expect({ ts: Array.from(a.ts), close: Array.from(a.close), adj: Array.from(a.adjClose!) }).toEqual({ ts: [T0, T0 + DAY], close: [2, 3], adj: [NaN, 2.5] });
+      expect((await repo.listSeries({ limit: 10 })).map((x) => `${x.symbol}/${x.timeframe}/${x.bars}`)).toEqual(['AAA/1d/2', 'BBB/1h/1']);
+      // A correction after the migration names the ingestion that wrote the bar before it.
+      const fix: BarColumns = { length: 1, ts: new Float64Array([T0 + DAY]), open: new Float64Array([2]), high: new Float64Array([4]), low: new Float64Array([1.5]), close: new Float64Array([3.5]), volume: new Float64Array([20]), adjClose: null };
+      expect(await repo.commit({ ingestionId: 'new-1', symbol: 'AAA', timeframe: '1d', bars: fix })).toMatchObject({ updated: 1, inserted: 0 });
+      const [audit] = await repo.listCorrections({ symbol: 'AAA', timeframe: '1d', limit: 5 });
+      expect(audit).toMatchObject({ oldIngestionId: 'old-2', ingestionId: 'new-1', old: { close: 3, adjClose: 2.5 }, new: { close: 3.5, adjClose: 2.5 } });
+      const [{ kind }] = await db.all<{ kind: string }>(`SELECT table_type AS kind FROM information_schema.tables WHERE table_name = 'bars'`);
+      expect(kind).toBe('VIEW');
+      // A second repository on the migrated file finds nothing to migrate.
+      expect(await new DuckDbBarsRepository(db).count()).toBe(3);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('does not remember a series whose first commit rolled back', async () => {
+    const db = await DuckDb.create(DUCKDB_MEMORY);
+    try {
+      const repo = new DuckDbBarsRepository(db);
+      const bad = bars(5);
+      (bad as { ts: Float64Array }).ts = bad.ts.subarray(0, 2);
+      await expect(repo.commit({ ingestionId: 'x', symbol: 'NEW', timeframe: '1d', bars: bad })).rejects.toThrow();
+      expect(await db.all('SELECT * FROM bar_series')).toEqual([]);
+      expect(await repo.commit({ ingestionId: 'y', symbol: 'NEW', timeframe: '1d', bars: bars(5) })).toMatchObject({ inserted: 5 });
+      expect((await repo.read({ symbol: 'NEW', timeframe: '1d' })).length).toBe(5);
+      expect(await db.all<{ n: bigint }>('SELECT count(*) AS n FROM bars WHERE symbol = ?', ['NEW'])).toEqual([{ n: 5n }]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('keeps series and writer ids across a restart of a file database', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-bars-'));
+    try {
+      let db = await DuckDb.create(join(dir, 'b.duckdb'));
+      await new DuckDbBarsRepository(db).commit({ ingestionId: 'first', symbol: 'AAA', timeframe: '1d', bars: bars(10) });
+      await db.close();
+      db = await DuckDb.create(join(dir, 'b.duckdb'));
+      const repo = new DuckDbBarsRepository(db);
+      await repo.commit({ ingestionId: 'second', symbol: 'BBB', timeframe: '1d', bars: bars(4) });
+      const fix = bars(10);
+      fix.close[9] = 109.5;
+      expect(await repo.commit({ ingestionId: 'third', symbol: 'AAA', timeframe: '1d', bars: fix })).toMatchObject({ updated: 1, unchanged: 9 });
+      const [audit] = await repo.listCorrections({ symbol: 'AAA', timeframe: '1d', limit: 1 });
+      expect(audit).toMatchObject({ oldIngestionId: 'first', ingestionId: 'third' });
+      expect((await repo.read({ symbol: 'BBB', timeframe: '1d' })).length).toBe(4);
+      expect((await repo.read({ symbol: 'AAA', timeframe: '1d' })).close[9]).toBe(109.5);
+      await db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

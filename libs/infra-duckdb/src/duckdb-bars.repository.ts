@@ -34,38 +34,63 @@ export interface DuckDbBarsReadRequest {
 }
 
 /**
- * DuckDB storage of OHLCV bars (tables `bars` and `bar_corrections` in the main schema), keyed by
- * (symbol, timeframe, ts). `ts` is the bar start as a TIMESTAMP holding UTC; prices and volume are DOUBLE exactly as
- * ingested (never adjusted in storage); `ingestion_id` names the ingestion that last wrote the row.
+ * DuckDB storage of OHLCV bars, keyed by (symbol, timeframe, ts). `ts` is the bar start as a TIMESTAMP holding UTC;
+ * prices and volume are DOUBLE exactly as ingested (never adjusted in storage).
+ *
+ * Layout (main schema):
+ * - `bar_series (series_id, symbol, timeframe)`: one row per series, created on its first commit, never renumbered;
+ * - `bar_writes (write_id, ingestion_id, written_at)`: one row per commit that changed bars;
+ * - `bar_values (series_id, ts, open, high, low, close, volume, adj_close, write_id)`: the bars, with the commit that
+ *   last wrote each row; only fixed-width columns, so a bulk append stores no per-row string (the three VARCHAR
+ *   columns of the earlier single-table layout cost about as much as all the numbers together: string statistics,
+ *   dictionary and FSST analysis at checkpoint);
+ * - view `bars (symbol, timeframe, ts, open, high, low, close, volume, adj_close, ingestion_id)`: the bars as one
+ *   table, for ad-hoc SQL;
+ * - `bar_corrections`: the audit of every replaced bar.
+ * A file written with the earlier layout (a `bars` table) is migrated in one transaction on first use.
  *
  * The key is enforced by the write path rather than by an ART index (which makes bulk appends about 8× slower):
  * every commit runs as one transaction on the shared connection's FIFO queue, inserts only bars whose key is absent
  * and updates the others in place, so a key never appears twice.
  *
  * Writes are columnar: a batch goes into DuckDB through data chunks (one memcpy per column per 2,048 rows), straight
- * into `bars` when no stored bar of the series falls in the batch's time range, otherwise into a staging table that
- * is compared with the stored bars in SQL before anything is written.
+ * into `bar_values` when no stored bar of the series falls in the batch's time range, otherwise into a staging table
+ * that is compared with the stored bars in SQL before anything is written.
  */
 export class DuckDbBarsRepository {
   private ready: Promise<void> | undefined;
+  /** Committed `bar_series` ids by `symbol\u0000timeframe` (rows are never deleted or renumbered, so a hit stays valid). */
+  private readonly seriesIds = new Map<string, number>();
 
   constructor(private readonly db: DuckDb) {}
 
-  /** Creates the tables when missing (idempotent; called lazily by every method). */
+  /** Creates the tables when missing and migrates the earlier single-table layout (idempotent; called lazily by every method). */
   init(): Promise<void> {
     this.ready ??= this.db
-      .exclusive(async (s) => {
-        await s.run(`CREATE TABLE IF NOT EXISTS bars (
-          symbol VARCHAR NOT NULL, timeframe VARCHAR NOT NULL, ts TIMESTAMP NOT NULL,
+      .transaction(async (s) => {
+        await s.run('CREATE SEQUENCE IF NOT EXISTS bar_series_seq START 1');
+        await s.run('CREATE SEQUENCE IF NOT EXISTS bar_write_seq START 1');
+        await s.run(`CREATE TABLE IF NOT EXISTS bar_series (
+          series_id INTEGER PRIMARY KEY, symbol VARCHAR NOT NULL, timeframe VARCHAR NOT NULL, UNIQUE (symbol, timeframe))`);
+        await s.run(`CREATE TABLE IF NOT EXISTS bar_writes (write_id INTEGER PRIMARY KEY, ingestion_id VARCHAR NOT NULL, written_at TIMESTAMP NOT NULL)`);
+        await s.run(`CREATE TABLE IF NOT EXISTS bar_values (
+          series_id INTEGER NOT NULL, ts TIMESTAMP NOT NULL,
           open DOUBLE NOT NULL, high DOUBLE NOT NULL, low DOUBLE NOT NULL, close DOUBLE NOT NULL, volume DOUBLE NOT NULL,
-          adj_close DOUBLE, ingestion_id VARCHAR NOT NULL)`);
+          adj_close DOUBLE, write_id INTEGER NOT NULL)`);
         await s.run(`CREATE TABLE IF NOT EXISTS bar_corrections (
           symbol VARCHAR NOT NULL, timeframe VARCHAR NOT NULL, ts TIMESTAMP NOT NULL,
           old_open DOUBLE, old_high DOUBLE, old_low DOUBLE, old_close DOUBLE, old_volume DOUBLE, old_adj_close DOUBLE,
           new_open DOUBLE, new_high DOUBLE, new_low DOUBLE, new_close DOUBLE, new_volume DOUBLE, new_adj_close DOUBLE,
           old_ingestion_id VARCHAR, ingestion_id VARCHAR NOT NULL, corrected_at TIMESTAMP NOT NULL)`);
-        await this.ensureTempTables(s);
+        const [{ n }] = await s.all<{ n: bigint }>(
+          `SELECT count(*) AS n FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'bars'`,
+        );
+        if (n > 0n) await this.migrateSingleTable(s);
+        await s.run(`CREATE OR REPLACE VIEW bars AS
+          SELECT s.symbol, s.timeframe, v.ts, v.open, v.high, v.low, v.close, v.volume, v.adj_close, w.ingestion_id
+          FROM bar_values v JOIN bar_series s ON s.series_id = v.series_id JOIN bar_writes w ON w.write_id = v.write_id`);
       })
+      .then(() => this.db.exclusive((s) => this.ensureTempTables(s)))
       .catch((err) => {
         this.ready = undefined;
         throw err;
@@ -73,10 +98,36 @@ export class DuckDbBarsRepository {
     return this.ready;
   }
 
+  /** Moves the rows of the earlier `bars` table (symbol, timeframe and ingestion id on every row) into the current layout. */
+  private async migrateSingleTable(s: DuckDbSession): Promise<void> {
+    await s.run(`INSERT INTO bar_series SELECT nextval('bar_series_seq'), symbol, timeframe FROM (SELECT DISTINCT symbol, timeframe FROM bars ORDER BY ALL)`);
+    await s.run(
+      `INSERT INTO bar_writes SELECT nextval('bar_write_seq'), ingestion_id, epoch_ms($now::BIGINT) FROM (SELECT DISTINCT ingestion_id FROM bars ORDER BY ALL)`,
+      { now: Date.now() },
+    );
+    await s.run(`INSERT INTO bar_values
+      SELECT s.series_id, b.ts, b.open, b.high, b.low, b.close, b.volume, b.adj_close, w.write_id
+      FROM bars b JOIN bar_series s ON s.symbol = b.symbol AND s.timeframe = b.timeframe JOIN bar_writes w ON w.ingestion_id = b.ingestion_id
+      ORDER BY s.series_id, b.ts`);
+    await s.run('DROP TABLE bars');
+  }
+
   private async ensureTempTables(s: DuckDbSession): Promise<void> {
     await s.run(`CREATE TEMP TABLE IF NOT EXISTS bars_stage (ts TIMESTAMP, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE, adj_close DOUBLE)`);
     await s.run(`CREATE TEMP TABLE IF NOT EXISTS bars_diff (ts TIMESTAMP, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE, adj_close DOUBLE,
-      is_new BOOLEAN, old_open DOUBLE, old_high DOUBLE, old_low DOUBLE, old_close DOUBLE, old_volume DOUBLE, old_adj_close DOUBLE, old_ingestion_id VARCHAR)`);
+      is_new BOOLEAN, old_open DOUBLE, old_high DOUBLE, old_low DOUBLE, old_close DOUBLE, old_volume DOUBLE, old_adj_close DOUBLE, old_write_id INTEGER)`);
+  }
+
+  /** The committed id of a series, or undefined when it has no row in `bar_series` (reads of it then find nothing). */
+  private async seriesId(s: DuckDbSession, symbol: string, timeframe: Timeframe | string): Promise<number | undefined> {
+    const key = `${symbol}\u0000${timeframe}`;
+    const hit = this.seriesIds.get(key);
+    if (hit !== undefined) return hit;
+    const rows = await s.all<{ id: number }>('SELECT series_id AS id FROM bar_series WHERE symbol = $sym AND timeframe = $tf', { sym: symbol, tf: timeframe });
+    if (rows.length === 0) return undefined;
+    // Found before any insert of this call, so committed (a series inserted by a transaction is cached after its COMMIT).
+    this.seriesIds.set(key, rows[0].id);
+    return rows[0].id;
   }
 
   /**
@@ -94,19 +145,37 @@ export class DuckDbBarsRepository {
     const from = bars.ts[0];
     const to = bars.ts[n - 1];
     const adj = bars.adjClose;
-    return this.db.transaction(async (s) => {
-      const key = { sym: symbol, tf: timeframe, from, to };
+    let committedSeries: number | undefined;
+    const outcome = await this.db.transaction(async (s) => {
+      let sid = await this.seriesId(s, symbol, timeframe);
+      if (sid === undefined) {
+        // A new series: its row is part of this transaction and disappears with it on rollback.
+        const [row] = await s.all<{ id: number }>(`INSERT INTO bar_series VALUES (nextval('bar_series_seq'), $sym, $tf) RETURNING series_id AS id`, {
+          sym: symbol,
+          tf: timeframe,
+        });
+        sid = row.id;
+      }
+      committedSeries = sid;
+      const newWrite = async (): Promise<number> => {
+        const [w] = await s.all<{ id: number }>(`INSERT INTO bar_writes VALUES (nextval('bar_write_seq'), $ing, epoch_ms($now::BIGINT)) RETURNING write_id AS id`, {
+          ing: ingestionId,
+          now: Date.now(),
+        });
+        return w.id;
+      };
+      const key = { sid, from, to };
       const [{ stored }] = await s.all<{ stored: bigint }>(
-        `SELECT count(*) AS stored FROM bars WHERE symbol = $sym AND timeframe = $tf AND ts BETWEEN epoch_ms($from::BIGINT) AND epoch_ms($to::BIGINT)`,
+        `SELECT count(*) AS stored FROM bar_values WHERE series_id = $sid AND ts BETWEEN epoch_ms($from::BIGINT) AND epoch_ms($to::BIGINT)`,
         key,
       );
       if (stored === 0n) {
+        const writeId = await newWrite();
         await appendColumns(
           s.connection,
-          { table: 'bars' },
+          { table: 'bar_values' },
           [
-            { kind: 'constant', value: symbol },
-            { kind: 'constant', value: timeframe },
+            { kind: 'constantInteger', value: sid },
             { kind: 'timestamp', epochMs: bars.ts },
             { kind: 'double', values: bars.open },
             { kind: 'double', values: bars.high },
@@ -114,7 +183,7 @@ export class DuckDbBarsRepository {
             { kind: 'double', values: bars.close },
             { kind: 'double', values: bars.volume },
             adj ? { kind: 'double', values: adj, nanAsNull: true } : { kind: 'constant', value: null },
-            { kind: 'constant', value: ingestionId },
+            { kind: 'constantInteger', value: writeId },
           ],
           n,
         );
@@ -141,9 +210,9 @@ export class DuckDbBarsRepository {
       await s.run(
         `INSERT INTO bars_diff
          SELECT s.ts, s.open, s.high, s.low, s.close, s.volume, CASE WHEN $hasAdj THEN s.adj_close ELSE b.adj_close END,
-                b.ts IS NULL, b.open, b.high, b.low, b.close, b.volume, b.adj_close, b.ingestion_id
+                b.ts IS NULL, b.open, b.high, b.low, b.close, b.volume, b.adj_close, b.write_id
          FROM bars_stage s
-         LEFT JOIN (SELECT * FROM bars WHERE symbol = $sym AND timeframe = $tf AND ts BETWEEN epoch_ms($from::BIGINT) AND epoch_ms($to::BIGINT)) b
+         LEFT JOIN (SELECT * FROM bar_values WHERE series_id = $sid AND ts BETWEEN epoch_ms($from::BIGINT) AND epoch_ms($to::BIGINT)) b
            ON b.ts = s.ts
          WHERE b.ts IS NULL OR s.open <> b.open OR s.high <> b.high OR s.low <> b.low OR s.close <> b.close OR s.volume <> b.volume
             OR ($hasAdj AND s.adj_close IS DISTINCT FROM b.adj_close)`,
@@ -157,25 +226,28 @@ export class DuckDbBarsRepository {
       );
       const inserted = Number(st.ins);
       const updated = Number(st.upd);
-      if (updated > 0) {
-        await s.run(
-          `INSERT INTO bar_corrections
-           SELECT $sym, $tf, ts, old_open, old_high, old_low, old_close, old_volume, old_adj_close,
-                  open, high, low, close, volume, adj_close, old_ingestion_id, $ing, epoch_ms($now::BIGINT)
-           FROM bars_diff WHERE NOT is_new ORDER BY ts`,
-          { sym: symbol, tf: timeframe, ing: ingestionId, now: Date.now() },
-        );
-        await s.run(
-          `UPDATE bars SET open = d.open, high = d.high, low = d.low, close = d.close, volume = d.volume, adj_close = d.adj_close, ingestion_id = $ing
-           FROM bars_diff d WHERE bars.symbol = $sym AND bars.timeframe = $tf AND bars.ts = d.ts AND NOT d.is_new`,
-          { sym: symbol, tf: timeframe, ing: ingestionId },
-        );
-      }
-      if (inserted > 0) {
-        await s.run(
-          `INSERT INTO bars SELECT $sym, $tf, ts, open, high, low, close, volume, adj_close, $ing FROM bars_diff WHERE is_new ORDER BY ts`,
-          { sym: symbol, tf: timeframe, ing: ingestionId },
-        );
+      if (inserted + updated > 0) {
+        const writeId = await newWrite();
+        if (updated > 0) {
+          await s.run(
+            `INSERT INTO bar_corrections
+             SELECT $sym, $tf, d.ts, d.old_open, d.old_high, d.old_low, d.old_close, d.old_volume, d.old_adj_close,
+                    d.open, d.high, d.low, d.close, d.volume, d.adj_close, w.ingestion_id, $ing, epoch_ms($now::BIGINT)
+             FROM bars_diff d LEFT JOIN bar_writes w ON w.write_id = d.old_write_id WHERE NOT d.is_new ORDER BY d.ts`,
+            { sym: symbol, tf: timeframe, ing: ingestionId, now: Date.now() },
+          );
+          await s.run(
+            `UPDATE bar_values SET open = d.open, high = d.high, low = d.low, close = d.close, volume = d.volume, adj_close = d.adj_close, write_id = $wid
+             FROM bars_diff d WHERE bar_values.series_id = $sid AND bar_values.ts = d.ts AND NOT d.is_new`,
+            { sid, wid: writeId },
+          );
+        }
+        if (inserted > 0) {
+          await s.run(
+            `INSERT INTO bar_values SELECT $sid, ts, open, high, low, close, volume, adj_close, $wid FROM bars_diff WHERE is_new ORDER BY ts`,
+            { sid, wid: writeId },
+          );
+        }
       }
       return {
         inserted,
@@ -187,6 +259,8 @@ export class DuckDbBarsRepository {
         correctedTo: st.rt,
       };
     });
+    if (committedSeries !== undefined) this.seriesIds.set(`${symbol}\u0000${timeframe}`, committedSeries);
+    return outcome;
   }
 
   /**
@@ -196,13 +270,14 @@ export class DuckDbBarsRepository {
   async read(req: DuckDbBarsReadRequest): Promise<BarColumns> {
     await this.init();
     const lower = Math.max(req.from ?? MIN_MS, req.after !== undefined ? req.after + 1 : MIN_MS);
-    const params = { sym: req.symbol, tf: req.timeframe, lo: lower, hi: req.to ?? MAX_MS, lim: req.limit ?? Number.MAX_SAFE_INTEGER };
     const cols = await this.db.exclusive(async (s) => {
+      const sid = await this.seriesId(s, req.symbol, req.timeframe);
+      if (sid === undefined) return [0, 1, 2, 3, 4, 5, 6].map(() => new Float64Array(0));
       const res = await s.connection.run(
         `SELECT epoch_ms(ts)::DOUBLE AS ts, open, high, low, close, volume, adj_close
-         FROM bars WHERE symbol = $sym AND timeframe = $tf AND ts BETWEEN epoch_ms($lo::BIGINT) AND epoch_ms($hi::BIGINT)
+         FROM bar_values WHERE series_id = $sid AND ts BETWEEN epoch_ms($lo::BIGINT) AND epoch_ms($hi::BIGINT)
          ORDER BY ts LIMIT $lim::BIGINT`,
-        params,
+        { sid, lo: lower, hi: req.to ?? MAX_MS, lim: req.limit ?? Number.MAX_SAFE_INTEGER },
       );
       return readDoubleColumns(res);
     });
@@ -215,7 +290,7 @@ export class DuckDbBarsRepository {
   /** Number of stored bars (all series). */
   async count(): Promise<number> {
     await this.init();
-    const [r] = await this.db.all<{ n: bigint }>('SELECT count(*) AS n FROM bars');
+    const [r] = await this.db.all<{ n: bigint }>('SELECT count(*) AS n FROM bar_values');
     return Number(r.n);
   }
 
@@ -223,9 +298,10 @@ export class DuckDbBarsRepository {
   async listSeries(opts: { after?: { symbol: string; timeframe: string }; limit: number; symbol?: string }): Promise<SymbolSeries[]> {
     await this.init();
     const rows = await this.db.all<{ symbol: string; timeframe: Timeframe; n: bigint; f: number; t: number }>(
-      `SELECT symbol, timeframe, count(*) AS n, epoch_ms(min(ts))::DOUBLE AS f, epoch_ms(max(ts))::DOUBLE AS t
-       FROM bars WHERE (symbol > $as OR (symbol = $as AND timeframe > $at)) AND ($only = '' OR symbol = $only)
-       GROUP BY symbol, timeframe ORDER BY symbol, timeframe LIMIT $lim::BIGINT`,
+      `SELECT s.symbol, s.timeframe, count(*) AS n, epoch_ms(min(v.ts))::DOUBLE AS f, epoch_ms(max(v.ts))::DOUBLE AS t
+       FROM bar_series s JOIN bar_values v ON v.series_id = s.series_id
+       WHERE (s.symbol > $as OR (s.symbol = $as AND s.timeframe > $at)) AND ($only = '' OR s.symbol = $only)
+       GROUP BY s.symbol, s.timeframe ORDER BY s.symbol, s.timeframe LIMIT $lim::BIGINT`,
       { as: opts.after?.symbol ?? '', at: opts.after?.timeframe ?? '', lim: opts.limit, only: opts.symbol ?? '' },
     );
     return rows.map((r) => ({ symbol: r.symbol, timeframe: r.timeframe, bars: Number(r.n), from: new Date(r.f).toISOString(), to: new Date(r.t).toISOString() }));
@@ -271,12 +347,16 @@ export class DuckDbBarsRepository {
     if (instants.length === 0) return out;
     for (const t of instants) if (!Number.isSafeInteger(t)) throw new RangeError(`lastClosesBefore: instant ${t} is not an integer epoch-ms`);
     const values = instants.map((t, i) => `(${i}, epoch_ms(${t}::BIGINT))`).join(',');
-    const rows = await this.db.all<{ i: number; close: number | null }>(
-      `SELECT q.i AS i, b.close AS close
-       FROM (VALUES ${values}) q(i, t)
-       ASOF LEFT JOIN (SELECT ts, close FROM bars WHERE symbol = $sym AND timeframe = $tf) b ON q.t > b.ts`,
-      { sym: symbol, tf: timeframe },
-    );
+    const rows = await this.db.exclusive(async (s) => {
+      const sid = await this.seriesId(s, symbol, timeframe);
+      if (sid === undefined) return [];
+      return s.all<{ i: number; close: number | null }>(
+        `SELECT q.i AS i, b.close AS close
+         FROM (VALUES ${values}) q(i, t)
+         ASOF LEFT JOIN (SELECT ts, close FROM bar_values WHERE series_id = $sid) b ON q.t > b.ts`,
+        { sid },
+      );
+    });
     for (const r of rows) if (r.close !== null) out[r.i] = r.close;
     return out;
   }

@@ -1,21 +1,23 @@
 import duckdb from '@duckdb/node-bindings';
-import { DOUBLE, DuckDBDataChunk, DuckDBTypeId, TIMESTAMP, VARCHAR, type DuckDBConnection, type DuckDBMaterializedResult, type DuckDBType } from '@duckdb/node-api';
+import { DOUBLE, DuckDBDataChunk, DuckDBTypeId, INTEGER, TIMESTAMP, VARCHAR, type DuckDBConnection, type DuckDBMaterializedResult, type DuckDBType } from '@duckdb/node-api';
 
 /**
  * One column written by {@link appendColumns}:
  * - `double`: a Float64Array slice; NaN is written as NULL when `nanAsNull` is set, otherwise as NaN.
  * - `timestamp`: epoch milliseconds UTC (Float64Array, integral values), stored as a DuckDB TIMESTAMP (µs).
  * - `constant`: the same VARCHAR (or NULL) on every row, written as a DuckDB constant vector (no per-row string).
+ * - `constantInteger`: the same INTEGER (int32) on every row, written as a DuckDB constant vector.
  */
 export type ColumnSource =
   | { kind: 'double'; values: Float64Array; nanAsNull?: boolean }
   | { kind: 'timestamp'; epochMs: Float64Array }
-  | { kind: 'constant'; value: string | null };
+  | { kind: 'constant'; value: string | null }
+  | { kind: 'constantInteger'; value: number };
 
 const TWO_32 = 4294967296;
 
 function typeOf(c: ColumnSource): DuckDBType {
-  return c.kind === 'double' ? DOUBLE : c.kind === 'timestamp' ? TIMESTAMP : VARCHAR;
+  return c.kind === 'double' ? DOUBLE : c.kind === 'timestamp' ? TIMESTAMP : c.kind === 'constantInteger' ? INTEGER : VARCHAR;
 }
 
 /**
@@ -41,7 +43,14 @@ export async function appendColumns(
   const tsLo = new Uint32Array(tsBuf);
   const tsHi = new Int32Array(tsBuf);
   const validity = new Uint8Array(V / 8);
-  const constants = columns.map((c) => (c.kind === 'constant' && c.value !== null ? duckdb.create_varchar(c.value) : null));
+  for (const c of columns) {
+    if (c.kind === 'constantInteger' && !(Number.isInteger(c.value) && c.value >= -2147483648 && c.value <= 2147483647)) {
+      throw new RangeError(`appendColumns: ${c.value} is not an int32`);
+    }
+  }
+  const constants = columns.map((c) =>
+    c.kind === 'constant' && c.value !== null ? duckdb.create_varchar(c.value) : c.kind === 'constantInteger' ? duckdb.create_int32(c.value) : null,
+  );
   const chunk = DuckDBDataChunk.create(columns.map(typeOf), V);
   try {
     for (let start = 0; start < length; start += V) {
@@ -50,7 +59,7 @@ export async function appendColumns(
       for (let k = 0; k < columns.length; k++) {
         const c = columns[k];
         const vec = duckdb.data_chunk_get_vector(chunk.chunk, k);
-        if (c.kind === 'constant') {
+        if (c.kind === 'constant' || c.kind === 'constantInteger') {
           const v = constants[k];
           if (v) duckdb.vector_reference_value(vec, v);
           else duckdb.vector_reference_value(vec, duckdb.create_null_value());
