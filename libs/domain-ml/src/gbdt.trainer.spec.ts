@@ -136,6 +136,47 @@ describe('trainGbdt', () => {
     expect(Math.min(...r.evals.valid)).toBe(r.evals.valid[r.bestIteration - 1]);
   });
 
+  it('finds the exact split on the last feature of wide rows (70 features: the non-unrolled kernels), missing values included', () => {
+    // x69 on a grid of 0.1 (fewer distinct values than bins, so every value has its own bin); y = 5 where x69 > 0.3 or
+    // x69 is missing, else −1: one split on feature 69, between 0.3 and 0.4, separates the labels exactly, missing goes
+    // right; leaf values (learning rate 1, λ = 0) are then the side means minus the base score: −1 − base, 5 − base.
+    const d = 70;
+    const n = 3000;
+    const rng = new Xoshiro128ss(17);
+    const X = new Float64Array(n * d);
+    const y = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < d; j++) X[i * d + j] = rng.normal();
+      X[i * d + 69] = i % 17 === 0 ? NaN : Math.round(X[i * d + 69] * 10) / 10;
+      const v = X[i * d + 69];
+      y[i] = v > 0.3 || v !== v ? 5 : -1;
+    }
+    const base = y.reduce((a, b) => a + b, 0) / n;
+    for (const quantizedGradients of [false, true]) {
+      const featureNames = Array.from({ length: d }, (_, j) => `f${j}`);
+      const t = trainGbdt({ X, nRows: n, featureNames, y }, { objective: 'regression', numTrees: 1, maxLeaves: 2, learningRate: 1, minDataInLeaf: 1, quantizedGradients }).model.trees[0];
+      expect(Array.from(t.splitFeature)).toEqual([69]);
+      expect(t.threshold[0]).toBeGreaterThanOrEqual(0.3);
+      expect(t.threshold[0]).toBeLessThan(0.4);
+      expect(t.defaultLeft[0]).toBe(0);
+      expect(t.leafValue[~t.left[0]]).toBeCloseTo(-1 - base, 10);
+      expect(t.leafValue[~t.right[0]]).toBeCloseTo(5 - base, 10);
+    }
+  });
+
+  it('gives the same model whether the training loss is recorded or not (scores then updated in the gradients pass), with more than 256 leaves', () => {
+    const data = synthetic(3000, 21);
+    let mostLeaves = 0;
+    for (const extra of [{}, { baggingFraction: 0.6, baggingFreq: 2, seed: 4 }, { quantizedGradients: false, featureFraction: 0.4, seed: 5 }]) {
+      const p = { objective: 'binary' as const, numTrees: 2, maxLeaves: 300, minDataInLeaf: 2, ...extra };
+      const a = trainGbdt(data, { ...p, evalTrainLoss: true }).model;
+      const b = trainGbdt(data, { ...p, evalTrainLoss: false }).model;
+      expect(b).toEqual(a);
+      for (const t of a.trees) mostLeaves = Math.max(mostLeaves, t.leafValue.length);
+    }
+    expect(mostLeaves).toBeGreaterThan(256);
+  });
+
   it('rejects bad input', () => {
     const X = Float64Array.from([1, 2]);
     expect(() => trainGbdt({ X, nRows: 2, featureNames: ['x'], y: Float64Array.from([0, 2]) }, { objective: 'binary' })).toThrow(/0 or 1/);

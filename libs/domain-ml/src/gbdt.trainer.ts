@@ -6,20 +6,27 @@ import type { Tree, TreeEnsemble, TreeObjective } from './tree-ensemble';
  * Histogram-based gradient-boosted decision trees with leaf-wise (best-first) growth, after LightGBM (Ke et al., 2017)
  * and the second-order boosting of XGBoost (Chen & Guestrin, 2016).
  *
- * - Features are pre-binned once (≤ 255 quantile bins + a missing bin, see `feature-binning.ts`) into one Uint8Array
- *   per feature (column-major).
- * - Each leaf owns a contiguous range of a row-index partition array; a split partitions the range stably in place.
- * - Gradient/hessian histograms (per feature and bin: Σg, Σh, row count) are built only for the smaller child; the
- *   larger child's histogram is parent − smaller (histogram subtraction).
+ * - Features are pre-binned once (≤ 255 quantile bins + a missing bin, see `feature-binning.ts`), column-major (one
+ *   Uint8Array per feature, for binned routing) and as row records: the row's bins packed four per 32-bit word, then
+ *   its row id.
+ * - Leaf-ordered records (what LightGBM does for gradients, here for the bins too): each leaf owns a contiguous range of
+ *   a record buffer that holds its rows' records and gradients, so histogram building and partitioning read memory
+ *   sequentially. Gathering rows by index instead costs a cache miss per row once leaves are small (measured 4–5× slower
+ *   per row than a sequential read on this memory system). A split copies its leaf's records, in one pass, into the
+ *   same range of the other buffer: left child forwards, right child backwards (its records then run in descending
+ *   row order; kernels visit reversed ranges from the end, so every leaf is still summed in row order and the float
+ *   sums do not depend on the layout). The tree's root reads the row-order records in place.
+ * - Gradient/hessian histograms (per feature and bin: Σg, Σh) are built only for the smaller child; the larger child's
+ *   histogram is parent − smaller (histogram subtraction). The histogram and partition kernels are generated
+ *   JavaScript, unrolled over the features of a record (see {@link histogramKernel}).
  * - Split gain (XGBoost eq. 7 with LightGBM's L1 thresholding): ½·[T(G_L)²/(H_L+λ) + T(G_R)²/(H_R+λ) − T(G)²/(H+λ)],
  *   T(G) = sign(G)·max(|G| − α, 0); leaf output w = −T(G)/(H+λ) × learningRate.
  * - Missing values: each candidate split is scored with the missing bin sent left and sent right; the better direction
  *   is kept as the node's default (when the node saw no missing value, missing follows the child with more cover).
- *
  * - Split finding on quantized gradients by default (`quantizedGradients`): one packed float64 add per histogram cell
- *   instead of two; leaf values and covers always come from the exact sums.
- * - Histograms are built row-wise from a row-major copy of the bins (each row's 22 bytes and gradient read once per
- *   build, not once per feature); the column-major bins drive the partition and the binned routing.
+ *   instead of two; leaf values and covers always come from the exact sums (summed per leaf in row order).
+ * - Row passes are fused: the previous tree's outputs are added to the margins in the gradients' pass, which also
+ *   yields the maxima that quantization needs; quantization sums the root totals as it goes.
  *
  * Gradients and hessians are Float64Array (the sums over up to millions of rows keep their precision, and the per-row
  * arrays are only 16 bytes/row); no per-row allocation happens while training. Deterministic for a given seed.
@@ -165,23 +172,16 @@ export function trainGbdt(data: GbdtDataset, params: GbdtParams, validation?: Gb
   }
 
   const binning = computeFeatureBinning(data.X, n, d, { maxBin: params.maxBin });
-  // Row-major copy of the bins for histogram building: one pass over a leaf's rows reads each row's bytes and its
-  // gradient once, instead of re-streaming the row indices and gradients for every feature column (memory-bound).
-  // The column-major bins serve the partition (one feature per split) and binned routing.
-  const rowBins = new Uint8Array(n * d);
-  const cols = binColumns(binning, data.X, n, rowBins);
+  // Leaf-ordered row records (see the module comment): `R` 32-bit words per row, `W` words of bins (four features per
+  // word, padding bytes 0) and the row id. `staticRecords` holds every row in row order (the root of a tree without
+  // bagging reads it in place); the two record buffers receive the children of each split in turn.
+  const W = Math.ceil(d / 4);
+  const R = W + 1;
+  const staticRecords = new Uint32Array(n * R);
+  const cols = binColumns(binning, data.X, n, new Uint8Array(staticRecords.buffer), 4 * R);
+  for (let r = 0; r < n; r++) staticRecords[r * R + W] = r;
   const validCols = validation ? binColumns(binning, validation.X, validation.nRows) : [];
   const nBins = Int32Array.from(binning.features, (b) => b.nBins);
-  const hasMissing = new Uint8Array(d);
-  for (let f = 0; f < d; f++) {
-    const c = cols[f];
-    for (let i = 0; i < n; i++) {
-      if (c[i] === MISSING) {
-        hasMissing[f] = 1;
-        break;
-      }
-    }
-  }
 
   // Base score: weighted mean label (regression) or its log-odds (binary).
   let sw = 0;
@@ -201,8 +201,12 @@ export function trainGbdt(data: GbdtDataset, params: GbdtParams, validation?: Gb
   const score = new Float64Array(n).fill(baseScore);
   const gh = new Float64Array(2 * n); // gradient, hessian interleaved per row (one cache line read per row)
   const rowIdx = new Int32Array(n);
-  const tmpIdx = new Int32Array(n + 1);
   const goLeft = new Uint8Array(256);
+  const leafOf = maxLeaves <= 256 ? new Uint8Array(n) : new Int32Array(n);
+  const maxima = new Float64Array(2);
+  // Outputs of the last tree not yet added to `score` (added in the next gradients' pass).
+  let pendingLeafValue: Float64Array | null = null;
+  let pendingInBag: Uint8Array | null = null;
   const sums = new Float64Array(2);
   const nv = validation ? validation.nRows : 0;
   const validScore = new Float64Array(nv).fill(baseScore);
@@ -214,12 +218,24 @@ export function trainGbdt(data: GbdtDataset, params: GbdtParams, validation?: Gb
   const qg = 2 ** Math.ceil(qBits / 2) - 1; // |g| quantized to 0..qg
   const qh = 2 ** Math.floor(qBits / 2) - 1; // h quantized to 0..qh
   const qShift = 2 ** (B + Math.floor(qBits / 2)); // > rows·qh, so Σh never reaches the g part
-  const packed = quantized ? new Float64Array(n) : new Float64Array(0);
+  // Quantized gradients as int32 codes, ((gq + qg) << qhBits) | hq, decoded to gq·qShift + hq by the kernels: half
+  // the bytes of the packed float64 for the partitions to move.
+  const qhBits = Math.floor(qBits / 2);
+  const qCodes = quantized ? new Int32Array(n) : new Int32Array(0);
   const decoded = new Float64Array(quantized ? d * BINS_PER_FEATURE * HIST_STRIDE : 0);
-  const qScale = new Float64Array(3); // gScale, hScale, rng state
+  const qScale = new Float64Array(4); // gScale, hScale, rng state, Σ packed
   qScale[2] = ((params.seed ?? 0) ^ 0x9e3779b9) >>> 0 || 1;
   const cellStride = quantized ? 1 : HIST_STRIDE;
-  const histSize = d * BINS_PER_FEATURE * cellStride;
+  // Room for the padding bytes of the last word too (4·W features): the all-feature kernels add them into cells that
+  // are never read, instead of testing for them.
+  const histSize = 4 * W * BINS_PER_FEATURE * cellStride;
+  const allFeatureKernel = histogramKernel(W, quantized);
+  const partition = partitionKernel(R, quantized ? 1 : 2);
+  // Record buffers 0 and 1 (values: the quantized codes or the exact g, h of each record); index 2 is the row-order set.
+  const records = [new Uint32Array(n * R), new Uint32Array(n * R), staticRecords];
+  const values: (Float64Array | Int32Array)[] = quantized ? [new Int32Array(n), new Int32Array(n), qCodes] : [new Float64Array(2 * n), new Float64Array(2 * n), gh];
+  const leafBuffer = new Uint8Array(maxLeaves);
+  const leafReversed = new Uint8Array(maxLeaves); // 1: the leaf's records are in descending row order
   const hists: Float64Array[] = [];
   for (let i = 0; i < maxLeaves; i++) hists.push(new Float64Array(histSize));
 
@@ -304,16 +320,21 @@ export function trainGbdt(data: GbdtDataset, params: GbdtParams, validation?: Gb
     if (!(out.gain > minGain) || out.gain <= 1e-12 * Math.abs(parent)) out.gain = -Infinity;
   };
 
-  const buildHistogram = (hist: Float64Array, begin: number, end: number) => {
+  /** Histogram of the records [begin, end) of record buffer `buf`. */
+  const buildHistogram = (hist: Float64Array, buf: number, begin: number, end: number, reversed: number) => {
+    // With at least half of the features in use, the unrolled all-feature kernel is faster than skipping the others
+    // (their cells are filled but never read).
+    if (2 * nUsed >= d) {
+      hist.fill(0);
+      allFeatureKernel(hist, records[buf], values[buf], begin, end, reversed, R, qg, qhBits, qShift);
+      return;
+    }
     for (let u = 0; u < nUsed; u++) {
       const base = usedFeatures[u] * BINS_PER_FEATURE * cellStride;
       hist.fill(0, base, base + BINS_PER_FEATURE * cellStride);
     }
-    if (quantized) {
-      if (nUsed === d) accumulatePackedAllFeatures(hist, rowBins, d, rowIdx, begin, end, packed);
-      else accumulatePackedFeatures(hist, rowBins, d, usedFeatures, nUsed, rowIdx, begin, end, packed);
-    } else if (nUsed === d) accumulateAllFeatures(hist, rowBins, d, rowIdx, begin, end, gh);
-    else accumulateFeatures(hist, rowBins, d, usedFeatures, nUsed, rowIdx, begin, end, gh);
+    if (quantized) accumulatePackedFeatures(hist, records[buf], R, usedFeatures, nUsed, begin, end, reversed, values[buf] as Int32Array, qg, qhBits, qShift);
+    else accumulateFeatures(hist, records[buf], R, usedFeatures, nUsed, begin, end, reversed, values[buf] as Float64Array);
   };
 
   /** Best split of a leaf from its histogram (decoded first when quantized). */
@@ -326,7 +347,9 @@ export function trainGbdt(data: GbdtDataset, params: GbdtParams, validation?: Gb
 
   for (let it = 0; it < numTrees; it++) {
     // Gradients (and the training loss of the model so far, fused into the same pass for log loss).
-    computeGradients(objective, score, y, w, gh, n);
+    // The previous tree's in-bag outputs are added in the gradients' pass (unless already added for the training loss).
+    computeGradients(objective, score, y, w, gh, n, maxima, leafOf, pendingLeafValue, pendingInBag);
+    pendingLeafValue = null;
 
     if (bagging && it % baggingFreq === 0) bagSize = drawBag(rng, baggingFraction, inBag);
     fillBagRows(inBag, rowIdx, n);
@@ -358,10 +381,10 @@ export function trainGbdt(data: GbdtDataset, params: GbdtParams, validation?: Gb
     const cover: number[] = [];
 
     if (quantized) {
-      quantizeGradients(gh, rowIdx, bagSize, packed, qg, qh, qShift, qScale);
+      // Without bagging the rows are all rows, whose maxima came with the gradients.
+      quantizeGradients(gh, rowIdx, bagSize, qCodes, qg, qh, qhBits, qShift, qScale, bagging ? null : maxima);
       // Root totals from the packed values, consistent with the histograms' sums.
-      let P = 0;
-      for (let i = 0; i < bagSize; i++) P += packed[rowIdx[i]];
+      const P = qScale[3];
       const gq = Math.floor(P / qShift);
       sums[0] = gq * qScale[0];
       sums[1] = (P - gq * qShift) * qScale[1];
@@ -375,7 +398,13 @@ export function trainGbdt(data: GbdtDataset, params: GbdtParams, validation?: Gb
     leafDepth[0] = 0;
     leafHist[0] = 0;
     leafParent[0] = -1;
-    buildHistogram(hists[0], 0, bagSize);
+    // Root records: the row-order set in place, or the in-bag rows gathered into buffer 0.
+    if (bagging) {
+      gatherRecords(staticRecords, values[2], records[0], values[0], rowIdx, bagSize, R);
+      leafBuffer[0] = 0;
+    } else leafBuffer[0] = 2;
+    leafReversed[0] = 0;
+    buildHistogram(hists[0], leafBuffer[0], 0, bagSize, 0);
     splitOf(hists[0], G, H, bagSize, best[0]);
     let nLeaves = 1;
     let freeHist = 1;
@@ -392,16 +421,19 @@ export function trainGbdt(data: GbdtDataset, params: GbdtParams, validation?: Gb
       if (bl < 0) break;
       const s = best[bl];
       const f = s.feature;
-      const col = cols[f];
       const sb = s.bin;
       const dl = s.defaultLeft;
-      // Stable branch-free partition of the leaf's rows (the branch would be mispredicted about half the time): each
-      // row is written to both outputs and only the cursor of its side advances. Left rows stay in front.
+      // Partition: the leaf's records go to the same range of the other record buffer, left child first (row order),
+      // right child after it (reversed), see the module comment.
       const begin = leafBegin[bl];
       const end = leafEnd[bl];
       for (let b = 0; b < 256; b++) goLeft[b] = b <= sb ? 1 : 0;
       goLeft[MISSING] = dl ? 1 : 0;
-      const nl = partitionRows(rowIdx, tmpIdx, col, goLeft, begin, end);
+      const src = leafBuffer[bl];
+      const dst = src === 0 ? 1 : 0;
+      const nl = partition(records[src], values[src], records[dst], values[dst], begin, end, leafReversed[bl], f >> 2, (f & 3) << 3, goLeft);
+      leafBuffer[bl] = dst;
+      leafReversed[bl] = 0;
 
       // Link the new internal node into the tree.
       const node = splitFeature.length;
@@ -411,6 +443,8 @@ export function trainGbdt(data: GbdtDataset, params: GbdtParams, validation?: Gb
         else right[pNode] = node;
       }
       const newLeaf = nLeaves++;
+      leafBuffer[newLeaf] = dst;
+      leafReversed[newLeaf] = 1;
       splitFeature.push(f);
       threshold.push(binning.features[f].upperBounds[sb]);
       splitBin.push(sb);
@@ -450,7 +484,7 @@ export function trainGbdt(data: GbdtDataset, params: GbdtParams, validation?: Gb
       const small = cl <= cr ? bl : newLeaf;
       const large = cl <= cr ? newLeaf : bl;
       const hs = hists[freeHist++];
-      buildHistogram(hs, leafBegin[small], leafEnd[small]);
+      buildHistogram(hs, leafBuffer[small], leafBegin[small], leafEnd[small], leafReversed[small]);
       subtractHistogram(hists[parentHist], hs, usedFeatures, nUsed, BINS_PER_FEATURE * cellStride);
       leafHist[small] = freeHist - 1;
       leafHist[large] = parentHist;
@@ -461,17 +495,19 @@ export function trainGbdt(data: GbdtDataset, params: GbdtParams, validation?: Gb
     // Leaf outputs; update the in-bag scores from the partition.
     const leafValue = new Float64Array(nLeaves);
     const leafCover = new Float64Array(nLeaves);
+    for (let l = 0; l < nLeaves; l++) markLeafRows(records[leafBuffer[l]], R, W, leafBegin[l], leafEnd[l], leafOf, l);
+    const inBagOnly = bagging ? inBag : null;
+    // Exact sums of each leaf's rows for its output and cover, in row order (as the rows of a leaf are ordered).
+    if (quantized) leafSums(gh, leafOf, inBagOnly, n, leafG, leafH, nLeaves);
     for (let l = 0; l < nLeaves; l++) {
-      if (quantized) {
-        // Exact sums of the leaf's rows for its output and cover.
-        sumRange(gh, rowIdx, leafBegin[l], leafEnd[l], sums);
-        leafG[l] = sums[0];
-        leafH[l] = sums[1];
-      }
       leafValue[l] = (-thresholdL1(leafG[l], alpha) / (leafH[l] + lambda)) * lr;
       leafCover[l] = leafH[l];
       if (!Number.isFinite(leafValue[l])) leafValue[l] = 0;
-      addToRows(score, rowIdx, leafBegin[l], leafEnd[l], leafValue[l]);
+    }
+    if (evalTrain) addLeafValues(score, leafOf, inBagOnly, n, leafValue);
+    else {
+      pendingLeafValue = leafValue;
+      pendingInBag = inBagOnly;
     }
     // Internal covers from the leaf covers, bottom-up (children are created after their parent), so that every
     // node's cover is exactly the sum of its children's — what TreeSHAP's cover ratios assume.
@@ -512,76 +548,210 @@ export function trainGbdt(data: GbdtDataset, params: GbdtParams, validation?: Gb
   return { model, evals, bestIteration, binning };
 }
 
-/**
- * Histogram accumulation over every feature for the rows `rowIdx[begin .. end)`. Unrolled by four features: the loop
- * is bound by the read-modify-write of the histogram cells, and the unrolling halves its overhead (measured).
- */
-function accumulateAllFeatures(hist: Float64Array, rowBins: Uint8Array, d: number, rowIdx: Int32Array, begin: number, end: number, gh: Float64Array): void {
-  const FB = BINS_PER_FEATURE * HIST_STRIDE;
-  for (let i = begin; i < end; i++) {
-    const r = rowIdx[i];
-    const g = gh[2 * r];
-    const h = gh[2 * r + 1];
-    const o = r * d;
-    let f = 0;
-    for (; f + 3 < d; f += 4) {
-      const b = f * FB;
-      let k = b + (rowBins[o + f] << 1);
-      hist[k] += g;
-      hist[k + 1] += h;
-      k = b + FB + (rowBins[o + f + 1] << 1);
-      hist[k] += g;
-      hist[k + 1] += h;
-      k = b + 2 * FB + (rowBins[o + f + 2] << 1);
-      hist[k] += g;
-      hist[k + 1] += h;
-      k = b + 3 * FB + (rowBins[o + f + 3] << 1);
-      hist[k] += g;
-      hist[k + 1] += h;
-    }
-    for (; f < d; f++) {
-      const k = f * FB + (rowBins[o + f] << 1);
-      hist[k] += g;
-      hist[k + 1] += h;
-    }
-  }
-}
-
-/** Histogram accumulation over the features `used[0 .. nUsed)` for the rows `rowIdx[begin .. end)`. */
-function accumulateFeatures(hist: Float64Array, rowBins: Uint8Array, d: number, used: Int32Array, nUsed: number, rowIdx: Int32Array, begin: number, end: number, gh: Float64Array): void {
-  for (let i = begin; i < end; i++) {
-    const r = rowIdx[i];
-    const g = gh[2 * r];
-    const h = gh[2 * r + 1];
-    const o = r * d;
-    for (let u = 0; u < nUsed; u++) {
-      const f = used[u];
-      const k = (f * BINS_PER_FEATURE + rowBins[o + f]) * HIST_STRIDE;
-      hist[k] += g;
-      hist[k + 1] += h;
-    }
-  }
-}
-
 /*
  * The per-row loops live in small top-level functions over typed arrays: V8 optimises them on their own, whereas a
  * loop inside the long orchestration function is only as fast as that whole function's (on-stack-replaced) code.
+ * They all read leaf-ordered records sequentially (see the module comment).
  */
 
-/** Stable branch-free partition of `rowIdx[begin, end)` by `goLeft[bin]`; returns the end of the left part. */
-function partitionRows(rowIdx: Int32Array, tmpIdx: Int32Array, col: Uint8Array, goLeft: Uint8Array, begin: number, end: number): number {
-  let nl = begin;
-  let nr = 0;
-  for (let i = begin; i < end; i++) {
-    const r = rowIdx[i];
-    const isLeft = goLeft[col[r]];
-    rowIdx[nl] = r;
-    tmpIdx[nr] = r;
-    nl += isLeft;
-    nr += 1 - isLeft;
+/**
+ * Histogram kernel over every feature of the records [begin, end) of `records` (`R` words each, bins in the first
+ * words); `values` holds each record's quantized gradient code (one per record, decoded with qg, qhBits, qShift as
+ * in {@link quantizeGradients}) or its g, h pair. `reversed` (1) visits the records from the end, so that a reversed
+ * leaf is summed in row order as well (exact float sums depend on it).
+ */
+type HistogramKernel = (hist: Float64Array, records: Uint32Array, values: Float64Array | Int32Array, begin: number, end: number, reversed: number, R: number, qg: number, qhBits: number, qShift: number) => void;
+
+/**
+ * Partition of the records [begin, end) of (srcRecords, srcValues) into the same positions of (dstRecords, dstValues),
+ * in one pass: the records are visited in row order (from the end when `reversed` is 1); those whose bin
+ * `(word >>> shift) & 255` (word `word` of the record) has `goLeft[bin] = 1` are written forwards from `begin` (the
+ * left child, in row order), the others backwards from `end − 1` (the right child, reversed). Returns the end of the
+ * left part.
+ */
+type PartitionKernel = (srcRecords: Uint32Array, srcValues: Float64Array | Int32Array, dstRecords: Uint32Array, dstValues: Float64Array | Int32Array, begin: number, end: number, reversed: number, word: number, shift: number, goLeft: Uint8Array) => number;
+
+const histogramKernels = new Map<string, HistogramKernel>();
+const partitionKernels = new Map<string, PartitionKernel>();
+
+/** Records of up to this many bin words get fully unrolled generated kernels (wider ones loops over the words). */
+const MAX_UNROLLED_WORDS = 16;
+
+/**
+ * The histogram kernel for records of `words` 32-bit words of bins (4 features per word) plus the row id, over packed
+ * quantized gradients (one float64 add per cell) or exact ones (Σg, Σh: two adds per cell). For up to
+ * {@link MAX_UNROLLED_WORDS} words it is generated JavaScript with the loop over the features fully unrolled and every
+ * histogram offset a literal: V8 then emits one load per four bins and no loop overhead (about 2× the byte-wise loop,
+ * measured). The source holds only integers computed here. Cached per shape, so V8 keeps its optimised code across
+ * trainings.
+ */
+function histogramKernel(words: number, packedGradients: boolean): HistogramKernel {
+  const key = `${words}:${packedGradients}`;
+  let kernel = histogramKernels.get(key);
+  if (kernel) return kernel;
+  const stride = packedGradients ? 1 : HIST_STRIDE;
+  if (words > MAX_UNROLLED_WORDS) {
+    kernel = packedGradients ? accumulatePackedWords : accumulateExactWords;
+  } else {
+    const lines: string[] = [];
+    for (let q = 0; q < words; q++) {
+      lines.push(`w = B[o + ${q}];`);
+      for (let k = 0; k < 4; k++) {
+        const bin = k === 0 ? 'w & 255' : k === 3 ? 'w >>> 24' : `(w >>> ${8 * k}) & 255`;
+        const base = (4 * q + k) * BINS_PER_FEATURE * stride;
+        if (packedGradients) lines.push(`h[${base} + (${bin})] += v;`);
+        else lines.push(`c = ${base} + ((${bin}) << 1); h[c] += g; h[c + 1] += hh;`);
+      }
+    }
+    const load = packedGradients ? 'const q = V[i]; const v = ((q >>> hb) - qg) * sh + (q & hm);' : 'const g = V[2 * i]; const hh = V[2 * i + 1]; let c = 0;';
+    const src = `'use strict'; const hm = (1 << hb) - 1; const step = reversed === 1 ? -1 : 1; for (let k = begin, i = reversed === 1 ? end - 1 : begin; k < end; k++, i += step) { const o = i * ${words + 1}; ${load} let w = 0;\n${lines.join('\n')}\n}`;
+    kernel = new Function('h', 'B', 'V', 'begin', 'end', 'reversed', 'R', 'qg', 'hb', 'sh', src) as HistogramKernel;
   }
-  for (let i = 0; i < nr; i++) rowIdx[nl + i] = tmpIdx[i];
-  return nl;
+  histogramKernels.set(key, kernel);
+  return kernel;
+}
+
+/** Packed-gradient histogram, any record width: a loop over the bin words, four adds per word. */
+function accumulatePackedWords(hist: Float64Array, records: Uint32Array, codes: Float64Array | Int32Array, begin: number, end: number, reversed: number, R: number, qg: number, qhBits: number, qShift: number): void {
+  const W = R - 1;
+  const hm = (1 << qhBits) - 1;
+  const step = reversed === 1 ? -1 : 1;
+  for (let k = begin, i = reversed === 1 ? end - 1 : begin; k < end; k++, i += step) {
+    const q = codes[i];
+    const v = ((q >>> qhBits) - qg) * qShift + (q & hm);
+    for (let q = 0, o = i * R, b = 0; q < W; q++, o++, b += 4 * BINS_PER_FEATURE) {
+      const w = records[o];
+      hist[b + (w & 255)] += v;
+      hist[b + BINS_PER_FEATURE + ((w >>> 8) & 255)] += v;
+      hist[b + 2 * BINS_PER_FEATURE + ((w >>> 16) & 255)] += v;
+      hist[b + 3 * BINS_PER_FEATURE + (w >>> 24)] += v;
+    }
+  }
+}
+
+/** Exact-gradient histogram (Σg, Σh per cell), any record width. */
+function accumulateExactWords(hist: Float64Array, records: Uint32Array, gh: Float64Array | Int32Array, begin: number, end: number, reversed: number, R: number): void {
+  const W = R - 1;
+  const FB = BINS_PER_FEATURE * HIST_STRIDE;
+  const step = reversed === 1 ? -1 : 1;
+  for (let k = begin, i = reversed === 1 ? end - 1 : begin; k < end; k++, i += step) {
+    const g = gh[2 * i];
+    const h = gh[2 * i + 1];
+    for (let q = 0, o = i * R, b = 0; q < W; q++, o++, b += 4 * FB) {
+      const w = records[o];
+      let c = b + ((w & 255) << 1);
+      hist[c] += g;
+      hist[c + 1] += h;
+      c = b + FB + (((w >>> 8) & 255) << 1);
+      hist[c] += g;
+      hist[c + 1] += h;
+      c = b + 2 * FB + (((w >>> 16) & 255) << 1);
+      hist[c] += g;
+      hist[c + 1] += h;
+      c = b + 3 * FB + ((w >>> 24) << 1);
+      hist[c] += g;
+      hist[c + 1] += h;
+    }
+  }
+}
+
+/** Exact-gradient histogram over the features `used[0 .. nUsed)` of the records [begin, end). */
+function accumulateFeatures(hist: Float64Array, records: Uint32Array, R: number, used: Int32Array, nUsed: number, begin: number, end: number, reversed: number, gh: Float64Array): void {
+  const step = reversed === 1 ? -1 : 1;
+  for (let k = begin, i = reversed === 1 ? end - 1 : begin; k < end; k++, i += step) {
+    const g = gh[2 * i];
+    const h = gh[2 * i + 1];
+    const o = i * R;
+    for (let u = 0; u < nUsed; u++) {
+      const f = used[u];
+      const k = (f * BINS_PER_FEATURE + ((records[o + (f >> 2)] >>> ((f & 3) << 3)) & 255)) * HIST_STRIDE;
+      hist[k] += g;
+      hist[k + 1] += h;
+    }
+  }
+}
+
+/** Packed-gradient histogram over the features `used[0 .. nUsed)` of the records [begin, end). */
+function accumulatePackedFeatures(hist: Float64Array, records: Uint32Array, R: number, used: Int32Array, nUsed: number, begin: number, end: number, reversed: number, codes: Int32Array, qg: number, qhBits: number, qShift: number): void {
+  const hm = (1 << qhBits) - 1;
+  const step = reversed === 1 ? -1 : 1;
+  for (let k = begin, i = reversed === 1 ? end - 1 : begin; k < end; k++, i += step) {
+    const q = codes[i];
+    const v = ((q >>> qhBits) - qg) * qShift + (q & hm);
+    const o = i * R;
+    for (let u = 0; u < nUsed; u++) {
+      const f = used[u];
+      hist[f * BINS_PER_FEATURE + ((records[o + (f >> 2)] >>> ((f & 3) << 3)) & 255)] += v;
+    }
+  }
+}
+
+/**
+ * The partition kernel for records of `R` words with `vs` values each (1: quantized code, 2: g and h): one sequential
+ * pass, branch-free (each record's destination is selected with a mask, not branched on: 15% faster than `? :`,
+ * measured). Generated with the record copy unrolled for up to {@link MAX_UNROLLED_WORDS} + 1 words.
+ */
+function partitionKernel(R: number, vs: number): PartitionKernel {
+  const key = `${R}:${vs}`;
+  let kernel = partitionKernels.get(key);
+  if (kernel) return kernel;
+  const copy = R - 1 > MAX_UNROLLED_WORDS ? `for (let c = 0; c < ${R}; c++) D[t + c] = S[o + c];` : Array.from({ length: R }, (_, c) => `D[t + ${c}] = S[o + ${c}];`).join(' ');
+  const copyValues = vs === 1 ? 'DV[p] = SV[i];' : 'DV[2 * p] = SV[2 * i]; DV[2 * p + 1] = SV[2 * i + 1];';
+  const src = `'use strict';
+let li = begin;
+let ri = end - 1;
+const step = reversed === 1 ? -1 : 1;
+for (let k = begin, i = reversed === 1 ? end - 1 : begin; k < end; k++, i += step) {
+  const o = i * ${R};
+  const isLeft = goLeft[(S[o + word] >>> shift) & 255];
+  const m = -isLeft;
+  const p = (li & m) | (ri & ~m);
+  li += isLeft;
+  ri -= 1 - isLeft;
+  const t = p * ${R};
+  ${copy}
+  ${copyValues}
+}
+return li;`;
+  kernel = new Function('S', 'SV', 'D', 'DV', 'begin', 'end', 'reversed', 'word', 'shift', 'goLeft', src) as PartitionKernel;
+  partitionKernels.set(key, kernel);
+  return kernel;
+}
+
+/** Copies the records (and values) of the rows `rows[0 .. m)` of the row-order set to positions 0 .. m − 1. */
+function gatherRecords(rowRecords: Uint32Array, rowValues: Float64Array | Int32Array, dst: Uint32Array, dstValues: Float64Array | Int32Array, rows: Int32Array, m: number, R: number): void {
+  const vs = rowValues.length === rowRecords.length / R ? 1 : 2;
+  for (let i = 0; i < m; i++) {
+    const r = rows[i];
+    for (let k = 0, o = r * R, t = i * R; k < R; k++) dst[t + k] = rowRecords[o + k];
+    if (vs === 1) dstValues[i] = rowValues[r];
+    else {
+      dstValues[2 * i] = rowValues[2 * r];
+      dstValues[2 * i + 1] = rowValues[2 * r + 1];
+    }
+  }
+}
+
+/** leafOf[row id] = leaf for the records [begin, end) (row id in word `W` of each record). */
+function markLeafRows(records: Uint32Array, R: number, W: number, begin: number, end: number, leafOf: Uint8Array | Int32Array, leaf: number): void {
+  for (let o = begin * R + W, e = end * R + W; o < e; o += R) leafOf[records[o]] = leaf;
+}
+
+/** Σg, Σh of each leaf's rows (in-bag only when `inBag` is given), summed in row order. */
+function leafSums(gh: Float64Array, leafOf: Uint8Array | Int32Array, inBag: Uint8Array | null, n: number, G: Float64Array, H: Float64Array, nLeaves: number): void {
+  G.fill(0, 0, nLeaves);
+  H.fill(0, 0, nLeaves);
+  for (let r = 0; r < n; r++) {
+    if (inBag !== null && inBag[r] === 0) continue;
+    const l = leafOf[r];
+    G[l] += gh[2 * r];
+    H[l] += gh[2 * r + 1];
+  }
+}
+
+/** score[r] += leafValue[leafOf[r]] for every (in-bag) row. */
+function addLeafValues(score: Float64Array, leafOf: Uint8Array | Int32Array, inBag: Uint8Array | null, n: number, leafValue: Float64Array): void {
+  for (let r = 0; r < n; r++) if (inBag === null || inBag[r] === 1) score[r] += leafValue[leafOf[r]];
 }
 
 /** parent −= child over the used features (histogram subtraction); `W` cells per feature. */
@@ -592,48 +762,39 @@ function subtractHistogram(parent: Float64Array, child: Float64Array, used: Int3
   }
 }
 
-/** score[rowIdx[i]] += v for i in [begin, end). */
-function addToRows(score: Float64Array, rowIdx: Int32Array, begin: number, end: number, v: number): void {
-  for (let i = begin; i < end; i++) score[rowIdx[i]] += v;
-}
-
 /** Adds a tree's output to the scores of binned rows (only rows with inBag 0 when `inBag` is given). */
 function addTreeToScores(score: Float64Array, tree: Tree, bins: Int32Array, cols: Uint8Array[], n: number, inBag: Uint8Array | null): void {
   for (let i = 0; i < n; i++) if (!inBag || !inBag[i]) score[i] += tree.leafValue[binnedLeaf(tree, bins, cols, i)];
 }
 
-/** Σg, Σh over rowIdx[begin, end) into out[0], out[1]. */
-function sumRange(gh: Float64Array, rowIdx: Int32Array, begin: number, end: number, out: Float64Array): void {
-  let G = 0;
-  let H = 0;
-  for (let i = begin; i < end; i++) {
-    const r = rowIdx[i];
-    G += gh[2 * r];
-    H += gh[2 * r + 1];
-  }
-  out[0] = G;
-  out[1] = H;
-}
-
 /**
- * Packs the gradients of the rows rowIdx[0, m) as round(g / gScale)·shift + round(h / hScale) with stochastic rounding
- * (xorshift32, state in scale[2]); gScale = max|g| / qg and hScale = max h / qh are written to scale[0], scale[1].
+ * Quantizes the gradients of the rows rowIdx[0, m) to gq = round(g / gScale) ∈ [−qg, qg], hq = round(h / hScale) ∈
+ * [0, qh = 2^qhBits − 1] with stochastic rounding (xorshift32, state in scale[2]), stored per row as the int32 code
+ * ((gq + qg) << qhBits) | hq; the histograms sum the packed value gq·shift + hq (exact integers). gScale = max|g| / qg
+ * and hScale = max h / qh are written to scale[0], scale[1], and the sum of the packed values (in rowIdx order) to
+ * scale[3]. `maxima` (max|g|, max h of those rows) skips a pass.
  */
-function quantizeGradients(gh: Float64Array, rowIdx: Int32Array, m: number, packed: Float64Array, qg: number, qh: number, shift: number, scale: Float64Array): void {
+function quantizeGradients(gh: Float64Array, rowIdx: Int32Array, m: number, codes: Int32Array, qg: number, qh: number, qhBits: number, shift: number, scale: Float64Array, maxima: Float64Array | null): void {
   let gMax = 0;
   let hMax = 0;
-  for (let i = 0; i < m; i++) {
-    const r = rowIdx[i];
-    const g = Math.abs(gh[2 * r]);
-    const h = gh[2 * r + 1];
-    if (g > gMax) gMax = g;
-    if (h > hMax) hMax = h;
+  if (maxima !== null) {
+    gMax = maxima[0];
+    hMax = maxima[1];
+  } else {
+    for (let i = 0; i < m; i++) {
+      const r = rowIdx[i];
+      const g = Math.abs(gh[2 * r]);
+      const h = gh[2 * r + 1];
+      if (g > gMax) gMax = g;
+      if (h > hMax) hMax = h;
+    }
   }
   const gs = gMax > 0 ? gMax / qg : 1;
   const hs = hMax > 0 ? hMax / qh : 1;
   const gInv = 1 / gs;
   const hInv = 1 / hs;
   let x = scale[2] >>> 0;
+  let P = 0;
   for (let i = 0; i < m; i++) {
     const r = rowIdx[i];
     x ^= x << 13;
@@ -648,11 +809,13 @@ function quantizeGradients(gh: Float64Array, rowIdx: Int32Array, m: number, pack
     const u2 = x * 2.3283064365386963e-10;
     const gq = Math.min(qg, Math.max(-qg, Math.floor(gh[2 * r] * gInv + u1)));
     const hq = Math.min(qh, Math.floor(gh[2 * r + 1] * hInv + u2));
-    packed[r] = gq * shift + hq;
+    codes[r] = ((gq + qg) << qhBits) | hq;
+    P += gq * shift + hq;
   }
   scale[0] = gs;
   scale[1] = hs;
   scale[2] = x;
+  scale[3] = P;
 }
 
 /** Unpacks a quantized histogram (one packed sum per bin) into Σg, Σh pairs for the used features. */
@@ -665,38 +828,6 @@ function decodeHistogram(q: Float64Array, out: Float64Array, used: Int32Array, n
       const gq = Math.floor(v / shift);
       out[2 * b] = gq * gScale;
       out[2 * b + 1] = (v - gq * shift) * hScale;
-    }
-  }
-}
-
-/** Packed-gradient histogram over every feature (one add per cell), unrolled by four like {@link accumulateAllFeatures}. */
-function accumulatePackedAllFeatures(hist: Float64Array, rowBins: Uint8Array, d: number, rowIdx: Int32Array, begin: number, end: number, packed: Float64Array): void {
-  const FB = BINS_PER_FEATURE;
-  for (let i = begin; i < end; i++) {
-    const r = rowIdx[i];
-    const v = packed[r];
-    const o = r * d;
-    let f = 0;
-    for (; f + 3 < d; f += 4) {
-      const b = f * FB;
-      hist[b + rowBins[o + f]] += v;
-      hist[b + FB + rowBins[o + f + 1]] += v;
-      hist[b + 2 * FB + rowBins[o + f + 2]] += v;
-      hist[b + 3 * FB + rowBins[o + f + 3]] += v;
-    }
-    for (; f < d; f++) hist[f * FB + rowBins[o + f]] += v;
-  }
-}
-
-/** Packed-gradient histogram over the features `used[0 .. nUsed)`. */
-function accumulatePackedFeatures(hist: Float64Array, rowBins: Uint8Array, d: number, used: Int32Array, nUsed: number, rowIdx: Int32Array, begin: number, end: number, packed: Float64Array): void {
-  for (let i = begin; i < end; i++) {
-    const r = rowIdx[i];
-    const v = packed[r];
-    const o = r * d;
-    for (let u = 0; u < nUsed; u++) {
-      const f = used[u];
-      hist[f * BINS_PER_FEATURE + rowBins[o + f]] += v;
     }
   }
 }
@@ -746,25 +877,63 @@ function binnedLeaf(tree: Tree, bins: Int32Array, cols: Uint8Array[], r: number)
   }
 }
 
-/** First and second derivatives of the loss at the current margins, interleaved into `gh` (g at 2i, h at 2i + 1). */
-function computeGradients(objective: TreeObjective, score: Float64Array, y: Float64Array, w: Float64Array | undefined, gh: Float64Array, n: number): void {
-  if (objective === 'binary') {
-    for (let i = 0; i < n; i++) {
-      const m = score[i];
+/**
+ * First and second derivatives of the loss at the current margins, interleaved into `gh` (g at 2i, h at 2i + 1);
+ * max|g| and max h into maxima[0], maxima[1]. With `leafValue`, first adds the previous tree's output to the margins
+ * of its rows (score[i] += leafValue[leafOf[i]], in-bag rows only when `inBag` is given) in the same pass.
+ */
+function computeGradients(objective: TreeObjective, score: Float64Array, y: Float64Array, w: Float64Array | undefined, gh: Float64Array, n: number, maxima: Float64Array, leafOf: Uint8Array | Int32Array, leafValue: Float64Array | null, inBag: Uint8Array | null): void {
+  if (objective === 'binary' && !w && leafValue !== null && inBag === null) {
+    binaryGradientsAfterTree(score, y, gh, n, maxima, leafOf, leafValue);
+    return;
+  }
+  let gMax = 0;
+  let hMax = 0;
+  for (let i = 0; i < n; i++) {
+    if (leafValue !== null && (inBag === null || inBag[i] === 1)) score[i] += leafValue[leafOf[i]];
+    const m = score[i];
+    const wi = w ? w[i] : 1;
+    let g: number;
+    let h: number;
+    if (objective === 'binary') {
       // Stable sigmoid: e = exp(−|m|) never overflows.
       const e = Math.exp(m >= 0 ? -m : m);
       const p = m >= 0 ? 1 / (1 + e) : e / (1 + e);
-      const wi = w ? w[i] : 1;
-      gh[2 * i] = (p - y[i]) * wi;
-      gh[2 * i + 1] = Math.max(p * (1 - p), 1e-16) * wi;
+      g = (p - y[i]) * wi;
+      h = Math.max(p * (1 - p), 1e-16) * wi;
+    } else {
+      g = (m - y[i]) * wi;
+      h = wi;
     }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const wi = w ? w[i] : 1;
-      gh[2 * i] = (score[i] - y[i]) * wi;
-      gh[2 * i + 1] = wi;
-    }
+    gh[2 * i] = g;
+    gh[2 * i + 1] = h;
+    const ag = Math.abs(g);
+    if (ag > gMax) gMax = ag;
+    if (h > hMax) hMax = h;
   }
+  maxima[0] = gMax;
+  maxima[1] = hMax;
+}
+
+/** {@link computeGradients} for the common case (log loss, no weights, no bagging, a previous tree): no per-row tests (11% faster, measured). */
+function binaryGradientsAfterTree(score: Float64Array, y: Float64Array, gh: Float64Array, n: number, maxima: Float64Array, leafOf: Uint8Array | Int32Array, leafValue: Float64Array): void {
+  let gMax = 0;
+  let hMax = 0;
+  for (let i = 0; i < n; i++) {
+    const m = score[i] + leafValue[leafOf[i]];
+    score[i] = m;
+    const e = Math.exp(m >= 0 ? -m : m);
+    const p = m >= 0 ? 1 / (1 + e) : e / (1 + e);
+    const g = p - y[i];
+    const h = Math.max(p * (1 - p), 1e-16);
+    gh[2 * i] = g;
+    gh[2 * i + 1] = h;
+    const ag = Math.abs(g);
+    gMax = ag > gMax ? ag : gMax;
+    hMax = h > hMax ? h : hMax;
+  }
+  maxima[0] = gMax;
+  maxima[1] = hMax;
 }
 
 /** Mean (weighted) log loss of margins `score` (binary) or mean squared error (regression). */
