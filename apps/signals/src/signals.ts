@@ -46,7 +46,7 @@ export async function startSignals(opts: { config: Config; logger: Logger; bus?:
   const duckdb: DuckDb = await openDuckDb(join(dataDir, SIGNALS_DUCKDB_FILE));
   let store: DocumentStore | undefined;
   let bus: EventBus | undefined;
-  const runtime = new OnnxModelRuntime({ intraOpNumThreads: config.SIGNALS_ORT_THREADS });
+  const runtime = new OnnxModelRuntime({ intraOpNumThreads: config.SIGNALS_ORT_THREADS, batchThreads: config.SIGNALS_BATCH_THREADS });
   try {
     store = config.MONGODB_URI ? await MongoDocumentStore.connect({ uri: config.MONGODB_URI }) : await DuckDbDocumentStore.open(join(dataDir, SIGNALS_DUCKDB_FILE));
     bus = opts.bus ?? (await createEventBus({ natsUrl: config.NATS_URL, dataDir, service: 'signals' }));

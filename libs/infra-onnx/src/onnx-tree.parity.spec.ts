@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { exportTreeEnsembleToOnnx, OnnxMetadataKeys } from './onnx-tree.export';
 import { decodeModel } from './onnx-ml.schema';
 import { importOnnxTreeModel } from './onnx-tree.import';
-import { OnnxTreeScorer } from './onnx-tree.scorer';
+import { defaultBatchThreads, OnnxTreeScorer } from './onnx-tree.scorer';
 import { mulberry32 } from '@strata/domain-synthetic';
 import { randomEnsemble, randomRows } from './testing/random-trees';
 
@@ -75,7 +75,7 @@ describe('ONNX export parity (onnxruntime-node vs predictMargin)', () => {
         await s.close();
       }
       const scorer = await OnnxTreeScorer.create(bytes, res.info);
-      expect(scorer.engineFor(N_ROWS)).toBe('compiled-js-workers-1');
+      expect(scorer.engineFor(N_ROWS)).toBe(`compiled-js-workers-${defaultBatchThreads()}`);
       expect(scorer.engineFor(1)).toBe('compiled-js');
       const got = await scorer.score(X, N_ROWS);
       let d2 = 0;

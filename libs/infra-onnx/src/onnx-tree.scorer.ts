@@ -1,5 +1,6 @@
 import { compileTreeEnsemble, type CompiledEnsemble } from '@strata/domain-ml';
 import * as ort from 'onnxruntime-node';
+import { availableParallelism } from 'node:os';
 import type { OnnxTreeModelInfo } from './onnx-tree.import';
 import { TreeScoringPool } from './tree-scoring.pool';
 
@@ -24,12 +25,18 @@ export interface OnnxScorerOptions {
    */
   batchEngine?: 'compiled' | 'onnxruntime';
   /**
-   * Worker threads a `compiled` batch is split across (default 1: the event loop stays free while a big batch is
-   * scored, at the calling thread's speed; 0 = the calling thread, blocking it for the batch). More threads pay only
-   * on idle cores: two on a loaded 2-CPU machine were slower than one (bench:signals `compiled_2threads_rows_per_s`),
-   * and each costs ~20 % more CPU per row (every worker sorts its own share). The pool starts at the first batch.
+   * Worker threads a `compiled` batch is split across (default {@link defaultBatchThreads}: one per core; 0 = the
+   * calling thread, blocking it for the batch). Workers keep the event loop free while a big batch is scored; two on
+   * an idle 2-CPU machine score ~1.4× one (bench:signals), but more threads pay only on idle cores (on a loaded
+   * machine two were slower than one) and each costs ~20 % more CPU per row (every worker sorts its own share). The
+   * pool starts at the first batch.
    */
   batchThreads?: number;
+}
+
+/** Default worker threads of compiled batches: one per core the process may use (`os.availableParallelism()`), at most 4. */
+export function defaultBatchThreads(): number {
+  return Math.max(1, Math.min(4, availableParallelism()));
 }
 
 /** Which engine scores a call of a given size (for benchmarks and logs). */
@@ -64,7 +71,7 @@ export class OnnxTreeScorer {
     const open = (intraOpNumThreads: number) => ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads, interOpNumThreads: 1, logSeverityLevel: 3 });
     const smallBatchRows = opts.smallBatchRows ?? 256;
     const compiledBatches = info.ensemble !== null && (opts.batchEngine ?? 'compiled') === 'compiled';
-    const batchThreads = opts.batchThreads ?? 1;
+    const batchThreads = opts.batchThreads ?? defaultBatchThreads();
     const compiled = info.ensemble && (smallBatchRows > 0 || (compiledBatches && batchThreads === 0)) ? compileTreeEnsemble(info.ensemble) : null;
     const session = compiledBatches ? null : await open(threads);
     const small = !compiled && threads !== 1 && smallBatchRows > 0 ? await open(1) : null;
