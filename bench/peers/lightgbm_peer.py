@@ -14,6 +14,7 @@ import time
 import lightgbm as lgb
 import numpy as np
 from sklearn.metrics import roc_auc_score
+from peer_timing import batch_predict_rows_per_s
 
 
 def main() -> None:
@@ -34,12 +35,7 @@ def main() -> None:
     train_cpu_s = time.process_time() - c0
     pred = booster.predict(x_va)
     # Batch scoring throughput of the same booster, one thread, batches of 10,000 rows (bench:signals `scoring`).
-    batches = [x_va[i:i + 10_000] for i in range(0, len(x_va) - 9_999, 10_000)]
-    booster.predict(batches[0], num_threads=1)
-    t1 = time.perf_counter()
-    for b in batches:
-        booster.predict(b, num_threads=1)
-    predict_rows_per_s = sum(len(b) for b in batches) / (time.perf_counter() - t1)
+    predict_rows_per_s = batch_predict_rows_per_s(lambda b: booster.predict(b, num_threads=1), x_va)
     print(json.dumps({
         "train_s": train_s,
         "train_cpu_s": train_cpu_s,

@@ -27,6 +27,7 @@ import time
 import numpy as np
 import xgboost as xgb
 from sklearn.metrics import roc_auc_score
+from peer_timing import batch_predict_rows_per_s
 
 
 def main() -> None:
@@ -64,12 +65,7 @@ def main() -> None:
     pred = booster.inplace_predict(x_va)
     # Batch scoring throughput of the same booster, one thread, batches of 10,000 rows (bench:signals `scoring`):
     # inplace_predict on numpy input, XGBoost's fastest CPU prediction path.
-    batches = [x_va[i:i + 10_000] for i in range(0, len(x_va) - 9_999, 10_000)]
-    booster.inplace_predict(batches[0])
-    t1 = time.perf_counter()
-    for b in batches:
-        booster.inplace_predict(b)
-    predict_rows_per_s = sum(len(b) for b in batches) / (time.perf_counter() - t1)
+    predict_rows_per_s = batch_predict_rows_per_s(booster.inplace_predict, x_va)
     print(json.dumps({
         "train_s": train_s,
         "train_cpu_s": train_cpu_s,
