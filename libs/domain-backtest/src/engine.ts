@@ -218,7 +218,6 @@ export class PortfolioSimulation {
   private readonly entryBar: Int32Array;
   private readonly rebalanceAt: Uint8Array | null;
   private readonly data: BacktestData;
-  private readonly signals: readonly SymbolSignals[];
   private readonly sizeVol: (Float64Array | null)[];
   /** Single-symbol runs: bar index of timeline step 0. */
   private readonly firstBar: number;
@@ -277,7 +276,6 @@ export class PortfolioSimulation {
     if (signals.length !== data.symbols.length) throw new RangeError(`${signals.length} signal sets for ${data.symbols.length} symbols`);
     if (!(config.initialCapital > 0)) throw new RangeError('initialCapital must be > 0');
     this.data = data;
-    this.signals = signals;
     const S = (this.S = data.symbols.length);
     this.symbols = data.symbols.map((s) => s.symbol);
     const ex = config.execution;

@@ -1,5 +1,5 @@
 import type { BarCorrection, SymbolSeries, Timeframe } from '@strata/contracts';
-import type { BarColumns } from '@strata/domain-marketdata';
+import type { BarColumns, SeriesWindow } from '@strata/domain-marketdata';
 import { appendColumns, readDoubleColumns } from './duckdb-columnar';
 import type { DuckDb, DuckDbSession } from './duckdb.database';
 
@@ -23,15 +23,6 @@ export interface DuckDbBarsCommitOutcome {
   correctedTo: number | null;
 }
 
-/** Filters of {@link DuckDbBarsRepository.read}. Times are epoch ms UTC; `from`/`to` inclusive, `after` exclusive. */
-export interface DuckDbBarsReadRequest {
-  symbol: string;
-  timeframe: Timeframe;
-  from?: number;
-  to?: number;
-  after?: number;
-  limit?: number;
-}
 
 /**
  * DuckDB storage of OHLCV bars, keyed by (symbol, timeframe, ts). `ts` is the bar start as a TIMESTAMP holding UTC;
@@ -267,7 +258,7 @@ export class DuckDbBarsRepository {
    * Bars of one series in ascending time within `[from, to]` and after `after`, at most `limit` (default all), as
    * columns. `adjClose` is null when no returned bar has one (NaN marks a missing value otherwise).
    */
-  async read(req: DuckDbBarsReadRequest): Promise<BarColumns> {
+  async read(req: SeriesWindow): Promise<BarColumns> {
     await this.init();
     const lower = Math.max(req.from ?? MIN_MS, req.after !== undefined ? req.after + 1 : MIN_MS);
     const cols = await this.db.exclusive(async (s) => {
