@@ -2,6 +2,8 @@ import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
 // Library kinds and what each may import (CONVENTIONS.md). Enforced by @nx/enforce-module-boundaries.
+/** Capabilities (libs/<capability>/<kind>); `catalog` is the list of every message, built from the capabilities' contracts. */
+const CAPABILITIES = ['marketdata', 'features', 'dataquality', 'backtests', 'signals', 'catalog'];
 const infraPackages = ['@nestjs/*', 'mongoose', '@duckdb/*', 'onnxruntime-node', '@nats-io/*', 'fastify', '@fastify/*'];
 
 export default [
@@ -19,16 +21,19 @@ export default [
           enforceBuildableLibDependency: false,
           allow: [],
           depConstraints: [
+            // Kinds (type:*): what a kind of library may import.
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'], allowedExternalImports: ['zod'] },
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'], bannedExternalImports: infraPackages },
             { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:util'], bannedExternalImports: infraPackages },
-            // type:messaging holds the Nest handler decorators bound to contracts (@OnEvent/@OnCommand) and the durable
-            // consumer bases over the EventBus port (DurableConsumers, WorkQueueRunner), so feature handlers and the
-            // infra transport agree on one shape without features importing adapters.
-            { sourceTag: 'type:messaging', onlyDependOnLibsWithTags: ['type:contracts'] },
-            { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:feature', 'type:messaging', 'type:domain', 'type:contracts', 'type:util'] },
-            { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:messaging', 'type:domain', 'type:contracts', 'type:util'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:infra', 'type:messaging', 'type:contracts', 'type:util'] },
+            // type:kit: the platform's Nest kits (http: problem+json, guards, Fastify; messaging: @OnEvent/@OnCommand).
+            { sourceTag: 'type:kit', onlyDependOnLibsWithTags: ['type:kit', 'type:contracts', 'type:util'] },
+            { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:feature', 'type:kit', 'type:domain', 'type:contracts', 'type:util'] },
+            { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:infra', 'type:kit', 'type:domain', 'type:contracts', 'type:util'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:infra', 'type:kit', 'type:domain', 'type:contracts', 'type:util'] },
+            // Scopes (scope:*): a capability depends on itself, the platform, shared code and other capabilities' contracts.
+            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'scope:platform', onlyDependOnLibsWithTags: ['scope:platform', 'scope:shared'] },
+            ...CAPABILITIES.map((c) => ({ sourceTag: `scope:${c}`, onlyDependOnLibsWithTags: [`scope:${c}`, 'scope:platform', 'scope:shared', 'type:contracts'] })),
           ],
         },
       ],

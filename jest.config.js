@@ -30,7 +30,10 @@ const common = {
     '^.+/node_modules/.+\\.js$': ['@swc/jest', { ...swc, jsc: { ...swc.jsc, parser: { syntax: 'ecmascript' } }, sourceMaps: false }],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages().join('|')})/)`],
-  moduleNameMapper: { '^@strata/([a-z0-9-]+)$': '<rootDir>/libs/$1/src/index.ts' },
+  moduleNameMapper: {
+    '^@strata/([a-z]+)-([a-z0-9-]+)/testing$': '<rootDir>/libs/$1/$2/src/testing/index.ts',
+    '^@strata/([a-z]+)-([a-z0-9-]+)$': '<rootDir>/libs/$1/$2/src/index.ts',
+  },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   setupFiles: ['<rootDir>/test/jest.setup.ts'],
 };

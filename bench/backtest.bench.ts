@@ -1,5 +1,5 @@
 /*
- * bench:backtest — the backtest engine of @strata/domain-backtest.
+ * bench:backtest — the backtest engine of @strata/backtests-domain.
  *
  * Figures (one JSON line on stdout):
  * - single: one SMA-crossover (20/50) backtest with costs (commission 1 bps, slippage 2 bps) over 1,000,000 synthetic
@@ -21,9 +21,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ExecutionSettingsSchema, StrategyDefinitionV1Schema, type ExecutionSettings } from '@strata/contracts';
-import { instantiateTemplate, runBacktest, SeriesCache, strategyTemplate, type BacktestData, type SymbolBars } from '@strata/domain-backtest';
-import { randomWalkBars } from '@strata/domain-indicators';
+import { ExecutionSettingsSchema, StrategyDefinitionV1Schema, type ExecutionSettings } from '@strata/backtests-contracts';
+import { instantiateTemplate, runBacktest, SeriesCache, strategyTemplate, type BacktestData, type SymbolBars } from '@strata/backtests-domain';
+import { randomWalkBars } from '@strata/features-domain';
 
 const BARS = Number(process.env.BENCH_BARS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);

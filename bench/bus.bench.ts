@@ -24,8 +24,8 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { z } from 'zod';
-import { defineEvent, type EventBus } from '@strata/contracts';
-import { InProcessEventBus, JetStreamEventBus } from '@strata/infra-bus';
+import { defineEvent, type EventBus } from '@strata/platform-contracts';
+import { InProcessEventBus, JetStreamEventBus } from '@strata/platform-bus';
 
 const TickSchema = z.object({
   symbol: z.string().min(1).max(32),

@@ -22,21 +22,17 @@
  * Run: npm run bench:features
  */
 import { Logger } from '@nestjs/common';
-import { BarsIngestedV1, FeatureSetRefreshedV1 } from '@strata/contracts';
-import { computeCoreFeatures, emaRatio, randomWalkBars, simpleReturn, smaRatio } from '@strata/domain-indicators';
-import { readBarsCsv, type BarColumns } from '@strata/domain-marketdata';
-import { CORE_V1, FeatureRefreshService } from '@strata/feature-features';
-import { IngestBarsUseCase, InMemoryIngestionLog } from '@strata/feature-ingestion';
-import { MarketDataService } from '@strata/feature-marketdata';
-import { InProcessEventBus } from '@strata/infra-bus';
-import {
-  appendColumns,
-  DuckDb,
-  DuckDbBarsRepository,
-  DuckDbCorporateActionsRepository,
-  DuckDbFeatureStore,
-  readDoubleColumns,
-} from '@strata/infra-duckdb';
+import { BarsIngestedV1 } from '@strata/marketdata-contracts';
+import { FeatureSetRefreshedV1 } from '@strata/features-contracts';
+import { computeCoreFeatures, emaRatio, randomWalkBars, simpleReturn, smaRatio } from '@strata/features-domain';
+import { readBarsCsv, type BarColumns } from '@strata/marketdata-domain';
+import { CORE_V1, FeatureRefreshService } from '@strata/features-feature';
+import { IngestBarsUseCase, InMemoryIngestionLog } from '@strata/marketdata-feature';
+import { MarketDataService } from '@strata/marketdata-feature';
+import { InProcessEventBus } from '@strata/platform-bus';
+import { appendColumns, DuckDb, readDoubleColumns } from '@strata/platform-duckdb';
+import { DuckDbBarsRepository, DuckDbCorporateActionsRepository } from '@strata/marketdata-infra-duckdb';
+import { DuckDbFeatureStore } from '@strata/features-infra-duckdb';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -238,7 +234,7 @@ async function main(): Promise<void> {
       if (o.rows !== 1) throw new Error(`refresh recomputed ${o.rows} rows, expected 1`);
     }
     // (c) through the bus: bars.ingested published → features.evt.set.refreshed.v1 received
-    const { BarsIngestedHandler } = await import('@strata/feature-features');
+    const { BarsIngestedHandler } = await import('@strata/features-feature');
     const handler = new BarsIngestedHandler(bus, refresh, marketData);
     await handler.onApplicationBootstrap();
     let resolveRefreshed: (() => void) | undefined;

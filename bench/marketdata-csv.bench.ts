@@ -4,7 +4,7 @@
  * (split + Number + Date.parse, the same checks). Prints one JSON line. Target: ≥ 500,000 rows/s.
  */
 import { availableParallelism } from 'node:os';
-import { parseBarsCsv, readBarsCsv } from '@strata/domain-marketdata';
+import { parseBarsCsv, readBarsCsv } from '@strata/marketdata-domain';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 

@@ -10,10 +10,11 @@
  * Used by bench/sentinel.bench.ts; run alone it prints one JSON line:
  *   node -r @swc-node/register bench/sentinel-e2e.ts
  */
-import { AnomalyDetectedV1, BarsIngestedV1 } from '@strata/contracts';
-import { createLogger, StaticApiKeyResolver } from '@strata/http';
-import { isTradingDay } from '@strata/domain-marketdata';
-import { InProcessEventBus } from '@strata/infra-bus';
+import { AnomalyDetectedV1 } from '@strata/dataquality-contracts';
+import { BarsIngestedV1 } from '@strata/marketdata-contracts';
+import { createLogger, StaticApiKeyResolver } from '@strata/platform-http';
+import { isTradingDay } from '@strata/marketdata-domain';
+import { InProcessEventBus } from '@strata/platform-bus';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import { join, resolve } from 'node:path';

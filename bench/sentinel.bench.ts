@@ -15,8 +15,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateSyntheticSeries } from '@strata/domain-synthetic';
-import { computeBarStats, DEFAULT_SENTINEL_CONFIG, FEATURE_COUNT, IsolationForest, requiredContextBars, scoreBars } from '@strata/domain-dataquality';
+import { generateSyntheticSeries } from '@strata/marketdata-domain';
+import { computeBarStats, DEFAULT_SENTINEL_CONFIG, FEATURE_COUNT, IsolationForest, requiredContextBars, scoreBars } from '@strata/dataquality-domain';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SERIES_BARS = Number(process.env.BENCH_SERIES_BARS ?? 200_000);

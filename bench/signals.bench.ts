@@ -22,8 +22,8 @@
  * Run: npm run bench:signals
  */
 import { measureSignalsScoring } from './signals-scoring';
-import { Xoshiro128ss } from '@strata/domain-synthetic';
-import { auc, predictMargin, trainGbdt, type GbdtParams } from '@strata/domain-ml';
+import { Xoshiro128ss } from '@strata/shared-random';
+import { auc, predictMargin, trainGbdt, type GbdtParams } from '@strata/signals-domain';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -16,9 +16,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DocumentStore } from '@strata/contracts';
-import { DuckDb, DuckDbDocumentStore } from '@strata/infra-duckdb';
-import { MongoDocumentStore } from '@strata/infra-mongo';
+import { DocumentStore } from '@strata/platform-contracts';
+import { DuckDb } from '@strata/platform-duckdb';
+import { DuckDbDocumentStore } from '@strata/platform-document-store';
+import { MongoDocumentStore } from '@strata/platform-document-store';
 
 interface Event {
   symbol: string;

@@ -1,5 +1,5 @@
 /*
- * bench:synthetic — throughput of the seeded synthetic market generator (`@strata/domain-synthetic`).
+ * bench:synthetic — throughput of the seeded synthetic market generator (`@strata/marketdata-domain`).
  *
  * Figures (one JSON line on stdout):
  * - generation of 1,000,000 daily bars on the NYSE calendar: regime-switching GBM (default 3 regimes), Merton jumps,
@@ -16,7 +16,8 @@
  */
 import { createHash } from 'node:crypto';
 import * as os from 'node:os';
-import { generateSyntheticSeries, toIngestCsv, Xoshiro128ss, type SyntheticConfig, type SyntheticSeries } from '@strata/domain-synthetic';
+import { generateSyntheticSeries, toIngestCsv, type SyntheticConfig, type SyntheticSeries } from '@strata/marketdata-domain';
+import { Xoshiro128ss } from '@strata/shared-random';
 
 const BARS = Number(process.env.BENCH_BARS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);

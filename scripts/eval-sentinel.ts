@@ -13,10 +13,10 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
-import type { Timeframe } from '@strata/contracts';
-import { parseBarsCsv, type TradingCalendar } from '@strata/domain-marketdata';
-import { ANOMALY_KINDS as SYN_KINDS, generateSyntheticSeries, type SyntheticConfig } from '@strata/domain-synthetic';
-import { scoreBars, sentinelConfigFromJson, severityAtLeast, type BarAnomaly } from '@strata/domain-dataquality';
+import { Timeframe } from '@strata/marketdata-contracts';
+import { parseBarsCsv, type TradingCalendar } from '@strata/marketdata-domain';
+import { ANOMALY_KINDS as SYN_KINDS, generateSyntheticSeries, type SyntheticConfig } from '@strata/marketdata-domain';
+import { scoreBars, sentinelConfigFromJson, severityAtLeast, type BarAnomaly } from '@strata/dataquality-domain';
 
 /** Scorer config: the defaults, or a JSON override in SENTINEL_CONFIG (same variable the service reads). */
 const CONFIG = sentinelConfigFromJson(process.env.SENTINEL_CONFIG);

@@ -22,24 +22,13 @@
  * EVAL_INJECT_LEAK=1 adds a deliberately leaky feature (the 5-bar forward return) to show the guard failing (exit 1).
  * Run: npm run eval:signals
  */
-import { CorporateActionSchema, type CorporateAction } from '@strata/contracts';
-import { CORE_V1_FEATURE_NAMES, computeCoreFeatures, type TradingCalendar as IndicatorCalendar } from '@strata/domain-indicators';
-import { inferTradingCalendar, parseBarsCsv, type BarColumns } from '@strata/domain-marketdata';
-import {
-  evaluateWalkForward,
-  LeakageDetectedError,
-  runLeakageGuard,
-  walkForwardSplits,
-  type FoldData,
-  type GbdtParams,
-  type LabelledRows,
-  type LeakageGuardResult,
-  type SignalMetrics,
-  type WalkForwardSplit,
-} from '@strata/domain-ml';
-import { Xoshiro128ss } from '@strata/domain-synthetic';
-import { buildTrainingDataset, type DatasetDropCounts } from '@strata/feature-features';
-import { adjustBars, adjustmentSteps } from '@strata/feature-marketdata';
+import { CorporateActionSchema, type CorporateAction } from '@strata/marketdata-contracts';
+import { CORE_V1_FEATURE_NAMES, computeCoreFeatures, type TradingCalendar as IndicatorCalendar } from '@strata/features-domain';
+import { inferTradingCalendar, parseBarsCsv, type BarColumns } from '@strata/marketdata-domain';
+import { evaluateWalkForward, LeakageDetectedError, runLeakageGuard, walkForwardSplits, type FoldData, type GbdtParams, type LabelledRows, type LeakageGuardResult, type SignalMetrics, type WalkForwardSplit } from '@strata/signals-domain';
+import { Xoshiro128ss } from '@strata/shared-random';
+import { buildTrainingDataset, type DatasetDropCounts } from '@strata/features-feature';
+import { adjustBars, adjustmentSteps } from '@strata/marketdata-feature';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';

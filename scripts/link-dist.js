@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Post-build step: tsc keeps the "@strata/<lib>" import specifiers, so make them resolvable from dist/ by writing
-// dist/node_modules/@strata/<lib>/index.js, each re-exporting the compiled dist/libs/<dir>/src/index.js.
+// dist/node_modules/@strata/<capability>-<kind>/index.js, each re-exporting the compiled dist/libs/<capability>/<kind>/src/index.js.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -10,10 +10,14 @@ const dist = path.join(root, 'dist');
 const scope = path.join(dist, 'node_modules', '@strata');
 fs.mkdirSync(scope, { recursive: true });
 let linked = 0;
-for (const dir of fs.readdirSync(path.join(root, 'libs')).sort()) {
+const libDirs = [];
+for (const capability of fs.readdirSync(path.join(root, 'libs')).sort()) {
+  for (const kind of fs.readdirSync(path.join(root, 'libs', capability)).sort()) libDirs.push(`${capability}/${kind}`);
+}
+for (const dir of libDirs) {
   const pkgFile = path.join(root, 'libs', dir, 'package.json');
-  // testing-* libraries hold test support only and are excluded from the build (tsconfig.build.json).
-  if (!fs.existsSync(pkgFile) || dir.startsWith('testing-')) continue;
+  // libs/shared/testing holds test support only and is excluded from the build (tsconfig.build.json).
+  if (!fs.existsSync(pkgFile) || dir === 'shared/testing') continue;
   const name = JSON.parse(fs.readFileSync(pkgFile, 'utf8')).name;
   if (typeof name !== 'string' || !name.startsWith('@strata/')) continue;
   const compiled = path.join(dist, 'libs', dir, 'src', 'index.js');

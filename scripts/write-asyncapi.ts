@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildAsyncApiDocument } from '@strata/contracts';
+import { buildAsyncApiDocument } from '@strata/catalog-contracts';
 
 /** Serialised form of the document, exactly as committed (2-space JSON, trailing newline). */
 export function renderAsyncApi(): string {

@@ -5,9 +5,9 @@
  * is a duplicate with no second event; keys issued on the gateway live in MongoDB. (Their bus is the in-process one,
  * one view per service, so this needs no NATS; apps/platform/src/services.int-spec.ts covers JetStream.)
  */
-import { BarsIngestedV1 } from '@strata/contracts';
-import { createLogger } from '@strata/http';
-import { InProcessEventBus } from '@strata/infra-bus';
+import { BarsIngestedV1 } from '@strata/marketdata-contracts';
+import { createLogger } from '@strata/platform-http';
+import { InProcessEventBus } from '@strata/platform-bus';
 import mongoose from 'mongoose';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

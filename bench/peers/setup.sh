@@ -22,7 +22,7 @@ fi
 "$venv/bin/python" -m pip install --quiet --only-binary=:all: "scikit-learn>=1.4" "lightgbm>=4"
 "$venv/bin/python" -c 'import sklearn, lightgbm; print("peers ready: scikit-learn", sklearn.__version__, "lightgbm", lightgbm.__version__)'
 # ONNX tooling: onnx (the reference onnx-ml.proto the exporter's field numbers were checked against) and onnxmltools
-# (converts LightGBM models to ONNX: libs/infra-onnx/src/testing/fixtures/make_lightgbm_fixture.py).
+# (converts LightGBM models to ONNX: libs/signals/infra-onnx/src/testing/fixtures/make_lightgbm_fixture.py).
 "$venv/bin/python" -m pip install --quiet --only-binary=:all: onnx onnxmltools lightgbm
 # Second peer of bench/signals.bench.ts (bench:signals): XGBoost `tree_method="hist"`, one thread (the issue's training
 # target is stated against it); the CPU-only wheel.

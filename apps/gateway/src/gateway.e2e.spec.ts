@@ -3,8 +3,8 @@
  * issued through /admin/api-keys (admin role) authenticating until revoked and surviving a restart, and /health
  * naming the bus and the store.
  */
-import { createLogger } from '@strata/http';
-import { InProcessEventBus } from '@strata/infra-bus';
+import { createLogger } from '@strata/platform-http';
+import { InProcessEventBus } from '@strata/platform-bus';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,18 +1,18 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { DocumentStore, EventBus } from '@strata/contracts';
-import { AuthModule, createApiKeyAuth, type ApiKeyService } from '@strata/feature-auth';
-import { createGatewayApp } from '@strata/feature-gateway';
-import { SentinelModule } from '@strata/feature-sentinel';
-import { DocumentIngestionLog } from '@strata/feature-ingestion';
-import { apiKeyEntriesFromConfig, createLogger, parseApiKeys } from '@strata/http';
-import { createEventBus } from '@strata/infra-bus';
-import { DuckDbDocumentStore } from '@strata/infra-duckdb';
-import { MongoDocumentStore } from '@strata/infra-mongo';
-import type { TelemetryHandle } from '@strata/infra-telemetry';
+import { DocumentStore, EventBus } from '@strata/platform-contracts';
+import { AuthModule, createApiKeyAuth, type ApiKeyService } from '@strata/platform-auth';
+import { createGatewayApp } from '@strata/platform-service-kit';
+import { SentinelModule } from '@strata/dataquality-feature';
+import { DocumentIngestionLog } from '@strata/marketdata-feature';
+import { apiKeyEntriesFromConfig, createLogger, parseApiKeys } from '@strata/platform-http';
+import { createEventBus } from '@strata/platform-bus';
+import { DuckDbDocumentStore } from '@strata/platform-document-store';
+import { MongoDocumentStore } from '@strata/platform-document-store';
+import { TelemetryHandle } from '@strata/platform-telemetry';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config';
-import { onShutdownSignal } from '@strata/util';
+import { onShutdownSignal } from '@strata/shared-util';
 
 /**
  * File of the standalone gateway's embedded document store when `MONGODB_URI` is unset: its own file, so it never

@@ -1,7 +1,7 @@
 // Order matters: configuration, then OpenTelemetry, and only then NestJS/Fastify (loaded by ./gateway), so the
 // HTTP instrumentation patches node:http before anything uses it.
-import { startTelemetry } from '@strata/infra-telemetry';
-import { loadConfigOrExit } from '@strata/util';
+import { startTelemetry } from '@strata/platform-telemetry';
+import { loadConfigOrExit } from '@strata/shared-util';
 import { ConfigSchema } from './config';
 
 const config = loadConfigOrExit(ConfigSchema);

@@ -3,9 +3,10 @@
  * STRATA_DATA_DIR, so a batch sent again after a restart is still recognised as a duplicate (no second event), and
  * /health naming the bus and the store.
  */
-import { BarsIngestedV1, IngestCommandV1, type EventBus } from '@strata/contracts';
-import { createLogger } from '@strata/http';
-import { InProcessEventBus } from '@strata/infra-bus';
+import { BarsIngestedV1, IngestCommandV1 } from '@strata/marketdata-contracts';
+import { type EventBus } from '@strata/platform-contracts';
+import { createLogger } from '@strata/platform-http';
+import { InProcessEventBus } from '@strata/platform-bus';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

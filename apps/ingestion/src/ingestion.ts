@@ -1,17 +1,17 @@
 import { Module } from '@nestjs/common';
-import type { DocumentStore, EventBus } from '@strata/contracts';
-import { type StandaloneBusService, startStandaloneBusService } from '@strata/feature-gateway';
-import { DocumentIngestionLog, IngestionModule } from '@strata/feature-ingestion';
-import { createLogger } from '@strata/http';
-import { BusModule, BusTransport, createEventBus } from '@strata/infra-bus';
-import { DuckDbDocumentStore } from '@strata/infra-duckdb';
-import { AlphaVantageClient, AlphaVantageConfigSchema, AlphaVantageIngestSource } from '@strata/infra-alphavantage';
-import { MongoDocumentStore } from '@strata/infra-mongo';
-import type { TelemetryHandle } from '@strata/infra-telemetry';
+import { DocumentStore, EventBus } from '@strata/platform-contracts';
+import { type StandaloneBusService, startStandaloneBusService } from '@strata/platform-service-kit';
+import { DocumentIngestionLog, IngestionModule } from '@strata/marketdata-feature';
+import { createLogger } from '@strata/platform-http';
+import { BusModule, BusTransport, createEventBus } from '@strata/platform-bus';
+import { DuckDbDocumentStore } from '@strata/platform-document-store';
+import { AlphaVantageClient, AlphaVantageConfigSchema, AlphaVantageIngestSource } from '@strata/marketdata-infra-alphavantage';
+import { MongoDocumentStore } from '@strata/platform-document-store';
+import { TelemetryHandle } from '@strata/platform-telemetry';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config';
-import { onShutdownSignal } from '@strata/util';
+import { onShutdownSignal } from '@strata/shared-util';
 
 /**
  * File of the standalone ingestion service's embedded document store when `MONGODB_URI` is unset: its own file, so

@@ -1,6 +1,6 @@
 // Order matters: configuration, then OpenTelemetry, and only then NestJS (loaded by ./ingestion).
-import { startTelemetry } from '@strata/infra-telemetry';
-import { loadConfigOrExit } from '@strata/util';
+import { startTelemetry } from '@strata/platform-telemetry';
+import { loadConfigOrExit } from '@strata/shared-util';
 import { ConfigSchema } from './config';
 
 const config = loadConfigOrExit(ConfigSchema);

@@ -3,9 +3,10 @@
  * service context (its own bus view and document-store handle on the shared DuckDB file), the bundled sample loaded
  * on first boot with its splits. A template runs end to end through REST.
  */
-import { BacktestRunCompletedV1, type PayloadOf } from '@strata/contracts';
-import { createLogger, StaticApiKeyResolver } from '@strata/http';
-import { InProcessEventBus } from '@strata/infra-bus';
+import { BacktestRunCompletedV1 } from '@strata/backtests-contracts';
+import { type PayloadOf } from '@strata/platform-contracts';
+import { createLogger, StaticApiKeyResolver } from '@strata/platform-http';
+import { InProcessEventBus } from '@strata/platform-bus';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';

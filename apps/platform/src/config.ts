@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { serviceConfigShape, unsetIfEmpty, webhookDeliveryConfigShape } from '@strata/util';
+import { serviceConfigShape, unsetIfEmpty, webhookDeliveryConfigShape } from '@strata/shared-util';
 
-// Loaded before telemetry and NestJS: this file may import only zod and @strata/util.
+// Loaded before telemetry and NestJS: this file may import only zod and @strata/shared-util.
 
 /** Every variable this app parses; shared with docker-compose.yml and the helm chart (a test keeps them in step). */
 export const ConfigSchema = z.object({

@@ -3,11 +3,12 @@
  * replay server speaking Alpha Vantage's JSON) and a Parquet upload (written by DuckDB from the bundled sample, with a
  * planted bad row). Each goes through the same validator, lands in DuckDB and fires one bars.ingested event.
  */
-import { BarsIngestedV1, type Envelope, type PayloadOf } from '@strata/contracts';
-import { generateSyntheticSeries } from '@strata/domain-synthetic';
-import { createLogger, StaticApiKeyResolver } from '@strata/http';
-import { AlphaVantageReplayServer, alphaVantageFixture } from '@strata/infra-alphavantage';
-import { InProcessEventBus } from '@strata/infra-bus';
+import { BarsIngestedV1 } from '@strata/marketdata-contracts';
+import { type Envelope, type PayloadOf } from '@strata/platform-contracts';
+import { generateSyntheticSeries } from '@strata/marketdata-domain';
+import { createLogger, StaticApiKeyResolver } from '@strata/platform-http';
+import { AlphaVantageReplayServer, alphaVantageFixture } from '@strata/marketdata-infra-alphavantage';
+import { InProcessEventBus } from '@strata/platform-bus';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';

@@ -3,10 +3,11 @@
  * bundled sample into DuckDB, the feature refresher materialises `core` v1, and Fastify's inject drives every route
  * (JSON, CSV and Arrow answers, cursors, roles, problem+json errors, corporate actions, ingest → features).
  */
-import { FeatureSetRefreshedV1, type Envelope, type PayloadOf } from '@strata/contracts';
-import { CORE_V1_FEATURE_NAMES } from '@strata/domain-indicators';
-import { createLogger, StaticApiKeyResolver } from '@strata/http';
-import { InProcessEventBus } from '@strata/infra-bus';
+import { FeatureSetRefreshedV1 } from '@strata/features-contracts';
+import { type Envelope, type PayloadOf } from '@strata/platform-contracts';
+import { CORE_V1_FEATURE_NAMES } from '@strata/features-domain';
+import { createLogger, StaticApiKeyResolver } from '@strata/platform-http';
+import { InProcessEventBus } from '@strata/platform-bus';
 import { tableFromIPC } from 'apache-arrow';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -3,7 +3,7 @@
  * STRATA_DATA_DIR, the same CSV posted again is a duplicate with no second event, and API keys issued through
  * /admin/api-keys authenticate until revoked. Documents live in the same DuckDB instance as the bars.
  */
-import { DOCSTORE_SCHEMA, DuckDbDocumentStore } from '@strata/infra-duckdb';
+import { DOCSTORE_SCHEMA, DuckDbDocumentStore } from '@strata/platform-document-store';
 import { persistenceScenario } from './testing/persistence-scenario';
 
 jest.setTimeout(60_000);

@@ -4,10 +4,10 @@
  * bars.ingested event → subscriber span, all with the same trace id (OpenTelemetry on, in-memory exporter).
  */
 import { tracing } from '@opentelemetry/sdk-node';
-import { BarsIngestedV1 } from '@strata/contracts';
-import { createLogger, StaticApiKeyResolver } from '@strata/http';
-import { InProcessEventBus } from '@strata/infra-bus';
-import { startTelemetry, type TelemetryHandle } from '@strata/infra-telemetry';
+import { BarsIngestedV1 } from '@strata/marketdata-contracts';
+import { createLogger, StaticApiKeyResolver } from '@strata/platform-http';
+import { InProcessEventBus } from '@strata/platform-bus';
+import { startTelemetry, type TelemetryHandle } from '@strata/platform-telemetry';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

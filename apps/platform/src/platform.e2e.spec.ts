@@ -2,9 +2,11 @@
  * End to end, in one process: the platform (gateway on Fastify + the ingestion service on BusTransport) over one
  * in-process bus, driven with Fastify's inject. Proves issue 2's "Done when" for the gateway and ingestion.
  */
-import { BarsIngestedV1, buildAsyncApiDocument, type Envelope, type PayloadOf } from '@strata/contracts';
-import { createLogger, StaticApiKeyResolver } from '@strata/http';
-import { InProcessEventBus } from '@strata/infra-bus';
+import { BarsIngestedV1 } from '@strata/marketdata-contracts';
+import { buildAsyncApiDocument } from '@strata/catalog-contracts';
+import { type Envelope, type PayloadOf } from '@strata/platform-contracts';
+import { createLogger, StaticApiKeyResolver } from '@strata/platform-http';
+import { InProcessEventBus } from '@strata/platform-bus';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

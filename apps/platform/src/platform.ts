@@ -1,41 +1,34 @@
 import { Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { DocumentStore, EventBus } from '@strata/contracts';
-import { AuthModule, createApiKeyAuth, type ApiKeyService } from '@strata/feature-auth';
-import { createGatewayApp, DocumentStoreProviderModule } from '@strata/feature-gateway';
-import { BacktestsModule } from '@strata/feature-backtests';
-import { FeaturesModule } from '@strata/feature-features';
-import { SentinelModule, type SentinelScoringOptions, type WebhookDispatcherOptions } from '@strata/feature-sentinel';
-import { DocumentIngestionLog, IngestBarsUseCase, IngestionModule, type IngestionLog } from '@strata/feature-ingestion';
-import { loadSampleDataIfEmpty, MarketDataModule, MarketDataService } from '@strata/feature-marketdata';
-import { StrategiesModule } from '@strata/feature-strategies';
-import { registrySignalModels, SignalScoringService, SignalsModule } from '@strata/feature-signals';
-import { LocalDirectoryArtifactStore } from '@strata/infra-artifacts';
-import { OnnxModelRuntime } from '@strata/infra-onnx';
-import { apiKeyEntriesFromConfig, createLogger, parseApiKeys, PinoNestLogger, type ApiKeyResolver } from '@strata/http';
-import { BusModule, BusTransport, createEventBus, InProcessEventBus } from '@strata/infra-bus';
-import {
-  DuckDbBacktestSeriesStore,
-  DuckDbBarQualityFlagsStore,
-  DuckDbBarsRepository,
-  DuckDbCorporateActionsRepository,
-  DuckDbDocumentStore,
-  DuckDbFeatureStore,
-  DuckDbParquetBarsReader,
-  DuckDbSyntheticGroundTruthStore,
-  duckDbPathFor,
-  openDuckDb,
-  type DuckDb,
-} from '@strata/infra-duckdb';
-import { AlphaVantageClient, AlphaVantageConfigSchema, AlphaVantageIngestSource } from '@strata/infra-alphavantage';
-import { MongoDocumentStore } from '@strata/infra-mongo';
-import { HttpWebhookTransport } from '@strata/infra-webhooks';
-import type { TelemetryHandle } from '@strata/infra-telemetry';
+import { DocumentStore, EventBus } from '@strata/platform-contracts';
+import { AuthModule, createApiKeyAuth, type ApiKeyService } from '@strata/platform-auth';
+import { createGatewayApp, DocumentStoreProviderModule } from '@strata/platform-service-kit';
+import { BacktestsModule } from '@strata/backtests-feature';
+import { FeaturesModule } from '@strata/features-feature';
+import { SentinelModule, type SentinelScoringOptions, type WebhookDispatcherOptions } from '@strata/dataquality-feature';
+import { DocumentIngestionLog, IngestBarsUseCase, IngestionModule, type IngestionLog } from '@strata/marketdata-feature';
+import { loadSampleDataIfEmpty, MarketDataModule, MarketDataService } from '@strata/marketdata-feature';
+import { StrategiesModule } from '@strata/backtests-feature';
+import { registrySignalModels, SignalScoringService, SignalsModule } from '@strata/signals-feature';
+import { LocalDirectoryArtifactStore } from '@strata/platform-artifacts';
+import { OnnxModelRuntime } from '@strata/signals-infra-onnx';
+import { apiKeyEntriesFromConfig, createLogger, parseApiKeys, PinoNestLogger, type ApiKeyResolver } from '@strata/platform-http';
+import { BusModule, BusTransport, createEventBus, InProcessEventBus } from '@strata/platform-bus';
+import { DuckDbBacktestSeriesStore } from '@strata/backtests-infra-duckdb';
+import { DuckDbBarQualityFlagsStore } from '@strata/dataquality-infra-duckdb';
+import { DuckDbBarsRepository, DuckDbCorporateActionsRepository, DuckDbParquetBarsReader, DuckDbSyntheticGroundTruthStore } from '@strata/marketdata-infra-duckdb';
+import { DuckDbDocumentStore } from '@strata/platform-document-store';
+import { DuckDbFeatureStore } from '@strata/features-infra-duckdb';
+import { duckDbPathFor, openDuckDb, type DuckDb } from '@strata/platform-duckdb';
+import { AlphaVantageClient, AlphaVantageConfigSchema, AlphaVantageIngestSource } from '@strata/marketdata-infra-alphavantage';
+import { MongoDocumentStore } from '@strata/platform-document-store';
+import { HttpWebhookTransport } from '@strata/dataquality-infra-webhooks';
+import { TelemetryHandle } from '@strata/platform-telemetry';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config';
-import { onShutdownSignal, webhookDeliveryOptions } from '@strata/util';
+import { onShutdownSignal, webhookDeliveryOptions } from '@strata/shared-util';
 
 /** A running all-in-one platform. */
 export interface Platform {

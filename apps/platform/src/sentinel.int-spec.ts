@@ -6,7 +6,7 @@
  */
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { JetStreamEventBus } from '@strata/infra-bus';
+import { JetStreamEventBus } from '@strata/platform-bus';
 import mongoose from 'mongoose';
 import { mongoTarget, natsTarget, uniqueName } from '../../../test/infra';
 import { sentinelScenario } from './testing/sentinel-scenario';

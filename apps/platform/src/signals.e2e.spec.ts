@@ -1,4 +1,4 @@
-/** @jest-environment ./libs/infra-onnx/src/testing/onnx-jest-environment.js */
+/** @jest-environment ./libs/signals/infra-onnx/src/testing/onnx-jest-environment.js */
 /**
  * ML signals through the all-in-one platform: the API in the gateway app, the training worker and the champion
  * scorer in the `signals` service context, the bundled daily sample loaded on first boot. Trains two models through
@@ -6,9 +6,10 @@
  * stored series (equal to each other), ingests new bars so the champion scores them, reads the latest score, imports
  * an external LightGBM model and refuses one of the wrong shape.
  */
-import { ModelAliasChangedV1, ModelTrainedV1, ScoreComputedV1, type PayloadOf } from '@strata/contracts';
-import { createLogger, StaticApiKeyResolver } from '@strata/http';
-import { InProcessEventBus } from '@strata/infra-bus';
+import { ModelAliasChangedV1, ModelTrainedV1, ScoreComputedV1 } from '@strata/signals-contracts';
+import { type PayloadOf } from '@strata/platform-contracts';
+import { createLogger, StaticApiKeyResolver } from '@strata/platform-http';
+import { InProcessEventBus } from '@strata/platform-bus';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -210,7 +211,7 @@ describe('signals on the platform (bundled sample)', () => {
   });
 
   it('imports an external LightGBM model for the core set and refuses one that does not fit', async () => {
-    const fixture = resolve(__dirname, '../../../libs/infra-onnx/src/testing/fixtures');
+    const fixture = resolve(__dirname, '../../../libs/signals/infra-onnx/src/testing/fixtures');
     const onnxBase64 = readFileSync(join(fixture, 'lightgbm-core-v1.onnx')).toString('base64');
     const imp = await call('POST', '/signals/models/import', { name: 'lgbm_external', featureSet: { name: 'core', version: 1 }, onnxBase64 });
     expect(imp.statusCode).toBe(201);
@@ -224,8 +225,8 @@ describe('signals on the platform (bundled sample)', () => {
     expect(ex.statusCode).toBe(422);
     expect(ex.json().type).toBe('urn:strata:problem:explanation-unavailable');
     // A regression model over 3 features is not a core v1 model.
-    const { exportTreeEnsembleToOnnx } = await import('@strata/infra-onnx');
-    const { randomEnsemble } = await import('../../../libs/infra-onnx/src/testing/random-trees');
+    const { exportTreeEnsembleToOnnx } = await import('@strata/signals-infra-onnx');
+    const { randomEnsemble } = await import('../../../libs/signals/infra-onnx/src/testing/random-trees');
     const small = exportTreeEnsembleToOnnx(randomEnsemble({ seed: 1, objective: 'regression', nFeatures: 3, nTrees: 2, leaves: 3, thresholdPool: Float64Array.of(0, 1) }));
     const rej = await call('POST', '/signals/models/import', { name: 'wrong', onnxBase64: Buffer.from(small).toString('base64') });
     expect(rej.statusCode).toBe(422);

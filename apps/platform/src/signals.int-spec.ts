@@ -1,4 +1,4 @@
-/** @jest-environment ./libs/infra-onnx/src/testing/onnx-jest-environment.js */
+/** @jest-environment ./libs/signals/infra-onnx/src/testing/onnx-jest-environment.js */
 /**
  * The signals training work queue and model registry on real servers: NATS JetStream (the `signals.cmd.train.v1`
  * work queue, shared by the platform's `signals` worker and a second worker context on its own connection) and a
@@ -9,16 +9,18 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ModelTrainedV1, TrainModelCommandV1, type PayloadOf } from '@strata/contracts';
-import { DocumentStoreProviderModule } from '@strata/feature-gateway';
-import { MarketDataModule } from '@strata/feature-marketdata';
-import { SignalModelsRepository, SignalsModule } from '@strata/feature-signals';
-import { createLogger, StaticApiKeyResolver } from '@strata/http';
-import { LocalDirectoryArtifactStore } from '@strata/infra-artifacts';
-import { BusModule, BusTransport, JetStreamEventBus } from '@strata/infra-bus';
-import { DuckDbBarsRepository, DuckDbCorporateActionsRepository, DuckDbFeatureStore } from '@strata/infra-duckdb';
-import { MongoDocumentStore } from '@strata/infra-mongo';
-import { OnnxModelRuntime } from '@strata/infra-onnx';
+import { ModelTrainedV1, TrainModelCommandV1 } from '@strata/signals-contracts';
+import { type PayloadOf } from '@strata/platform-contracts';
+import { DocumentStoreProviderModule } from '@strata/platform-service-kit';
+import { MarketDataModule } from '@strata/marketdata-feature';
+import { SignalModelsRepository, SignalsModule } from '@strata/signals-feature';
+import { createLogger, StaticApiKeyResolver } from '@strata/platform-http';
+import { LocalDirectoryArtifactStore } from '@strata/platform-artifacts';
+import { BusModule, BusTransport, JetStreamEventBus } from '@strata/platform-bus';
+import { DuckDbBarsRepository, DuckDbCorporateActionsRepository } from '@strata/marketdata-infra-duckdb';
+import { DuckDbFeatureStore } from '@strata/features-infra-duckdb';
+import { MongoDocumentStore } from '@strata/platform-document-store';
+import { OnnxModelRuntime } from '@strata/signals-infra-onnx';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';

@@ -2,11 +2,11 @@
  * The standalone sentinel (webhook side) without MONGODB_URI: its own embedded file, /health naming the bus and the
  * store, and an anomaly published on the bus delivered, signed, to a real local receiver, across a restart.
  */
-import { AnomalyDetectedV1, type AnomalyDetected } from '@strata/contracts';
-import { WebhooksService } from '@strata/feature-sentinel';
-import { createLogger } from '@strata/http';
-import { InProcessEventBus } from '@strata/infra-bus';
-import { parseConfig } from '@strata/util';
+import { AnomalyDetectedV1, type AnomalyDetected } from '@strata/dataquality-contracts';
+import { WebhooksService } from '@strata/dataquality-feature';
+import { createLogger } from '@strata/platform-http';
+import { InProcessEventBus } from '@strata/platform-bus';
+import { parseConfig } from '@strata/shared-util';
 import { createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigSchema } from './config';
 import { SENTINEL_DUCKDB_FILE, startSentinel, type SentinelService } from './sentinel';
-import { webhookDeliveryOptions } from '@strata/util';
+import { webhookDeliveryOptions } from '@strata/shared-util';
 
 jest.setTimeout(60_000);
 

@@ -1,11 +1,12 @@
-/** @jest-environment ./libs/infra-onnx/src/testing/onnx-jest-environment.js */
+/** @jest-environment ./libs/signals/infra-onnx/src/testing/onnx-jest-environment.js */
 /**
  * The standalone signals service without MONGODB_URI: `/signals` over its own embedded store, `/health`, an external
  * model imported and scored, a training request queued on the bus for the platform's worker.
  */
-import { TrainModelCommandV1, type PayloadOf } from '@strata/contracts';
-import { createLogger } from '@strata/http';
-import { InProcessEventBus } from '@strata/infra-bus';
+import { TrainModelCommandV1 } from '@strata/signals-contracts';
+import { type PayloadOf } from '@strata/platform-contracts';
+import { createLogger } from '@strata/platform-http';
+import { InProcessEventBus } from '@strata/platform-bus';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -43,7 +44,7 @@ describe('standalone signals service', () => {
     expect((await svc.http.inject({ method: 'GET', url: '/signals/models' })).statusCode).toBe(401);
     const doc = (await svc.http.inject({ method: 'GET', url: '/openapi.json' })).json();
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/signals/models', '/signals/models/{id}', '/signals/models/{id}/aliases/{alias}', '/signals/aliases/{alias}/rollback', '/signals/score', '/signals/{symbol}/latest']));
-    const dir = resolve(__dirname, '../../../libs/infra-onnx/src/testing/fixtures');
+    const dir = resolve(__dirname, '../../../libs/signals/infra-onnx/src/testing/fixtures');
     const imp = await call('POST', '/signals/models/import', { name: 'lgbm', onnxBase64: readFileSync(join(dir, 'lightgbm-core-v1.onnx')).toString('base64') });
     expect(imp.statusCode).toBe(201);
     const fx = JSON.parse(readFileSync(join(dir, 'lightgbm-core-v1.predictions.json'), 'utf8')) as { featureNames: string[]; rows: (number | null)[][]; probability: number[] };

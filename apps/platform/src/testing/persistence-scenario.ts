@@ -4,8 +4,9 @@
  * configured keys (so the bootstrap admin key is used), records an ingest and issues API keys, is closed and started
  * again on the same data dir, and must still know all of it.
  */
-import { BarsIngestedV1, type Envelope, type PayloadOf } from '@strata/contracts';
-import { BOOTSTRAP_ADMIN_KEY_FILE, createLogger } from '@strata/http';
+import { BarsIngestedV1 } from '@strata/marketdata-contracts';
+import { type Envelope, type PayloadOf } from '@strata/platform-contracts';
+import { BOOTSTRAP_ADMIN_KEY_FILE, createLogger } from '@strata/platform-http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

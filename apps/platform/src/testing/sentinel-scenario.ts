@@ -4,10 +4,12 @@
  * REST; DataQualityEvents are stored and listed; webhook deliveries reach a REAL local HTTP receiver that checks the
  * signature itself and fails the first two attempts; the summary reflects the events; ack / resolve obey roles.
  */
-import { AnomalyDetectedV1, BarsIngestedV1, type EventBus, type Envelope, type PayloadOf } from '@strata/contracts';
-import { FeaturesService } from '@strata/feature-features';
-import { SentinelEventsHandler } from '@strata/feature-sentinel';
-import { createLogger, StaticApiKeyResolver } from '@strata/http';
+import { AnomalyDetectedV1 } from '@strata/dataquality-contracts';
+import { BarsIngestedV1 } from '@strata/marketdata-contracts';
+import { type EventBus, type Envelope, type PayloadOf } from '@strata/platform-contracts';
+import { FeaturesService } from '@strata/features-feature';
+import { SentinelEventsHandler } from '@strata/dataquality-feature';
+import { createLogger, StaticApiKeyResolver } from '@strata/platform-http';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';

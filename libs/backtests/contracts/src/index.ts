@@ -1,0 +1,2 @@
+export * from './strategy.contracts';
+export * from './backtest.contracts';

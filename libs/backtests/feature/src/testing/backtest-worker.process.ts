@@ -1,0 +1,66 @@
+/*
+ * A backtest worker as its own OS process, for the crash integration test (backtest-worker.int-spec.ts): JetStream
+ * bus, MongoDB-compatible document store, its own in-memory DuckDB for series, bars from the bundled sample CSVs.
+ *
+ * Env: NATS_URL, MONGODB_URI, STORE_DB, STREAM_PREFIX, WORKER_ID, HANG=1 (stop after the first simulated slice, as
+ * if the process froze; the test then kills it with SIGKILL). Prints one JSON line per event on stdout:
+ * {"event":"ready"} once subscribed, {"event":"hung","runId":…} when frozen.
+ */
+import { Logger } from '@nestjs/common';
+import { Adjustment, Timeframe } from '@strata/marketdata-contracts';
+import { SymbolBars } from '@strata/backtests-domain';
+import { readBarsCsv } from '@strata/marketdata-domain';
+import { JetStreamEventBus } from '@strata/platform-bus';
+import { DuckDb, DUCKDB_MEMORY } from '@strata/platform-duckdb';
+import { DuckDbBacktestSeriesStore } from '@strata/backtests-infra-duckdb';
+import { MongoDocumentStore } from '@strata/platform-document-store';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BacktestRunsRepository } from '../backtest-runs.repository';
+import { BacktestWorker } from '../backtest-worker';
+import { BacktestWorkerRunner } from '../backtests.module';
+
+const SAMPLE = join(__dirname, '..', '..', '..', '..', '..', 'data', 'sample');
+const say = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(o)}\n`);
+
+async function main(): Promise<void> {
+  Logger.overrideLogger(['error']);
+  const env = process.env;
+  const bus = await JetStreamEventBus.connect({ servers: env.NATS_URL!, service: `worker-${env.WORKER_ID}`, streamPrefix: env.STREAM_PREFIX });
+  const store = await MongoDocumentStore.connect({ uri: env.MONGODB_URI!, dbName: env.STORE_DB, logger: { warn: () => undefined } });
+  const db = await DuckDb.create(DUCKDB_MEMORY);
+  const marketData = {
+    async bars(req: { symbol: string; timeframe: Timeframe; adjust: Adjustment }): Promise<SymbolBars | null> {
+      const b = readBarsCsv(readFileSync(join(SAMPLE, `${req.symbol}_${req.timeframe}.csv`)), { timeframe: req.timeframe }).bars;
+      return { symbol: req.symbol, ts: b.ts, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume };
+    },
+  };
+  const worker = new BacktestWorker(new BacktestRunsRepository(store), marketData, new DuckDbBacktestSeriesStore(db), bus, {
+    workerId: env.WORKER_ID,
+    leaseMs: 1_500,
+    heartbeatMs: 200,
+    sliceSteps: 300,
+    ackWaitMs: 3_000,
+    backoffMs: [200, 500],
+    maxDeliver: 50,
+    sweepIntervalMs: 500,
+    afterSlice: env.HANG === '1' ? (runId) => (say({ event: 'hung', runId }), new Promise<void>(() => undefined)) : undefined,
+  });
+  const runner = new BacktestWorkerRunner(worker, bus);
+  await runner.onApplicationBootstrap();
+  say({ event: 'ready' });
+  process.on('SIGTERM', () => {
+    void (async () => {
+      await runner.onApplicationShutdown();
+      await bus.close();
+      await store.close();
+      await db.close();
+      process.exit(0);
+    })();
+  });
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

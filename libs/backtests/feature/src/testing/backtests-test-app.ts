@@ -1,0 +1,89 @@
+import { Global, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { CorporateActionSchema } from '@strata/marketdata-contracts';
+import { DOCUMENT_STORE, type DocumentStore, type EventBus } from '@strata/platform-contracts';
+import { readBarsCsv } from '@strata/marketdata-domain';
+import { MarketDataModule } from '@strata/marketdata-feature';
+import { StrategiesModule } from '../strategies.module';
+import { configureStrataHttp, createLogger, createStrataFastifyAdapter, parseApiKeys, PinoNestLogger, StaticApiKeyResolver, StrataHttpModule } from '@strata/platform-http';
+import { BusModule, InProcessEventBus } from '@strata/platform-bus';
+import { DuckDb, DUCKDB_MEMORY } from '@strata/platform-duckdb';
+import { DuckDbBacktestSeriesStore } from '@strata/backtests-infra-duckdb';
+import { DuckDbBarsRepository, DuckDbCorporateActionsRepository } from '@strata/marketdata-infra-duckdb';
+import { DuckDbDocumentStore } from '@strata/platform-document-store';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { BacktestsModule } from '../backtests.module';
+import type { BacktestWorkerOptions } from '../backtest-worker';
+
+/** Keys of the test app. */
+export const OPERATOR_KEY = 'test-operator-key';
+export const VIEWER_KEY = 'test-viewer-key';
+
+const SAMPLE = join(__dirname, '..', '..', '..', '..', '..', 'data', 'sample');
+
+/** Everything a backtests test needs: embedded stores, the bundled sample loaded (raw bars + splits), a bus. */
+export interface BacktestsTestEnv {
+  db: DuckDb;
+  store: DocumentStore;
+  bars: DuckDbBarsRepository;
+  actions: DuckDbCorporateActionsRepository;
+  series: DuckDbBacktestSeriesStore;
+  bus: EventBus;
+  close(): Promise<void>;
+}
+
+/** In-memory DuckDB with the sample symbols committed (as ingestion would) and the sample splits recorded. */
+export async function backtestsTestEnv(symbols: readonly string[] = ['SPY', 'QQQ', 'IBM', 'AAPL']): Promise<BacktestsTestEnv> {
+  const db = await DuckDb.create(DUCKDB_MEMORY);
+  const store = new DuckDbDocumentStore(db);
+  const bars = new DuckDbBarsRepository(db);
+  const actions = new DuckDbCorporateActionsRepository(db);
+  for (const symbol of symbols) {
+    const batch = readBarsCsv(readFileSync(join(SAMPLE, `${symbol}_1d.csv`)), { timeframe: '1d' });
+    await bars.commit({ ingestionId: `test-${symbol}`, symbol, timeframe: '1d', bars: batch.bars });
+  }
+  const parsed = z.object({ actions: z.array(CorporateActionSchema) }).parse(JSON.parse(readFileSync(join(SAMPLE, 'corporate-actions.json'), 'utf8')));
+  await actions.upsert(parsed.actions);
+  const bus = new InProcessEventBus({ service: 'backtests-test' });
+  return {
+    db,
+    store,
+    bars,
+    actions,
+    series: new DuckDbBacktestSeriesStore(db),
+    bus,
+    close: async () => {
+      await bus.close();
+      await store.close();
+      await db.close();
+    },
+  };
+}
+
+/** A Fastify Nest app with strategies, market data and backtests (API and, unless `worker: false`, a worker). */
+export async function backtestsTestApp(env: BacktestsTestEnv, worker: false | BacktestWorkerOptions = {}): Promise<NestFastifyApplication> {
+  @Global()
+  @Module({ providers: [{ provide: DOCUMENT_STORE, useValue: env.store }], exports: [DOCUMENT_STORE] })
+  class StoreModule {}
+
+  @Module({
+    imports: [
+      StoreModule,
+      BusModule.forRoot(env.bus, { closeOnShutdown: false }),
+      StrataHttpModule.forRoot({ apiKeys: new StaticApiKeyResolver(parseApiKeys(`operator:${OPERATOR_KEY},viewer:${VIEWER_KEY}`)) }),
+      MarketDataModule.register({ bars: env.bars, corporateActions: env.actions, http: false }),
+      StrategiesModule.register(),
+      BacktestsModule.register({ seriesStore: env.series, worker: worker === false ? false : { sweepIntervalMs: 0, progressIntervalMs: 0, ...worker } }),
+    ],
+  })
+  class TestApp {}
+  const logger = createLogger({ service: 'test', level: 'silent' });
+  const app = await NestFactory.create<NestFastifyApplication>(TestApp, createStrataFastifyAdapter({ logger }), { logger: new PinoNestLogger(logger) });
+  configureStrataHttp(app);
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  return app;
+}

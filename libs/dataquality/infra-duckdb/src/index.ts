@@ -1,0 +1,1 @@
+export * from './duckdb-bar-quality-flags.store';

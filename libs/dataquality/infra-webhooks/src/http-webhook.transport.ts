@@ -1,0 +1,50 @@
+/**
+ * A webhook request (the shape of `WebhookRequest` of `@strata/dataquality-feature`): POST `body` to `url` with
+ * `headers`, aborted after `timeoutMs`.
+ */
+export interface HttpWebhookRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  timeoutMs: number;
+}
+
+/**
+ * Webhook delivery over HTTP(S) with Node's fetch (implements `WebhookTransport` of `@strata/dataquality-feature`).
+ * Resolves with any status the receiver answers (the dispatcher decides what is a success); rejects with a readable
+ * message on timeouts (`timeout after <n> ms`) and network / TLS errors. Redirects are not followed (a 3xx is the
+ * receiver's answer), so a signed body never goes to a host the subscription did not name. Reads at most the first
+ * 200 characters of the response body for the delivery log.
+ */
+export class HttpWebhookTransport {
+  constructor(private readonly opts: { userAgent?: string } = {}) {}
+
+  async post(req: HttpWebhookRequest): Promise<{ status: number; bodyExcerpt?: string }> {
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => ctrl.abort(), req.timeoutMs);
+    try {
+      const res = await fetch(req.url, {
+        method: 'POST',
+        headers: { 'User-Agent': this.opts.userAgent ?? 'Strata-Webhooks/1', ...req.headers },
+        body: req.body,
+        redirect: 'manual',
+        signal: ctrl.signal,
+      });
+      let bodyExcerpt: string | undefined;
+      try {
+        bodyExcerpt = (await res.text()).slice(0, 200);
+      } catch {
+        bodyExcerpt = undefined;
+      }
+      return { status: res.status, bodyExcerpt };
+    } catch (err) {
+      if (ctrl.signal.aborted) throw new Error(`timeout after ${req.timeoutMs} ms`);
+      // undici wraps the socket error: "fetch failed" with the useful part in `cause`.
+      const e = err as Error & { cause?: { code?: string; message?: string } };
+      const detail = e.cause?.message ?? e.message;
+      throw new Error(e.cause?.code && !detail.includes(e.cause.code) ? `${e.cause.code}: ${detail}` : detail);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

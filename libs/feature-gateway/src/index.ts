@@ -1,6 +1,0 @@
-export * from './health';
-export * from './asyncapi.controller';
-export * from './ingestions.controller';
-export * from './api-docs';
-export * from './gateway.module';
-export * from './gateway-app';

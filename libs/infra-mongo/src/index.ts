@@ -1,2 +1,0 @@
-export * from './mongo-document.store';
-export * from './mongo-document-store.module';

@@ -1,0 +1,2 @@
+export * from './marketdata.contracts';
+export * from './market-data-api.contracts';

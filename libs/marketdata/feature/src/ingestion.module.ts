@@ -1,0 +1,70 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { BARS_REPOSITORY, type BarsRepository } from './bars.repository';
+import { IngestBarsUseCase } from './ingest-bars.use-case';
+import { IngestCommandResponder } from './ingest-command.responder';
+import { INGESTION_LOG, type IngestionLog } from './ingestion-log.port';
+import {
+  ALPHAVANTAGE_SOURCE,
+  BARS_FILE_READER,
+  CORPORATE_ACTIONS_RECORDER,
+  SYNTHETIC_GROUND_TRUTH_STORE,
+  type AlphaVantageBarsSource,
+  type BarsFileReader,
+  type CorporateActionsRecorder,
+  type SyntheticGroundTruthStore,
+} from './ingestion-sources.port';
+import { INGESTION_HTTP_OPTIONS, INGESTION_OPTIONS, type IngestionHttpOptions, type IngestionOptions } from './ingestion.tokens';
+import { MarketDataIngestController } from './market-data-ingest.controller';
+
+/**
+ * The ingestion service: serves `marketdata.cmd.ingest.v1` and publishes `marketdata.evt.bars.ingested.v1`.
+ * Import it in exactly one Nest context per process (the ingestion service's), so the command is served once.
+ * Needs a global `EVENT_BUS` provider.
+ */
+@Module({})
+export class IngestionModule {
+  static register(
+    opts: {
+      ingestionLog: IngestionLog;
+      bars?: BarsRepository;
+      /** Parquet reader (DuckDB); without it Parquet files are refused as not configured. */
+      fileReader?: BarsFileReader;
+      /** The Alpha Vantage source; without it `source.kind = "alphavantage"` is refused as not configured. */
+      alphaVantage?: AlphaVantageBarsSource;
+      /** Where source-reported splits and dividends are recorded. */
+      corporateActions?: CorporateActionsRecorder;
+      /** Where synthetic ground truth is kept; without it `source.kind = "synthetic"` is refused as not configured. */
+      groundTruth?: SyntheticGroundTruthStore;
+    } & IngestionOptions,
+  ): DynamicModule {
+    const { ingestionLog, bars, fileReader, alphaVantage, corporateActions, groundTruth, ...options } = opts;
+    return {
+      module: IngestionModule,
+      providers: [
+        { provide: INGESTION_LOG, useValue: ingestionLog },
+        { provide: INGESTION_OPTIONS, useValue: options },
+        // Bars store: the batch is committed before it is announced (see IngestBarsUseCase).
+        ...(bars ? [{ provide: BARS_REPOSITORY, useValue: bars }] : []),
+        ...(fileReader ? [{ provide: BARS_FILE_READER, useValue: fileReader }] : []),
+        ...(alphaVantage ? [{ provide: ALPHAVANTAGE_SOURCE, useValue: alphaVantage }] : []),
+        ...(corporateActions ? [{ provide: CORPORATE_ACTIONS_RECORDER, useValue: corporateActions }] : []),
+        ...(groundTruth ? [{ provide: SYNTHETIC_GROUND_TRUTH_STORE, useValue: groundTruth }] : []),
+        IngestBarsUseCase,
+        IngestCommandResponder,
+      ],
+      exports: [IngestBarsUseCase, INGESTION_LOG],
+    };
+  }
+}
+
+/** The gateway side: `POST /market-data/ingest`, which sends the ingest command over the bus. */
+@Module({})
+export class IngestionHttpModule {
+  static register(opts: IngestionHttpOptions): DynamicModule {
+    return {
+      module: IngestionHttpModule,
+      controllers: [MarketDataIngestController],
+      providers: [{ provide: INGESTION_HTTP_OPTIONS, useValue: opts }],
+    };
+  }
+}

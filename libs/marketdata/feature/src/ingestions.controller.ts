@@ -1,0 +1,28 @@
+import { Controller, Get, Inject, Param } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { IngestResultSchema } from '@strata/marketdata-contracts';
+import { INGESTION_LOG, type IngestionLog, type IngestionRecord } from './ingestion-log.port';
+import { parseOrThrow, ProblemException, Roles, zodToOpenApi } from '@strata/platform-http';
+import { z } from 'zod';
+
+const IdSchema = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'an ingestion id');
+
+/** `GET /market-data/ingestions/{id}` (viewer): one ingest's result with every rejected row. */
+@ApiTags('market-data')
+@Controller('market-data/ingestions')
+export class IngestionsController {
+  constructor(@Inject(INGESTION_LOG) private readonly log: IngestionLog) {}
+
+  @Get(':id')
+  @Roles('viewer')
+  @ApiOperation({ summary: 'An ingest result: status, counts, rejects (line, reason, message) and calendar gaps' })
+  @ApiParam({ name: 'id', description: 'Ingestion id (from the ingest answer or its Location header).' })
+  @ApiOkResponse({ schema: zodToOpenApi(IngestResultSchema) as never })
+  @ApiNotFoundResponse({ description: 'No ingestion with this id (application/problem+json).' })
+  async get(@Param('id') id: string): Promise<IngestionRecord> {
+    const valid = parseOrThrow(IdSchema, id, 'params');
+    const r = await this.log.get(valid);
+    if (!r) throw ProblemException.notFound(`no ingestion with id ${valid}`);
+    return r;
+  }
+}

@@ -1,0 +1,248 @@
+import type {} from '@fastify/multipart';
+import { Controller, HttpStatus, Inject, Logger, Post, Req, Res } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { EVENT_BUS, type EventBus } from '@strata/platform-contracts';
+import { IngestCommandV1, IngestResultSchema, IngestSourceSchema, SymbolSchema, TimeframeSchema, type IngestResult, type IngestSource } from '@strata/marketdata-contracts';
+import { parseOrThrow, ProblemException, problemType, Roles, zodToOpenApi, type AuthenticatedRequest } from '@strata/platform-http';
+import { uuidv7 } from '@strata/shared-util';
+import type { FastifyReply } from 'fastify';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { SOURCE_FAILED, SOURCE_INVALID, SOURCE_NOT_CONFIGURED, SOURCE_UNREADABLE } from './ingest-bars.use-case';
+import { INGESTION_HTTP_OPTIONS, type IngestionHttpOptions } from './ingestion.tokens';
+
+/** JSON body of `POST /market-data/ingest` carrying the CSV text. */
+export const IngestCsvJsonBodySchema = z.object({
+  symbol: SymbolSchema,
+  timeframe: TimeframeSchema,
+  csv: z.string().min(1).describe('The CSV text: header timestamp,open,high,low,close,volume[,adj_close], then one bar per line.'),
+});
+
+/** JSON body of `POST /market-data/ingest` naming a source spec (Alpha Vantage, synthetic, a server-side file, inline CSV). */
+export const IngestSourceJsonBodySchema = z.object({
+  symbol: SymbolSchema,
+  timeframe: TimeframeSchema,
+  source: IngestSourceSchema.describe(
+    'alphavantage {function: daily_adjusted|intraday, interval?, outputsize?}; synthetic {seed, bars, start?, config?}; file {path} (CSV or .parquet inside the allowed directories); csv {csv}.',
+  ),
+});
+
+/** JSON body of `POST /market-data/ingest`: `{ symbol, timeframe, csv }` or `{ symbol, timeframe, source }`. */
+export const IngestJsonBodySchema = z.union([IngestCsvJsonBodySchema, IngestSourceJsonBodySchema]);
+
+/** Parquet upload: by file name, media type or the `PAR1` magic bytes. */
+function isParquetUpload(filename: string | undefined, mimetype: string | undefined, bytes: Uint8Array): boolean {
+  return (
+    /\.parquet$/i.test(filename ?? '') ||
+    mimetype === 'application/vnd.apache.parquet' ||
+    (bytes.byteLength >= 4 && bytes[0] === 0x50 && bytes[1] === 0x41 && bytes[2] === 0x52 && bytes[3] === 0x31)
+  );
+}
+
+/** Text fields of the multipart form of `POST /market-data/ingest` (the CSV is the `file` part). */
+export const IngestFormFieldsSchema = z.object({ symbol: SymbolSchema, timeframe: TimeframeSchema });
+
+const MULTIPART_SCHEMA = {
+  type: 'object',
+  required: ['file', 'symbol', 'timeframe'],
+  properties: {
+    file: {
+      type: 'string',
+      format: 'binary',
+      description:
+        'CSV file (timestamp,open,high,low,close,volume[,adj_close]) or Parquet file with those columns (by .parquet name, media type application/vnd.apache.parquet or PAR1 magic); Parquet row i is reported as line i + 1 (virtual header).',
+    },
+    symbol: { type: 'string', example: 'SPY' },
+    timeframe: { type: 'string', enum: TimeframeSchema.options },
+  },
+};
+
+interface BusErrorLike {
+  name?: string;
+  code?: string;
+  message?: string;
+}
+
+/**
+ * `POST /market-data/ingest` (operator): accepts a CSV as multipart/form-data (`file`, `symbol`, `timeframe`) or as
+ * JSON `{ symbol, timeframe, csv }`, sends `marketdata.cmd.ingest.v1` and answers with the ingest result:
+ * 201 `completed` (Location: the ingestion), 200 `duplicate` (the same batch was committed before, no event),
+ * 400 problem+json for a malformed CSV, naming the line(s).
+ */
+@ApiTags('market-data')
+@Controller('market-data')
+export class MarketDataIngestController {
+  private readonly logger = new Logger('ingestion-http');
+
+  constructor(
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
+    @Inject(INGESTION_HTTP_OPTIONS) private readonly options: IngestionHttpOptions,
+  ) {}
+
+  @Post('ingest')
+  @Roles('operator')
+  @ApiOperation({
+    summary: 'Ingest OHLCV bars: a CSV or Parquet upload, or a source spec (Alpha Vantage, synthetic, file)',
+    description:
+      'Multipart: a CSV or Parquet file. JSON: { symbol, timeframe, csv } or { symbol, timeframe, source }. An unconfigured source (e.g. Alpha Vantage without ALPHAVANTAGE_API_KEY) answers 503, an invalid source spec 422, a failing provider 502. Validates every row; rejected rows are listed with their 1-based line (header = line 1) and reason. Publishes marketdata.evt.bars.ingested.v1 once per committed batch. Re-posting identical data answers 200 with status "duplicate" and publishes nothing.',
+    requestBody: {
+      required: true,
+      content: {
+        'multipart/form-data': { schema: MULTIPART_SCHEMA },
+        'application/json': { schema: zodToOpenApi(IngestJsonBodySchema) },
+      },
+    },
+  })
+  @ApiCreatedResponse({ description: 'Batch committed (status "completed").', schema: zodToOpenApi(IngestResultSchema) as never })
+  @ApiOkResponse({ description: 'Identical batch committed before (status "duplicate"); no event.', schema: zodToOpenApi(IngestResultSchema) as never })
+  @ApiBadRequestResponse({ description: 'Malformed request or CSV (application/problem+json with errors[].line / errors[].field).' })
+  async ingest(@Req() req: AuthenticatedRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<IngestResult> {
+    const request = await this.readRequest(req);
+    const { symbol, timeframe } = request;
+    let staged: string | undefined;
+    let source: IngestSource;
+    const inlineMax = this.options.inlineMaxBytes ?? 512 * 1024;
+    if ('source' in request) {
+      source = request.source;
+    } else if (request.parquet || request.csv.byteLength > inlineMax) {
+      // Parquet is binary: it always travels as a staged file the ingestion service reads with DuckDB.
+      const csv = request.csv;
+      await mkdir(this.options.uploadDir, { recursive: true });
+      staged = join(this.options.uploadDir, `${uuidv7()}.${request.parquet ? 'parquet' : 'csv'}`);
+      await writeFile(staged, csv, { mode: 0o600 });
+      source = { kind: 'file', path: staged };
+    } else {
+      const csv = request.csv;
+      source = { kind: 'csv', csv: Buffer.from(csv.buffer, csv.byteOffset, csv.byteLength).toString('utf8') };
+    }
+    let result: IngestResult;
+    try {
+      result = await this.bus.request(
+        IngestCommandV1,
+        { symbol, timeframe, source, requestedBy: req.principal?.keyId },
+        { timeoutMs: this.options.requestTimeoutMs ?? 120_000, correlationId: String(req.id) },
+      );
+    } catch (e) {
+      throw this.busProblem(e as BusErrorLike);
+    } finally {
+      if (staged) await rm(staged, { force: true });
+    }
+    if (result.status === 'failed' && result.error?.startsWith(SOURCE_UNREADABLE) && !staged && source.kind === 'file') {
+      // A path the client named (JSON `source.kind = "file"`): outside the allowed directories or missing.
+      throw new ProblemException({
+        type: problemType('invalid-source'),
+        title: 'Invalid source',
+        status: 422,
+        detail: result.error,
+        errors: [{ field: 'body.source.path', reason: 'unreadable', message: result.error }],
+        ingestionId: result.id,
+      });
+    }
+    if (result.status === 'failed' && result.error?.startsWith(SOURCE_UNREADABLE)) {
+      // The CSV is fine as far as we know: the service could not read what the gateway staged (no shared volume).
+      this.logger.error({ msg: 'ingestion service could not read the staged upload', ingestionId: result.id, error: result.error });
+      throw new ProblemException({
+        type: problemType('upload-unavailable'),
+        status: 503,
+        detail: `the ingestion service could not read the uploaded file (${result.error}); uploads larger than ${inlineMax} bytes need an uploads directory shared by gateway and ingestion (STRATA_DATA_DIR/uploads)`,
+        ingestionId: result.id,
+      });
+    }
+    const sourceProblem = result.status === 'failed' ? this.sourceProblem(result) : undefined;
+    if (sourceProblem) throw sourceProblem;
+    if (result.status === 'failed') {
+      throw new ProblemException({
+        type: problemType('invalid-csv'),
+        title: 'Malformed CSV',
+        status: 400,
+        detail: result.error ?? 'the CSV could not be ingested',
+        errors: result.rejects.map((r) => ({ line: r.line, reason: r.reason, message: r.message })),
+        ingestionId: result.id,
+      });
+    }
+    if (result.status === 'completed') {
+      void reply.status(HttpStatus.CREATED).header('location', `/market-data/ingestions/${result.id}`);
+    } else {
+      void reply.status(HttpStatus.OK);
+    }
+    return result;
+  }
+
+  /** Problems of the source rather than of the data: 503 not configured, 422 invalid spec, 502 provider failure. */
+  private sourceProblem(result: IngestResult): ProblemException | undefined {
+    const error = result.error ?? '';
+    if (error.startsWith(SOURCE_NOT_CONFIGURED)) {
+      return new ProblemException({ type: problemType('source-not-configured'), title: 'Source not configured', status: 503, detail: error, ingestionId: result.id });
+    }
+    if (error.startsWith(SOURCE_INVALID)) {
+      return new ProblemException({
+        type: problemType('invalid-source'),
+        title: 'Invalid source',
+        status: 422,
+        detail: error,
+        errors: [{ field: 'body.source', reason: 'invalid', message: error }],
+        ingestionId: result.id,
+      });
+    }
+    if (error.startsWith(SOURCE_FAILED)) {
+      return new ProblemException({ type: problemType('source-failed'), title: 'Source failed', status: 502, detail: error, ingestionId: result.id });
+    }
+    return undefined;
+  }
+
+  /** Reads multipart (file + fields) or JSON into symbol, timeframe and the file bytes or a source spec; 400 problem+json otherwise. */
+  private async readRequest(
+    req: AuthenticatedRequest,
+  ): Promise<
+    | { symbol: string; timeframe: z.output<typeof TimeframeSchema>; csv: Uint8Array; parquet: boolean }
+    | { symbol: string; timeframe: z.output<typeof TimeframeSchema>; source: IngestSource }
+  > {
+    if (req.isMultipart()) {
+      const fields: Record<string, string> = {};
+      let file: Uint8Array | undefined;
+      let filename: string | undefined;
+      let mimetype: string | undefined;
+      for await (const part of req.parts()) {
+        if (part.type === 'file') {
+          if (part.fieldname !== 'file') {
+            part.file.resume();
+            throw ProblemException.validation(`unexpected file field "${part.fieldname}"; send the CSV as "file"`, [
+              { field: `form.${part.fieldname}`, reason: 'unexpected_file', message: 'only the "file" field may carry a file' },
+            ]);
+          }
+          file = await part.toBuffer();
+          filename = part.filename;
+          mimetype = part.mimetype;
+        } else {
+          fields[part.fieldname] = String(part.value);
+        }
+      }
+      const parsed = parseOrThrow(IngestFormFieldsSchema, fields, 'form');
+      if (!file || file.byteLength === 0) {
+        throw ProblemException.validation('the multipart form needs a non-empty "file" part with the CSV', [
+          { field: 'form.file', reason: 'required', message: 'a CSV file is required' },
+        ]);
+      }
+      return { ...parsed, csv: file, parquet: isParquetUpload(filename, mimetype, file) };
+    }
+    const raw = (req.body ?? {}) as Record<string, unknown>;
+    if (raw && typeof raw === 'object' && 'source' in raw) {
+      const body = parseOrThrow(IngestSourceJsonBodySchema, raw, 'body');
+      return { symbol: body.symbol, timeframe: body.timeframe, source: body.source };
+    }
+    const body = parseOrThrow(IngestCsvJsonBodySchema, raw, 'body');
+    return { symbol: body.symbol, timeframe: body.timeframe, csv: Buffer.from(body.csv, 'utf8'), parquet: false };
+  }
+
+  private busProblem(e: BusErrorLike): ProblemException {
+    if (e?.name === 'BusError' && (e.code === 'no_responders' || e.code === 'closed' || e.code === 'unavailable')) {
+      return new ProblemException({ type: problemType('unavailable'), status: 503, detail: `the ingestion service is not available (${e.code})` });
+    }
+    if (e?.name === 'BusError' && e.code === 'timeout') {
+      return new ProblemException({ type: problemType('timeout'), status: 504, detail: 'the ingestion service did not answer in time' });
+    }
+    this.logger.error({ msg: 'ingest request failed', err: { name: e?.name, code: e?.code, message: e?.message } });
+    return new ProblemException({ type: problemType('internal'), status: 500, detail: 'ingest failed; see the server log for this request id' });
+  }
+}

@@ -1,0 +1,8 @@
+export * from './alphavantage.errors';
+export * from './alphavantage.rate-limiter';
+export * from './alphavantage.config';
+export * from './alphavantage.parser';
+export * from './alphavantage.client';
+export * from './exchange-time';
+export * from './alphavantage.source';
+export { AlphaVantageReplayServer, fixture as alphaVantageFixture, type ReplayResponse } from './testing/alphavantage-replay.server';

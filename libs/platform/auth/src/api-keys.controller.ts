@@ -1,0 +1,90 @@
+import { Controller, Delete, Get, Header, HttpCode, HttpStatus, Inject, Param, Post, Req } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { DocumentStoreError } from '@strata/platform-contracts';
+import { MAX_PAGE_LIMIT } from '@strata/platform-document-store';
+import { API_ROLES, ProblemException, problemType, Roles, ZodBody, ZodQuery, type AuthenticatedRequest } from '@strata/platform-http';
+import { z } from 'zod';
+import { API_KEY_SERVICE } from './auth.tokens';
+import type { ApiKeyService, ApiKeyView, IssuedApiKey } from './api-keys.service';
+
+/** Body of `POST /admin/api-keys`. */
+export const CreateApiKeyBodySchema = z.object({
+  name: z.string().trim().min(1).max(100).describe('Label, e.g. "ci-ingest".'),
+  role: z.enum(API_ROLES).describe('viewer reads, operator ingests and runs jobs, admin manages keys.'),
+  expiresAt: z.iso
+    .datetime()
+    .transform((s) => new Date(s).toISOString())
+    .optional()
+    .describe('ISO-8601 instant after which the key stops working; omit for no expiry.'),
+});
+
+/** Query of `GET /admin/api-keys`. */
+export const ListApiKeysQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(50),
+  cursor: z.string().min(1).optional(),
+  includeRevoked: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true')
+    .describe('Also list revoked keys.'),
+});
+
+/** Store errors (bad cursor 400, not found 404, conflict 409) as problem+json. */
+function asProblem(err: unknown): unknown {
+  if (err instanceof DocumentStoreError && err.httpStatus < 500) {
+    return new ProblemException({ type: problemType(err.code.replace(/_/g, '-')), status: err.httpStatus, detail: err.message });
+  }
+  return err;
+}
+
+/**
+ * `/admin/api-keys` (admin only): issue, list, show and revoke API keys. The plaintext key is returned once, by the
+ * POST that creates it (with `Cache-Control: no-store`).
+ */
+@ApiTags('admin')
+@Roles('admin')
+@Controller('admin/api-keys')
+export class ApiKeysController {
+  constructor(@Inject(API_KEY_SERVICE) private readonly keys: ApiKeyService) {}
+
+  @Post()
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Issue an API key', description: 'Returns the key once; only its SHA-256 is stored.' })
+  @ApiCreatedResponse({ description: 'The new key, including the plaintext `key` (shown only here).' })
+  create(@ZodBody(CreateApiKeyBodySchema) body: z.output<typeof CreateApiKeyBodySchema>, @Req() req: AuthenticatedRequest): Promise<IssuedApiKey> {
+    return this.keys.create({ ...body, createdBy: req.principal?.keyId ?? null }).catch((e: unknown) => {
+      throw asProblem(e);
+    });
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List API keys, newest first (cursor pagination)' })
+  @ApiOkResponse({ description: '{ items, nextCursor }; pass nextCursor as `cursor` for the next page.' })
+  list(@ZodQuery(ListApiKeysQuerySchema) q: z.output<typeof ListApiKeysQuerySchema>): Promise<{ items: ApiKeyView[]; nextCursor: string | null }> {
+    return this.keys.list(q).catch((e: unknown) => {
+      throw asProblem(e);
+    });
+  }
+
+  @Get(':id')
+  @ApiParam({ name: 'id', description: 'Key id, `key_…`.' })
+  @ApiOkResponse({ description: 'The key (never its secret).' })
+  @ApiNotFoundResponse({ description: 'No such key (application/problem+json).' })
+  async get(@Param('id') id: string): Promise<ApiKeyView> {
+    const k = await this.keys.get(id);
+    if (!k) throw ProblemException.notFound(`no API key ${id}`);
+    return k;
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Revoke an API key', description: 'Takes effect at once on this replica and within seconds on others. Idempotent.' })
+  @ApiParam({ name: 'id', description: 'Key id, `key_…`.' })
+  @ApiOkResponse({ description: 'The revoked key.' })
+  @ApiNotFoundResponse({ description: 'No such key (application/problem+json).' })
+  async revoke(@Param('id') id: string, @Req() req: AuthenticatedRequest): Promise<ApiKeyView> {
+    const k = await this.keys.revoke(id, req.principal?.keyId ?? null);
+    if (!k) throw ProblemException.notFound(`no API key ${id}`);
+    return k;
+  }
+}

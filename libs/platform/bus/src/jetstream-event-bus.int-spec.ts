@@ -1,0 +1,114 @@
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import { z } from 'zod';
+import { defineEvent, type DeadLetter, type EventBus } from '@strata/platform-contracts';
+import { natsTarget, uniqueName } from '../../../../test/infra';
+import { JetStreamEventBus } from './jetstream-event-bus';
+import { eventBusConformance, uniqueDomain, waitFor, type EventBusFactory } from './testing/event-bus.conformance';
+
+const nats = natsTarget();
+
+/** Every bus of one test run uses its own stream prefix; streams of a test's domains are deleted after it. */
+function jetStreamFactory(url: string): EventBusFactory {
+  const streamPrefix = `${uniqueName('T').toUpperCase()}_`;
+  const buses: JetStreamEventBus[] = [];
+  return {
+    durableAcrossRestart: true,
+    async open(service: string): Promise<EventBus> {
+      const b = await JetStreamEventBus.connect({ servers: url, service, streamPrefix, storage: 'memory', closeTimeoutMs: 3000 });
+      buses.push(b);
+      return b;
+    },
+    async cleanup(domains: string[]): Promise<void> {
+      await deleteStreams(url, streamPrefix, domains);
+    },
+  };
+}
+
+async function deleteStreams(url: string, prefix: string, domains: string[]): Promise<void> {
+  const nc = await connect({ servers: url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    for (const d of domains) {
+      const up = d.toUpperCase().replace(/-/g, '_');
+      for (const name of [`${prefix}${up}`, `${prefix}DLQ_${up}`]) await jsm.streams.delete(name).catch(() => false);
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
+nats.describeIf('JetStreamEventBus against a real nats-server', () => {
+  const url = nats.url!;
+  eventBusConformance('jetstream', () => jetStreamFactory(url));
+
+  describe('JetStream specifics', () => {
+    const prefix = `${uniqueName('S').toUpperCase()}_`;
+    const domains: string[] = [];
+    afterAll(() => deleteStreams(url, prefix, domains));
+
+    it('creates the domain and DLQ streams idempotently, with the dedup window', async () => {
+      const domain = uniqueDomain();
+      domains.push(domain);
+      const a = await JetStreamEventBus.connect({ servers: url, service: 'a', streamPrefix: prefix, domains: [domain] });
+      const b = await JetStreamEventBus.connect({ servers: url, service: 'b', streamPrefix: prefix, domains: [domain] });
+      const nc = await connect({ servers: url });
+      const jsm = await jetstreamManager(nc);
+      const info = await jsm.streams.info(a.streamName(domain));
+      expect(info.config.subjects).toEqual([`${domain}.>`]);
+      expect(info.config.duplicate_window).toBe(120_000 * 1e6);
+      const dlq = await jsm.streams.info(a.deadLetterStreamName(domain));
+      expect(dlq.config.subjects).toEqual([`dlq.${domain}.>`]);
+      await Promise.all([a.close(), b.close(), nc.close()]);
+    });
+
+    it('redelivers the message of a worker that died mid-message to another replica', async () => {
+      const domain = uniqueDomain();
+      domains.push(domain);
+      const Ev = defineEvent({ subject: `${domain}.evt.job.started.v1`, schema: z.object({ n: z.number() }), description: 'x' });
+      const dying = await JetStreamEventBus.connect({ servers: url, service: 'w', streamPrefix: prefix });
+      const seenByDying: number[] = [];
+      await dying.subscribe(Ev, (d) => {
+        seenByDying.push(d.n);
+        return new Promise<void>(() => undefined); // never finishes: the process "dies" below
+      }, { consumer: 'w_jobs', ackWaitMs: 1000, prefetch: 1 });
+      await dying.publish(Ev, { n: 7 });
+      await waitFor(() => seenByDying.length === 1, 'first delivery');
+      await dying.connection().close(); // abrupt: no ack, no drain
+      const survivor = await JetStreamEventBus.connect({ servers: url, service: 'w', streamPrefix: prefix });
+      const got: Array<{ n: number; count: number }> = [];
+      await survivor.subscribe(Ev, (d, ctx) => void got.push({ n: d.n, count: ctx.deliveryCount }), { consumer: 'w_jobs', ackWaitMs: 1000, prefetch: 1 });
+      await waitFor(() => got.length === 1, 'redelivery to the survivor', 10_000);
+      expect(got[0]).toEqual({ n: 7, count: 2 });
+      await survivor.close();
+    }, 20_000);
+
+    it('dead-letters from the max-deliveries advisory when the server gives up on a message', async () => {
+      const domain = uniqueDomain();
+      domains.push(domain);
+      const Ev = defineEvent({ subject: `${domain}.evt.job.started.v1`, schema: z.object({ n: z.number() }), description: 'x' });
+      const watcher = await JetStreamEventBus.connect({ servers: url, service: 'w', streamPrefix: prefix, domains: [domain] });
+      const dls: DeadLetter[] = [];
+      await watcher.subscribeDeadLetters(Ev.subject, (dl) => void dls.push(dl));
+      // A worker outside the bus (think: crashed twice mid-message) pulls the message and never acks it.
+      const nc = await connect({ servers: url });
+      const jsm = await jetstreamManager(nc);
+      const stream = watcher.streamName(domain);
+      await jsm.consumers.add(stream, { durable_name: 'raw_worker', ack_policy: AckPolicy.Explicit, filter_subject: Ev.subject, ack_wait: nanos(300), max_deliver: 2 });
+      const env = await watcher.publish(Ev, { n: 1 });
+      const c = await jetstream(nc).consumers.get(stream, 'raw_worker');
+      for (let i = 0; i < 4 && dls.length === 0; i++) {
+        const batch = await c.fetch({ max_messages: 1, expires: 1000 });
+        for await (const _m of batch) {
+          // not acknowledged
+        }
+        await new Promise((r) => setTimeout(r, 350));
+      }
+      await waitFor(() => dls.length >= 1, 'dead letter from the advisory', 10_000);
+      expect(dls[0]).toMatchObject({ subject: Ev.subject, consumer: 'raw_worker', reason: 'max_deliveries', deliveries: 2 });
+      expect(JSON.parse(dls[0].payload)).toMatchObject({ id: env.id });
+      await Promise.all([watcher.close(), nc.close()]);
+    }, 20_000);
+  });
+});

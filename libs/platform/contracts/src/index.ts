@@ -1,0 +1,5 @@
+export * from './event-definition';
+export * from './envelope';
+export * from './event-bus.port';
+export * from './document-store.port';
+export * from './json-schema';

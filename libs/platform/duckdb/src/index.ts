@@ -1,0 +1,2 @@
+export * from './duckdb.database';
+export * from './duckdb-columnar';

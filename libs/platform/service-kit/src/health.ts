@@ -1,0 +1,147 @@
+import { Controller, Get, Inject, Module, Res, type DynamicModule } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { DocumentStore, EventBus } from '@strata/platform-contracts';
+import { Public } from '@strata/platform-http';
+import type { FastifyReply } from 'fastify';
+
+/** State of one dependency (bus, store …) as seen by this process. */
+export interface DependencyHealth {
+  status: 'up' | 'down';
+  /** Adapter or kind, e.g. `jetstream`, `in-process`, `duckdb`. */
+  adapter?: string;
+  detail?: string;
+}
+
+/** Something readiness depends on. `check` should answer within a second; it is cut off after {@link CHECK_TIMEOUT_MS}. */
+export interface HealthIndicator {
+  readonly name: string;
+  check(): Promise<DependencyHealth> | DependencyHealth;
+}
+
+/** Injection token of the {@link HealthIndicator} list. */
+export const HEALTH_INDICATORS = Symbol('HEALTH_INDICATORS');
+/** Longest a dependency check may take before it counts as down, ms. */
+export const CHECK_TIMEOUT_MS = 2000;
+
+/** The bus as a health indicator (`bus`: adapter and connection state). */
+export function busHealthIndicator(bus: EventBus): HealthIndicator {
+  return {
+    name: 'bus',
+    check: () => {
+      const h = bus.health();
+      return { status: h.status, adapter: h.adapter, ...(h.detail ? { detail: h.detail } : {}) };
+    },
+  };
+}
+
+/**
+ * The document store as a health indicator (`store`): `adapter` is `duckdb` (embedded, detail `embedded`) or
+ * `mongodb` (detail `database <name>`); when down, `detail` says why (the ping failed or timed out).
+ */
+export function storeHealthIndicator(store: DocumentStore): HealthIndicator {
+  return {
+    name: 'store',
+    check: async () => {
+      const h = await store.health();
+      const adapter = h.adapter === 'mongo' ? 'mongodb' : h.adapter;
+      if (h.status === 'down') return { status: 'down', adapter, ...(h.detail ? { detail: h.detail } : {}) };
+      // Up: name the mode, not the file path (this endpoint is public).
+      return { status: 'up', adapter, detail: h.adapter === 'duckdb' ? 'embedded' : `database ${h.detail ?? ''}`.trim() };
+    },
+  };
+}
+
+/** Health report: liveness (the process answers) and readiness (every dependency is up). */
+export interface HealthReport {
+  status: 'up' | 'down';
+  service: string;
+  /** Seconds since the process started. */
+  uptimeSeconds: number;
+  liveness: { status: 'up' };
+  readiness: { status: 'up' | 'down'; dependencies: Record<string, DependencyHealth> };
+}
+
+const HEALTH_SERVICE = Symbol('HEALTH_SERVICE');
+
+async function checkOne(ind: HealthIndicator): Promise<DependencyHealth> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      Promise.resolve(ind.check()),
+      new Promise<DependencyHealth>((resolve) => {
+        timer = setTimeout(() => resolve({ status: 'down', detail: `no answer within ${CHECK_TIMEOUT_MS} ms` }), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+  } catch (e) {
+    return { status: 'down', detail: (e as Error).message };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Public health endpoints: `GET /health` (full report; 200 when ready, 503 when a dependency is down),
+ * `GET /health/live` (200 while the process serves HTTP: for liveness probes) and `GET /health/ready` (200/503).
+ */
+@ApiTags('health')
+@Public()
+@Controller('health')
+export class HealthController {
+  constructor(
+    @Inject(HEALTH_INDICATORS) private readonly indicators: HealthIndicator[],
+    @Inject(HEALTH_SERVICE) private readonly service: string,
+  ) {}
+
+  /** Runs every indicator (concurrently, each with a timeout). */
+  async report(): Promise<HealthReport> {
+    const results = await Promise.all(this.indicators.map(async (i) => [i.name, await checkOne(i)] as const));
+    const dependencies = Object.fromEntries(results);
+    const ready = results.every(([, r]) => r.status === 'up');
+    return {
+      status: ready ? 'up' : 'down',
+      service: this.service,
+      uptimeSeconds: Math.round(process.uptime()),
+      liveness: { status: 'up' },
+      readiness: { status: ready ? 'up' : 'down', dependencies },
+    };
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Liveness and readiness, naming each dependency and its state' })
+  @ApiOkResponse({ description: 'Ready: every dependency is up.' })
+  @ApiServiceUnavailableResponse({ description: 'Alive but not ready: the body names the dependency that is down.' })
+  async health(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthReport> {
+    const r = await this.report();
+    void reply.status(r.status === 'up' ? 200 : 503);
+    return r;
+  }
+
+  @Get('live')
+  @ApiOperation({ summary: 'Liveness: 200 while the process answers' })
+  live(): { status: 'up' } {
+    return { status: 'up' };
+  }
+
+  @Get('ready')
+  @ApiOperation({ summary: 'Readiness: 200 when every dependency is up, else 503' })
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthReport['readiness']> {
+    const r = await this.report();
+    void reply.status(r.status === 'up' ? 200 : 503);
+    return r.readiness;
+  }
+}
+
+/** The health endpoints for any Strata HTTP process (gateway and the small HTTP side of each service). */
+@Module({})
+export class HealthModule {
+  static register(opts: { service: string; indicators: HealthIndicator[] }): DynamicModule {
+    return {
+      module: HealthModule,
+      controllers: [HealthController],
+      providers: [
+        { provide: HEALTH_INDICATORS, useValue: opts.indicators },
+        { provide: HEALTH_SERVICE, useValue: opts.service },
+      ],
+    };
+  }
+}

@@ -1,0 +1,80 @@
+import { Inject, Injectable, Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
+import { EVENT_BUS, type EventBus, type PayloadOf } from '@strata/platform-contracts';
+import { TrainModelCommandV1 } from '@strata/signals-contracts';
+import { WorkQueueRunner } from '@strata/platform-messaging';
+import { FeaturesModule, type BarQualityFlagsStore, type FeatureStore } from '@strata/features-feature';
+import { FeatureSetRefreshedHandler, SIGNALS_SERVICE } from './feature-set-refreshed.handler';
+import { SignalAliasesRepository } from './signal-aliases.repository';
+import { SignalModelsRepository } from './signal-models.repository';
+import { SignalScoresRepository } from './signal-scores.repository';
+import { SignalScoringService } from './signal-scoring.service';
+import { SignalsController } from './signals.controller';
+import { ARTIFACT_STORE, SIGNAL_MODEL_RUNTIME, type ArtifactStore, type SignalModelRuntime } from './signals.ports';
+import { SignalsService } from './signals.service';
+import { SignalsTrainWorker, type SignalsWorkerOptions } from './signals-train.worker';
+import { SIGNALS_WORKER_OPTIONS } from './signals.tokens';
+
+/**
+ * What {@link SignalsModule} needs. `DOCUMENT_STORE` and `EVENT_BUS` must be global and the market-data capability
+ * available (`MarketDataModule`, for the training labels).
+ */
+export interface SignalsModuleOptions {
+  /** The feature store training datasets and series scores are read from. */
+  featureStore: FeatureStore;
+  /** Where ONNX artifacts go (`LocalDirectoryArtifactStore` under `<STRATA_DATA_DIR>/artifacts` by default). */
+  artifacts: ArtifactStore;
+  /** ONNX export / import check / onnxruntime sessions (`OnnxModelRuntime` of `@strata/signals-infra-onnx`). */
+  runtime: SignalModelRuntime;
+  /** Serve `/signals` (default true). */
+  http?: boolean;
+  /** Train here: consume the `signals.cmd.train.v1` work queue and run the recovery sweep (default false). */
+  worker?: boolean | SignalsWorkerOptions;
+  /** Score refreshed bars with the champion on `features.evt.set.refreshed.v1` (default false; one context only). */
+  scoreOnRefresh?: boolean;
+  /** Bars the data-quality sentinel flagged, for training specs with `qualityFilter: 'exclude'` (absent: refused). */
+  qualityFlags?: BarQualityFlagsStore;
+}
+
+/**
+ * Connects the {@link SignalsTrainWorker} to the bus: a durable work-queue consumer of `signals.cmd.train.v1`
+ * (`signals__signals_cmd_train__v1`, one model at a time per worker, a throw = redelivery with backoff) and the
+ * periodic recovery sweep, by the shared {@link WorkQueueRunner} (through the `EventBus` port: feature libraries do not
+ * import bus adapters).
+ */
+@Injectable()
+export class SignalsTrainWorkerRunner extends WorkQueueRunner<PayloadOf<typeof TrainModelCommandV1>> {
+  constructor(worker: SignalsTrainWorker, @Inject(EVENT_BUS) bus: EventBus) {
+    super(bus, SIGNALS_SERVICE, TrainModelCommandV1, worker, 'signals-worker');
+  }
+}
+
+/**
+ * The signals capability: model registry (documents), aliases, scoring with cached onnxruntime sessions, and, as
+ * configured, the REST API, the training worker and the champion scoring of refreshed feature sets.
+ */
+@Module({})
+export class SignalsModule {
+  static register(opts: SignalsModuleOptions): DynamicModule {
+    const providers: Provider[] = [
+      { provide: ARTIFACT_STORE, useValue: opts.artifacts },
+      { provide: SIGNAL_MODEL_RUNTIME, useValue: opts.runtime },
+      SignalModelsRepository,
+      SignalAliasesRepository,
+      SignalScoresRepository,
+      SignalScoringService,
+      SignalsService,
+    ];
+    const controllers: Type<unknown>[] = opts.http === false ? [] : [SignalsController];
+    if (opts.worker) {
+      providers.push({ provide: SIGNALS_WORKER_OPTIONS, useValue: opts.worker === true ? {} : opts.worker }, SignalsTrainWorker, SignalsTrainWorkerRunner);
+    }
+    if (opts.scoreOnRefresh) providers.push(FeatureSetRefreshedHandler);
+    return {
+      module: SignalsModule,
+      imports: [FeaturesModule.register({ store: opts.featureStore, http: false, refresh: false, qualityFlags: opts.qualityFlags })],
+      controllers,
+      providers,
+      exports: [SignalsService, SignalScoringService, SignalScoresRepository, SignalModelsRepository, ...(opts.worker ? [SignalsTrainWorker] : []), ...(opts.scoreOnRefresh ? [FeatureSetRefreshedHandler] : [])],
+    };
+  }
+}
