@@ -1,7 +1,7 @@
 /*
  * bench:signals — the ML signal service.
  *
- * Training part (domain-ml): 1,000,000 rows × 22 features of seeded synthetic data with a known nonlinear signal plus
+ * Training part (`@strata/signals-domain`): 1,000,000 rows × 22 features of seeded synthetic data with a known nonlinear signal plus
  * noise (≈ 3% NaNs in four features), binary labels, 200 trees × 31 leaves, learning rate 0.1, min 20 rows per leaf,
  * λ = 0, no bagging, one thread (Node is single-threaded). Times the whole `trainGbdt` call (binning included) in wall
  * and CPU seconds, then the AUC on 200,000 held-out rows.

@@ -27,19 +27,15 @@ type TreeGroup = (X: Float64Array, rows: Int32Array, from: number, to: number, o
 /**
  * Compiles a tree ensemble into JavaScript (nested `if` per tree, thresholds and leaf values inlined as literals,
  * each row's features read once into locals per group of trees), which V8 turns into straight machine branches.
- * Most of the cost of such code is branch mispredictions: on the bench model (200 trees × 31 leaves, 3.3 splits per
- * tree and row on average) a tree costs ~11 ns per row on rows in random order and ~3 ns when every row is the
- * same. So batches of `reorderMinRows` or more rows are scored in a branch-predictable order ({@link RowOrder}): the
- * generated code reads the rows through the permutation and writes each margin to the row's own slot of `out`, so
- * nothing is copied and the caller sees its own order. Measured alternatives that lost in V8 (bench model, same
- * run): branch-free array traversal (`k = child[2k + (x > t)]`, 1–8 rows abreast, fixed depth or until all leaves,
- * level-synchronous with compaction; 3–10× slower: every step is 4–6 dependent loads with bounds checks), integer-
- * quantised thresholds, and QuickScorer (≈ 3,000 mask ANDs per row for 6,000 nodes; 14× slower). Same routing
- * as `predictMargin` bit for bit (NaN follows `defaultLeft`,
- * written as `!(x > t)` so one comparison covers both); sums may differ in the last ulp because trees are added in
- * groups. The generated source holds only numbers from typed arrays, never strings from the model, so nothing can be
- * injected through it. The returned function keeps scratch buffers: it is synchronous and not re-entrant, which is
- * all JavaScript allows anyway.
+ * Most of the cost is branch mispredictions, so batches of `reorderMinRows` or more rows are scored in a
+ * branch-predictable order ({@link RowOrder}) through a permutation: each margin is written to the row's own slot of
+ * `out`, nothing is copied and the caller sees its own order. Measurements and the alternatives that lost:
+ * docs/signals.md, "Compiled scoring".
+ *
+ * Same routing as `predictMargin` bit for bit (NaN follows `defaultLeft`, written as `!(x > t)` so one comparison
+ * covers both); sums may differ in the last ulp because trees are added in groups. The generated source holds only
+ * numbers from typed arrays, never strings from the model, so nothing can be injected through it. The returned
+ * function keeps scratch buffers: it is synchronous and not re-entrant.
  * @throws RangeError when a threshold or leaf value is not finite.
  */
 export function compileTreeEnsemble(model: TreeEnsemble, opts: CompileTreeEnsembleOptions = {}): CompiledEnsemble {

@@ -1,37 +1,35 @@
 import { Xoshiro128ss } from '@strata/shared-random';
 import { binColumns, computeFeatureBinning, MISSING_BIN, type FeatureBinning } from './feature-binning';
+import {
+  accumulateFeatures,
+  accumulatePackedFeatures,
+  BINS_PER_FEATURE as KERNEL_BINS_PER_FEATURE,
+  gatherRecords,
+  HIST_STRIDE as KERNEL_HIST_STRIDE,
+  histogramKernel,
+  markLeafRows,
+  partitionKernel,
+} from './gbdt.kernels';
 import type { Tree, TreeEnsemble, TreeObjective } from './tree-ensemble';
 
 /**
  * Histogram-based gradient-boosted decision trees with leaf-wise (best-first) growth, after LightGBM (Ke et al., 2017)
- * and the second-order boosting of XGBoost (Chen & Guestrin, 2016).
+ * and the second-order boosting of XGBoost (Chen & Guestrin, 2016). Design and measurements: docs/signals.md,
+ * "GBDT trainer".
  *
- * - Features are pre-binned once (≤ 255 quantile bins + a missing bin, see `feature-binning.ts`), column-major (one
- *   Uint8Array per feature, for binned routing) and as row records: the row's bins packed four per 32-bit word, then
- *   its row id.
- * - Leaf-ordered records (what LightGBM does for gradients, here for the bins too): each leaf owns a contiguous range of
- *   a record buffer that holds its rows' records and gradients, so histogram building and partitioning read memory
- *   sequentially. Gathering rows by index instead costs a cache miss per row once leaves are small (measured 4–5× slower
- *   per row than a sequential read on this memory system). A split copies its leaf's records, in one pass, into the
- *   same range of the other buffer: left child forwards, right child backwards (its records then run in descending
- *   row order; kernels visit reversed ranges from the end, so every leaf is still summed in row order and the float
- *   sums do not depend on the layout). The tree's root reads the row-order records in place.
- * - Gradient/hessian histograms (per feature and bin: Σg, Σh) are built only for the smaller child; the larger child's
- *   histogram is parent − smaller (histogram subtraction). The histogram and partition kernels are generated
- *   JavaScript, unrolled over the features of a record (see {@link histogramKernel}).
+ * - Features are pre-binned once (≤ 255 quantile bins + a missing bin, see `feature-binning.ts`) into leaf-ordered row
+ *   records: each leaf owns a contiguous range of a record buffer, so histogram building and partitioning read memory
+ *   sequentially (layout, invariant and the generated kernels: `gbdt.kernels.ts`).
+ * - Histograms (per feature and bin: Σg, Σh) are built only for the smaller child; the larger one is parent − smaller.
  * - Split gain (XGBoost eq. 7 with LightGBM's L1 thresholding): ½·[T(G_L)²/(H_L+λ) + T(G_R)²/(H_R+λ) − T(G)²/(H+λ)],
  *   T(G) = sign(G)·max(|G| − α, 0); leaf output w = −T(G)/(H+λ) × learningRate.
  * - Missing values: each candidate split is scored with the missing bin sent left and sent right; the better direction
  *   is kept as the node's default (when the node saw no missing value, missing follows the child with more cover).
- * - Split finding on quantized gradients by default (`quantizedGradients`): one packed float64 add per histogram cell
- *   instead of two; leaf values and covers always come from the exact sums (summed per leaf in row order).
- * - Row passes are fused: the previous tree's outputs are added to the margins in the gradients' pass, which also
- *   yields the maxima that quantization needs; quantization sums the root totals as it goes.
+ * - Split finding on quantized gradients by default (`quantizedGradients`); leaf values and covers always come from
+ *   the exact sums (summed per leaf in row order).
  *
- * Gradients and hessians are Float64Array (the sums over up to millions of rows keep their precision, and the per-row
- * arrays are only 16 bytes/row); no per-row allocation happens while training. Deterministic for a given seed.
- * Thresholds are the bin upper bounds, float32-exact (see feature-binning.ts), so float32 and float64 inputs route the
- * training values alike.
+ * Deterministic for a given seed; no per-row allocation while training. Thresholds are the bin upper bounds,
+ * float32-exact (see feature-binning.ts), so float32 and float64 inputs route the training values alike.
  */
 
 /** Training parameters of {@link trainGbdt}. Defaults in brackets follow LightGBM's. */
@@ -107,10 +105,10 @@ export interface GbdtTrainResult {
   binning: FeatureBinning;
 }
 
-// Module-local copy: an imported binding compiles to a property getter in CommonJS, too slow for the per-row loops.
+// Module-local copies: an imported binding compiles to a property getter in CommonJS, too slow for the per-row loops.
 const MISSING = MISSING_BIN;
-const HIST_STRIDE = 2; // Σg, Σh per bin (exact histograms; quantized ones hold one packed value per bin)
-const BINS_PER_FEATURE = 256;
+const HIST_STRIDE = KERNEL_HIST_STRIDE;
+const BINS_PER_FEATURE = KERNEL_BINS_PER_FEATURE;
 
 /** Best split of a leaf; gain −∞ when none. */
 interface SplitInfo {
@@ -551,191 +549,8 @@ export function trainGbdt(data: GbdtDataset, params: GbdtParams, validation?: Gb
 /*
  * The per-row loops live in small top-level functions over typed arrays: V8 optimises them on their own, whereas a
  * loop inside the long orchestration function is only as fast as that whole function's (on-stack-replaced) code.
- * They all read leaf-ordered records sequentially (see the module comment).
+ * The record kernels (histograms, partitions) are in `gbdt.kernels.ts`.
  */
-
-/**
- * Histogram kernel over every feature of the records [begin, end) of `records` (`R` words each, bins in the first
- * words); `values` holds each record's quantized gradient code (one per record, decoded with qg, qhBits, qShift as
- * in {@link quantizeGradients}) or its g, h pair. `reversed` (1) visits the records from the end, so that a reversed
- * leaf is summed in row order as well (exact float sums depend on it).
- */
-type HistogramKernel = (hist: Float64Array, records: Uint32Array, values: Float64Array | Int32Array, begin: number, end: number, reversed: number, R: number, qg: number, qhBits: number, qShift: number) => void;
-
-/**
- * Partition of the records [begin, end) of (srcRecords, srcValues) into the same positions of (dstRecords, dstValues),
- * in one pass: the records are visited in row order (from the end when `reversed` is 1); those whose bin
- * `(word >>> shift) & 255` (word `word` of the record) has `goLeft[bin] = 1` are written forwards from `begin` (the
- * left child, in row order), the others backwards from `end − 1` (the right child, reversed). Returns the end of the
- * left part.
- */
-type PartitionKernel = (srcRecords: Uint32Array, srcValues: Float64Array | Int32Array, dstRecords: Uint32Array, dstValues: Float64Array | Int32Array, begin: number, end: number, reversed: number, word: number, shift: number, goLeft: Uint8Array) => number;
-
-const histogramKernels = new Map<string, HistogramKernel>();
-const partitionKernels = new Map<string, PartitionKernel>();
-
-/** Records of up to this many bin words get fully unrolled generated kernels (wider ones loops over the words). */
-const MAX_UNROLLED_WORDS = 16;
-
-/**
- * The histogram kernel for records of `words` 32-bit words of bins (4 features per word) plus the row id, over packed
- * quantized gradients (one float64 add per cell) or exact ones (Σg, Σh: two adds per cell). For up to
- * {@link MAX_UNROLLED_WORDS} words it is generated JavaScript with the loop over the features fully unrolled and every
- * histogram offset a literal: V8 then emits one load per four bins and no loop overhead (about 2× the byte-wise loop,
- * measured). The source holds only integers computed here. Cached per shape, so V8 keeps its optimised code across
- * trainings.
- */
-function histogramKernel(words: number, packedGradients: boolean): HistogramKernel {
-  const key = `${words}:${packedGradients}`;
-  let kernel = histogramKernels.get(key);
-  if (kernel) return kernel;
-  const stride = packedGradients ? 1 : HIST_STRIDE;
-  if (words > MAX_UNROLLED_WORDS) {
-    kernel = packedGradients ? accumulatePackedWords : accumulateExactWords;
-  } else {
-    const lines: string[] = [];
-    for (let q = 0; q < words; q++) {
-      lines.push(`w = B[o + ${q}];`);
-      for (let k = 0; k < 4; k++) {
-        const bin = k === 0 ? 'w & 255' : k === 3 ? 'w >>> 24' : `(w >>> ${8 * k}) & 255`;
-        const base = (4 * q + k) * BINS_PER_FEATURE * stride;
-        if (packedGradients) lines.push(`h[${base} + (${bin})] += v;`);
-        else lines.push(`c = ${base} + ((${bin}) << 1); h[c] += g; h[c + 1] += hh;`);
-      }
-    }
-    const load = packedGradients ? 'const q = V[i]; const v = ((q >>> hb) - qg) * sh + (q & hm);' : 'const g = V[2 * i]; const hh = V[2 * i + 1]; let c = 0;';
-    const src = `'use strict'; const hm = (1 << hb) - 1; const step = reversed === 1 ? -1 : 1; for (let k = begin, i = reversed === 1 ? end - 1 : begin; k < end; k++, i += step) { const o = i * ${words + 1}; ${load} let w = 0;\n${lines.join('\n')}\n}`;
-    kernel = new Function('h', 'B', 'V', 'begin', 'end', 'reversed', 'R', 'qg', 'hb', 'sh', src) as HistogramKernel;
-  }
-  histogramKernels.set(key, kernel);
-  return kernel;
-}
-
-/** Packed-gradient histogram, any record width: a loop over the bin words, four adds per word. */
-function accumulatePackedWords(hist: Float64Array, records: Uint32Array, codes: Float64Array | Int32Array, begin: number, end: number, reversed: number, R: number, qg: number, qhBits: number, qShift: number): void {
-  const W = R - 1;
-  const hm = (1 << qhBits) - 1;
-  const step = reversed === 1 ? -1 : 1;
-  for (let k = begin, i = reversed === 1 ? end - 1 : begin; k < end; k++, i += step) {
-    const q = codes[i];
-    const v = ((q >>> qhBits) - qg) * qShift + (q & hm);
-    for (let q = 0, o = i * R, b = 0; q < W; q++, o++, b += 4 * BINS_PER_FEATURE) {
-      const w = records[o];
-      hist[b + (w & 255)] += v;
-      hist[b + BINS_PER_FEATURE + ((w >>> 8) & 255)] += v;
-      hist[b + 2 * BINS_PER_FEATURE + ((w >>> 16) & 255)] += v;
-      hist[b + 3 * BINS_PER_FEATURE + (w >>> 24)] += v;
-    }
-  }
-}
-
-/** Exact-gradient histogram (Σg, Σh per cell), any record width. */
-function accumulateExactWords(hist: Float64Array, records: Uint32Array, gh: Float64Array | Int32Array, begin: number, end: number, reversed: number, R: number): void {
-  const W = R - 1;
-  const FB = BINS_PER_FEATURE * HIST_STRIDE;
-  const step = reversed === 1 ? -1 : 1;
-  for (let k = begin, i = reversed === 1 ? end - 1 : begin; k < end; k++, i += step) {
-    const g = gh[2 * i];
-    const h = gh[2 * i + 1];
-    for (let q = 0, o = i * R, b = 0; q < W; q++, o++, b += 4 * FB) {
-      const w = records[o];
-      let c = b + ((w & 255) << 1);
-      hist[c] += g;
-      hist[c + 1] += h;
-      c = b + FB + (((w >>> 8) & 255) << 1);
-      hist[c] += g;
-      hist[c + 1] += h;
-      c = b + 2 * FB + (((w >>> 16) & 255) << 1);
-      hist[c] += g;
-      hist[c + 1] += h;
-      c = b + 3 * FB + ((w >>> 24) << 1);
-      hist[c] += g;
-      hist[c + 1] += h;
-    }
-  }
-}
-
-/** Exact-gradient histogram over the features `used[0 .. nUsed)` of the records [begin, end). */
-function accumulateFeatures(hist: Float64Array, records: Uint32Array, R: number, used: Int32Array, nUsed: number, begin: number, end: number, reversed: number, gh: Float64Array): void {
-  const step = reversed === 1 ? -1 : 1;
-  for (let k = begin, i = reversed === 1 ? end - 1 : begin; k < end; k++, i += step) {
-    const g = gh[2 * i];
-    const h = gh[2 * i + 1];
-    const o = i * R;
-    for (let u = 0; u < nUsed; u++) {
-      const f = used[u];
-      const k = (f * BINS_PER_FEATURE + ((records[o + (f >> 2)] >>> ((f & 3) << 3)) & 255)) * HIST_STRIDE;
-      hist[k] += g;
-      hist[k + 1] += h;
-    }
-  }
-}
-
-/** Packed-gradient histogram over the features `used[0 .. nUsed)` of the records [begin, end). */
-function accumulatePackedFeatures(hist: Float64Array, records: Uint32Array, R: number, used: Int32Array, nUsed: number, begin: number, end: number, reversed: number, codes: Int32Array, qg: number, qhBits: number, qShift: number): void {
-  const hm = (1 << qhBits) - 1;
-  const step = reversed === 1 ? -1 : 1;
-  for (let k = begin, i = reversed === 1 ? end - 1 : begin; k < end; k++, i += step) {
-    const q = codes[i];
-    const v = ((q >>> qhBits) - qg) * qShift + (q & hm);
-    const o = i * R;
-    for (let u = 0; u < nUsed; u++) {
-      const f = used[u];
-      hist[f * BINS_PER_FEATURE + ((records[o + (f >> 2)] >>> ((f & 3) << 3)) & 255)] += v;
-    }
-  }
-}
-
-/**
- * The partition kernel for records of `R` words with `vs` values each (1: quantized code, 2: g and h): one sequential
- * pass, branch-free (each record's destination is selected with a mask, not branched on: 15% faster than `? :`,
- * measured). Generated with the record copy unrolled for up to {@link MAX_UNROLLED_WORDS} + 1 words.
- */
-function partitionKernel(R: number, vs: number): PartitionKernel {
-  const key = `${R}:${vs}`;
-  let kernel = partitionKernels.get(key);
-  if (kernel) return kernel;
-  const copy = R - 1 > MAX_UNROLLED_WORDS ? `for (let c = 0; c < ${R}; c++) D[t + c] = S[o + c];` : Array.from({ length: R }, (_, c) => `D[t + ${c}] = S[o + ${c}];`).join(' ');
-  const copyValues = vs === 1 ? 'DV[p] = SV[i];' : 'DV[2 * p] = SV[2 * i]; DV[2 * p + 1] = SV[2 * i + 1];';
-  const src = `'use strict';
-let li = begin;
-let ri = end - 1;
-const step = reversed === 1 ? -1 : 1;
-for (let k = begin, i = reversed === 1 ? end - 1 : begin; k < end; k++, i += step) {
-  const o = i * ${R};
-  const isLeft = goLeft[(S[o + word] >>> shift) & 255];
-  const m = -isLeft;
-  const p = (li & m) | (ri & ~m);
-  li += isLeft;
-  ri -= 1 - isLeft;
-  const t = p * ${R};
-  ${copy}
-  ${copyValues}
-}
-return li;`;
-  kernel = new Function('S', 'SV', 'D', 'DV', 'begin', 'end', 'reversed', 'word', 'shift', 'goLeft', src) as PartitionKernel;
-  partitionKernels.set(key, kernel);
-  return kernel;
-}
-
-/** Copies the records (and values) of the rows `rows[0 .. m)` of the row-order set to positions 0 .. m − 1. */
-function gatherRecords(rowRecords: Uint32Array, rowValues: Float64Array | Int32Array, dst: Uint32Array, dstValues: Float64Array | Int32Array, rows: Int32Array, m: number, R: number): void {
-  const vs = rowValues.length === rowRecords.length / R ? 1 : 2;
-  for (let i = 0; i < m; i++) {
-    const r = rows[i];
-    for (let k = 0, o = r * R, t = i * R; k < R; k++) dst[t + k] = rowRecords[o + k];
-    if (vs === 1) dstValues[i] = rowValues[r];
-    else {
-      dstValues[2 * i] = rowValues[2 * r];
-      dstValues[2 * i + 1] = rowValues[2 * r + 1];
-    }
-  }
-}
-
-/** leafOf[row id] = leaf for the records [begin, end) (row id in word `W` of each record). */
-function markLeafRows(records: Uint32Array, R: number, W: number, begin: number, end: number, leafOf: Uint8Array | Int32Array, leaf: number): void {
-  for (let o = begin * R + W, e = end * R + W; o < e; o += R) leafOf[records[o]] = leaf;
-}
 
 /** Σg, Σh of each leaf's rows (in-bag only when `inBag` is given), summed in row order. */
 function leafSums(gh: Float64Array, leafOf: Uint8Array | Int32Array, inBag: Uint8Array | null, n: number, G: Float64Array, H: Float64Array, nLeaves: number): void {
