@@ -189,28 +189,10 @@ function checkRequest(req: ScoreBarsRequest): number {
 /**
  * Scores one streaming batch of a series and returns the findings it decides.
  *
- * Decisions (all from bars the batch holds; every decision depends only on a bounded window before its deciding bar):
- * - On arrival of bar d (d ≥ firstNew), rules: `gap` (expected bars missing before d, HIGH; CRITICAL from
- *   `gapCriticalBars`), `zero_volume` (volume ≤ 0 on a trading day when the class trades volume: HIGH for 0, CRITICAL
- *   for negative or non-finite), `stale` (O = H = L = C = previous close on a trading day for `staleMinBars` bars or
- *   more: HIGH, CRITICAL from `staleCriticalBars`; when a run reaches the minimum its earlier bars are reported too).
- * - One bar later (bar j = d − 1, decided when d arrives): `bad_tick` (inconsistent or non-positive OHLC: CRITICAL; or a
- *   price ≥ `badTickMinFactor`× off its neighbours' level that reverts: HIGH, CRITICAL from `badTickCriticalFactor`),
- *   `probable_split` (see `matchSplit`; severity `splitSeverity`, never a spike), `spike`, `volume_burst`, `outlier`.
- *   The bar after a reverted excursion is not scored for price (its move is the revert).
- *
- * Combined score and severity of the statistical kinds:
- * - f' = clamp((s − 0.5)/(fullScore − 0.5), 0, 1) from the Isolation Forest score s; q = max(price residual, volume
- *   residual) from the forecast-residual detector; S = wF·f' + wR·q (S = q while the forest lacks history).
- * - `spike`: a reverting excursion of z ≥ `spikeMinSigmas` σ (a wick is sized against the intraday range scale); its pattern score p = 1 − 5^(−z/spikeMinSigmas) (0.8 at
- *   the minimum, 0.96 at twice it) is recorded as the `rules` score; combined = max(p, S); severity from the class
- *   thresholds.
- * - `volume_burst` when the volume residual dominates and volume is above forecast: pattern score
- *   p = 1 − 5^(−u/volumeBurstMinWidths) for a surprise of u ≥ volumeBurstMinWidths interval half-widths on a bar that
- *   moved < 3σ (recorded as the `rules` score), combined = max(p, S);
- * - otherwise `outlier` with combined = S; severity from the class thresholds, capped at `volumeBurstMaxSeverity` (MEDIUM when the bar also
- *   moved ≥ 3σ: volume follows the move) / `outlierMaxSeverity`.
- * - rule kinds: combined = max(rule score, S) with rule score 0.85 (HIGH) or 1 (CRITICAL); severity set by the rule.
+ * Rule kinds (`gap`, `zero_volume`, `stale`) are decided on arrival of a bar; `bad_tick`, `probable_split` and the
+ * statistical kinds (`spike`, `volume_burst`, `outlier`, from the Isolation Forest and forecast-residual scores) one
+ * bar later, when the next bar arrives. Every decision depends only on a bounded window before its deciding bar. The
+ * rules, the combined score and the severities are specified in docs/sentinel.md, "Detectors and severity".
  *
  * Batching: `bars[0 .. firstNew)` must hold at least {@link requiredContextBars} bars of history (or the whole series
  * so far); then the union of the findings of consecutive batches equals the findings of one pass. A finding's `index`
