@@ -32,15 +32,14 @@ export interface DuckDbBarsCommitOutcome {
  * - `bar_series (series_id, symbol, timeframe)`: one row per series, created on its first commit, never renumbered;
  * - `bar_writes (write_id, ingestion_id, written_at)`: one row per commit that changed bars;
  * - `bar_values (series_id, ts, open, high, low, close, volume, adj_close, write_id)`: the bars, with the commit that
- *   last wrote each row; only fixed-width columns, so a bulk append stores no per-row string (the three VARCHAR
- *   columns of the earlier single-table layout cost about as much as all the numbers together: string statistics,
- *   dictionary and FSST analysis at checkpoint);
+ *   last wrote each row; only fixed-width columns, so a bulk append stores no per-row string;
  * - view `bars (symbol, timeframe, ts, open, high, low, close, volume, adj_close, ingestion_id)`: the bars as one
  *   table, for ad-hoc SQL;
  * - `bar_corrections`: the audit of every replaced bar.
  * A file written with the earlier layout (a `bars` table) is migrated in one transaction on first use.
  *
- * The key is enforced by the write path rather than by an ART index (which makes bulk appends about 8× slower):
+ * The key is enforced by the write path rather than by an ART index (far slower bulk appends; the measurements of
+ * both choices are in docs/market-data.md, "Storage"):
  * every commit runs as one transaction on the shared connection's FIFO queue, inserts only bars whose key is absent
  * and updates the others in place, so a key never appears twice.
  *
