@@ -1,3 +1,4 @@
 export * from './bus.decorators';
 export * from './bus.context';
-export * from './durable-consumers';
+export * from './recovery-sweep';
+export * from './service-definition';

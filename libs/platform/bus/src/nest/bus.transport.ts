@@ -1,9 +1,10 @@
+import type { INestMicroservice, LoggerService, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { CustomTransportStrategy, Server, type MessageHandler as NestMessageHandler } from '@nestjs/microservices';
 import { isObservable, lastValueFrom, type Observable } from 'rxjs';
 import { durableConsumerName, type BusSubscription, type CommandDefinition, type EventBus, type MessageContext } from '@strata/platform-contracts';
 import { BusError } from '../bus-errors';
-import { BusContext } from '@strata/platform-messaging';
-import { BUS_HANDLER_EXTRAS, type BusHandlerExtras } from '@strata/platform-messaging';
+import { BUS_HANDLER_EXTRAS, BusContext, resolveBusHandlerOptions, type BusHandlerExtras } from '@strata/platform-messaging';
 
 /** Transport id of {@link BusTransport} (pass it to `@EventPattern(..., BUS_TRANSPORT)` to pin a handler). */
 export const BUS_TRANSPORT = Symbol('STRATA_BUS_TRANSPORT');
@@ -12,6 +13,11 @@ export const BUS_TRANSPORT = Symbol('STRATA_BUS_TRANSPORT');
 export interface BusTransportOptions {
   /** Service name: durable consumers are `durableConsumerName(service, def)`, reply queue groups likewise. */
   service: string;
+  /**
+   * Looks up a controller instance (the Nest context's `get(type, { strict: false })`), for handlers whose options
+   * are a function of their controller (work queues configured by their module). {@link createBusMicroservice} sets it.
+   */
+  controllers?: (type: Type<unknown>) => unknown;
 }
 
 /**
@@ -40,7 +46,11 @@ export class BusTransport extends Server implements CustomTransportStrategy {
         if (!extras) {
           throw new BusError('unavailable', `handler for "${pattern}" is not bound to a contract: use @OnEvent(def) / @OnCommand(def) instead of a bare pattern`);
         }
-        const { def, mode, options } = extras;
+        const { def, mode } = extras;
+        const options = resolveBusHandlerOptions(extras, () => {
+          if (!this.options.controllers) throw new BusError('unavailable', `handler ${extras.controller.name}.${extras.method} takes its options from its controller: give BusTransport a controllers lookup (createBusMicroservice does)`);
+          return this.options.controllers(extras.controller);
+        });
         const consumer = options.consumer ?? durableConsumerName(this.options.service, def);
         if (mode === 'reply') {
           this.subscriptions.push(
@@ -93,4 +103,22 @@ export class BusTransport extends Server implements CustomTransportStrategy {
   unwrap<T>(): T {
     return this.bus as T;
   }
+}
+
+/**
+ * Creates and starts a Nest microservice context of `module` on a {@link BusTransport} over `bus`: every
+ * `@OnEvent` / `@OnCommand` controller method of the context is bound (durable consumers `<service>__<subject>__v<N>`,
+ * reply queues). Resolves once listening; on failure the context is closed and the error rethrown.
+ */
+export async function createBusMicroservice(module: Type<unknown>, opts: { bus: EventBus; service: string; logger?: LoggerService | false }): Promise<INestMicroservice> {
+  const ref: { ctx?: INestMicroservice } = {};
+  const strategy = new BusTransport(opts.bus, { service: opts.service, controllers: (type) => ref.ctx?.get(type, { strict: false }) });
+  const ctx = (ref.ctx = await NestFactory.createMicroservice(module, { strategy, ...(opts.logger !== undefined ? { logger: opts.logger } : {}) }));
+  try {
+    await ctx.listen();
+  } catch (err) {
+    await ctx.close().catch(() => undefined);
+    throw err;
+  }
+  return ctx;
 }

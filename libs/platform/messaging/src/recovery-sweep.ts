@@ -1,0 +1,48 @@
+import { Logger } from '@nestjs/common';
+import type { BusHandlerOptions } from './bus.decorators';
+
+/** Delivery settings of a work queue shared by every worker process (ms). */
+export interface WorkQueueDelivery {
+  ackWaitMs: number;
+  maxDeliver: number;
+  backoffMs: number[];
+}
+
+/**
+ * Handler options of a work-queue command (`@OnCommand(def, (c) => workQueueOptions(c.worker.options))`): the
+ * worker's ack wait, max deliveries and backoff, and prefetch 1 (one command at a time per process).
+ */
+export function workQueueOptions(o: WorkQueueDelivery): BusHandlerOptions {
+  return { ackWaitMs: o.ackWaitMs, maxDeliver: o.maxDeliver, backoffMs: o.backoffMs, prefetch: 1 };
+}
+
+/**
+ * The periodic recovery sweep of a work queue (work whose holder died is announced again): an unref'd timer; a
+ * failed sweep is logged as a warning and retried at the next tick. Start it in the controller's
+ * `onApplicationBootstrap`, stop it in `onApplicationShutdown`.
+ */
+export class RecoverySweep {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly logger: Logger;
+
+  /** @param loggerName Nest logger context of the warnings. */
+  constructor(loggerName: string) {
+    this.logger = new Logger(loggerName);
+  }
+
+  /** Runs `sweep` every `intervalMs` (0: never). */
+  start(intervalMs: number, sweep: () => Promise<unknown>): void {
+    this.stop();
+    if (intervalMs <= 0) return;
+    this.timer = setInterval(() => {
+      sweep().catch((e: unknown) => this.logger.warn({ msg: 'recovery sweep failed', err: (e as Error).message }));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer (a sweep in flight finishes on its own). */
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
