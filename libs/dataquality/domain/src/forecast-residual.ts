@@ -2,15 +2,12 @@
  * Forecast-residual detector: a one-step-ahead forecast with a prediction interval for the log close and the log
  * volume of each bar, and a score for how far the actual value lies outside the interval.
  *
- * Why not `@bsull/augurs`: its AutoETS (WASM) was measured on this machine at 5.8 ms per fit + 1-step forecast on a
- * 60-bar window, 12 ms on 120 bars and 42 ms on 250 bars (24–170 bars/s, 2026-12-03, Node 20.20, AutoETS(1, "ZZN")).
- * A streaming scorer whose findings must not depend on where a batch starts needs a forecast per bar fitted only on a
- * fixed trailing window, i.e. one fit per bar, which would cap the sentinel at a few hundred bars/s. On log prices that
- * are close to a random walk, ETS selects α ≈ 1, i.e. a random walk with drift, and daily bars carry no useful
- * seasonality; so the price model here is that closed form (drift and scale from the trailing window), and volume uses
- * simple exponential smoothing (ETS(A,N,N) with a fixed α) restarted at the start of the window. Both are O(window) per
- * bar and depend only on the window, so they are exact under batching. Intraday time-of-day seasonality of volume is
- * not modelled (the synthetic generator has none); it is the natural next step for real intraday feeds.
+ * Why a closed form and not a fitted ETS: findings must not depend on where a batch starts, so each bar needs its own
+ * forecast fitted only on a fixed trailing window, i.e. one fit per bar, and a library ETS fit per bar would cap the
+ * sentinel at a few hundred bars/s (measured: docs/sentinel.md, "Forecast-residual detector"). On log prices close to
+ * a random walk ETS selects α ≈ 1 anyway, so the price model is a random walk with drift (drift and scale from the
+ * trailing window) and volume uses simple exponential smoothing with a fixed α restarted at the start of the window:
+ * O(window) per bar and exact under batching. Intraday time-of-day seasonality of volume is not modelled.
  */
 
 /**
