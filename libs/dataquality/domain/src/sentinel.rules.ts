@@ -33,8 +33,8 @@ export interface MissingBars {
 }
 
 /**
- * Holes in the expected calendar between bar `i − 1` and bar `i`, with the same rules as
- * `findCalendarGaps` of `@strata/marketdata-domain` (daily: trading days strictly between the two dates; intraday 24x7: missing steps; intraday on
+ * Holes in the expected calendar between bar `i − 1` and bar `i`, with the same rules as `findCalendarGaps` of the
+ * market-data domain (daily: trading days strictly between the two dates; intraday 24x7: missing steps; intraday on
  * session calendars: missing steps inside a UTC date, whole missing trading days across dates), but computed from the
  * pair alone so the answer never depends on how much history a batch carries. Null when nothing is missing.
  */
