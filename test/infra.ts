@@ -1,7 +1,8 @@
 /**
- * Locating real servers for integration tests (CONVENTIONS.md, Tests):
- * use NATS_URL / MONGODB_URI when set; otherwise skip with one loud line; with REQUIRE_INFRA=1 a skip is a failure.
- * (testcontainers is tried when a Docker engine answers; this machine class has none.)
+ * Locating real servers for integration tests: NATS_URL / MONGODB_URI when set; otherwise the tests are skipped with
+ * one loud line, and with REQUIRE_INFRA=1 a skip is a failure. Nothing is started here: no testcontainers and no
+ * Docker probe (this machine class has no Docker engine); `deploy/local/infra.sh up` starts local servers and prints
+ * the variables.
  */
 export interface InfraTarget {
   url: string | undefined;
@@ -20,7 +21,7 @@ function target(name: 'NATS_URL' | 'MONGODB_URI', what: string): InfraTarget {
   if (!announced.has(name)) {
     announced.add(name);
     // One loud line per server kind and test file.
-    process.stderr.write(`\n*** SKIPPED: ${what} integration tests (${name} not set and no Docker engine). Run deploy/local/infra.sh up and export ${name}. ***\n`);
+    process.stderr.write(`\n*** SKIPPED: ${what} integration tests (${name} not set). Run deploy/local/infra.sh up and export ${name}. ***\n`);
   }
   return { url: undefined, describeIf: describe.skip };
 }
