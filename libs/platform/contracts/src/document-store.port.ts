@@ -1,7 +1,7 @@
 /**
  * The document-store port: a small, MongoDB-shaped persistence API with two adapters that behave identically
- * (mongoose in `@strata/platform-document-store`, embedded DuckDB in `@strata/infra-duckdb`), both checked by ONE conformance
- * suite (`@strata/shared-testing`).
+ * (mongoose and embedded DuckDB, both in `@strata/platform-document-store`), both checked by ONE conformance suite
+ * (`@strata/shared-testing`).
  *
  * Semantics every adapter guarantees (the conformance suite checks each):
  * - **Documents are JSON.** Plain objects, arrays, strings, finite numbers, booleans and `null`. Object properties
