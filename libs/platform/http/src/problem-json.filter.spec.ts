@@ -8,7 +8,10 @@ import { isHttpStatusError, toProblem } from './problem-json.filter';
 import { StaticApiKeyResolver } from './api-keys';
 import { StrataHttpModule } from './strata-http.module';
 
-/** Same shape as the document-store port's errors (`@strata/platform-contracts`), declared here because `@strata/platform-http` imports none of our libs. */
+/**
+ * Same shape as the document-store port's errors (`@strata/platform-contracts`), declared here because
+ * `@strata/platform-http` imports none of our libs.
+ */
 class StoreLikeError extends Error {
   constructor(
     message: string,

@@ -11,9 +11,9 @@ import { predictMargin, sigmoid } from './tree-ensemble';
  * Division of labour: {@link walkForwardSplits} cuts the time axis into (train, test) segments; turning a segment pair
  * into labelled rows — forward-return labels, dead zone, purge (training rows whose label window reaches the test
  * segment are dropped) and embargo (the first bars after a boundary are dropped) — is the job of the feature store's
- * training-dataset builder (`buildTrainingDataset` in `@strata/features-feature`), which the caller runs per fold with these
- * segments, so there is one purge implementation. {@link evaluateWalkForward} then trains and scores the models on the
- * given folds over plain arrays.
+ * training-dataset builder (`buildTrainingDataset` in `@strata/features-feature`), which the caller runs per fold
+ * with these segments, so there is one purge implementation. {@link evaluateWalkForward} then trains and scores the
+ * models on the given folds over plain arrays.
  */
 
 /** A time segment `[from, to)` of bar start times (epoch ms UTC); the same shape as the dataset builder's segments. */

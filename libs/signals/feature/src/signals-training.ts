@@ -113,9 +113,9 @@ const metricsDto = (m: SignalMetrics) => ({ auc: finite(m.auc), logLoss: finite(
 
 /**
  * Out-of-sample evaluation on the folds. Binary: GBDT vs the logistic-regression and majority-class baselines on the
- * same rows, then the leakage guard (`evaluateWalkForward` of `@strata/signals-domain`; throws `LeakageDetectedError` when a model
- * trained on shuffled labels beats chance). Regression: GBDT information coefficient and RMSE vs a mean-return
- * baseline per fold (no leakage guard: the guard is defined on AUC).
+ * same rows, then the leakage guard (`evaluateWalkForward` of `@strata/signals-domain`; throws
+ * `LeakageDetectedError` when a model trained on shuffled labels beats chance). Regression: GBDT information
+ * coefficient and RMSE vs a mean-return baseline per fold (no leakage guard: the guard is defined on AUC).
  */
 export function evaluateFolds(folds: (FoldData & { testFrom: number; testTo: number })[], featureNames: string[], spec: TrainingSpec): ModelMetrics {
   const { earlyStoppingRounds: _es, ...gbdt } = spec.params;
