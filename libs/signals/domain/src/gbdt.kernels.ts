@@ -28,8 +28,8 @@ export const HIST_STRIDE = 2;
 /**
  * Histogram kernel over every feature of the records [begin, end) of `records` (`R` words each, bins in the first
  * words); `values` holds each record's quantized gradient code (one per record, decoded with qg, qhBits, qShift as
- * in `quantizeGradients` of `gbdt.trainer.ts`) or its g, h pair. `reversed` (1) visits the records from the end, so that a reversed
- * leaf is summed in row order as well (exact float sums depend on it).
+ * in `quantizeGradients` of `gbdt.trainer.ts`) or its g, h pair. `reversed` (1) visits the records from the end, so
+ * that a reversed leaf is summed in row order as well (exact float sums depend on it).
  */
 export type HistogramKernel = (hist: Float64Array, records: Uint32Array, values: Float64Array | Int32Array, begin: number, end: number, reversed: number, R: number, qg: number, qhBits: number, qShift: number) => void;
 

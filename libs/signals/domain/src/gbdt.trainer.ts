@@ -170,9 +170,9 @@ export function trainGbdt(data: GbdtDataset, params: GbdtParams, validation?: Gb
   }
 
   const binning = computeFeatureBinning(data.X, n, d, { maxBin: params.maxBin });
-  // Leaf-ordered row records (see the module comment): `R` 32-bit words per row, `W` words of bins (four features per
-  // word, padding bytes 0) and the row id. `staticRecords` holds every row in row order (the root of a tree without
-  // bagging reads it in place); the two record buffers receive the children of each split in turn.
+  // Leaf-ordered row records (layout in gbdt.kernels.ts): `R` 32-bit words per row, `W` words of bins (four features
+  // per word, padding bytes 0) and the row id. `staticRecords` holds every row in row order (the root of a tree
+  // without bagging reads it in place); the two record buffers receive the children of each split in turn.
   const W = Math.ceil(d / 4);
   const R = W + 1;
   const staticRecords = new Uint32Array(n * R);
@@ -422,7 +422,7 @@ export function trainGbdt(data: GbdtDataset, params: GbdtParams, validation?: Gb
       const sb = s.bin;
       const dl = s.defaultLeft;
       // Partition: the leaf's records go to the same range of the other record buffer, left child first (row order),
-      // right child after it (reversed), see the module comment.
+      // right child after it (reversed), see gbdt.kernels.ts.
       const begin = leafBegin[bl];
       const end = leafEnd[bl];
       for (let b = 0; b < 256; b++) goLeft[b] = b <= sb ? 1 : 0;
