@@ -1,10 +1,10 @@
 /*
  * bench:signals — the ML signal service.
  *
- * Training part (`@strata/signals-domain`): 1,000,000 rows × 22 features of seeded synthetic data with a known nonlinear signal plus
- * noise (≈ 3% NaNs in four features), binary labels, 200 trees × 31 leaves, learning rate 0.1, min 20 rows per leaf,
- * λ = 0, no bagging, one thread (Node is single-threaded). Times the whole `trainGbdt` call (binning included) in wall
- * and CPU seconds, then the AUC on 200,000 held-out rows.
+ * Training part (`@strata/signals-domain`): 1,000,000 rows × 22 features of seeded synthetic data with a known
+ * nonlinear signal plus noise (≈ 3% NaNs in four features), binary labels, 200 trees × 31 leaves, learning rate 0.1,
+ * min 20 rows per leaf, λ = 0, no bagging, one thread (Node is single-threaded). Times the whole `trainGbdt` call
+ * (binning included) in wall and CPU seconds, then the AUC on 200,000 held-out rows.
  * Peer (when bench/peers/.venv exists): LightGBM 4 with num_threads=1 and the same data (raw float64 files read by
  * numpy.fromfile) and parameters (num_leaves 31, max_bin 255, min_data_in_leaf 20, lambda 0, no bagging, Dataset
  * construction included in its time); ratios of training time and the AUC difference.
