@@ -1,34 +1,30 @@
-import { Module, type INestMicroservice } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import type { INestMicroservice } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentStore, EventBus } from '@strata/platform-contracts';
-import { AuthModule, createApiKeyAuth, type ApiKeyService } from '@strata/platform-auth';
-import { createGatewayApp, DocumentStoreProviderModule } from '@strata/platform-service-kit';
-import { BacktestsModule } from '@strata/backtests-feature';
-import { FeaturesModule } from '@strata/features-feature';
-import { SentinelModule, type SentinelScoringOptions, type WebhookDispatcherOptions } from '@strata/dataquality-feature';
-import { DocumentIngestionLog, IngestBarsUseCase, IngestionModule, type IngestionLog } from '@strata/marketdata-feature';
-import { loadSampleDataIfEmpty, MarketDataModule, MarketDataService } from '@strata/marketdata-feature';
-import { StrategiesModule } from '@strata/backtests-feature';
-import { registrySignalModels, SignalScoringService, SignalsModule } from '@strata/signals-feature';
+import type { ApiKeyService } from '@strata/platform-auth';
+import { serviceRun, startServiceApp, runServiceApp } from '@strata/platform-service-kit';
+import { buildAsyncApiDocument } from '@strata/catalog-contracts';
+import { backtestsService } from '@strata/backtests-feature';
+import { FeaturesModule, featuresService } from '@strata/features-feature';
+import { sentinelService, type SentinelScoringOptions, type WebhookDispatcherOptions } from '@strata/dataquality-feature';
+import { DocumentIngestionLog, IngestBarsUseCase, ingestionService, loadSampleDataIfEmpty, MarketDataModule, MarketDataService, type IngestionLog } from '@strata/marketdata-feature';
+import { registrySignalModels, SignalScoringService, signalsService } from '@strata/signals-feature';
 import { LocalDirectoryArtifactStore } from '@strata/platform-artifacts';
 import { OnnxModelRuntime } from '@strata/signals-infra-onnx';
-import { apiKeyEntriesFromConfig, createLogger, parseApiKeys, PinoNestLogger, type ApiKeyResolver } from '@strata/platform-http';
-import { BusModule, BusTransport, createEventBus, InProcessEventBus } from '@strata/platform-bus';
+import type { ApiKeyResolver } from '@strata/platform-http';
 import { DuckDbBacktestSeriesStore } from '@strata/backtests-infra-duckdb';
 import { DuckDbBarQualityFlagsStore } from '@strata/dataquality-infra-duckdb';
 import { DuckDbBarsRepository, DuckDbCorporateActionsRepository, DuckDbParquetBarsReader, DuckDbSyntheticGroundTruthStore } from '@strata/marketdata-infra-duckdb';
 import { DuckDbDocumentStore } from '@strata/platform-document-store';
 import { DuckDbFeatureStore } from '@strata/features-infra-duckdb';
-import { duckDbPathFor, openDuckDb, type DuckDb } from '@strata/platform-duckdb';
+import { DUCKDB_FILE_NAME, duckDbPathFor, openDuckDb, type DuckDb } from '@strata/platform-duckdb';
 import { AlphaVantageClient, AlphaVantageConfigSchema, AlphaVantageIngestSource } from '@strata/marketdata-infra-alphavantage';
-import { MongoDocumentStore } from '@strata/platform-document-store';
 import { HttpWebhookTransport } from '@strata/dataquality-infra-webhooks';
 import { TelemetryHandle } from '@strata/platform-telemetry';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config';
-import { onShutdownSignal, webhookDeliveryOptions } from '@strata/shared-util';
+import { webhookDeliveryOptions } from '@strata/shared-util';
 
 /** A running all-in-one platform. */
 export interface Platform {
@@ -71,163 +67,112 @@ export interface PlatformOptions {
 }
 
 /**
- * Starts every Strata service in one process: one bus shared by all; the gateway HTTP app; and each service as its
- * own Nest microservice context on {@link BusTransport} (with its own view of the bus), so each handler is
- * subscribed exactly once.
+ * Starts every Strata service in one process on one bus: each service's worker parts in a Nest microservice context
+ * of its own (each handler bound exactly once), every service's REST routes in the gateway HTTP app. Everything
+ * embedded lives in one DuckDB file, `<STRATA_DATA_DIR>/strata.duckdb` (the document store too, without MONGODB_URI).
  */
 export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const { config, logger } = opts;
-  const dataDir = resolve(config.STRATA_DATA_DIR);
-  const bus: EventBus = opts.bus ?? (config.NATS_URL ? await createEventBus({ natsUrl: config.NATS_URL, service: 'platform' }) : new InProcessEventBus({ service: 'platform', dataDir }));
-  const view = (service: string): EventBus => (bus instanceof InProcessEventBus ? bus.forService(service) : bus);
-  const nestLogger = new PinoNestLogger(logger.child({ component: 'nest' }));
-
-  // One DuckDB file under the data dir for everything embedded (bars, features, backtest series and, without
-  // MONGODB_URI, the documents): openDuckDb caches by path, so the document store below gets this same instance
-  // (one connection, one write queue) rather than a second handle on the file.
-  const duckDbPath = duckDbPathFor(dataDir);
-  const duckdb = await openDuckDb(duckDbPath);
-  let store: DocumentStore;
-  try {
-    store = config.MONGODB_URI ? await MongoDocumentStore.connect({ uri: config.MONGODB_URI }) : await DuckDbDocumentStore.open(duckDbPath);
-  } catch (err) {
-    await duckdb.close();
-    throw err;
-  }
-  if (store instanceof DuckDbDocumentStore && store.db !== duckdb) throw new Error(`the document store opened a second handle on ${duckDbPath}`);
-  const ingestionLog = new DocumentIngestionLog(store);
-  const configKeys = opts.apiKeys
-    ? []
-    : apiKeyEntriesFromConfig(parseApiKeys(config.STRATA_API_KEYS), dataDir, (msg, created) => (created ? process.stdout.write(`${msg}\n`) : logger.info(msg)));
-  const auth = createApiKeyAuth(store, configKeys);
-  const testKeys = opts.apiKeys;
-  const apiKeys: ApiKeyResolver = testKeys ? { resolve: async (key) => (await auth.resolver.resolve(key)) ?? testKeys.resolve(key) } : auth.resolver;
-  try {
-    // The collections' tables / indexes exist before anything is served (a failure here stops the start).
-    await store.ready();
-  } catch (err) {
-    await store.close();
-    await duckdb.close();
-    throw err;
-  }
-  logger.info({ store: config.MONGODB_URI ? 'mongodb' : 'duckdb (embedded)', duckdb: duckDbPath }, 'document store open');
-
-  const marketData = { bars: new DuckDbBarsRepository(duckdb), corporateActions: new DuckDbCorporateActionsRepository(duckdb) };
-  const featureStore = new DuckDbFeatureStore(duckdb);
-  // Bars the data-quality sentinel flagged, next to the bars and features (training can exclude them).
-  const qualityFlags = new DuckDbBarQualityFlagsStore(duckdb);
-  // Strategies and backtests: documents in the one store above (MongoDB or embedded); the large backtest series
-  // (equity curves, trades, orders) always in DuckDB. Every context gets the same instance under DOCUMENT_STORE.
-  const documentStore = () => DocumentStoreProviderModule.forRoot(store);
-  const backtestSeries = new DuckDbBacktestSeriesStore(duckdb);
-  // Signals: ONNX artifacts under <data dir>/artifacts; one onnxruntime session cache shared by every context.
-  const signalArtifacts = new LocalDirectoryArtifactStore(join(dataDir, 'artifacts'));
-  const signalRuntime = new OnnxModelRuntime();
-
-  const services: Record<string, INestMicroservice> = {};
-  const startService = async (name: string, imports: NonNullable<Parameters<typeof Module>[0]>['imports']): Promise<void> => {
-    const serviceBus = view(name);
-    @Module({ imports: [BusModule.forRoot(serviceBus, { closeOnShutdown: serviceBus !== bus }), ...(imports ?? [])] })
-    class ServiceModule {}
-    const ctx = await NestFactory.createMicroservice(ServiceModule, { strategy: new BusTransport(serviceBus, { service: name }), logger: nestLogger });
-    await ctx.listen();
-    services[name] = ctx;
-  };
-  // Ingest sources: Parquet through DuckDB's read_parquet, synthetic ground truth in DuckDB, Alpha Vantage when a key
-  // is configured; the splits and dividends it reports go through the market-data service of the `features` context
-  // (started below, before any request is served).
-  await startService('ingestion', [
-    IngestionModule.register({
-      ingestionLog,
-      bars: marketData.bars,
-      allowedFileRoots: [join(dataDir, 'uploads'), resolve('data')],
-      fileReader: new DuckDbParquetBarsReader(duckdb),
-      groundTruth: new DuckDbSyntheticGroundTruthStore(duckdb),
-      alphaVantage: alphaVantageSource(config),
-      corporateActions: { recordCorporateActions: (actions) => services.features.get(MarketDataService).recordCorporateActions(actions) },
-    }),
-  ]);
-  await startService('features', [MarketDataModule.register({ ...marketData, http: false }), FeaturesModule.register({ store: featureStore, http: false, qualityFlags })]);
-  // The sentinel scores where the bars are (this process's DuckDB): scoring, webhook fan-out and delivery.
-  await startService('sentinel', [
-    documentStore(),
-    MarketDataModule.register({ ...marketData, http: false }),
-    SentinelModule.register({
-      http: false,
-      scoring: opts.sentinel?.scoring ?? true,
-      flags: qualityFlags,
-      webhooks: { fanOut: true, dispatch: true, transport: new HttpWebhookTransport(), options: opts.sentinel?.webhooks },
-    }),
-  ]);
-  await startService('backtests', [
-    documentStore(),
-    MarketDataModule.register({ ...marketData, http: false }),
-    BacktestsModule.register({
-      seriesStore: backtestSeries,
-      http: false,
-      worker: true,
-      signalModels: registrySignalModels(() => services.signals.get(SignalScoringService)),
-      qualityFlags,
-    }),
-  ]);
-  await startService('signals', [
-    documentStore(),
-    MarketDataModule.register({ ...marketData, http: false }),
-    SignalsModule.register({ featureStore, artifacts: signalArtifacts, runtime: signalRuntime, http: false, worker: true, scoreOnRefresh: true, qualityFlags }),
-  ]);
-
-  const gateway = await createGatewayApp({
-    bus: view('gateway'),
-    apiKeys,
+  let duckdb: DuckDb | undefined;
+  let ingestionLog: IngestionLog | undefined;
+  let bars: DuckDbBarsRepository | undefined;
+  const app = await startServiceApp({
+    name: 'platform',
+    config,
     logger,
-    ingestionLog,
-    // Provided as DOCUMENT_STORE to every gateway module and reported as `store` by /health.
-    documentStore: store,
-    uploadDir: join(dataDir, 'uploads'),
-    // One process: the CSV never leaves memory, so it always travels inline.
-    inlineMaxBytes: Number.POSITIVE_INFINITY,
-    modules: [
-      MarketDataModule.register(marketData),
-      FeaturesModule.register({ store: featureStore, refresh: false, qualityFlags }),
-      AuthModule.register({ service: auth.service }),
-      StrategiesModule.register(),
-      BacktestsModule.register({ seriesStore: backtestSeries }),
-      SignalsModule.register({ featureStore, artifacts: signalArtifacts, runtime: signalRuntime }),
-      SentinelModule.register({ flags: qualityFlags, webhooks: { options: opts.sentinel?.webhooks } }),
-    ],
+    bus: opts.bus,
+    embeddedStore: { file: DUCKDB_FILE_NAME },
+    http: { name: 'gateway', kind: 'api', gateway: { asyncApi: () => buildAsyncApiDocument() }, apiKeys: opts.apiKeys },
+    // One DuckDB file for everything embedded: openDuckDb caches by path, so this is the document store's handle
+    // (one connection, one write queue), not a second one on the file.
+    open: async ({ store, dataDir }) => {
+      const db = await openDuckDb(duckDbPathFor(dataDir));
+      if (store instanceof DuckDbDocumentStore && store.db !== db) {
+        await db.close();
+        throw new Error(`the document store opened a second handle on ${duckDbPathFor(dataDir)}`);
+      }
+      const runtime = new OnnxModelRuntime();
+      return {
+        db,
+        runtime,
+        close: async () => {
+          await runtime.close();
+          await db.close();
+        },
+      };
+    },
+    services: ({ store, dataDir, services }, { db, runtime }) => {
+      duckdb = db;
+      ingestionLog = new DocumentIngestionLog(store);
+      bars = new DuckDbBarsRepository(db);
+      const marketData = { bars, corporateActions: new DuckDbCorporateActionsRepository(db) };
+      const marketDataReader = () => MarketDataModule.register({ ...marketData, http: false });
+      const featureStore = new DuckDbFeatureStore(db);
+      // Bars the data-quality sentinel flagged, next to the bars and features (training can exclude them).
+      const qualityFlags = new DuckDbBarQualityFlagsStore(db);
+      // Signals: ONNX artifacts under <data dir>/artifacts; one onnxruntime session cache shared by every context.
+      const artifacts = new LocalDirectoryArtifactStore(resolve(dataDir, 'artifacts'));
+      return [
+        // Ingest sources: Parquet through DuckDB's read_parquet, synthetic ground truth in DuckDB, Alpha Vantage when a
+        // key is configured; reported splits and dividends go through the `features` context's market-data service.
+        serviceRun(ingestionService, {
+          api: true,
+          workers: 'all',
+          adapters: {
+            ingestionLog,
+            marketData,
+            // One process: the CSV never leaves memory, so it always travels inline.
+            inlineMaxBytes: Number.POSITIVE_INFINITY,
+            ingest: {
+              bars: marketData.bars,
+              fileReader: new DuckDbParquetBarsReader(db),
+              groundTruth: new DuckDbSyntheticGroundTruthStore(db),
+              alphaVantage: alphaVantageSource(config),
+              corporateActions: { recordCorporateActions: (actions) => services.features.get(MarketDataService).recordCorporateActions(actions) },
+            },
+          },
+        }),
+        serviceRun(featuresService, { api: true, workers: 'all', adapters: { store: featureStore, qualityFlags }, imports: [marketDataReader()] }),
+        // The sentinel scores where the bars are (this process's DuckDB): scoring, webhook fan-out and delivery.
+        serviceRun(sentinelService, {
+          api: true,
+          workers: 'all',
+          adapters: { flags: qualityFlags, transport: new HttpWebhookTransport(), scoring: opts.sentinel?.scoring, webhooks: opts.sentinel?.webhooks },
+          imports: [marketDataReader()],
+        }),
+        serviceRun(backtestsService, {
+          api: true,
+          workers: 'all',
+          adapters: { seriesStore: new DuckDbBacktestSeriesStore(db), qualityFlags, signalModels: registrySignalModels(() => services.signals.get(SignalScoringService)) },
+          imports: [marketDataReader()],
+        }),
+        serviceRun(signalsService, {
+          api: true,
+          workers: 'all',
+          adapters: { features: FeaturesModule.register({ store: featureStore, http: false, refresh: false, qualityFlags }), artifacts, runtime },
+          imports: [marketDataReader()],
+        }),
+      ];
+    },
   });
 
-  if (opts.sampleDataDir) {
-    const ingest = services.ingestion.get(IngestBarsUseCase);
-    const md = services.features.get(MarketDataService);
-    const report = await loadSampleDataIfEmpty({
-      dir: opts.sampleDataDir,
-      countBars: () => marketData.bars.count(),
-      ingest: (cmd) => ingest.execute(cmd, { requestedBy: 'sample-loader' }),
-      recordCorporateActions: (actions) => md.recordCorporateActions(actions),
-    });
-    if (report.loaded) logger.info({ files: report.results, corporateActions: report.corporateActions }, `loaded the bundled sample from ${opts.sampleDataDir}`);
+  try {
+    if (opts.sampleDataDir) {
+      const ingest = app.services.ingestion.get(IngestBarsUseCase);
+      const md = app.services.features.get(MarketDataService);
+      const report = await loadSampleDataIfEmpty({
+        dir: opts.sampleDataDir,
+        countBars: () => bars!.count(),
+        ingest: (cmd) => ingest.execute(cmd, { requestedBy: 'sample-loader' }),
+        recordCorporateActions: (actions) => md.recordCorporateActions(actions),
+      });
+      if (report.loaded) logger.info({ files: report.results, corporateActions: report.corporateActions }, `loaded the bundled sample from ${opts.sampleDataDir}`);
+    }
+  } catch (err) {
+    await app.close();
+    throw err;
   }
-
-  let closed: Promise<void> | undefined;
-  return {
-    gateway,
-    bus,
-    services,
-    ingestionLog,
-    store,
-    duckdb,
-    apiKeys: auth.service,
-    close: () =>
-      (closed ??= (async () => {
-        await gateway.close();
-        for (const s of Object.values(services).reverse()) await s.close();
-        await signalRuntime.close();
-        if (!opts.bus) await bus.close();
-        await store.close();
-        await duckdb.close();
-      })()),
-  };
+  return { gateway: app.http, bus: app.bus, services: app.services, ingestionLog: ingestionLog!, store: app.store, duckdb: duckdb!, apiKeys: app.apiKeys!, close: app.close };
 }
 
 /** The Alpha Vantage ingest source when `ALPHAVANTAGE_API_KEY` is set (rate limits and retries at their defaults), else undefined. */
@@ -239,15 +184,13 @@ export function alphaVantageSource(config: Pick<Config, 'ALPHAVANTAGE_API_KEY' |
 
 /** `npm start`: the platform on `PORT` (default 3000). */
 export async function runPlatform(config: Config, telemetry: TelemetryHandle): Promise<void> {
-  const logger = createLogger({ service: 'platform', level: config.LOG_LEVEL });
-  const platform = await startPlatform({ config, logger, sampleDataDir: resolve('data/sample'), sentinel: { webhooks: webhookDeliveryOptions(config) } });
-  await platform.gateway.listen({ port: config.PORT, host: '0.0.0.0' });
-  logger.info(
-    { port: config.PORT, bus: platform.bus.health(), store: await platform.store.health(), services: Object.keys(platform.services), telemetry: telemetry.describe },
-    `Strata platform listening on http://localhost:${config.PORT} (docs /docs, health /health, events /asyncapi.json)`,
+  await runServiceApp(
+    config,
+    telemetry,
+    async (c, logger) => {
+      const p = await startPlatform({ config: c, logger, sampleDataDir: resolve('data/sample'), sentinel: { webhooks: webhookDeliveryOptions(c) } });
+      return { http: p.gateway, bus: p.bus, store: p.store, services: p.services, apiKeys: p.apiKeys, close: p.close };
+    },
+    { name: 'platform', message: (c) => `Strata platform listening on http://localhost:${c.PORT} (docs /docs, health /health, events /asyncapi.json)` },
   );
-  onShutdownSignal(logger, async () => {
-    await platform.close();
-    await telemetry.shutdown();
-  });
 }

@@ -9,8 +9,10 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { BarsIngestedV1 } from '@strata/marketdata-contracts';
 import { type EventBus } from '@strata/platform-contracts';
-import { createGatewayApp } from '@strata/platform-service-kit';
-import { IngestionModule, InMemoryIngestionLog } from '@strata/marketdata-feature';
+import { serviceRun, startServiceApp, type ServiceApp } from '@strata/platform-service-kit';
+import { IngestionModule, ingestionService, InMemoryIngestionLog } from '@strata/marketdata-feature';
+import { serviceConfigShape } from '@strata/shared-util';
+import { z } from 'zod';
 import { createLogger, StaticApiKeyResolver } from '@strata/platform-http';
 import { BusModule, BusTransport, JetStreamEventBus } from '@strata/platform-bus';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +26,7 @@ nats.describeIf('gateway and ingestion as separate services over JetStream', () 
   const url = nats.url!;
   const prefix = `${uniqueName('E2E').toUpperCase()}_`;
   const buses: EventBus[] = [];
+  let gatewayApp: ServiceApp;
   let gateway: NestFastifyApplication;
   let ingestion: INestMicroservice;
   let dir: string;
@@ -43,20 +46,23 @@ nats.describeIf('gateway and ingestion as separate services over JetStream', () 
     class IngestionServiceModule {}
     ingestion = await NestFactory.createMicroservice(IngestionServiceModule, { strategy: new BusTransport(ingestionBus, { service: 'ingestion' }), logger: false });
     await ingestion.listen();
-    gateway = await createGatewayApp({
-      bus: await open('gateway'),
-      apiKeys: new StaticApiKeyResolver([{ role: 'operator', key: 'operator-key-0001' }]),
+    gatewayApp = await startServiceApp({
+      name: 'gateway',
+      config: z.object(serviceConfigShape).parse({ STRATA_DATA_DIR: dir, LOG_LEVEL: 'silent' }),
       logger,
-      ingestionLog: new InMemoryIngestionLog(),
-      uploadDir: join(dir, 'uploads'),
-      inlineMaxBytes: 64, // force the staged-file path for anything but tiny CSVs
+      bus: await open('gateway'),
+      embeddedStore: { file: 'strata-gateway.duckdb' },
+      http: { name: 'gateway', kind: 'api', apiKeys: new StaticApiKeyResolver([{ role: 'operator', key: 'operator-key-0001' }]) },
+      // inlineMaxBytes 64: force the staged-file path (under <dir>/uploads) for anything but tiny CSVs.
+      services: () => [serviceRun(ingestionService, { api: true, adapters: { ingestionLog: new InMemoryIngestionLog(), inlineMaxBytes: 64 } })],
     });
+    gateway = gatewayApp.http;
     const subscriber = await open('downstream');
     await subscriber.subscribe(BarsIngestedV1, (d) => void events.push(d.ingestionId), { consumer: 'downstream__bars', deliverFrom: 'all' });
   }, 30_000);
 
   afterAll(async () => {
-    await gateway?.close();
+    await gatewayApp?.close();
     await ingestion?.close();
     for (const b of buses) await b.close();
     const nc = await connect({ servers: url });

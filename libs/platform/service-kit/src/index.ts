@@ -1,5 +1,5 @@
 export * from './health';
 export * from './asyncapi.controller';
 export * from './api-docs';
-export * from './gateway.module';
-export * from './gateway-app';
+export * from './providers.module';
+export * from './service-app';

@@ -94,3 +94,28 @@ export function webhookDeliveryOptions(config: {
     concurrency: config.SENTINEL_WEBHOOK_CONCURRENCY,
   };
 }
+
+/** Alpha Vantage settings of the ingestion service (the standalone `ingestion` and the all-in-one `platform`). */
+export const alphaVantageConfigShape = {
+  /** Alpha Vantage API key; unset: the `alphavantage` ingest source answers 503 "source not configured". */
+  ALPHAVANTAGE_API_KEY: z.preprocess(unsetIfEmpty, z.string().trim().min(1).optional()),
+  /** Alpha Vantage base URL (requests go to `<base>/query`); default https://www.alphavantage.co. */
+  ALPHAVANTAGE_BASE_URL: z.preprocess(unsetIfEmpty, z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
+};
+
+/** Settings of the signals service's scoring and artifacts (the standalone `signals`). */
+export const signalsConfigShape = {
+  /**
+   * Directory of the ONNX model artifacts (content-addressed); default `<STRATA_DATA_DIR>/artifacts`. Replicas and the
+   * platform's training worker must see the same directory (a shared volume) until an S3-compatible store is used.
+   */
+  SIGNALS_ARTIFACTS_DIR: z.preprocess(unsetIfEmpty, z.string().min(1).optional()),
+  /** onnxruntime intra-op threads per scoring session (0 = one per core, the onnxruntime default). */
+  SIGNALS_ORT_THREADS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).max(64).default(0)),
+  /**
+   * Worker threads a batch (more than 256 rows) is scored on by the compiled tree ensemble; unset = one per core the
+   * process may use, at most 4; 0 = the calling thread. Set it to the pod's CPU limit in Kubernetes (Node sees the
+   * node's cores, not the cgroup quota).
+   */
+  SIGNALS_BATCH_THREADS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).max(64).optional()),
+};
