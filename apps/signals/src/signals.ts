@@ -1,4 +1,3 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { CORE_V1, FeaturesModule } from '@strata/features-feature';
 import { DuckDbFeatureStore } from '@strata/features-infra-duckdb';
 import { MarketDataModule } from '@strata/marketdata-feature';

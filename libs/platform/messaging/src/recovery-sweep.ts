@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { BusHandlerOptions } from './bus.decorators';
 
 /** Delivery settings of a work queue shared by every worker process (ms). */
@@ -44,5 +44,39 @@ export class RecoverySweep {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+  }
+}
+
+/** A work-queue worker: its delivery settings, its sweep period (ms; 0 = none) and the sweep itself. */
+export interface SweepingWorker {
+  readonly options: WorkQueueDelivery & { sweepIntervalMs: number };
+  /** Recovers work whose holder died; the result is ignored, a rejection is logged as a warning. */
+  sweep(): Promise<unknown>;
+}
+
+/**
+ * Base of a work-queue controller: runs its worker's {@link RecoverySweep} while the Nest context runs. The subclass
+ * declares the `@OnCommand(def, (c) => workQueueOptions(c.worker.options))` method that hands each delivery to the worker.
+ */
+export abstract class WorkQueueController<W extends SweepingWorker> implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly sweeper: RecoverySweep;
+
+  /**
+   * @param worker the worker the queue feeds.
+   * @param loggerName Nest logger context of sweep warnings.
+   */
+  protected constructor(
+    readonly worker: W,
+    loggerName: string,
+  ) {
+    this.sweeper = new RecoverySweep(loggerName);
+  }
+
+  onApplicationBootstrap(): void {
+    this.sweeper.start(this.worker.options.sweepIntervalMs, () => this.worker.sweep());
+  }
+
+  onApplicationShutdown(): void {
+    this.sweeper.stop();
   }
 }

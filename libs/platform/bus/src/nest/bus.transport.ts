@@ -1,4 +1,4 @@
-import type { INestMicroservice, LoggerService, Type } from '@nestjs/common';
+import type { INestApplication, INestMicroservice, LoggerService, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CustomTransportStrategy, Server, type MessageHandler as NestMessageHandler } from '@nestjs/microservices';
 import { isObservable, lastValueFrom, type Observable } from 'rxjs';
@@ -121,4 +121,12 @@ export async function createBusMicroservice(module: Type<unknown>, opts: { bus: 
     throw err;
   }
   return ctx;
+}
+
+/**
+ * Connects a {@link BusTransport} over `bus` to an HTTP app (a hybrid app: REST and bus handlers in one context);
+ * the handlers are bound by `app.startAllMicroservices()`, which the caller awaits after `app.init()`.
+ */
+export function connectBusTransport(app: INestApplication, opts: { bus: EventBus; service: string }): void {
+  app.connectMicroservice({ strategy: new BusTransport(opts.bus, { service: opts.service, controllers: (type) => app.get(type, { strict: false }) }) });
 }
