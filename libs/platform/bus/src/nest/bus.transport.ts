@@ -113,7 +113,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
 export async function createBusMicroservice(module: Type<unknown>, opts: { bus: EventBus; service: string; logger?: LoggerService | false }): Promise<INestMicroservice> {
   const ref: { ctx?: INestMicroservice } = {};
   const strategy = new BusTransport(opts.bus, { service: opts.service, controllers: (type) => ref.ctx?.get(type, { strict: false }) });
-  const ctx = (ref.ctx = await NestFactory.createMicroservice(module, { strategy, ...(opts.logger !== undefined ? { logger: opts.logger } : {}) }));
+  const ctx = (ref.ctx = await NestFactory.createMicroservice(module, { strategy, abortOnError: false, ...(opts.logger !== undefined ? { logger: opts.logger } : {}) }));
   try {
     await ctx.listen();
   } catch (err) {
