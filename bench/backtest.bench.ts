@@ -23,7 +23,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ExecutionSettingsSchema, StrategyDefinitionV1Schema, type ExecutionSettings } from '@strata/backtests-contracts';
 import { instantiateTemplate, runBacktest, SeriesCache, strategyTemplate, type BacktestData, type SymbolBars } from '@strata/backtests-domain';
-import { randomWalkBars } from '@strata/features-domain';
+import { randomWalkBars } from '@strata/shared-indicators';
 
 const BARS = Number(process.env.BENCH_BARS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);

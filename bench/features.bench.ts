@@ -24,8 +24,9 @@
 import { Logger } from '@nestjs/common';
 import { BarsIngestedV1 } from '@strata/marketdata-contracts';
 import { FeatureSetRefreshedV1 } from '@strata/features-contracts';
-import { computeCoreFeatures, emaRatio, randomWalkBars, simpleReturn, smaRatio } from '@strata/features-domain';
-import { readBarsCsv, type BarColumns } from '@strata/marketdata-domain';
+import { computeCoreFeatures, emaRatio, randomWalkBars, simpleReturn, smaRatio } from '@strata/shared-indicators';
+import { readBarsCsv } from '@strata/marketdata-domain';
+import { type BarColumns } from '@strata/marketdata-contracts';
 import { CORE_V1, FeatureRefreshService } from '@strata/features-feature';
 import { IngestBarsUseCase, InMemoryIngestionLog } from '@strata/marketdata-feature';
 import { MarketDataService } from '@strata/marketdata-feature';

@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CORE_V1_FEATURE_NAMES, type CoreFeatureColumns, type OhlcvColumns, adx, atr, bollinger, cci, computeCoreFeatures, computeCoreFeaturesTail, emaRatio, macd, mfi, obv, randomWalkBars, realizedVolatility, roc, rollingExtremes, rsi, simpleReturn, smaRatio, stochFastFromExtremes, volumeZScore, willrFromExtremes } from '@strata/features-domain';
+import { CORE_V1_FEATURE_NAMES, type CoreFeatureColumns, type OhlcvColumns, adx, atr, bollinger, cci, computeCoreFeatures, computeCoreFeaturesTail, emaRatio, macd, mfi, obv, randomWalkBars, realizedVolatility, roc, rollingExtremes, rsi, simpleReturn, smaRatio, stochFastFromExtremes, volumeZScore, willrFromExtremes } from '@strata/shared-indicators';
 
 const BARS = Number(process.env.BENCH_BARS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);

@@ -13,7 +13,7 @@
 import { AnomalyDetectedV1 } from '@strata/dataquality-contracts';
 import { BarsIngestedV1 } from '@strata/marketdata-contracts';
 import { createLogger, StaticApiKeyResolver } from '@strata/platform-http';
-import { isTradingDay } from '@strata/marketdata-domain';
+import { isTradingDay } from '@strata/shared-timeseries';
 import { InProcessEventBus } from '@strata/platform-bus';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';

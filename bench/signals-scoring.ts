@@ -14,13 +14,13 @@
  *   client, model registered through `POST /signals/models/import`): p50 / p99 / max latency in ms.
  * Env: BENCH_SCORING_ROWS (default 1,000,000 rows per batch measurement), BENCH_REST_REQUESTS (default 3,000).
  */
-import { FEATURE_SET_CORE_V1 } from '@strata/features-domain';
+import { FEATURE_SET_CORE_V1 } from '@strata/shared-indicators';
 import { compileTreeEnsemble, predictMargin, sigmoid, type CompileTreeEnsembleOptions, type TreeEnsemble } from '@strata/signals-domain';
 import { createLogger, StaticApiKeyResolver } from '@strata/platform-http';
 import { InProcessEventBus } from '@strata/platform-bus';
 import { exportTreeEnsembleToOnnx, importOnnxTreeModel, OnnxTreeScorer, type OnnxScorerOptions, type OnnxTreeModelInfo } from '@strata/signals-infra-onnx';
 import { mulberry32 } from '@strata/shared-random';
-import { randomEnsemble, randomRows } from '../libs/signals/infra-onnx/src/testing/random-trees';
+import { randomEnsemble, randomRows } from '@strata/signals-infra-onnx/testing';
 import { ConfigSchema } from '../apps/platform/src/config';
 import { startPlatform } from '../apps/platform/src/platform';
 import { mkdtempSync, rmSync } from 'node:fs';

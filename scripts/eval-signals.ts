@@ -23,11 +23,14 @@
  * Run: npm run eval:signals
  */
 import { CorporateActionSchema, type CorporateAction } from '@strata/marketdata-contracts';
-import { CORE_V1_FEATURE_NAMES, computeCoreFeatures, type TradingCalendar as IndicatorCalendar } from '@strata/features-domain';
-import { inferTradingCalendar, parseBarsCsv, type BarColumns } from '@strata/marketdata-domain';
+import { CORE_V1_FEATURE_NAMES, computeCoreFeatures, type TradingCalendar as IndicatorCalendar } from '@strata/shared-indicators';
+import { inferTradingCalendar } from '@strata/shared-timeseries';
+import { parseBarsCsv } from '@strata/marketdata-domain';
+import { type BarColumns } from '@strata/marketdata-contracts';
 import { evaluateWalkForward, LeakageDetectedError, runLeakageGuard, walkForwardSplits, type FoldData, type GbdtParams, type LabelledRows, type LeakageGuardResult, type SignalMetrics, type WalkForwardSplit } from '@strata/signals-domain';
 import { Xoshiro128ss } from '@strata/shared-random';
-import { buildTrainingDataset, type DatasetDropCounts } from '@strata/features-feature';
+import { buildTrainingDataset } from '@strata/features-feature';
+import { type DatasetDropCounts } from '@strata/features-contracts';
 import { adjustBars, adjustmentSteps } from '@strata/marketdata-feature';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -7,7 +7,7 @@ import { BarsIngestedV1 } from '@strata/marketdata-contracts';
 import { type Envelope, type PayloadOf } from '@strata/platform-contracts';
 import { generateSyntheticSeries } from '@strata/marketdata-domain';
 import { createLogger, StaticApiKeyResolver } from '@strata/platform-http';
-import { AlphaVantageReplayServer, alphaVantageFixture } from '@strata/marketdata-infra-alphavantage';
+import { AlphaVantageReplayServer, fixture as alphaVantageFixture } from '@strata/marketdata-infra-alphavantage/testing';
 import { InProcessEventBus } from '@strata/platform-bus';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

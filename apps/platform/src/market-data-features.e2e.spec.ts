@@ -5,7 +5,7 @@
  */
 import { FeatureSetRefreshedV1 } from '@strata/features-contracts';
 import { type Envelope, type PayloadOf } from '@strata/platform-contracts';
-import { CORE_V1_FEATURE_NAMES } from '@strata/features-domain';
+import { CORE_V1_FEATURE_NAMES } from '@strata/shared-indicators';
 import { createLogger, StaticApiKeyResolver } from '@strata/platform-http';
 import { InProcessEventBus } from '@strata/platform-bus';
 import { tableFromIPC } from 'apache-arrow';

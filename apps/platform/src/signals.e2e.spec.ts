@@ -226,7 +226,7 @@ describe('signals on the platform (bundled sample)', () => {
     expect(ex.json().type).toBe('urn:strata:problem:explanation-unavailable');
     // A regression model over 3 features is not a core v1 model.
     const { exportTreeEnsembleToOnnx } = await import('@strata/signals-infra-onnx');
-    const { randomEnsemble } = await import('../../../libs/signals/infra-onnx/src/testing/random-trees');
+    const { randomEnsemble } = await import('@strata/signals-infra-onnx/testing');
     const small = exportTreeEnsembleToOnnx(randomEnsemble({ seed: 1, objective: 'regression', nFeatures: 3, nTrees: 2, leaves: 3, thresholdPool: Float64Array.of(0, 1) }));
     const rej = await call('POST', '/signals/models/import', { name: 'wrong', onnxBase64: Buffer.from(small).toString('base64') });
     expect(rej.statusCode).toBe(422);

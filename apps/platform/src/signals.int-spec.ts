@@ -18,6 +18,7 @@ import { createLogger, StaticApiKeyResolver } from '@strata/platform-http';
 import { LocalDirectoryArtifactStore } from '@strata/platform-artifacts';
 import { BusModule, BusTransport, JetStreamEventBus } from '@strata/platform-bus';
 import { DuckDbBarsRepository, DuckDbCorporateActionsRepository } from '@strata/marketdata-infra-duckdb';
+import { FeaturesModule } from '@strata/features-feature';
 import { DuckDbFeatureStore } from '@strata/features-infra-duckdb';
 import { MongoDocumentStore } from '@strata/platform-document-store';
 import { OnnxModelRuntime } from '@strata/signals-infra-onnx';
@@ -74,7 +75,7 @@ describeIf('signals training queue and registry on JetStream + MongoDB', () => {
         BusModule.forRoot(workerBus, { closeOnShutdown: false }),
         DocumentStoreProviderModule.forRoot(worker2Store),
         MarketDataModule.register({ ...marketData, http: false }),
-        SignalsModule.register({ featureStore: new DuckDbFeatureStore(platform.duckdb), artifacts: new LocalDirectoryArtifactStore(join(dataDir, 'artifacts')), runtime: runtime2, http: false, worker: { workerId: 'worker-2', sweepIntervalMs: 0 } }),
+        SignalsModule.register({ features: FeaturesModule.register({ store: new DuckDbFeatureStore(platform.duckdb), http: false, refresh: false }), artifacts: new LocalDirectoryArtifactStore(join(dataDir, 'artifacts')), runtime: runtime2, http: false, worker: { workerId: 'worker-2', sweepIntervalMs: 0 } }),
       ],
     })
     class Worker2Module {}

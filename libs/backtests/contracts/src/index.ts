@@ -1,2 +1,3 @@
 export * from './strategy.contracts';
 export * from './backtest.contracts';
+export * from './backtests.ports';

@@ -1,6 +1,7 @@
 import { Timeframe } from '@strata/marketdata-contracts';
-import { annualisationFactor, type TradingCalendar } from '@strata/features-domain';
-import { inferTradingCalendar, type OhlcvSeries } from '@strata/marketdata-domain';
+import { annualisationFactor, type TradingCalendar } from '@strata/shared-indicators';
+import { inferTradingCalendar } from '@strata/shared-timeseries';
+import { type OhlcvSeries } from '@strata/marketdata-contracts';
 
 /**
  * One symbol's bars in ascending time, as columns. Times are bar starts in epoch ms UTC; prices in quote currency

@@ -1,9 +1,10 @@
 import { ExecutionSettings, StrategyDefinition } from '@strata/backtests-contracts';
 import { timelinePeriodsPerYear, validateBacktestData, type BacktestData } from './backtest-data';
-import { PortfolioSimulation, type DecisionRecord, type EquityCurve, type OpenPosition, type OrderRecord, type SimulationConfig, type TradeRecord } from './engine';
+import { PortfolioSimulation, type DecisionRecord, type OpenPosition, type SimulationConfig } from './engine';
+import { type EquityCurve, type OrderRecord, type TradeRecord } from '@strata/backtests-contracts';
 import { Fingerprint } from './fingerprint';
 import { alignBenchmark, computeKpis, type Kpis } from './kpis';
-import type { SignalModel } from './signal-models';
+import type { SignalModel } from '@strata/backtests-contracts';
 import { strategySignalSource, type SeriesCache, type SignalSource, type SymbolSignals } from './signals';
 import type { StrategyCatalog } from './strategy-validation';
 

@@ -1,4 +1,4 @@
-import { realizedVolatility } from '@strata/features-domain';
+import { realizedVolatility } from '@strata/shared-indicators';
 import { BacktestRun, runBacktest, type BacktestRequest } from './backtest';
 import { rebalanceMask } from './engine';
 import { barsOf, definition, execution, fixedSignals, sampleBars, signalsAt, type BarRow } from './testing/fixtures';

@@ -1,11 +1,9 @@
-import { ExecutionSettings, PositionSizing, RiskRules, StrategyDefinition } from '@strata/backtests-contracts';
-import { realizedVolatility } from '@strata/features-domain';
-import { civilFromDays } from '@strata/marketdata-domain';
+import { ExecutionSettings, PositionSizing, RiskRules, StrategyDefinition, type EquityCurve, type OrderReason, type OrderRecord, type TradeRecord, type UnfilledReason } from '@strata/backtests-contracts';
+import { realizedVolatility } from '@strata/shared-indicators';
+import { civilFromDays } from '@strata/shared-timeseries';
 import { barsPerYearOf, type BacktestData } from './backtest-data';
 import type { SymbolSignals } from './signals';
 
-/** Why an order was sent. */
-export type OrderReason = 'entry' | 'exit' | 'reverse' | 'resize' | 'stop_loss' | 'take_profit' | 'trailing_stop';
 const REASONS: readonly OrderReason[] = ['entry', 'exit', 'reverse', 'resize', 'stop_loss', 'take_profit', 'trailing_stop'];
 const ENTRY = 0;
 const EXIT = 1;
@@ -15,56 +13,6 @@ const STOP_LOSS = 4;
 const TAKE_PROFIT = 5;
 const TRAILING = 6;
 
-/** Why (part of) an order did not fill. */
-export type UnfilledReason = 'volume' | 'leverage' | 'end_of_data';
-
-/**
- * An order and its fill. Orders live one bar: a decision at the close of bar t fills at the symbol's next bar (open or
- * close) as far as volume and leverage allow; the remainder is recorded here and cancelled. Money in account currency;
- * quantities signed (> 0 buy).
- */
-export interface OrderRecord {
-  seq: number;
-  symbol: string;
-  /** Close of the decision bar (epoch ms UTC); for resting stops, the bar before the one that triggered them. */
-  decidedTs: number;
-  /** Bar of the fill (epoch ms UTC), null when nothing filled. */
-  filledTs: number | null;
-  reason: OrderReason;
-  requestedQty: number;
-  filledQty: number;
-  /** Average fill price including slippage, null when nothing filled. */
-  fillPrice: number | null;
-  commission: number;
-  /** |filledQty| × |fillPrice − reference price|. */
-  slippageCost: number;
-  unfilledQty: number;
-  unfilledReason: UnfilledReason | null;
-}
-
-/** A closed round trip of one symbol, from flat to flat. */
-export interface TradeRecord {
-  seq: number;
-  symbol: string;
-  direction: 'long' | 'short';
-  /** First and last fill (epoch ms UTC). */
-  entryTs: number;
-  exitTs: number;
-  /** Largest absolute quantity held. */
-  quantity: number;
-  /** Quantity-weighted average price of the entries and of the exits. */
-  entryPrice: number;
-  exitPrice: number;
-  /** Realised profit net of commissions and borrow fees (slippage is in the prices). */
-  pnl: number;
-  /** pnl / notional of the entries. */
-  return: number;
-  /** Bars of the symbol during which the position was open (the entry bar included). */
-  bars: number;
-  exitReason: OrderReason;
-  commission: number;
-  borrow: number;
-}
 
 /** One decision of the strategy: at the close of `ts`, `symbol` should hold `target` (signed quantity). */
 export interface DecisionRecord {
@@ -83,18 +31,6 @@ export interface OpenPosition {
   lastPrice: number;
   marketValue: number;
   unrealisedPnl: number;
-}
-
-/** Equity curve: one point per timeline instant (bar close), columns of equal length. Money in account currency. */
-export interface EquityCurve {
-  readonly ts: Float64Array;
-  readonly equity: Float64Array;
-  readonly cash: Float64Array;
-  /** Σ |quantity × last close| and Σ quantity × last close. */
-  readonly gross: Float64Array;
-  readonly net: Float64Array;
-  /** Open positions at the close. */
-  readonly positions: Float64Array;
 }
 
 /**

@@ -2,8 +2,8 @@ import { BACKTEST_RESULT_SCHEMA_VERSION, type BacktestResultV1, type BacktestTra
 import type { BacktestData } from './backtest-data';
 import { ENGINE_VERSION, type BacktestOutcome } from './backtest';
 import type { LookAheadReport } from './lookahead';
-import type { SignalModel } from './signal-models';
-import type { OrderRecord, TradeRecord } from './engine';
+import type { SignalModel } from '@strata/backtests-contracts';
+import type { OrderRecord, TradeRecord } from '@strata/backtests-contracts';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 /** JSON has no NaN / Infinity: non-finite numbers become null. */

@@ -1,5 +1,5 @@
 /*
- * Rolling-window kernels the indicator library does not have. Same contract as `@strata/features-domain`: output of
+ * Rolling-window kernels the indicator library does not have. Same contract as `@strata/shared-indicators`: output of
  * the input length, NaN during warm-up, value at t reads inputs ≤ t only (point-in-time).
  */
 

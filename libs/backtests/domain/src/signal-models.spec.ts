@@ -1,9 +1,10 @@
-import { computeCoreFeatures } from '@strata/features-domain';
-import { Tree, TreeEnsemble } from '@strata/signals-domain';
+import { computeCoreFeatures } from '@strata/shared-indicators';
+import { signalModelScores, treeSignalModel, type Tree, type TreeEnsemble } from '@strata/signals-domain';
 import { runBacktest } from './backtest';
 import type { BacktestData } from './backtest-data';
 import { checkLookAhead } from './lookahead';
-import { signalModelScores, signalNamesOf, type SignalModel } from './signal-models';
+import type { SignalModel } from '@strata/backtests-contracts';
+import { signalNamesOf } from './signal-models';
 import { StrategyDefinitionError } from './strategy-validation';
 import { execution, sampleBars } from './testing/fixtures';
 import { instantiateTemplate, strategyTemplate } from './templates';
@@ -30,7 +31,7 @@ const model: TreeEnsemble = {
   baseScore: 0.05,
   trees: [stump(0, 40, 0.6, -0.2), stump(1, -0.02, 0.3, -0.2)],
 };
-const champion: SignalModel = { modelId: 'model-1', featureSet: 'core', model };
+const champion: SignalModel = treeSignalModel('model-1', 'core', model);
 const sigmoid = (m: number) => 1 / (1 + Math.exp(-m));
 
 describe('signal models', () => {

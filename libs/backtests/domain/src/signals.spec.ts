@@ -1,5 +1,5 @@
 import { StrategyDefinitionV1Schema, type StrategyCondition, type StrategyValue } from '@strata/backtests-contracts';
-import { computeCoreFeatures, randomWalkBars, rsi, sma } from '@strata/features-domain';
+import { computeCoreFeatures, randomWalkBars, rsi, sma } from '@strata/shared-indicators';
 import type { SymbolBars } from './backtest-data';
 import { rollingExtreme, rollingStd, rollingZScore, shiftBack } from './rolling';
 import { SeriesCache, SeriesEvaluator, strategySignalSource } from './signals';

@@ -1,8 +1,8 @@
 import { IndicatorName, StrategyCondition, StrategyDefinition, StrategyPeriod, StrategyValue } from '@strata/backtests-contracts';
-import { atr, computeCoreFeatures, ema, FEATURE_SET_CORE_V1, realizedVolatility, roc, rsi, sma, type TradingCalendar } from '@strata/features-domain';
+import { atr, computeCoreFeatures, ema, FEATURE_SET_CORE_V1, realizedVolatility, roc, rsi, sma, type TradingCalendar } from '@strata/shared-indicators';
 import { barsPerYearOf, seriesCalendar, type BacktestData, type SymbolBars } from './backtest-data';
 import { afterLeadingNaN, rollingExtreme, rollingStd, rollingZScore, shiftBack } from './rolling';
-import { signalModelScores, type SignalModel } from './signal-models';
+import type { SignalModel } from '@strata/backtests-contracts';
 import { DEFAULT_STRATEGY_CATALOG, StrategyDefinitionError, validateStrategyDefinition, type StrategyCatalog } from './strategy-validation';
 
 /**
@@ -45,7 +45,7 @@ type Evaluated = number | Float64Array;
 
 /**
  * Evaluates values and conditions of the strategy language over one symbol's bars. Every series is point-in-time:
- * indicators come from `@strata/features-domain` / {@link rollingStd}-style kernels that read bars ≤ t, and `ref`
+ * indicators come from `@strata/shared-indicators` / {@link rollingStd}-style kernels that read bars ≤ t, and `ref`
  * only shifts backwards (a negative shift throws).
  */
 export class SeriesEvaluator {
@@ -170,7 +170,10 @@ export class SeriesEvaluator {
     if (m.featureSet !== FEATURE_SET_CORE_V1.name) {
       throw new StrategyDefinitionError([{ path: `signal:${name}`, reason: 'unknown_signal', message: `model ${m.modelId} reads feature set ${m.featureSet}, which the engine cannot compute` }]);
     }
-    return signalModelScores(m.model, (f) => this.feature(m.featureSet, f), this.n);
+    return m.score(
+      m.featureNames.map((f) => this.feature(m.featureSet, f)),
+      this.n,
+    );
   }
 
   private feature(set: string, name: string): Float64Array {

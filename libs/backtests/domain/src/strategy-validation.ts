@@ -1,5 +1,5 @@
 import { StrategyCondition, StrategyDefinition, StrategyPeriod, StrategyValue } from '@strata/backtests-contracts';
-import { CORE_V1_FEATURE_NAMES, FEATURE_SET_CORE_V1 } from '@strata/features-domain';
+import { CORE_V1_FEATURE_NAMES, FEATURE_SET_CORE_V1 } from '@strata/shared-indicators';
 import { SIGNAL_MODEL_ALIASES } from './signal-models';
 
 /**

@@ -1,17 +1,12 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { BacktestRunCompletedV1, BacktestRunFailedV1, BacktestRunProgressedV1, RunBacktestCommandV1, type BacktestRunSpec } from '@strata/backtests-contracts';
 import { EVENT_BUS, VersionConflictError, type EventBus, type PayloadOf, type StoredDocument } from '@strata/platform-contracts';
-import { BacktestRun, checkLookAhead, InvalidBacktestDataError, signalNamesOf, StrategyDefinitionError, toResultV1, type BacktestData, type BacktestRequest, type BenchmarkSeries, type SignalModel, type SymbolBars } from '@strata/backtests-domain';
+import { BacktestRun, checkLookAhead, InvalidBacktestDataError, signalNamesOf, StrategyDefinitionError, toResultV1, type BacktestData, type BacktestRequest, type BenchmarkSeries, type SymbolBars } from '@strata/backtests-domain';
+import { type SignalModel } from '@strata/backtests-contracts';
 import { uuidv7 } from '@strata/shared-util';
 import { hostname } from 'node:os';
-import {
-  BACKTEST_MARKET_DATA,
-  BACKTEST_SERIES_STORE,
-  BACKTEST_SIGNAL_MODELS,
-  type BacktestMarketData,
-  type BacktestSeriesStore,
-  type BacktestSignalModels,
-} from './backtests.ports';
+import { BACKTEST_MARKET_DATA, type BacktestMarketData } from './backtests.ports';
+import { BACKTEST_SERIES_STORE, BACKTEST_SIGNAL_MODELS, type BacktestSeriesStore, type BacktestSignalModels } from '@strata/backtests-contracts';
 import { BacktestRunsRepository, queuedRun, type BacktestRunDoc } from './backtest-runs.repository';
 import { BACKTEST_WORKER_OPTIONS } from './backtests.tokens';
 

@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { BacktestEquityPointDtoSchema, BacktestOrderDtoSchema, BacktestRunDtoSchema, BacktestSeriesQuerySchema, BacktestStatusSchema, BacktestTradeDtoSchema, CreateBacktestBodySchema, type BacktestRunDto, type BacktestSeriesQuery, type CreateBacktestBody } from '@strata/backtests-contracts';
 import { DocumentStoreError } from '@strata/platform-contracts';
-import { MAX_PAGE_LIMIT } from '@strata/platform-document-store';
+import { MAX_PAGE_LIMIT } from '@strata/platform-contracts';
 import { strategyProblem } from './strategy-problems';
 import { ProblemException, problemType, Roles, ZodBody, ZodQuery, zodToOpenApi } from '@strata/platform-http';
 import { z } from 'zod';

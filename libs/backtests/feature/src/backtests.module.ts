@@ -1,16 +1,10 @@
-import { BAR_QUALITY_FLAGS, type BarQualityFlagsStore } from '@strata/features-feature';
+import { BAR_QUALITY_FLAGS, type BarQualityFlagsStore } from '@strata/dataquality-contracts';
 import { Inject, Injectable, Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
 import { EVENT_BUS, type EventBus, type PayloadOf } from '@strata/platform-contracts';
 import { RunBacktestCommandV1 } from '@strata/backtests-contracts';
 import { WorkQueueRunner } from '@strata/platform-messaging';
-import {
-  BACKTEST_MARKET_DATA,
-  BACKTEST_SERIES_STORE,
-  BACKTEST_SIGNAL_MODELS,
-  type BacktestMarketData,
-  type BacktestSeriesStore,
-  type BacktestSignalModels,
-} from './backtests.ports';
+import { BACKTEST_MARKET_DATA, type BacktestMarketData } from './backtests.ports';
+import { BACKTEST_SERIES_STORE, BACKTEST_SIGNAL_MODELS, type BacktestSeriesStore, type BacktestSignalModels } from '@strata/backtests-contracts';
 import { BacktestRunsRepository } from './backtest-runs.repository';
 import { BacktestWorker, type BacktestWorkerOptions } from './backtest-worker';
 import { BacktestsController } from './backtests.controller';

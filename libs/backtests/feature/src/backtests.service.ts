@@ -3,7 +3,7 @@ import { EVENT_BUS, type EventBus, type StoredDocument } from '@strata/platform-
 import { RunBacktestCommandV1, type BacktestEquityPointDto, type BacktestOrderDto, type BacktestRunDto, type BacktestRunSpec, type BacktestTradeDto, type CreateBacktestBody } from '@strata/backtests-contracts';
 import { definitionHash, StrategiesService } from './strategies.service';
 import { uuidv7 } from '@strata/shared-util';
-import { BACKTEST_SERIES_STORE, type BacktestSeriesStore } from './backtests.ports';
+import { BACKTEST_SERIES_STORE, type BacktestSeriesStore } from '@strata/backtests-contracts';
 import { BacktestRunsRepository, queuedRun, type BacktestRunDoc, type BacktestRunStatus } from './backtest-runs.repository';
 
 /** No such run (HTTP 404). */

@@ -2,8 +2,8 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Adjustment, Timeframe } from '@strata/marketdata-contracts';
 import { QualityFilter } from '@strata/features-contracts';
 import { SymbolBars } from '@strata/backtests-domain';
-import { BAR_QUALITY_FLAGS, flaggedBarMask, UNRESOLVED_FLAG_STATUSES, type BarQualityFlagsStore } from '@strata/features-feature';
-import { MarketDataService } from '@strata/marketdata-feature';
+import { BAR_QUALITY_FLAGS, flaggedBarMask, UNRESOLVED_FLAG_STATUSES, type BarQualityFlagsStore } from '@strata/dataquality-contracts';
+import { MARKET_DATA_READER, type MarketDataReader } from '@strata/marketdata-contracts';
 import type { BacktestMarketData } from './backtests.ports';
 
 /**
@@ -14,7 +14,7 @@ import type { BacktestMarketData } from './backtests.ports';
 @Injectable()
 export class MarketDataBacktestData implements BacktestMarketData {
   constructor(
-    private readonly marketData: MarketDataService,
+    @Inject(MARKET_DATA_READER) private readonly marketData: MarketDataReader,
     @Optional() @Inject(BAR_QUALITY_FLAGS) private readonly qualityFlags: BarQualityFlagsStore | null = null,
   ) {}
 

@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { CreateStrategyBodySchema, CreateStrategyFromTemplateBodySchema, StrategyDtoSchema, StrategyTemplateDtoSchema, StrategyVersionDtoSchema, UpdateStrategyBodySchema, type CreateStrategyBody, type CreateStrategyFromTemplateBody, type StrategyDto, type StrategyTemplateDto, type StrategyVersionDto, type UpdateStrategyBody } from '@strata/backtests-contracts';
-import { MAX_PAGE_LIMIT } from '@strata/platform-document-store';
+import { MAX_PAGE_LIMIT } from '@strata/platform-contracts';
 import { parseOrThrow, Roles, ZodBody, ZodQuery, zodToOpenApi } from '@strata/platform-http';
 import { z } from 'zod';
 import { StrategiesService } from './strategies.service';

@@ -1,6 +1,6 @@
 import { ExecutionSettingsSchema } from '@strata/backtests-contracts';
 import { equityPoints, orderDto, runBacktest, STRATEGY_TEMPLATES, tradeDto } from '@strata/backtests-domain';
-import { randomWalkBars } from '@strata/features-domain';
+import { randomWalkBars } from '@strata/shared-indicators';
 import { DuckDbBacktestSeriesStore } from './duckdb-backtest-series.store';
 import { DuckDb, DUCKDB_MEMORY } from '@strata/platform-duckdb';
 

@@ -1,23 +1,15 @@
-import { BacktestEquityPointDto, BacktestOrderDto, BacktestTradeDto } from '@strata/backtests-contracts';
-import { EquityCurve, OrderRecord, TradeRecord } from '@strata/backtests-domain';
+import type {
+  BacktestEquityPointDto,
+  BacktestOrderDto,
+  BacktestSeries,
+  BacktestSeriesPage,
+  BacktestSeriesStore,
+  BacktestTradeDto,
+  OrderRecord,
+  TradeRecord,
+} from '@strata/backtests-contracts';
 import { appendColumns } from '@strata/platform-duckdb';
 import type { DuckDb } from '@strata/platform-duckdb';
-
-/** The large series of one backtest attempt: equity curve (one row per instant), trades and orders. */
-export interface DuckDbBacktestSeries {
-  curve: EquityCurve;
-  trades: readonly TradeRecord[];
-  orders: readonly OrderRecord[];
-}
-
-/** Page request of the series reads: rows with `seq > after`, ascending, at most `limit`. */
-export interface DuckDbSeriesPage {
-  runId: string;
-  /** The attempt (claim token) whose rows are authoritative. */
-  attempt: string;
-  after?: number | null;
-  limit: number;
-}
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -29,7 +21,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
  * {@link prune} removes the others. A write replaces the attempt's rows atomically (one transaction: delete, then
  * columnar append of the equity curve and row appends of trades and orders), so a retried write never duplicates.
  */
-export class DuckDbBacktestSeriesStore {
+export class DuckDbBacktestSeriesStore implements BacktestSeriesStore {
   private ready: Promise<void> | undefined;
 
   constructor(private readonly db: DuckDb) {}
@@ -59,7 +51,7 @@ export class DuckDbBacktestSeriesStore {
   }
 
   /** Replaces the rows of (runId, attempt) with `series`. Returns the rows written per table. */
-  async write(runId: string, attempt: string, series: DuckDbBacktestSeries): Promise<{ equity: number; trades: number; orders: number }> {
+  async write(runId: string, attempt: string, series: BacktestSeries): Promise<{ equity: number; trades: number; orders: number }> {
     await this.init();
     const c = series.curve;
     const n = c.ts.length;
@@ -143,7 +135,7 @@ export class DuckDbBacktestSeriesStore {
   }
 
   /** One page of the equity curve. */
-  async readEquity(p: DuckDbSeriesPage): Promise<BacktestEquityPointDto[]> {
+  async readEquity(p: BacktestSeriesPage): Promise<BacktestEquityPointDto[]> {
     await this.init();
     const rows = await this.db.all<Record<string, unknown>>(
       `SELECT seq, epoch_ms(ts)::DOUBLE AS ts, equity, cash, gross, net, drawdown, positions FROM backtests.equity
@@ -163,7 +155,7 @@ export class DuckDbBacktestSeriesStore {
   }
 
   /** One page of the closed trades. */
-  async readTrades(p: DuckDbSeriesPage): Promise<BacktestTradeDto[]> {
+  async readTrades(p: BacktestSeriesPage): Promise<BacktestTradeDto[]> {
     await this.init();
     const rows = await this.db.all<Record<string, unknown>>(
       `SELECT seq, symbol, direction, entry_ts, exit_ts, quantity, entry_price, exit_price, pnl, ret, bars, exit_reason, commission, borrow
@@ -189,7 +181,7 @@ export class DuckDbBacktestSeriesStore {
   }
 
   /** One page of the orders (each with its fill). */
-  async readOrders(p: DuckDbSeriesPage): Promise<BacktestOrderDto[]> {
+  async readOrders(p: BacktestSeriesPage): Promise<BacktestOrderDto[]> {
     await this.init();
     const rows = await this.db.all<Record<string, unknown>>(
       `SELECT seq, symbol, decided_ts, filled_ts, reason, requested_qty, filled_qty, fill_price, commission, slippage_cost, unfilled_qty, unfilled_reason

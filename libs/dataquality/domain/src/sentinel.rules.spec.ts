@@ -1,4 +1,6 @@
-import { findCalendarGaps, formatIsoUtc, type OhlcvSeries } from '@strata/marketdata-domain';
+import { findCalendarGaps } from '@strata/marketdata-domain';
+import { formatIsoUtc } from '@strata/shared-timeseries';
+import { type OhlcvSeries } from '@strata/marketdata-contracts';
 import { generateSyntheticSeries } from '@strata/marketdata-domain';
 import { correctionAnomaly, excursionAt, matchSplit, missingBarsBefore } from './sentinel.rules';
 import { DEFAULT_SENTINEL_CONFIG } from './sentinel.config';

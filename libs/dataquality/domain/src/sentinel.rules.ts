@@ -1,5 +1,6 @@
 import { BarCorrection, Timeframe } from '@strata/marketdata-contracts';
-import { DAY_MS, TIMEFRAME_MS, isTradingDay, tradingDaysBetween, type OhlcvSeries, type TradingCalendar } from '@strata/marketdata-domain';
+import { DAY_MS, TIMEFRAME_MS, isTradingDay, tradingDaysBetween, type TradingCalendar } from '@strata/shared-timeseries';
+import { type OhlcvSeries } from '@strata/marketdata-contracts';
 import { isStaleBar } from './bar-features';
 import type { SentinelConfig } from './sentinel.config';
 import type { BarAnomaly, Severity } from './sentinel.types';

@@ -1,5 +1,6 @@
 import { Timeframe } from '@strata/marketdata-contracts';
-import { TIMEFRAME_MS, formatIsoUtc, type OhlcvSeries, type TradingCalendar } from '@strata/marketdata-domain';
+import { TIMEFRAME_MS, formatIsoUtc, type TradingCalendar } from '@strata/shared-timeseries';
+import { type OhlcvSeries } from '@strata/marketdata-contracts';
 import { computeBarStats, FEATURE_COUNT, isConsistentBar, PARKINSON, type BarStats } from './bar-features';
 import { IsolationForest } from './isolation-forest';
 import {

@@ -2,8 +2,6 @@
  * The data-quality sentinel's public types: what goes in (one series of bars, the first of which to score), what
  * comes out (one {@link BarAnomaly} per flagged bar). Shared by the domain scorer and the `sentinel` service.
  */
-import { AnomalyKindName, DataQualitySeverity, DataQualityStatus } from '@strata/dataquality-contracts';
-import { Timeframe } from '@strata/marketdata-contracts';
 
 /** Severity ladder, lowest first. HIGH and above page (webhooks). */
 export const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
@@ -46,21 +44,4 @@ export interface BarAnomaly {
   reason: string;
   /** For `probable_split`: the proposed split (new shares per old share, e.g. 4:1 → {newShares: 4, oldShares: 1}). */
   proposedSplit?: { newShares: number; oldShares: number };
-}
-
-/**
- * One flagged bar, as the data-quality sentinel marks it next to the bars and features (the `BarQualityFlagsStore`
- * port of `@strata/features-feature` and its DuckDB adapter store this shape). Keyed by (symbol, timeframe, ts, kind):
- * one bar may carry several kinds.
- */
-export interface BarQualityFlag {
-  symbol: string;
-  timeframe: Timeframe;
-  /** Bar start, epoch ms UTC. */
-  ts: number;
-  kind: AnomalyKindName;
-  /** The DataQualityEvent behind the flag (`GET /data-quality/events/{id}`). */
-  eventId: string;
-  severity: DataQualitySeverity;
-  status: DataQualityStatus;
 }

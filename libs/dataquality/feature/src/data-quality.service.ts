@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DataQualitySeveritySchema, type DataQualityEventDto, type DataQualityEventsQuery, type DataQualityStatus, type DataQualitySummary, type DataQualitySummaryQuery } from '@strata/dataquality-contracts';
 import { type Page } from '@strata/platform-contracts';
-import { BAR_QUALITY_FLAGS, type BarQualityFlagsStore } from '@strata/features-feature';
+import { BAR_QUALITY_FLAGS, type BarQualityFlagsStore } from '@strata/dataquality-contracts';
 import { DataQualityEventsRepository, toEventDto, type DataQualityEventDoc } from './data-quality-events.repository';
 
 /** No DataQualityEvent with that id. */

@@ -1,5 +1,4 @@
 export * from './webhook-signature';
-export * from './webhook-transport.port';
 export * from './data-quality-events.repository';
 export * from './webhooks.repository';
 export * from './webhook-dispatcher';

@@ -3,10 +3,11 @@ import { AnomalyDetectedV1 } from '@strata/dataquality-contracts';
 import { DuplicateKeyError, EVENT_BUS, type EventBus, type StoredDocument } from '@strata/platform-contracts';
 import { type BarCorrection, type Timeframe } from '@strata/marketdata-contracts';
 import { correctionAnomaly, DEFAULT_SENTINEL_CONFIG, requiredContextBars, RULES_VERSION, scoreBars, type BarAnomaly, type DetectorName, type SentinelConfig } from '@strata/dataquality-domain';
-import { inferTradingCalendar, TIMEFRAME_MS, type BarColumns, type TradingCalendar } from '@strata/marketdata-domain';
-import { BAR_QUALITY_FLAGS, type BarQualityFlagsStore } from '@strata/features-feature';
-import { type BarQualityFlag } from '@strata/dataquality-domain';
-import { BARS_REPOSITORY, type BarsRepository } from '@strata/marketdata-feature';
+import { inferTradingCalendar, TIMEFRAME_MS, type TradingCalendar } from '@strata/shared-timeseries';
+import { type BarColumns } from '@strata/marketdata-contracts';
+import { BAR_QUALITY_FLAGS, type BarQualityFlagsStore } from '@strata/dataquality-contracts';
+import { type BarQualityFlag } from '@strata/dataquality-contracts';
+import { BARS_REPOSITORY, type BarsRepository } from '@strata/marketdata-contracts';
 import { dataQualityEventId, DataQualityEventsRepository, openEventTriage, SEVERITY_RANK, toDetected, type DataQualityEventDoc } from './data-quality-events.repository';
 
 /** Settings of the scorer. */

@@ -7,7 +7,8 @@
 import { AnomalyDetectedV1, type AnomalyDetected } from '@strata/dataquality-contracts';
 import { type DocumentStore } from '@strata/platform-contracts';
 import { scoreBars, type BarAnomaly } from '@strata/dataquality-domain';
-import { inferTradingCalendar, parseBarsCsv } from '@strata/marketdata-domain';
+import { inferTradingCalendar } from '@strata/shared-timeseries';
+import { parseBarsCsv } from '@strata/marketdata-domain';
 import { InProcessEventBus } from '@strata/platform-bus';
 import { DuckDbBarQualityFlagsStore } from '@strata/dataquality-infra-duckdb';
 import { DuckDbBarsRepository } from '@strata/marketdata-infra-duckdb';

@@ -8,7 +8,7 @@ import { SENTINEL_SERVICE } from './sentinel-events.handler';
 import { SentinelModule, type SentinelModuleOptions } from './sentinel.module';
 import type { SentinelScoringOptions } from './sentinel-scoring.service';
 import type { WebhookDispatcherOptions } from './webhook-dispatcher';
-import type { WebhookTransport } from './webhook-transport.port';
+import type { WebhookTransport } from '@strata/dataquality-contracts';
 
 /** Adapters of the sentinel's ports and its settings, supplied by the app. */
 export interface SentinelServiceAdapters {

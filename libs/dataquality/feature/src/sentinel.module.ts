@@ -1,12 +1,12 @@
 import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
-import { BAR_QUALITY_FLAGS, type BarQualityFlagsStore } from '@strata/features-feature';
+import { BAR_QUALITY_FLAGS, type BarQualityFlagsStore } from '@strata/dataquality-contracts';
 import { DataQualityEventsRepository } from './data-quality-events.repository';
 import { DataQualityController, DataQualityDashboardController } from './data-quality.controller';
 import { DataQualityService } from './data-quality.service';
 import { SentinelEventsHandler, WebhookFanOutHandler } from './sentinel-events.handler';
 import { SENTINEL_SCORING_OPTIONS, SentinelScoringService, type SentinelScoringOptions } from './sentinel-scoring.service';
 import { WEBHOOK_DISPATCHER_OPTIONS, WebhookDispatcher, type WebhookDispatcherOptions } from './webhook-dispatcher';
-import { WEBHOOK_TRANSPORT, type WebhookTransport } from './webhook-transport.port';
+import { WEBHOOK_TRANSPORT, type WebhookTransport } from '@strata/dataquality-contracts';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksRepository } from './webhooks.repository';
 import { WebhooksService } from './webhooks.service';

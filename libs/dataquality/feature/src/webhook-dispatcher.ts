@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type
 import { VersionConflictError, type StoredDocument } from '@strata/platform-contracts';
 import { randomUUID } from 'node:crypto';
 import { DELIVERY_HEADER, EVENT_HEADER, IDEMPOTENCY_KEY_HEADER, SIGNATURE_HEADER, signWebhook } from './webhook-signature';
-import { WEBHOOK_TRANSPORT, type WebhookTransport } from './webhook-transport.port';
+import { WEBHOOK_TRANSPORT, type WebhookTransport } from '@strata/dataquality-contracts';
 import { WebhooksRepository, type WebhookDeliveryDoc } from './webhooks.repository';
 
 /** Settings of webhook delivery. Every figure has a default; tests shorten the delays. */

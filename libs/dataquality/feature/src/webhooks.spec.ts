@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { retryDelayMs, WebhookDispatcher } from './webhook-dispatcher';
 import { verifyWebhookSignature } from './webhook-signature';
-import type { WebhookRequest, WebhookResponse, WebhookTransport } from './webhook-transport.port';
+import type { WebhookRequest, WebhookResponse, WebhookTransport } from '@strata/dataquality-contracts';
 import { WebhooksRepository } from './webhooks.repository';
 import { WebhooksService } from './webhooks.service';
 

@@ -1,6 +1,5 @@
-import { DataQualityStatus } from '@strata/dataquality-contracts';
-import { Timeframe } from '@strata/marketdata-contracts';
-import { BarQualityFlag } from '@strata/dataquality-domain';
+import type { BarQualityFlag, BarQualityFlagsStore, DataQualityStatus } from '@strata/dataquality-contracts';
+import type { Timeframe } from '@strata/marketdata-contracts';
 import type { DuckDb } from '@strata/platform-duckdb';
 
 const MIN_MS = -62135596800000;
@@ -9,11 +8,11 @@ const MAX_MS = 253402300799999;
 /**
  * DuckDB table `bar_quality_flags(symbol, timeframe, ts TIMESTAMP (UTC), kind, event_id, severity, status,
  * updated_at)`, keyed by (symbol, timeframe, ts, kind): the bars the data-quality sentinel flagged, next to the bars
- * and features so training datasets and backtests can leave them out (implements `BarQualityFlagsStore` of
- * `@strata/features-feature`). `upsert` replaces rows of the same keys in one transaction (idempotent);
+ * and features so training datasets and backtests can leave them out (the `BarQualityFlagsStore` port of
+ * `@strata/dataquality-contracts`). `upsert` replaces rows of the same keys in one transaction (idempotent);
  * `setStatus` follows an event's acknowledge / resolve.
  */
-export class DuckDbBarQualityFlagsStore {
+export class DuckDbBarQualityFlagsStore implements BarQualityFlagsStore {
   private ready: Promise<void> | undefined;
 
   constructor(private readonly db: DuckDb) {}

@@ -1,25 +1,16 @@
-/**
- * A webhook request (the shape of `WebhookRequest` of `@strata/dataquality-feature`): POST `body` to `url` with
- * `headers`, aborted after `timeoutMs`.
- */
-export interface HttpWebhookRequest {
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-  timeoutMs: number;
-}
+import type { WebhookRequest, WebhookResponse, WebhookTransport } from '@strata/dataquality-contracts';
 
 /**
- * Webhook delivery over HTTP(S) with Node's fetch (implements `WebhookTransport` of `@strata/dataquality-feature`).
+ * Webhook delivery over HTTP(S) with Node's fetch (the `WebhookTransport` port of `@strata/dataquality-contracts`).
  * Resolves with any status the receiver answers (the dispatcher decides what is a success); rejects with a readable
  * message on timeouts (`timeout after <n> ms`) and network / TLS errors. Redirects are not followed (a 3xx is the
  * receiver's answer), so a signed body never goes to a host the subscription did not name. Reads at most the first
  * 200 characters of the response body for the delivery log.
  */
-export class HttpWebhookTransport {
+export class HttpWebhookTransport implements WebhookTransport {
   constructor(private readonly opts: { userAgent?: string } = {}) {}
 
-  async post(req: HttpWebhookRequest): Promise<{ status: number; bodyExcerpt?: string }> {
+  async post(req: WebhookRequest): Promise<WebhookResponse> {
     const ctrl = new AbortController();
     const timer = setTimeout(() => ctrl.abort(), req.timeoutMs);
     try {

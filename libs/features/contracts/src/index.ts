@@ -1,1 +1,2 @@
 export * from './features.contracts';
+export * from './feature-store.port';

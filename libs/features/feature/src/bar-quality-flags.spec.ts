@@ -1,4 +1,4 @@
-import { flaggedBarMask } from './bar-quality-flags.port';
+import { flaggedBarMask } from '@strata/dataquality-contracts';
 import { buildTrainingDataset } from './training-dataset.builder';
 
 const DAY = 86_400_000;

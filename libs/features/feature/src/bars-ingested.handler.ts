@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { BarsIngestedV1, CorporateActionsRecordedV1 } from '@strata/marketdata-contracts';
 import { EVENT_BUS, type EventBus, type MessageContext, type PayloadOf } from '@strata/platform-contracts';
-import { MarketDataService } from '@strata/marketdata-feature';
+import { MARKET_DATA_READER, type MarketDataReader } from '@strata/marketdata-contracts';
 import { DurableConsumers } from '@strata/platform-messaging';
 import { FeatureRefreshService } from './feature-refresh.service';
 
@@ -24,7 +24,7 @@ export class BarsIngestedHandler extends DurableConsumers implements OnApplicati
   constructor(
     @Inject(EVENT_BUS) bus: EventBus,
     private readonly refresh: FeatureRefreshService,
-    private readonly marketData: MarketDataService,
+    @Inject(MARKET_DATA_READER) private readonly marketData: MarketDataReader,
   ) {
     super(bus, FEATURES_SERVICE);
   }

@@ -2,11 +2,11 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EVENT_BUS, type EventBus } from '@strata/platform-contracts';
 import { FeatureSetRefreshedV1 } from '@strata/features-contracts';
 import { type Timeframe } from '@strata/marketdata-contracts';
-import { barsContentHash } from '@strata/marketdata-domain';
-import { MarketDataService } from '@strata/marketdata-feature';
+import { barsContentHash } from '@strata/shared-timeseries';
+import { MARKET_DATA_READER, type MarketDataReader } from '@strata/marketdata-contracts';
 import { createHash } from 'node:crypto';
 import { FEATURE_SETS, type FeatureSetImplementation } from './feature-set.registry';
-import { FEATURE_STORE, type FeatureStore, type MaterialisationLineage, type MaterialisationRecord } from './feature-store.port';
+import { FEATURE_STORE, type FeatureStore, type MaterialisationLineage, type MaterialisationRecord } from '@strata/features-contracts';
 
 /** Outcome of one refresh of one feature set for one series. */
 export interface RefreshOutcome {
@@ -57,7 +57,7 @@ export class FeatureRefreshService {
   private readonly lastWritten = new Map<string, MaterialisationRecord>();
 
   constructor(
-    private readonly marketData: MarketDataService,
+    @Inject(MARKET_DATA_READER) private readonly marketData: MarketDataReader,
     @Inject(FEATURE_STORE) private readonly store: FeatureStore,
     @Inject(FEATURE_SETS) private readonly sets: readonly FeatureSetImplementation[],
     @Inject(EVENT_BUS) private readonly bus: EventBus,

@@ -1,7 +1,7 @@
 import { Adjustment, Timeframe } from '@strata/marketdata-contracts';
-import { computeCoreFeaturesTail, FEATURE_SET_CORE_V1, type OhlcvColumns, type TradingCalendar as IndicatorCalendar } from '@strata/features-domain';
-import { inferTradingCalendar } from '@strata/marketdata-domain';
-import type { FeatureSetRegistration } from './feature-store.port';
+import { computeCoreFeaturesTail, FEATURE_SET_CORE_V1, type OhlcvColumns, type TradingCalendar as IndicatorCalendar } from '@strata/shared-indicators';
+import { inferTradingCalendar } from '@strata/shared-timeseries';
+import type { FeatureSetRegistration } from '@strata/features-contracts';
 
 /**
  * A feature set the platform can compute: its immutable registration plus the code computing it.
@@ -29,7 +29,7 @@ export const FEATURE_SETS = Symbol('FEATURE_SETS');
 export const CORE_V1_ADJUST: Adjustment = 'total';
 
 /**
- * `core` v1: the 22 indicators of `@strata/features-domain` (TA-Lib definitions, warm-up NULL) over
+ * `core` v1: the 22 indicators of `@strata/shared-indicators` (TA-Lib definitions, warm-up NULL) over
  * total-adjusted bars. `rv_20` is annualised with 252 (or 365 for a series trading on weekends) bars per year for
  * daily bars, see `annualisationFactor`.
  */

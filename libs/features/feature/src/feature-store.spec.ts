@@ -3,14 +3,16 @@
  * materialisation checked against the domain kernels, lineage, point-in-time correctness (every future bar changed,
  * past features unchanged), the as-of join without leakage, and refresh on market-data events.
  */
-import { Logger } from '@nestjs/common';
-import { BarsIngestedV1 } from '@strata/marketdata-contracts';
+import { Logger, Module } from '@nestjs/common';
+import { BarsIngestedV1, MARKET_DATA_READER } from '@strata/marketdata-contracts';
 import { FeatureSetRefreshedV1 } from '@strata/features-contracts';
 import { type Envelope, type PayloadOf } from '@strata/platform-contracts';
-import { computeCoreFeatures, CORE_V1_FEATURE_NAMES } from '@strata/features-domain';
-import { barsContentHash, readBarsCsv, type BarColumns } from '@strata/marketdata-domain';
+import { computeCoreFeatures, CORE_V1_FEATURE_NAMES } from '@strata/shared-indicators';
+import { barsContentHash } from '@strata/shared-timeseries';
+import { readBarsCsv } from '@strata/marketdata-domain';
+import { type BarColumns } from '@strata/marketdata-contracts';
 import { MarketDataService } from '@strata/marketdata-feature';
-import { InProcessEventBus } from '@strata/platform-bus';
+import { createBusMicroservice, InProcessEventBus } from '@strata/platform-bus';
 import { DuckDb, DUCKDB_MEMORY } from '@strata/platform-duckdb';
 import { DuckDbBarsRepository, DuckDbCorporateActionsRepository } from '@strata/marketdata-infra-duckdb';
 import { DuckDbFeatureStore } from '@strata/features-infra-duckdb';
@@ -19,7 +21,7 @@ import { resolve } from 'node:path';
 import { BarsIngestedHandler } from './bars-ingested.handler';
 import { FeatureRefreshService } from './feature-refresh.service';
 import { CORE_V1 } from './feature-set.registry';
-import type { FeatureStore } from './feature-store.port';
+import type { FeatureStore } from '@strata/features-contracts';
 import { FeaturesService } from './features.service';
 
 jest.setTimeout(120_000);
@@ -258,8 +260,9 @@ describe('feature store (DuckDB, core v1)', () => {
   });
 
   it('reacts to bars.ingested and corporate-actions.recorded events through the bus, recomputing on split-adjusted bars', async () => {
-    const handler = new BarsIngestedHandler(bus, refresh, marketData);
-    await handler.onApplicationBootstrap();
+    @Module({ controllers: [BarsIngestedHandler], providers: [{ provide: FeatureRefreshService, useValue: refresh }, { provide: MARKET_DATA_READER, useValue: marketData }] })
+    class RefreshModule {}
+    const handler = await createBusMicroservice(RefreshModule, { bus, service: 'features', logger: false });
     try {
       const n = spy.length;
       await bars.commit({ ingestionId: 'i-ev-1', symbol: 'EVT', timeframe: '1d', bars: slice(spy, 0, n - 1) });
@@ -294,7 +297,7 @@ describe('feature store (DuckDB, core v1)', () => {
       expect(got.columns.macd[i]).toBeCloseTo(before.columns.macd[i] / 3, 10);
       expect(got.columns.ret_1[i]).toBeCloseTo(before.columns.ret_1[i], 12);
     } finally {
-      await handler.onApplicationShutdown();
+      await handler.close();
     }
   });
 });

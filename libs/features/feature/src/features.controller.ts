@@ -2,7 +2,7 @@ import { Controller, Get, Param } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { FeatureSetNameSchema, FeatureSetSummarySchema, FeatureSetVersionSchema, FeaturesPageSchema, FeaturesQuerySchema, type FeatureRowDto, type FeatureSetSummary, type FeatureSetVersion, type FeaturesQuery } from '@strata/features-contracts';
 import { SymbolSchema, TimeframeSchema } from '@strata/marketdata-contracts';
-import { badCursor, decodeCursor, encodeCursor } from '@strata/marketdata-feature';
+import { badCursor, decodeCursor, encodeCursor } from '@strata/platform-http';
 import { parseOrThrow, ProblemException, Roles, ZodQuery, zodToOpenApi } from '@strata/platform-http';
 import { z } from 'zod';
 import { FeatureSetNotFoundError, FeaturesService } from './features.service';

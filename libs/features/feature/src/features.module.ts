@@ -2,8 +2,8 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { BarsIngestedHandler } from './bars-ingested.handler';
 import { FeatureRefreshService } from './feature-refresh.service';
 import { CORE_V1, FEATURE_SETS, type FeatureSetImplementation } from './feature-set.registry';
-import { BAR_QUALITY_FLAGS, type BarQualityFlagsStore } from './bar-quality-flags.port';
-import { FEATURE_STORE, type FeatureStore } from './feature-store.port';
+import { BAR_QUALITY_FLAGS, type BarQualityFlagsStore } from '@strata/dataquality-contracts';
+import { FEATURE_READER, FEATURE_STORE, type FeatureStore } from '@strata/features-contracts';
 import { FeaturesController } from './features.controller';
 import { FeaturesService } from './features.service';
 
@@ -21,7 +21,8 @@ export interface FeaturesModuleOptions {
 }
 
 /**
- * The feature store capability: {@link FeaturesService} (queries, as-of joins, training datasets),
+ * The feature store capability: {@link FeaturesService} (queries, as-of joins, training datasets; also provided as the
+ * `FEATURE_READER` port other capabilities inject),
  * {@link FeatureRefreshService} (materialisation) and, as configured, the REST routes and the event-driven refresher.
  */
 @Module({})
@@ -35,10 +36,11 @@ export class FeaturesModule {
         { provide: FEATURE_SETS, useValue: opts.sets ?? [CORE_V1] },
         ...(opts.qualityFlags ? [{ provide: BAR_QUALITY_FLAGS, useValue: opts.qualityFlags }] : []),
         FeaturesService,
+        { provide: FEATURE_READER, useExisting: FeaturesService },
         FeatureRefreshService,
         ...(opts.refresh === false ? [] : [BarsIngestedHandler]),
       ],
-      exports: [FeaturesService, FeatureRefreshService, FEATURE_STORE],
+      exports: [FeaturesService, FEATURE_READER, FeatureRefreshService, FEATURE_STORE],
     };
   }
 }

@@ -1,11 +1,20 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { FeatureSetSummary, FeatureSetVersion } from '@strata/features-contracts';
-import { Timeframe } from '@strata/marketdata-contracts';
-import { SeriesWindow } from '@strata/marketdata-domain';
-import { MarketDataService } from '@strata/marketdata-feature';
-import { BAR_QUALITY_FLAGS, flaggedBarMask, UNRESOLVED_FLAG_STATUSES, type BarQualityFlagsStore, type QualityFilter } from './bar-quality-flags.port';
-import { FEATURE_STORE, type FeatureColumns, type FeatureStore, type MaterialisationRecord } from './feature-store.port';
-import { buildTrainingDataset, type DatasetSegment, type TrainingDataset, type TrainingDatasetOptions } from './training-dataset.builder';
+import { BAR_QUALITY_FLAGS, flaggedBarMask, UNRESOLVED_FLAG_STATUSES, type BarQualityFlagsStore } from '@strata/dataquality-contracts';
+import {
+  FEATURE_STORE,
+  type DatasetSegment,
+  type FeatureColumns,
+  type FeatureReader,
+  type FeatureSetSummary,
+  type FeatureSetVersion,
+  type FeatureStore,
+  type MaterialisationRecord,
+  type QualityFilter,
+  type TrainingDataset,
+  type TrainingDatasetOptions,
+} from '@strata/features-contracts';
+import { MARKET_DATA_READER, type MarketDataReader, type SeriesWindow, type Timeframe } from '@strata/marketdata-contracts';
+import { buildTrainingDataset } from './training-dataset.builder';
 
 /** Raised when a feature set or version is not registered. */
 export class FeatureSetNotFoundError extends Error {
@@ -20,10 +29,10 @@ export class FeatureSetNotFoundError extends Error {
  * arbitrary event times, lineage, and training datasets for the signals service.
  */
 @Injectable()
-export class FeaturesService {
+export class FeaturesService implements FeatureReader {
   constructor(
     @Inject(FEATURE_STORE) private readonly store: FeatureStore,
-    private readonly marketData: MarketDataService,
+    @Inject(MARKET_DATA_READER) private readonly marketData: MarketDataReader,
     @Optional() @Inject(BAR_QUALITY_FLAGS) private readonly qualityFlags?: BarQualityFlagsStore,
   ) {}
 

@@ -1,4 +1,3 @@
-export * from './feature-store.port';
 export * from './feature-set.registry';
 export * from './feature-refresh.service';
 export * from './bars-ingested.handler';
@@ -6,4 +5,4 @@ export * from './features.service';
 export * from './features.controller';
 export * from './features.module';
 export * from './training-dataset.builder';
-export * from './bar-quality-flags.port';
+export * from './features.definition';

@@ -4,77 +4,7 @@
  * window and no serially correlated neighbour crosses a boundary (López de Prado, Advances in Financial Machine
  * Learning, ch. 7).
  */
-
-/** A time segment `[from, to)` (epoch ms UTC, bar start times) with a name. Segments must not overlap. */
-export interface DatasetSegment {
-  name: string;
-  from: number;
-  to: number;
-}
-
-/** Options of {@link buildTrainingDataset}. */
-export interface TrainingDatasetOptions {
-  /** Label horizon in bars: `y[t] = close[t + horizon] / close[t] − 1` (a fraction). ≥ 1. */
-  horizon: number;
-  /**
-   * Dead zone, a fraction ≥ 0: `direction` is +1 when y > deadZone, −1 when y < −deadZone, else 0. With
-   * `dropDeadZone` the rows inside it are left out (binary classification). Default 0.
-   */
-  deadZone?: number;
-  dropDeadZone?: boolean;
-  /**
-   * Purge, in bars (default = `horizon`): a row of the earlier segment at a boundary is dropped when its label
-   * window `[t, t + purge]` reaches the first bar of the later segment.
-   */
-  purge?: number;
-  /** Embargo, in bars (default 0): the first `embargo` bars of the later segment at each boundary are dropped. */
-  embargo?: number;
-  /**
-   * Bars to leave out (1 = flagged by the data-quality sentinel, aligned with `ts`; see `qualityFilter`): a row is
-   * dropped when its own bar or the bar its label ends on (t + horizon) is flagged, since either would put a bad
-   * price into the features or the label. Counted in `dropped.qualityFlagged`.
-   */
-  excludeBars?: Uint8Array;
-}
-
-/** One segment's rows. `index` are bar indices into the input. */
-export interface DatasetPart {
-  name: string;
-  index: Int32Array;
-  ts: Float64Array;
-  /** Feature columns, aligned with `index`. */
-  X: Record<string, Float64Array>;
-  /** Forward return over `horizon` bars (fraction). */
-  y: Float64Array;
-  /** +1, −1 or 0 (inside the dead zone). */
-  direction: Int8Array;
-}
-
-/** Why rows were left out, counted over all segments. */
-export interface DatasetDropCounts {
-  /** A feature was NULL (warm-up or undefined). */
-  missingFeature: number;
-  /** Fewer than `horizon` bars after the row (no label). */
-  noLabel: number;
-  /** Inside the dead zone with `dropDeadZone`. */
-  deadZone: number;
-  /** Label window reaches the next segment. */
-  purged: number;
-  /** Within `embargo` bars after a boundary. */
-  embargoed: number;
-  /** In no segment. */
-  outsideSegments: number;
-  /** The bar or its label bar is flagged (only present when `excludeBars` was given). */
-  qualityFlagged?: number;
-}
-
-/** Output of {@link buildTrainingDataset}. */
-export interface TrainingDataset {
-  parts: DatasetPart[];
-  dropped: DatasetDropCounts;
-  featureNames: string[];
-  horizon: number;
-}
+import type { DatasetDropCounts, DatasetSegment, TrainingDataset, TrainingDatasetOptions } from '@strata/features-contracts';
 
 /**
  * Builds a labelled dataset from one series' aligned bars and features (same `ts`, ascending; `close` adjusted).

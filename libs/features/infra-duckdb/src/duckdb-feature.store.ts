@@ -1,6 +1,15 @@
-import { Adjustment, Timeframe } from '@strata/marketdata-contracts';
-import { FeatureSetSummary, FeatureSetVersion } from '@strata/features-contracts';
-import { TIMEFRAME_MS } from '@strata/marketdata-domain';
+import type { SeriesWindow, Timeframe } from '@strata/marketdata-contracts';
+import {
+  FeatureSetConflictError,
+  type FeatureColumns,
+  type FeatureSetRegistration,
+  type FeatureSetSummary,
+  type FeatureSetVersion,
+  type FeatureStore,
+  type MaterialisationLineage,
+  type MaterialisationRecord,
+} from '@strata/features-contracts';
+import { TIMEFRAME_MS } from '@strata/shared-timeseries';
 import { uuidv7 } from '@strata/shared-util';
 import { createHash } from 'node:crypto';
 import { appendColumns, readDoubleColumns, type ColumnSource } from '@strata/platform-duckdb';
@@ -9,45 +18,6 @@ import type { DuckDb } from '@strata/platform-duckdb';
 const MIN_MS = -62135596800000;
 const MAX_MS = 253402300799999;
 const IDENT = /^[a-z][a-z0-9_]{0,62}$/;
-
-/** A feature-set version as registered (same shape as the feature store port's registration). */
-export interface DuckDbFeatureSetRegistration {
-  name: string;
-  version: number;
-  codeVersion: string;
-  adjust: Adjustment;
-  warmUpBars: number;
-  features: readonly { name: string; description: string; params: Readonly<Record<string, number | string>>; lookback: number }[];
-}
-
-/** Lineage written with each materialisation. */
-export interface DuckDbMaterialisationLineage {
-  barsContentHash: string;
-  barsCount: number;
-  adjustmentHash: string;
-  calendar: string;
-  reason: 'bars_ingested' | 'bars_corrected' | 'corporate_actions' | 'backfill';
-}
-
-/** A materialisation record as stored in `features.materialisations`. Times epoch ms UTC. */
-export interface DuckDbMaterialisationRecord extends DuckDbMaterialisationLineage {
-  id: string;
-  set: string;
-  version: number;
-  codeVersion: string;
-  symbol: string;
-  timeframe: Timeframe;
-  fromTs: number;
-  toTs: number;
-  rows: number;
-  createdAt: number;
-}
-
-/** Columns of feature values: bar start (epoch ms UTC) plus one Float64Array per feature (NaN = NULL). */
-export interface DuckDbFeatureColumns {
-  ts: Float64Array;
-  columns: Record<string, Float64Array>;
-}
 
 /** Canonical JSON (sorted keys) of a value, for hashing definitions. */
 function canonical(v: unknown): string {
@@ -62,7 +32,7 @@ function canonical(v: unknown): string {
 }
 
 /** SHA-256 (hex) of the canonical JSON of a registration: what makes a version immutable. */
-export function featureSetDefinitionHash(def: DuckDbFeatureSetRegistration): string {
+export function featureSetDefinitionHash(def: FeatureSetRegistration): string {
   return createHash('sha256').update(canonical(def)).digest('hex');
 }
 
@@ -87,10 +57,10 @@ const BAR_LENGTH_SQL = `CASE timeframe ${Object.entries(TIMEFRAME_MS)
  *   calendar, feature-set and code version, range, rows, reason, time).
  *
  * Writes replace a series' tail atomically (DELETE from `fromTs` + columnar append + lineage insert in one
- * transaction). Registration of an existing (name, version) with another definition throws an error named
- * `FeatureSetConflictError`.
+ * transaction). Registration of an existing (name, version) with another definition throws
+ * {@link FeatureSetConflictError}.
  */
-export class DuckDbFeatureStore {
+export class DuckDbFeatureStore implements FeatureStore {
   private ready: Promise<void> | undefined;
   private readonly versions = new Map<string, FeatureSetVersion>();
 
@@ -122,7 +92,7 @@ export class DuckDbFeatureStore {
    * Registers a feature-set version: creates its values table and view and records the definition. Identical
    * re-registration returns the stored record; a different definition for an existing (name, version) throws.
    */
-  async register(def: DuckDbFeatureSetRegistration): Promise<FeatureSetVersion> {
+  async register(def: FeatureSetRegistration): Promise<FeatureSetVersion> {
     await this.init();
     if (!IDENT.test(def.name)) throw new RangeError(`feature-set name "${def.name}" must match ${IDENT}`);
     if (!Number.isInteger(def.version) || def.version < 1) throw new RangeError(`feature-set version must be a positive integer, got ${def.version}`);
@@ -138,9 +108,7 @@ export class DuckDbFeatureStore {
       const existing = await s.all<{ h: string }>('SELECT definition_hash AS h FROM features.feature_sets WHERE name = $n AND version = $v', { n: def.name, v: def.version });
       if (existing.length) {
         if (existing[0].h !== hash) {
-          const err = new Error(`feature set ${def.name} v${def.version} is registered with another definition; register a new version instead`);
-          err.name = 'FeatureSetConflictError';
-          throw err;
+          throw new FeatureSetConflictError(def.name, def.version);
         }
       } else {
         const cols = def.features.map((f) => `"${f.name}" DOUBLE`).join(', ');
@@ -177,7 +145,7 @@ export class DuckDbFeatureStore {
       { n: name ?? '', v: version ?? 0 },
     );
     return rows.map((r) => {
-      const def = JSON.parse(r.definition) as DuckDbFeatureSetRegistration;
+      const def = JSON.parse(r.definition) as FeatureSetRegistration;
       return {
         name: def.name,
         version: def.version,
@@ -235,9 +203,9 @@ export class DuckDbFeatureStore {
     symbol: string;
     timeframe: Timeframe;
     fromTs: number;
-    values: DuckDbFeatureColumns;
-    lineage: DuckDbMaterialisationLineage;
-  }): Promise<DuckDbMaterialisationRecord> {
+    values: FeatureColumns;
+    lineage: MaterialisationLineage;
+  }): Promise<MaterialisationRecord> {
     const v = await this.requireVersion(req.set, req.version);
     const n = req.values.ts.length;
     if (n && req.values.ts[0] < req.fromTs) throw new RangeError('writeTail: values start before fromTs');
@@ -252,7 +220,7 @@ export class DuckDbFeatureStore {
       sources.push({ kind: 'double', values: col, nanAsNull: true });
     }
     const table = `${featureSetViewName(req.set, req.version)}_values`;
-    const record: DuckDbMaterialisationRecord = {
+    const record: MaterialisationRecord = {
       id: uuidv7(),
       set: req.set,
       version: req.version,
@@ -297,7 +265,7 @@ export class DuckDbFeatureStore {
   }
 
   /** Values of one series in ascending time within `[from, to]`, after `after`, at most `limit`. */
-  async read(req: { set: string; version: number; symbol: string; timeframe: Timeframe; from?: number; to?: number; after?: number; limit?: number }): Promise<DuckDbFeatureColumns> {
+  async read(req: SeriesWindow & { set: string; version: number }): Promise<FeatureColumns> {
     const v = await this.requireVersion(req.set, req.version);
     const lower = Math.max(req.from ?? MIN_MS, req.after !== undefined ? req.after + 1 : MIN_MS);
     const cols = v.features.map((f) => `"${f.name}"`).join(', ');
@@ -320,7 +288,7 @@ export class DuckDbFeatureStore {
    * the latest bar whose close (`available_at = ts + bar length`) is at or before the event time. Rows come back in
    * the order of `eventTimes`; `ts` is the matched bar's start (NaN and NULL features when no bar had closed yet).
    */
-  async asOf(req: { set: string; version: number; symbol: string; timeframe: Timeframe; eventTimes: Float64Array }): Promise<DuckDbFeatureColumns> {
+  async asOf(req: { set: string; version: number; symbol: string; timeframe: Timeframe; eventTimes: Float64Array }): Promise<FeatureColumns> {
     const v = await this.requireVersion(req.set, req.version);
     const n = req.eventTimes.length;
     const idx = new Float64Array(n);
@@ -349,13 +317,13 @@ export class DuckDbFeatureStore {
   }
 
   /** The latest materialisation of a series (by time written), if any. */
-  async lastMaterialisation(set: string, version: number, symbol: string, timeframe: Timeframe): Promise<DuckDbMaterialisationRecord | undefined> {
+  async lastMaterialisation(set: string, version: number, symbol: string, timeframe: Timeframe): Promise<MaterialisationRecord | undefined> {
     const [r] = await this.listMaterialisations({ set, version, symbol, timeframe, limit: 1 });
     return r;
   }
 
   /** Materialisation records, newest first. */
-  async listMaterialisations(req: { set: string; version: number; symbol?: string; timeframe?: Timeframe; limit: number }): Promise<DuckDbMaterialisationRecord[]> {
+  async listMaterialisations(req: { set: string; version: number; symbol?: string; timeframe?: Timeframe; limit: number }): Promise<MaterialisationRecord[]> {
     await this.init();
     const rows = await this.db.all<Record<string, string | number | bigint>>(
       `SELECT id, set_name, version, code_version, symbol, timeframe, epoch_ms(from_ts)::DOUBLE AS from_ts, epoch_ms(to_ts)::DOUBLE AS to_ts, rows,
@@ -379,7 +347,7 @@ export class DuckDbFeatureStore {
       barsCount: Number(r.bars_count),
       adjustmentHash: r.adjustment_hash as string,
       calendar: r.calendar as string,
-      reason: r.reason as DuckDbMaterialisationLineage['reason'],
+      reason: r.reason as MaterialisationLineage['reason'],
       createdAt: r.created_at as number,
     }));
   }

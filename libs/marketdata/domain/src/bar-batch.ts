@@ -1,10 +1,8 @@
 import { CalendarGap, Timeframe } from '@strata/marketdata-contracts';
 import type { BarsParseResult } from './bars';
 import { parseBarsCsv } from './bars-csv.parser';
-import { findCalendarGaps, inferTradingCalendar } from './calendar-gaps';
-import { barsContentHash } from './content-hash';
-import { formatIsoUtc } from './iso-time';
-import type { TradingCalendar } from './trading-calendar';
+import { barsContentHash, formatIsoUtc, inferTradingCalendar, type TradingCalendar } from '@strata/shared-timeseries';
+import { findCalendarGaps } from './calendar-gaps';
 
 /** A parsed, validated batch ready to commit: accepted bars, rejects, calendar gaps and the content hash. */
 export interface BarBatch extends BarsParseResult {

@@ -1,7 +1,7 @@
 import { RejectedRow, RejectReason } from '@strata/marketdata-contracts';
 import { BarsCsvFormatError, type BarsParseResult } from './bars';
 import { DecimalStatus, decimalStatus, parseDecimal } from './decimal';
-import { formatIsoUtc, parseIsoTimestamp } from './iso-time';
+import { formatIsoUtc, parseIsoTimestamp } from '@strata/shared-timeseries';
 
 /** Column names of a bars CSV, in canonical order; `adj_close` is optional. */
 export const BAR_COLUMNS = ['timestamp', 'open', 'high', 'low', 'close', 'volume', 'adj_close'] as const;

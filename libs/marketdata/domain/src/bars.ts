@@ -1,45 +1,4 @@
-import { RejectedRow, Timeframe } from '@strata/marketdata-contracts';
-
-/**
- * One series of OHLCV bars as columns: one typed array per field, all of one length, rows strictly increasing in `ts`.
- * Times are bar start times in epoch milliseconds UTC (daily bars: 00:00 UTC of the trading date); prices in quote
- * currency (raw or adjusted: the type that extends or the function that takes it says which); volume in units traded
- * (shares, coins, contracts). The shape every domain lib (sentinel, backtest, synthetic) reads bars in.
- */
-export interface OhlcvSeries {
-  /** Bar start time, epoch ms UTC. */
-  ts: Float64Array;
-  open: Float64Array;
-  high: Float64Array;
-  low: Float64Array;
-  close: Float64Array;
-  volume: Float64Array;
-}
-
-/**
- * A window of one (symbol, timeframe) series, as read from a store of bars or of values computed from bars.
- * Times in epoch ms UTC: `from` / `to` inclusive, `after` exclusive (the cursor of a page); `limit` caps the rows
- * returned (ascending `ts`). Absent bounds mean unbounded.
- */
-export interface SeriesWindow {
-  symbol: string;
-  timeframe: Timeframe;
-  from?: number;
-  to?: number;
-  after?: number;
-  limit?: number;
-}
-
-/**
- * A batch of OHLCV bars in columnar form, all columns of length `length`. Prices are in currency units exactly as
- * given by the source (no adjustment).
- */
-export interface BarColumns extends OhlcvSeries {
-  /** Number of bars. */
-  length: number;
-  /** Split- and dividend-adjusted close when the source has an `adj_close` column, otherwise null. */
-  adjClose: Float64Array | null;
-}
+import type { BarColumns, RejectedRow } from '@strata/marketdata-contracts';
 
 /** Accepted bars plus, for each, the 1-based line in the source file it came from (header = line 1). */
 export interface ParsedBars extends BarColumns {

@@ -1,27 +1,5 @@
 import { CalendarGap, Timeframe } from '@strata/marketdata-contracts';
-import { DAY_MS, formatIsoUtc, weekday } from './iso-time';
-import { tradingDaysBetween, type TradingCalendar } from './trading-calendar';
-
-/** Length of one bar of each timeframe, in ms. */
-export const TIMEFRAME_MS: Readonly<Record<Timeframe, number>> = {
-  '1m': 60_000,
-  '5m': 300_000,
-  '15m': 900_000,
-  '1h': 3_600_000,
-  '1d': DAY_MS,
-};
-
-/**
- * Picks a calendar from the data itself: a series with any bar on a Saturday or Sunday (UTC date) trades every day
- * (`24x7`, e.g. crypto); otherwise it is taken as a US exchange-traded series (`nyse`).
- */
-export function inferTradingCalendar(ts: Float64Array, length: number = ts.length): TradingCalendar {
-  for (let i = 0; i < length; i++) {
-    const w = weekday(Math.floor(ts[i] / DAY_MS));
-    if (w === 0 || w === 6) return '24x7';
-  }
-  return 'nyse';
-}
+import { DAY_MS, formatIsoUtc, TIMEFRAME_MS, tradingDaysBetween, type TradingCalendar } from '@strata/shared-timeseries';
 
 /**
  * Holes in the expected calendar between consecutive bars of a strictly increasing series. Gaps are recorded,

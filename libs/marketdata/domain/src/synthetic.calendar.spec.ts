@@ -1,4 +1,4 @@
-import { isTradingDay, tradingDaysBetween } from './trading-calendar';
+import { isTradingDay, tradingDaysBetween } from '@strata/shared-timeseries';
 import { layoutSlots, timeZoneOffsetMs, US_EQUITY_SESSION, zonedWallTimeToUtcMs } from './synthetic.calendar';
 import { generateSyntheticSeries } from './synthetic.generator';
 import { formatIngestTimestamp, INGEST_CSV_HEADER, toIngestCsv } from './synthetic.csv';

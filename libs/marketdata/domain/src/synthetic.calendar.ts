@@ -1,5 +1,5 @@
 import { Timeframe } from '@strata/marketdata-contracts';
-import { nyseHolidays, type TradingCalendar } from './trading-calendar';
+import { nyseHolidays, type TradingCalendar } from '@strata/shared-timeseries';
 
 /** Bar length in minutes per platform timeframe. */
 export const TIMEFRAME_MINUTES: Readonly<Record<Timeframe, number>> = { '1m': 1, '5m': 5, '15m': 15, '1h': 60, '1d': 1440 };

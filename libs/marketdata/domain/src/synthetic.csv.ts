@@ -1,6 +1,6 @@
 import { Timeframe } from '@strata/marketdata-contracts';
-import { civilFromDays } from './iso-time';
-import { type BarColumns } from './bars';
+import { civilFromDays } from '@strata/shared-timeseries';
+import type { BarColumns } from '@strata/marketdata-contracts';
 
 /** The ingest CSV header (the same six columns as the files in `data/`); `,adj_close` is appended when present. */
 export const INGEST_CSV_HEADER = 'timestamp,open,high,low,close,volume';

@@ -1,5 +1,5 @@
 import { TimeframeSchema } from '@strata/marketdata-contracts';
-import { OhlcvSeries } from './bars';
+import type { OhlcvSeries } from '@strata/marketdata-contracts';
 import { layoutSlots, parseClock, US_EQUITY_SESSION, type SessionSpec } from './synthetic.calendar';
 import { Xoshiro128ss } from '@strata/shared-random';
 import { stationaryDistribution } from './regime.markov';

@@ -111,22 +111,3 @@ export function toCsv(columns: readonly OutputColumn[], length: number): string 
   }
   return `${out.join('\n')}\n`;
 }
-
-/** Opaque pagination cursor: base64url JSON of the last key served plus a fingerprint of the filters. */
-export function encodeCursor(key: unknown, filter: string): string {
-  return Buffer.from(JSON.stringify({ k: key, f: filter }), 'utf8').toString('base64url');
-}
-
-/**
- * Decodes a cursor made by {@link encodeCursor}; returns undefined when it is malformed or was made for other filters
- * (the caller answers 400).
- */
-export function decodeCursor<K>(cursor: string, filter: string, check: (k: unknown) => k is K): K | undefined {
-  try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { k?: unknown; f?: unknown };
-    if (v.f !== filter || !check(v.k)) return undefined;
-    return v.k;
-  } catch {
-    return undefined;
-  }
-}

@@ -1,22 +1,8 @@
-import { Adjustment, CorporateAction } from '@strata/marketdata-contracts';
-import { BarColumns } from '@strata/marketdata-domain';
+import type { Adjustment, AdjustmentStep, BarColumns, CorporateAction } from '@strata/marketdata-contracts';
 
 /** Epoch ms (UTC) of 00:00 on an ex-date `YYYY-MM-DD`: bars starting before this instant are adjusted. */
 export function exDateInstant(exDate: string): number {
   return Date.parse(`${exDate}T00:00:00Z`);
-}
-
-/**
- * One adjustment step: every bar starting before `exTs` has its prices divided by `priceDivisor` and its volume
- * multiplied by `volumeMultiplier`.
- */
-export interface AdjustmentStep {
-  /** Ex-date instant, epoch ms UTC. */
-  exTs: number;
-  /** Divides prices of earlier bars (split ratio for a split; 1 / (1 − d/P) for a dividend). */
-  priceDivisor: number;
-  /** Multiplies volume of earlier bars (split ratio for a split; 1 for a dividend). */
-  volumeMultiplier: number;
 }
 
 /**

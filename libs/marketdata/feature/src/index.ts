@@ -8,7 +8,6 @@ export * from './ingest-bars.use-case';
 export * from './ingest-command.responder';
 export * from './market-data-ingest.controller';
 export * from './ingestion.module';
-export * from './bars.repository';
 export * from './corporate-actions.adjustment';
 export * from './columnar.formats';
 export * from './market-data.service';

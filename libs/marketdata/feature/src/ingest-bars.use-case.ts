@@ -3,7 +3,7 @@ import { BarsCorrectedV1, BarsIngestedV1, type IngestCommandV1, type IngestResul
 import { EVENT_BUS, type EventBus, type PayloadOf } from '@strata/platform-contracts';
 import { BarsCsvFormatError, readBarsCsv, type BarBatch } from '@strata/marketdata-domain';
 import { ANOMALY_KINDS, generateSyntheticSeries, SyntheticConfigError, toIngestCsv, type SyntheticConfig } from '@strata/marketdata-domain';
-import { BARS_REPOSITORY, type BarsCommitOutcome, type BarsRepository } from './bars.repository';
+import { BARS_REPOSITORY, type BarsCommitOutcome, type BarsRepository } from '@strata/marketdata-contracts';
 import { uuidv7 } from '@strata/shared-util';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';

@@ -1,22 +1,15 @@
 import { Controller, Get, Header, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { BarCorrectionSchema, BarsPageSchema, BarsQuerySchema, CorporateActionSchema, CorrectionsQuerySchema, RecordCorporateActionsBodySchema, RecordCorporateActionsResultSchema, SymbolSchema, SymbolsPageSchema, SymbolsQuerySchema, type BarCorrection, type BarsPage, type BarsQuery, type CorporateAction, type RecordCorporateActionsBody, type RecordCorporateActionsResult, type SymbolsPage } from '@strata/marketdata-contracts';
-import { ProblemException, problemType, Roles, ZodBody, ZodQuery, zodToOpenApi } from '@strata/platform-http';
+import { badCursor, decodeCursor, encodeCursor, ProblemException, problemType, Roles, ZodBody, ZodQuery, zodToOpenApi } from '@strata/platform-http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ARROW_STREAM, decodeCursor, encodeCursor, negotiateFormat, TEXT_CSV, toArrowIpc, toCsv, type OutputColumn } from './columnar.formats';
+import { ARROW_STREAM, negotiateFormat, TEXT_CSV, toArrowIpc, toCsv, type OutputColumn } from './columnar.formats';
 import { MarketDataService } from './market-data.service';
 
 const isNumber = (k: unknown): k is number => typeof k === 'number' && Number.isSafeInteger(k);
 const isSeriesKey = (k: unknown): k is { symbol: string; timeframe: string } =>
   !!k && typeof k === 'object' && typeof (k as { symbol?: unknown }).symbol === 'string' && typeof (k as { timeframe?: unknown }).timeframe === 'string';
-
-/** 400 problem for a cursor that does not belong to the query. */
-export function badCursor(): ProblemException {
-  return ProblemException.validation('the cursor is malformed or was issued for other filters; repeat the query without it', [
-    { field: 'query.cursor', reason: 'invalid_cursor', message: 'pass back nextCursor unchanged, with the same filters' },
-  ]);
-}
 
 /** 406 problem naming the offered media types. */
 export function notAcceptable(offered: string[]): ProblemException {

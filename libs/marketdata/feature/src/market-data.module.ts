@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { BARS_REPOSITORY, CORPORATE_ACTIONS_REPOSITORY, type BarsRepository, type CorporateActionsRepository } from './bars.repository';
+import { BARS_REPOSITORY, CORPORATE_ACTIONS_REPOSITORY, MARKET_DATA_READER, type BarsRepository, type CorporateActionsRepository } from '@strata/marketdata-contracts';
 import { MarketDataController } from './market-data.controller';
 import { MarketDataService } from './market-data.service';
 
@@ -13,8 +13,8 @@ export interface MarketDataModuleOptions {
 
 /**
  * Market data: {@link MarketDataService} and, unless `http: false`, the `/market-data/bars|symbols|corrections|
- * corporate-actions` routes. Global: the service and both repository tokens can be injected anywhere (ingestion,
- * feature store).
+ * corporate-actions` routes. Global: the service, the {@link MarketDataReader} port (`MARKET_DATA_READER`) and both repository tokens can be
+ * injected anywhere (ingestion, feature store, backtests).
  */
 @Module({})
 export class MarketDataModule {
@@ -27,8 +27,9 @@ export class MarketDataModule {
         { provide: BARS_REPOSITORY, useValue: opts.bars },
         { provide: CORPORATE_ACTIONS_REPOSITORY, useValue: opts.corporateActions },
         MarketDataService,
+        { provide: MARKET_DATA_READER, useExisting: MarketDataService },
       ],
-      exports: [BARS_REPOSITORY, CORPORATE_ACTIONS_REPOSITORY, MarketDataService],
+      exports: [BARS_REPOSITORY, CORPORATE_ACTIONS_REPOSITORY, MarketDataService, MARKET_DATA_READER],
     };
   }
 }

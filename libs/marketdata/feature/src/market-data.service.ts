@@ -1,37 +1,32 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { CorporateActionsRecordedV1, type Adjustment, type BarCorrection, type CorporateAction, type RecordCorporateActionsResult, type SymbolSeries, type Timeframe } from '@strata/marketdata-contracts';
+import {
+  BARS_REPOSITORY,
+  CORPORATE_ACTIONS_REPOSITORY,
+  CorporateActionsRecordedV1,
+  type Adjustment,
+  type AdjustmentStep,
+  type AppliedAdjustment,
+  type BarColumns,
+  type BarCorrection,
+  type BarsRepository,
+  type BarsRequest,
+  type CorporateAction,
+  type CorporateActionsRepository,
+  type MarketDataReader,
+  type RecordCorporateActionsResult,
+  type SymbolSeries,
+  type Timeframe,
+} from '@strata/marketdata-contracts';
 import { EVENT_BUS, type EventBus } from '@strata/platform-contracts';
-import { BarColumns, SeriesWindow } from '@strata/marketdata-domain';
-import { BARS_REPOSITORY, CORPORATE_ACTIONS_REPOSITORY, type BarsRepository, type CorporateActionsRepository } from './bars.repository';
-import { adjustBars, adjustmentSteps, exDateInstant, type AdjustmentStep } from './corporate-actions.adjustment';
-
-/** What {@link MarketDataService.getBars} reads: a window of one series, and which adjustment to apply. */
-export interface BarsRequest extends SeriesWindow {
-  /**
-   * Default `total`: programmatic consumers (features, backtests) get split- and dividend-adjusted bars unless they
-   * ask otherwise. (The REST query defaults to `raw`.) See `AdjustmentSchema` for the formulas.
-   */
-  adjust?: Adjustment;
-}
-
-/** The adjustment applied to a read, for clients and lineage. */
-export interface AppliedAdjustment {
-  adjust: Adjustment;
-  /** Actions taken into account (sorted by ex-date). */
-  actions: CorporateAction[];
-  /** Dividends that could not be applied (no earlier bar, or amount ≥ previous close). */
-  skipped: CorporateAction[];
-  /** The factors applied (empty for `raw`). */
-  steps: AdjustmentStep[];
-}
+import { adjustBars, adjustmentSteps, exDateInstant } from './corporate-actions.adjustment';
 
 /**
  * Market-data queries and corporate actions: raw or adjusted bars, stored series, correction audit records, and
  * recording splits/dividends (which announces `marketdata.evt.corporate-actions.recorded.v1` per changed symbol so
- * that feature sets and backtests recompute).
+ * that feature sets and backtests recompute). Other capabilities read it through the {@link MarketDataReader} port.
  */
 @Injectable()
-export class MarketDataService {
+export class MarketDataService implements MarketDataReader {
   private readonly logger = new Logger('market-data');
 
   constructor(

@@ -1,5 +1,6 @@
 import { Timeframe } from '@strata/marketdata-contracts';
-import { readBarsCsv, type BarBatch, type TradingCalendar } from '@strata/marketdata-domain';
+import { readBarsCsv, type BarBatch } from '@strata/marketdata-domain';
+import { type TradingCalendar } from '@strata/shared-timeseries';
 import {
   AlphaVantageApiKeyError,
   AlphaVantageInvalidRequestError,

@@ -5,4 +5,3 @@ export * from './alphavantage.parser';
 export * from './alphavantage.client';
 export * from './exchange-time';
 export * from './alphavantage.source';
-export { AlphaVantageReplayServer, fixture as alphaVantageFixture, type ReplayResponse } from './testing/alphavantage-replay.server';

@@ -1,28 +1,10 @@
-import { BarCorrection, SymbolSeries, Timeframe } from '@strata/marketdata-contracts';
-import { BarColumns, SeriesWindow } from '@strata/marketdata-domain';
+import type { BarColumns, BarCorrection, BarsCommitOutcome, BarsCommitRequest, BarsRepository, SeriesWindow, SymbolSeries, Timeframe } from '@strata/marketdata-contracts';
 import { appendColumns, readDoubleColumns } from '@strata/platform-duckdb';
 import type { DuckDb, DuckDbSession } from '@strata/platform-duckdb';
 
 /** Epoch-ms bounds used when a range end is open (years 0001 and 9999). */
 const MIN_MS = -62135596800000;
 const MAX_MS = 253402300799999;
-
-/** What one {@link DuckDbBarsRepository.commit} changed. Times are epoch ms UTC. */
-export interface DuckDbBarsCommitOutcome {
-  /** Bars new to the table. */
-  inserted: number;
-  /** Stored bars whose values differed and were replaced (each audited in `bar_corrections`). */
-  updated: number;
-  /** Bars identical to the stored ones (not written). */
-  unchanged: number;
-  /** Earliest / latest inserted or updated bar; null when nothing changed. */
-  changedFrom: number | null;
-  changedTo: number | null;
-  /** Earliest / latest corrected bar; null when nothing was corrected. */
-  correctedFrom: number | null;
-  correctedTo: number | null;
-}
-
 
 /**
  * DuckDB storage of OHLCV bars, keyed by (symbol, timeframe, ts). `ts` is the bar start as a TIMESTAMP holding UTC;
@@ -47,7 +29,7 @@ export interface DuckDbBarsCommitOutcome {
  * into `bar_values` when no stored bar of the series falls in the batch's time range, otherwise into a staging table
  * that is compared with the stored bars in SQL before anything is written.
  */
-export class DuckDbBarsRepository {
+export class DuckDbBarsRepository implements BarsRepository {
   private ready: Promise<void> | undefined;
   /** Committed `bar_series` ids by `symbol\u0000timeframe` (rows are never deleted or renumbered, so a hit stays valid). */
   private readonly seriesIds = new Map<string, number>();
@@ -126,11 +108,11 @@ export class DuckDbBarsRepository {
    * ingestion id and time), identical bars are left alone. Committing the same bars again changes nothing and reports
    * them all as `unchanged`. When the batch has no `adj_close` column the stored `adj_close` is kept.
    */
-  async commit(req: { ingestionId: string; symbol: string; timeframe: Timeframe; bars: BarColumns }): Promise<DuckDbBarsCommitOutcome> {
+  async commit(req: BarsCommitRequest): Promise<BarsCommitOutcome> {
     await this.init();
     const { bars, symbol, timeframe, ingestionId } = req;
     const n = bars.length;
-    const none: DuckDbBarsCommitOutcome = { inserted: 0, updated: 0, unchanged: 0, changedFrom: null, changedTo: null, correctedFrom: null, correctedTo: null };
+    const none: BarsCommitOutcome = { inserted: 0, updated: 0, unchanged: 0, changedFrom: null, changedTo: null, correctedFrom: null, correctedTo: null };
     if (n === 0) return none;
     const from = bars.ts[0];
     const to = bars.ts[n - 1];

@@ -1,14 +1,5 @@
-import { CorporateAction } from '@strata/marketdata-contracts';
+import type { CorporateAction, CorporateActionsRepository, CorporateActionsUpsert } from '@strata/marketdata-contracts';
 import type { DuckDb } from '@strata/platform-duckdb';
-
-/** Outcome of {@link DuckDbCorporateActionsRepository.upsert}. */
-export interface DuckDbCorporateActionsUpsert {
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  /** Actions that were inserted or whose values changed, in input order. */
-  changed: CorporateAction[];
-}
 
 interface Row {
   symbol: string;
@@ -35,7 +26,7 @@ function same(a: CorporateAction, b: CorporateAction): boolean {
  * DuckDB table `corporate_actions`: splits and cash dividends keyed by (symbol, kind, ex_date). Recording an action
  * again with the same values is a no-op; with other values it replaces the stored one (the latest record wins).
  */
-export class DuckDbCorporateActionsRepository {
+export class DuckDbCorporateActionsRepository implements CorporateActionsRepository {
   private ready: Promise<void> | undefined;
   /** Actions per symbol, read once and dropped on every upsert (every read of adjusted bars asks for them). */
   private readonly cache = new Map<string, CorporateAction[]>();
@@ -60,13 +51,13 @@ export class DuckDbCorporateActionsRepository {
   }
 
   /** Inserts or replaces actions in one transaction; reports what changed. Later duplicates in `actions` win. */
-  async upsert(actions: readonly CorporateAction[]): Promise<DuckDbCorporateActionsUpsert> {
+  async upsert(actions: readonly CorporateAction[]): Promise<CorporateActionsUpsert> {
     await this.init();
     this.cache.clear();
     const byKey = new Map<string, CorporateAction>();
     for (const a of actions) byKey.set(`${a.symbol}\u0000${a.kind}\u0000${a.exDate}`, a);
     return this.db.transaction(async (s) => {
-      const out: DuckDbCorporateActionsUpsert = { inserted: 0, updated: 0, unchanged: 0, changed: [] };
+      const out: CorporateActionsUpsert = { inserted: 0, updated: 0, unchanged: 0, changed: [] };
       const now = Date.now();
       for (const a of byKey.values()) {
         const existing = await s.all<Row>(

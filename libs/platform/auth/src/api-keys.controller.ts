@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, Header, HttpCode, HttpStatus, Inject, Param, Post, Req } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { DocumentStoreError } from '@strata/platform-contracts';
-import { MAX_PAGE_LIMIT } from '@strata/platform-document-store';
+import { MAX_PAGE_LIMIT } from '@strata/platform-contracts';
 import { API_ROLES, ProblemException, problemType, Roles, ZodBody, ZodQuery, type AuthenticatedRequest } from '@strata/platform-http';
 import { z } from 'zod';
 import { API_KEY_SERVICE } from './auth.tokens';

@@ -113,12 +113,15 @@ export interface SortSpec<T> {
   direction: 'asc' | 'desc';
 }
 
+/** Maximum page size of {@link PageRequest.limit} (and of the REST list endpoints built on it). */
+export const MAX_PAGE_LIMIT = 1000;
+
 /** Request for one page of a cursor-paginated query. */
 export interface PageRequest<T> {
   filter?: DocumentFilter<T>;
   /** Defaults to `{ field: 'id', direction: 'asc' }` (insertion order for UUIDv7 ids). */
   sort?: SortSpec<T>;
-  /** Page size, 1–1000. */
+  /** Page size, 1–{@link MAX_PAGE_LIMIT}. */
   limit: number;
   /** `nextCursor` of the previous page; valid only with the same filter and sort. */
   cursor?: string | null;

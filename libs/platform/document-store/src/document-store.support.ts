@@ -10,6 +10,7 @@ import {
   DocumentNotFoundError,
   FIELD_NAME_PATTERN,
   InvalidCursorError,
+  MAX_PAGE_LIMIT,
   VersionConflictError,
   type CollectionSpec,
   type DocumentChange,
@@ -319,9 +320,6 @@ export interface ResolvedPageRequest {
   limit: number;
   after: CursorPosition | null;
 }
-
-/** Maximum page size. */
-export const MAX_PAGE_LIMIT = 1000;
 
 /** Validates a page request and decodes its cursor; throws {@link DocumentValidationError} / {@link InvalidCursorError}. */
 export function resolvePageRequest<T>(collection: string, req: PageRequest<T>): ResolvedPageRequest {

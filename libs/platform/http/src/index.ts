@@ -8,3 +8,4 @@ export * from './logging';
 export * from './http-tracing.interceptor';
 export * from './fastify-app';
 export * from './strata-http.module';
+export * from './page-cursor';

@@ -6,3 +6,4 @@ export * from './classification.metrics';
 export * from './logistic-regression';
 export * from './walk-forward';
 export * from './compiled-ensemble';
+export * from './tree-signal-model';

@@ -1,12 +1,13 @@
-import { BacktestSignalModels } from '@strata/backtests-feature';
-import { FEATURE_SET_CORE_V1 } from '@strata/features-domain';
+import type { BacktestSignalModels } from '@strata/backtests-contracts';
+import { FEATURE_SET_CORE_V1 } from '@strata/shared-indicators';
+import { treeSignalModel } from '@strata/signals-domain';
 import { ModelAlias } from '@strata/signals-contracts';
 import { AliasUnsetError } from './signals.errors';
 import type { SignalScoringService } from './signal-scoring.service';
 
 /**
  * The model registry as the backtest worker's {@link BacktestSignalModels}: an alias resolves to the completed model
- * version holding it, decoded from its ONNX artifact into the tree ensemble the engine scores on the fly. The
+ * version holding it, decoded from its ONNX artifact into the tree ensemble the engine scores on the fly ({@link treeSignalModel}). The
  * feature set is named `core` only for the version the engine computes itself (`core` v1); any other version is
  * passed on as `<name>@v<version>` so the engine refuses it with a clear reason.
  * `scoring` is a getter because the signals context may start after the backtests context.
@@ -25,7 +26,7 @@ export function registrySignalModels(scoring: () => SignalScoringService): Backt
       if (!ensemble) throw new Error(`model ${m.doc.id} is not a tree ensemble the backtest engine can score`);
       const fs = m.doc.featureSet;
       const featureSet = fs.name === FEATURE_SET_CORE_V1.name && fs.version === FEATURE_SET_CORE_V1.version ? fs.name : `${fs.name}@v${fs.version}`;
-      return { modelId: m.doc.id, featureSet, model: ensemble };
+      return treeSignalModel(m.doc.id, featureSet, ensemble);
     },
   };
 }

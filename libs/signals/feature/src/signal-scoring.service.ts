@@ -3,7 +3,7 @@ import { ModelAliasSchema, type ModelAlias } from '@strata/signals-contracts';
 import { type StoredDocument } from '@strata/platform-contracts';
 import { type Timeframe } from '@strata/marketdata-contracts';
 import { featureRows, type TreeEnsemble } from '@strata/signals-domain';
-import { FeaturesService } from '@strata/features-feature';
+import { FEATURE_READER, type FeatureReader } from '@strata/features-contracts';
 import { SignalAliasesRepository } from './signal-aliases.repository';
 import { SignalModelsRepository, type SignalModelDoc } from './signal-models.repository';
 import { AliasUnsetError, ExplanationUnavailableError, ModelNotFoundError, ModelNotReadyError, ScoreInputError, SignalDataNotFoundError } from './signals.errors';
@@ -43,7 +43,7 @@ export class SignalScoringService {
   constructor(
     private readonly models: SignalModelsRepository,
     private readonly aliases: SignalAliasesRepository,
-    private readonly features: FeaturesService,
+    @Inject(FEATURE_READER) private readonly features: FeatureReader,
     @Inject(ARTIFACT_STORE) private readonly artifacts: ArtifactStore,
     @Inject(SIGNAL_MODEL_RUNTIME) private readonly runtime: SignalModelRuntime,
   ) {}

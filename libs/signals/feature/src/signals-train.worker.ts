@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EVENT_BUS, VersionConflictError, type EventBus, type PayloadOf, type StoredDocument } from '@strata/platform-contracts';
 import { ModelTrainedV1, ModelTrainingFailedV1, TrainModelCommandV1 } from '@strata/signals-contracts';
-import { FeaturesService } from '@strata/features-feature';
+import { FEATURE_READER, type FeatureReader } from '@strata/features-contracts';
 import { uuidv7 } from '@strata/shared-util';
 import { hostname } from 'node:os';
 import { SignalModelsRepository, queuedModel, type SignalModelDoc } from './signal-models.repository';
@@ -79,7 +79,7 @@ export class SignalsTrainWorker {
 
   constructor(
     private readonly models: SignalModelsRepository,
-    private readonly features: FeaturesService,
+    @Inject(FEATURE_READER) private readonly features: FeatureReader,
     @Inject(ARTIFACT_STORE) private readonly artifacts: ArtifactStore,
     @Inject(SIGNAL_MODEL_RUNTIME) private readonly runtime: SignalModelRuntime,
     @Inject(EVENT_BUS) private readonly bus: EventBus,

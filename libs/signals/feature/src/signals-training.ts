@@ -1,6 +1,6 @@
 import { ModelVersionDto, TrainingSpec } from '@strata/signals-contracts';
 import { evaluateWalkForward as evaluateBinaryWalkForward, expectedMargin, gainImportance as gainPerFeature, informationCoefficient, predictMargin, trainGbdt, treeShap, walkForwardSplits, type FoldData, type GbdtParams, type LabelledRows, type SignalMetrics, type TreeEnsemble } from '@strata/signals-domain';
-import { FeaturesService } from '@strata/features-feature';
+import type { FeatureReader } from '@strata/features-contracts';
 import { createHash } from 'node:crypto';
 
 /**
@@ -32,7 +32,7 @@ const FAR_PAST = -8.64e15;
 const FAR_FUTURE = 8.64e15;
 
 /** Labelled rows of each segment, pooled over the spec's symbols (builder run per symbol with purge and embargo). */
-async function pooledSegments(features: FeaturesService, spec: TrainingSpec, segments: { name: string; from: number; to: number }[]): Promise<PooledDataset[]> {
+async function pooledSegments(features: FeatureReader, spec: TrainingSpec, segments: { name: string; from: number; to: number }[]): Promise<PooledDataset[]> {
   const perSymbol: { sym: number; parts: { ts: Float64Array; X: Record<string, Float64Array>; y: Float64Array; direction: Int8Array }[] }[] = [];
   let featureNames: string[] = [];
   for (const [k, symbol] of spec.symbols.entries()) {
@@ -68,7 +68,7 @@ async function pooledSegments(features: FeaturesService, spec: TrainingSpec, seg
 }
 
 /** The whole train window as one labelled dataset (the final model's training rows). */
-export async function buildPooledDataset(features: FeaturesService, spec: TrainingSpec): Promise<PooledDataset> {
+export async function buildPooledDataset(features: FeatureReader, spec: TrainingSpec): Promise<PooledDataset> {
   const [all] = await pooledSegments(features, spec, [{ name: 'train', from: spec.trainWindow.from ?? FAR_PAST, to: spec.trainWindow.to ?? FAR_FUTURE }]);
   return all;
 }
@@ -78,7 +78,7 @@ export async function buildPooledDataset(features: FeaturesService, spec: Traini
  * first `1 / (folds + 1)` of them train the first fold), each fold's rows labelled by the training-dataset builder with
  * the spec's purge (default = label horizon) and embargo at the train/test boundary.
  */
-export async function buildWalkForwardFolds(features: FeaturesService, spec: TrainingSpec, all: PooledDataset): Promise<(FoldData & { testFrom: number; testTo: number })[]> {
+export async function buildWalkForwardFolds(features: FeatureReader, spec: TrainingSpec, all: PooledDataset): Promise<(FoldData & { testFrom: number; testTo: number })[]> {
   const times = Float64Array.from(new Set(all.ts)).sort();
   const K = spec.walkForward.folds;
   if (times.length < (K + 1) * 20) throw new InsufficientDataError(`${times.length} labelled bar times are too few for ${K} walk-forward folds (need ≥ ${(K + 1) * 20})`);

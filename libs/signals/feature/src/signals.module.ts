@@ -2,7 +2,6 @@ import { Inject, Injectable, Module, type DynamicModule, type Provider, type Typ
 import { EVENT_BUS, type EventBus, type PayloadOf } from '@strata/platform-contracts';
 import { TrainModelCommandV1 } from '@strata/signals-contracts';
 import { WorkQueueRunner } from '@strata/platform-messaging';
-import { FeaturesModule, type BarQualityFlagsStore, type FeatureStore } from '@strata/features-feature';
 import { FeatureSetRefreshedHandler, SIGNALS_SERVICE } from './feature-set-refreshed.handler';
 import { SignalAliasesRepository } from './signal-aliases.repository';
 import { SignalModelsRepository } from './signal-models.repository';
@@ -19,8 +18,13 @@ import { SIGNALS_WORKER_OPTIONS } from './signals.tokens';
  * available (`MarketDataModule`, for the training labels).
  */
 export interface SignalsModuleOptions {
-  /** The feature store training datasets and series scores are read from. */
-  featureStore: FeatureStore;
+  /**
+   * The feature store's read side, training datasets and series scores are read from: a module providing
+   * `FEATURE_READER` of `@strata/features-contracts` (the features capability's
+   * `FeaturesModule.register({ store, http: false, refresh: false, qualityFlags })`; give it the bar-quality flags for
+   * training specs with `qualityFilter: 'exclude'`, which are refused otherwise).
+   */
+  features: DynamicModule;
   /** Where ONNX artifacts go (`LocalDirectoryArtifactStore` under `<STRATA_DATA_DIR>/artifacts` by default). */
   artifacts: ArtifactStore;
   /** ONNX export / import check / onnxruntime sessions (`OnnxModelRuntime` of `@strata/signals-infra-onnx`). */
@@ -31,8 +35,6 @@ export interface SignalsModuleOptions {
   worker?: boolean | SignalsWorkerOptions;
   /** Score refreshed bars with the champion on `features.evt.set.refreshed.v1` (default false; one context only). */
   scoreOnRefresh?: boolean;
-  /** Bars the data-quality sentinel flagged, for training specs with `qualityFilter: 'exclude'` (absent: refused). */
-  qualityFlags?: BarQualityFlagsStore;
 }
 
 /**
@@ -71,7 +73,7 @@ export class SignalsModule {
     if (opts.scoreOnRefresh) providers.push(FeatureSetRefreshedHandler);
     return {
       module: SignalsModule,
-      imports: [FeaturesModule.register({ store: opts.featureStore, http: false, refresh: false, qualityFlags: opts.qualityFlags })],
+      imports: [opts.features],
       controllers,
       providers,
       exports: [SignalsService, SignalScoringService, SignalScoresRepository, SignalModelsRepository, ...(opts.worker ? [SignalsTrainWorker] : []), ...(opts.scoreOnRefresh ? [FeatureSetRefreshedHandler] : [])],

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EVENT_BUS, type EventBus } from '@strata/platform-contracts';
 import { ModelAliasChangedV1, TrainModelCommandV1, type ImportModelBody, type LatestScoreDto, type ListModelsQuery, type ModelAlias, type ModelAliasDto, type ModelVersionDto, type ScoreBody, type ScoreResponse, type TrainModelBody, type TrainingSpec } from '@strata/signals-contracts';
 import { type Timeframe } from '@strata/marketdata-contracts';
-import { FeaturesService } from '@strata/features-feature';
+import { FEATURE_READER, type FeatureReader } from '@strata/features-contracts';
 import { uuidv7 } from '@strata/shared-util';
 import { SignalAliasesRepository, type AliasChange, type SignalAliasDoc } from './signal-aliases.repository';
 import { toModelDto } from './signal-model.dto';
@@ -26,7 +26,7 @@ export class SignalsService {
     private readonly aliases: SignalAliasesRepository,
     private readonly scores: SignalScoresRepository,
     private readonly scoring: SignalScoringService,
-    private readonly features: FeaturesService,
+    @Inject(FEATURE_READER) private readonly features: FeatureReader,
     @Inject(ARTIFACT_STORE) private readonly artifacts: ArtifactStore,
     @Inject(SIGNAL_MODEL_RUNTIME) private readonly runtime: SignalModelRuntime,
     @Inject(EVENT_BUS) private readonly bus: EventBus,

@@ -1,4 +1,4 @@
-import { Timeframe } from '@strata/marketdata-contracts';
+import type { BarTimeframe } from '@strata/shared-timeseries';
 import { anchorIndex, checkFrom, checkPeriod, checkSameLength, fillWarmUp, outputArray } from './kernel-support';
 import { rollingMoments } from './window-moments';
 
@@ -130,7 +130,7 @@ export function bollinger(
  */
 export type TradingCalendar = 'us-equity' | 'crypto-24x7';
 
-const MINUTES_PER_BAR: Record<Timeframe, number> = { '1m': 1, '5m': 5, '15m': 15, '1h': 60, '1d': 0 };
+const MINUTES_PER_BAR: Record<BarTimeframe, number> = { '1m': 1, '5m': 5, '15m': 15, '1h': 60, '1d': 0 };
 
 /**
  * Bars per year used to annualise a per-bar volatility (multiply the per-bar std by its square root):
@@ -146,7 +146,7 @@ const MINUTES_PER_BAR: Record<Timeframe, number> = { '1m': 1, '5m': 5, '15m': 15
  * The equity hourly factor counts the 6.5-hour session, so a partial first or last hour counts as a bar
  * of the same variance (a convention, stated so it can be changed in a new feature-set version).
  */
-export function annualisationFactor(timeframe: Timeframe, calendar: TradingCalendar = 'us-equity'): number {
+export function annualisationFactor(timeframe: BarTimeframe, calendar: TradingCalendar = 'us-equity'): number {
   const minutes = MINUTES_PER_BAR[timeframe];
   if (minutes === undefined) throw new RangeError(`unknown timeframe ${String(timeframe)}`);
   if (calendar === 'us-equity') return minutes === 0 ? 252 : timeframe === '1h' ? 252 * 6.5 : (252 * 390) / minutes;

@@ -1,5 +1,19 @@
 import { createHash } from 'node:crypto';
-import type { BarColumns } from './bars';
+
+/**
+ * The columns {@link barsContentHash} reads (marketdata's `BarColumns` has this shape): `length` bars, times in epoch ms
+ * UTC, prices in quote currency, volume in units traded, `adjClose` when the source had one.
+ */
+export interface HashedBars {
+  length: number;
+  ts: Float64Array;
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  close: Float64Array;
+  volume: Float64Array;
+  adjClose: Float64Array | null;
+}
 
 /** Version tag mixed into every content hash; bump when the normalisation below changes. */
 export const CONTENT_HASH_SCHEME = 'strata-bars-v1';
@@ -15,7 +29,7 @@ function update(h: ReturnType<typeof createHash>, a: Float64Array, length: numbe
  * `2021-01-04T00:00:00Z`, CRLF and LF, reordered columns all hash the same; -0 is stored as +0 by the parser.
  * Rejected rows do not contribute. Symbol and timeframe are not part of the hash.
  */
-export function barsContentHash(bars: BarColumns): string {
+export function barsContentHash(bars: HashedBars): string {
   if (new Uint8Array(new Float64Array([1]).buffer)[7] !== 0x3f) throw new Error('barsContentHash requires a little-endian platform');
   const h = createHash('sha256');
   const cols = bars.adjClose ? 'ts,open,high,low,close,volume,adj_close' : 'ts,open,high,low,close,volume';

@@ -1,4 +1,4 @@
-import { Timeframe } from '@strata/marketdata-contracts';
+import type { BarTimeframe } from '@strata/shared-timeseries';
 import { checkFrom } from './kernel-support';
 import {
   cci,
@@ -129,7 +129,7 @@ export const FEATURE_SET_CORE_V1: FeatureSetDefinition = deepFreeze({
 /** Options of {@link computeCoreFeatures}. */
 export interface CoreFeatureOptions {
   /** Bar timeframe; selects the `rv_20` annualisation factor. */
-  timeframe: Timeframe;
+  timeframe: BarTimeframe;
   /** Trading calendar for the annualisation factor (default `us-equity`; see `annualisationFactor`). */
   calendar?: TradingCalendar;
   /** Output columns to reuse (each of the bar count's length); fresh arrays are allocated when absent. */
