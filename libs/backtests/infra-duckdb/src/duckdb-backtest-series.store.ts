@@ -5,8 +5,6 @@ import type {
   BacktestSeriesPage,
   BacktestSeriesStore,
   BacktestTradeDto,
-  OrderRecord,
-  TradeRecord,
 } from '@strata/backtests-contracts';
 import { appendColumns } from '@strata/platform-duckdb';
 import type { DuckDb } from '@strata/platform-duckdb';
