@@ -1,3 +1,5 @@
 export * from './marketdata.contracts';
 export * from './market-data-api.contracts';
 export * from './market-data.ports';
+export * from './bar-rows';
+export * from './ingestion-sources.ports';

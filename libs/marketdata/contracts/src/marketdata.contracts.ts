@@ -102,6 +102,17 @@ export type AlphaVantageSource = z.infer<typeof AlphaVantageSourceSchema>;
 /** See {@link SyntheticSourceSchema}. */
 export type SyntheticSource = z.infer<typeof SyntheticSourceSchema>;
 
+/**
+ * Why an ingest failed, for programs (the `error` text is for people): the input cannot be read as bars at all (empty,
+ * malformed header: `malformed_input`) or has no valid row (`no_valid_rows`); the source could not be read
+ * (`source_unreadable`: a file outside the allowed directories or missing), needs something this service lacks
+ * (`source_not_configured`), is an invalid spec (`source_invalid`) or failed remotely (`source_failed`); or the bars
+ * could not be stored (`store_failed`).
+ */
+export const IngestErrorKindSchema = z.enum(['malformed_input', 'no_valid_rows', 'source_unreadable', 'source_not_configured', 'source_invalid', 'source_failed', 'store_failed']);
+/** See {@link IngestErrorKindSchema}. */
+export type IngestErrorKind = z.infer<typeof IngestErrorKindSchema>;
+
 /** Result of one ingest, also served at `GET /market-data/ingestions/{id}`. */
 export const IngestResultSchema = z.object({
   id: z.string(),
@@ -125,6 +136,8 @@ export const IngestResultSchema = z.object({
     .object({ inserted: z.number().int().nonnegative(), updated: z.number().int().nonnegative(), unchanged: z.number().int().nonnegative() })
     .optional(),
   error: z.string().optional(),
+  /** For `failed`: what kind of failure `error` describes (absent from older producers). */
+  errorKind: IngestErrorKindSchema.optional(),
 });
 export type IngestResult = z.infer<typeof IngestResultSchema>;
 

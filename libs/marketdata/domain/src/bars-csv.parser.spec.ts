@@ -1,6 +1,5 @@
 import { BarsCsvFormatError } from './bars';
-import { parseBarsCsv } from './bars-csv.parser';
-import { readBarsCsv } from './bar-batch';
+import { parseBarsCsv, readBarsCsv } from './bars-csv.parser';
 
 const HEADER = 'timestamp,open,high,low,close,volume';
 

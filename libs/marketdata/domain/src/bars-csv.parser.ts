@@ -1,18 +1,11 @@
-import { RejectedRow, RejectReason } from '@strata/marketdata-contracts';
+import type { BarRows, UnreadableRow } from '@strata/marketdata-contracts';
 import { BarsCsvFormatError, type BarsParseResult } from './bars';
+import { barColumnRoles, createBarRows, readBarText, TS_ROLE } from './bar-rows';
 import { DecimalStatus, decimalStatus, parseDecimal } from './decimal';
-import { formatIsoUtc, parseIsoTimestamp } from '@strata/shared-timeseries';
+import { validateBarRows, validateBars, type BarBatch, type ReadBarsOptions } from './bar-batch';
+import { parseIsoTimestamp } from '@strata/shared-timeseries';
 
-/** Column names of a bars CSV, in canonical order; `adj_close` is optional. */
-export const BAR_COLUMNS = ['timestamp', 'open', 'high', 'low', 'close', 'volume', 'adj_close'] as const;
-const REQUIRED = 6;
-const TS = 0;
-const OPEN = 1;
-const HIGH = 2;
-const LOW = 3;
-const CLOSE = 4;
-const VOLUME = 5;
-const ADJ = 6;
+const TS = TS_ROLE;
 
 const utf8 = new TextDecoder('utf-8');
 
@@ -82,7 +75,7 @@ let lastDateMs = 0;
  * (exactly what {@link parseIsoTimestamp} returns for that text) to `out[slot]`, sets `numEnd` after the field and
  * returns true; false (→ caller takes the general path) for any other shape. A successful parse of that width proves
  * the field holds no comma. The date part is validated and converted by parseIsoTimestamp only when it differs from
- * the previous call's (intraday rows share it; `parseBarsCsv` forgets it at the start of every input); the time of
+ * the previous call's (intraday rows share it; `decodeBarsCsv` forgets it at the start of every input); the time of
  * day is read here with parseIsoTimestamp's range checks (hour 0–23, minute and second 0–59).
  */
 function readFixedTimestamp(s: string, p: number, end: number, out: Float64Array, slot: number): boolean {
@@ -139,54 +132,21 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 9;
 }
 
-/** Parses the header line into a role (index in {@link BAR_COLUMNS}) per column; throws naming line 1. */
-function parseHeader(s: string, start: number, end: number): { roles: Int8Array; columns: string[] } {
-  const raw = s.slice(start, end);
-  const columns = raw.split(',').map((c) => {
-    let t = c.trim();
-    if (t.length >= 2 && t.startsWith('"') && t.endsWith('"')) t = t.slice(1, -1).trim();
-    return t.toLowerCase();
-  });
-  const roles = new Int8Array(columns.length);
-  const seen = new Set<string>();
-  const problems: string[] = [];
-  columns.forEach((c, i) => {
-    const role = (BAR_COLUMNS as readonly string[]).indexOf(c);
-    if (role < 0) problems.push(c === '' ? `column ${i + 1} has an empty name` : `unknown column "${c}"`);
-    else if (seen.has(c)) problems.push(`column "${c}" appears twice`);
-    seen.add(c);
-    roles[i] = role;
-  });
-  const missing = BAR_COLUMNS.slice(0, REQUIRED).filter((c) => !seen.has(c));
-  if (missing.length) problems.unshift(`missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
-  if (problems.length) {
-    throw new BarsCsvFormatError(
-      1,
-      `malformed header "${raw.length > 120 ? `${raw.slice(0, 120)}…` : raw}": ${problems.join('; ')}; expected timestamp,open,high,low,close,volume with an optional adj_close`,
-    );
-  }
-  return { roles, columns };
-}
-
 /**
- * Parses and validates a CSV of OHLCV bars into columnar typed arrays, losing nothing: every data row is either
- * accepted or returned in `rejects` with its 1-based line number (header = line 1), a stable reason code and a
- * message. Throws {@link BarsCsvFormatError} (naming line 1) only when the input is empty or the header is malformed.
+ * The CSV decoder: reads a bars CSV into {@link BarRows} for `validateBars`, losing nothing: every data row becomes a
+ * row, read or listed in `unreadable` (wrong field count, a field that is no number or no time, a blank line between
+ * rows), with its 1-based line (header = line 1). Throws {@link BarsCsvFormatError} (naming line 1) only when the
+ * input is empty or the header is malformed.
  *
  * Format: a header naming the columns `timestamp,open,high,low,close,volume` and optionally `adj_close`, in any
  * order, case-insensitive; comma-separated; LF or CRLF line ends; a UTF-8 BOM is ignored; fields may be padded with
  * spaces or wrapped in double quotes (no embedded commas). Timestamps: see {@link parseIsoTimestamp} (UTC when no
- * offset). Numbers: plain decimal literals with an optional exponent.
+ * offset). Numbers: plain decimal literals with an optional exponent. Blank lines at the end are not rows.
  *
- * Checks per row, first failure wins: field count and parse (`unparsable`), NaN/Infinity/overflow (`non_finite`),
- * price (open, high, low, close, adj_close) ≤ 0 (`non_positive_price`), volume < 0 (`negative_volume`), high < low
- * (`high_below_low`), open or close outside [low, high] (`open_close_outside_range`), then against the last
- * accepted row: same time (`duplicate_timestamp`) or earlier (`out_of_order`). Blank lines between rows are
- * rejected as `unparsable`; blank lines at the end are ignored.
- *
- * Hot loop: charCode scanning, no per-field regexes and no substring allocation for well-formed rows.
+ * Hot loop: charCode scanning, no per-field regexes and no substring allocation for well-formed rows; values go
+ * straight into the column arrays.
  */
-export function parseBarsCsv(input: string | Uint8Array): BarsParseResult {
+export function decodeBarsCsv(input: string | Uint8Array): BarRows {
   // A string built by concatenation is a V8 rope; V8 flattens it in place on the first indexed read (the BOM check
   // below), after which every read is direct. (An explicit UTF-8 round trip to flatten it cost ~130 ms per 65 MB and
   // made the scan no faster.)
@@ -197,34 +157,21 @@ export function parseBarsCsv(input: string | Uint8Array): BarsParseResult {
   if (eol < 0) eol = n;
   let end = eol > pos && s.charCodeAt(eol - 1) === 13 ? eol - 1 : eol;
   if (s.slice(pos, end).trim() === '') throw new BarsCsvFormatError(1, 'empty header line: expected timestamp,open,high,low,close,volume[,adj_close]');
-  const { roles, columns } = parseHeader(s, pos, end);
+  const { roles, columns } = barColumnRoles(s.slice(pos, end).split(','));
   const ncols = roles.length;
-  const hasAdj = columns.includes('adj_close');
   lastDateKey = -1; // no date reuse across inputs
 
   let capacity = 1;
   for (let i = s.indexOf('\n', eol + 1); i >= 0; i = s.indexOf('\n', i + 1)) capacity++;
-  const ts = new Float64Array(capacity);
-  const open = new Float64Array(capacity);
-  const high = new Float64Array(capacity);
-  const low = new Float64Array(capacity);
-  const close = new Float64Array(capacity);
-  const volume = new Float64Array(capacity);
-  const adj = hasAdj ? new Float64Array(capacity) : null;
-  const lines = new Uint32Array(capacity);
-  const rejects: RejectedRow[] = [];
+  const rows = createBarRows(capacity, columns);
+  const { ts, open, high, low, close, volume, adjClose: adj, line: lines } = rows;
+  const unreadable: UnreadableRow[] = rows.unreadable;
   const v = new Float64Array(7);
   const pendingBlank: number[] = [];
 
-  let k = 0;
-  let rowsRead = 0;
-  let lastTs = -Infinity;
-  let lastLine = 0;
+  let r = 0;
   let line = 1;
   pos = eol + 1;
-  const reject = (ln: number, reason: RejectReason, message: string): void => {
-    rejects.push({ line: ln, reason, message });
-  };
 
   while (pos < n) {
     line++;
@@ -240,20 +187,16 @@ export function parseBarsCsv(input: string | Uint8Array): BarsParseResult {
     }
     if (pendingBlank.length) {
       for (const b of pendingBlank) {
-        rowsRead++;
-        reject(b, 'unparsable', 'empty line');
+        lines[r] = b;
+        unreadable.push({ row: r++, reason: 'unparsable', message: 'empty line' });
       }
       pendingBlank.length = 0;
     }
-    rowsRead++;
 
     // Split and parse fields in one scan.
     let f = 0;
     let p = pos;
-    let bad: RejectReason | null = null;
-    let badRole = -1;
-    let badStart = 0;
-    let badEnd = 0;
+    let bad: { reason: UnreadableRow['reason']; message: string } | null = null;
     for (;;) {
       // Fast path: a plain number directly followed by ',' or the line end (no padding, quotes or exponent).
       if (f < ncols && bad === null && roles[f] !== TS) {
@@ -288,99 +231,48 @@ export function parseBarsCsv(input: string | Uint8Array): BarsParseResult {
           continue;
         }
       }
+      // General path: padding, quotes, other time shapes, and fields that are no number or no time.
       let q = p;
       while (q < end && s.charCodeAt(q) !== 44) q++;
-      if (f < ncols && bad === null) {
-        let fa = p;
-        let fb = q;
-        while (fa < fb && isSpace(s.charCodeAt(fa))) fa++;
-        while (fb > fa && isSpace(s.charCodeAt(fb - 1))) fb--;
-        if (fb - fa >= 2 && s.charCodeAt(fa) === 34 && s.charCodeAt(fb - 1) === 34) {
-          fa++;
-          fb--;
-        }
-        const role = roles[f];
-        if (role === TS) {
-          const t = parseIsoTimestamp(s, fa, fb);
-          if (t !== t) bad = 'unparsable';
-          v[TS] = t;
-        } else {
-          const x = parseDecimal(s, fa, fb);
-          if (decimalStatus !== DecimalStatus.Ok) bad = decimalStatus === DecimalStatus.NonFinite ? 'non_finite' : 'unparsable';
-          v[role] = x;
-        }
-        if (bad !== null) {
-          badRole = role;
-          badStart = fa;
-          badEnd = fb;
-        }
-      }
+      if (f < ncols && bad === null) bad = readBarText(s, p, q, roles[f], v, roles[f]);
       f++;
       if (q >= end) break;
       p = q + 1;
     }
 
-    if (f !== ncols) {
-      reject(line, 'unparsable', `expected ${ncols} fields, found ${f}`);
-    } else if (bad !== null) {
-      const text = s.slice(badStart, badEnd);
-      const what = badRole === TS ? 'an ISO-8601 date or date-time' : 'a finite number';
-      reject(line, bad, `${BAR_COLUMNS[badRole]} ${text === '' ? 'is empty' : `"${text.length > 64 ? `${text.slice(0, 64)}…` : text}" is not ${what}`}`);
-    } else {
-      const o = v[OPEN];
-      const h = v[HIGH];
-      const l = v[LOW];
-      const c = v[CLOSE];
-      const vol = v[VOLUME];
-      const t = v[TS];
-      if (o <= 0 || h <= 0 || l <= 0 || c <= 0 || (adj !== null && v[ADJ] <= 0)) {
-        const which = o <= 0 ? OPEN : h <= 0 ? HIGH : l <= 0 ? LOW : c <= 0 ? CLOSE : ADJ;
-        reject(line, 'non_positive_price', `${BAR_COLUMNS[which]} ${v[which]} is not positive`);
-      } else if (vol < 0) {
-        reject(line, 'negative_volume', `volume ${vol} is negative`);
-      } else if (h < l) {
-        reject(line, 'high_below_low', `high ${h} is below low ${l}`);
-      } else if (o < l || o > h || c < l || c > h) {
-        const which = o < l || o > h ? OPEN : CLOSE;
-        reject(line, 'open_close_outside_range', `${BAR_COLUMNS[which]} ${v[which]} is outside [low ${l}, high ${h}]`);
-      } else if (t === lastTs) {
-        reject(line, 'duplicate_timestamp', `timestamp ${formatIsoUtc(t)} repeats line ${lastLine}`);
-      } else if (t < lastTs) {
-        reject(line, 'out_of_order', `timestamp ${formatIsoUtc(t)} is earlier than ${formatIsoUtc(lastTs)} on line ${lastLine}`);
-      } else {
-        ts[k] = t;
-        open[k] = o;
-        high[k] = h;
-        low[k] = l;
-        close[k] = c;
-        volume[k] = vol;
-        if (adj !== null) adj[k] = v[ADJ];
-        lines[k] = line;
-        k++;
-        lastTs = t;
-        lastLine = line;
-      }
+    lines[r] = line;
+    if (f !== ncols) unreadable.push({ row: r, reason: 'unparsable', message: `expected ${ncols} fields, found ${f}` });
+    else if (bad !== null) unreadable.push({ row: r, reason: bad.reason, message: bad.message });
+    else {
+      ts[r] = v[0];
+      open[r] = v[1];
+      high[r] = v[2];
+      low[r] = v[3];
+      close[r] = v[4];
+      volume[r] = v[5];
+      if (adj !== null) adj[r] = v[6];
     }
+    r++;
     pos = eol + 1;
   }
+  rows.length = r;
+  return rows;
+}
 
-  // Usually only the slot of a trailing newline is spare: a view then (no 60 MB copy per million rows); a copy when
-  // rejected rows left more than 1/64 unused.
-  const cut = <A extends Float64Array | Uint32Array>(arr: A): A => (k === capacity ? arr : ((capacity - k <= capacity >> 6 ? arr.subarray(0, k) : arr.slice(0, k)) as A));
-  return {
-    bars: {
-      length: k,
-      ts: cut(ts),
-      open: cut(open),
-      high: cut(high),
-      low: cut(low),
-      close: cut(close),
-      volume: cut(volume),
-      adjClose: adj ? cut(adj) : null,
-      line: cut(lines),
-    },
-    rejects,
-    rowsRead,
-    columns,
-  };
+/**
+ * Decodes ({@link decodeBarsCsv}) and validates (`validateBarRows`) a CSV of OHLCV bars into columnar typed arrays,
+ * losing nothing: every data row is either accepted or returned in `rejects` with its 1-based line number (header =
+ * line 1), a stable reason code and a message. Throws {@link BarsCsvFormatError} (naming line 1) only when the input
+ * is empty or the header is malformed. See `readBarsCsv` for the batch with calendar gaps and content hash.
+ */
+export function parseBarsCsv(input: string | Uint8Array): BarsParseResult {
+  return validateBarRows(decodeBarsCsv(input));
+}
+
+/**
+ * Decodes ({@link decodeBarsCsv}) and validates ({@link validateBars}) a bars CSV: accepted bars, rejects, calendar
+ * gaps and the content hash. Pure: no I/O. Throws `BarsCsvFormatError` for an empty input or a malformed header.
+ */
+export function readBarsCsv(input: string | Uint8Array, options: ReadBarsOptions): BarBatch {
+  return validateBars(decodeBarsCsv(input), options);
 }

@@ -1,4 +1,5 @@
 export * from './bars';
+export * from './bar-rows';
 export * from './bars-csv.parser';
 export * from './bar-batch';
 export * from './calendar-gaps';

@@ -1,4 +1,4 @@
-import { readBarsCsv } from './bar-batch';
+import { readBarsCsv } from './bars-csv.parser';
 import { generateSyntheticSeries } from './synthetic.generator';
 import { toIngestCsv } from './synthetic.csv';
 import type { SyntheticConfig } from './synthetic.types';

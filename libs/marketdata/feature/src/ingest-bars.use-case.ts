@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { BarsCorrectedV1, BarsIngestedV1, type IngestCommandV1, type IngestResult } from '@strata/marketdata-contracts';
+import { BarsCorrectedV1, BarsIngestedV1, type BarRows, type IngestCommandV1, type IngestErrorKind, type IngestResult } from '@strata/marketdata-contracts';
 import { EVENT_BUS, type EventBus, type PayloadOf } from '@strata/platform-contracts';
-import { BarsCsvFormatError, readBarsCsv, type BarBatch } from '@strata/marketdata-domain';
-import { ANOMALY_KINDS, generateSyntheticSeries, SyntheticConfigError, toIngestCsv, type SyntheticConfig } from '@strata/marketdata-domain';
+import { BarsCsvFormatError, decodeBarColumns, decodeBarsCsv, validateBars, type BarBatch } from '@strata/marketdata-domain';
+import { ANOMALY_KINDS, generateSyntheticSeries, SyntheticConfigError, type SyntheticConfig } from '@strata/marketdata-domain';
 import { BARS_REPOSITORY, type BarsCommitOutcome, type BarsRepository } from '@strata/marketdata-contracts';
 import { uuidv7 } from '@strata/shared-util';
 import { readFile } from 'node:fs/promises';
@@ -18,36 +18,48 @@ import {
   type CorporateActionsRecorder,
   type SyntheticGroundTruthRow,
   type SyntheticGroundTruthStore,
-} from './ingestion-sources.port';
+} from '@strata/marketdata-contracts';
 import { INGESTION_OPTIONS, type IngestionOptions } from './ingestion.tokens';
 
 /** Payload of `marketdata.cmd.ingest.v1` after validation. */
 export type IngestCommand = PayloadOf<typeof IngestCommandV1>;
 
-/** Prefix of `IngestResult.error` when the source itself could not be read (a server-side problem, not bad CSV). */
+/** Start of `IngestResult.error` when the source itself could not be read (`errorKind` `source_unreadable`). */
 export const SOURCE_UNREADABLE = 'cannot read source:';
 
-/** Prefix of `IngestResult.error` when the source kind needs something this service lacks (e.g. no API key): 503. */
+/** Start of `IngestResult.error` when the source kind needs something this service lacks, e.g. no API key (`source_not_configured`). */
 export const SOURCE_NOT_CONFIGURED = 'source not configured:';
 
-/** Prefix of `IngestResult.error` when the source spec itself is invalid (bad synthetic config, interval ≠ timeframe): 422. */
+/** Start of `IngestResult.error` when the source spec itself is invalid: bad synthetic config, interval ≠ timeframe (`source_invalid`). */
 export const SOURCE_INVALID = 'invalid source:';
 
-/** Prefix of `IngestResult.error` when a remote source failed (provider error, rate limit after retries): 502. */
+/** Start of `IngestResult.error` when a remote source failed: provider error, rate limit after retries (`source_failed`). */
 export const SOURCE_FAILED = 'source failed:';
 
-/** A source problem, carried to the result's `error` with its prefix. */
+type SourceErrorKind = Extract<IngestErrorKind, `source_${string}`>;
+
+const SOURCE_ERROR_TEXT: Readonly<Record<SourceErrorKind, string>> = {
+  source_unreadable: SOURCE_UNREADABLE,
+  source_not_configured: SOURCE_NOT_CONFIGURED,
+  source_invalid: SOURCE_INVALID,
+  source_failed: SOURCE_FAILED,
+};
+
+/** A source problem: its kind goes to the result's `errorKind`, its text (after the kind's prefix) to `error`. */
 class SourceProblem extends Error {
-  constructor(prefix: string, message: string) {
-    super(`${prefix} ${message}`);
+  constructor(
+    readonly kind: SourceErrorKind,
+    message: string,
+  ) {
+    super(`${SOURCE_ERROR_TEXT[kind]} ${message}`);
   }
 }
 
-/** A source resolved to CSV text (or bytes), plus what to do once its bars were stored. */
-interface ResolvedSource {
-  input: string | Uint8Array;
-  afterCommit?: (result: IngestResult) => Promise<void>;
-}
+/**
+ * A source resolved to its decoder's input: CSV text or bytes (decoded when ingested, so that a malformed header is a
+ * failed ingest) or rows already decoded; plus what to do once its bars were stored.
+ */
+type ResolvedSource = ({ csv: string | Uint8Array } | { rows: BarRows }) & { afterCommit?: (result: IngestResult) => Promise<void> };
 
 /** Parquet files start (and end) with these magic bytes. */
 const PARQUET_MAGIC = [0x50, 0x41, 0x52, 0x31];
@@ -62,11 +74,12 @@ export interface IngestMeta {
 
 /**
  * The ingest use case: resolve the source (inline CSV; a CSV or Parquet file inside the allowed directories; Alpha
- * Vantage; the seeded synthetic generator) to CSV text, so every source meets the one validator; parse and validate the CSV (every rejected row kept with line and
- * reason), recognise a batch committed before (same symbol, timeframe and content hash → `duplicate`, no event),
- * record the ingest, and publish `marketdata.evt.bars.ingested.v1` once per committed batch. Idempotent: replaying
- * the same command yields `duplicate`. The event's envelope id is the ingestion id, so a retried publish is
- * deduplicated by the bus. Never throws for bad input: the result says `failed` with the reason.
+ * Vantage; the seeded synthetic generator), decode it into rows with its decoder and validate them with the one
+ * `validateBars` (every rejected row kept with line and reason), recognise a batch committed before (same symbol,
+ * timeframe and content hash → `duplicate`, no event), record the ingest, and publish
+ * `marketdata.evt.bars.ingested.v1` once per committed batch. Idempotent: replaying the same command yields
+ * `duplicate`. The event's envelope id is the ingestion id, so a retried publish is deduplicated by the bus. Never
+ * throws for bad input: the result says `failed` with the reason (`error`) and its kind (`errorKind`).
  * With a bars store (`BARS_REPOSITORY`), the batch is committed first and `duplicate` means the store did not change
  * (see `commitAndAnnounce`).
  */
@@ -101,7 +114,7 @@ export class IngestBarsUseCase {
       await this.log.record(entry);
       return r;
     };
-    const failed = (error: string, rejects: IngestResult['rejects'] = [], batch?: BarBatch): Promise<IngestResult> =>
+    const failed = (errorKind: IngestErrorKind, error: string, rejects: IngestResult['rejects'] = [], batch?: BarBatch): Promise<IngestResult> =>
       record({
         ...base,
         status: 'failed',
@@ -113,42 +126,45 @@ export class IngestBarsUseCase {
         from: null,
         to: null,
         error,
+        errorKind,
       });
 
     let source: ResolvedSource;
     try {
       source = await this.resolveSource(cmd);
     } catch (e) {
-      return failed(e instanceof SourceProblem ? e.message : `${SOURCE_UNREADABLE} ${(e as Error).message}`);
+      if (e instanceof SourceProblem) return failed(e.kind, e.message);
+      if (e instanceof BarsCsvFormatError) return failed('malformed_input', e.message, [{ line: e.line, reason: 'unparsable', message: e.message }]);
+      return failed('source_unreadable', `${SOURCE_UNREADABLE} ${(e as Error).message}`);
     }
-    const result = await this.ingestInput(cmd, meta, id, source.input, record, failed);
+    const result = await this.ingestInput(cmd, meta, id, source, record, failed);
     if (result.status !== 'failed' && source.afterCommit) await source.afterCommit(result);
     return result;
   }
 
-  /** Parses, validates, commits and announces one input (the CSV path every source goes through). */
+  /** Decodes (CSV) and validates the source's rows, then commits and announces them: the path every source takes. */
   private async ingestInput(
     cmd: IngestCommand,
     meta: IngestMeta,
     id: string,
-    input: string | Uint8Array,
+    source: ResolvedSource,
     record: (r: IngestResult) => Promise<IngestResult>,
-    failed: (error: string, rejects?: IngestResult['rejects'], batch?: BarBatch) => Promise<IngestResult>,
+    failed: (errorKind: IngestErrorKind, error: string, rejects?: IngestResult['rejects'], batch?: BarBatch) => Promise<IngestResult>,
   ): Promise<IngestResult> {
     const base = { id, symbol: cmd.symbol, timeframe: cmd.timeframe };
 
     let batch: BarBatch;
     try {
-      batch = readBarsCsv(input, { timeframe: cmd.timeframe });
+      batch = validateBars('csv' in source ? decodeBarsCsv(source.csv) : source.rows, { timeframe: cmd.timeframe });
     } catch (e) {
-      if (e instanceof BarsCsvFormatError) return failed(e.message, [{ line: e.line, reason: 'unparsable', message: e.message }]);
+      if (e instanceof BarsCsvFormatError) return failed('malformed_input', e.message, [{ line: e.line, reason: 'unparsable', message: e.message }]);
       throw e;
     }
     if (batch.bars.length === 0) {
       const first = batch.rejects[0];
       const error =
         batch.rowsRead === 0 ? 'line 2: no data rows after the header' : `no valid rows: all ${batch.rowsRead} rows rejected; first at line ${first.line}: ${first.message}`;
-      return failed(error, batch.rejects, batch);
+      return failed('no_valid_rows', error, batch.rejects, batch);
     }
 
     const result: IngestResult = {
@@ -222,7 +238,7 @@ export class IngestBarsUseCase {
       outcome = await store.commit({ ingestionId: id, symbol: cmd.symbol, timeframe: cmd.timeframe, bars: batch.bars });
     } catch (e) {
       this.logger.error({ msg: 'bars commit failed', ingestionId: id, err: (e as Error).message });
-      return record({ ...result, status: 'failed', accepted: 0, error: `cannot store the bars: ${(e as Error).message}` });
+      return record({ ...result, status: 'failed', accepted: 0, error: `cannot store the bars: ${(e as Error).message}`, errorKind: 'store_failed' });
     }
     const changes = { inserted: outcome.inserted, updated: outcome.updated, unchanged: outcome.unchanged };
     if (outcome.inserted + outcome.updated === 0) {
@@ -261,48 +277,50 @@ export class IngestBarsUseCase {
   }
 
   /**
-   * Turns the command's source into CSV input: inline CSV as is; a file (CSV, or Parquet by `.parquet` name or `PAR1`
-   * magic, read through {@link BarsFileReader} so it meets the same validator, row i at line i + 1); Alpha Vantage
-   * through its port (its splits and dividends recorded after the commit); synthetic through the seeded generator
-   * (its ground truth stored after the commit). Throws {@link SourceProblem} for configuration and spec problems.
+   * Turns the command's source into its decoder's input: inline CSV as is; a file (CSV, or Parquet by `.parquet` name
+   * or `PAR1` magic, decoded into rows by {@link BarsFileReader}, row i at line i + 1); Alpha Vantage rows through its
+   * port (its splits and dividends recorded after the commit); synthetic series from the seeded generator, decoded
+   * as columns (its ground truth stored after the commit). Throws {@link SourceProblem} for configuration and spec
+   * problems, `BarsCsvFormatError` for a Parquet file whose columns are not bars.
    */
   private async resolveSource(cmd: IngestCommand): Promise<ResolvedSource> {
     const src = cmd.source;
     switch (src.kind) {
       case 'csv':
-        return { input: src.csv };
+        return { csv: src.csv };
       case 'file': {
         const bytes = await this.readAllowedFile(src.path);
         const isParquet = /\.parquet$/i.test(src.path) || PARQUET_MAGIC.every((b, i) => bytes[i] === b);
-        if (!isParquet) return { input: bytes };
-        if (!this.fileReader) throw new SourceProblem(SOURCE_NOT_CONFIGURED, 'Parquet files need a Parquet reader (DuckDB), which this ingestion service does not have');
-        if (!PARQUET_MAGIC.every((b, i) => bytes[i] === b)) throw new SourceProblem(SOURCE_INVALID, `${src.path} is not a Parquet file (no PAR1 magic bytes)`);
+        if (!isParquet) return { csv: bytes };
+        if (!this.fileReader) throw new SourceProblem('source_not_configured', 'Parquet files need a Parquet reader (DuckDB), which this ingestion service does not have');
+        if (!PARQUET_MAGIC.every((b, i) => bytes[i] === b)) throw new SourceProblem('source_invalid', `${src.path} is not a Parquet file (no PAR1 magic bytes)`);
         try {
-          return { input: await this.fileReader.parquetToCsv(resolve(src.path)) };
+          return { rows: await this.fileReader.readParquet(resolve(src.path)) };
         } catch (e) {
-          throw new SourceProblem(SOURCE_INVALID, `${src.path} could not be read as Parquet: ${(e as Error).message}`);
+          if (e instanceof BarsCsvFormatError) throw e;
+          throw new SourceProblem('source_invalid', `${src.path} could not be read as Parquet: ${(e as Error).message}`);
         }
       }
       case 'alphavantage': {
-        if (!this.alphaVantage) throw new SourceProblem(SOURCE_NOT_CONFIGURED, 'the Alpha Vantage source needs ALPHAVANTAGE_API_KEY in the ingestion service\'s environment');
+        if (!this.alphaVantage) throw new SourceProblem('source_not_configured', 'the Alpha Vantage source needs ALPHAVANTAGE_API_KEY in the ingestion service\'s environment');
         let fetched;
         try {
           fetched = await this.alphaVantage.fetch(cmd.symbol, cmd.timeframe, src);
         } catch (e) {
-          throw new SourceProblem(e instanceof RangeError ? SOURCE_INVALID : SOURCE_FAILED, `Alpha Vantage: ${(e as Error).message}`);
+          throw new SourceProblem(e instanceof RangeError ? 'source_invalid' : 'source_failed', `Alpha Vantage: ${(e as Error).message}`);
         }
         if (fetched.issues?.length) this.logger.warn({ msg: 'Alpha Vantage corporate-action fields not understood', symbol: cmd.symbol, issues: fetched.issues });
         const actions = fetched.corporateActions;
         const recorder = this.corporateActions;
         if (actions.length && !recorder) this.logger.warn({ msg: 'corporate actions from Alpha Vantage not recorded: no corporate-actions service here', symbol: cmd.symbol, count: actions.length });
         return {
-          input: fetched.csv,
+          rows: fetched.rows,
           afterCommit: recorder && actions.length ? async () => void (await recorder.recordCorporateActions(actions)) : undefined,
         };
       }
       case 'synthetic': {
         const store = this.groundTruth;
-        if (!store) throw new SourceProblem(SOURCE_NOT_CONFIGURED, 'the synthetic source needs a ground-truth store (DuckDB), which this ingestion service does not have');
+        if (!store) throw new SourceProblem('source_not_configured', 'the synthetic source needs a ground-truth store (DuckDB), which this ingestion service does not have');
         const c = src.config ?? {};
         const config: SyntheticConfig = {
           seed: src.seed,
@@ -319,7 +337,7 @@ export class IngestBarsUseCase {
         try {
           series = generateSyntheticSeries(config);
         } catch (e) {
-          if (e instanceof SyntheticConfigError || e instanceof RangeError) throw new SourceProblem(SOURCE_INVALID, e.message);
+          if (e instanceof SyntheticConfigError || e instanceof RangeError) throw new SourceProblem('source_invalid', e.message);
           throw e;
         }
         const { truth } = series;
@@ -329,7 +347,7 @@ export class IngestBarsUseCase {
           rows[i] = { ts: series.ts[i], regime: truth.regimeNames[truth.regime[i]], anomaly: code === 0 ? null : ANOMALY_KINDS[code - 1] };
         }
         return {
-          input: toIngestCsv(series, cmd.timeframe),
+          rows: decodeBarColumns(series),
           afterCommit: (r) => store.save(r.id, cmd.symbol, cmd.timeframe, rows),
         };
       }

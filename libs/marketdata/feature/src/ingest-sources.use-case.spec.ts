@@ -1,13 +1,13 @@
 import { BarsIngestedV1, type CorporateAction, type Timeframe } from '@strata/marketdata-contracts';
 import { type Envelope } from '@strata/platform-contracts';
-import { generateSyntheticSeries } from '@strata/marketdata-domain';
+import { decodeBarsCsv, generateSyntheticSeries } from '@strata/marketdata-domain';
 import { InProcessEventBus } from '@strata/platform-bus';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InMemoryIngestionLog } from './in-memory-ingestion-log';
 import { IngestBarsUseCase, SOURCE_FAILED, SOURCE_INVALID, SOURCE_NOT_CONFIGURED } from './ingest-bars.use-case';
-import type { AlphaVantageBarsSource, SyntheticGroundTruthRow, SyntheticGroundTruthStore } from './ingestion-sources.port';
+import type { AlphaVantageBarsSource, SyntheticGroundTruthRow, SyntheticGroundTruthStore } from '@strata/marketdata-contracts';
 
 class MemoryGroundTruth implements SyntheticGroundTruthStore {
   readonly saved: { ingestionId: string; symbol: string; timeframe: Timeframe; rows: readonly SyntheticGroundTruthRow[] }[] = [];
@@ -96,7 +96,7 @@ describe('IngestBarsUseCase sources (parquet, alphavantage, synthetic)', () => {
       fetch: async (symbol, timeframe, spec) => {
         calls.push({ symbol, timeframe, spec });
         if (symbol === 'FAIL') throw new Error('rate limited after 5 attempts');
-        return { csv: AV_CSV, corporateActions: actions };
+        return { rows: decodeBarsCsv(AV_CSV), corporateActions: actions };
       },
     };
     const recorded: CorporateAction[][] = [];
@@ -107,6 +107,7 @@ describe('IngestBarsUseCase sources (parquet, alphavantage, synthetic)', () => {
     expect(recorded).toEqual([actions]);
     const f = await uc.execute({ symbol: 'FAIL', timeframe: '1d', source: { kind: 'alphavantage', function: 'daily_adjusted' } });
     expect(f.error).toBe(`${SOURCE_FAILED} Alpha Vantage: rate limited after 5 attempts`);
+    expect(f.errorKind).toBe('source_failed');
     expect(recorded).toHaveLength(1);
   });
 
@@ -118,7 +119,7 @@ describe('IngestBarsUseCase sources (parquet, alphavantage, synthetic)', () => {
     const none = new IngestBarsUseCase(bus, log, opts());
     expect((await none.execute({ symbol: 'PQ', timeframe: '1d', source: { kind: 'file', path } })).error).toMatch(new RegExp(`^${SOURCE_NOT_CONFIGURED}`));
     const read: string[] = [];
-    const reader = { parquetToCsv: async (p: string) => (read.push(p), 'timestamp,open,high,low,close,volume\n2024-01-02,1,2,0.5,1.5,10\n2024-01-03,1,0.5,2,1.5,10\n') };
+    const reader = { readParquet: async (p: string) => (read.push(p), decodeBarsCsv('timestamp,open,high,low,close,volume\n2024-01-02,1,2,0.5,1.5,10\n2024-01-03,1,0.5,2,1.5,10\n')) };
     const uc = new IngestBarsUseCase(bus, log, opts(), undefined, reader);
     const r = await uc.execute({ symbol: 'PQ', timeframe: '1d', source: { kind: 'file', path } });
     expect(r).toMatchObject({ status: 'completed', accepted: 1, rejected: 1, rejects: [{ line: 3, reason: 'high_below_low' }] });

@@ -12,7 +12,7 @@ import {
   type BarsFileReader,
   type CorporateActionsRecorder,
   type SyntheticGroundTruthStore,
-} from './ingestion-sources.port';
+} from '@strata/marketdata-contracts';
 import { INGESTION_HTTP_OPTIONS, INGESTION_OPTIONS, type IngestionHttpOptions, type IngestionOptions } from './ingestion.tokens';
 import { MarketDataIngestController } from './market-data-ingest.controller';
 

@@ -9,7 +9,6 @@ import type { FastifyReply } from 'fastify';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { SOURCE_FAILED, SOURCE_INVALID, SOURCE_NOT_CONFIGURED, SOURCE_UNREADABLE } from './ingest-bars.use-case';
 import { INGESTION_HTTP_OPTIONS, type IngestionHttpOptions } from './ingestion.tokens';
 
 /** JSON body of `POST /market-data/ingest` carrying the CSV text. */
@@ -105,7 +104,7 @@ export class MarketDataIngestController {
     const inlineMax = this.options.inlineMaxBytes ?? 512 * 1024;
     if ('source' in request) {
       source = request.source;
-    } else if (request.parquet || request.csv.byteLength > inlineMax) {
+    } else if (request.parquet || Buffer.byteLength(request.csv) > inlineMax) {
       // Parquet is binary: it always travels as a staged file the ingestion service reads with DuckDB.
       const csv = request.csv;
       await mkdir(this.options.uploadDir, { recursive: true });
@@ -114,7 +113,7 @@ export class MarketDataIngestController {
       source = { kind: 'file', path: staged };
     } else {
       const csv = request.csv;
-      source = { kind: 'csv', csv: Buffer.from(csv.buffer, csv.byteOffset, csv.byteLength).toString('utf8') };
+      source = { kind: 'csv', csv: typeof csv === 'string' ? csv : Buffer.from(csv.buffer, csv.byteOffset, csv.byteLength).toString('utf8') };
     }
     let result: IngestResult;
     try {
@@ -128,18 +127,18 @@ export class MarketDataIngestController {
     } finally {
       if (staged) await rm(staged, { force: true });
     }
-    if (result.status === 'failed' && result.error?.startsWith(SOURCE_UNREADABLE) && !staged && source.kind === 'file') {
+    if (result.status === 'failed' && result.errorKind === 'source_unreadable' && !staged && source.kind === 'file') {
       // A path the client named (JSON `source.kind = "file"`): outside the allowed directories or missing.
       throw new ProblemException({
         type: problemType('invalid-source'),
         title: 'Invalid source',
         status: 422,
         detail: result.error,
-        errors: [{ field: 'body.source.path', reason: 'unreadable', message: result.error }],
+        errors: [{ field: 'body.source.path', reason: 'unreadable', message: result.error ?? '' }],
         ingestionId: result.id,
       });
     }
-    if (result.status === 'failed' && result.error?.startsWith(SOURCE_UNREADABLE)) {
+    if (result.status === 'failed' && result.errorKind === 'source_unreadable') {
       // The CSV is fine as far as we know: the service could not read what the gateway staged (no shared volume).
       this.logger.error({ msg: 'ingestion service could not read the staged upload', ingestionId: result.id, error: result.error });
       throw new ProblemException({
@@ -152,6 +151,7 @@ export class MarketDataIngestController {
     const sourceProblem = result.status === 'failed' ? this.sourceProblem(result) : undefined;
     if (sourceProblem) throw sourceProblem;
     if (result.status === 'failed') {
+      // `malformed_input` and `no_valid_rows` (and, as before kinds existed, `store_failed`): 400 naming the lines.
       throw new ProblemException({
         type: problemType('invalid-csv'),
         title: 'Malformed CSV',
@@ -169,13 +169,13 @@ export class MarketDataIngestController {
     return result;
   }
 
-  /** Problems of the source rather than of the data: 503 not configured, 422 invalid spec, 502 provider failure. */
+  /** Problems of the source rather than of the data (by `errorKind`): 503 not configured, 422 invalid spec, 502 provider failure. */
   private sourceProblem(result: IngestResult): ProblemException | undefined {
     const error = result.error ?? '';
-    if (error.startsWith(SOURCE_NOT_CONFIGURED)) {
+    if (result.errorKind === 'source_not_configured') {
       return new ProblemException({ type: problemType('source-not-configured'), title: 'Source not configured', status: 503, detail: error, ingestionId: result.id });
     }
-    if (error.startsWith(SOURCE_INVALID)) {
+    if (result.errorKind === 'source_invalid') {
       return new ProblemException({
         type: problemType('invalid-source'),
         title: 'Invalid source',
@@ -185,7 +185,7 @@ export class MarketDataIngestController {
         ingestionId: result.id,
       });
     }
-    if (error.startsWith(SOURCE_FAILED)) {
+    if (result.errorKind === 'source_failed') {
       return new ProblemException({ type: problemType('source-failed'), title: 'Source failed', status: 502, detail: error, ingestionId: result.id });
     }
     return undefined;
@@ -195,7 +195,7 @@ export class MarketDataIngestController {
   private async readRequest(
     req: AuthenticatedRequest,
   ): Promise<
-    | { symbol: string; timeframe: z.output<typeof TimeframeSchema>; csv: Uint8Array; parquet: boolean }
+    | { symbol: string; timeframe: z.output<typeof TimeframeSchema>; csv: string | Uint8Array; parquet: boolean }
     | { symbol: string; timeframe: z.output<typeof TimeframeSchema>; source: IngestSource }
   > {
     if (req.isMultipart()) {
@@ -232,7 +232,7 @@ export class MarketDataIngestController {
       return { symbol: body.symbol, timeframe: body.timeframe, source: body.source };
     }
     const body = parseOrThrow(IngestCsvJsonBodySchema, raw, 'body');
-    return { symbol: body.symbol, timeframe: body.timeframe, csv: Buffer.from(body.csv, 'utf8'), parquet: false };
+    return { symbol: body.symbol, timeframe: body.timeframe, csv: body.csv, parquet: false };
   }
 
   private busProblem(e: BusErrorLike): ProblemException {

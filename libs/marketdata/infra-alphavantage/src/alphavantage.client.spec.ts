@@ -42,8 +42,8 @@ describe('AlphaVantageClient over HTTP', () => {
     expect(server.received[0].params).toEqual({ function: 'TIME_SERIES_DAILY_ADJUSTED', symbol: 'AAPL', outputsize: 'full', datatype: 'json', apikey: KEY });
     expect(s.batch.bars.length).toBe(6);
     expect(s.corporateActions).toEqual([
-      { date: '2020-08-07', kind: 'dividend', amount: 0.82 },
-      { date: '2020-08-31', kind: 'split', ratio: 4 },
+      { kind: 'dividend', symbol: 'AAPL', exDate: '2020-08-07', amount: 0.82 },
+      { kind: 'split', symbol: 'AAPL', exDate: '2020-08-31', newShares: 4, oldShares: 1 },
     ]);
     expect(clock.sleeps).toEqual([]);
   });

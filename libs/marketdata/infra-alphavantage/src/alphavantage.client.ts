@@ -108,10 +108,10 @@ export class AlphaVantageClient {
     });
   }
 
-  /** Daily bars (raw OHLCV, adjusted close) and the splits and dividends of `symbol`. */
+  /** Daily bars (raw OHLCV, adjusted close) and the splits and dividends of `symbol` (recorded under that name). */
   async dailyAdjusted(symbol: string, request: DailyAdjustedRequest = {}): Promise<AlphaVantageSeries> {
     const body = await this.call({ function: 'TIME_SERIES_DAILY_ADJUSTED', symbol, outputsize: request.outputSize ?? 'compact', datatype: 'json' });
-    return parseDailyAdjusted(body, { calendar: request.calendar });
+    return parseDailyAdjusted(body, { calendar: request.calendar, symbol });
   }
 
   /** Intraday bars of `symbol` at `request.interval`, times converted from the exchange zone to UTC. */
@@ -129,7 +129,7 @@ export class AlphaVantageClient {
     };
     if (request.month) params.month = request.month;
     const body = await this.call(params);
-    return parseIntraday(body, request.interval, { calendar: request.calendar });
+    return parseIntraday(body, request.interval, { calendar: request.calendar, symbol });
   }
 
   /** Sends one logical call (with rate limiting and retries) and returns the JSON body that carries data. */

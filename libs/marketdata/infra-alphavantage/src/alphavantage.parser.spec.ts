@@ -11,24 +11,31 @@ import { fixture } from './testing/alphavantage-replay.server';
 const errors = fixture<Record<string, Record<string, unknown>>>('errors.json');
 
 describe('parseDailyAdjusted', () => {
-  it('turns the newest-first JSON into oldest-first ingest CSV with the exact decimal text', () => {
+  it('turns the newest-first JSON into oldest-first rows with the exact decimal values', () => {
     const s = parseDailyAdjusted(fixture('daily-adjusted-aapl.json'));
     expect(s.symbol).toBe('AAPL');
     expect(s.timeframe).toBe('1d');
     expect(s.timeZone).toBe('US/Eastern');
     expect(s.lastRefreshed).toBe('2020-09-01');
-    expect(s.csv).toBe(
-      [
-        'timestamp,open,high,low,close,volume,adj_close',
-        '2020-08-06,441.6200,457.6500,439.1900,455.6100,50607225,111.8006',
-        '2020-08-07,452.8200,454.7000,441.1700,444.4500,49511403,109.2697',
-        '2020-08-27,508.5700,509.9400,495.3300,500.0400,38888096,122.9355',
-        '2020-08-28,504.0500,505.7700,498.3100,499.2300,46907479,122.7364',
-        '2020-08-31,127.5800,131.0000,126.0000,129.0400,225702700,126.8995',
-        '2020-09-01,132.7600,134.8000,130.5300,134.1800,151948100,131.9542',
-        '',
-      ].join('\n'),
-    );
+    const expected = [
+      'timestamp,open,high,low,close,volume,adj_close',
+      '2020-08-06,441.6200,457.6500,439.1900,455.6100,50607225,111.8006',
+      '2020-08-07,452.8200,454.7000,441.1700,444.4500,49511403,109.2697',
+      '2020-08-27,508.5700,509.9400,495.3300,500.0400,38888096,122.9355',
+      '2020-08-28,504.0500,505.7700,498.3100,499.2300,46907479,122.7364',
+      '2020-08-31,127.5800,131.0000,126.0000,129.0400,225702700,126.8995',
+      '2020-09-01,132.7600,134.8000,130.5300,134.1800,151948100,131.9542',
+    ];
+    const { rows } = s;
+    expect(rows.columns.join(',')).toBe(expected[0]);
+    expect(rows.length).toBe(expected.length - 1);
+    expect(rows.unreadable).toEqual([]);
+    expected.slice(1).forEach((text, i) => {
+      const [date, ...values] = text.split(',');
+      expect(rows.line[i]).toBe(i + 2);
+      expect(rows.ts[i]).toBe(Date.parse(`${date}T00:00:00Z`));
+      expect([rows.open[i], rows.high[i], rows.low[i], rows.close[i], rows.volume[i], rows.adjClose![i]]).toEqual(values.map(Number));
+    });
   });
 
   it('produces the validated columnar batch of the CSV path, raw prices and adjusted close', () => {
@@ -48,11 +55,13 @@ describe('parseDailyAdjusted', () => {
 
   it('surfaces splits (including reverse splits) and dividends as corporate actions', () => {
     expect(parseDailyAdjusted(fixture('daily-adjusted-aapl.json')).corporateActions).toEqual([
-      { date: '2020-08-07', kind: 'dividend', amount: 0.82 },
-      { date: '2020-08-31', kind: 'split', ratio: 4 },
+      { kind: 'dividend', symbol: 'AAPL', exDate: '2020-08-07', amount: 0.82 },
+      { kind: 'split', symbol: 'AAPL', exDate: '2020-08-31', newShares: 4, oldShares: 1 },
     ]);
     const bad = parseDailyAdjusted(fixture('daily-adjusted-bad-rows.json'));
-    expect(bad.corporateActions).toEqual([{ date: '2023-06-09', kind: 'split', ratio: 0.1 }]);
+    expect(bad.corporateActions).toEqual([{ kind: 'split', symbol: 'XYZ', exDate: '2023-06-09', newShares: 1, oldShares: 10 }]);
+    // Recorded under the symbol asked for, when given.
+    expect(parseDailyAdjusted(fixture('daily-adjusted-aapl.json'), { symbol: 'AAPL.US' }).corporateActions.map((a) => a.symbol)).toEqual(['AAPL.US', 'AAPL.US']);
     expect(bad.corporateActionIssues).toEqual([{ date: '2023-06-06', field: '7. dividend amount', value: 'abc', message: 'not a non-negative number' }]);
   });
 
@@ -75,7 +84,7 @@ describe('parseIntraday', () => {
     const s = parseIntraday(fixture('intraday-ibm-60min-dst.json'), '60min');
     expect(s.timeframe).toBe('1h');
     expect(s.function).toBe('TIME_SERIES_INTRADAY');
-    expect(s.csv.split('\n').slice(1, -1).map((l) => l.split(',')[0])).toEqual([
+    expect(Array.from(s.rows.ts.subarray(0, s.rows.length), (t) => `${new Date(t).toISOString().slice(0, 19)}Z`)).toEqual([
       '2024-03-08T14:30:00Z', // Friday before the spring change: EST, UTC−5
       '2024-03-08T20:30:00Z',
       '2024-03-11T13:30:00Z', // Monday after: EDT, UTC−4

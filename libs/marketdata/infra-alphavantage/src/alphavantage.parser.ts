@@ -1,5 +1,5 @@
-import { Timeframe } from '@strata/marketdata-contracts';
-import { readBarsCsv, type BarBatch } from '@strata/marketdata-domain';
+import type { BarRows, CorporateAction, Timeframe, UnreadableRow } from '@strata/marketdata-contracts';
+import { barColumn, barTimeProblem, createBarRows, readBarText, TS_ROLE, validateBars, type BarBatch } from '@strata/marketdata-domain';
 import { type TradingCalendar } from '@strata/shared-timeseries';
 import {
   AlphaVantageApiKeyError,
@@ -15,13 +15,6 @@ export const INTRADAY_INTERVALS = { '1min': '1m', '5min': '5m', '15min': '15m', 
 /** An Alpha Vantage intraday interval. */
 export type IntradayInterval = keyof typeof INTRADAY_INTERVALS;
 
-/** A split or cash dividend reported by TIME_SERIES_DAILY_ADJUSTED on its ex-date (`YYYY-MM-DD`, exchange date). */
-export type CorporateAction =
-  /** `ratio` = new shares per old share: 2 for a 2-for-1 split, 0.1 for a 1-for-10 reverse split ("8. split coefficient"). */
-  | { date: string; kind: 'split'; ratio: number }
-  /** Cash dividend per share, in the quote currency ("7. dividend amount"). */
-  | { date: string; kind: 'dividend'; amount: number };
-
 /** A corporate-action field that could not be read; kept and reported, never dropped silently. */
 export interface CorporateActionIssue {
   date: string;
@@ -30,7 +23,7 @@ export interface CorporateActionIssue {
   message: string;
 }
 
-/** One Alpha Vantage series turned into the ingest shape: CSV text, the validated batch, corporate actions. */
+/** One Alpha Vantage series turned into the ingest shape: decoded rows, the validated batch, corporate actions. */
 export interface AlphaVantageSeries {
   /** Symbol as echoed by Alpha Vantage in "Meta Data" ("2. Symbol"). */
   symbol: string;
@@ -41,14 +34,15 @@ export interface AlphaVantageSeries {
   /** "3. Last Refreshed", verbatim (exchange time). */
   lastRefreshed: string;
   /**
-   * The series as ingest CSV (`timestamp,open,high,low,close,volume`, plus `adj_close` for daily adjusted), oldest
-   * first, numbers exactly as Alpha Vantage sent them (its decimal text, no float round trip). Daily rows carry the
-   * exchange trading date; intraday rows the bar start in UTC (`YYYY-MM-DDTHH:MM:SSZ`). OHLC are as traded (raw).
+   * The series decoded for `validateBars` (columns `timestamp,open,high,low,close,volume`, plus `adj_close` for daily
+   * adjusted), oldest first, row i reported at line i + 2. Numbers are Alpha Vantage's decimal text read once,
+   * correctly rounded. Daily rows carry the exchange trading date (00:00 UTC); intraday rows the bar start in UTC.
+   * OHLC are as traded (raw). A key or value that cannot be read makes its row unreadable, with the reason.
    */
-  csv: string;
-  /** `readBarsCsv(csv)` of `@strata/marketdata-domain`: the same validated batch (rejects with line numbers, gaps, hash) the CSV path produces. */
+  rows: BarRows;
+  /** `validateBars(rows)` of `@strata/marketdata-domain`: bars, rejects with line numbers, gaps and content hash. */
   batch: BarBatch;
-  /** Splits and dividends, oldest first (daily adjusted only; empty for intraday). */
+  /** Splits and dividends on their ex-dates, oldest first (daily adjusted only; empty for intraday). */
   corporateActions: CorporateAction[];
   /** Corporate-action fields that could not be parsed. */
   corporateActionIssues: CorporateActionIssue[];
@@ -107,7 +101,10 @@ function seriesOf(body: Json, key: string): { meta: Json; series: Record<string,
   return { meta: meta as Json, series: series as Record<string, Json> };
 }
 
-/** A field's text made safe for one CSV cell: commas, quotes and line breaks become spaces, so a bad value is rejected as `unparsable` on its own line instead of shifting columns. */
+/**
+ * A value's text as the CSV rendering of commit 96d1b41 carried it (kept so that rejects read the same): absent →
+ * empty; commas, quotes and line breaks → spaces.
+ */
 function cell(v: unknown): string {
   if (v === undefined || v === null) return '';
   return String(v).replace(/[,"\r\n]/g, ' ');
@@ -117,69 +114,110 @@ const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATETIME_RE = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 
 /**
- * Converts an intraday key (`YYYY-MM-DD HH:MM:SS`, exchange wall time) to `YYYY-MM-DDTHH:MM:SSZ`. A key that is not in
- * that form, or names a wall time that does not exist in the zone, is returned as a marked, unparsable token so the
- * ingest rejects that row with its line number.
+ * The bar start in epoch ms UTC of an intraday key (`YYYY-MM-DD HH:MM:SS`, exchange wall time), or, for a key that is
+ * not in that form or names a wall time that does not exist in the zone, the text its row is rejected with.
  */
-function intradayKeyToUtc(key: string, timeZone: string): string {
+function intradayKeyToUtc(key: string, timeZone: string): number | string {
   const m = DATETIME_RE.exec(key);
   if (m) {
     const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
     const utc = wallTimeToUtcMs(timeZone, wall);
-    if (Number.isFinite(utc) && new Date(wall).toISOString().slice(0, 19).replace('T', ' ') === key) {
-      return `${new Date(utc).toISOString().slice(0, 19)}Z`;
-    }
+    if (Number.isFinite(utc) && new Date(wall).toISOString().slice(0, 19).replace('T', ' ') === key) return utc;
     return cell(`${key} (not a valid ${timeZone} time)`);
   }
   return cell(`${key} (not an Alpha Vantage timestamp)`);
 }
 
-function finish(csv: string, timeframe: Timeframe, calendar: TradingCalendar | 'auto'): BarBatch {
-  return readBarsCsv(csv, { timeframe, calendar });
+/**
+ * Decodes the rows of one series (keys sorted, oldest first): the time from `time(key)` (epoch ms, or a text read as
+ * a timestamp field), then each of `fields` into the next column. The first field that cannot be read makes the row
+ * unreadable.
+ */
+function decodeRows(series: Record<string, Json>, keys: readonly string[], fields: readonly string[], columns: string[], time: (key: string) => number | string): BarRows {
+  const rows = createBarRows(keys.length, columns);
+  const unreadable: UnreadableRow[] = rows.unreadable;
+  for (let r = 0; r < keys.length; r++) {
+    rows.line[r] = r + 2;
+    const t = time(keys[r]);
+    let bad: { reason: UnreadableRow['reason']; message: string } | null = null;
+    if (typeof t === 'number') {
+      const problem = barTimeProblem(t);
+      if (problem === null) rows.ts[r] = t;
+      else bad = { reason: 'unparsable', message: problem };
+    } else bad = readBarText(t, 0, t.length, TS_ROLE, rows.ts, r);
+    const row = series[keys[r]] ?? {};
+    for (let k = 0; k < fields.length && bad === null; k++) {
+      const text = cell(row[fields[k]]);
+      bad = readBarText(text, 0, text.length, k + 1, barColumn(rows, k + 1), r);
+    }
+    if (bad !== null) unreadable.push({ row: r, reason: bad.reason, message: bad.message });
+  }
+  rows.length = keys.length;
+  return rows;
 }
+
+/** Options of {@link parseDailyAdjusted} and {@link parseIntraday}. */
+export interface AlphaVantageParseOptions {
+  /** Calendar for gap detection in the validated batch (default `auto`). */
+  calendar?: TradingCalendar | 'auto';
+  /** Symbol the corporate actions are recorded under (default: the "Meta Data" symbol). */
+  symbol?: string;
+}
+
+/** Smallest n/d (d ≤ 1000) equal to `x` within 1e-9 relative; for split ratios such as 0.1 (1-for-10) or 1.5 (3-for-2). */
+export function splitRatioToShares(x: number): { newShares: number; oldShares: number } {
+  for (let d = 1; d <= 1000; d++) {
+    const n = Math.round(x * d);
+    if (n > 0 && Math.abs(n / d - x) <= 1e-9 * x) return { newShares: n, oldShares: d };
+  }
+  return { newShares: x, oldShares: 1 };
+}
+
+const DAILY_COLUMNS = ['timestamp', 'open', 'high', 'low', 'close', 'volume', 'adj_close'];
+const INTRADAY_COLUMNS = ['timestamp', 'open', 'high', 'low', 'close', 'volume'];
 
 /**
  * Parses a TIME_SERIES_DAILY_ADJUSTED JSON body. Rows come out oldest first with the raw (as-traded) OHLC and volume
  * and "5. adjusted close" as `adj_close`; non-zero "7. dividend amount" and a "8. split coefficient" other than 1
- * become {@link CorporateAction}s. Bad rows are kept in the CSV and rejected by the ingest validation with their line.
+ * become {@link CorporateAction}s (a coefficient of 0.1 is a 1-for-10 reverse split). Bad rows are kept and rejected
+ * by the validation with their line.
  * @throws the typed error for a provider message ({@link throwIfProviderMessage}) or {@link AlphaVantageResponseError}.
  */
-export function parseDailyAdjusted(body: Json, options: { calendar?: TradingCalendar | 'auto' } = {}): AlphaVantageSeries {
+export function parseDailyAdjusted(body: Json, options: AlphaVantageParseOptions = {}): AlphaVantageSeries {
   throwIfProviderMessage(body);
   const { meta, series } = seriesOf(body, 'Time Series (Daily)');
   const timeZone = metaValue(meta, 'Time Zone') ?? 'US/Eastern';
+  const symbol = metaValue(meta, 'Symbol') ?? '';
+  const actionsSymbol = options.symbol ?? symbol;
   const keys = Object.keys(series).sort();
-  const lines = ['timestamp,open,high,low,close,volume,adj_close'];
   const corporateActions: CorporateAction[] = [];
   const corporateActionIssues: CorporateActionIssue[] = [];
   for (const key of keys) {
     const row = series[key] ?? {};
-    const date = DATE_RE.test(key) ? key : cell(`${key} (not an Alpha Vantage date)`);
-    lines.push([date, ...DAILY_FIELDS.map((f) => cell(row[f]))].join(','));
     const div = row['7. dividend amount'];
     const split = row['8. split coefficient'];
     if (div !== undefined) {
       const x = Number(div);
       if (typeof div !== 'string' || div.trim() === '' || !Number.isFinite(x) || x < 0) {
         corporateActionIssues.push({ date: key, field: '7. dividend amount', value: String(div), message: 'not a non-negative number' });
-      } else if (x > 0) corporateActions.push({ date: key, kind: 'dividend', amount: x });
+      } else if (x > 0) corporateActions.push({ kind: 'dividend', symbol: actionsSymbol, exDate: key, amount: x });
     }
     if (split !== undefined) {
       const x = Number(split);
       if (typeof split !== 'string' || split.trim() === '' || !Number.isFinite(x) || x <= 0) {
         corporateActionIssues.push({ date: key, field: '8. split coefficient', value: String(split), message: 'not a positive number' });
-      } else if (x !== 1) corporateActions.push({ date: key, kind: 'split', ratio: x });
+      } else if (x !== 1) corporateActions.push({ kind: 'split', symbol: actionsSymbol, exDate: key, ...splitRatioToShares(x) });
     }
   }
-  const csv = `${lines.join('\n')}\n`;
+  const rows = decodeRows(series, keys, DAILY_FIELDS, DAILY_COLUMNS, (key) => (DATE_RE.test(key) ? key : cell(`${key} (not an Alpha Vantage date)`)));
   return {
-    symbol: metaValue(meta, 'Symbol') ?? '',
+    symbol,
     timeframe: '1d',
     function: 'TIME_SERIES_DAILY_ADJUSTED',
     timeZone,
     lastRefreshed: metaValue(meta, 'Last Refreshed') ?? '',
-    csv,
-    batch: finish(csv, '1d', options.calendar ?? 'auto'),
+    rows,
+    batch: validateBars(rows, { timeframe: '1d', calendar: options.calendar ?? 'auto' }),
     corporateActions,
     corporateActionIssues,
   };
@@ -188,10 +226,10 @@ export function parseDailyAdjusted(body: Json, options: { calendar?: TradingCale
 /**
  * Parses a TIME_SERIES_INTRADAY JSON body for `interval`. Keys are exchange wall times in "Meta Data" "6. Time Zone"
  * (e.g. `US/Eastern`); each becomes the bar's start in UTC, daylight saving included (09:30 is 14:30Z in January and
- * 13:30Z in July). Rows come out oldest first; bad rows stay in the CSV for the validation to reject with their line.
+ * 13:30Z in July). Rows come out oldest first; bad rows are kept for the validation to reject with their line.
  * @throws the typed error for a provider message ({@link throwIfProviderMessage}) or {@link AlphaVantageResponseError}.
  */
-export function parseIntraday(body: Json, interval: IntradayInterval, options: { calendar?: TradingCalendar | 'auto' } = {}): AlphaVantageSeries {
+export function parseIntraday(body: Json, interval: IntradayInterval, options: AlphaVantageParseOptions = {}): AlphaVantageSeries {
   throwIfProviderMessage(body);
   const { meta, series } = seriesOf(body, `Time Series (${interval})`);
   const timeZone = metaValue(meta, 'Time Zone');
@@ -199,20 +237,15 @@ export function parseIntraday(body: Json, interval: IntradayInterval, options: {
     throw new AlphaVantageResponseError(`unknown exchange time zone ${JSON.stringify(timeZone)} in "Meta Data"; cannot convert intraday times to UTC`);
   }
   const timeframe = INTRADAY_INTERVALS[interval];
-  const lines = ['timestamp,open,high,low,close,volume'];
-  for (const key of Object.keys(series).sort()) {
-    const row = series[key] ?? {};
-    lines.push([intradayKeyToUtc(key, timeZone), ...INTRADAY_FIELDS.map((f) => cell(row[f]))].join(','));
-  }
-  const csv = `${lines.join('\n')}\n`;
+  const rows = decodeRows(series, Object.keys(series).sort(), INTRADAY_FIELDS, INTRADAY_COLUMNS, (key) => intradayKeyToUtc(key, timeZone));
   return {
     symbol: metaValue(meta, 'Symbol') ?? '',
     timeframe,
     function: 'TIME_SERIES_INTRADAY',
     timeZone,
     lastRefreshed: metaValue(meta, 'Last Refreshed') ?? '',
-    csv,
-    batch: finish(csv, timeframe, options.calendar ?? 'auto'),
+    rows,
+    batch: validateBars(rows, { timeframe, calendar: options.calendar ?? 'auto' }),
     corporateActions: [],
     corporateActionIssues: [],
   };

@@ -1,4 +1,4 @@
-import { readBarsCsv } from '@strata/marketdata-domain';
+import { readBarsCsv, validateBars } from '@strata/marketdata-domain';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -8,7 +8,7 @@ import { DuckDbParquetBarsReader } from './duckdb-parquet-bars.reader';
 const SPY = resolve(__dirname, '../../../../data/sample/SPY_1d.csv');
 const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
-describe('DuckDbParquetBarsReader (Parquet written by DuckDB, validated by the CSV validator)', () => {
+describe('DuckDbParquetBarsReader (Parquet written by DuckDB, validated like a CSV by validateBars)', () => {
   let db: DuckDb;
   let dir: string;
   let reader: DuckDbParquetBarsReader;
@@ -27,7 +27,7 @@ describe('DuckDbParquetBarsReader (Parquet written by DuckDB, validated by the C
     const file = join(dir, 'spy.parquet');
     await db.run(`COPY (SELECT * FROM read_csv(${q(SPY)}, header = true)) TO ${q(file)} (FORMAT parquet)`);
     const fromCsv = readBarsCsv(readFileSync(SPY), { timeframe: '1d' });
-    const fromParquet = readBarsCsv(await reader.parquetToCsv(file), { timeframe: '1d' });
+    const fromParquet = validateBars(await reader.readParquet(file), { timeframe: '1d' });
     expect(fromParquet.rejects).toEqual(fromCsv.rejects);
     expect(fromParquet.bars.length).toBe(fromCsv.bars.length);
     expect(fromParquet.bars.length).toBeGreaterThan(5000);
@@ -60,7 +60,7 @@ describe('DuckDbParquetBarsReader (Parquet written by DuckDB, validated by the C
     // `n` is not a bar column: drop it by rewriting without it (keeps the row order).
     const clean = join(dir, 'planted-clean.parquet');
     await db.run(`COPY (SELECT timestamp, open, high, low, close, volume FROM read_parquet(${q(file)})) TO ${q(clean)} (FORMAT parquet)`);
-    const batch = readBarsCsv(await reader.parquetToCsv(clean), { timeframe: '1d' });
+    const batch = validateBars(await reader.readParquet(clean), { timeframe: '1d' });
     expect(batch.rejects.map((r) => [r.line, r.reason])).toEqual([
       [3, 'high_below_low'],
       [5, 'non_positive_price'],
@@ -84,7 +84,7 @@ describe('DuckDbParquetBarsReader (Parquet written by DuckDB, validated by the C
   it('reads TIMESTAMPTZ columns as UTC instants', async () => {
     const tz = join(dir, 'tz.parquet');
     await db.run(`COPY (SELECT TIMESTAMPTZ '2024-01-02 14:30:00+00' AS timestamp, 1.5 AS open, 2 AS high, 1 AS low, 1.5 AS close, 10 AS volume) TO ${q(tz)} (FORMAT parquet)`);
-    const batch = readBarsCsv(await reader.parquetToCsv(tz), { timeframe: '1h' });
+    const batch = validateBars(await reader.readParquet(tz), { timeframe: '1h' });
     expect(batch.rejects).toEqual([]);
     expect(new Date(batch.bars.ts[0]).toISOString()).toBe('2024-01-02T14:30:00.000Z');
   });
@@ -92,12 +92,12 @@ describe('DuckDbParquetBarsReader (Parquet written by DuckDB, validated by the C
   it('passes text timestamps through and refuses a file with extra columns like a CSV header (line 1)', async () => {
     const text = join(dir, 'text.parquet');
     await db.run(`COPY (SELECT '2024-01-02' AS timestamp, 1.5 AS open, 2 AS high, 1 AS low, 1.5 AS close, 10 AS volume) TO ${q(text)} (FORMAT parquet)`);
-    const batch = readBarsCsv(await reader.parquetToCsv(text), { timeframe: '1d' });
+    const batch = validateBars(await reader.readParquet(text), { timeframe: '1d' });
     expect(batch.rejects).toEqual([]);
     expect(batch.bars.length).toBe(1);
     expect(batch.bars.open[0]).toBe(1.5);
     const extra = join(dir, 'extra.parquet');
     await db.run(`COPY (SELECT '2024-01-02' AS timestamp, 1 AS open, 2 AS high, 1 AS low, 1 AS close, 10 AS volume, 'x' AS note) TO ${q(extra)} (FORMAT parquet)`);
-    await expect(reader.parquetToCsv(extra).then((csv) => readBarsCsv(csv, { timeframe: '1d' }))).rejects.toThrow(/line 1: .*unknown column "note"/);
+    await expect(reader.readParquet(extra)).rejects.toThrow(/line 1: .*unknown column "note"/);
   });
 });

@@ -1,6 +1,10 @@
-import type { DuckDb } from '@strata/platform-duckdb';
+import type { BarRows, BarsFileReader, UnreadableRow } from '@strata/marketdata-contracts';
+import { barColumn, barColumnRoles, barFieldMessage, barTimeProblem, createBarRows, readBarText, TS_ROLE } from '@strata/marketdata-domain';
+import { readDoubleColumns, type DuckDb } from '@strata/platform-duckdb';
 
 const TIME_TYPES = /^(TIMESTAMP|TIMESTAMP_S|TIMESTAMP_MS|TIMESTAMP_NS|TIMESTAMP WITH TIME ZONE|TIMESTAMPTZ|DATE)\b/i;
+/** Column types DuckDB converts to DOUBLE exactly as it would print and re-read them (correctly rounded). */
+const NUMBER_TYPES = /^(DOUBLE|BIGINT|INTEGER|SMALLINT|TINYINT|UINTEGER|USMALLINT|UTINYINT)$/i;
 
 /** Quotes an SQL string literal. */
 function literal(s: string): string {
@@ -13,54 +17,91 @@ function ident(s: string): string {
 }
 
 /**
- * A field as the CSV parser sees it. A value that could shift line numbers or columns (line break, comma, quote) is
- * replaced by a marker the parser rejects as `unparsable`, so the row is reported at its own line, not lost or split.
+ * The text of a value that is read as text (VARCHAR, DECIMAL, FLOAT, …): NULL is empty; a value with a line break,
+ * comma or double quote is replaced by a marker that cannot be read, as the CSV rendering this reader replaced did,
+ * so the same rows are rejected with the same messages.
  */
-function field(v: unknown): string {
+function fieldText(v: unknown): string {
   if (v === null || v === undefined) return '';
   const s = String(v);
   return /[\r\n,"]/.test(s) ? `unreadable:${s.replace(/[\r\n,"]/g, ' ').slice(0, 60)}` : s;
 }
 
+/** DuckDB's text of a non-finite DOUBLE (what the message quotes). */
+function nonFiniteText(x: number): string {
+  return x !== x ? 'nan' : x > 0 ? 'inf' : '-inf';
+}
+
+type ColumnKind = 'time' | 'number' | 'text';
+
 /**
- * Reads Parquet files with DuckDB's `read_parquet` and renders them as bars CSV text for the one CSV validator
- * (implements `BarsFileReader` of `@strata/marketdata-feature`). Row i of the file (1-based, in file order: DuckDB
- * preserves insertion order) becomes CSV line i + 1 behind a header line of the file's column names, so reject line
- * numbers are "row index + 1 for a virtual header". Timestamps (TIMESTAMP, TIMESTAMPTZ, DATE, any precision) become
- * ISO-8601 UTC (`YYYY-MM-DDTHH:MM:SS.sssZ`); text timestamps pass through for the parser; every other column is cast
- * to VARCHAR by DuckDB (DOUBLE: shortest round-trip text; DECIMAL: exact; NaN/inf as `nan`/`inf`); NULL → empty field.
+ * Reads Parquet files with DuckDB's `read_parquet` into {@link BarRows} for `validateBars` (implements
+ * {@link BarsFileReader}), column by column, without rendering text: row i of the file (0-based, in file order:
+ * DuckDB preserves insertion order) is reported at line i + 2, as if under a header line of the file's column
+ * names, which are checked like a CSV header (`BarsCsvFormatError` naming line 1). Timestamps (TIMESTAMP,
+ * TIMESTAMPTZ, DATE, any precision) are read as epoch ms (the instant; whole ms); DOUBLE and integer columns as
+ * doubles; every other column (text, DECIMAL, FLOAT) as DuckDB's text of the value, read like a CSV field. NULL is
+ * `unparsable` (`open is empty`), NaN and ±Infinity `non_finite`.
  */
-export class DuckDbParquetBarsReader {
+export class DuckDbParquetBarsReader implements BarsFileReader {
   constructor(private readonly db: DuckDb) {}
 
-  async parquetToCsv(path: string): Promise<string> {
+  async readParquet(path: string): Promise<BarRows> {
     const src = `read_parquet(${literal(path)})`;
     const described = await this.db.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${src}`);
     if (described.length === 0) throw new Error(`${path}: the Parquet file has no columns`);
-    const isTime = described.map((c) => TIME_TYPES.test(c.column_type));
-    const select = described
-      .map((c, i) =>
-        // epoch_ms of a TIMESTAMPTZ is the instant itself; casting it to TIMESTAMP would shift by the session TimeZone.
-        !isTime[i]
-          ? `CAST(${ident(c.column_name)} AS VARCHAR) AS c${i}`
-          : /^DATE\b/i.test(c.column_type)
-            ? `epoch_ms(CAST(${ident(c.column_name)} AS TIMESTAMP)) AS c${i}`
-            : `epoch_ms(${ident(c.column_name)}) AS c${i}`,
-      )
-      .join(', ');
-    const rows = await this.db.all<Record<string, unknown>>(`SELECT ${select} FROM ${src}`);
-    const n = described.length;
-    const out: string[] = new Array(rows.length + 1);
-    out[0] = described.map((c) => field(c.column_name)).join(',');
-    const cells: string[] = new Array(n);
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r];
-      for (let i = 0; i < n; i++) {
-        const v = row[`c${i}`];
-        cells[i] = isTime[i] && v !== null && v !== undefined ? new Date(Number(v)).toISOString() : field(v);
+    const { roles, columns } = barColumnRoles(described.map((c) => c.column_name));
+    // A timestamp column of another type, or a price of a time type, is read as text, as a CSV field would be.
+    const kinds: ColumnKind[] = described.map((c, i) =>
+      roles[i] === TS_ROLE ? (TIME_TYPES.test(c.column_type) ? 'time' : 'text') : NUMBER_TYPES.test(c.column_type) ? 'number' : 'text',
+    );
+    const col = (i: number) => ident(described[i].column_name);
+
+    // Numbers and times as DOUBLE columns (copied chunk by chunk), plus a bit mask of their NULLs per row.
+    const native = kinds.flatMap((k, i) => (k === 'text' ? [] : [i]));
+    const nativeSql = native.map((i) =>
+      // epoch_ms of a TIMESTAMPTZ is the instant itself; casting it to TIMESTAMP would shift by the session TimeZone.
+      kinds[i] === 'number' ? `CAST(${col(i)} AS DOUBLE)` : /^DATE\b/i.test(described[i].column_type) ? `epoch_ms(CAST(${col(i)} AS TIMESTAMP))::DOUBLE` : `epoch_ms(${col(i)})::DOUBLE`,
+    );
+    const nulls = native.length ? native.map((i, j) => `(CASE WHEN ${col(i)} IS NULL THEN ${2 ** j} ELSE 0 END)`).join(' + ') : '0';
+    const values = await this.db.exclusive(async (s) => readDoubleColumns(await s.connection.run(`SELECT ${[...nativeSql, `(${nulls})::DOUBLE`].join(', ')} FROM ${src}`)));
+    const nullMask = values[values.length - 1];
+    const n = nullMask.length;
+    const nativeValues: (Float64Array | undefined)[] = [];
+    native.forEach((i, j) => (nativeValues[i] = values[j]));
+
+    const text = kinds.flatMap((k, i) => (k === 'text' ? [i] : []));
+    const textRows = text.length
+      ? await this.db.all<Record<string, unknown>>(`SELECT ${text.map((i) => `CAST(${col(i)} AS VARCHAR) AS c${i}`).join(', ')} FROM ${src}`)
+      : [];
+
+    const rows = createBarRows(n, columns);
+    const unreadable: UnreadableRow[] = rows.unreadable;
+    const targets = Array.from(roles, (role) => barColumn(rows, role));
+    for (let r = 0; r < n; r++) {
+      rows.line[r] = r + 2;
+      const mask = nullMask[r];
+      let bad: { reason: UnreadableRow['reason']; message: string } | null = null;
+      for (let i = 0, j = 0; i < roles.length && bad === null; i++) {
+        const role = roles[i];
+        if (kinds[i] === 'text') {
+          const t = fieldText(textRows[r][`c${i}`]);
+          bad = readBarText(t, 0, t.length, role, targets[i], r);
+          continue;
+        }
+        const isNull = Math.floor(mask / 2 ** j++) % 2 === 1;
+        const x = nativeValues[i]![r];
+        if (isNull) bad = { reason: 'unparsable', message: barFieldMessage(role, '') };
+        else if (kinds[i] === 'time') {
+          const problem = barTimeProblem(x);
+          if (problem === null) targets[i][r] = x;
+          else bad = { reason: 'unparsable', message: problem };
+        } else if (x - x !== 0) bad = { reason: 'non_finite', message: barFieldMessage(role, nonFiniteText(x)) };
+        else targets[i][r] = x === 0 ? 0 : x;
       }
-      out[r + 1] = cells.join(',');
+      if (bad !== null) unreadable.push({ row: r, reason: bad.reason, message: bad.message });
     }
-    return `${out.join('\n')}\n`;
+    rows.length = n;
+    return rows;
   }
 }

@@ -1,20 +1,12 @@
-import { Timeframe } from '@strata/marketdata-contracts';
+import type { SyntheticGroundTruthRow, SyntheticGroundTruthStore, Timeframe } from '@strata/marketdata-contracts';
 import type { DuckDb } from '@strata/platform-duckdb';
-
-/** One bar's ground truth (see `SyntheticGroundTruthRow` of `@strata/marketdata-feature`). */
-export interface GroundTruthRow {
-  /** Bar start, epoch ms UTC. */
-  ts: number;
-  regime: string;
-  anomaly: string | null;
-}
 
 /**
  * DuckDB table `synthetic_ground_truth(symbol, timeframe, ts TIMESTAMP (UTC), regime, anomaly, ingestion_id)`, keyed by
  * (symbol, timeframe, ts): what generated each synthetic bar, for measuring detectors (implements
- * `SyntheticGroundTruthStore`). `save` replaces the rows of the same keys in one transaction (idempotent).
+ * {@link SyntheticGroundTruthStore}). `save` replaces the rows of the same keys in one transaction (idempotent).
  */
-export class DuckDbSyntheticGroundTruthStore {
+export class DuckDbSyntheticGroundTruthStore implements SyntheticGroundTruthStore {
   private ready: Promise<void> | undefined;
 
   constructor(private readonly db: DuckDb) {}
@@ -30,7 +22,7 @@ export class DuckDbSyntheticGroundTruthStore {
       .then(() => undefined));
   }
 
-  async save(ingestionId: string, symbol: string, timeframe: Timeframe, rows: readonly GroundTruthRow[]): Promise<void> {
+  async save(ingestionId: string, symbol: string, timeframe: Timeframe, rows: readonly SyntheticGroundTruthRow[]): Promise<void> {
     await this.init();
     if (rows.length === 0) return;
     await this.db.transaction(async (s) => {
@@ -52,7 +44,7 @@ export class DuckDbSyntheticGroundTruthStore {
     });
   }
 
-  async read(symbol: string, timeframe: Timeframe, range: { fromMs?: number; toMs?: number } = {}): Promise<GroundTruthRow[]> {
+  async read(symbol: string, timeframe: Timeframe, range: { fromMs?: number; toMs?: number } = {}): Promise<SyntheticGroundTruthRow[]> {
     await this.init();
     const rows = await this.db.all<{ ts_ms: number | bigint; regime: string; anomaly: string | null }>(
       `SELECT epoch_ms(ts) AS ts_ms, regime, anomaly FROM synthetic_ground_truth

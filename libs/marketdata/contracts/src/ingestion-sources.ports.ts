@@ -1,31 +1,33 @@
-import { AlphaVantageSource, CorporateAction, Timeframe } from '@strata/marketdata-contracts';
+import type { BarRows } from './bar-rows';
+import type { CorporateAction } from './market-data-api.contracts';
+import type { AlphaVantageSource, Timeframe } from './marketdata.contracts';
 
 /**
- * Reads a columnar bars file (Parquet) into bars CSV text, so that it goes through exactly the same parser and
- * validation as a CSV upload. Guarantees: one CSV line per file row, in file order, after one header line, so the
- * reject line of row i (1-based) is i + 1 (a virtual header is line 1). Column names are passed through (lower-cased
- * by the parser): a file needs `timestamp,open,high,low,close,volume` and may have `adj_close`. Timestamps come out as
- * ISO-8601 UTC; NULLs as empty fields (→ `unparsable`); NaN/Infinity as `nan`/`inf` (→ `non_finite`).
+ * Port: reads a columnar bars file (Parquet) into {@link BarRows} for the one validation (`validateBars`). Guarantees:
+ * one row per file row, in file order, row i (0-based) reported at line i + 2 (as if under a header line). Column
+ * names are read like a CSV header (`timestamp,open,high,low,close,volume`, optional `adj_close`; anything else is
+ * refused naming line 1). NULLs are `unparsable`, NaN and ±Infinity `non_finite`, text fields are read like CSV fields.
+ * The DuckDB adapter is `DuckDbParquetBarsReader` (`@strata/marketdata-infra-duckdb`).
  */
 export interface BarsFileReader {
-  /** The Parquet file at `path` (already checked against the allowed directories) as bars CSV text. */
-  parquetToCsv(path: string): Promise<string>;
+  /** The Parquet file at `path` (already checked against the allowed directories) as decoded rows. */
+  readParquet(path: string): Promise<BarRows>;
 }
 
 /** Injection token of {@link BarsFileReader}. */
 export const BARS_FILE_READER = Symbol('BARS_FILE_READER');
 
-/** What a remote market-data source returned: bars as ingest CSV plus the corporate actions it reported. */
+/** What a remote market-data source returned: decoded bars plus the corporate actions it reported. */
 export interface RemoteBarsFetch {
-  /** Bars CSV (`timestamp,open,high,low,close,volume[,adj_close]`), oldest first, numbers as the provider sent them. */
-  csv: string;
-  /** Splits and dividends of the symbol, in the platform's shape (empty when the series has none). */
+  /** The bars, oldest first, decoded once from the provider's answer (numbers as the provider sent them). */
+  rows: BarRows;
+  /** Splits and dividends of the symbol (empty when the series has none). */
   corporateActions: CorporateAction[];
   /** Corporate-action fields the provider sent that could not be read (reported in the log, never dropped silently). */
   issues?: string[];
 }
 
-/** The Alpha Vantage source, behind a port (the HTTP client lives in an infra library). */
+/** Port: the Alpha Vantage source (the HTTP client lives in `@strata/marketdata-infra-alphavantage`). */
 export interface AlphaVantageBarsSource {
   fetch(symbol: string, timeframe: Timeframe, spec: AlphaVantageSource): Promise<RemoteBarsFetch>;
 }
@@ -33,7 +35,7 @@ export interface AlphaVantageBarsSource {
 /** Injection token of {@link AlphaVantageBarsSource}; absent when `ALPHAVANTAGE_API_KEY` is not configured. */
 export const ALPHAVANTAGE_SOURCE = Symbol('ALPHAVANTAGE_SOURCE');
 
-/** Records corporate actions (the market-data corporate-actions service: `MarketDataService.recordCorporateActions`). */
+/** Port: records corporate actions (the market-data corporate-actions service: `MarketDataService.recordCorporateActions`). */
 export interface CorporateActionsRecorder {
   recordCorporateActions(actions: readonly CorporateAction[]): Promise<unknown>;
 }
@@ -52,9 +54,9 @@ export interface SyntheticGroundTruthRow {
 }
 
 /**
- * Where the ground truth of synthetic ingests is kept (DuckDB table `synthetic_ground_truth(symbol, timeframe, ts,
- * regime, anomaly, ingestion_id)`). `save` replaces the rows of the same (symbol, timeframe, ts): the latest
- * synthetic ingest of a series is the truth of the stored bars.
+ * Port: where the ground truth of synthetic ingests is kept (DuckDB table `synthetic_ground_truth(symbol, timeframe,
+ * ts, regime, anomaly, ingestion_id)`; adapter `DuckDbSyntheticGroundTruthStore`). `save` replaces the rows of the
+ * same (symbol, timeframe, ts): the latest synthetic ingest of a series is the truth of the stored bars.
  */
 export interface SyntheticGroundTruthStore {
   save(ingestionId: string, symbol: string, timeframe: Timeframe, rows: readonly SyntheticGroundTruthRow[]): Promise<void>;
