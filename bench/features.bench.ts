@@ -21,8 +21,8 @@
  * Env: BENCH_BARS (default 1000000), BENCH_PEER=0 to skip the TA-Lib peer, BENCH_RUNS for the indicators part.
  * Run: npm run bench:features
  */
-import { Logger } from '@nestjs/common';
-import { BarsIngestedV1 } from '@strata/marketdata-contracts';
+import { Logger, Module } from '@nestjs/common';
+import { BarsIngestedV1, MARKET_DATA_READER } from '@strata/marketdata-contracts';
 import { FeatureSetRefreshedV1 } from '@strata/features-contracts';
 import { computeCoreFeatures, emaRatio, randomWalkBars, simpleReturn, smaRatio } from '@strata/shared-indicators';
 import { readBarsCsv } from '@strata/marketdata-domain';
@@ -30,7 +30,7 @@ import { type BarColumns } from '@strata/marketdata-contracts';
 import { CORE_V1, FeatureRefreshService } from '@strata/features-feature';
 import { IngestBarsUseCase, InMemoryIngestionLog } from '@strata/marketdata-feature';
 import { MarketDataService } from '@strata/marketdata-feature';
-import { InProcessEventBus } from '@strata/platform-bus';
+import { createBusMicroservice, InProcessEventBus } from '@strata/platform-bus';
 import { appendColumns, DuckDb, readDoubleColumns } from '@strata/platform-duckdb';
 import { DuckDbBarsRepository, DuckDbCorporateActionsRepository } from '@strata/marketdata-infra-duckdb';
 import { DuckDbFeatureStore } from '@strata/features-infra-duckdb';
@@ -236,8 +236,9 @@ async function main(): Promise<void> {
     }
     // (c) through the bus: bars.ingested published → features.evt.set.refreshed.v1 received
     const { BarsIngestedHandler } = await import('@strata/features-feature');
-    const handler = new BarsIngestedHandler(bus, refresh, marketData);
-    await handler.onApplicationBootstrap();
+    @Module({ controllers: [BarsIngestedHandler], providers: [{ provide: FeatureRefreshService, useValue: refresh }, { provide: MARKET_DATA_READER, useValue: marketData }] })
+    class RefreshModule {}
+    const handler = await createBusMicroservice(RefreshModule, { bus, service: 'features', logger: false });
     let resolveRefreshed: (() => void) | undefined;
     await bus.subscribe(FeatureSetRefreshedV1, (d) => void (d.symbol === 'EVT' && resolveRefreshed?.()), { consumer: 'bench__refreshed', deliverFrom: 'new' });
     const initial = new Promise<void>((r) => (resolveRefreshed = r));
@@ -254,7 +255,7 @@ async function main(): Promise<void> {
       await done;
       eventMs.push(performance.now() - t);
     }
-    await handler.onApplicationShutdown();
+    await handler.close();
 
     // Exactness spot check of the stored tail against a full computation.
     const stored = await store.read({ set: 'core', version: 1, symbol: 'HIST', timeframe: '1d' });

@@ -8,7 +8,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Module, type INestMicroservice } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { ModelTrainedV1, TrainModelCommandV1 } from '@strata/signals-contracts';
 import { type PayloadOf } from '@strata/platform-contracts';
 import { DocumentStoreProviderModule } from '@strata/platform-service-kit';
@@ -16,7 +15,7 @@ import { MarketDataModule } from '@strata/marketdata-feature';
 import { SignalModelsRepository, SignalsModule } from '@strata/signals-feature';
 import { createLogger, StaticApiKeyResolver } from '@strata/platform-http';
 import { LocalDirectoryArtifactStore } from '@strata/platform-artifacts';
-import { BusModule, BusTransport, JetStreamEventBus } from '@strata/platform-bus';
+import { BusModule, createBusMicroservice, JetStreamEventBus } from '@strata/platform-bus';
 import { DuckDbBarsRepository, DuckDbCorporateActionsRepository } from '@strata/marketdata-infra-duckdb';
 import { FeaturesModule } from '@strata/features-feature';
 import { DuckDbFeatureStore } from '@strata/features-infra-duckdb';
@@ -79,8 +78,8 @@ describeIf('signals training queue and registry on JetStream + MongoDB', () => {
       ],
     })
     class Worker2Module {}
-    worker2 = await NestFactory.createMicroservice(Worker2Module, { strategy: new BusTransport(workerBus, { service: 'signals-2' }), logger: false });
-    await worker2.listen();
+    // A replica of the signals service: the same work-queue consumer (`signals__signals_cmd_train__v1`) as the platform's.
+    worker2 = await createBusMicroservice(Worker2Module, { bus: workerBus, service: 'signals', logger: false });
     observerBus = await bus('observer');
     await observerBus.subscribe(ModelTrainedV1, (e) => void trained.push(e), { consumer: 'observer__signals_trained', deliverFrom: 'all' });
     const end = Date.now() + 120_000;

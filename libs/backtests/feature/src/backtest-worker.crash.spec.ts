@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger, type INestMicroservice } from '@nestjs/common';
 import { BacktestRunCompletedV1, ExecutionSettingsSchema, RunBacktestCommandV1, type BacktestRunSpec } from '@strata/backtests-contracts';
 import { type EventBus, type PayloadOf } from '@strata/platform-contracts';
 import { runBacktest, STRATEGY_TEMPLATES } from '@strata/backtests-domain';
@@ -7,9 +7,8 @@ import { definitionHash } from './strategies.service';
 import { uuidv7 } from '@strata/shared-util';
 import { BacktestRunsRepository } from './backtest-runs.repository';
 import { BacktestWorker, type BacktestWorkerOptions } from './backtest-worker';
-import { BacktestWorkerRunner } from './backtests.module';
 import { MarketDataBacktestData } from './market-data.backtest-data';
-import { backtestsTestEnv, type BacktestsTestEnv } from './testing/backtests-test-app';
+import { backtestsTestEnv, startBacktestWorker, type BacktestsTestEnv } from './testing/backtests-test-app';
 
 jest.setTimeout(120_000);
 
@@ -46,7 +45,7 @@ describe('backtest worker crash: a worker dies mid-run, another takes over, exac
   let env: BacktestsTestEnv;
   let runs: BacktestRunsRepository;
   let marketData: MarketDataBacktestData;
-  const runners: BacktestWorkerRunner[] = [];
+  const runners: INestMicroservice[] = [];
   const completed: PayloadOf<typeof BacktestRunCompletedV1>[] = [];
 
   beforeAll(async () => {
@@ -57,14 +56,13 @@ describe('backtest worker crash: a worker dies mid-run, another takes over, exac
     await env.bus.subscribe(BacktestRunCompletedV1, (e) => void completed.push(e), { consumer: 'test__completed' });
   });
   afterAll(async () => {
-    for (const r of runners) await r.onApplicationShutdown();
+    for (const r of runners) await r.close();
     await env.close();
   });
 
   const worker = (bus: EventBus, o: BacktestWorkerOptions) => new BacktestWorker(runs, marketData, env.series, bus, o);
   const start = async (w: BacktestWorker, bus: EventBus) => {
-    const r = new BacktestWorkerRunner(w, bus);
-    await r.onApplicationBootstrap();
+    const r = await startBacktestWorker(w, bus);
     runners.push(r);
     return r;
   };

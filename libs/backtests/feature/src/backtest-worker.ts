@@ -1,8 +1,10 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Controller, Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { BacktestRunCompletedV1, BacktestRunFailedV1, BacktestRunProgressedV1, RunBacktestCommandV1, type BacktestRunSpec } from '@strata/backtests-contracts';
 import { EVENT_BUS, VersionConflictError, type EventBus, type PayloadOf, type StoredDocument } from '@strata/platform-contracts';
 import { BacktestRun, checkLookAhead, InvalidBacktestDataError, signalNamesOf, StrategyDefinitionError, toResultV1, type BacktestData, type BacktestRequest, type BenchmarkSeries, type SymbolBars } from '@strata/backtests-domain';
 import { type SignalModel } from '@strata/backtests-contracts';
+import { BusContext, OnCommand, WorkQueueController, workQueueOptions } from '@strata/platform-messaging';
 import { uuidv7 } from '@strata/shared-util';
 import { hostname } from 'node:os';
 import { BACKTEST_MARKET_DATA, type BacktestMarketData } from './backtests.ports';
@@ -379,5 +381,24 @@ class Lease {
         this.version = cur._version; // our own claim, changed by nobody else in a way that matters: retry
       }
     }
+  }
+}
+
+/**
+ * The backtest work queue on the bus: `@OnCommand(backtest.cmd.run.v1)` bound by the bus transport as a durable
+ * work-queue consumer `backtests__backtest_cmd_run__v1` shared by every worker process (prefetch 1: one run at a time
+ * per worker; the worker's ack wait, max deliveries and backoff; a throw means redelivery), plus the periodic
+ * recovery sweep of runs whose holder died.
+ */
+@Controller()
+export class BacktestWorkerController extends WorkQueueController<BacktestWorker> {
+  constructor(worker: BacktestWorker) {
+    super(worker, 'backtest-worker');
+  }
+
+  /** One delivery of the command (resolves = ack, rejects = redeliver later). */
+  @OnCommand(RunBacktestCommandV1, (c: BacktestWorkerController) => workQueueOptions(c.worker.options))
+  run(@Payload() cmd: RunBacktestCommand, @Ctx() ctx: BusContext): Promise<void> {
+    return this.worker.handle(cmd, { deliveryCount: ctx.getDeliveryCount() });
   }
 }

@@ -1,12 +1,9 @@
 import { BAR_QUALITY_FLAGS, type BarQualityFlagsStore } from '@strata/dataquality-contracts';
-import { Inject, Injectable, Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
-import { EVENT_BUS, type EventBus, type PayloadOf } from '@strata/platform-contracts';
-import { RunBacktestCommandV1 } from '@strata/backtests-contracts';
-import { WorkQueueRunner } from '@strata/platform-messaging';
+import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
 import { BACKTEST_MARKET_DATA, type BacktestMarketData } from './backtests.ports';
 import { BACKTEST_SERIES_STORE, BACKTEST_SIGNAL_MODELS, type BacktestSeriesStore, type BacktestSignalModels } from '@strata/backtests-contracts';
 import { BacktestRunsRepository } from './backtest-runs.repository';
-import { BacktestWorker, type BacktestWorkerOptions } from './backtest-worker';
+import { BacktestWorker, BacktestWorkerController, type BacktestWorkerOptions } from './backtest-worker';
 import { BacktestsController } from './backtests.controller';
 import { BacktestsService } from './backtests.service';
 import { BACKTEST_WORKER_OPTIONS } from './backtests.tokens';
@@ -38,21 +35,8 @@ export interface BacktestsModuleOptions {
 export const BACKTESTS_SERVICE = 'backtests';
 
 /**
- * Connects the {@link BacktestWorker} to the bus: a durable work-queue consumer of `backtest.cmd.run.v1` shared by
- * every worker process (one run at a time per worker; a throw means redelivery with backoff), plus the periodic
- * recovery sweep (the shared {@link WorkQueueRunner}: it subscribes through the `EventBus` port with the semantics of
- * `@OnCommand`, since feature libraries may not import the bus adapters).
- */
-@Injectable()
-export class BacktestWorkerRunner extends WorkQueueRunner<PayloadOf<typeof RunBacktestCommandV1>> {
-  constructor(worker: BacktestWorker, @Inject(EVENT_BUS) bus: EventBus) {
-    super(bus, BACKTESTS_SERVICE, RunBacktestCommandV1, worker, 'backtest-worker');
-  }
-}
-
-/**
  * Backtests over the bus: the REST API ({@link BacktestsService}, `/backtests`) and/or the worker
- * ({@link BacktestWorker} on the `backtest.cmd.run.v1` work queue, see {@link BacktestWorkerRunner}). In the
+ * ({@link BacktestWorker} on the `backtest.cmd.run.v1` work queue, see {@link BacktestWorkerController}). In the
  * all-in-one process the API goes into the HTTP app and the worker into the `backtests` service context.
  */
 @Module({})
@@ -70,8 +54,8 @@ export class BacktestsModule {
         { provide: BACKTEST_WORKER_OPTIONS, useValue: workerOptions },
         opts.marketData ? { provide: BACKTEST_MARKET_DATA, useValue: opts.marketData } : { provide: BACKTEST_MARKET_DATA, useClass: MarketDataBacktestData },
         BacktestWorker,
-        BacktestWorkerRunner,
       );
+      controllers.push(BacktestWorkerController);
       if (opts.signalModels) providers.push({ provide: BACKTEST_SIGNAL_MODELS, useValue: opts.signalModels });
       if (opts.qualityFlags) providers.push({ provide: BAR_QUALITY_FLAGS, useValue: opts.qualityFlags });
     }

@@ -11,3 +11,4 @@ export * from './strategies.service';
 export * from './strategy-problems';
 export * from './strategies.controller';
 export * from './strategies.module';
+export * from './backtests.definition';

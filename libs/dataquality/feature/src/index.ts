@@ -9,3 +9,4 @@ export * from './webhooks.controller';
 export * from './sentinel-scoring.service';
 export * from './sentinel-events.handler';
 export * from './sentinel.module';
+export * from './sentinel.definition';

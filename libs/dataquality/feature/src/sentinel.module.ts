@@ -54,18 +54,19 @@ export class SentinelModule {
     if (opts.flags) providers.push({ provide: BAR_QUALITY_FLAGS, useValue: opts.flags });
     const controllers: Type<unknown>[] = opts.http === false ? [] : [DataQualityController, DataQualityDashboardController, WebhooksController];
     if (opts.scoring) {
-      providers.push({ provide: SENTINEL_SCORING_OPTIONS, useValue: opts.scoring === true ? {} : opts.scoring }, SentinelScoringService, SentinelEventsHandler);
+      providers.push({ provide: SENTINEL_SCORING_OPTIONS, useValue: opts.scoring === true ? {} : opts.scoring }, SentinelScoringService);
+      controllers.push(SentinelEventsHandler);
     }
     if (wh.dispatch) {
       if (!wh.transport) throw new Error('SentinelModule: webhooks.dispatch needs webhooks.transport (HttpWebhookTransport of @strata/dataquality-infra-webhooks)');
       providers.push({ provide: WEBHOOK_TRANSPORT, useValue: wh.transport }, WebhookDispatcher);
     }
-    if (wh.fanOut) providers.push(WebhookFanOutHandler);
+    if (wh.fanOut) controllers.push(WebhookFanOutHandler);
     return {
       module: SentinelModule,
       controllers,
       providers,
-      exports: [DataQualityEventsRepository, WebhooksRepository, DataQualityService, WebhooksService, ...(opts.scoring ? [SentinelScoringService, SentinelEventsHandler] : []), ...(wh.dispatch ? [WebhookDispatcher] : [])],
+      exports: [DataQualityEventsRepository, WebhooksRepository, DataQualityService, WebhooksService, ...(opts.scoring ? [SentinelScoringService] : []), ...(wh.dispatch ? [WebhookDispatcher] : [])],
     };
   }
 }

@@ -14,7 +14,7 @@ export interface FeaturesModuleOptions {
   sets?: readonly FeatureSetImplementation[];
   /** Serve `GET /features…` (default true). */
   http?: boolean;
-  /** Subscribe to market-data events and refresh feature sets (default true). Enable in exactly one context. */
+  /** Register the refresh handlers (default true); `featuresService` sets it in its `refresh` worker part only. */
   refresh?: boolean;
   /** Bar-quality flags of the data-quality sentinel, for `qualityFilter: 'exclude'` (unset: that filter is refused). */
   qualityFlags?: BarQualityFlagsStore;
@@ -30,7 +30,7 @@ export class FeaturesModule {
   static register(opts: FeaturesModuleOptions): DynamicModule {
     return {
       module: FeaturesModule,
-      controllers: opts.http === false ? [] : [FeaturesController],
+      controllers: [...(opts.http === false ? [] : [FeaturesController]), ...(opts.refresh === false ? [] : [BarsIngestedHandler])],
       providers: [
         { provide: FEATURE_STORE, useValue: opts.store },
         { provide: FEATURE_SETS, useValue: opts.sets ?? [CORE_V1] },
@@ -38,7 +38,6 @@ export class FeaturesModule {
         FeaturesService,
         { provide: FEATURE_READER, useExisting: FeaturesService },
         FeatureRefreshService,
-        ...(opts.refresh === false ? [] : [BarsIngestedHandler]),
       ],
       exports: [FeaturesService, FEATURE_READER, FeatureRefreshService, FEATURE_STORE],
     };

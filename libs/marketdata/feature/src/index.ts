@@ -13,3 +13,4 @@ export * from './market-data.service';
 export * from './market-data.controller';
 export * from './market-data.module';
 export * from './sample-data.loader';
+export * from './ingestion.definition';

@@ -18,7 +18,8 @@ import { MarketDataIngestController } from './market-data-ingest.controller';
 
 /**
  * The ingestion service: serves `marketdata.cmd.ingest.v1` and publishes `marketdata.evt.bars.ingested.v1`.
- * Import it in exactly one Nest context per process (the ingestion service's), so the command is served once.
+ * `ingestionService` places it in its `ingest` worker part, the ingestion service's bus context, so the command is
+ * served once per process.
  * Needs a global `EVENT_BUS` provider.
  */
 @Module({})
@@ -40,6 +41,7 @@ export class IngestionModule {
     const { ingestionLog, bars, fileReader, alphaVantage, corporateActions, groundTruth, ...options } = opts;
     return {
       module: IngestionModule,
+      controllers: [IngestCommandResponder],
       providers: [
         { provide: INGESTION_LOG, useValue: ingestionLog },
         { provide: INGESTION_OPTIONS, useValue: options },
@@ -50,7 +52,6 @@ export class IngestionModule {
         ...(corporateActions ? [{ provide: CORPORATE_ACTIONS_RECORDER, useValue: corporateActions }] : []),
         ...(groundTruth ? [{ provide: SYNTHETIC_GROUND_TRUTH_STORE, useValue: groundTruth }] : []),
         IngestBarsUseCase,
-        IngestCommandResponder,
       ],
       exports: [IngestBarsUseCase, INGESTION_LOG],
     };

@@ -47,8 +47,14 @@ export interface ServiceDefinition<A = never, S extends z.ZodObject = z.ZodObjec
   readonly owns: ServiceOwnership;
   /** The REST side: modules served by the process's HTTP app. */
   readonly api?: (ctx: ServiceContext<A, z.output<S>>) => ServiceModule[];
-  /** The bus side, by part (e.g. sentinel `scoring` and `webhooks`): modules whose controllers handle messages. */
-  readonly workers?: Readonly<Record<string, (ctx: ServiceContext<A, z.output<S>>) => ServiceModule[]>>;
+  /**
+   * The bus side: its parts (e.g. sentinel `scoring` and `webhooks`; an app runs all or some of them) and the modules
+   * of the selected parts, whose `@OnEvent` / `@OnCommand` controllers handle the messages.
+   */
+  readonly workers?: {
+    readonly parts: readonly string[];
+    readonly modules: (ctx: ServiceContext<A, z.output<S>>, parts: ReadonlySet<string>) => ServiceModule[];
+  };
 }
 
 /** Any service definition (for lists of definitions). */

@@ -1,8 +1,9 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { EVENT_BUS, type EventBus, type MessageContext, type PayloadOf } from '@strata/platform-contracts';
+import { Controller, Inject, Logger } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
+import { EVENT_BUS, type EventBus, type PayloadOf } from '@strata/platform-contracts';
 import { FeatureSetRefreshedV1 } from '@strata/features-contracts';
 import { ScoreComputedV1 } from '@strata/signals-contracts';
-import { DurableConsumers } from '@strata/platform-messaging';
+import { BusContext, OnEvent } from '@strata/platform-messaging';
 import { SignalScoresRepository } from './signal-scores.repository';
 import { SignalScoringService } from './signal-scoring.service';
 import { AliasUnsetError } from './signals.errors';
@@ -15,26 +16,22 @@ export const SIGNALS_SERVICE = 'signals';
  * version), the champion scores the refreshed bars `[from, to]` of the series, the scores are stored
  * ({@link SignalScoresRepository}) and `signals.evt.score.computed.v1` is published. Durable consumer
  * `signals__features_evt_set_refreshed__v1`; idempotent (a redelivery stores nothing new and republishes the same
- * envelope id, deduplicated by the bus). No champion, or a champion of another feature set: nothing to do.
+ * envelope id, deduplicated by the bus). No champion, or a champion of another feature set: nothing to do. An
+ * `@OnEvent` handler bound by the bus transport.
  */
-@Injectable()
-export class FeatureSetRefreshedHandler extends DurableConsumers implements OnApplicationBootstrap {
+@Controller()
+export class FeatureSetRefreshedHandler {
   private readonly logger = new Logger('signals');
 
   constructor(
-    @Inject(EVENT_BUS) bus: EventBus,
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
     private readonly scoring: SignalScoringService,
     private readonly scores: SignalScoresRepository,
-  ) {
-    super(bus, SIGNALS_SERVICE);
-  }
-
-  async onApplicationBootstrap(): Promise<void> {
-    await this.consume(FeatureSetRefreshedV1, async (data, ctx) => void (await this.onRefreshed(data, ctx)), { prefetch: 8 });
-  }
+  ) {}
 
   /** Scores and stores the refreshed bars with the champion (see the class comment). Returns the rows scored. */
-  async onRefreshed(data: PayloadOf<typeof FeatureSetRefreshedV1>, ctx?: MessageContext<unknown>): Promise<number> {
+  @OnEvent(FeatureSetRefreshedV1, { prefetch: 8 })
+  async onRefreshed(@Payload() data: PayloadOf<typeof FeatureSetRefreshedV1>, @Ctx() ctx?: BusContext): Promise<number> {
     let model;
     try {
       model = await this.scoring.resolve('champion');
@@ -65,7 +62,7 @@ export class FeatureSetRefreshedHandler extends DurableConsumers implements OnAp
         rows: n,
         latest: Number.isFinite(last) ? last : null,
       },
-      { id: `score.${model.doc.id}.${data.symbol}.${data.timeframe}.${key}`, correlationId: ctx?.envelope.correlationId, causationId: ctx?.envelope.id ?? null },
+      { id: `score.${model.doc.id}.${data.symbol}.${data.timeframe}.${key}`, correlationId: ctx?.getEnvelope().correlationId, causationId: ctx?.getEnvelope().id ?? null },
     );
     this.logger.debug?.({ msg: 'scored refreshed bars', modelId: model.doc.id, symbol: data.symbol, rows: n });
     return n;

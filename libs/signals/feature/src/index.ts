@@ -13,3 +13,4 @@ export * from './feature-set-refreshed.handler';
 export * from './signals.controller';
 export * from './signals.module';
 export * from './backtest-signal-models';
+export * from './signals.definition';

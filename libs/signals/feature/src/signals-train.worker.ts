@@ -1,7 +1,9 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Controller, Inject, Injectable, Logger } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { EVENT_BUS, VersionConflictError, type EventBus, type PayloadOf, type StoredDocument } from '@strata/platform-contracts';
 import { ModelTrainedV1, ModelTrainingFailedV1, TrainModelCommandV1 } from '@strata/signals-contracts';
 import { FEATURE_READER, type FeatureReader } from '@strata/features-contracts';
+import { BusContext, OnCommand, WorkQueueController, workQueueOptions } from '@strata/platform-messaging';
 import { uuidv7 } from '@strata/shared-util';
 import { hostname } from 'node:os';
 import { SignalModelsRepository, queuedModel, type SignalModelDoc } from './signal-models.repository';
@@ -242,5 +244,23 @@ export class SignalsTrainWorker {
       }
     }
     return n;
+  }
+}
+
+/**
+ * The training work queue on the bus: `@OnCommand(signals.cmd.train.v1)` bound by the bus transport as a durable
+ * work-queue consumer `signals__signals_cmd_train__v1` shared by every worker (prefetch 1: one model at a time per
+ * worker; the worker's ack wait, max deliveries and backoff; a throw = redelivery), plus the periodic recovery sweep.
+ */
+@Controller()
+export class SignalsTrainController extends WorkQueueController<SignalsTrainWorker> {
+  constructor(worker: SignalsTrainWorker) {
+    super(worker, 'signals-worker');
+  }
+
+  /** One delivery of the command (resolves = ack, rejects = redeliver later). */
+  @OnCommand(TrainModelCommandV1, (c: SignalsTrainController) => workQueueOptions(c.worker.options))
+  train(@Payload() cmd: TrainModelCommand, @Ctx() ctx: BusContext): Promise<void> {
+    return this.worker.handle(cmd, { deliveryCount: ctx.getDeliveryCount() });
   }
 }

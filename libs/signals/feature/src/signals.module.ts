@@ -1,8 +1,5 @@
-import { Inject, Injectable, Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
-import { EVENT_BUS, type EventBus, type PayloadOf } from '@strata/platform-contracts';
-import { TrainModelCommandV1 } from '@strata/signals-contracts';
-import { WorkQueueRunner } from '@strata/platform-messaging';
-import { FeatureSetRefreshedHandler, SIGNALS_SERVICE } from './feature-set-refreshed.handler';
+import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
+import { FeatureSetRefreshedHandler } from './feature-set-refreshed.handler';
 import { SignalAliasesRepository } from './signal-aliases.repository';
 import { SignalModelsRepository } from './signal-models.repository';
 import { SignalScoresRepository } from './signal-scores.repository';
@@ -10,7 +7,7 @@ import { SignalScoringService } from './signal-scoring.service';
 import { SignalsController } from './signals.controller';
 import { ARTIFACT_STORE, SIGNAL_MODEL_RUNTIME, type ArtifactStore, type SignalModelRuntime } from './signals.ports';
 import { SignalsService } from './signals.service';
-import { SignalsTrainWorker, type SignalsWorkerOptions } from './signals-train.worker';
+import { SignalsTrainController, SignalsTrainWorker, type SignalsWorkerOptions } from './signals-train.worker';
 import { SIGNALS_WORKER_OPTIONS } from './signals.tokens';
 
 /**
@@ -33,21 +30,8 @@ export interface SignalsModuleOptions {
   http?: boolean;
   /** Train here: consume the `signals.cmd.train.v1` work queue and run the recovery sweep (default false). */
   worker?: boolean | SignalsWorkerOptions;
-  /** Score refreshed bars with the champion on `features.evt.set.refreshed.v1` (default false; one context only). */
+  /** Score refreshed bars with the champion on `features.evt.set.refreshed.v1` (default false; `signalsService`'s `score` part). */
   scoreOnRefresh?: boolean;
-}
-
-/**
- * Connects the {@link SignalsTrainWorker} to the bus: a durable work-queue consumer of `signals.cmd.train.v1`
- * (`signals__signals_cmd_train__v1`, one model at a time per worker, a throw = redelivery with backoff) and the
- * periodic recovery sweep, by the shared {@link WorkQueueRunner} (through the `EventBus` port: feature libraries do not
- * import bus adapters).
- */
-@Injectable()
-export class SignalsTrainWorkerRunner extends WorkQueueRunner<PayloadOf<typeof TrainModelCommandV1>> {
-  constructor(worker: SignalsTrainWorker, @Inject(EVENT_BUS) bus: EventBus) {
-    super(bus, SIGNALS_SERVICE, TrainModelCommandV1, worker, 'signals-worker');
-  }
 }
 
 /**
@@ -68,15 +52,16 @@ export class SignalsModule {
     ];
     const controllers: Type<unknown>[] = opts.http === false ? [] : [SignalsController];
     if (opts.worker) {
-      providers.push({ provide: SIGNALS_WORKER_OPTIONS, useValue: opts.worker === true ? {} : opts.worker }, SignalsTrainWorker, SignalsTrainWorkerRunner);
+      providers.push({ provide: SIGNALS_WORKER_OPTIONS, useValue: opts.worker === true ? {} : opts.worker }, SignalsTrainWorker);
+      controllers.push(SignalsTrainController);
     }
-    if (opts.scoreOnRefresh) providers.push(FeatureSetRefreshedHandler);
+    if (opts.scoreOnRefresh) controllers.push(FeatureSetRefreshedHandler);
     return {
       module: SignalsModule,
       imports: [opts.features],
       controllers,
       providers,
-      exports: [SignalsService, SignalScoringService, SignalScoresRepository, SignalModelsRepository, ...(opts.worker ? [SignalsTrainWorker] : []), ...(opts.scoreOnRefresh ? [FeatureSetRefreshedHandler] : [])],
+      exports: [SignalsService, SignalScoringService, SignalScoresRepository, SignalModelsRepository, ...(opts.worker ? [SignalsTrainWorker] : [])],
     };
   }
 }

@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BacktestRunsRepository } from '../backtest-runs.repository';
 import { BacktestWorker } from '../backtest-worker';
-import { BacktestWorkerRunner } from '../backtests.module';
+import { startBacktestWorker } from './backtests-test-app';
 
 const SAMPLE = join(__dirname, '..', '..', '..', '..', '..', 'data', 'sample');
 const say = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(o)}\n`);
@@ -46,12 +46,11 @@ async function main(): Promise<void> {
     sweepIntervalMs: 500,
     afterSlice: env.HANG === '1' ? (runId) => (say({ event: 'hung', runId }), new Promise<void>(() => undefined)) : undefined,
   });
-  const runner = new BacktestWorkerRunner(worker, bus);
-  await runner.onApplicationBootstrap();
+  const runner = await startBacktestWorker(worker, bus);
   say({ event: 'ready' });
   process.on('SIGTERM', () => {
     void (async () => {
-      await runner.onApplicationShutdown();
+      await runner.close();
       await bus.close();
       await store.close();
       await db.close();

@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { CorporateActionSchema } from '@strata/marketdata-contracts';
@@ -7,7 +7,7 @@ import { readBarsCsv } from '@strata/marketdata-domain';
 import { MarketDataModule } from '@strata/marketdata-feature';
 import { StrategiesModule } from '../strategies.module';
 import { configureStrataHttp, createLogger, createStrataFastifyAdapter, parseApiKeys, PinoNestLogger, StaticApiKeyResolver, StrataHttpModule } from '@strata/platform-http';
-import { BusModule, InProcessEventBus } from '@strata/platform-bus';
+import { BusModule, connectBusTransport, createBusMicroservice, InProcessEventBus } from '@strata/platform-bus';
 import { DuckDb, DUCKDB_MEMORY } from '@strata/platform-duckdb';
 import { DuckDbBacktestSeriesStore } from '@strata/backtests-infra-duckdb';
 import { DuckDbBarsRepository, DuckDbCorporateActionsRepository } from '@strata/marketdata-infra-duckdb';
@@ -16,7 +16,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { BacktestsModule } from '../backtests.module';
-import type { BacktestWorkerOptions } from '../backtest-worker';
+import { BacktestWorker, BacktestWorkerController, type BacktestWorkerOptions } from '../backtest-worker';
+import { BACKTESTS_SERVICE } from '../backtests.module';
 
 /** Keys of the test app. */
 export const OPERATOR_KEY = 'test-operator-key';
@@ -63,7 +64,7 @@ export async function backtestsTestEnv(symbols: readonly string[] = ['SPY', 'QQQ
   };
 }
 
-/** A Fastify Nest app with strategies, market data and backtests (API and, unless `worker: false`, a worker). */
+/** A Fastify Nest app with strategies, market data and backtests (API and, unless `worker: false`, a worker bound by the bus transport). */
 export async function backtestsTestApp(env: BacktestsTestEnv, worker: false | BacktestWorkerOptions = {}): Promise<NestFastifyApplication> {
   @Global()
   @Module({ providers: [{ provide: DOCUMENT_STORE, useValue: env.store }], exports: [DOCUMENT_STORE] })
@@ -83,7 +84,21 @@ export async function backtestsTestApp(env: BacktestsTestEnv, worker: false | Ba
   const logger = createLogger({ service: 'test', level: 'silent' });
   const app = await NestFactory.create<NestFastifyApplication>(TestApp, createStrataFastifyAdapter({ logger }), { logger: new PinoNestLogger(logger) });
   configureStrataHttp(app);
+  // The worker's @OnCommand controller is bound by the bus transport, as in a service's bus context.
+  connectBusTransport(app, { bus: env.bus, service: BACKTESTS_SERVICE });
   await app.init();
+  await app.startAllMicroservices();
   await app.getHttpAdapter().getInstance().ready();
   return app;
+}
+
+/**
+ * Puts one {@link BacktestWorker} on the `backtest.cmd.run.v1` work queue of `bus` the production way: a Nest
+ * microservice context whose {@link BacktestWorkerController} the bus transport binds (consumer
+ * `backtests__backtest_cmd_run__v1`, the worker's delivery settings, its recovery sweep). Close the context to stop it.
+ */
+export async function startBacktestWorker(worker: BacktestWorker, bus: EventBus): Promise<INestMicroservice> {
+  @Module({ controllers: [BacktestWorkerController], providers: [{ provide: BacktestWorker, useValue: worker }] })
+  class BacktestWorkerQueueModule {}
+  return createBusMicroservice(BacktestWorkerQueueModule, { bus, service: BACKTESTS_SERVICE, logger: false });
 }
