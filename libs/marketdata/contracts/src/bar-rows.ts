@@ -11,8 +11,8 @@ export interface UnreadableRow {
 /**
  * Rows of OHLCV bars as a source decoder read them (CSV text, Parquet columns, Alpha Vantage JSON, generated arrays),
  * before validation: `validateBars` of `@strata/marketdata-domain` turns them into accepted bars and rejects. Rows are
- * in source order; each column holds at least `length` values (times in epoch ms UTC, prices in quote currency, -0
- * already read as +0); a row listed in `unreadable` has no meaningful values.
+ * in source order; each column holds at least `length` values, finite for every row not listed in `unreadable` (times
+ * in epoch ms UTC, prices in quote currency, -0 already read as +0); an unreadable row has no meaningful values.
  */
 export interface BarRows {
   /** Rows read: data rows of the source, blank lines between rows included, trailing blank lines not. */

@@ -50,7 +50,7 @@ export function validateBarRows(rows: BarRows): BarsParseResult {
   let u = 0;
   let nextUnreadable = unreadable.length ? unreadable[0].row : -1;
   let lastTs = -Infinity;
-  let lastLine = 0;
+  let lastRow = -1;
   for (let r = 0; r < n; r++) {
     if (r === nextUnreadable) {
       const x = unreadable[u++];
@@ -65,6 +65,14 @@ export function validateBarRows(rows: BarRows): BarsParseResult {
     const c = close[r];
     const vol = volume[r];
     const t = ts[r];
+    // Decoded values are never NaN, so this is exactly "none of the checks below fails" (one branch per good row).
+    if (o > 0 && h > 0 && l > 0 && c > 0 && (adj === null || adj[r] > 0) && vol >= 0 && h >= l && o >= l && o <= h && c >= l && c <= h && t > lastTs) {
+      k++;
+      lastTs = t;
+      lastRow = r;
+      continue;
+    }
+    const lastLine = lastRow < 0 ? 0 : line[lastRow];
     if (o <= 0 || h <= 0 || l <= 0 || c <= 0 || (adj !== null && adj[r] <= 0)) {
       const which = o <= 0 ? OPEN : h <= 0 ? HIGH : l <= 0 ? LOW : c <= 0 ? CLOSE : ADJ_ROLE;
       rejects.push({ line: line[r], reason: 'non_positive_price', message: `${BAR_COLUMNS[which]} ${barColumn(rows, which)[r]} is not positive` });
@@ -77,13 +85,8 @@ export function validateBarRows(rows: BarRows): BarsParseResult {
       rejects.push({ line: line[r], reason: 'open_close_outside_range', message: `${BAR_COLUMNS[which]} ${barColumn(rows, which)[r]} is outside [low ${l}, high ${h}]` });
     } else if (t === lastTs) {
       rejects.push({ line: line[r], reason: 'duplicate_timestamp', message: `timestamp ${formatIsoUtc(t)} repeats line ${lastLine}` });
-    } else if (t < lastTs) {
-      rejects.push({ line: line[r], reason: 'out_of_order', message: `timestamp ${formatIsoUtc(t)} is earlier than ${formatIsoUtc(lastTs)} on line ${lastLine}` });
     } else {
-      k++;
-      lastTs = t;
-      lastLine = line[r];
-      continue;
+      rejects.push({ line: line[r], reason: 'out_of_order', message: `timestamp ${formatIsoUtc(t)} is earlier than ${formatIsoUtc(lastTs)} on line ${lastLine}` });
     }
     rejectedRows.push(r);
   }

@@ -1,6 +1,6 @@
 import type { BarRows, UnreadableRow } from '@strata/marketdata-contracts';
 import { BarsCsvFormatError, type BarsParseResult } from './bars';
-import { barColumnRoles, createBarRows, readBarText, TS_ROLE } from './bar-rows';
+import { barColumn, barColumnRoles, createBarRows, readBarText, TS_ROLE } from './bar-rows';
 import { DecimalStatus, decimalStatus, parseDecimal } from './decimal';
 import { validateBarRows, validateBars, type BarBatch, type ReadBarsOptions } from './bar-batch';
 import { parseIsoTimestamp } from '@strata/shared-timeseries';
@@ -164,9 +164,10 @@ export function decodeBarsCsv(input: string | Uint8Array): BarRows {
   let capacity = 1;
   for (let i = s.indexOf('\n', eol + 1); i >= 0; i = s.indexOf('\n', i + 1)) capacity++;
   const rows = createBarRows(capacity, columns);
-  const { ts, open, high, low, close, volume, adjClose: adj, line: lines } = rows;
+  const lines = rows.line;
   const unreadable: UnreadableRow[] = rows.unreadable;
-  const v = new Float64Array(7);
+  // Fields are read straight into their column at the row's index (an unreadable row's values are left as garbage).
+  const cols = Array.from(roles, (role) => barColumn(rows, role));
   const pendingBlank: number[] = [];
 
   let r = 0;
@@ -200,7 +201,7 @@ export function decodeBarsCsv(input: string | Uint8Array): BarRows {
     for (;;) {
       // Fast path: a plain number directly followed by ',' or the line end (no padding, quotes or exponent).
       if (f < ncols && bad === null && roles[f] !== TS) {
-        if (readPlainNumber(s, p, end, v, roles[f]) && (numEnd === end || s.charCodeAt(numEnd) === 44)) {
+        if (readPlainNumber(s, p, end, cols[f], r) && (numEnd === end || s.charCodeAt(numEnd) === 44)) {
           f++;
           if (numEnd >= end) break;
           p = numEnd + 1;
@@ -214,7 +215,7 @@ export function decodeBarsCsv(input: string | Uint8Array): BarRows {
         if (q > p && !isSpace(c0) && c0 !== 34 && !isSpace(s.charCodeAt(q - 1))) {
           const y = parseDecimal(s, p, q);
           if (decimalStatus === DecimalStatus.Ok) {
-            v[roles[f]] = y;
+            cols[f][r] = y;
             f++;
             if (q >= end) break;
             p = q + 1;
@@ -224,7 +225,7 @@ export function decodeBarsCsv(input: string | Uint8Array): BarRows {
       }
       // Fast path: a fixed-width timestamp (see readFixedTimestamp).
       if (f < ncols && bad === null && roles[f] === TS) {
-        if (readFixedTimestamp(s, p, end, v, TS)) {
+        if (readFixedTimestamp(s, p, end, cols[f], r)) {
           f++;
           if (numEnd >= end) break;
           p = numEnd + 1;
@@ -234,7 +235,7 @@ export function decodeBarsCsv(input: string | Uint8Array): BarRows {
       // General path: padding, quotes, other time shapes, and fields that are no number or no time.
       let q = p;
       while (q < end && s.charCodeAt(q) !== 44) q++;
-      if (f < ncols && bad === null) bad = readBarText(s, p, q, roles[f], v, roles[f]);
+      if (f < ncols && bad === null) bad = readBarText(s, p, q, roles[f], cols[f], r);
       f++;
       if (q >= end) break;
       p = q + 1;
@@ -243,15 +244,6 @@ export function decodeBarsCsv(input: string | Uint8Array): BarRows {
     lines[r] = line;
     if (f !== ncols) unreadable.push({ row: r, reason: 'unparsable', message: `expected ${ncols} fields, found ${f}` });
     else if (bad !== null) unreadable.push({ row: r, reason: bad.reason, message: bad.message });
-    else {
-      ts[r] = v[0];
-      open[r] = v[1];
-      high[r] = v[2];
-      low[r] = v[3];
-      close[r] = v[4];
-      volume[r] = v[5];
-      if (adj !== null) adj[r] = v[6];
-    }
     r++;
     pos = eol + 1;
   }
