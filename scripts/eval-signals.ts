@@ -23,7 +23,7 @@
  * Run: npm run eval:signals
  */
 import { CorporateActionSchema, type CorporateAction } from '@strata/marketdata-contracts';
-import { CORE_V1_FEATURE_NAMES, computeCoreFeatures, type TradingCalendar as IndicatorCalendar } from '@strata/shared-indicators';
+import { CORE_V1_FEATURE_NAMES, computeCoreFeatures, type AnnualisationCalendar } from '@strata/shared-indicators';
 import { inferTradingCalendar } from '@strata/shared-timeseries';
 import { parseBarsCsv } from '@strata/marketdata-domain';
 import { type BarColumns } from '@strata/marketdata-contracts';
@@ -61,7 +61,7 @@ const LOGISTIC = { l2: 10 };
 interface SymbolSeries {
   symbol: string;
   bars: BarColumns;
-  calendar: IndicatorCalendar;
+  calendar: AnnualisationCalendar;
 }
 
 function loadSample(): SymbolSeries[] {

@@ -1,5 +1,5 @@
 import { Timeframe } from '@strata/marketdata-contracts';
-import { annualisationFactor, type TradingCalendar } from '@strata/shared-indicators';
+import { annualisationFactor, type AnnualisationCalendar } from '@strata/shared-indicators';
 import { inferTradingCalendar } from '@strata/shared-timeseries';
 import { type OhlcvSeries } from '@strata/marketdata-contracts';
 
@@ -68,7 +68,7 @@ export function validateBacktestData(data: BacktestData): void {
 }
 
 /** Calendar of a series for annualisation: `crypto-24x7` when a weekend bar appears in its first 64 bars. */
-export function seriesCalendar(ts: Float64Array): TradingCalendar {
+export function seriesCalendar(ts: Float64Array): AnnualisationCalendar {
   return inferTradingCalendar(ts, Math.min(ts.length, 64)) === '24x7' ? 'crypto-24x7' : 'us-equity';
 }
 

@@ -1,5 +1,5 @@
 import { IndicatorName, StrategyCondition, StrategyDefinition, StrategyPeriod, StrategyValue } from '@strata/backtests-contracts';
-import { atr, computeCoreFeatures, ema, FEATURE_SET_CORE_V1, realizedVolatility, roc, rsi, sma, type TradingCalendar } from '@strata/shared-indicators';
+import { atr, computeCoreFeatures, ema, FEATURE_SET_CORE_V1, realizedVolatility, roc, rsi, sma, type AnnualisationCalendar } from '@strata/shared-indicators';
 import { barsPerYearOf, seriesCalendar, type BacktestData, type SymbolBars } from './backtest-data';
 import { afterLeadingNaN, rollingExtreme, rollingStd, rollingZScore, shiftBack } from './rolling';
 import type { SignalModel } from '@strata/backtests-contracts';
@@ -50,7 +50,7 @@ type Evaluated = number | Float64Array;
  */
 export class SeriesEvaluator {
   readonly n: number;
-  readonly calendar: TradingCalendar;
+  readonly calendar: AnnualisationCalendar;
   readonly barsPerYear: number;
   private readonly memo: Map<string, Float64Array>;
 

@@ -1,5 +1,5 @@
 import { Adjustment, Timeframe } from '@strata/marketdata-contracts';
-import { computeCoreFeaturesTail, FEATURE_SET_CORE_V1, type OhlcvColumns, type TradingCalendar as IndicatorCalendar } from '@strata/shared-indicators';
+import { computeCoreFeaturesTail, FEATURE_SET_CORE_V1, type OhlcvColumns, type AnnualisationCalendar } from '@strata/shared-indicators';
 import { inferTradingCalendar } from '@strata/shared-timeseries';
 import type { FeatureSetRegistration } from '@strata/features-contracts';
 
@@ -46,6 +46,6 @@ export const CORE_V1: FeatureSetImplementation = {
     return inferTradingCalendar(ts, Math.min(length, CALENDAR_PROBE_BARS)) === '24x7' ? 'crypto-24x7' : 'us-equity';
   },
   computeTail(bars, fromIndex, timeframe, calendar) {
-    return computeCoreFeaturesTail(bars, fromIndex, { timeframe, calendar: calendar as IndicatorCalendar }) as unknown as Record<string, Float64Array>;
+    return computeCoreFeaturesTail(bars, fromIndex, { timeframe, calendar: calendar as AnnualisationCalendar }) as unknown as Record<string, Float64Array>;
   },
 };

@@ -13,7 +13,7 @@ import {
 import { emaRatio, macd, smaRatio } from './moving-average.indicators';
 import { type OhlcvColumns, validateOhlcv } from './ohlcv';
 import { adx } from './trend.indicators';
-import { type TradingCalendar, annualisationFactor, atr, bollinger, realizedVolatility } from './volatility.indicators';
+import { type AnnualisationCalendar, annualisationFactor, atr, bollinger, realizedVolatility } from './volatility.indicators';
 import { obv, volumeZScore } from './volume.indicators';
 
 /**
@@ -131,7 +131,7 @@ export interface CoreFeatureOptions {
   /** Bar timeframe; selects the `rv_20` annualisation factor. */
   timeframe: BarTimeframe;
   /** Trading calendar for the annualisation factor (default `us-equity`; see `annualisationFactor`). */
-  calendar?: TradingCalendar;
+  calendar?: AnnualisationCalendar;
   /** Output columns to reuse (each of the bar count's length); fresh arrays are allocated when absent. */
   out?: Partial<CoreFeatureColumns>;
 }

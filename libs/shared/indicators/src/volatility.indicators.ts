@@ -124,11 +124,11 @@ export function bollinger(
 }
 
 /**
- * Trading calendar used to annualise volatility.
+ * Calendar used to annualise volatility (not the trading-day calendar of `@strata/shared-timeseries`).
  * - `us-equity`: 252 sessions a year of 6.5 hours (390 minutes), NYSE regular hours.
  * - `crypto-24x7`: 365 days a year of 24 hours.
  */
-export type TradingCalendar = 'us-equity' | 'crypto-24x7';
+export type AnnualisationCalendar = 'us-equity' | 'crypto-24x7';
 
 const MINUTES_PER_BAR: Record<BarTimeframe, number> = { '1m': 1, '5m': 5, '15m': 15, '1h': 60, '1d': 0 };
 
@@ -146,7 +146,7 @@ const MINUTES_PER_BAR: Record<BarTimeframe, number> = { '1m': 1, '5m': 5, '15m':
  * The equity hourly factor counts the 6.5-hour session, so a partial first or last hour counts as a bar
  * of the same variance (a convention, stated so it can be changed in a new feature-set version).
  */
-export function annualisationFactor(timeframe: BarTimeframe, calendar: TradingCalendar = 'us-equity'): number {
+export function annualisationFactor(timeframe: BarTimeframe, calendar: AnnualisationCalendar = 'us-equity'): number {
   const minutes = MINUTES_PER_BAR[timeframe];
   if (minutes === undefined) throw new RangeError(`unknown timeframe ${String(timeframe)}`);
   if (calendar === 'us-equity') return minutes === 0 ? 252 : timeframe === '1h' ? 252 * 6.5 : (252 * 390) / minutes;
