@@ -34,7 +34,8 @@ export function formatIngestTimestamp(tsMs: number, timeframe: Timeframe): strin
  * Renders columnar bars as ingest CSV text: header `timestamp,open,high,low,close,volume` (plus `adj_close` when the
  * bars carry one), one row per bar, `\n` line ends and a trailing newline. Numbers use JavaScript's shortest round-trip
  * form, so parsing the text gives back the exact doubles. Row `i` is on line `i + 2` (the header is line 1). Rows are
- * written as they are, invalid ones included: validating them is the ingest parser's job.
+ * written as they are, invalid ones included: validating them is the ingest's job. (The ingest itself takes the
+ * columns through `decodeBarColumns`, no text; this is for files and tools.)
  */
 export function toIngestCsv(bars: BarColumns, timeframe: Timeframe): string {
   const { ts, open, high, low, close, volume, adjClose } = bars;

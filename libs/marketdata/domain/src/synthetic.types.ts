@@ -127,7 +127,7 @@ export interface AnomalyEvent {
   index: number;
   /** Number of labelled rows (stale run length; 1 otherwise). */
   bars: number;
-  /** 1-based line of `index` in the CSV from {@link toIngestCsv} (header is line 1). */
+  /** 1-based line of `index` in rejects: `index + 2` (`decodeBarColumns`, and the CSV from {@link toIngestCsv}). */
   line: number;
   /** Start time of the labelled row, epoch ms UTC. */
   ts: number;
