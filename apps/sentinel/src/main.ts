@@ -1,13 +1,6 @@
-// Order matters: configuration, then OpenTelemetry, and only then NestJS (loaded by ./sentinel).
-import { startTelemetry } from '@strata/platform-telemetry';
-import { loadConfigOrExit } from '@strata/shared-util';
+// Configuration, then OpenTelemetry, and only then the app module (NestJS, Fastify): bootService keeps that order.
+import { bootService } from '@strata/platform-telemetry';
 import { ConfigSchema } from './config';
 
-const config = loadConfigOrExit(ConfigSchema);
-const telemetry = startTelemetry({ serviceName: 'strata-sentinel', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { runSentinel } = require('./sentinel') as typeof import('./sentinel');
-runSentinel(config, telemetry).catch((err: unknown) => {
-  process.stderr.write(`sentinel failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+bootService({ name: 'sentinel', config: ConfigSchema, load: () => (require('./sentinel') as typeof import('./sentinel')).runSentinel });
