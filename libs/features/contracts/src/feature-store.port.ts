@@ -64,15 +64,7 @@ export interface FeatureStore {
   listSets(): Promise<FeatureSetSummary[]>;
   listVersions(name: string): Promise<FeatureSetVersion[]>;
   getVersion(name: string, version: number): Promise<FeatureSetVersion | undefined>;
-  writeTail(req: {
-    set: string;
-    version: number;
-    symbol: string;
-    timeframe: Timeframe;
-    fromTs: number;
-    values: FeatureColumns;
-    lineage: MaterialisationLineage;
-  }): Promise<MaterialisationRecord>;
+  writeTail(req: WriteTailRequest): Promise<MaterialisationRecord>;
   read(req: SeriesWindow & { set: string; version: number }): Promise<FeatureColumns>;
   asOf(req: { set: string; version: number; symbol: string; timeframe: Timeframe; eventTimes: Float64Array }): Promise<FeatureColumns>;
   lastMaterialisation(set: string, version: number, symbol: string, timeframe: Timeframe): Promise<MaterialisationRecord | undefined>;
@@ -184,16 +176,33 @@ export interface FeatureReader {
    * A labelled dataset for one series: stored features of the set version plus forward returns of the bars the set
    * was computed from (same adjustment), split into `segments` with purge and embargo.
    */
-  buildTrainingDataset(req: {
-    set: string;
-    version?: number;
-    symbol: string;
-    timeframe: Timeframe;
-    segments: readonly DatasetSegment[];
-    options: TrainingDatasetOptions;
-    qualityFilter?: QualityFilter;
-  }): Promise<TrainingDataset & { definition: FeatureSetVersion }>;
+  buildTrainingDataset(req: TrainingDatasetRequest): Promise<TrainingDataset & { definition: FeatureSetVersion }>;
 }
 
 /** Injection token of {@link FeatureReader}. */
 export const FEATURE_READER = Symbol('FEATURE_READER');
+
+/** A tail of feature values to store: every value of the series from `fromTs` on is replaced by `values`. */
+export interface WriteTailRequest {
+  set: string;
+  version: number;
+  symbol: string;
+  timeframe: Timeframe;
+  /** First bar time replaced (epoch ms UTC); `values.ts` starts at or after it. */
+  fromTs: number;
+  values: FeatureColumns;
+  lineage: MaterialisationLineage;
+}
+
+/** A training dataset to build from stored features: the series, its walk-forward segments and the label options. */
+export interface TrainingDatasetRequest {
+  set: string;
+  /** Feature-set version; the latest when absent. */
+  version?: number;
+  symbol: string;
+  timeframe: Timeframe;
+  segments: readonly DatasetSegment[];
+  options: TrainingDatasetOptions;
+  /** `exclude` leaves out bars with open quality flags. */
+  qualityFilter?: QualityFilter;
+}

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { BAR_QUALITY_FLAGS, flaggedBarMask, UNRESOLVED_FLAG_STATUSES, type BarQualityFlagsStore } from '@strata/dataquality-contracts';
-import {
-  FEATURE_STORE,
+import { FEATURE_STORE,
   type DatasetSegment,
   type FeatureColumns,
   type FeatureReader,
@@ -11,8 +10,7 @@ import {
   type MaterialisationRecord,
   type QualityFilter,
   type TrainingDataset,
-  type TrainingDatasetOptions,
-} from '@strata/features-contracts';
+  type TrainingDatasetOptions, type TrainingDatasetRequest } from '@strata/features-contracts';
 import { MARKET_DATA_READER, type MarketDataReader, type SeriesWindow, type Timeframe } from '@strata/marketdata-contracts';
 import { buildTrainingDataset } from './training-dataset.builder';
 
@@ -111,15 +109,7 @@ export class FeaturesService implements FeatureReader {
    * out rows whose bar or label bar carries an unresolved data-quality flag (needs the flags store; see
    * {@link QualityFilter}); the default `include` uses every bar.
    */
-  async buildTrainingDataset(req: {
-    set: string;
-    version?: number;
-    symbol: string;
-    timeframe: Timeframe;
-    segments: readonly DatasetSegment[];
-    options: TrainingDatasetOptions;
-    qualityFilter?: QualityFilter;
-  }): Promise<TrainingDataset & { definition: FeatureSetVersion }> {
+  async buildTrainingDataset(req: TrainingDatasetRequest): Promise<TrainingDataset & { definition: FeatureSetVersion }> {
     const definition = await this.resolveVersion(req.set, req.version);
     const values = await this.store.read({ set: req.set, version: definition.version, symbol: req.symbol, timeframe: req.timeframe });
     const { bars } = await this.marketData.getBars({ symbol: req.symbol, timeframe: req.timeframe, adjust: definition.adjust });

@@ -1,14 +1,12 @@
 import type { SeriesWindow, Timeframe } from '@strata/marketdata-contracts';
-import {
-  FeatureSetConflictError,
+import { FeatureSetConflictError,
   type FeatureColumns,
   type FeatureSetRegistration,
   type FeatureSetSummary,
   type FeatureSetVersion,
   type FeatureStore,
   type MaterialisationLineage,
-  type MaterialisationRecord,
-} from '@strata/features-contracts';
+  type MaterialisationRecord, type WriteTailRequest } from '@strata/features-contracts';
 import { TIMEFRAME_MS } from '@strata/shared-timeseries';
 import { uuidv7 } from '@strata/shared-util';
 import { createHash } from 'node:crypto';
@@ -197,15 +195,7 @@ export class DuckDbFeatureStore implements FeatureStore {
    * Replaces the values of one series from `fromTs` on with `values` (whose `ts` must all be ≥ `fromTs`, ascending)
    * and records the lineage, in one transaction. Returns the materialisation record.
    */
-  async writeTail(req: {
-    set: string;
-    version: number;
-    symbol: string;
-    timeframe: Timeframe;
-    fromTs: number;
-    values: FeatureColumns;
-    lineage: MaterialisationLineage;
-  }): Promise<MaterialisationRecord> {
+  async writeTail(req: WriteTailRequest): Promise<MaterialisationRecord> {
     const v = await this.requireVersion(req.set, req.version);
     const n = req.values.ts.length;
     if (n && req.values.ts[0] < req.fromTs) throw new RangeError('writeTail: values start before fromTs');
