@@ -1,7 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { BAR_QUALITY_FLAGS, flaggedBarMask, UNRESOLVED_FLAG_STATUSES, type BarQualityFlagsStore } from '@strata/dataquality-contracts';
 import { FEATURE_STORE,
-  type DatasetSegment,
   type FeatureColumns,
   type FeatureReader,
   type FeatureSetSummary,
@@ -10,7 +9,8 @@ import { FEATURE_STORE,
   type MaterialisationRecord,
   type QualityFilter,
   type TrainingDataset,
-  type TrainingDatasetOptions, type TrainingDatasetRequest } from '@strata/features-contracts';
+  type TrainingDatasetRequest,
+} from '@strata/features-contracts';
 import { MARKET_DATA_READER, type MarketDataReader, type SeriesWindow, type Timeframe } from '@strata/marketdata-contracts';
 import { buildTrainingDataset } from './training-dataset.builder';
 
