@@ -16,7 +16,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DocumentStore } from '@strata/platform-contracts';
+import { type DocumentStore } from '@strata/platform-contracts';
 import { DuckDb } from '@strata/platform-duckdb';
 import { DuckDbDocumentStore } from '@strata/platform-document-store';
 import { MongoDocumentStore } from '@strata/platform-document-store';

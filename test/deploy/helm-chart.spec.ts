@@ -7,7 +7,7 @@
  * Needs helm ($HELM_BIN, ~/.cache/strata-infra/bin/helm or PATH); skipped with one loud line without it, and a
  * failure instead under REQUIRE_INFRA=1 (.ci/run installs helm).
  */
-import { CHART_DIR, KUBE_VERSION, K8sObject, findHelm, helmRun, helmTemplate, readValues } from './deploy-tools';
+import { CHART_DIR, KUBE_VERSION, type K8sObject, findHelm, helmRun, helmTemplate, readValues } from './deploy-tools';
 import { findUnknownFields, validateManifests, validateSchemas } from './k8s-validate';
 
 const helm = findHelm();

@@ -3,9 +3,9 @@ import { buildAsyncApiDocument } from '@strata/catalog-contracts';
 import { sentinelService } from '@strata/dataquality-feature';
 import { DocumentIngestionLog, ingestionService } from '@strata/marketdata-feature';
 import type { ApiKeyService } from '@strata/platform-auth';
-import { EventBus } from '@strata/platform-contracts';
+import { type EventBus } from '@strata/platform-contracts';
 import { runServiceApp, serviceRun, startServiceApp, type ServiceApp } from '@strata/platform-service-kit';
-import { TelemetryHandle } from '@strata/platform-telemetry';
+import { type TelemetryHandle } from '@strata/platform-telemetry';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 

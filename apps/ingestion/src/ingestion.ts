@@ -1,9 +1,9 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentIngestionLog, ingestionService } from '@strata/marketdata-feature';
 import { AlphaVantageClient, AlphaVantageConfigSchema, AlphaVantageIngestSource } from '@strata/marketdata-infra-alphavantage';
-import { EventBus } from '@strata/platform-contracts';
+import { type EventBus } from '@strata/platform-contracts';
 import { runServiceApp, serviceRun, startServiceApp, type ServiceApp } from '@strata/platform-service-kit';
-import { TelemetryHandle } from '@strata/platform-telemetry';
+import { type TelemetryHandle } from '@strata/platform-telemetry';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 

@@ -1,6 +1,6 @@
 import type { INestMicroservice } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentStore, EventBus } from '@strata/platform-contracts';
+import { type DocumentStore, type EventBus } from '@strata/platform-contracts';
 import type { ApiKeyService } from '@strata/platform-auth';
 import { serviceRun, startServiceApp, runServiceApp } from '@strata/platform-service-kit';
 import { buildAsyncApiDocument } from '@strata/catalog-contracts';
@@ -20,7 +20,7 @@ import { DuckDbFeatureStore } from '@strata/features-infra-duckdb';
 import { DUCKDB_FILE_NAME, duckDbPathFor, openDuckDb, type DuckDb } from '@strata/platform-duckdb';
 import { AlphaVantageClient, AlphaVantageConfigSchema, AlphaVantageIngestSource } from '@strata/marketdata-infra-alphavantage';
 import { HttpWebhookTransport } from '@strata/dataquality-infra-webhooks';
-import { TelemetryHandle } from '@strata/platform-telemetry';
+import { type TelemetryHandle } from '@strata/platform-telemetry';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config';

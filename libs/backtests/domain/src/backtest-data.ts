@@ -1,4 +1,4 @@
-import { Timeframe } from '@strata/marketdata-contracts';
+import { type Timeframe } from '@strata/marketdata-contracts';
 import { annualisationFactor, type AnnualisationCalendar } from '@strata/shared-indicators';
 import { inferTradingCalendar } from '@strata/shared-timeseries';
 import { type OhlcvSeries } from '@strata/marketdata-contracts';

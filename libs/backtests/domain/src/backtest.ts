@@ -1,4 +1,4 @@
-import { ExecutionSettings, StrategyDefinition } from '@strata/backtests-contracts';
+import { type ExecutionSettings, type StrategyDefinition } from '@strata/backtests-contracts';
 import { timelinePeriodsPerYear, validateBacktestData, type BacktestData } from './backtest-data';
 import { PortfolioSimulation, type DecisionRecord, type OpenPosition, type SimulationConfig } from './engine';
 import { type EquityCurve, type OrderRecord, type TradeRecord } from '@strata/backtests-contracts';

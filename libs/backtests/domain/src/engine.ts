@@ -1,4 +1,4 @@
-import { ExecutionSettings, PositionSizing, RiskRules, StrategyDefinition, type EquityCurve, type OrderReason, type OrderRecord, type TradeRecord, type UnfilledReason } from '@strata/backtests-contracts';
+import { type ExecutionSettings, type PositionSizing, type RiskRules, type StrategyDefinition, type EquityCurve, type OrderReason, type OrderRecord, type TradeRecord, type UnfilledReason } from '@strata/backtests-contracts';
 import { realizedVolatility } from '@strata/shared-indicators';
 import { civilFromDays } from '@strata/shared-timeseries';
 import { barsPerYearOf, type BacktestData } from './backtest-data';

@@ -1,4 +1,4 @@
-import { StrategyCondition, StrategyDefinition, StrategyValue } from '@strata/backtests-contracts';
+import { type StrategyCondition, type StrategyDefinition, type StrategyValue } from '@strata/backtests-contracts';
 
 /**
  * Names a strategy may use in `{ signal: name }`: the model-registry aliases. Which model version holds an alias is

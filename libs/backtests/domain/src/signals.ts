@@ -1,4 +1,4 @@
-import { IndicatorName, StrategyCondition, StrategyDefinition, StrategyPeriod, StrategyValue } from '@strata/backtests-contracts';
+import { type IndicatorName, type StrategyCondition, type StrategyDefinition, type StrategyPeriod, type StrategyValue } from '@strata/backtests-contracts';
 import { atr, computeCoreFeatures, ema, FEATURE_SET_CORE_V1, realizedVolatility, roc, rsi, sma, type AnnualisationCalendar } from '@strata/shared-indicators';
 import { barsPerYearOf, seriesCalendar, type BacktestData, type SymbolBars } from './backtest-data';
 import { afterLeadingNaN, rollingExtreme, rollingStd, rollingZScore, shiftBack } from './rolling';

@@ -1,4 +1,4 @@
-import { StrategyCondition, StrategyDefinition, StrategyPeriod, StrategyValue } from '@strata/backtests-contracts';
+import { type StrategyCondition, type StrategyDefinition, type StrategyPeriod, type StrategyValue } from '@strata/backtests-contracts';
 import { CORE_V1_FEATURE_NAMES, FEATURE_SET_CORE_V1 } from '@strata/shared-indicators';
 import { SIGNAL_MODEL_ALIASES } from './signal-models';
 

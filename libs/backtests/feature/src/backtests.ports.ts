@@ -1,6 +1,6 @@
-import { Adjustment, Timeframe } from '@strata/marketdata-contracts';
-import { QualityFilter } from '@strata/features-contracts';
-import { SymbolBars } from '@strata/backtests-domain';
+import { type Adjustment, type Timeframe } from '@strata/marketdata-contracts';
+import { type QualityFilter } from '@strata/features-contracts';
+import { type SymbolBars } from '@strata/backtests-domain';
 
 /** Port: the bars a backtest reads. Whole history in ascending time, adjusted as asked; null when there is none. */
 export interface BacktestMarketData {

@@ -1,6 +1,6 @@
 import { computeBarStats, FEATURE_COUNT, isConsistentBar, isStaleBar } from './bar-features';
 import { DEFAULT_SENTINEL_CONFIG, mergeSentinelConfig } from './sentinel.config';
-import { OhlcvSeries } from '@strata/marketdata-contracts';
+import { type OhlcvSeries } from '@strata/marketdata-contracts';
 
 /** Deterministic irregular bars (no randomness), W = 5 for hand-sized windows. */
 function bars(n: number): OhlcvSeries {

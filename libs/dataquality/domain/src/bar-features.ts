@@ -1,6 +1,6 @@
 import { intervalExcessScore, sesForecast, type SesForecast } from './forecast-residual';
 import type { SentinelConfig } from './sentinel.config';
-import { OhlcvSeries } from '@strata/marketdata-contracts';
+import { type OhlcvSeries } from '@strata/marketdata-contracts';
 
 /** Number of Isolation Forest features per bar. */
 export const FEATURE_COUNT = 6;

@@ -1,4 +1,4 @@
-import { TradingCalendar } from '@strata/shared-timeseries';
+import { type TradingCalendar } from '@strata/shared-timeseries';
 import { SEVERITIES, type Severity } from './sentinel.types';
 
 /** Classes of instrument with their own calendars and severity thresholds. */

@@ -1,4 +1,4 @@
-import { BarCorrection, Timeframe } from '@strata/marketdata-contracts';
+import { type BarCorrection, type Timeframe } from '@strata/marketdata-contracts';
 import { DAY_MS, TIMEFRAME_MS, isTradingDay, tradingDaysBetween, type TradingCalendar } from '@strata/shared-timeseries';
 import { type OhlcvSeries } from '@strata/marketdata-contracts';
 import { isStaleBar } from './bar-features';

@@ -1,4 +1,4 @@
-import { Timeframe } from '@strata/marketdata-contracts';
+import { type Timeframe } from '@strata/marketdata-contracts';
 import { TIMEFRAME_MS, formatIsoUtc, type TradingCalendar } from '@strata/shared-timeseries';
 import { type OhlcvSeries } from '@strata/marketdata-contracts';
 import { computeBarStats, FEATURE_COUNT, isConsistentBar, PARKINSON, type BarStats } from './bar-features';

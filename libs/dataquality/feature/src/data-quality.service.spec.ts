@@ -1,5 +1,5 @@
 /** DataQualityEvent lifecycle and the DataQualitySummary figures, against the embedded store and hand-computed values. */
-import { DocumentStore } from '@strata/platform-contracts';
+import { type DocumentStore } from '@strata/platform-contracts';
 import { DuckDbBarQualityFlagsStore } from '@strata/dataquality-infra-duckdb';
 import { DuckDbDocumentStore } from '@strata/platform-document-store';
 import { openDuckDb, type DuckDb } from '@strata/platform-duckdb';

@@ -2,8 +2,8 @@
  * Webhook fan-out, signing, retries with backoff, dead-lettering, redelivery, crash recovery and bounded concurrency,
  * against the embedded document store and a scripted transport (the HTTP adapter has its own spec).
  */
-import { AnomalyDetected } from '@strata/dataquality-contracts';
-import { DocumentStore } from '@strata/platform-contracts';
+import { type AnomalyDetected } from '@strata/dataquality-contracts';
+import { type DocumentStore } from '@strata/platform-contracts';
 import { DuckDbDocumentStore } from '@strata/platform-document-store';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,5 +1,5 @@
 import { DuckDb } from '@strata/platform-duckdb';
-import { BarQualityFlag } from '@strata/dataquality-contracts';
+import { type BarQualityFlag } from '@strata/dataquality-contracts';
 import { DuckDbBarQualityFlagsStore } from './duckdb-bar-quality-flags.store';
 
 const D = Date.UTC(2024, 0, 2);

@@ -1,4 +1,4 @@
-import { Adjustment, Timeframe } from '@strata/marketdata-contracts';
+import { type Adjustment, type Timeframe } from '@strata/marketdata-contracts';
 import { computeCoreFeaturesTail, FEATURE_SET_CORE_V1, type OhlcvColumns, type AnnualisationCalendar } from '@strata/shared-indicators';
 import { inferTradingCalendar } from '@strata/shared-timeseries';
 import type { FeatureSetRegistration } from '@strata/features-contracts';

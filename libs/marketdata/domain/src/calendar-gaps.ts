@@ -1,4 +1,4 @@
-import { CalendarGap, Timeframe } from '@strata/marketdata-contracts';
+import { type CalendarGap, type Timeframe } from '@strata/marketdata-contracts';
 import { DAY_MS, formatIsoUtc, TIMEFRAME_MS, tradingDaysBetween, type TradingCalendar } from '@strata/shared-timeseries';
 
 /**

@@ -1,4 +1,4 @@
-import { Timeframe } from '@strata/marketdata-contracts';
+import { type Timeframe } from '@strata/marketdata-contracts';
 import { nyseHolidays, type TradingCalendar } from '@strata/shared-timeseries';
 
 /** Bar length in minutes per platform timeframe. */

@@ -1,4 +1,4 @@
-import { Timeframe } from '@strata/marketdata-contracts';
+import { type Timeframe } from '@strata/marketdata-contracts';
 import { civilFromDays } from '@strata/shared-timeseries';
 import type { BarColumns } from '@strata/marketdata-contracts';
 

@@ -1,4 +1,4 @@
-import { RejectReason, Timeframe } from '@strata/marketdata-contracts';
+import { type RejectReason, type Timeframe } from '@strata/marketdata-contracts';
 import type { BarColumns } from '@strata/marketdata-contracts';
 import type { SessionSpec, SyntheticCalendar } from './synthetic.calendar';
 

@@ -1,5 +1,5 @@
-import { CorporateAction } from '@strata/marketdata-contracts';
-import { BarColumns } from '@strata/marketdata-contracts';
+import { type CorporateAction } from '@strata/marketdata-contracts';
+import { type BarColumns } from '@strata/marketdata-contracts';
 import { adjustBars, adjustmentSteps, cumulativeFactors, exDateInstant } from './corporate-actions.adjustment';
 
 const day = (d: string) => Date.parse(`${d}T00:00:00Z`);

@@ -1,4 +1,4 @@
-import { Timeframe } from '@strata/marketdata-contracts';
+import { type Timeframe } from '@strata/marketdata-contracts';
 import { DuplicateIngestionError, type IngestionLog, type IngestionRecord } from './ingestion-log.port';
 
 /**

@@ -1,4 +1,4 @@
-import { TradingCalendar } from '@strata/shared-timeseries';
+import { type TradingCalendar } from '@strata/shared-timeseries';
 import { AlphaVantageError, AlphaVantageHttpError, AlphaVantageRateLimitError, AlphaVantageResponseError } from './alphavantage.errors';
 import { parseDailyAdjusted, parseIntraday, throwIfProviderMessage, type AlphaVantageSeries, type IntradayInterval, INTRADAY_INTERVALS } from './alphavantage.parser';
 import { FREE_PLAN_LIMITS, systemClock, TokenBucketRateLimiter, type Clock, type RateLimits } from './alphavantage.rate-limiter';

@@ -1,5 +1,5 @@
-import { DocumentCollection, DocumentStore, Page, StoredDocument } from '@strata/platform-contracts';
-import { ApiRole } from '@strata/platform-http';
+import { type DocumentCollection, type DocumentStore, type Page, type StoredDocument } from '@strata/platform-contracts';
+import { type ApiRole } from '@strata/platform-http';
 
 /** Injection token of the {@link ApiKeyRepository}. */
 export const API_KEY_REPOSITORY = Symbol('API_KEY_REPOSITORY');

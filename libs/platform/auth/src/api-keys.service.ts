@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { DuplicateKeyError } from '@strata/platform-contracts';
 import { StaticApiKeyResolver, type ApiKeyEntry, type ApiKeyResolver, type ApiPrincipal, type ApiRole } from '@strata/platform-http';
-import { ApiKeyRepository, type ApiKeyListQuery, type ApiKeyRecord, type StoredApiKey } from './api-key.repository';
+import { type ApiKeyRepository, type ApiKeyListQuery, type ApiKeyRecord, type StoredApiKey } from './api-key.repository';
 
 /**
  * Format of a stored (issued) key: `strata_key_<id>_<secret>` where `<id>` is 12 lower-case base32 characters

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeadLetter, Envelope } from '@strata/platform-contracts';
+import { type DeadLetter, type Envelope } from '@strata/platform-contracts';
 
 /** One stored message line of a stream log (`<dataDir>/bus/<stream>.log`, JSON lines). */
 export interface JournalMessage {

@@ -1,4 +1,4 @@
-import { EventBus } from '@strata/platform-contracts';
+import { type EventBus } from '@strata/platform-contracts';
 import { InProcessEventBus } from './in-process-event-bus';
 import { JetStreamEventBus } from './jetstream-event-bus';
 

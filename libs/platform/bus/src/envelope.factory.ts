@@ -1,4 +1,4 @@
-import { Envelope, MessageDefinition, PublishOptions } from '@strata/platform-contracts';
+import { type Envelope, type MessageDefinition, type PublishOptions } from '@strata/platform-contracts';
 import { fastUuidv7, isoNow } from './fast-id';
 
 /**

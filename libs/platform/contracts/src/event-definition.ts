@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { type z } from 'zod';
 
 /** Subject grammar: `<domain>.evt.<entity>.<past-tense-verb>.v<N>` (facts) or `<domain>.cmd.<verb>.v<N>` (requests). */
 export const SUBJECT_PATTERN = /^[a-z][a-z0-9-]*\.(evt\.[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*|cmd\.[a-z][a-z0-9-]*)\.v[1-9][0-9]*$/;

@@ -1,5 +1,5 @@
 import { documentStoreConformance } from '@strata/shared-testing';
-import { DocumentStore } from '@strata/platform-contracts';
+import { type DocumentStore } from '@strata/platform-contracts';
 import { mongoTarget, uniqueName } from '../../../../test/infra';
 import { MongoDocumentStore } from './mongo-document.store';
 

@@ -1,5 +1,5 @@
 import { BaseRpcContext } from '@nestjs/microservices';
-import { Envelope, MessageContext } from '@strata/platform-contracts';
+import { type Envelope, type MessageContext } from '@strata/platform-contracts';
 
 /** The Nest RPC context of a bus message (`@Ctx() ctx: BusContext`). */
 export class BusContext extends BaseRpcContext<[MessageContext<unknown>]> {

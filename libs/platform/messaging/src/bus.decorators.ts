@@ -1,7 +1,7 @@
 import type { Type } from '@nestjs/common';
 import { EventPattern, MessagePattern } from '@nestjs/microservices';
 import { PATTERN_EXTRAS_METADATA } from '@nestjs/microservices/constants';
-import { CommandDefinition, MessageDefinition, PayloadOf, ReplyOf, SubscribeOptions } from '@strata/platform-contracts';
+import { type CommandDefinition, type MessageDefinition, type PayloadOf, type ReplyOf, type SubscribeOptions } from '@strata/platform-contracts';
 import type { BusContext } from './bus.context';
 
 /** Key under which the decorators store the contract in a Nest handler's `extras`. */

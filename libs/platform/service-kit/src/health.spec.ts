@@ -1,4 +1,4 @@
-import { DocumentStore, StoreHealth } from '@strata/platform-contracts';
+import { type DocumentStore, type StoreHealth } from '@strata/platform-contracts';
 import { HealthController, storeHealthIndicator, type HealthIndicator } from './health';
 
 const reply = () => {

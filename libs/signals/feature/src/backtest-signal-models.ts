@@ -1,7 +1,7 @@
 import type { BacktestSignalModels } from '@strata/backtests-contracts';
 import { FEATURE_SET_CORE_V1 } from '@strata/shared-indicators';
 import { treeSignalModel } from '@strata/signals-domain';
-import { ModelAlias } from '@strata/signals-contracts';
+import { type ModelAlias } from '@strata/signals-contracts';
 import { AliasUnsetError } from './signals.errors';
 import type { SignalScoringService } from './signal-scoring.service';
 

@@ -1,5 +1,5 @@
-import { ModelAlias, ModelVersionDto } from '@strata/signals-contracts';
-import { StoredDocument } from '@strata/platform-contracts';
+import { type ModelAlias, type ModelVersionDto } from '@strata/signals-contracts';
+import { type StoredDocument } from '@strata/platform-contracts';
 import type { SignalModelDoc } from './signal-models.repository';
 
 /** URL of a model version's status (`GET /signals/models/{id}`). */

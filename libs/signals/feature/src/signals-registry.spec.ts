@@ -1,4 +1,4 @@
-import { DocumentStore } from '@strata/platform-contracts';
+import { type DocumentStore } from '@strata/platform-contracts';
 import { DuckDbDocumentStore } from '@strata/platform-document-store';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

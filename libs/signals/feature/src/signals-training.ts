@@ -1,4 +1,4 @@
-import { ModelVersionDto, TrainingSpec } from '@strata/signals-contracts';
+import { type ModelVersionDto, type TrainingSpec } from '@strata/signals-contracts';
 import { evaluateWalkForward as evaluateBinaryWalkForward, expectedMargin, gainImportance as gainPerFeature, informationCoefficient, predictMargin, trainGbdt, treeShap, walkForwardSplits, type FoldData, type GbdtParams, type LabelledRows, type SignalMetrics, type TreeEnsemble } from '@strata/signals-domain';
 import type { FeatureReader } from '@strata/features-contracts';
 import { createHash } from 'node:crypto';

@@ -1,4 +1,4 @@
-import { ModelAlias, ModelStatus } from '@strata/signals-contracts';
+import { type ModelAlias, type ModelStatus } from '@strata/signals-contracts';
 import type { ModelProblem } from './signals.ports';
 
 /** No such model version or alias holder (HTTP 404). */

@@ -1,4 +1,4 @@
-import { TreeEnsemble, TreeObjective } from '@strata/signals-domain';
+import { type TreeEnsemble, type TreeObjective } from '@strata/signals-domain';
 
 /** A stored artifact: content-addressed key, its location, SHA-256 (hex) and size in bytes. */
 export interface StoredArtifact {

@@ -1,4 +1,4 @@
-import { TreeEnsemble } from '@strata/signals-domain';
+import { type TreeEnsemble } from '@strata/signals-domain';
 import { exportTreeEnsembleToOnnx, type OnnxExportOptions } from './onnx-tree.export';
 import { importOnnxTreeModel, type OnnxImportExpectation, type OnnxImportResult } from './onnx-tree.import';
 import { OnnxTreeScorer, type OnnxScorerOptions } from './onnx-tree.scorer';

@@ -1,4 +1,4 @@
-import { Tree, TreeEnsemble } from '@strata/signals-domain';
+import { type Tree, type TreeEnsemble } from '@strata/signals-domain';
 import { encodeModel, OnnxAttributeType, OnnxDataType, type AttributeMsg, type NodeMsg, type TensorMsg, type ValueInfoMsg } from './onnx-ml.schema';
 
 /** Name of the one input tensor of exported models: `[N, nFeatures]`, row-major, NaN = missing. */

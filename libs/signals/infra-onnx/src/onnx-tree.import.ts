@@ -1,4 +1,4 @@
-import { Tree, TreeEnsemble, TreeObjective } from '@strata/signals-domain';
+import { type Tree, type TreeEnsemble, type TreeObjective } from '@strata/signals-domain';
 import { OnnxMetadataKeys } from './onnx-tree.export';
 import { decodeModel, OnnxDataType, type AttributeMsg, type ModelMsg, type NodeMsg, type TensorMsg } from './onnx-ml.schema';
 

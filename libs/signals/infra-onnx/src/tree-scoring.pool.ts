@@ -1,4 +1,4 @@
-import { CompileTreeEnsembleOptions, TreeEnsemble } from '@strata/signals-domain';
+import { type CompileTreeEnsembleOptions, type TreeEnsemble } from '@strata/signals-domain';
 import { Worker } from 'node:worker_threads';
 
 /** What a pool worker is told per call: score rows `from..from+n−1` of the shared matrix into the shared margins. */

@@ -7,8 +7,8 @@
  * {"event":"ready"} once subscribed, {"event":"hung","runId":…} when frozen.
  */
 import { Logger } from '@nestjs/common';
-import { Adjustment, Timeframe } from '@strata/marketdata-contracts';
-import { SymbolBars } from '@strata/backtests-domain';
+import { type Adjustment, type Timeframe } from '@strata/marketdata-contracts';
+import { type SymbolBars } from '@strata/backtests-domain';
 import { readBarsCsv } from '@strata/marketdata-domain';
 import { JetStreamEventBus } from '@strata/platform-bus';
 import { DuckDb, DUCKDB_MEMORY } from '@strata/platform-duckdb';

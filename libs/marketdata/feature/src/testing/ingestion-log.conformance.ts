@@ -2,7 +2,7 @@
  * Contract tests of the {@link IngestionLog} port, run against every adapter (in-memory, document store on DuckDB,
  * document store on MongoDB/FerretDB). Call inside a `describe`.
  */
-import { IngestResult, RejectedRow } from '@strata/marketdata-contracts';
+import { type IngestResult, type RejectedRow } from '@strata/marketdata-contracts';
 import { DuplicateIngestionError, type IngestionLog, type IngestionRecord } from '../ingestion-log.port';
 
 const HASH_A = 'a'.repeat(64);

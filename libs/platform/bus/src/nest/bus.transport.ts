@@ -1,6 +1,6 @@
 import type { INestApplication, INestMicroservice, LoggerService, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { CustomTransportStrategy, Server, type MessageHandler as NestMessageHandler } from '@nestjs/microservices';
+import { type CustomTransportStrategy, Server, type MessageHandler as NestMessageHandler } from '@nestjs/microservices';
 import { isObservable, lastValueFrom, type Observable } from 'rxjs';
 import { durableConsumerName, type BusSubscription, type CommandDefinition, type EventBus, type MessageContext } from '@strata/platform-contracts';
 import { BusError } from '../bus-errors';

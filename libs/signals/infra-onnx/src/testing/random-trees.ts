@@ -1,5 +1,5 @@
 import { mulberry32 } from '@strata/shared-random';
-import { Tree, TreeEnsemble, TreeObjective } from '@strata/signals-domain';
+import { type Tree, type TreeEnsemble, type TreeObjective } from '@strata/signals-domain';
 
 /**
  * A random tree with `leaves` leaves grown by splitting a random leaf each step (leaf-wise, like the GBDT trainer).
