@@ -11,6 +11,8 @@ import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..');
 const RULE = '@nx/enforce-module-boundaries';
+/** File name of every fixture (the file does not exist; ESLint lints the given text as if it did). */
+const FIXTURE = 'boundary-fixture.ts';
 
 interface Fixture {
   /** Path of the (virtual) file, relative to the repository root: it decides the library, hence the tags. */
@@ -30,7 +32,11 @@ function lint(fixtures: readonly Fixture[]): LintMessage[][] {
     const { ESLint } = require('eslint');
     const fixtures = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
     (async () => {
-      const eslint = new ESLint({ cwd: ${JSON.stringify(ROOT)} });
+      // The fixtures exist only as text: the project service types them with its default project.
+      const eslint = new ESLint({
+        cwd: ${JSON.stringify(ROOT)},
+        overrideConfig: { files: ['**/${FIXTURE}'], languageOptions: { parserOptions: { projectService: { allowDefaultProject: ['libs/*/*/src/${FIXTURE}'] } } } },
+      });
       const out = [];
       for (const f of fixtures) {
         const [r] = await eslint.lintText(f.code, { filePath: require('node:path').join(${JSON.stringify(ROOT)}, f.file) });
@@ -49,13 +55,13 @@ const boundaryErrors = (messages: LintMessage[]): LintMessage[] => messages.filt
 describe('library constraints (eslint.config.mjs)', () => {
   const fixtures: Fixture[] = [
     // A feature library never imports another capability's feature library.
-    { file: 'libs/signals/feature/src/boundary-fixture.ts', code: "import { FeaturesModule } from '@strata/features-feature';\nexport const m = FeaturesModule;\n" },
+    { file: `libs/signals/feature/src/${FIXTURE}`, code: "import { FeaturesModule } from '@strata/features-feature';\nexport const m = FeaturesModule;\n" },
     // Domain code stays pure: no DuckDB.
-    { file: 'libs/backtests/domain/src/boundary-fixture.ts', code: "import { DuckDBInstance } from '@duckdb/node-api';\nexport const d = DuckDBInstance;\n" },
+    { file: `libs/backtests/domain/src/${FIXTURE}`, code: "import { DuckDBInstance } from '@duckdb/node-api';\nexport const d = DuckDBInstance;\n" },
     // Contracts are zod and TypeScript only: no Nest.
-    { file: 'libs/marketdata/contracts/src/boundary-fixture.ts', code: "import { Injectable } from '@nestjs/common';\nexport const i = Injectable;\n" },
+    { file: `libs/marketdata/contracts/src/${FIXTURE}`, code: "import { Injectable } from '@nestjs/common';\nexport const i = Injectable;\n" },
     // Allowed: a feature library reads another capability through its contracts (a port and its token).
-    { file: 'libs/signals/feature/src/boundary-fixture.ts', code: "import { FEATURE_READER } from '@strata/features-contracts';\nexport const t = FEATURE_READER;\n" },
+    { file: `libs/signals/feature/src/${FIXTURE}`, code: "import { FEATURE_READER } from '@strata/features-contracts';\nexport const t = FEATURE_READER;\n" },
   ];
   let results: LintMessage[][];
 
