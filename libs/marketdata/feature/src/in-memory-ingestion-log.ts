@@ -1,5 +1,5 @@
 import { type Timeframe } from '@strata/marketdata-contracts';
-import { DuplicateIngestionError, type IngestionLog, type IngestionRecord } from './ingestion-log.port';
+import { DuplicateIngestionError, type IngestionLog, type IngestionRecord } from '@strata/marketdata-contracts';
 
 /**
  * {@link IngestionLog} in process memory, for tests (the apps use `DocumentIngestionLog` on the document store).

@@ -1,5 +1,5 @@
 export * from './ingestions.controller';
-export * from './ingestion-log.port';
+export * from '@strata/marketdata-contracts';
 export * from './in-memory-ingestion-log';
 export * from './document-ingestion-log';
 export * from './ingestion.tokens';

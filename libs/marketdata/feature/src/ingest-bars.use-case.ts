@@ -7,7 +7,7 @@ import { BARS_REPOSITORY, type BarsCommitOutcome, type BarsRepository } from '@s
 import { uuidv7 } from '@strata/shared-util';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { DuplicateIngestionError, INGESTION_LOG, type IngestionLog, type IngestionRecord } from './ingestion-log.port';
+import { DuplicateIngestionError, INGESTION_LOG, type IngestionLog, type IngestionRecord } from '@strata/marketdata-contracts';
 import {
   ALPHAVANTAGE_SOURCE,
   BARS_FILE_READER,

@@ -4,7 +4,7 @@ import { alphaVantageConfigShape } from '@strata/shared-util';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { INGEST_QUEUE } from './ingest-command.responder';
-import { INGESTION_LOG, type IngestionLog } from './ingestion-log.port';
+import { INGESTION_LOG, type IngestionLog } from '@strata/marketdata-contracts';
 import { IngestionHttpModule, IngestionModule } from './ingestion.module';
 import { IngestionsController } from './ingestions.controller';
 import { MarketDataModule, type MarketDataModuleOptions } from './market-data.module';

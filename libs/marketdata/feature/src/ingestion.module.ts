@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { BARS_REPOSITORY, type BarsRepository } from '@strata/marketdata-contracts';
 import { IngestBarsUseCase } from './ingest-bars.use-case';
 import { IngestCommandResponder } from './ingest-command.responder';
-import { INGESTION_LOG, type IngestionLog } from './ingestion-log.port';
+import { INGESTION_LOG, type IngestionLog } from '@strata/marketdata-contracts';
 import {
   ALPHAVANTAGE_SOURCE,
   BARS_FILE_READER,

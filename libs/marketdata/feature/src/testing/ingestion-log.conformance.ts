@@ -3,7 +3,7 @@
  * document store on MongoDB/FerretDB). Call inside a `describe`.
  */
 import { type IngestResult, type RejectedRow } from '@strata/marketdata-contracts';
-import { DuplicateIngestionError, type IngestionLog, type IngestionRecord } from '../ingestion-log.port';
+import { DuplicateIngestionError, type IngestionLog, type IngestionRecord } from '@strata/marketdata-contracts';
 
 const HASH_A = 'a'.repeat(64);
 const HASH_B = 'b'.repeat(64);

@@ -1,4 +1,4 @@
-import { type IngestResult, type Timeframe } from '@strata/marketdata-contracts';
+import { type IngestResult, type Timeframe } from './marketdata.contracts';
 
 /** One ingest as recorded: the result plus who asked and when. Times are ISO-8601 UTC. */
 export interface IngestionRecord extends IngestResult {
