@@ -7,7 +7,18 @@ const CAPABILITIES = ['marketdata', 'features', 'dataquality', 'backtests', 'sig
 const infraPackages = ['@nestjs/*', 'mongoose', '@duckdb/*', 'onnxruntime-node', '@nats-io/*', 'fastify', '@fastify/*'];
 
 export default [
-  { ignores: ['**/node_modules/**', '**/dist/**', 'coverage/**', '.nx/**', 'bench/peers/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      'coverage/**',
+      '.nx/**',
+      'bench/peers/**',
+      '**/*.js',
+      '**/*.mjs',
+      '**/*.cjs',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
@@ -22,18 +33,45 @@ export default [
           allow: [],
           depConstraints: [
             // Kinds (type:*): what a kind of library may import.
-            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'], allowedExternalImports: ['zod'] },
+            {
+              sourceTag: 'type:contracts',
+              onlyDependOnLibsWithTags: ['type:contracts'],
+              allowedExternalImports: ['zod'],
+            },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'], bannedExternalImports: infraPackages },
-            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:util'], bannedExternalImports: infraPackages },
+            {
+              sourceTag: 'type:domain',
+              onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:util'],
+              bannedExternalImports: infraPackages,
+            },
             // type:kit: the platform's Nest kits (http: problem+json, guards, Fastify; messaging: @OnEvent/@OnCommand).
             { sourceTag: 'type:kit', onlyDependOnLibsWithTags: ['type:kit', 'type:contracts', 'type:util'] },
-            { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:feature', 'type:kit', 'type:domain', 'type:contracts', 'type:util'] },
-            { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:infra', 'type:kit', 'type:domain', 'type:contracts', 'type:util'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:infra', 'type:kit', 'type:domain', 'type:contracts', 'type:util'] },
+            {
+              sourceTag: 'type:feature',
+              onlyDependOnLibsWithTags: ['type:feature', 'type:kit', 'type:domain', 'type:contracts', 'type:util'],
+            },
+            {
+              sourceTag: 'type:infra',
+              onlyDependOnLibsWithTags: ['type:infra', 'type:kit', 'type:domain', 'type:contracts', 'type:util'],
+            },
+            {
+              sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: [
+                'type:feature',
+                'type:infra',
+                'type:kit',
+                'type:domain',
+                'type:contracts',
+                'type:util',
+              ],
+            },
             // Scopes (scope:*): a capability depends on itself, the platform, shared code and other capabilities' contracts.
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:platform', onlyDependOnLibsWithTags: ['scope:platform', 'scope:shared'] },
-            ...CAPABILITIES.map((c) => ({ sourceTag: `scope:${c}`, onlyDependOnLibsWithTags: [`scope:${c}`, 'scope:platform', 'scope:shared', 'type:contracts'] })),
+            ...CAPABILITIES.map((c) => ({
+              sourceTag: `scope:${c}`,
+              onlyDependOnLibsWithTags: [`scope:${c}`, 'scope:platform', 'scope:shared', 'type:contracts'],
+            })),
           ],
         },
       ],
@@ -47,11 +85,21 @@ export default [
       '@typescript-eslint/no-floating-promises': 'error',
       // Inline `type` markers, the style of the code base; `typeof import('./x')` stays allowed (the apps' main.ts loads
       // the app module after tracing has started).
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
     },
   },
   {
-    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/testing/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts'],
+    files: [
+      '**/*.spec.ts',
+      '**/*.int-spec.ts',
+      '**/testing/**/*.ts',
+      'bench/**/*.ts',
+      'test/**/*.ts',
+      'scripts/**/*.ts',
+    ],
     rules: { '@nx/enforce-module-boundaries': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },
 ];

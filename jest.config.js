@@ -10,13 +10,15 @@ function esmPackages() {
   const out = [];
   const visit = (dir, name) => {
     try {
-      if (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).type === 'module') out.push(name.replace(/[.]/g, '\\.'));
+      if (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).type === 'module')
+        out.push(name.replace(/[.]/g, '\\.'));
     } catch {
       /* not a package */
     }
   };
   for (const e of fs.existsSync(root) ? fs.readdirSync(root) : []) {
-    if (e.startsWith('@')) for (const s of fs.readdirSync(path.join(root, e))) visit(path.join(root, e, s), `${e}/${s}`);
+    if (e.startsWith('@'))
+      for (const s of fs.readdirSync(path.join(root, e))) visit(path.join(root, e, s), `${e}/${s}`);
     else if (!e.startsWith('.')) visit(path.join(root, e), e);
   }
   return out.length ? out : ['@nestjs'];
@@ -27,7 +29,10 @@ const common = {
   transform: {
     '^.+\\.ts$': ['@swc/jest', swc],
     // NestJS 12 ships ESM only; Node 20 runs it through require(esm) but Jest's runtime cannot, so compile it to CJS.
-    '^.+/node_modules/.+\\.js$': ['@swc/jest', { ...swc, jsc: { ...swc.jsc, parser: { syntax: 'ecmascript' } }, sourceMaps: false }],
+    '^.+/node_modules/.+\\.js$': [
+      '@swc/jest',
+      { ...swc, jsc: { ...swc.jsc, parser: { syntax: 'ecmascript' } }, sourceMaps: false },
+    ],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages().join('|')})/)`],
   moduleNameMapper: {
@@ -40,6 +45,11 @@ const common = {
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,test,deploy}/**/*.spec.ts'] },
-    { ...common, displayName: 'int', testMatch: ['<rootDir>/{apps,libs,test}/**/*.int-spec.ts'], slowTestThreshold: 30 },
+    {
+      ...common,
+      displayName: 'int',
+      testMatch: ['<rootDir>/{apps,libs,test}/**/*.int-spec.ts'],
+      slowTestThreshold: 30,
+    },
   ],
 };

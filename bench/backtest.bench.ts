@@ -21,8 +21,19 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ExecutionSettingsSchema, StrategyDefinitionV1Schema, type ExecutionSettings } from '@strata/backtests-contracts';
-import { instantiateTemplate, runBacktest, SeriesCache, strategyTemplate, type BacktestData, type SymbolBars } from '@strata/backtests-domain';
+import {
+  ExecutionSettingsSchema,
+  StrategyDefinitionV1Schema,
+  type ExecutionSettings,
+} from '@strata/backtests-contracts';
+import {
+  instantiateTemplate,
+  runBacktest,
+  SeriesCache,
+  strategyTemplate,
+  type BacktestData,
+  type SymbolBars,
+} from '@strata/backtests-domain';
 import { randomWalkBars } from '@strata/shared-indicators';
 
 const BARS = Number(process.env.BENCH_BARS ?? 1_000_000);
@@ -74,13 +85,29 @@ const smaCross = (fast: number, slow: number, symbols = ['SYN']) =>
     universe: { symbols, timeframe: '1d', adjust: 'raw' },
     direction: 'long',
     params: { fast, slow },
-    entry: { long: { cross: 'above', left: { indicator: 'sma', period: { param: 'fast' } }, right: { indicator: 'sma', period: { param: 'slow' } } } },
-    exit: { long: { cross: 'below', left: { indicator: 'sma', period: { param: 'fast' } }, right: { indicator: 'sma', period: { param: 'slow' } } } },
+    entry: {
+      long: {
+        cross: 'above',
+        left: { indicator: 'sma', period: { param: 'fast' } },
+        right: { indicator: 'sma', period: { param: 'slow' } },
+      },
+    },
+    exit: {
+      long: {
+        cross: 'below',
+        left: { indicator: 'sma', period: { param: 'fast' } },
+        right: { indicator: 'sma', period: { param: 'slow' } },
+      },
+    },
     sizing: { kind: 'fixed_fraction', fraction: FRACTION },
   });
 
 const costs = (extra: Record<string, unknown> = {}): ExecutionSettings =>
-  ExecutionSettingsSchema.parse({ commission: { bps: COMMISSION_BPS, fixed: 0 }, slippage: { model: 'fixed', bps: SLIPPAGE_BPS }, ...extra });
+  ExecutionSettingsSchema.parse({
+    commission: { bps: COMMISSION_BPS, fixed: 0 },
+    slippage: { model: 'fixed', bps: SLIPPAGE_BPS },
+    ...extra,
+  });
 
 function single(bars: SymbolBars) {
   const data: BacktestData = { timeframe: '1d', symbols: [bars] };
@@ -120,7 +147,15 @@ function sweep(bars: SymbolBars) {
     let best = { fast: 0, slow: 0, sharpe: -Infinity };
     for (const fast of SWEEP_FAST) {
       for (const slow of SWEEP_SLOW) {
-        const o = runBacktest({ definition: base, params: { fast, slow }, data, initialCapital: CAPITAL, execution, cache, trustedData: true });
+        const o = runBacktest({
+          definition: base,
+          params: { fast, slow },
+          data,
+          initialCapital: CAPITAL,
+          execution,
+          cache,
+          trustedData: true,
+        });
         const s = o.kpis.sharpe ?? -Infinity;
         if (s > best.sharpe) best = { fast, slow, sharpe: s };
       }
@@ -156,12 +191,17 @@ function multi() {
   const n = 252 * 20;
   const data: BacktestData = { timeframe: '1d', symbols: symbols.map((s, i) => syntheticSymbol(s, n, 100 + i, true)) };
   const definition = instantiateTemplate(strategyTemplate('sma_crossover')!, { symbols });
-  const execution = costs({ slippage: { model: 'volume_impact', bps: 1, impact: 0.5, volLookback: 20 }, maxParticipation: 0.05 });
+  const execution = costs({
+    slippage: { model: 'volume_impact', bps: 1, impact: 0.5, volLookback: 20 },
+    maxParticipation: 0.05,
+  });
   runBacktest({ definition, data, initialCapital: 1_000_000, execution });
   const walls: number[] = [];
   let trades = 0;
   for (let r = 0; r < Math.max(RUNS, 15); r++) {
-    const t = timeBoth(() => runBacktest({ definition, data, initialCapital: 1_000_000, execution, trustedData: true }));
+    const t = timeBoth(() =>
+      runBacktest({ definition, data, initialCapital: 1_000_000, execution, trustedData: true }),
+    );
     walls.push(t.wall);
     trades = t.out.trades.length;
   }
@@ -190,17 +230,56 @@ interface PeerReport {
 
 function peer(bars: SymbolBars, ours: ReturnType<typeof single>, oursSweep: ReturnType<typeof sweep>) {
   if (process.env.BENCH_PEER === '0') return { skipped: 'BENCH_PEER=0' };
-  if (!fs.existsSync(PEER_PYTHON)) return { skipped: 'bench/peers/.venv not found: run bench/peers/setup.sh to compare with numpy / vectorbt' };
+  if (!fs.existsSync(PEER_PYTHON))
+    return { skipped: 'bench/peers/.venv not found: run bench/peers/setup.sh to compare with numpy / vectorbt' };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-bench-backtest-'));
   try {
-    for (const k of ['open', 'close'] as const) fs.writeFileSync(path.join(dir, `${k}.f64`), new Uint8Array(bars[k].buffer, bars[k].byteOffset, bars[k].byteLength));
-    const args = [PEER_SCRIPT, dir, String(RUNS), '20', '50', String(COMMISSION_BPS / 1e4), String(SLIPPAGE_BPS / 1e4), String(FRACTION), String(CAPITAL), String(SWEEP_BARS), SWEEP_FAST.join(','), SWEEP_SLOW.join(',')];
-    const run = spawnSync(PEER_PYTHON, args, { encoding: 'utf8', maxBuffer: 16 << 20, env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', NUMBA_NUM_THREADS: '1' } });
-    if (run.status !== 0) return { skipped: `peer failed (exit ${run.status}): ${(run.stderr || run.error?.message || '').trim().slice(-500)}` };
+    for (const k of ['open', 'close'] as const)
+      fs.writeFileSync(
+        path.join(dir, `${k}.f64`),
+        new Uint8Array(bars[k].buffer, bars[k].byteOffset, bars[k].byteLength),
+      );
+    const args = [
+      PEER_SCRIPT,
+      dir,
+      String(RUNS),
+      '20',
+      '50',
+      String(COMMISSION_BPS / 1e4),
+      String(SLIPPAGE_BPS / 1e4),
+      String(FRACTION),
+      String(CAPITAL),
+      String(SWEEP_BARS),
+      SWEEP_FAST.join(','),
+      SWEEP_SLOW.join(','),
+    ];
+    const run = spawnSync(PEER_PYTHON, args, {
+      encoding: 'utf8',
+      maxBuffer: 16 << 20,
+      env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', NUMBA_NUM_THREADS: '1' },
+    });
+    if (run.status !== 0)
+      return {
+        skipped: `peer failed (exit ${run.status}): ${(run.stderr || run.error?.message || '').trim().slice(-500)}`,
+      };
     const p = JSON.parse(run.stdout) as PeerReport;
     // Same semantics as the peer: fractional shares (lot 1e-8), so the final equities are comparable.
-    const frac = runBacktest({ definition: smaCross(20, 50), data: { timeframe: '1d', symbols: [bars] }, initialCapital: CAPITAL, execution: costs({ lotSize: 1e-8 }), trustedData: true });
-    const vbt = 'skipped' in p.vectorbt ? p.vectorbt : { version: p.vectorbt.version, ms_median: round(p.vectorbt.ms_median, 2), bars_per_s: Math.round(p.vectorbt.bars_per_s), final_equity: round(p.vectorbt.final_equity, 2) };
+    const frac = runBacktest({
+      definition: smaCross(20, 50),
+      data: { timeframe: '1d', symbols: [bars] },
+      initialCapital: CAPITAL,
+      execution: costs({ lotSize: 1e-8 }),
+      trustedData: true,
+    });
+    const vbt =
+      'skipped' in p.vectorbt
+        ? p.vectorbt
+        : {
+            version: p.vectorbt.version,
+            ms_median: round(p.vectorbt.ms_median, 2),
+            bars_per_s: Math.round(p.vectorbt.bars_per_s),
+            final_equity: round(p.vectorbt.final_equity, 2),
+          };
     return {
       numpy: {
         version: p.version,
@@ -245,7 +324,12 @@ function main(): void {
       backtests_per_s_met: sw.backtests_per_s >= 2_000,
     },
     peer: p,
-    machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadavg_1m: round(os.loadavg()[0], 2) },
+    machine: {
+      cpus: os.cpus().length,
+      cpu_model: os.cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      loadavg_1m: round(os.loadavg()[0], 2),
+    },
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }

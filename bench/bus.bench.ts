@@ -89,7 +89,10 @@ function cpuMeter(): (events: number) => { clientCpuUsPerEvent: number; serverCp
     const c = process.cpuUsage(c0);
     const s1 = serverPid ? procCpuUs(serverPid) : undefined;
     const r = (x: number): number => Math.round((x / events) * 10) / 10;
-    return { clientCpuUsPerEvent: r(c.user + c.system), ...(s0 !== undefined && s1 !== undefined ? { serverCpuUsPerEvent: r(s1 - s0) } : {}) };
+    return {
+      clientCpuUsPerEvent: r(c.user + c.system),
+      ...(s0 !== undefined && s1 !== undefined ? { serverCpuUsPerEvent: r(s1 - s0) } : {}),
+    };
   };
 }
 
@@ -124,7 +127,13 @@ async function inProcessFlood(n: number, dataDir?: string): Promise<Record<strin
   return { events: n, eventsPerSec: Math.round(n / secs), ...quantiles(lat, n) };
 }
 
-async function steady(bus: EventBus, rate: number, seconds: number, consumer: string, onLat?: () => Float64Array): Promise<{ lat: Float64Array; count: () => number; sent: number }> {
+async function steady(
+  bus: EventBus,
+  rate: number,
+  seconds: number,
+  consumer: string,
+  onLat?: () => Float64Array,
+): Promise<{ lat: Float64Array; count: () => number; sent: number }> {
   const total = rate * seconds;
   const lat = onLat ? onLat() : new Float64Array(total);
   let got = 0;
@@ -143,7 +152,8 @@ async function steady(bus: EventBus, rate: number, seconds: number, consumer: st
   const pending: Promise<unknown>[] = [];
   while (sent < total) {
     const due = Math.min(total, Math.floor(((now() - t0) / 1000) * rate));
-    while (sent < due) pending.push(bus.publish(Ticked, { symbol: 'AAPL', seq: sent++, sentAt: now(), price: 187.25, blob }));
+    while (sent < due)
+      pending.push(bus.publish(Ticked, { symbol: 'AAPL', seq: sent++, sentAt: now(), price: 187.25, blob }));
     if (pending.length > 4096) await Promise.all(pending.splice(0));
     await new Promise((r) => setTimeout(r, 1));
   }
@@ -205,7 +215,11 @@ async function consumerWorker(w: WorkerIn): Promise<void> {
   }
 }
 
-function startWorker(w: WorkerIn): { ready: Promise<void>; done: Promise<{ lastAt: number; lat: Float64Array }>; stop: () => Promise<void> } {
+function startWorker(w: WorkerIn): {
+  ready: Promise<void>;
+  done: Promise<{ lastAt: number; lat: Float64Array }>;
+  stop: () => Promise<void>;
+} {
   const worker = new Worker(__filename, { workerData: w });
   let readyRes: () => void = () => undefined;
   let doneRes: (v: { lastAt: number; lat: Float64Array }) => void = () => undefined;
@@ -231,7 +245,12 @@ function startWorker(w: WorkerIn): { ready: Promise<void>; done: Promise<{ lastA
 
 async function jetStreamFlood(url: string, n: number, window: number): Promise<Record<string, number>> {
   const prefix = `BENCH${process.pid}F_`;
-  const producer = await JetStreamEventBus.connect({ servers: url, service: 'bench', streamPrefix: prefix, domains: [Ticked.domain] });
+  const producer = await JetStreamEventBus.connect({
+    servers: url,
+    service: 'bench',
+    streamPrefix: prefix,
+    domains: [Ticked.domain],
+  });
   const w = startWorker({ url, prefix, mode: 'bus', n, stream: '' });
   await w.ready;
   const blob = blobFor();
@@ -239,7 +258,9 @@ async function jetStreamFlood(url: string, n: number, window: number): Promise<R
   const t0 = now();
   const inflight = new Set<Promise<unknown>>();
   for (let i = 0; i < n; i++) {
-    const p: Promise<unknown> = producer.publish(Ticked, { symbol: 'AAPL', seq: i, sentAt: now(), price: 187.25, blob }).finally(() => inflight.delete(p));
+    const p: Promise<unknown> = producer
+      .publish(Ticked, { symbol: 'AAPL', seq: i, sentAt: now(), price: 187.25, blob })
+      .finally(() => inflight.delete(p));
     inflight.add(p);
     if (inflight.size >= window) await Promise.race(inflight);
   }
@@ -251,7 +272,14 @@ async function jetStreamFlood(url: string, n: number, window: number): Promise<R
   await w.stop();
   await dropStreams(url, prefix);
   await producer.close();
-  return { events: n, eventsPerSec: Math.round(n / secs), publishPerSec: Math.round(n / pubSecs), window, ...quantiles(lat, n), ...used };
+  return {
+    events: n,
+    eventsPerSec: Math.round(n / secs),
+    publishPerSec: Math.round(n / pubSecs),
+    window,
+    ...quantiles(lat, n),
+    ...used,
+  };
 }
 
 /**
@@ -261,7 +289,12 @@ async function jetStreamFlood(url: string, n: number, window: number): Promise<R
  */
 function steadyFigures(lat: Float64Array, n: number, warmup: number): Record<string, number> {
   const all = quantiles(lat, n);
-  return { warmupEvents: warmup, ...quantiles(lat.subarray(warmup), n - warmup), p99MsInclWarmup: all.p99Ms, maxMsInclWarmup: all.maxMs };
+  return {
+    warmupEvents: warmup,
+    ...quantiles(lat.subarray(warmup), n - warmup),
+    p99MsInclWarmup: all.p99Ms,
+    maxMsInclWarmup: all.maxMs,
+  };
 }
 
 /**
@@ -270,9 +303,19 @@ function steadyFigures(lat: Float64Array, n: number, warmup: number): Record<str
  * 0.4–0.8 s, then ~1 ms). So the rate runs `warmupSeconds` first, and the p50/p99 are taken over the following
  * `seconds` (same rate, same events, same acks and validation); the figures with the warm-up are reported too.
  */
-async function jetStreamSteady(url: string, rate: number, seconds: number, warmupSeconds: number): Promise<Record<string, number>> {
+async function jetStreamSteady(
+  url: string,
+  rate: number,
+  seconds: number,
+  warmupSeconds: number,
+): Promise<Record<string, number>> {
   const prefix = `BENCH${process.pid}S_`;
-  const producer = await JetStreamEventBus.connect({ servers: url, service: 'bench', streamPrefix: prefix, domains: [Ticked.domain] });
+  const producer = await JetStreamEventBus.connect({
+    servers: url,
+    service: 'bench',
+    streamPrefix: prefix,
+    domains: [Ticked.domain],
+  });
   const warmup = rate * warmupSeconds;
   const n = warmup + rate * seconds;
   const w = startWorker({ url, prefix, mode: 'bus', n, stream: '' });
@@ -292,7 +335,12 @@ async function rawFlood(url: string, n: number, window: number): Promise<Record<
   const stream = `BENCH${process.pid}RAW`;
   const nc = await connect({ servers: url });
   const jsm = await jetstreamManager(nc);
-  await jsm.streams.add({ name: stream, subjects: ['benchraw.>'], storage: StorageType.File, retention: RetentionPolicy.Limits });
+  await jsm.streams.add({
+    name: stream,
+    subjects: ['benchraw.>'],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+  });
   await jsm.consumers.add(stream, { durable_name: 'raw_consumer', ack_policy: AckPolicy.Explicit });
   const w = startWorker({ url, prefix: '', mode: 'raw', n, stream });
   await w.ready;
@@ -315,18 +363,34 @@ async function rawFlood(url: string, n: number, window: number): Promise<Record<
   await w.stop();
   await jsm.streams.delete(stream);
   await nc.close();
-  return { events: n, eventsPerSec: Math.round(n / ((lastAt - t0) / 1000)), publishPerSec: Math.round(n / pubSecs), ...quantiles(lat, n), ...used };
+  return {
+    events: n,
+    eventsPerSec: Math.round(n / ((lastAt - t0) / 1000)),
+    publishPerSec: Math.round(n / pubSecs),
+    ...quantiles(lat, n),
+    ...used,
+  };
 }
 
 /**
  * Baseline for the steady run: the raw client publishing 1 KiB opaque bodies (`js.publish`, awaiting each PubAck) at the
  * same rate and with the same pacing loop, consumed by the raw consumer in a worker: what the machine gives any client.
  */
-async function rawSteady(url: string, rate: number, seconds: number, warmupSeconds: number): Promise<Record<string, number>> {
+async function rawSteady(
+  url: string,
+  rate: number,
+  seconds: number,
+  warmupSeconds: number,
+): Promise<Record<string, number>> {
   const stream = `BENCH${process.pid}RAWS`;
   const nc = await connect({ servers: url });
   const jsm = await jetstreamManager(nc);
-  await jsm.streams.add({ name: stream, subjects: ['benchraws.>'], storage: StorageType.File, retention: RetentionPolicy.Limits });
+  await jsm.streams.add({
+    name: stream,
+    subjects: ['benchraws.>'],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+  });
   await jsm.consumers.add(stream, { durable_name: 'raw_consumer', ack_policy: AckPolicy.Explicit });
   const warmup = rate * warmupSeconds;
   const n = warmup + rate * seconds;
@@ -430,7 +494,12 @@ async function main(): Promise<void> {
   }
   out.targets = { inProcessEventsPerSec: 500_000, jetstreamEventsPerSec: 20_000, jetstreamSteadyP99Ms: 10 };
   // Load average at the start and end: the figures are only comparable on an otherwise idle machine.
-  out.machine = { cpus: cpus().length, node: process.version, loadavg1Start: loadStart, loadavg1End: Math.round(loadavg()[0] * 100) / 100 };
+  out.machine = {
+    cpus: cpus().length,
+    node: process.version,
+    loadavg1Start: loadStart,
+    loadavg1End: Math.round(loadavg()[0] * 100) / 100,
+  };
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 

@@ -48,7 +48,8 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+const quantile = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
 /** Hourly bars on a 24x7 calendar as CSV text (what an export from a data vendor looks like). */
 function makeCsv(rows: number, seed = 7): string {
@@ -65,7 +66,9 @@ function makeCsv(rows: number, seed = 7): string {
     const h = Math.max(o, c) * (1 + rnd() * 0.005);
     const l = Math.min(o, c) * (1 - rnd() * 0.005);
     price = c;
-    lines.push(`${new Date(t0 + i * 3_600_000).toISOString().slice(0, 19)}Z,${o.toFixed(4)},${h.toFixed(4)},${l.toFixed(4)},${c.toFixed(4)},${Math.floor(rnd() * 1e6)}`);
+    lines.push(
+      `${new Date(t0 + i * 3_600_000).toISOString().slice(0, 19)}Z,${o.toFixed(4)},${h.toFixed(4)},${l.toFixed(4)},${c.toFixed(4)},${Math.floor(rnd() * 1e6)}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -73,7 +76,9 @@ function makeCsv(rows: number, seed = 7): string {
 function dailyCsv(bars: BarColumns, from: number, to: number, withHeader = true): string {
   const out = withHeader ? ['timestamp,open,high,low,close,volume'] : [];
   for (let i = from; i < to; i++) {
-    out.push(`${new Date(bars.ts[i]).toISOString().slice(0, 10)},${bars.open[i]},${bars.high[i]},${bars.low[i]},${bars.close[i]},${bars.volume[i]}`);
+    out.push(
+      `${new Date(bars.ts[i]).toISOString().slice(0, 10)},${bars.open[i]},${bars.high[i]},${bars.low[i]},${bars.close[i]},${bars.volume[i]}`,
+    );
   }
   return out.join('\n');
 }
@@ -107,13 +112,19 @@ async function main(): Promise<void> {
     const t1 = performance.now();
     const again = await ingest.execute({ symbol: last, timeframe: '1h', source: { kind: 'csv', csv } });
     const reingestMs = performance.now() - t1;
-    if (again.status !== 'duplicate' || again.changes?.unchanged !== BARS) throw new Error(`re-ingest was not a no-op: ${JSON.stringify(again.changes)}`);
+    if (again.status !== 'duplicate' || again.changes?.unchanged !== BARS)
+      throw new Error(`re-ingest was not a no-op: ${JSON.stringify(again.changes)}`);
     const bestIngest = Math.min(...ingestMs);
     // The same ingest into an in-memory DuckDB: separates the disk write (compression, WAL) from the rest.
     const memDb = await DuckDb.create(':memory:');
     let memMs = Infinity;
     try {
-      const memIngest = new IngestBarsUseCase(bus, new InMemoryIngestionLog(), { allowedFileRoots: [] }, new DuckDbBarsRepository(memDb));
+      const memIngest = new IngestBarsUseCase(
+        bus,
+        new InMemoryIngestionLog(),
+        { allowedFileRoots: [] },
+        new DuckDbBarsRepository(memDb),
+      );
       for (let run = 0; run < 2; run++) {
         const t = performance.now();
         await memIngest.execute({ symbol: `MEM${run}`, timeframe: '1h', source: { kind: 'csv', csv } });
@@ -128,7 +139,12 @@ async function main(): Promise<void> {
     const indicators = runIndicatorsBench();
     const synth = randomWalkBars(BARS, 42);
     const t0ms = Date.UTC(1990, 0, 1);
-    const synthBars: BarColumns = { length: BARS, ts: Float64Array.from({ length: BARS }, (_, i) => t0ms + i * 60_000), ...synth, adjClose: null };
+    const synthBars: BarColumns = {
+      length: BARS,
+      ts: Float64Array.from({ length: BARS }, (_, i) => t0ms + i * 60_000),
+      ...synth,
+      adjClose: null,
+    };
     await bars.commit({ ingestionId: 'bench-synth', symbol: 'SYN', timeframe: '1m', bars: synthBars });
     await refresh.registerAll();
     const m0 = performance.now();
@@ -140,10 +156,15 @@ async function main(): Promise<void> {
     const closes = synth.close;
     const sql = await db.exclusive(async (s) => {
       await s.run('CREATE OR REPLACE TABLE closes (i DOUBLE, close DOUBLE)');
-      await appendColumns(s.connection, { table: 'closes' }, [
-        { kind: 'double', values: Float64Array.from({ length: BARS }, (_, i) => i) },
-        { kind: 'double', values: closes },
-      ], BARS);
+      await appendColumns(
+        s.connection,
+        { table: 'closes' },
+        [
+          { kind: 'double', values: Float64Array.from({ length: BARS }, (_, i) => i) },
+          { kind: 'double', values: closes },
+        ],
+        BARS,
+      );
       const timeSql = async (q: string) => {
         let best = Infinity;
         let out: Float64Array[] = [];
@@ -191,8 +212,18 @@ async function main(): Promise<void> {
     };
     const sqlVsTs = {
       bars: BARS,
-      sma_20_ratio: { sql_ms: round(sql.sma.ms, 1), ts_ms: round(tsSma.ms, 2), sql_over_ts: round(sql.sma.ms / tsSma.ms, 1), max_rel_diff: maxRel(sql.sma.out[0], tsSma.out, 19, BARS) },
-      ret_1: { sql_ms: round(sql.ret.ms, 1), ts_ms: round(tsRet.ms, 2), sql_over_ts: round(sql.ret.ms / tsRet.ms, 1), max_rel_diff: maxRel(sql.ret.out[0], tsRet.out, 1, BARS) },
+      sma_20_ratio: {
+        sql_ms: round(sql.sma.ms, 1),
+        ts_ms: round(tsSma.ms, 2),
+        sql_over_ts: round(sql.sma.ms / tsSma.ms, 1),
+        max_rel_diff: maxRel(sql.sma.out[0], tsSma.out, 19, BARS),
+      },
+      ret_1: {
+        sql_ms: round(sql.ret.ms, 1),
+        ts_ms: round(tsRet.ms, 2),
+        sql_over_ts: round(sql.ret.ms / tsRet.ms, 1),
+        max_rel_diff: maxRel(sql.ret.out[0], tsRet.out, 1, BARS),
+      },
       ema_20_ratio: {
         sql_bars: sql.emaN,
         sql_ms: round(sql.ema.ms, 1),
@@ -209,8 +240,17 @@ async function main(): Promise<void> {
     // Weekdays from Monday 2001-01-01: a US-equity-like daily calendar (rv_20 annualised with 252).
     const day0 = Date.UTC(2001, 0, 1);
     const weekday = (i: number) => day0 + (Math.floor(i / 5) * 7 + (i % 5)) * 86_400_000;
-    const histBars: BarColumns = { length: HISTORY + REFRESH_RUNS, ts: Float64Array.from({ length: HISTORY + REFRESH_RUNS }, (_, i) => weekday(i)), ...hist, adjClose: null };
-    await ingest.execute({ symbol: 'HIST', timeframe: '1d', source: { kind: 'csv', csv: dailyCsv(histBars, 0, HISTORY) } });
+    const histBars: BarColumns = {
+      length: HISTORY + REFRESH_RUNS,
+      ts: Float64Array.from({ length: HISTORY + REFRESH_RUNS }, (_, i) => weekday(i)),
+      ...hist,
+      adjClose: null,
+    };
+    await ingest.execute({
+      symbol: 'HIST',
+      timeframe: '1d',
+      source: { kind: 'csv', csv: dailyCsv(histBars, 0, HISTORY) },
+    });
     await refresh.refreshSeries('HIST', '1d', { reason: 'backfill' });
     const refreshMs: number[] = [];
     const e2eMs: number[] = [];
@@ -218,7 +258,16 @@ async function main(): Promise<void> {
     for (let k = 0; k < half; k++) {
       // (a) bar committed, then the refresh alone
       const i = HISTORY + k;
-      const one: BarColumns = { length: 1, ts: histBars.ts.slice(i, i + 1), open: hist.open.slice(i, i + 1), high: hist.high.slice(i, i + 1), low: hist.low.slice(i, i + 1), close: hist.close.slice(i, i + 1), volume: hist.volume.slice(i, i + 1), adjClose: null };
+      const one: BarColumns = {
+        length: 1,
+        ts: histBars.ts.slice(i, i + 1),
+        open: hist.open.slice(i, i + 1),
+        high: hist.high.slice(i, i + 1),
+        low: hist.low.slice(i, i + 1),
+        close: hist.close.slice(i, i + 1),
+        volume: hist.volume.slice(i, i + 1),
+        adjClose: null,
+      };
       const c = await bars.commit({ ingestionId: `r${k}`, symbol: 'HIST', timeframe: '1d', bars: one });
       const t = performance.now();
       const [o] = await refresh.refreshSeries('HIST', '1d', { changedFrom: c.changedFrom!, reason: 'bars_ingested' });
@@ -229,29 +278,74 @@ async function main(): Promise<void> {
       // (b) one-row CSV through the ingest use case, then the refresh
       const i = HISTORY + k;
       const t = performance.now();
-      const r = await ingest.execute({ symbol: 'HIST', timeframe: '1d', source: { kind: 'csv', csv: dailyCsv(histBars, i, i + 1) } });
-      const [o] = await refresh.refreshSeries('HIST', '1d', { changedFrom: Date.parse(r.from!), reason: 'bars_ingested' });
+      const r = await ingest.execute({
+        symbol: 'HIST',
+        timeframe: '1d',
+        source: { kind: 'csv', csv: dailyCsv(histBars, i, i + 1) },
+      });
+      const [o] = await refresh.refreshSeries('HIST', '1d', {
+        changedFrom: Date.parse(r.from!),
+        reason: 'bars_ingested',
+      });
       e2eMs.push(performance.now() - t);
       if (o.rows !== 1) throw new Error(`refresh recomputed ${o.rows} rows, expected 1`);
     }
     // (c) through the bus: bars.ingested published → features.evt.set.refreshed.v1 received
     const { BarsIngestedHandler } = await import('@strata/features-feature');
-    @Module({ controllers: [BarsIngestedHandler], providers: [{ provide: FeatureRefreshService, useValue: refresh }, { provide: MARKET_DATA_READER, useValue: marketData }] })
+    @Module({
+      controllers: [BarsIngestedHandler],
+      providers: [
+        { provide: FeatureRefreshService, useValue: refresh },
+        { provide: MARKET_DATA_READER, useValue: marketData },
+      ],
+    })
     class RefreshModule {}
     const handler = await createBusMicroservice(RefreshModule, { bus, service: 'features', logger: false });
     let resolveRefreshed: (() => void) | undefined;
-    await bus.subscribe(FeatureSetRefreshedV1, (d) => void (d.symbol === 'EVT' && resolveRefreshed?.()), { consumer: 'bench__refreshed', deliverFrom: 'new' });
+    await bus.subscribe(FeatureSetRefreshedV1, (d) => void (d.symbol === 'EVT' && resolveRefreshed?.()), {
+      consumer: 'bench__refreshed',
+      deliverFrom: 'new',
+    });
     const initial = new Promise<void>((r) => (resolveRefreshed = r));
-    await ingest.execute({ symbol: 'EVT', timeframe: '1d', source: { kind: 'csv', csv: dailyCsv(histBars, 0, HISTORY) } });
+    await ingest.execute({
+      symbol: 'EVT',
+      timeframe: '1d',
+      source: { kind: 'csv', csv: dailyCsv(histBars, 0, HISTORY) },
+    });
     await initial; // the handler materialised the history from the bars.ingested event
     const eventMs: number[] = [];
     for (let k = 0; k < 20; k++) {
       const i = HISTORY + k;
-      const c = await bars.commit({ ingestionId: `e${k}`, symbol: 'EVT', timeframe: '1d', bars: { length: 1, ts: histBars.ts.slice(i, i + 1), open: hist.open.slice(i, i + 1), high: hist.high.slice(i, i + 1), low: hist.low.slice(i, i + 1), close: hist.close.slice(i, i + 1), volume: hist.volume.slice(i, i + 1), adjClose: null } });
+      const c = await bars.commit({
+        ingestionId: `e${k}`,
+        symbol: 'EVT',
+        timeframe: '1d',
+        bars: {
+          length: 1,
+          ts: histBars.ts.slice(i, i + 1),
+          open: hist.open.slice(i, i + 1),
+          high: hist.high.slice(i, i + 1),
+          low: hist.low.slice(i, i + 1),
+          close: hist.close.slice(i, i + 1),
+          volume: hist.volume.slice(i, i + 1),
+          adjClose: null,
+        },
+      });
       const done = new Promise<void>((r) => (resolveRefreshed = r));
       const t = performance.now();
       const iso = new Date(c.changedFrom!).toISOString();
-      await bus.publish(BarsIngestedV1, { ingestionId: `e${k}`, symbol: 'EVT', timeframe: '1d', from: iso, to: iso, rowCount: 1, contentHash: 'b'.repeat(64), changedFrom: iso, inserted: 1, updated: 0 });
+      await bus.publish(BarsIngestedV1, {
+        ingestionId: `e${k}`,
+        symbol: 'EVT',
+        timeframe: '1d',
+        from: iso,
+        to: iso,
+        rowCount: 1,
+        contentHash: 'b'.repeat(64),
+        changedFrom: iso,
+        inserted: 1,
+        updated: 0,
+      });
       await done;
       eventMs.push(performance.now() - t);
     }
@@ -259,9 +353,14 @@ async function main(): Promise<void> {
 
     // Exactness spot check of the stored tail against a full computation.
     const stored = await store.read({ set: 'core', version: 1, symbol: 'HIST', timeframe: '1d' });
-    const full = computeCoreFeatures({ open: hist.open, high: hist.high, low: hist.low, close: hist.close, volume: hist.volume }, { timeframe: '1d' });
+    const full = computeCoreFeatures(
+      { open: hist.open, high: hist.high, low: hist.low, close: hist.close, volume: hist.volume },
+      { timeframe: '1d' },
+    );
     let exact = stored.ts.length === HISTORY + REFRESH_RUNS;
-    for (const f of Object.keys(stored.columns)) for (let i = 0; i < stored.ts.length; i++) exact &&= Object.is(stored.columns[f][i], full[f as keyof typeof full][i]);
+    for (const f of Object.keys(stored.columns))
+      for (let i = 0; i < stored.ts.length; i++)
+        exact &&= Object.is(stored.columns[f][i], full[f as keyof typeof full][i]);
 
     const ingestBps = Math.round(BARS / (bestIngest / 1000));
     const figures = {
@@ -308,7 +407,12 @@ async function main(): Promise<void> {
         features_met: indicators.bars_per_s >= 1_000_000,
         refresh_met: median(e2eMs) <= 50,
       },
-      machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadavg_1m: round(os.loadavg()[0], 2) },
+      machine: {
+        cpus: os.cpus().length,
+        cpu_model: os.cpus()[0]?.model ?? 'unknown',
+        node: process.version,
+        loadavg_1m: round(os.loadavg()[0], 2),
+      },
     };
     process.stdout.write(`${JSON.stringify(figures)}\n`);
   } finally {

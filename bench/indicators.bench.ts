@@ -17,7 +17,31 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CORE_V1_FEATURE_NAMES, type CoreFeatureColumns, type OhlcvColumns, adx, atr, bollinger, cci, computeCoreFeatures, computeCoreFeaturesTail, emaRatio, macd, mfi, obv, randomWalkBars, realizedVolatility, roc, rollingExtremes, rsi, simpleReturn, smaRatio, stochFastFromExtremes, volumeZScore, willrFromExtremes } from '@strata/shared-indicators';
+import {
+  CORE_V1_FEATURE_NAMES,
+  type CoreFeatureColumns,
+  type OhlcvColumns,
+  adx,
+  atr,
+  bollinger,
+  cci,
+  computeCoreFeatures,
+  computeCoreFeaturesTail,
+  emaRatio,
+  macd,
+  mfi,
+  obv,
+  randomWalkBars,
+  realizedVolatility,
+  roc,
+  rollingExtremes,
+  rsi,
+  simpleReturn,
+  smaRatio,
+  stochFastFromExtremes,
+  volumeZScore,
+  willrFromExtremes,
+} from '@strata/shared-indicators';
 
 const BARS = Number(process.env.BENCH_BARS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
@@ -76,7 +100,8 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+const quantile = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 
 function time(fn: () => void): number {
@@ -141,7 +166,8 @@ function incremental(): IndicatorsBenchFigures['incremental'] {
   for (const name of CORE_V1_FEATURE_NAMES) out[name] = new Float64Array(HISTORY_BARS + 1);
   for (let i = 0; i < 200; i++) computeCoreFeaturesTail(bars, from, { timeframe: '1d' });
   const refresh: number[] = [];
-  for (let i = 0; i < REFRESH_ITERATIONS; i++) refresh.push(time(() => computeCoreFeaturesTail(bars, from, { timeframe: '1d' })));
+  for (let i = 0; i < REFRESH_ITERATIONS; i++)
+    refresh.push(time(() => computeCoreFeaturesTail(bars, from, { timeframe: '1d' })));
   const full: number[] = [];
   for (let i = 0; i < 200; i++) full.push(time(() => computeCoreFeatures(bars, { timeframe: '1d', out })));
   return {
@@ -152,16 +178,31 @@ function incremental(): IndicatorsBenchFigures['incremental'] {
   };
 }
 
-function peer(bars: OhlcvColumns, ours: CoreFeatureColumns, oursMs: number, oursCpuMs: number): PeerFigures | { skipped: string } {
+function peer(
+  bars: OhlcvColumns,
+  ours: CoreFeatureColumns,
+  oursMs: number,
+  oursCpuMs: number,
+): PeerFigures | { skipped: string } {
   if (process.env.BENCH_PEER === '0') return { skipped: 'BENCH_PEER=0' };
-  if (!fs.existsSync(PEER_PYTHON)) return { skipped: 'bench/peers/.venv not found: run bench/peers/setup.sh to compare with TA-Lib' };
+  if (!fs.existsSync(PEER_PYTHON))
+    return { skipped: 'bench/peers/.venv not found: run bench/peers/setup.sh to compare with TA-Lib' };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-bench-indicators-'));
   try {
     for (const k of ['open', 'high', 'low', 'close', 'volume'] as const) {
-      fs.writeFileSync(path.join(dir, `in_${k}.f64`), new Uint8Array(bars[k].buffer, bars[k].byteOffset, bars[k].byteLength));
+      fs.writeFileSync(
+        path.join(dir, `in_${k}.f64`),
+        new Uint8Array(bars[k].buffer, bars[k].byteOffset, bars[k].byteLength),
+      );
     }
-    const run = spawnSync(PEER_PYTHON, [PEER_SCRIPT, dir, String(RUNS), '252'], { encoding: 'utf8', maxBuffer: 16 << 20 });
-    if (run.status !== 0) return { skipped: `TA-Lib peer failed (exit ${run.status}): ${(run.stderr || run.error?.message || '').trim().slice(-500)}` };
+    const run = spawnSync(PEER_PYTHON, [PEER_SCRIPT, dir, String(RUNS), '252'], {
+      encoding: 'utf8',
+      maxBuffer: 16 << 20,
+    });
+    if (run.status !== 0)
+      return {
+        skipped: `TA-Lib peer failed (exit ${run.status}): ${(run.stderr || run.error?.message || '').trim().slice(-500)}`,
+      };
     const report = JSON.parse(run.stdout) as {
       talib_version: string;
       talib_c_version: string;
@@ -251,7 +292,12 @@ export function runIndicatorsBench(): IndicatorsBenchFigures {
     kernel_ms: kernels,
     incremental: inc,
     peer: peerFigures,
-    machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadavg_1m: round(loadavg, 2) },
+    machine: {
+      cpus: os.cpus().length,
+      cpu_model: os.cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      loadavg_1m: round(loadavg, 2),
+    },
   };
 }
 

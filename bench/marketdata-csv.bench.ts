@@ -12,7 +12,7 @@ function makeCsv(rows: number): string {
   const lines = ['timestamp,open,high,low,close,volume'];
   let price = 100;
   let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
   const t0 = Date.UTC(2000, 0, 3);
   for (let i = 0; i < rows; i++) {
     const o = price;
@@ -21,7 +21,9 @@ function makeCsv(rows: number): string {
     const h = Math.max(o, c) * (1 + rnd() * 0.005);
     const l = Math.min(o, c) * (1 - rnd() * 0.005);
     price = c;
-    lines.push(`${new Date(t0 + i * 3_600_000).toISOString().slice(0, 19)}Z,${o.toFixed(4)},${h.toFixed(4)},${l.toFixed(4)},${c.toFixed(4)},${Math.floor(rnd() * 1e6)}`);
+    lines.push(
+      `${new Date(t0 + i * 3_600_000).toISOString().slice(0, 19)}Z,${o.toFixed(4)},${h.toFixed(4)},${l.toFixed(4)},${c.toFixed(4)},${Math.floor(rnd() * 1e6)}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -37,7 +39,8 @@ function naive(csv: string): number {
     const t = Date.parse(f[0]);
     const [o, h, l, c, v] = f.slice(1).map(Number);
     if (f.length !== 6 || Number.isNaN(t) || ![o, h, l, c, v].every(Number.isFinite)) continue;
-    if (o <= 0 || h <= 0 || l <= 0 || c <= 0 || v < 0 || h < l || o < l || o > h || c < l || c > h || t <= last) continue;
+    if (o <= 0 || h <= 0 || l <= 0 || c <= 0 || v < 0 || h < l || o < l || o > h || c < l || c > h || t <= last)
+      continue;
     last = t;
     ok++;
   }
@@ -56,7 +59,8 @@ function best(fn: () => unknown, runs = 3): number {
 
 const csv = makeCsv(ROWS);
 const check = parseBarsCsv(csv);
-if (check.bars.length !== ROWS || check.rejects.length !== 0 || naive(csv) !== ROWS) throw new Error('bench input did not validate');
+if (check.bars.length !== ROWS || check.rejects.length !== 0 || naive(csv) !== ROWS)
+  throw new Error('bench input did not validate');
 const parseS = best(() => parseBarsCsv(csv));
 const readS = best(() => readBarsCsv(csv, { timeframe: '1h', calendar: '24x7' }));
 const bytesS = best(() => parseBarsCsv(Buffer.from(csv)), 2);

@@ -35,12 +35,18 @@ function nextWeekday(ms: number): number {
  * Measures ingest → stored DataQualityEvent latency (ms) over `batches` sequential ingests with one planted anomaly
  * each. Returns the sample count and the 50th / 99th percentiles (nearest rank).
  */
-export async function measureIngestToStoredEventLatency(batches: number = Number(process.env.SENTINEL_E2E_BATCHES ?? 40)): Promise<{ samples: number; p50_ms: number; p99_ms: number }> {
+export async function measureIngestToStoredEventLatency(
+  batches: number = Number(process.env.SENTINEL_E2E_BATCHES ?? 40),
+): Promise<{ samples: number; p50_ms: number; p99_ms: number }> {
   const dataDir = mkdtempSync(join(os.tmpdir(), 'strata-bench-dq-'));
   const bus = new InProcessEventBus({ service: 'platform' });
   const ingestedAt = new Map<string, number>();
   const waiters = new Map<string, (receivedAt: number) => void>();
-  await bus.subscribe(BarsIngestedV1, (d, ctx) => void ingestedAt.set(d.ingestionId, Date.parse(ctx.envelope.occurredAt)), { consumer: 'bench__bars_ingested' });
+  await bus.subscribe(
+    BarsIngestedV1,
+    (d, ctx) => void ingestedAt.set(d.ingestionId, Date.parse(ctx.envelope.occurredAt)),
+    { consumer: 'bench__bars_ingested' },
+  );
   await bus.subscribe(
     AnomalyDetectedV1,
     (d) => {
@@ -56,7 +62,12 @@ export async function measureIngestToStoredEventLatency(batches: number = Number
     apiKeys: new StaticApiKeyResolver([{ role: 'operator', key: KEY }]),
   });
   const ingest = async (csv: string): Promise<string> => {
-    const r = await platform.gateway.inject({ method: 'POST', url: '/market-data/ingest', headers: { 'x-api-key': KEY }, payload: { symbol: 'BENCHDQ', timeframe: '1d', csv } });
+    const r = await platform.gateway.inject({
+      method: 'POST',
+      url: '/market-data/ingest',
+      headers: { 'x-api-key': KEY },
+      payload: { symbol: 'BENCHDQ', timeframe: '1d', csv },
+    });
     if (r.statusCode !== 201) throw new Error(`ingest answered ${r.statusCode}: ${r.body}`);
     return r.json().id as string;
   };
@@ -76,14 +87,18 @@ export async function measureIngestToStoredEventLatency(batches: number = Number
       for (let k = 0; k < 4; k++) {
         t = nextWeekday(t);
         close = Math.round(close * (k % 2 ? 1.003 : 0.997) * 100) / 100;
-        rows.push(`${new Date(t).toISOString().slice(0, 10)},${close},${close * 1.004},${close * 0.996},${close},80000000`);
+        rows.push(
+          `${new Date(t).toISOString().slice(0, 10)},${close},${close * 1.004},${close * 0.996},${close},80000000`,
+        );
       }
       const tBad = nextWeekday(t);
       const tNext = nextWeekday(tBad);
       const bad = Math.round(close * 1.4 * 100) / 100;
       rows.push(`${new Date(tBad).toISOString().slice(0, 10)},${close},${bad},${close * 0.998},${bad},80000000`);
       close = Math.round(close * (b % 2 ? 1.003 : 0.997) * 100) / 100;
-      rows.push(`${new Date(tNext).toISOString().slice(0, 10)},${close},${close * 1.004},${close * 0.996},${close},80000000`);
+      rows.push(
+        `${new Date(tNext).toISOString().slice(0, 10)},${close},${close * 1.004},${close * 0.996},${close},80000000`,
+      );
       t = tNext;
       const barTs = new Date(tBad).toISOString();
       const stored = new Promise<number>((res, rej) => {
@@ -101,7 +116,8 @@ export async function measureIngestToStoredEventLatency(batches: number = Number
       latencies.push(at - t0);
     }
     latencies.sort((a, b) => a - b);
-    const rank = (p: number) => latencies[Math.min(latencies.length - 1, Math.max(0, Math.ceil(p * latencies.length) - 1))];
+    const rank = (p: number) =>
+      latencies[Math.min(latencies.length - 1, Math.max(0, Math.ceil(p * latencies.length) - 1))];
     return { samples: latencies.length, p50_ms: rank(0.5), p99_ms: rank(0.99) };
   } finally {
     await platform.close();
@@ -113,7 +129,9 @@ export async function measureIngestToStoredEventLatency(batches: number = Number
 if (require.main === module) {
   measureIngestToStoredEventLatency()
     .then((r) => {
-      process.stdout.write(`${JSON.stringify({ bench: 'sentinel-e2e', ingest_to_stored_event: r, machine: { cpus: os.cpus().length, node: process.version } })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ bench: 'sentinel-e2e', ingest_to_stored_event: r, machine: { cpus: os.cpus().length, node: process.version } })}\n`,
+      );
     })
     .catch((e: unknown) => {
       process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);

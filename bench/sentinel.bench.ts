@@ -16,7 +16,14 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSyntheticSeries } from '@strata/marketdata-domain';
-import { computeBarStats, DEFAULT_SENTINEL_CONFIG, FEATURE_COUNT, IsolationForest, requiredContextBars, scoreBars } from '@strata/dataquality-domain';
+import {
+  computeBarStats,
+  DEFAULT_SENTINEL_CONFIG,
+  FEATURE_COUNT,
+  IsolationForest,
+  requiredContextBars,
+  scoreBars,
+} from '@strata/dataquality-domain';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SERIES_BARS = Number(process.env.BENCH_SERIES_BARS ?? 200_000);
@@ -29,18 +36,25 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
 };
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+const quantile = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 async function main(): Promise<void> {
   // ---- The 100,000 × 6 matrix: the sentinel's own features of a synthetic hourly series.
-  const src = generateSyntheticSeries({ seed: 'bench-sentinel-features', bars: ROWS + 200, timeframe: '1h', calendar: '24x7' });
+  const src = generateSyntheticSeries({
+    seed: 'bench-sentinel-features',
+    bars: ROWS + 200,
+    timeframe: '1h',
+    calendar: '24x7',
+  });
   const stats = computeBarStats(src, 0, DEFAULT_SENTINEL_CONFIG, true);
   const x = new Float64Array(ROWS * FEATURE_COUNT);
   let rows = 0;
   for (let i = 0; i < src.length && rows < ROWS; i++) {
-    if (stats.valid[i] === 1) x.set(stats.features.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT), FEATURE_COUNT * rows++);
+    if (stats.valid[i] === 1)
+      x.set(stats.features.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT), FEATURE_COUNT * rows++);
   }
   if (rows < ROWS) throw new Error(`only ${rows} valid feature rows`);
 
@@ -82,12 +96,34 @@ async function main(): Promise<void> {
     try {
       const file = join(dir, 'x.f64');
       writeFileSync(file, Buffer.from(x.buffer, x.byteOffset, x.byteLength));
-      const text = execFileSync(py, [join(__dirname, 'peers', 'isolation_forest_peer.py'), file, String(ROWS), String(FEATURE_COUNT), String(TREES), String(PSI), String(Math.max(3, RUNS))], {
-        encoding: 'utf8',
-        env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
-      });
+      const text = execFileSync(
+        py,
+        [
+          join(__dirname, 'peers', 'isolation_forest_peer.py'),
+          file,
+          String(ROWS),
+          String(FEATURE_COUNT),
+          String(TREES),
+          String(PSI),
+          String(Math.max(3, RUNS)),
+        ],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
+        },
+      );
       const p = JSON.parse(text.trim().split('\n').pop()!);
-      peer = { name: 'scikit-learn IsolationForest', n_jobs: 1, trees: TREES, subsample: PSI, fit_ms: round(p.fit_ms, 2), score_rows_per_s: Math.round(p.score_rows_per_s), sklearn: p.sklearn, numpy: p.numpy, mean_score: round(p.mean_score, 4) };
+      peer = {
+        name: 'scikit-learn IsolationForest',
+        n_jobs: 1,
+        trees: TREES,
+        subsample: PSI,
+        fit_ms: round(p.fit_ms, 2),
+        score_rows_per_s: Math.round(p.score_rows_per_s),
+        sklearn: p.sklearn,
+        numpy: p.numpy,
+        mean_score: round(p.mean_score, 4),
+      };
       ratios = {};
     } catch (e) {
       peer = { error: (e as Error).message.slice(0, 300) };
@@ -100,7 +136,10 @@ async function main(): Promise<void> {
   const ours = oursFigures();
   if (ratios) {
     const p = peer as { fit_ms: number; score_rows_per_s: number };
-    ratios = { fit_speedup_ours_vs_sklearn: round(p.fit_ms / ours.fit_ms, 2), score_speedup_ours_vs_sklearn: round(ours.score_rows_per_s / p.score_rows_per_s, 2) };
+    ratios = {
+      fit_speedup_ours_vs_sklearn: round(p.fit_ms / ours.fit_ms, 2),
+      score_speedup_ours_vs_sklearn: round(ours.score_rows_per_s / p.score_rows_per_s, 2),
+    };
   }
   log(`isolation forest: ${JSON.stringify(ours)}`);
 
@@ -126,7 +165,14 @@ async function main(): Promise<void> {
   for (let k = 0; k < 60; k++) {
     const end = series.length - 60 + k + 1;
     const from = end - 1 - ctx;
-    const bars = { ts: cut(series.ts, from, end), open: cut(series.open, from, end), high: cut(series.high, from, end), low: cut(series.low, from, end), close: cut(series.close, from, end), volume: cut(series.volume, from, end) };
+    const bars = {
+      ts: cut(series.ts, from, end),
+      open: cut(series.open, from, end),
+      high: cut(series.high, from, end),
+      low: cut(series.low, from, end),
+      close: cut(series.close, from, end),
+      volume: cut(series.volume, from, end),
+    };
     const t = performance.now();
     scoreBars({ bars, firstNew: end - 1 - from, timeframe: '1h', symbol: 'SYN', calendar: 'nyse' });
     streamMs.push(performance.now() - t);
@@ -149,7 +195,9 @@ async function main(): Promise<void> {
   if (existsSync(e2e)) {
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const mod = require(e2e) as { measureIngestToStoredEventLatency: () => Promise<{ samples: number; p50_ms: number; p99_ms: number }> };
+      const mod = require(e2e) as {
+        measureIngestToStoredEventLatency: () => Promise<{ samples: number; p50_ms: number; p99_ms: number }>;
+      };
       ingestToEvent = await mod.measureIngestToStoredEventLatency();
     } catch (e) {
       ingestToEvent = { error: String((e as Error)?.message ?? e).slice(0, 300) };
@@ -163,8 +211,17 @@ async function main(): Promise<void> {
     peer,
     ratios,
     ingest_to_event: ingestToEvent,
-    targets: { if_score_rows_per_s: SCORE_TARGET, met: ours.score_rows_per_s >= SCORE_TARGET, ...(ours.score_rows_per_s >= SCORE_TARGET ? {} : { gap_rows_per_s: SCORE_TARGET - ours.score_rows_per_s }) },
-    machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', node: process.version, loadavg_1m: round(loadavg()[0], 2) },
+    targets: {
+      if_score_rows_per_s: SCORE_TARGET,
+      met: ours.score_rows_per_s >= SCORE_TARGET,
+      ...(ours.score_rows_per_s >= SCORE_TARGET ? {} : { gap_rows_per_s: SCORE_TARGET - ours.score_rows_per_s }),
+    },
+    machine: {
+      cpus: cpus().length,
+      cpu_model: cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      loadavg_1m: round(loadavg()[0], 2),
+    },
   };
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }

@@ -15,10 +15,22 @@
  * Env: BENCH_SCORING_ROWS (default 1,000,000 rows per batch measurement), BENCH_REST_REQUESTS (default 3,000).
  */
 import { FEATURE_SET_CORE_V1 } from '@strata/shared-indicators';
-import { compileTreeEnsemble, predictMargin, sigmoid, type CompileTreeEnsembleOptions, type TreeEnsemble } from '@strata/signals-domain';
+import {
+  compileTreeEnsemble,
+  predictMargin,
+  sigmoid,
+  type CompileTreeEnsembleOptions,
+  type TreeEnsemble,
+} from '@strata/signals-domain';
 import { createLogger, StaticApiKeyResolver } from '@strata/platform-http';
 import { InProcessEventBus } from '@strata/platform-bus';
-import { exportTreeEnsembleToOnnx, importOnnxTreeModel, OnnxTreeScorer, type OnnxScorerOptions, type OnnxTreeModelInfo } from '@strata/signals-infra-onnx';
+import {
+  exportTreeEnsembleToOnnx,
+  importOnnxTreeModel,
+  OnnxTreeScorer,
+  type OnnxScorerOptions,
+  type OnnxTreeModelInfo,
+} from '@strata/signals-infra-onnx';
 import { mulberry32 } from '@strata/shared-random';
 import { randomEnsemble, randomRows } from '@strata/signals-infra-onnx/testing';
 import { ConfigSchema } from '../apps/platform/src/config';
@@ -64,14 +76,40 @@ export interface SignalsScoringFigures {
   rest_requests: number;
 }
 
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const pct = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const r3 = (x: number): number => Number(x.toFixed(3));
 
 /** The benchmark model: 200 trees × 31 leaves over the 22 `core` v1 features. */
 export function benchmarkModel(): { model: TreeEnsemble; pool: Float64Array } {
   const pool = Float64Array.from({ length: 255 }, (_, i) => -3 + (6 * i) / 254);
-  const model = randomEnsemble({ seed: 42, objective: 'binary', nFeatures: 22, nTrees: 200, leaves: 31, thresholdPool: pool });
-  return { model: { ...model, featureNames: FEATURE_SET_CORE_V1.features.map((f) => f.name), trees: model.trees.map((t, i) => (t.splitFeature.length === 0 ? randomEnsemble({ seed: 1000 + i, objective: 'binary', nFeatures: 22, nTrees: 1, leaves: 31, thresholdPool: pool }).trees[0] : t)) }, pool };
+  const model = randomEnsemble({
+    seed: 42,
+    objective: 'binary',
+    nFeatures: 22,
+    nTrees: 200,
+    leaves: 31,
+    thresholdPool: pool,
+  });
+  return {
+    model: {
+      ...model,
+      featureNames: FEATURE_SET_CORE_V1.features.map((f) => f.name),
+      trees: model.trees.map((t, i) =>
+        t.splitFeature.length === 0
+          ? randomEnsemble({
+              seed: 1000 + i,
+              objective: 'binary',
+              nFeatures: 22,
+              nTrees: 1,
+              leaves: 31,
+              thresholdPool: pool,
+            }).trees[0]
+          : t,
+      ),
+    },
+    pool,
+  };
 }
 
 async function batchFigures(model: TreeEnsemble, X: Float64Array, totalRows: number, batch: number) {
@@ -98,7 +136,12 @@ async function batchFigures(model: TreeEnsemble, X: Float64Array, totalRows: num
     for (let i = 0; i < batch; i++) maxDiff = Math.max(maxDiff, Math.abs(out[i] - ref[i]));
   };
   // One scorer at a time (each holds threads), each checked against the reference after its measurement.
-  const scorer = async (bytes: Uint8Array, info: OnnxTreeModelInfo, opts: OnnxScorerOptions, input: Float64Array | Float32Array = X) => {
+  const scorer = async (
+    bytes: Uint8Array,
+    info: OnnxTreeModelInfo,
+    opts: OnnxScorerOptions,
+    input: Float64Array | Float32Array = X,
+  ) => {
     const s = await OnnxTreeScorer.create(bytes, info, opts);
     try {
       const rowsPerS = await measure(() => s.score(input, batch, out));
@@ -134,14 +177,30 @@ async function batchFigures(model: TreeEnsemble, X: Float64Array, totalRows: num
   return { service, ort, ort1, ort32, two, calling, tsCompiled, tsUnordered, ts, maxDiff };
 }
 
-function post(agent: Agent, port: number, path: string, body: string, key: string): Promise<{ status: number; body: string }> {
+function post(
+  agent: Agent,
+  port: number,
+  path: string,
+  body: string,
+  key: string,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-api-key': key } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-api-key': key },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -164,13 +223,24 @@ async function restFigures(model: TreeEnsemble, pool: Float64Array, requests: nu
     await platform.gateway.listen({ port: 0, host: '127.0.0.1' });
     const address = platform.gateway.getHttpServer().address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    const imp = await post(agent, port, '/signals/models/import', JSON.stringify({ name: 'bench', featureSet: { name: 'core', version: 1 }, onnxBase64: Buffer.from(exportTreeEnsembleToOnnx(model)).toString('base64') }), key);
+    const imp = await post(
+      agent,
+      port,
+      '/signals/models/import',
+      JSON.stringify({
+        name: 'bench',
+        featureSet: { name: 'core', version: 1 },
+        onnxBase64: Buffer.from(exportTreeEnsembleToOnnx(model)).toString('base64'),
+      }),
+      key,
+    );
     if (imp.status !== 201) throw new Error(`import failed: ${imp.status} ${imp.body}`);
     const modelId = (JSON.parse(imp.body) as { id: string }).id;
     const rand = mulberry32(11);
     const bodies = Array.from({ length: 64 }, () => {
       const row: Record<string, number | null> = {};
-      for (const f of model.featureNames) row[f] = rand() < 0.05 ? null : pool[Math.floor(rand() * pool.length)] + (rand() - 0.5) * 0.01;
+      for (const f of model.featureNames)
+        row[f] = rand() < 0.05 ? null : pool[Math.floor(rand() * pool.length)] + (rand() - 0.5) * 0.01;
       return JSON.stringify({ model: modelId, rows: [row] });
     });
     for (let i = 0; i < 300; i++) {
@@ -198,13 +268,18 @@ async function restFigures(model: TreeEnsemble, pool: Float64Array, requests: nu
  * Measures batch scoring throughput (onnxruntime-node, batches of 10,000) and one-row REST latency through the
  * platform gateway (see the file comment). Logs go to stderr; nothing is printed on stdout.
  */
-export async function measureSignalsScoring(given?: { model: TreeEnsemble; rows: Float64Array }): Promise<SignalsScoringFigures> {
+export async function measureSignalsScoring(given?: {
+  model: TreeEnsemble;
+  rows: Float64Array;
+}): Promise<SignalsScoringFigures> {
   const batch = 10_000;
   const bench = benchmarkModel();
   const pool = bench.pool;
   // A trained model (bench:signals passes its own) is scored under the `core` names so the REST import accepts it.
   const model = given ? { ...given.model, featureNames: bench.model.featureNames } : bench.model;
-  const X = given ? given.rows.subarray(0, batch * model.featureNames.length) : randomRows(mulberry32(7), batch, model.featureNames.length, pool, 0.1, 0.1);
+  const X = given
+    ? given.rows.subarray(0, batch * model.featureNames.length)
+    : randomRows(mulberry32(7), batch, model.featureNames.length, pool, 0.1, 0.1);
   const b = await batchFigures(model, X, Number(process.env.BENCH_SCORING_ROWS ?? 1_000_000), batch);
   const requests = Number(process.env.BENCH_REST_REQUESTS ?? 3_000);
   const rest = await restFigures(model, pool, requests);
@@ -239,8 +314,15 @@ if (require.main === module) {
         `${JSON.stringify({
           bench: 'signals-scoring',
           ...f,
-          targets: { batch_rows_per_s: 2_000_000, rest_one_row_p99_ms: 5, met: f.batch_rows_per_s >= 2_000_000 && f.rest_one_row_p99_ms <= 5 },
-          ratios: { batch_vs_onnxruntime: r3(f.batch_rows_per_s / f.onnxruntime_rows_per_s), ts_compiled_vs_unordered: r3(f.ts_compiled_rows_per_s / f.ts_compiled_unordered_rows_per_s) },
+          targets: {
+            batch_rows_per_s: 2_000_000,
+            rest_one_row_p99_ms: 5,
+            met: f.batch_rows_per_s >= 2_000_000 && f.rest_one_row_p99_ms <= 5,
+          },
+          ratios: {
+            batch_vs_onnxruntime: r3(f.batch_rows_per_s / f.onnxruntime_rows_per_s),
+            ts_compiled_vs_unordered: r3(f.ts_compiled_rows_per_s / f.ts_compiled_unordered_rows_per_s),
+          },
           machine: { cpus: cpus().length, node: process.version, loadavg_1m: r3(loadavg()[0]) },
         })}\n`,
       ),

@@ -41,14 +41,23 @@ const TRAIN_VS_XGBOOST_MAX = Number((15 / 11).toFixed(3));
 const round = (x: number, d = 4) => (Number.isFinite(x) ? Number(x.toFixed(d)) : null);
 
 /** Synthetic rows: y ~ Bernoulli(σ(s(x))), s nonlinear in 6 of the 22 standard-normal features; NaNs in 4 features. */
-export function syntheticSignalData(rows: number, seed: number): { X: Float64Array; y: Float64Array; featureNames: string[] } {
+export function syntheticSignalData(
+  rows: number,
+  seed: number,
+): { X: Float64Array; y: Float64Array; featureNames: string[] } {
   const rng = new Xoshiro128ss(seed);
   const X = new Float64Array(rows * FEATURES);
   const y = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
     const o = i * FEATURES;
     for (let j = 0; j < FEATURES; j++) X[o + j] = rng.normal();
-    const s = 1.2 * Math.sin(1.5 * X[o]) + 0.8 * X[o + 1] * X[o + 2] + 0.6 * (X[o + 3] > 0.5 ? 1 : -1) + 0.4 * (X[o + 4] * X[o + 4] - 1) + 0.3 * Math.abs(X[o + 5]) - 0.2;
+    const s =
+      1.2 * Math.sin(1.5 * X[o]) +
+      0.8 * X[o + 1] * X[o + 2] +
+      0.6 * (X[o + 3] > 0.5 ? 1 : -1) +
+      0.4 * (X[o + 4] * X[o + 4] - 1) +
+      0.3 * Math.abs(X[o + 5]) -
+      0.2;
     y[i] = rng.uniform() < 1 / (1 + Math.exp(-s)) ? 1 : 0;
     // Missing values: feature 3 (informative) and three noise features, ~3% each.
     for (const j of [3, 7, 11, 19]) if (rng.uniform() < 0.03) X[o + j] = NaN;
@@ -56,7 +65,18 @@ export function syntheticSignalData(rows: number, seed: number): { X: Float64Arr
   return { X, y, featureNames: Array.from({ length: FEATURES }, (_, j) => `f${j}`) };
 }
 
-const PARAMS: GbdtParams = { objective: 'binary', numTrees: TREES, maxLeaves: 31, learningRate: 0.1, minDataInLeaf: 20, minSumHessianInLeaf: 1e-3, lambdaL2: 0, lambdaL1: 0, maxBin: 255, evalTrainLoss: false };
+const PARAMS: GbdtParams = {
+  objective: 'binary',
+  numTrees: TREES,
+  maxLeaves: 31,
+  learningRate: 0.1,
+  minDataInLeaf: 20,
+  minSumHessianInLeaf: 1e-3,
+  lambdaL2: 0,
+  lambdaL1: 0,
+  maxBin: 255,
+  evalTrainLoss: false,
+};
 
 /** Trains ours on the benchmark data; returns the model and the figures. */
 export function runTrainingBench(train = syntheticSignalData(ROWS, 7), valid = syntheticSignalData(VALID_ROWS, 8)) {
@@ -66,7 +86,20 @@ export function runTrainingBench(train = syntheticSignalData(ROWS, 7), valid = s
   const trainS = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(c0);
   const validAuc = auc(valid.y, predictMargin(r.model, valid.X, valid.y.length));
-  return { model: r.model, figures: { rows: train.y.length, features: FEATURES, trees: r.model.trees.length, leaves: 31, train_s: round(trainS, 3), train_cpu_s: round((cpu.user + cpu.system) / 1e6, 3), valid_rows: valid.y.length, valid_auc: round(validAuc, 5), non_float32_thresholds: r.binning.nonFloat32Bounds } };
+  return {
+    model: r.model,
+    figures: {
+      rows: train.y.length,
+      features: FEATURES,
+      trees: r.model.trees.length,
+      leaves: 31,
+      train_s: round(trainS, 3),
+      train_cpu_s: round((cpu.user + cpu.system) / 1e6, 3),
+      valid_rows: valid.y.length,
+      valid_auc: round(validAuc, 5),
+      non_float32_thresholds: r.binning.nonFloat32Bounds,
+    },
+  };
 }
 
 /** Peer figures: one JSON object per peer script, or `{ skipped: reason }`. */
@@ -76,23 +109,47 @@ type PeerFigures = Record<string, unknown>;
  * Runs the Python peers (LightGBM, XGBoost `hist`; one thread each) on the same data, written once as raw float64 files,
  * and with the same parameters (each script maps them to its library's names).
  */
-function runPeers(train: ReturnType<typeof syntheticSignalData>, valid: ReturnType<typeof syntheticSignalData>): { lightgbm: PeerFigures; xgboost_hist: PeerFigures } {
-  if (process.env.BENCH_PEER === '0') return { lightgbm: { skipped: 'BENCH_PEER=0' }, xgboost_hist: { skipped: 'BENCH_PEER=0' } };
+function runPeers(
+  train: ReturnType<typeof syntheticSignalData>,
+  valid: ReturnType<typeof syntheticSignalData>,
+): { lightgbm: PeerFigures; xgboost_hist: PeerFigures } {
+  if (process.env.BENCH_PEER === '0')
+    return { lightgbm: { skipped: 'BENCH_PEER=0' }, xgboost_hist: { skipped: 'BENCH_PEER=0' } };
   if (!fs.existsSync(PEER_PYTHON)) {
     const skipped = 'bench/peers/.venv not found: run bench/peers/setup.sh to compare with LightGBM and XGBoost';
     return { lightgbm: { skipped }, xgboost_hist: { skipped } };
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signals-bench-'));
   try {
-    const write = (name: string, a: Float64Array) => fs.writeFileSync(path.join(dir, name), Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+    const write = (name: string, a: Float64Array) =>
+      fs.writeFileSync(path.join(dir, name), Buffer.from(a.buffer, a.byteOffset, a.byteLength));
     write('X_train.f64', train.X);
     write('y_train.f64', train.y);
     write('X_valid.f64', valid.X);
     write('y_valid.f64', valid.y);
-    const params = { n_features: FEATURES, num_trees: TREES, num_leaves: 31, learning_rate: 0.1, max_bin: 255, min_data_in_leaf: 20, min_sum_hessian_in_leaf: 1e-3, lambda_l1: 0, lambda_l2: 0, bagging_fraction: 1, feature_fraction: 1 };
+    const params = {
+      n_features: FEATURES,
+      num_trees: TREES,
+      num_leaves: 31,
+      learning_rate: 0.1,
+      max_bin: 255,
+      min_data_in_leaf: 20,
+      min_sum_hessian_in_leaf: 1e-3,
+      lambda_l1: 0,
+      lambda_l2: 0,
+      bagging_fraction: 1,
+      feature_fraction: 1,
+    };
     const run = (script: string): PeerFigures => {
-      const r = spawnSync(PEER_PYTHON, [script, dir, JSON.stringify(params)], { encoding: 'utf8', maxBuffer: 16 << 20, env: { ...process.env, OMP_NUM_THREADS: '1' } });
-      if (r.status !== 0) return { skipped: `peer failed (exit ${r.status}): ${(r.stderr || r.error?.message || '').trim().slice(-500)}` };
+      const r = spawnSync(PEER_PYTHON, [script, dir, JSON.stringify(params)], {
+        encoding: 'utf8',
+        maxBuffer: 16 << 20,
+        env: { ...process.env, OMP_NUM_THREADS: '1' },
+      });
+      if (r.status !== 0)
+        return {
+          skipped: `peer failed (exit ${r.status}): ${(r.stderr || r.error?.message || '').trim().slice(-500)}`,
+        };
       return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
     };
     const lightgbm = run(LIGHTGBM_SCRIPT);
@@ -131,7 +188,9 @@ export async function runSignalsBench(): Promise<void> {
   // The batch-scoring target is absolute (2,000,000 rows/s) and quotes no peer; the issue's own calibration of the
   // machine class (XGBoost hist ≈ 11 s for the training work) translates it to this machine: 2,000,000 × 11 / XGBoost's
   // time in this run. Absolute rows/s only without the peer.
-  const batchMinThisMachine = Number.isFinite(num(xgb.train_s)) ? Math.round((2_000_000 * 11) / num(xgb.train_s)) : null;
+  const batchMinThisMachine = Number.isFinite(num(xgb.train_s))
+    ? Math.round((2_000_000 * 11) / num(xgb.train_s))
+    : null;
   const batchMetAbsolute = scoring.batch_rows_per_s >= 2_000_000;
   const batchMet = batchMinThisMachine !== null ? scoring.batch_rows_per_s >= batchMinThisMachine : batchMetAbsolute;
   const lgbmPredict = num(lgbm.predict_rows_per_s_1thread);
@@ -143,7 +202,12 @@ export async function runSignalsBench(): Promise<void> {
       // The scoring figures as bench/signals-scoring.ts names them (`batch_rows_per_s` is the service's engine,
       // `batch_engine`), without the REST ones (below).
       scoring: Object.fromEntries(Object.entries(scoring).filter(([k]) => !k.startsWith('rest_'))),
-      rest: { one_row_p50_ms: scoring.rest_one_row_p50_ms, one_row_p99_ms: scoring.rest_one_row_p99_ms, one_row_max_ms: scoring.rest_one_row_max_ms, requests: scoring.rest_requests },
+      rest: {
+        one_row_p50_ms: scoring.rest_one_row_p50_ms,
+        one_row_p99_ms: scoring.rest_one_row_p99_ms,
+        one_row_max_ms: scoring.rest_one_row_max_ms,
+        requests: scoring.rest_requests,
+      },
       targets: {
         train_s_max: 15,
         train_s_met_absolute: trainingMetAbsolute,
@@ -173,7 +237,12 @@ export async function runSignalsBench(): Promise<void> {
         ts_compiled_rows_per_s_vs_lightgbm_predict: round(scoring.ts_compiled_rows_per_s / lgbmPredict, 3),
         ts_compiled_rows_per_s_vs_xgboost_predict: round(scoring.ts_compiled_rows_per_s / xgbPredict, 3),
       },
-      machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadavg_1m: round(os.loadavg()[0], 2) },
+      machine: {
+        cpus: os.cpus().length,
+        cpu_model: os.cpus()[0]?.model ?? 'unknown',
+        node: process.version,
+        loadavg_1m: round(os.loadavg()[0], 2),
+      },
     }),
   );
 }

@@ -39,7 +39,10 @@ function pct(sorted: number[], p: number): number {
 }
 
 async function run(store: DocumentStore, N: number): Promise<Record<string, number>> {
-  const col = store.collection<Event>({ name: 'bench_events', indexes: [{ fields: ['seq'], unique: true }, { fields: ['symbol', 'at'] }] });
+  const col = store.collection<Event>({
+    name: 'bench_events',
+    indexes: [{ fields: ['seq'], unique: true }, { fields: ['symbol', 'at'] }],
+  });
   await store.ready();
   const ids: string[] = [];
   let t = performance.now();
@@ -84,9 +87,18 @@ async function run(store: DocumentStore, N: number): Promise<Record<string, numb
   const counted = await col.count({ status: 'open', severity: { $lt: 2 } });
   const countMs = performance.now() - t;
 
-  const counter = await col.insert({ symbol: 'X', severity: 0, status: 'c', at: new Date().toISOString(), seq: -1, payload: { note: '', values: [] } });
+  const counter = await col.insert({
+    symbol: 'X',
+    severity: 0,
+    status: 'c',
+    at: new Date().toISOString(),
+    seq: -1,
+    payload: { note: '', values: [] },
+  });
   t = performance.now();
-  await Promise.all(Array.from({ length: 50 }, () => col.updateWithRetry(counter.id, (c) => ({ set: { severity: c.severity + 1 } }))));
+  await Promise.all(
+    Array.from({ length: 50 }, () => col.updateWithRetry(counter.id, (c) => ({ set: { severity: c.severity + 1 } }))),
+  );
   const contentionMs = performance.now() - t;
   const final = await col.get(counter.id);
   if (final?.severity !== 50) throw new Error(`lost updates: ${final?.severity}`);
@@ -120,7 +132,11 @@ async function main(): Promise<void> {
   }
 
   if (process.env.MONGODB_URI) {
-    const mongo = await MongoDocumentStore.connect({ uri: process.env.MONGODB_URI, dbName: `strata_bench_${process.pid}`, logger: { warn: () => undefined } });
+    const mongo = await MongoDocumentStore.connect({
+      uri: process.env.MONGODB_URI,
+      dbName: `strata_bench_${process.pid}`,
+      logger: { warn: () => undefined },
+    });
     try {
       results[mongo.ferretDbVersion ? 'ferretdb' : 'mongodb'] = await run(mongo, MONGO_DOCS);
     } finally {
@@ -128,7 +144,9 @@ async function main(): Promise<void> {
       await mongo.close();
     }
   }
-  process.stdout.write(`${JSON.stringify({ bench: 'store', ...results, machine: { cpus: cpus().length, node: process.version } })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'store', ...results, machine: { cpus: cpus().length, node: process.version } })}\n`,
+  );
 }
 
 main().catch((err) => {

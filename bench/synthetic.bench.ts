@@ -16,7 +16,12 @@
  */
 import { createHash } from 'node:crypto';
 import * as os from 'node:os';
-import { generateSyntheticSeries, toIngestCsv, type SyntheticConfig, type SyntheticSeries } from '@strata/marketdata-domain';
+import {
+  generateSyntheticSeries,
+  toIngestCsv,
+  type SyntheticConfig,
+  type SyntheticSeries,
+} from '@strata/marketdata-domain';
 import { Xoshiro128ss } from '@strata/shared-random';
 
 const BARS = Number(process.env.BENCH_BARS ?? 1_000_000);
@@ -28,7 +33,8 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 function digest(s: SyntheticSeries): string {
   const h = createHash('sha256');
-  for (const a of [s.ts, s.open, s.high, s.low, s.close, s.volume, s.truth.regime, s.truth.anomaly, s.truth.jumps]) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  for (const a of [s.ts, s.open, s.high, s.low, s.close, s.volume, s.truth.regime, s.truth.anomaly, s.truth.jumps])
+    h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   h.update(JSON.stringify(s.truth.events));
   return h.digest('hex');
 }
@@ -62,8 +68,22 @@ function baselineCloses(n: number, seed: number): Float64Array {
 }
 
 function main(): void {
-  const daily = timeGeneration({ seed: 42, bars: BARS, timeframe: '1d', calendar: 'nyse', anomalies: { rates: RATES } });
-  const minute = timeGeneration({ seed: 42, bars: BARS, timeframe: '1m', calendar: '24x7', initialPrice: 30_000, volume: { base: 2.5, decimals: 6 }, anomalies: { rates: RATES } });
+  const daily = timeGeneration({
+    seed: 42,
+    bars: BARS,
+    timeframe: '1d',
+    calendar: 'nyse',
+    anomalies: { rates: RATES },
+  });
+  const minute = timeGeneration({
+    seed: 42,
+    bars: BARS,
+    timeframe: '1m',
+    calendar: '24x7',
+    initialPrice: 30_000,
+    volume: { base: 2.5, decimals: 6 },
+    anomalies: { rates: RATES },
+  });
 
   baselineCloses(20_000, 1);
   const baseMs: number[] = [];
@@ -100,7 +120,9 @@ function main(): void {
     minute_24x7_bars_per_s: Math.round(BARS / (minuteMed / 1000)),
     daily_rows_out: daily.series.length,
     daily_anomaly_events: events.length,
-    daily_anomaly_events_by_kind: Object.fromEntries(['spike', 'gap', 'stale', 'bad_tick', 'volume_burst'].map((k) => [k, events.filter((e) => e.kind === k).length])),
+    daily_anomaly_events_by_kind: Object.fromEntries(
+      ['spike', 'gap', 'stale', 'bad_tick', 'volume_burst'].map((k) => [k, events.filter((e) => e.kind === k).length]),
+    ),
     csv_write_ms_median: round(csvMed),
     csv_write_bars_per_s: Math.round(daily.series.length / (csvMed / 1000)),
     csv_write_mb_per_s: round(csvBytes / 1e6 / (csvMed / 1000)),
@@ -109,7 +131,12 @@ function main(): void {
     baseline_close_only_gbm_bars_per_s: Math.round(BARS / (baseMed / 1000)),
     full_model_cost_vs_baseline_ratio: round(dailyMed / baseMed, 2),
     deterministic_across_runs: daily.deterministic && minute.deterministic,
-    machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadavg_1m: round(os.loadavg()[0], 2) },
+    machine: {
+      cpus: os.cpus().length,
+      cpu_model: os.cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      loadavg_1m: round(os.loadavg()[0], 2),
+    },
   };
   if (!Number.isFinite(sink)) throw new Error('baseline overflowed');
   process.stdout.write(`${JSON.stringify(out)}\n`);

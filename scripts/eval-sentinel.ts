@@ -45,7 +45,10 @@ const KIND_CODE: Record<string, number> = { spike: 1, gap: 2, stale: 3, bad_tick
 function main(): void {
   const useTune = process.argv.includes('--seeds=tune');
   const seeds = useTune ? TUNE_SEEDS : TEST_SEEDS;
-  const perKind: Record<string, { events: number; hitKind: number; hitAny: number; findings: number; findingsOnKind: number }> = {};
+  const perKind: Record<
+    string,
+    { events: number; hitKind: number; hitAny: number; findings: number; findingsOnKind: number }
+  > = {};
   for (const k of SYN_KINDS) perKind[k] = { events: 0, hitKind: 0, hitAny: 0, findings: 0, findingsOnKind: 0 };
   const falseByKind: Record<string, number> = {};
   const falseByKindMedium: Record<string, number> = {};
@@ -53,7 +56,10 @@ function main(): void {
   let falseAlerts = 0;
   let totalBars = 0;
   let scoreMs = 0;
-  const perScenario: Record<string, { bars: number; clean: number; false_alerts_high: number; recall_by_kind: Record<string, number> }> = {};
+  const perScenario: Record<
+    string,
+    { bars: number; clean: number; false_alerts_high: number; recall_by_kind: Record<string, number> }
+  > = {};
 
   for (const sc of SCENARIOS) {
     const sAgg = { bars: 0, clean: 0, false_alerts_high: 0, recall_by_kind: {} as Record<string, number> };
@@ -68,7 +74,10 @@ function main(): void {
       };
       const s = generateSyntheticSeries(cfg);
       const t0 = performance.now();
-      const res = scoreBars({ bars: s, firstNew: 0, timeframe: sc.timeframe, symbol: sc.symbol, calendar: sc.calendar }, CONFIG);
+      const res = scoreBars(
+        { bars: s, firstNew: 0, timeframe: sc.timeframe, symbol: sc.symbol, calendar: sc.calendar },
+        CONFIG,
+      );
       scoreMs += performance.now() - t0;
       totalBars += s.length;
       sAgg.bars += s.length;
@@ -107,7 +116,8 @@ function main(): void {
         }
       }
       for (const a of res.anomalies) {
-        if (truth[a.index] === 0 && a.severity === 'MEDIUM') falseByKindMedium[a.kind] = (falseByKindMedium[a.kind] ?? 0) + 1;
+        if (truth[a.index] === 0 && a.severity === 'MEDIUM')
+          falseByKindMedium[a.kind] = (falseByKindMedium[a.kind] ?? 0) + 1;
       }
       process.stderr.write(`${sc.name} seed ${seed}: ${s.length} bars, ${high.length} HIGH+ findings\n`);
     }
@@ -135,7 +145,16 @@ function main(): void {
     const rec = (kinds[k] as { recall: number }).recall;
     const met = rec >= 0.9 && fa <= 5;
     allMet &&= met;
-    targets[`${k}_recall_ge_0_9_at_le_5_false_per_10k`] = { recall: rec, false_alerts_per_10k_clean: fa, met, ...(met ? {} : { gap: { recall: +Math.max(0, 0.9 - rec).toFixed(4), false_alerts_per_10k: +Math.max(0, fa - 5).toFixed(3) } }) };
+    targets[`${k}_recall_ge_0_9_at_le_5_false_per_10k`] = {
+      recall: rec,
+      false_alerts_per_10k_clean: fa,
+      met,
+      ...(met
+        ? {}
+        : {
+            gap: { recall: +Math.max(0, 0.9 - rec).toFixed(4), false_alerts_per_10k: +Math.max(0, fa - 5).toFixed(3) },
+          }),
+    };
   }
   targets.met = allMet;
 
@@ -153,7 +172,9 @@ function main(): void {
     per_kind: kinds,
     false_alerts_per_10k_clean_high: fa,
     false_alerts_by_kind_per_10k_clean: Object.fromEntries(Object.entries(falseByKind).map(([k, v]) => [k, per10k(v)])),
-    medium_findings_on_clean_per_10k: Object.fromEntries(Object.entries(falseByKindMedium).map(([k, v]) => [k, per10k(v)])),
+    medium_findings_on_clean_per_10k: Object.fromEntries(
+      Object.entries(falseByKindMedium).map(([k, v]) => [k, per10k(v)]),
+    ),
     per_scenario: perScenario,
     scoring_bars_per_s: Math.round(totalBars / (scoreMs / 1000)),
     detectability_notes: [
@@ -181,7 +202,9 @@ function realDataCounts(): Record<string, unknown> {
       continue;
     }
     const files: Record<string, unknown> = {};
-    for (const f of readdirSync(dir).filter((x) => /_1d\.csv$/.test(x)).sort()) {
+    for (const f of readdirSync(dir)
+      .filter((x) => /_1d\.csv$/.test(x))
+      .sort()) {
       const symbol = f.replace(/_1d\.csv$/, '');
       const parsed = parseBarsCsv(readFileSync(join(dir, f), 'utf8'));
       const bars = parsed.bars;
@@ -193,8 +216,12 @@ function realDataCounts(): Record<string, unknown> {
         bars: bars.length,
         rejected_rows: parsed.rejects.length,
         counts,
-        probable_splits: res.anomalies.filter((a) => a.kind === 'probable_split').map((a) => `${iso(a.ts)} ${a.proposedSplit?.newShares}:${a.proposedSplit?.oldShares}`),
-        high_plus: res.anomalies.filter((a) => severityAtLeast(a.severity, 'HIGH')).map((a) => `${iso(a.ts)} ${a.kind} ${a.severity}`),
+        probable_splits: res.anomalies
+          .filter((a) => a.kind === 'probable_split')
+          .map((a) => `${iso(a.ts)} ${a.proposedSplit?.newShares}:${a.proposedSplit?.oldShares}`),
+        high_plus: res.anomalies
+          .filter((a) => severityAtLeast(a.severity, 'HIGH'))
+          .map((a) => `${iso(a.ts)} ${a.kind} ${a.severity}`),
       };
     }
     out[label] = files;

@@ -27,7 +27,18 @@ import { CORE_V1_FEATURE_NAMES, computeCoreFeatures, type AnnualisationCalendar 
 import { inferTradingCalendar } from '@strata/shared-timeseries';
 import { parseBarsCsv } from '@strata/marketdata-domain';
 import { type BarColumns } from '@strata/marketdata-contracts';
-import { evaluateWalkForward, LeakageDetectedError, runLeakageGuard, walkForwardSplits, type FoldData, type GbdtParams, type LabelledRows, type LeakageGuardResult, type SignalMetrics, type WalkForwardSplit } from '@strata/signals-domain';
+import {
+  evaluateWalkForward,
+  LeakageDetectedError,
+  runLeakageGuard,
+  walkForwardSplits,
+  type FoldData,
+  type GbdtParams,
+  type LabelledRows,
+  type LeakageGuardResult,
+  type SignalMetrics,
+  type WalkForwardSplit,
+} from '@strata/signals-domain';
 import { Xoshiro128ss } from '@strata/shared-random';
 import { buildTrainingDataset } from '@strata/features-feature';
 import { type DatasetDropCounts } from '@strata/features-contracts';
@@ -65,16 +76,23 @@ interface SymbolSeries {
 }
 
 function loadSample(): SymbolSeries[] {
-  const actions: CorporateAction[] = z.object({ actions: z.array(CorporateActionSchema) }).parse(JSON.parse(fs.readFileSync(path.join(DATA_DIR, 'corporate-actions.json'), 'utf8'))).actions;
+  const actions: CorporateAction[] = z
+    .object({ actions: z.array(CorporateActionSchema) })
+    .parse(JSON.parse(fs.readFileSync(path.join(DATA_DIR, 'corporate-actions.json'), 'utf8'))).actions;
   return SYMBOLS.map((symbol) => {
     const parsed = parseBarsCsv(fs.readFileSync(path.join(DATA_DIR, `${symbol}_1d.csv`)));
-    if (parsed.rejects.length > 0) throw new Error(`${symbol}: ${parsed.rejects.length} rejected rows, first: ${JSON.stringify(parsed.rejects[0])}`);
+    if (parsed.rejects.length > 0)
+      throw new Error(`${symbol}: ${parsed.rejects.length} rejected rows, first: ${JSON.stringify(parsed.rejects[0])}`);
     const raw = parsed.bars as BarColumns;
     const mine = actions.filter((a) => a.symbol === symbol);
     // Splits only: prevCloses are read for dividends alone.
     const { steps } = adjustmentSteps(mine, 'split', new Float64Array(mine.length).fill(NaN));
     const bars = adjustBars(raw, steps);
-    return { symbol, bars, calendar: inferTradingCalendar(bars.ts, bars.length) === '24x7' ? 'crypto-24x7' : 'us-equity' };
+    return {
+      symbol,
+      bars,
+      calendar: inferTradingCalendar(bars.ts, bars.length) === '24x7' ? 'crypto-24x7' : 'us-equity',
+    };
   });
 }
 
@@ -122,20 +140,41 @@ interface Prepared {
 function prepare(series: SymbolSeries[], nullSeed: number | null): Prepared[] {
   return series.map((s, k) => {
     const bars = nullSeed === null ? s.bars : permutedBars(s.bars, nullSeed * 101 + k);
-    const features = computeCoreFeatures(bars, { timeframe: '1d', calendar: s.calendar }) as unknown as Record<string, Float64Array>;
-    if (INJECT_LEAK) features.leak_fwd_ret = Float64Array.from(bars.close, (c, t) => (t + HORIZON < bars.length ? bars.close[t + HORIZON] / c - 1 : NaN));
+    const features = computeCoreFeatures(bars, { timeframe: '1d', calendar: s.calendar }) as unknown as Record<
+      string,
+      Float64Array
+    >;
+    if (INJECT_LEAK)
+      features.leak_fwd_ret = Float64Array.from(bars.close, (c, t) =>
+        t + HORIZON < bars.length ? bars.close[t + HORIZON] / c - 1 : NaN,
+      );
     return { symbol: s.symbol, ts: bars.ts, close: bars.close, features };
   });
 }
 
-const dropTotals: DatasetDropCounts = { missingFeature: 0, noLabel: 0, deadZone: 0, purged: 0, embargoed: 0, outsideSegments: 0 };
+const dropTotals: DatasetDropCounts = {
+  missingFeature: 0,
+  noLabel: 0,
+  deadZone: 0,
+  purged: 0,
+  embargoed: 0,
+  outsideSegments: 0,
+};
 
 /** Pools the builder's rows of every symbol into one fold (X row-major in FEATURES order). */
 function buildFolds(prepared: Prepared[], splits: WalkForwardSplit[], countDrops: boolean): FoldData[] {
   return splits.map((sp) => {
     const parts = prepared.map((p) => {
-      const ds = buildTrainingDataset({ ts: p.ts, close: p.close, features: p.features }, [sp.train, sp.test], { horizon: HORIZON, deadZone: DEAD_ZONE, dropDeadZone: true, purge: HORIZON, embargo: EMBARGO });
-      if (countDrops) for (const k of Object.keys(ds.dropped) as (keyof DatasetDropCounts)[]) dropTotals[k] = (dropTotals[k] ?? 0) + (ds.dropped[k] ?? 0);
+      const ds = buildTrainingDataset({ ts: p.ts, close: p.close, features: p.features }, [sp.train, sp.test], {
+        horizon: HORIZON,
+        deadZone: DEAD_ZONE,
+        dropDeadZone: true,
+        purge: HORIZON,
+        embargo: EMBARGO,
+      });
+      if (countDrops)
+        for (const k of Object.keys(ds.dropped) as (keyof DatasetDropCounts)[])
+          dropTotals[k] = (dropTotals[k] ?? 0) + (ds.dropped[k] ?? 0);
       return ds.parts;
     });
     const side = (j: number): LabelledRows => {
@@ -163,8 +202,23 @@ function buildFolds(prepared: Prepared[], splits: WalkForwardSplit[], countDrops
 }
 
 const r4 = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(4)) : null);
-const metricsJson = (m: SignalMetrics) => ({ auc: r4(m.auc), log_loss: r4(m.logLoss), accuracy: r4(m.accuracy), brier: r4(m.brier), ic: r4(m.ic) });
-const guardJson = (g: LeakageGuardResult) => ({ mode: g.mode, passed: g.passed, mean_auc: r4(g.meanAuc), abs_diff_from_half: r4(Math.abs(g.meanAuc - 0.5)), tolerance: r4(g.tolerance), standard_error: r4(g.standardError), permutations: g.permutations, fold_aucs: g.foldAucs.map(r4) });
+const metricsJson = (m: SignalMetrics) => ({
+  auc: r4(m.auc),
+  log_loss: r4(m.logLoss),
+  accuracy: r4(m.accuracy),
+  brier: r4(m.brier),
+  ic: r4(m.ic),
+});
+const guardJson = (g: LeakageGuardResult) => ({
+  mode: g.mode,
+  passed: g.passed,
+  mean_auc: r4(g.meanAuc),
+  abs_diff_from_half: r4(Math.abs(g.meanAuc - 0.5)),
+  tolerance: r4(g.tolerance),
+  standard_error: r4(g.standardError),
+  permutations: g.permutations,
+  fold_aucs: g.foldAucs.map(r4),
+});
 
 function main() {
   const t0 = performance.now();
@@ -177,9 +231,23 @@ function main() {
   let failed: LeakageDetectedError | null = null;
   let report: ReturnType<typeof evaluateWalkForward> | null = null;
   try {
-    report = evaluateWalkForward(folds, FEATURES, { gbdt: GBDT, logistic: LOGISTIC, leakageGuard: { seed: SEED, permutations: 2 } });
+    report = evaluateWalkForward(folds, FEATURES, {
+      gbdt: GBDT,
+      logistic: LOGISTIC,
+      leakageGuard: { seed: SEED, permutations: 2 },
+    });
     guards.label_shuffle = guardJson(report.leakageGuard);
-    const nullWorld = runLeakageGuard(folds, FEATURES, { ...GBDT, objective: 'binary' }, { seed: SEED, permutations: 2, varianceInflation: HORIZON, nullFolds: (p, seed) => buildFolds(prepare(series, seed * 7 + p), splits, false) });
+    const nullWorld = runLeakageGuard(
+      folds,
+      FEATURES,
+      { ...GBDT, objective: 'binary' },
+      {
+        seed: SEED,
+        permutations: 2,
+        varianceInflation: HORIZON,
+        nullFolds: (p, seed) => buildFolds(prepare(series, seed * 7 + p), splits, false),
+      },
+    );
     guards.null_world = guardJson(nullWorld);
   } catch (e) {
     if (!(e instanceof LeakageDetectedError)) throw e;
@@ -189,16 +257,46 @@ function main() {
 
   const out = {
     eval: 'signals',
-    data: { source: 'data/sample (daily, split-adjusted)', symbols: SYMBOLS, features: FEATURES.length, feature_set: 'core@1' },
+    data: {
+      source: 'data/sample (daily, split-adjusted)',
+      symbols: SYMBOLS,
+      features: FEATURES.length,
+      feature_set: 'core@1',
+    },
     label: { horizon_bars: HORIZON, dead_zone: DEAD_ZONE, kind: 'sign of forward return, dead-zone rows dropped' },
-    walk_forward: { folds: FOLDS, window: 'expanding', purge_bars: HORIZON, embargo_bars: EMBARGO, first_test_from: new Date(splits[0].test.from).toISOString().slice(0, 10), last_test_to: new Date(splits[FOLDS - 1].test.to).toISOString().slice(0, 10) },
-    rows: { train_total: folds.reduce((s, f) => s + f.train.nRows, 0), test_total: folds.reduce((s, f) => s + f.test.nRows, 0), dropped_summed_over_folds: dropTotals, dropped_note: 'builder drop counts per (fold, symbol) dataset, summed; outsideSegments = bars after a fold\'s test segment' },
+    walk_forward: {
+      folds: FOLDS,
+      window: 'expanding',
+      purge_bars: HORIZON,
+      embargo_bars: EMBARGO,
+      first_test_from: new Date(splits[0].test.from).toISOString().slice(0, 10),
+      last_test_to: new Date(splits[FOLDS - 1].test.to).toISOString().slice(0, 10),
+    },
+    rows: {
+      train_total: folds.reduce((s, f) => s + f.train.nRows, 0),
+      test_total: folds.reduce((s, f) => s + f.test.nRows, 0),
+      dropped_summed_over_folds: dropTotals,
+      dropped_note:
+        "builder drop counts per (fold, symbol) dataset, summed; outsideSegments = bars after a fold's test segment",
+    },
     models: report
       ? Object.fromEntries(
-          (['gbdt', 'logistic', 'majority'] as const).map((m) => [m, { mean: metricsJson(report!.mean[m]), folds: report!.folds.map((f) => ({ fold: f.name, ...metricsJson(f[m]) })) }]),
+          (['gbdt', 'logistic', 'majority'] as const).map((m) => [
+            m,
+            {
+              mean: metricsJson(report!.mean[m]),
+              folds: report!.folds.map((f) => ({ fold: f.name, ...metricsJson(f[m]) })),
+            },
+          ]),
         )
       : null,
-    folds: report?.folds.map((f) => ({ fold: f.name, train_rows: f.trainRows, test_rows: f.testRows, test_up_rate: r4(f.testUpRate) })) ?? null,
+    folds:
+      report?.folds.map((f) => ({
+        fold: f.name,
+        train_rows: f.trainRows,
+        test_rows: f.testRows,
+        test_up_rate: r4(f.testUpRate),
+      })) ?? null,
     leakage_guard: { passed: failed === null, ...guards, z: 3 },
     params: { gbdt: GBDT, logistic: LOGISTIC },
     elapsed_s: Number(((performance.now() - t0) / 1000).toFixed(1)),

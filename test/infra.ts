@@ -16,12 +16,16 @@ function target(name: 'NATS_URL' | 'MONGODB_URI', what: string): InfraTarget {
   const url = process.env[name];
   if (url) return { url, describeIf: describe };
   if (process.env.REQUIRE_INFRA === '1') {
-    throw new Error(`REQUIRE_INFRA=1 but ${name} is not set: ${what} integration tests cannot run. Start it with deploy/local/infra.sh up.`);
+    throw new Error(
+      `REQUIRE_INFRA=1 but ${name} is not set: ${what} integration tests cannot run. Start it with deploy/local/infra.sh up.`,
+    );
   }
   if (!announced.has(name)) {
     announced.add(name);
     // One loud line per server kind and test file.
-    process.stderr.write(`\n*** SKIPPED: ${what} integration tests (${name} not set). Run deploy/local/infra.sh up and export ${name}. ***\n`);
+    process.stderr.write(
+      `\n*** SKIPPED: ${what} integration tests (${name} not set). Run deploy/local/infra.sh up and export ${name}. ***\n`,
+    );
   }
   return { url: undefined, describeIf: describe.skip };
 }

@@ -45,23 +45,41 @@ function lint(fixtures: readonly Fixture[]): LintMessage[][] {
       process.stdout.write(JSON.stringify(out));
     })().catch((e) => { console.error(e); process.exit(1); });
   `;
-  const r = spawnSync(process.execPath, ['-e', script], { cwd: ROOT, input: JSON.stringify(fixtures), encoding: 'utf8', maxBuffer: 16 << 20 });
+  const r = spawnSync(process.execPath, ['-e', script], {
+    cwd: ROOT,
+    input: JSON.stringify(fixtures),
+    encoding: 'utf8',
+    maxBuffer: 16 << 20,
+  });
   if (r.status !== 0) throw new Error(`eslint child process failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout) as LintMessage[][];
 }
 
-const boundaryErrors = (messages: LintMessage[]): LintMessage[] => messages.filter((m) => m.ruleId === RULE && m.severity === 2);
+const boundaryErrors = (messages: LintMessage[]): LintMessage[] =>
+  messages.filter((m) => m.ruleId === RULE && m.severity === 2);
 
 describe('library constraints (eslint.config.mjs)', () => {
   const fixtures: Fixture[] = [
     // A feature library never imports another capability's feature library.
-    { file: `libs/signals/feature/src/${FIXTURE}`, code: "import { FeaturesModule } from '@strata/features-feature';\nexport const m = FeaturesModule;\n" },
+    {
+      file: `libs/signals/feature/src/${FIXTURE}`,
+      code: "import { FeaturesModule } from '@strata/features-feature';\nexport const m = FeaturesModule;\n",
+    },
     // Domain code stays pure: no DuckDB.
-    { file: `libs/backtests/domain/src/${FIXTURE}`, code: "import { DuckDBInstance } from '@duckdb/node-api';\nexport const d = DuckDBInstance;\n" },
+    {
+      file: `libs/backtests/domain/src/${FIXTURE}`,
+      code: "import { DuckDBInstance } from '@duckdb/node-api';\nexport const d = DuckDBInstance;\n",
+    },
     // Contracts are zod and TypeScript only: no Nest.
-    { file: `libs/marketdata/contracts/src/${FIXTURE}`, code: "import { Injectable } from '@nestjs/common';\nexport const i = Injectable;\n" },
+    {
+      file: `libs/marketdata/contracts/src/${FIXTURE}`,
+      code: "import { Injectable } from '@nestjs/common';\nexport const i = Injectable;\n",
+    },
     // Allowed: a feature library reads another capability through its contracts (a port and its token).
-    { file: `libs/signals/feature/src/${FIXTURE}`, code: "import { FEATURE_READER } from '@strata/features-contracts';\nexport const t = FEATURE_READER;\n" },
+    {
+      file: `libs/signals/feature/src/${FIXTURE}`,
+      code: "import { FEATURE_READER } from '@strata/features-contracts';\nexport const t = FEATURE_READER;\n",
+    },
   ];
   let results: LintMessage[][];
 

@@ -42,9 +42,18 @@ mongo.describeIf('split deployment: gateway and ingestion share MongoDB', () => 
       dirs.push(d);
       return d;
     };
-    ingestion = await startIngestion({ config: IngestionConfigSchema.parse({ STRATA_DATA_DIR: dir(), MONGODB_URI: uri, LOG_LEVEL: 'silent' }), logger, bus: bus.forService('ingestion') });
+    ingestion = await startIngestion({
+      config: IngestionConfigSchema.parse({ STRATA_DATA_DIR: dir(), MONGODB_URI: uri, LOG_LEVEL: 'silent' }),
+      logger,
+      bus: bus.forService('ingestion'),
+    });
     gateway = await startGateway({
-      config: GatewayConfigSchema.parse({ STRATA_DATA_DIR: dir(), MONGODB_URI: uri, STRATA_API_KEYS: `admin:${ADMIN}`, LOG_LEVEL: 'silent' }),
+      config: GatewayConfigSchema.parse({
+        STRATA_DATA_DIR: dir(),
+        MONGODB_URI: uri,
+        STRATA_API_KEYS: `admin:${ADMIN}`,
+        LOG_LEVEL: 'silent',
+      }),
       logger,
       bus: bus.forService('gateway'),
     });
@@ -61,12 +70,22 @@ mongo.describeIf('split deployment: gateway and ingestion share MongoDB', () => 
   });
 
   const call = (method: string, url: string, key: string, payload?: unknown) =>
-    gateway.app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, ...(payload === undefined ? {} : { payload }) } as never);
+    gateway.app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${key}` },
+      ...(payload === undefined ? {} : { payload }),
+    } as never);
 
   it('both name MongoDB in /health and keep no embedded document file', async () => {
     const g = (await gateway.app.inject({ method: 'GET', url: '/health' })).json();
     const i = (await ingestion.health.inject({ method: 'GET', url: '/health' })).json();
-    for (const h of [g, i]) expect(h.readiness.dependencies.store).toEqual({ status: 'up', adapter: 'mongodb', detail: `database ${u.pathname.slice(1)}` });
+    for (const h of [g, i])
+      expect(h.readiness.dependencies.store).toEqual({
+        status: 'up',
+        adapter: 'mongodb',
+        detail: `database ${u.pathname.slice(1)}`,
+      });
     for (const d of dirs) expect(readdirSync(d).filter((f) => f.endsWith('.duckdb'))).toEqual([]);
     expect(existsSync(dirs[0])).toBe(true);
   });

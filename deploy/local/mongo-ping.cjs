@@ -45,21 +45,43 @@ function readTopLevel(doc) {
     const name = doc.toString('utf8', i, nameEnd);
     i = nameEnd + 1;
     switch (type) {
-      case 0x01: out[name] = doc.readDoubleLE(i); i += 8; break;
-      case 0x10: out[name] = doc.readInt32LE(i); i += 4; break;
-      case 0x12: out[name] = Number(doc.readBigInt64LE(i)); i += 8; break;
-      case 0x08: out[name] = doc[i] === 1; i += 1; break;
+      case 0x01:
+        out[name] = doc.readDoubleLE(i);
+        i += 8;
+        break;
+      case 0x10:
+        out[name] = doc.readInt32LE(i);
+        i += 4;
+        break;
+      case 0x12:
+        out[name] = Number(doc.readBigInt64LE(i));
+        i += 8;
+        break;
+      case 0x08:
+        out[name] = doc[i] === 1;
+        i += 1;
+        break;
       case 0x02: {
         const n = doc.readInt32LE(i);
         out[name] = doc.toString('utf8', i + 4, i + 4 + n - 1);
         i += 4 + n;
         break;
       }
-      case 0x03: case 0x04: i += doc.readInt32LE(i); break; // embedded document / array: skip
-      case 0x09: case 0x11: i += 8; break; // UTC datetime / timestamp
-      case 0x07: i += 12; break; // ObjectId
-      case 0x0a: break; // null
-      default: return out; // a type a ping reply does not carry: stop reading
+      case 0x03:
+      case 0x04:
+        i += doc.readInt32LE(i);
+        break; // embedded document / array: skip
+      case 0x09:
+      case 0x11:
+        i += 8;
+        break; // UTC datetime / timestamp
+      case 0x07:
+        i += 12;
+        break; // ObjectId
+      case 0x0a:
+        break; // null
+      default:
+        return out; // a type a ping reply does not carry: stop reading
     }
   }
   return out;

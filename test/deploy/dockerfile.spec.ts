@@ -78,7 +78,8 @@ describe('deploy/Dockerfile', () => {
     const users = runtime.body.filter((i) => i.op === 'USER');
     expect(users.length).toBeGreaterThan(0);
     expect(users[users.length - 1].args).not.toMatch(/^(root|0)(:|$)/);
-    for (const c of runtime.body.filter((i) => i.op === 'COPY' && i.args.includes('/app/'))) expect(c.args).toContain('--chown=root:root');
+    for (const c of runtime.body.filter((i) => i.op === 'COPY' && i.args.includes('/app/')))
+      expect(c.args).toContain('--chown=root:root');
   });
 
   it('takes the app by name (ARG APP in the build and runtime stages) and runs dist/apps/$APP/src/main.js', () => {
@@ -91,7 +92,9 @@ describe('deploy/Dockerfile', () => {
     // `npm run build` (tsc + scripts/link-dist.js) makes "@strata/<lib>" resolvable from dist/, which is copied whole.
     expect(build.body.some((i) => i.op === 'RUN' && i.args.includes('npm run build'))).toBe(true);
     expect(runtime.body.some((i) => i.op === 'COPY' && /--from=build .*\/app\/dist \.\/dist$/.test(i.args))).toBe(true);
-    expect(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.build).toContain('scripts/link-dist.js');
+    expect(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.build).toContain(
+      'scripts/link-dist.js',
+    );
     // The build fails early, with a message, for an app that does not exist.
     expect(build.body.some((i) => i.op === 'RUN' && i.args.includes('apps/${APP}/src/main.ts'))).toBe(true);
   });
@@ -110,7 +113,10 @@ describe('deploy/Dockerfile', () => {
   });
 
   it('keeps the data directory writable for the node user and declares it a volume', () => {
-    const env = runtime.body.filter((i) => i.op === 'ENV').map((i) => i.args).join(' ');
+    const env = runtime.body
+      .filter((i) => i.op === 'ENV')
+      .map((i) => i.args)
+      .join(' ');
     const dataDir = env.match(/STRATA_DATA_DIR=(\S+)/)?.[1];
     expect(dataDir).toBeDefined();
     expect(runtime.body.some((i) => i.op === 'RUN' && i.args.includes(`chown node:node ${dataDir}`))).toBe(true);
@@ -130,7 +136,15 @@ describe('.dockerignore', () => {
   });
 
   it('does not exclude what the build needs', () => {
-    for (const needed of ['package.json', 'package-lock.json', '.npmrc', 'tsconfig.base.json', 'tsconfig.build.json', 'apps', 'libs']) {
+    for (const needed of [
+      'package.json',
+      'package-lock.json',
+      '.npmrc',
+      'tsconfig.base.json',
+      'tsconfig.build.json',
+      'apps',
+      'libs',
+    ]) {
       expect(lines).not.toContain(needed);
     }
   });

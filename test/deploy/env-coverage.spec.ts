@@ -26,7 +26,15 @@ import {
 } from './deploy-tools';
 
 /** Names issue 2 fixes for scripts and clients; compose and the chart may set them before an app reads them. */
-const CONTRACT_ENV = ['PORT', 'STRATA_DATA_DIR', 'STRATA_API_KEYS', 'NATS_URL', 'MONGODB_URI', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'LOG_LEVEL'];
+const CONTRACT_ENV = [
+  'PORT',
+  'STRATA_DATA_DIR',
+  'STRATA_API_KEYS',
+  'NATS_URL',
+  'MONGODB_URI',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'LOG_LEVEL',
+];
 
 const compose = readCompose();
 const values = readValues();
@@ -78,15 +86,24 @@ describe('environment variables: apps, docker-compose.yml and helm values agree'
   it('every variable any app parses (the all-in-one platform too) appears in docker-compose.yml and the helm values', () => {
     const all = [...new Set(Object.values(parsed).flat())].sort();
     const inCompose = Object.values(compose.services).flatMap(composeEnvNames);
-    const inValues = [...valuesEnvNames(values), ...Object.keys(values.services).flatMap((s) => valuesEnvNames(values, s))];
+    const inValues = [
+      ...valuesEnvNames(values),
+      ...Object.keys(values.services).flatMap((s) => valuesEnvNames(values, s)),
+    ];
     expect({ compose: missing(all, inCompose), values: missing(all, inValues) }).toEqual({ compose: [], values: [] });
   });
 
   it('sets no variable that no app parses, apart from the names fixed by issue 2', () => {
     const known = new Set([...Object.values(parsed).flat(), ...CONTRACT_ENV]);
     const composeVars = Object.values(composeAppServices(compose)).flatMap(composeEnvNames);
-    const valuesVars = [...Object.keys(values.env ?? {}), ...Object.values(values.services).flatMap((s) => Object.keys(s?.env ?? {}))];
-    expect({ compose: [...new Set(composeVars)].filter((v) => !known.has(v)), values: valuesVars.filter((v) => !known.has(v)) }).toEqual({
+    const valuesVars = [
+      ...Object.keys(values.env ?? {}),
+      ...Object.values(values.services).flatMap((s) => Object.keys(s?.env ?? {})),
+    ];
+    expect({
+      compose: [...new Set(composeVars)].filter((v) => !known.has(v)),
+      values: valuesVars.filter((v) => !known.has(v)),
+    }).toEqual({
       compose: [],
       values: [],
     });
@@ -104,19 +121,29 @@ describe('environment variables: apps, docker-compose.yml and helm values agree'
     ];
     const objects = helmTemplate(helm as string, fill);
     const dataKeys = (kind: string, name: string): string[] => {
-      const o = objects.find((x) => x.kind === kind && x.metadata.name === name) as (K8sObject & { data?: object; stringData?: object }) | undefined;
+      const o = objects.find((x) => x.kind === kind && x.metadata.name === name) as
+        (K8sObject & { data?: object; stringData?: object }) | undefined;
       return o ? [...Object.keys(o.data ?? {}), ...Object.keys(o.stringData ?? {})] : [];
     };
-    type Container = { env?: { name: string }[]; envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[] };
+    type Container = {
+      env?: { name: string }[];
+      envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+    };
     for (const app of deployableApps()) {
-      const d = objects.find((o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === app) as
-        | (K8sObject & { spec: { template: { spec: { containers: Container[] } } } })
-        | undefined;
+      const d = objects.find(
+        (o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === app,
+      ) as (K8sObject & { spec: { template: { spec: { containers: Container[] } } } }) | undefined;
       expect({ app, deployment: !!d }).toEqual({ app, deployment: true });
       const c = d!.spec.template.spec.containers[0];
       const names = [
         ...(c.env ?? []).map((e) => e.name),
-        ...(c.envFrom ?? []).flatMap((f) => (f.configMapRef ? dataKeys('ConfigMap', f.configMapRef.name) : f.secretRef ? dataKeys('Secret', f.secretRef.name) : [])),
+        ...(c.envFrom ?? []).flatMap((f) =>
+          f.configMapRef
+            ? dataKeys('ConfigMap', f.configMapRef.name)
+            : f.secretRef
+              ? dataKeys('Secret', f.secretRef.name)
+              : [],
+        ),
       ];
       expect({ app, missing: missing(parsed[app], names) }).toEqual({ app, missing: [] });
     }

@@ -95,7 +95,10 @@ describeHelm('helm chart helm/strata', () => {
       expect(c.resources?.requests?.memory).toBeDefined();
       expect(c.resources?.limits?.memory).toBeDefined();
       expect(c.securityContext?.readOnlyRootFilesystem).toBe(true);
-      expect(c.envFrom?.map((e) => e.configMapRef?.name ?? e.secretRef?.name)).toEqual([configMap.metadata.name, secret.metadata.name]);
+      expect(c.envFrom?.map((e) => e.configMapRef?.name ?? e.secretRef?.name)).toEqual([
+        configMap.metadata.name,
+        secret.metadata.name,
+      ]);
       expect(matches(d.spec.selector.matchLabels, d.spec.template.metadata.labels)).toBe(true);
     }
   });
@@ -108,7 +111,11 @@ describeHelm('helm chart helm/strata', () => {
         return (kind === 'Service' ? s : s.matchLabels) as Record<string, string>;
       });
       for (const d of deployments) {
-        expect({ kind, deployment: d.metadata.name, count: selectors.filter((s) => matches(s, d.spec.template.metadata.labels)).length }).toEqual({
+        expect({
+          kind,
+          deployment: d.metadata.name,
+          count: selectors.filter((s) => matches(s, d.spec.template.metadata.labels)).length,
+        }).toEqual({
           kind,
           deployment: d.metadata.name,
           count: 1,
@@ -118,14 +125,18 @@ describeHelm('helm chart helm/strata', () => {
   });
 
   it('scales the workers with an HPA (which then owns the replica count) and the gateway by replicas', () => {
-    const hpas = byKind(objects, 'HorizontalPodAutoscaler') as (K8sObject & { spec: { scaleTargetRef: { kind: string; name: string }; minReplicas: number; maxReplicas: number } })[];
+    const hpas = byKind(objects, 'HorizontalPodAutoscaler') as (K8sObject & {
+      spec: { scaleTargetRef: { kind: string; name: string }; minReplicas: number; maxReplicas: number };
+    })[];
     const deployments = byKind(objects, 'Deployment') as DeploymentView[];
     const gateway = deployments.find((d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'gateway');
     expect(gateway?.spec.replicas).toBeGreaterThanOrEqual(2);
     const workers = deployments.filter((d) => d !== gateway);
     expect(workers.length).toBeGreaterThan(0);
     for (const w of workers) {
-      const hpa = hpas.find((x) => x.spec.scaleTargetRef.kind === 'Deployment' && x.spec.scaleTargetRef.name === w.metadata.name);
+      const hpa = hpas.find(
+        (x) => x.spec.scaleTargetRef.kind === 'Deployment' && x.spec.scaleTargetRef.name === w.metadata.name,
+      );
       expect({ worker: w.metadata.name, hasHpa: !!hpa }).toEqual({ worker: w.metadata.name, hasHpa: true });
       expect(hpa!.spec.minReplicas).toBeLessThanOrEqual(hpa!.spec.maxReplicas);
       expect(w.spec.replicas).toBeUndefined();
@@ -134,7 +145,12 @@ describeHelm('helm chart helm/strata', () => {
   });
 
   it('puts NATS_URL and shared env in the ConfigMap, MONGODB_URI and STRATA_API_KEYS in the Secret', () => {
-    const rendered = helmTemplate(h, ['apiKeys=admin:k1', 'nats.url=nats://n:4222', 'mongodb.uri=mongodb://m:27017/x', 'env.LOG_LEVEL=debug']);
+    const rendered = helmTemplate(h, [
+      'apiKeys=admin:k1',
+      'nats.url=nats://n:4222',
+      'mongodb.uri=mongodb://m:27017/x',
+      'env.LOG_LEVEL=debug',
+    ]);
     const cm = byKind(rendered, 'ConfigMap')[0] as K8sObject & { data: Record<string, string> };
     const secret = byKind(rendered, 'Secret')[0] as K8sObject & { stringData: Record<string, string> };
     expect(cm.data).toMatchObject({ NATS_URL: 'nats://n:4222', LOG_LEVEL: 'debug' });
@@ -149,7 +165,9 @@ describeHelm('helm chart helm/strata', () => {
     const rendered = helmTemplate(h, ['existingSecret=my-strata-secrets']);
     expect(byKind(rendered, 'Secret')).toHaveLength(0);
     for (const d of byKind(rendered, 'Deployment') as DeploymentView[]) {
-      expect(d.spec.template.spec.containers[0].envFrom?.map((e) => e.secretRef?.name).filter(Boolean)).toEqual(['my-strata-secrets']);
+      expect(d.spec.template.spec.containers[0].envFrom?.map((e) => e.secretRef?.name).filter(Boolean)).toEqual([
+        'my-strata-secrets',
+      ]);
     }
     expect(validateManifests(rendered)).toEqual([]);
   });
@@ -162,27 +180,54 @@ describeHelm('helm chart helm/strata', () => {
     const gateway = deployments.find((d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'gateway')!;
     expect(gateway.spec.replicas).toBeUndefined();
     // The gateway's HPA, asked for here, next to those the values enable by default (the workers').
-    const values = readValues() as unknown as { serviceDefaults: { hpa: { enabled: boolean } }; services: Record<string, { hpa?: { enabled?: boolean } } | null> };
+    const values = readValues() as unknown as {
+      serviceDefaults: { hpa: { enabled: boolean } };
+      services: Record<string, { hpa?: { enabled?: boolean } } | null>;
+    };
     const hpaOn = (s: string) => values.services[s]?.hpa?.enabled ?? values.serviceDefaults.hpa.enabled;
     const withHpa = others.filter((s) => s === 'gateway' || hpaOn(s)).map((s) => `strata-${s}`);
-    expect(byKind(rendered, 'HorizontalPodAutoscaler').map((o) => o.metadata.name).sort()).toEqual(withHpa.sort());
+    expect(
+      byKind(rendered, 'HorizontalPodAutoscaler')
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(withHpa.sort());
     expect(rendered.filter((o) => o.metadata.name.endsWith('-ingestion'))).toEqual([]);
     expect(validateManifests(rendered)).toEqual([]);
   });
 
   it('builds image names from the registry, repository, service name and tag', () => {
-    const rendered = helmTemplate(h, ['image.registry=registry.example.com', 'image.repository=quant/strata', 'image.tag=1.2.3']);
-    const images = (byKind(rendered, 'Deployment') as DeploymentView[]).map((d) => d.spec.template.spec.containers[0].image).sort();
-    expect(images).toEqual(Object.keys(readValues().services).sort().map((s) => `registry.example.com/quant/strata/${s}:1.2.3`));
+    const rendered = helmTemplate(h, [
+      'image.registry=registry.example.com',
+      'image.repository=quant/strata',
+      'image.tag=1.2.3',
+    ]);
+    const images = (byKind(rendered, 'Deployment') as DeploymentView[])
+      .map((d) => d.spec.template.spec.containers[0].image)
+      .sort();
+    expect(images).toEqual(
+      Object.keys(readValues().services)
+        .sort()
+        .map((s) => `registry.example.com/quant/strata/${s}:1.2.3`),
+    );
   });
 
   it('refuses values that would render a broken release', () => {
-    expect(helmRun(h, ['template', 'strata', CHART_DIR, '--kube-version', KUBE_VERSION, '--set', 'env.log_level=debug']).output).toContain(
-      'UPPER_SNAKE_CASE',
-    );
     expect(
-      helmRun(h, ['template', 'strata', CHART_DIR, '--kube-version', KUBE_VERSION, '--set', 'services.ingestion.hpa.minReplicas=5', '--set', 'services.ingestion.hpa.maxReplicas=2'])
-        .status,
+      helmRun(h, ['template', 'strata', CHART_DIR, '--kube-version', KUBE_VERSION, '--set', 'env.log_level=debug'])
+        .output,
+    ).toContain('UPPER_SNAKE_CASE');
+    expect(
+      helmRun(h, [
+        'template',
+        'strata',
+        CHART_DIR,
+        '--kube-version',
+        KUBE_VERSION,
+        '--set',
+        'services.ingestion.hpa.minReplicas=5',
+        '--set',
+        'services.ingestion.hpa.maxReplicas=2',
+      ]).status,
     ).not.toBe(0);
   });
 });
@@ -197,7 +242,9 @@ describe('Kubernetes manifest validation (offline)', () => {
       selector: { matchLabels: { a: 'b' } },
       template: {
         metadata: { labels: { a: 'b' } },
-        spec: { containers: [{ name: 'c', image: 'i', livenessProbe: { httpGet: { path: '/health', port: 'http' } } }] },
+        spec: {
+          containers: [{ name: 'c', image: 'i', livenessProbe: { httpGet: { path: '/health', port: 'http' } } }],
+        },
       },
     },
   });
@@ -210,7 +257,9 @@ describe('Kubernetes manifest validation (offline)', () => {
     const bad = deployment() as K8sObject & { spec: Record<string, unknown> };
     bad.spec.replicas = 'two';
     delete bad.spec.selector;
-    const problems = validateSchemas([bad]).map((p) => p.message).join('\n');
+    const problems = validateSchemas([bad])
+      .map((p) => p.message)
+      .join('\n');
     expect(problems).toMatch(/replicas must be integer/);
     expect(problems).toMatch(/selector/);
   });

@@ -21,15 +21,21 @@ const INFRA = path.join(ROOT, 'deploy', 'local', 'infra.sh');
 const BIN = process.env.STRATA_INFRA_BIN ?? path.join(os.homedir(), '.cache', 'strata-infra', 'bin');
 
 function binariesRun(): boolean {
-  return ['nats-server', 'ferretdb'].every((b) => spawnSync(path.join(BIN, b), ['--version'], { stdio: 'ignore', timeout: 10_000 }).status === 0);
+  return ['nats-server', 'ferretdb'].every(
+    (b) => spawnSync(path.join(BIN, b), ['--version'], { stdio: 'ignore', timeout: 10_000 }).status === 0,
+  );
 }
 
 const haveBinaries = binariesRun();
 if (!haveBinaries) {
   if (process.env.REQUIRE_INFRA === '1') {
-    throw new Error(`REQUIRE_INFRA=1 but nats-server/ferretdb are not runnable in ${BIN}: run deploy/local/infra.sh install`);
+    throw new Error(
+      `REQUIRE_INFRA=1 but nats-server/ferretdb are not runnable in ${BIN}: run deploy/local/infra.sh install`,
+    );
   }
-  process.stderr.write(`\n*** SKIPPED: infra.sh start/stop test (nats-server/ferretdb not built in ${BIN}; run deploy/local/infra.sh install) ***\n`);
+  process.stderr.write(
+    `\n*** SKIPPED: infra.sh start/stop test (nats-server/ferretdb not built in ${BIN}; run deploy/local/infra.sh install) ***\n`,
+  );
 }
 
 async function freePort(): Promise<number> {
@@ -118,7 +124,9 @@ function portOpen(port: number): Promise<boolean> {
     }
 
     // FerretDB answers on MONGODB_URI, unique indexes included.
-    const conn = await mongoose.createConnection(exports.MONGODB_URI, { dbName: uniqueName('infra'), serverSelectionTimeoutMS: 5000 }).asPromise();
+    const conn = await mongoose
+      .createConnection(exports.MONGODB_URI, { dbName: uniqueName('infra'), serverSelectionTimeoutMS: 5000 })
+      .asPromise();
     try {
       const M = conn.model('Thing', new mongoose.Schema({ key: { type: String, unique: true } }));
       await M.init();
@@ -162,7 +170,11 @@ function portOpen(port: number): Promise<boolean> {
     await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', r));
     try {
       const port = (squatter.address() as net.AddressInfo).port;
-      const r = spawnSync('bash', [INFRA, 'up'], { encoding: 'utf8', env: { ...env, NATS_PORT: String(port) }, timeout: 60_000 });
+      const r = spawnSync('bash', [INFRA, 'up'], {
+        encoding: 'utf8',
+        env: { ...env, NATS_PORT: String(port) },
+        timeout: 60_000,
+      });
       expect(r.status).not.toBe(0);
       expect(r.stdout).toBe('');
       expect(r.stderr).toContain(`port ${port} is in use by another process; choose another with NATS_PORT=`);

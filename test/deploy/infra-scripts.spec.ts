@@ -31,14 +31,26 @@ describe('shell scripts', () => {
   });
 
   it('infra.sh env prints eval-able exports for the chosen ports', () => {
-    const r = spawnSync('bash', [INFRA, 'env'], { encoding: 'utf8', env: { ...process.env, NATS_PORT: '4999', MONGODB_PORT: '27999', MONGODB_DB: 'x' } });
+    const r = spawnSync('bash', [INFRA, 'env'], {
+      encoding: 'utf8',
+      env: { ...process.env, NATS_PORT: '4999', MONGODB_PORT: '27999', MONGODB_DB: 'x' },
+    });
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('export NATS_URL=nats://127.0.0.1:4999\nexport MONGODB_URI=mongodb://127.0.0.1:27999/x\n');
   });
 
   it('.ci/run exports what the tests need and stops the servers on exit', () => {
     const text = fs.readFileSync(CI, 'utf8');
-    for (const s of ['REQUIRE_INFRA=1', 'export HELM_BIN', 'export NATS_URL MONGODB_URI', 'npm ci', 'npm test', 'trap cleanup EXIT', 'infra.sh down', 'infra.sh up']) {
+    for (const s of [
+      'REQUIRE_INFRA=1',
+      'export HELM_BIN',
+      'export NATS_URL MONGODB_URI',
+      'npm ci',
+      'npm test',
+      'trap cleanup EXIT',
+      'infra.sh down',
+      'infra.sh up',
+    ]) {
       expect(text).toContain(s);
     }
     expect(text).toContain('helm.sh/helm/v3/cmd/helm@$HELM_VERSION');
@@ -67,7 +79,9 @@ function opMsgReply(ok: number, requestId: number): Buffer {
 }
 
 /** Starts a TCP server on a free port that answers each request with `reply(request)`, or never when null. */
-async function fakeServer(reply: (req: Buffer) => Buffer | null): Promise<{ port: number; close: () => Promise<void>; requests: Buffer[] }> {
+async function fakeServer(
+  reply: (req: Buffer) => Buffer | null,
+): Promise<{ port: number; close: () => Promise<void>; requests: Buffer[] }> {
   const requests: Buffer[] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((s) => {

@@ -109,6 +109,8 @@ export function findUnknownFields(objects: K8sObject[]): ManifestProblem[] {
 export function validateManifests(objects: K8sObject[]): ManifestProblem[] {
   const schema = validateSchemas(objects);
   // Pass 2 needs a known kind for each object; pass 1 has already reported the unknown ones.
-  const known = objects.filter((o) => !schema.some((p) => p.object === label(o) && p.message.startsWith('unknown apiVersion/kind')));
+  const known = objects.filter(
+    (o) => !schema.some((p) => p.object === label(o) && p.message.startsWith('unknown apiVersion/kind')),
+  );
   return [...schema, ...findUnknownFields(known)];
 }

@@ -23,13 +23,22 @@ describe('standalone gateway with the embedded document store', () => {
 
   const start = async () => {
     gw = await startGateway({
-      config: ConfigSchema.parse({ STRATA_DATA_DIR: dataDir, STRATA_API_KEYS: `admin:${ADMIN},viewer:${VIEWER}`, LOG_LEVEL: 'silent' }),
+      config: ConfigSchema.parse({
+        STRATA_DATA_DIR: dataDir,
+        STRATA_API_KEYS: `admin:${ADMIN},viewer:${VIEWER}`,
+        LOG_LEVEL: 'silent',
+      }),
       logger: createLogger({ service: 'e2e', level: 'silent' }),
       bus,
     });
   };
   const call = (method: string, url: string, key?: string, payload?: unknown) =>
-    gw!.app.inject({ method, url, headers: key ? { 'x-api-key': key } : {}, ...(payload === undefined ? {} : { payload }) } as never);
+    gw!.app.inject({
+      method,
+      url,
+      headers: key ? { 'x-api-key': key } : {},
+      ...(payload === undefined ? {} : { payload }),
+    } as never);
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'strata-gw-'));

@@ -37,16 +37,23 @@ export async function startGateway(opts: { config: Config; logger: Logger; bus?:
     bus: opts.bus,
     embeddedStore: {
       file: GATEWAY_DUCKDB_FILE,
-      warning: "MONGODB_URI is not set: API keys and the ingestion log live in this gateway's own embedded file; in a split deployment set MONGODB_URI so the services share them",
+      warning:
+        "MONGODB_URI is not set: API keys and the ingestion log live in this gateway's own embedded file; in a split deployment set MONGODB_URI so the services share them",
     },
     http: { name: 'gateway', kind: 'api', gateway: { asyncApi: () => buildAsyncApiDocument() } },
     // Data-quality events, the dashboard and webhook subscriptions are documents: served here from the shared store.
-    services: ({ store }) => [serviceRun(ingestionService, { api: true, adapters: { ingestionLog: new DocumentIngestionLog(store) } }), serviceRun(sentinelService, { api: true, adapters: {} })],
+    services: ({ store }) => [
+      serviceRun(ingestionService, { api: true, adapters: { ingestionLog: new DocumentIngestionLog(store) } }),
+      serviceRun(sentinelService, { api: true, adapters: {} }),
+    ],
   });
   return { ...app, app: app.http, apiKeys: app.apiKeys! };
 }
 
 /** Starts the standalone gateway on `PORT` and closes it on SIGINT/SIGTERM. */
 export async function runGateway(config: Config, telemetry: TelemetryHandle): Promise<void> {
-  await runServiceApp(config, telemetry, (c, logger) => startGateway({ config: c, logger }), { name: 'gateway', message: () => 'gateway listening' });
+  await runServiceApp(config, telemetry, (c, logger) => startGateway({ config: c, logger }), {
+    name: 'gateway',
+    message: () => 'gateway listening',
+  });
 }

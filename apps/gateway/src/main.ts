@@ -2,5 +2,9 @@
 import { bootService } from '@strata/platform-telemetry';
 import { ConfigSchema } from './config';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-bootService({ name: 'gateway', config: ConfigSchema, load: () => (require('./gateway') as typeof import('./gateway')).runGateway });
+bootService({
+  name: 'gateway',
+  config: ConfigSchema,
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  load: () => (require('./gateway') as typeof import('./gateway')).runGateway,
+});

@@ -30,7 +30,12 @@ describe('standalone ingestion service with the embedded document store', () => 
       bus: bus.forService('ingestion'),
     });
   };
-  const ingest = (client: EventBus) => client.request(IngestCommandV1, { symbol: 'SOLO', timeframe: '1d', source: { kind: 'csv', csv: CSV } }, { timeoutMs: 10_000 });
+  const ingest = (client: EventBus) =>
+    client.request(
+      IngestCommandV1,
+      { symbol: 'SOLO', timeframe: '1d', source: { kind: 'csv', csv: CSV } },
+      { timeoutMs: 10_000 },
+    );
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'strata-ing-'));
@@ -48,7 +53,13 @@ describe('standalone ingestion service with the embedded document store', () => 
   it('/health names the bus and the embedded store; the log has its own file', async () => {
     const h = await svc!.health.inject({ method: 'GET', url: '/health' });
     expect(h.statusCode).toBe(200);
-    expect(h.json()).toMatchObject({ service: 'ingestion', readiness: { status: 'up', dependencies: { bus: { status: 'up' }, store: { status: 'up', adapter: 'duckdb', detail: 'embedded' } } } });
+    expect(h.json()).toMatchObject({
+      service: 'ingestion',
+      readiness: {
+        status: 'up',
+        dependencies: { bus: { status: 'up' }, store: { status: 'up', adapter: 'duckdb', detail: 'embedded' } },
+      },
+    });
     expect(existsSync(join(dataDir, INGESTION_DUCKDB_FILE))).toBe(true);
   });
 

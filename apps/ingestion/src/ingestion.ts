@@ -1,6 +1,10 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentIngestionLog, ingestionService } from '@strata/marketdata-feature';
-import { AlphaVantageClient, AlphaVantageConfigSchema, AlphaVantageIngestSource } from '@strata/marketdata-infra-alphavantage';
+import {
+  AlphaVantageClient,
+  AlphaVantageConfigSchema,
+  AlphaVantageIngestSource,
+} from '@strata/marketdata-infra-alphavantage';
 import { type EventBus } from '@strata/platform-contracts';
 import { runServiceApp, serviceRun, startServiceApp, type ServiceApp } from '@strata/platform-service-kit';
 import { type TelemetryHandle } from '@strata/platform-telemetry';
@@ -21,7 +25,11 @@ export type IngestionService = ServiceApp & { health: NestFastifyApplication };
  * `NATS_URL` is set; replicas share the work), records every ingest in the document store (MongoDB when
  * `MONGODB_URI` is set; replicas then share one duplicate check) and serves `GET /health` for probes.
  */
-export async function startIngestion(opts: { config: Config; logger: Logger; bus?: EventBus }): Promise<IngestionService> {
+export async function startIngestion(opts: {
+  config: Config;
+  logger: Logger;
+  bus?: EventBus;
+}): Promise<IngestionService> {
   const { config } = opts;
   const app = await startServiceApp({
     name: 'ingestion',
@@ -42,7 +50,14 @@ export async function startIngestion(opts: { config: Config; logger: Logger; bus
           // Alpha Vantage when ALPHAVANTAGE_API_KEY is set; otherwise the source answers "not configured" (503).
           ingest: {
             alphaVantage: config.ALPHAVANTAGE_API_KEY
-              ? new AlphaVantageIngestSource(AlphaVantageClient.fromConfig(AlphaVantageConfigSchema.parse({ ALPHAVANTAGE_API_KEY: config.ALPHAVANTAGE_API_KEY, ALPHAVANTAGE_BASE_URL: config.ALPHAVANTAGE_BASE_URL })))
+              ? new AlphaVantageIngestSource(
+                  AlphaVantageClient.fromConfig(
+                    AlphaVantageConfigSchema.parse({
+                      ALPHAVANTAGE_API_KEY: config.ALPHAVANTAGE_API_KEY,
+                      ALPHAVANTAGE_BASE_URL: config.ALPHAVANTAGE_BASE_URL,
+                    }),
+                  ),
+                )
               : undefined,
           },
         },
@@ -54,5 +69,8 @@ export async function startIngestion(opts: { config: Config; logger: Logger; bus
 
 /** Starts the standalone ingestion service with `/health` on `PORT`, and closes it on SIGINT/SIGTERM. */
 export async function runIngestion(config: Config, telemetry: TelemetryHandle): Promise<void> {
-  await runServiceApp(config, telemetry, (c, logger) => startIngestion({ config: c, logger }), { name: 'ingestion', message: () => 'ingestion service running' });
+  await runServiceApp(config, telemetry, (c, logger) => startIngestion({ config: c, logger }), {
+    name: 'ingestion',
+    message: () => 'ingestion service running',
+  });
 }

@@ -2,5 +2,9 @@
 import { bootService } from '@strata/platform-telemetry';
 import { ConfigSchema } from './config';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-bootService({ name: 'ingestion', config: ConfigSchema, load: () => (require('./ingestion') as typeof import('./ingestion')).runIngestion });
+bootService({
+  name: 'ingestion',
+  config: ConfigSchema,
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  load: () => (require('./ingestion') as typeof import('./ingestion')).runIngestion,
+});

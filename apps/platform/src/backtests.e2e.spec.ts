@@ -23,12 +23,19 @@ describe('backtests on the platform (first boot with the bundled sample)', () =>
   let dataDir: string;
   const completed: PayloadOf<typeof BacktestRunCompletedV1>[] = [];
   const call = (method: 'GET' | 'POST', url: string, payload?: unknown, key = KEYS.operator) =>
-    platform.gateway.inject({ method, url, headers: { 'x-api-key': key }, ...(payload === undefined ? {} : { payload: payload as object }) });
+    platform.gateway.inject({
+      method,
+      url,
+      headers: { 'x-api-key': key },
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'strata-bt-e2e-'));
     bus = new InProcessEventBus({ service: 'platform' });
-    await bus.subscribe(BacktestRunCompletedV1, (e) => void completed.push(e), { consumer: 'e2e__backtests_completed' });
+    await bus.subscribe(BacktestRunCompletedV1, (e) => void completed.push(e), {
+      consumer: 'e2e__backtests_completed',
+    });
     platform = await startPlatform({
       config: ConfigSchema.parse({ STRATA_DATA_DIR: dataDir, LOG_LEVEL: 'silent' }),
       logger: createLogger({ service: 'e2e', level: 'silent' }),
@@ -46,9 +53,16 @@ describe('backtests on the platform (first boot with the bundled sample)', () =>
 
   it('runs the Donchian template on split-adjusted AAPL and SPY through REST', async () => {
     expect(Object.keys(platform.services)).toContain('backtests');
-    const s = await call('POST', '/strategies/from-template', { template: 'donchian_breakout', symbols: ['AAPL', 'SPY'] });
+    const s = await call('POST', '/strategies/from-template', {
+      template: 'donchian_breakout',
+      symbols: ['AAPL', 'SPY'],
+    });
     expect(s.statusCode).toBe(201);
-    const r = await call('POST', '/backtests', { strategyId: s.json().id, execution: { commission: { bps: 2, fixed: 0 }, borrow: { annualBps: 100 } }, lookAheadCheck: { samples: 6 } });
+    const r = await call('POST', '/backtests', {
+      strategyId: s.json().id,
+      execution: { commission: { bps: 2, fixed: 0 }, borrow: { annualBps: 100 } },
+      lookAheadCheck: { samples: 6 },
+    });
     expect(r.statusCode).toBe(202);
     const id = r.json().id as string;
     let dto = r.json();
@@ -59,7 +73,10 @@ describe('backtests on the platform (first boot with the bundled sample)', () =>
     }
     expect(dto).toMatchObject({ status: 'completed', result: { resultSchemaVersion: 1, lookAhead: { passed: true } } });
     // Bars as the strategy asked: total-adjusted (the sample's splits are recorded on first boot).
-    expect(dto.result.data).toEqual([expect.objectContaining({ symbol: 'AAPL', adjust: 'total' }), expect.objectContaining({ symbol: 'SPY', adjust: 'total' })]);
+    expect(dto.result.data).toEqual([
+      expect.objectContaining({ symbol: 'AAPL', adjust: 'total' }),
+      expect.objectContaining({ symbol: 'SPY', adjust: 'total' }),
+    ]);
     const eq = (await call('GET', `/backtests/${id}/equity?limit=5000`, undefined, KEYS.viewer)).json();
     expect(eq.items.length).toBe(5000);
     expect(eq.nextCursor).not.toBeNull();

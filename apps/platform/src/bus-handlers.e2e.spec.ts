@@ -24,7 +24,10 @@ import { startPlatform, type Platform } from './platform';
 /** Messages with a consumer in production, and who handles them (`<service> <Controller>.<method>`). */
 const CONSUMED: Record<string, string[]> = {
   'marketdata.cmd.ingest.v1': ['ingestion IngestCommandResponder.ingestBars'],
-  'marketdata.evt.bars.ingested.v1': ['features BarsIngestedHandler.onBarsIngested', 'sentinel SentinelEventsHandler.onBarsIngested'],
+  'marketdata.evt.bars.ingested.v1': [
+    'features BarsIngestedHandler.onBarsIngested',
+    'sentinel SentinelEventsHandler.onBarsIngested',
+  ],
   'marketdata.evt.bars.corrected.v1': ['sentinel SentinelEventsHandler.onBarsCorrected'],
   'marketdata.evt.corporate-actions.recorded.v1': ['features BarsIngestedHandler.onCorporateActions'],
   'features.evt.set.refreshed.v1': ['signals FeatureSetRefreshedHandler.onRefreshed'],
@@ -33,12 +36,24 @@ const CONSUMED: Record<string, string[]> = {
   'signals.cmd.train.v1': ['signals SignalsTrainController.train'],
 };
 
-const DEFINITIONS: AnyServiceDefinition[] = [ingestionService, featuresService, sentinelService, backtestsService, signalsService];
+const DEFINITIONS: AnyServiceDefinition[] = [
+  ingestionService,
+  featuresService,
+  sentinelService,
+  backtestsService,
+  signalsService,
+];
 
 /** The controller classes registered in a Nest context (every module of its container). */
 function controllersOf(ctx: INestMicroservice): Type<unknown>[] {
-  const container = (ctx as unknown as { container: { getModules(): Map<string, { controllers: Map<unknown, { metatype: Type<unknown> | null }> }> } }).container;
-  return [...container.getModules().values()].flatMap((m) => [...m.controllers.values()].map((w) => w.metatype).filter((t): t is Type<unknown> => t !== null));
+  const container = (
+    ctx as unknown as {
+      container: { getModules(): Map<string, { controllers: Map<unknown, { metatype: Type<unknown> | null }> }> };
+    }
+  ).container;
+  return [...container.getModules().values()].flatMap((m) =>
+    [...m.controllers.values()].map((w) => w.metatype).filter((t): t is Type<unknown> => t !== null),
+  );
 }
 
 /** Production TypeScript files (no specs, no test helpers) under `dir`. */
@@ -72,7 +87,12 @@ describe('bus handlers: decorated controller methods bound by the transport', ()
       for (const controller of controllersOf(ctx)) {
         for (const h of busHandlersOf(controller)) {
           const options = resolveBusHandlerOptions(h, () => ctx.get(controller, { strict: false }));
-          found.push({ subject: h.def.subject, service, handler: `${service} ${controller.name}.${h.method}`, consumer: options.consumer ?? durableConsumerName(service, h.def) });
+          found.push({
+            subject: h.def.subject,
+            service,
+            handler: `${service} ${controller.name}.${h.method}`,
+            consumer: options.consumer ?? durableConsumerName(service, h.def),
+          });
         }
       }
     }
@@ -86,14 +106,28 @@ describe('bus handlers: decorated controller methods bound by the transport', ()
 
   it('lists, for every message of the registry, the decorated handlers the services register', () => {
     for (const subject of Object.keys(CONSUMED)) expect(ALL_MESSAGES.map((m) => m.subject)).toContain(subject);
-    const got = Object.fromEntries(ALL_MESSAGES.map((m) => [m.subject, found.filter((f) => f.subject === m.subject).map((f) => f.handler).sort()]));
+    const got = Object.fromEntries(
+      ALL_MESSAGES.map((m) => [
+        m.subject,
+        found
+          .filter((f) => f.subject === m.subject)
+          .map((f) => f.handler)
+          .sort(),
+      ]),
+    );
     const want = Object.fromEntries(ALL_MESSAGES.map((m) => [m.subject, [...(CONSUMED[m.subject] ?? [])].sort()]));
     expect(got).toEqual(want);
   });
 
   it('each service definition declares exactly the consumers its controllers open', () => {
     for (const def of DEFINITIONS) {
-      expect({ service: def.name, consumers: found.filter((f) => f.service === def.name).map((f) => f.consumer).sort() }).toEqual({ service: def.name, consumers: [...def.owns.consumers].sort() });
+      expect({
+        service: def.name,
+        consumers: found
+          .filter((f) => f.service === def.name)
+          .map((f) => f.consumer)
+          .sort(),
+      }).toEqual({ service: def.name, consumers: [...def.owns.consumers].sort() });
     }
   });
 

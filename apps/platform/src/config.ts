@@ -4,7 +4,11 @@ import { alphaVantageConfigShape, serviceConfigShape, webhookDeliveryConfigShape
 // Loaded before telemetry and NestJS: this file may import only zod and @strata/shared-util.
 
 /** Every variable this app parses; shared with docker-compose.yml and the helm chart (a test keeps them in step). */
-export const ConfigSchema = z.object({ ...serviceConfigShape, ...webhookDeliveryConfigShape, ...alphaVantageConfigShape });
+export const ConfigSchema = z.object({
+  ...serviceConfigShape,
+  ...webhookDeliveryConfigShape,
+  ...alphaVantageConfigShape,
+});
 
 /** Parsed configuration. */
 export type Config = z.output<typeof ConfigSchema>;

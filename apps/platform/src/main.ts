@@ -2,5 +2,9 @@
 import { bootService } from '@strata/platform-telemetry';
 import { ConfigSchema } from './config';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-bootService({ name: 'platform', config: ConfigSchema, load: () => (require('./platform') as typeof import('./platform')).runPlatform });
+bootService({
+  name: 'platform',
+  config: ConfigSchema,
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  load: () => (require('./platform') as typeof import('./platform')).runPlatform,
+});

@@ -17,8 +17,13 @@ describe('platform persistence across a restart (embedded DuckDB)', () => {
       expect(platform.store).toBeInstanceOf(DuckDbDocumentStore);
       expect((platform.store as DuckDbDocumentStore).db).toBe(platform.duckdb);
       expect(platform.duckdb.path).toMatch(/strata\.duckdb$/);
-      const tables = await platform.duckdb.all<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name`, [DOCSTORE_SCHEMA]);
-      expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['api_keys', 'ingestion_rejects', 'ingestions']));
+      const tables = await platform.duckdb.all<{ table_name: string }>(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name`,
+        [DOCSTORE_SCHEMA],
+      );
+      expect(tables.map((t) => t.table_name)).toEqual(
+        expect.arrayContaining(['api_keys', 'ingestion_rejects', 'ingestions']),
+      );
     },
   });
 });

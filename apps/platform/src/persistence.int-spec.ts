@@ -28,7 +28,10 @@ mongo.describeIf('platform persistence across a restart (MongoDB)', () => {
     expectLayout: async (platform) => {
       expect(platform.store).toBeInstanceOf(MongoDocumentStore);
       // Bars and features still use the embedded file; documents do not.
-      const schemas = await platform.duckdb.all<{ n: bigint }>(`SELECT count(*) AS n FROM information_schema.schemata WHERE schema_name = ?`, [DOCSTORE_SCHEMA]);
+      const schemas = await platform.duckdb.all<{ n: bigint }>(
+        `SELECT count(*) AS n FROM information_schema.schemata WHERE schema_name = ?`,
+        [DOCSTORE_SCHEMA],
+      );
       expect(Number(schemas[0].n)).toBe(0);
     },
     cleanup: async () => {

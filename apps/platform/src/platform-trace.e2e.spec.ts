@@ -49,12 +49,17 @@ describe('platform tracing', () => {
       method: 'POST',
       url: '/market-data/ingest',
       headers: { 'x-api-key': 'operator-key-0001', traceparent: `00-${callerTrace}-00f067aa0ba902b7-01` },
-      payload: { symbol: 'TRC', timeframe: '1h', csv: 'timestamp,open,high,low,close,volume\n2024-01-02T14:00:00Z,1,2,0.5,1.5,10\n' },
+      payload: {
+        symbol: 'TRC',
+        timeframe: '1h',
+        csv: 'timestamp,open,high,low,close,volume\n2024-01-02T14:00:00Z,1,2,0.5,1.5,10\n',
+      },
     });
     expect(r.statusCode).toBe(201);
     const end = Date.now() + 2000;
     const find = (pred: (s: tracing.ReadableSpan) => boolean) => exporter.getFinishedSpans().find(pred);
-    while ((!find((s) => s.name.startsWith(BarsIngestedV1.subject)) || handled === 0) && Date.now() < end) await new Promise((res) => setTimeout(res, 10));
+    while ((!find((s) => s.name.startsWith(BarsIngestedV1.subject)) || handled === 0) && Date.now() < end)
+      await new Promise((res) => setTimeout(res, 10));
 
     const http = find((s) => s.name === 'POST /market-data/ingest');
     const command = find((s) => s.name === 'marketdata.cmd.ingest.v1 process');

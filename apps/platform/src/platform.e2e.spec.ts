@@ -23,13 +23,23 @@ const CSV = [
   '2024-01-09,102.5,104,102,103,1100', // Mon 8th missing: a gap
 ].join('\n');
 
-function multipart(fields: Record<string, string>, file?: { name: string; content: string }): { payload: Buffer; headers: Record<string, string> } {
+function multipart(
+  fields: Record<string, string>,
+  file?: { name: string; content: string },
+): { payload: Buffer; headers: Record<string, string> } {
   const boundary = '----strata-test-boundary';
   const parts: string[] = [];
-  for (const [k, v] of Object.entries(fields)) parts.push(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
-  if (file) parts.push(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: text/csv\r\n\r\n${file.content}\r\n`);
+  for (const [k, v] of Object.entries(fields))
+    parts.push(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
+  if (file)
+    parts.push(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: text/csv\r\n\r\n${file.content}\r\n`,
+    );
   parts.push(`--${boundary}--\r\n`);
-  return { payload: Buffer.from(parts.join('')), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+  return {
+    payload: Buffer.from(parts.join('')),
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+  };
 }
 
 describe('platform e2e (in-process bus)', () => {
@@ -49,7 +59,10 @@ describe('platform e2e (in-process bus)', () => {
       apiKeys: new StaticApiKeyResolver(Object.entries(KEYS).map(([role, key]) => ({ role: role as 'admin', key }))),
     });
     // A subscriber in the same process, as any downstream service would be.
-    await bus.subscribe(BarsIngestedV1, (_data, ctx) => void received.push(ctx.envelope), { consumer: 'e2e__bars_ingested', deliverFrom: 'new' });
+    await bus.subscribe(BarsIngestedV1, (_data, ctx) => void received.push(ctx.envelope), {
+      consumer: 'e2e__bars_ingested',
+      deliverFrom: 'new',
+    });
   });
 
   afterAll(async () => {
@@ -68,12 +81,21 @@ describe('platform e2e (in-process bus)', () => {
   it('serves /health, /openapi.json, /asyncapi.json and /docs without a key', async () => {
     const health = await inject({ method: 'GET', url: '/health' });
     expect(health.statusCode).toBe(200);
-    expect(health.json()).toMatchObject({ status: 'up', liveness: { status: 'up' }, readiness: { status: 'up', dependencies: { bus: { status: 'up', adapter: 'in-process' } } } });
+    expect(health.json()).toMatchObject({
+      status: 'up',
+      liveness: { status: 'up' },
+      readiness: { status: 'up', dependencies: { bus: { status: 'up', adapter: 'in-process' } } },
+    });
     const openapi = await inject({ method: 'GET', url: '/openapi.json' });
     expect(openapi.statusCode).toBe(200);
     const doc = openapi.json();
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/health', '/market-data/ingest', '/market-data/ingestions/{id}', '/asyncapi.json']));
-    expect(Object.keys(doc.paths['/market-data/ingest'].post.requestBody.content).sort()).toEqual(['application/json', 'multipart/form-data']);
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/health', '/market-data/ingest', '/market-data/ingestions/{id}', '/asyncapi.json']),
+    );
+    expect(Object.keys(doc.paths['/market-data/ingest'].post.requestBody.content).sort()).toEqual([
+      'application/json',
+      'multipart/form-data',
+    ]);
     const asyncapi = await inject({ method: 'GET', url: '/asyncapi.json' });
     expect(asyncapi.statusCode).toBe(200);
     expect(asyncapi.json()).toEqual(JSON.parse(JSON.stringify(buildAsyncApiDocument())));
@@ -87,7 +109,12 @@ describe('platform e2e (in-process bus)', () => {
     const none = await inject({ method: 'POST', url: '/market-data/ingest', ...form });
     expect(none.statusCode).toBe(401);
     expect(none.headers['content-type']).toMatch(/^application\/problem\+json/);
-    const viewer = await inject({ method: 'POST', url: '/market-data/ingest', payload: form.payload, headers: { ...form.headers, 'x-api-key': KEYS.viewer } });
+    const viewer = await inject({
+      method: 'POST',
+      url: '/market-data/ingest',
+      payload: form.payload,
+      headers: { ...form.headers, 'x-api-key': KEYS.viewer },
+    });
     expect(viewer.statusCode).toBe(403);
     expect(viewer.json()).toMatchObject({ status: 403, type: 'urn:strata:problem:forbidden' });
     expect(received).toHaveLength(0);
@@ -97,7 +124,12 @@ describe('platform e2e (in-process bus)', () => {
 
   it('a CSV posted as multipart with an operator key produces one bars.ingested event received in process', async () => {
     const form = multipart({ symbol: 'test', timeframe: '1d' }, { name: 'bars.csv', content: CSV });
-    const r = await inject({ method: 'POST', url: '/market-data/ingest', payload: form.payload, headers: { ...form.headers, authorization: `Bearer ${KEYS.operator}` } });
+    const r = await inject({
+      method: 'POST',
+      url: '/market-data/ingest',
+      payload: form.payload,
+      headers: { ...form.headers, authorization: `Bearer ${KEYS.operator}` },
+    });
     expect(r.statusCode).toBe(201);
     const body = r.json();
     expect(body).toMatchObject({
@@ -132,7 +164,12 @@ describe('platform e2e (in-process bus)', () => {
   });
 
   it('the same bars posted again as JSON are a duplicate: 200, no second event', async () => {
-    const r = await inject({ method: 'POST', url: '/market-data/ingest', headers: { 'x-api-key': KEYS.admin }, payload: { symbol: 'TEST', timeframe: '1d', csv: CSV.replace(/\n/g, '\r\n') } });
+    const r = await inject({
+      method: 'POST',
+      url: '/market-data/ingest',
+      headers: { 'x-api-key': KEYS.admin },
+      payload: { symbol: 'TEST', timeframe: '1d', csv: CSV.replace(/\n/g, '\r\n') },
+    });
     expect(r.statusCode).toBe(200);
     expect(r.json()).toMatchObject({ status: 'duplicate', duplicateOf: ingestionId, accepted: 4 });
     await new Promise((res) => setTimeout(res, 50));
@@ -140,12 +177,25 @@ describe('platform e2e (in-process bus)', () => {
   });
 
   it('a malformed CSV gets 400 problem+json naming the line', async () => {
-    const form = multipart({ symbol: 'TEST', timeframe: '1h' }, { name: 'bad.csv', content: 'time,open,high,low,close\n2024-01-02,1,1,1,1\n' });
-    const r = await inject({ method: 'POST', url: '/market-data/ingest', payload: form.payload, headers: { ...form.headers, 'x-api-key': KEYS.operator } });
+    const form = multipart(
+      { symbol: 'TEST', timeframe: '1h' },
+      { name: 'bad.csv', content: 'time,open,high,low,close\n2024-01-02,1,1,1,1\n' },
+    );
+    const r = await inject({
+      method: 'POST',
+      url: '/market-data/ingest',
+      payload: form.payload,
+      headers: { ...form.headers, 'x-api-key': KEYS.operator },
+    });
     expect(r.statusCode).toBe(400);
     expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
     const p = r.json();
-    expect(p).toMatchObject({ type: 'urn:strata:problem:invalid-csv', status: 400, instance: '/market-data/ingest', errors: [{ line: 1, reason: 'unparsable' }] });
+    expect(p).toMatchObject({
+      type: 'urn:strata:problem:invalid-csv',
+      status: 400,
+      instance: '/market-data/ingest',
+      errors: [{ line: 1, reason: 'unparsable' }],
+    });
     expect(p.detail).toMatch(/^line 1: malformed header/);
     expect(p.detail).toMatch(/missing columns timestamp, volume/);
 
@@ -153,7 +203,11 @@ describe('platform e2e (in-process bus)', () => {
       method: 'POST',
       url: '/market-data/ingest',
       headers: { 'x-api-key': KEYS.operator },
-      payload: { symbol: 'TEST', timeframe: '1d', csv: 'timestamp,open,high,low,close,volume\n2024-01-02,x,1,1,1,1\n2024-01-03,1,1,1,1,-5\n' },
+      payload: {
+        symbol: 'TEST',
+        timeframe: '1d',
+        csv: 'timestamp,open,high,low,close,volume\n2024-01-02,x,1,1,1,1\n2024-01-03,1,1,1,1,-5\n',
+      },
     });
     expect(allBad.statusCode).toBe(400);
     expect(allBad.json().errors).toEqual([
@@ -165,19 +219,41 @@ describe('platform e2e (in-process bus)', () => {
 
   it('invalid form fields get 400 problem+json naming the field', async () => {
     const noFile = multipart({ symbol: 'TEST', timeframe: '2h' });
-    const r = await inject({ method: 'POST', url: '/market-data/ingest', payload: noFile.payload, headers: { ...noFile.headers, 'x-api-key': KEYS.operator } });
+    const r = await inject({
+      method: 'POST',
+      url: '/market-data/ingest',
+      payload: noFile.payload,
+      headers: { ...noFile.headers, 'x-api-key': KEYS.operator },
+    });
     expect(r.statusCode).toBe(400);
     expect(r.json().errors).toEqual([expect.objectContaining({ field: 'form.timeframe' })]);
-    const json = await inject({ method: 'POST', url: '/market-data/ingest', headers: { 'x-api-key': KEYS.operator }, payload: { symbol: 'TEST', timeframe: '1d' } });
+    const json = await inject({
+      method: 'POST',
+      url: '/market-data/ingest',
+      headers: { 'x-api-key': KEYS.operator },
+      payload: { symbol: 'TEST', timeframe: '1d' },
+    });
     expect(json.statusCode).toBe(400);
     expect(json.json().errors).toEqual([expect.objectContaining({ field: 'body.csv' })]);
   });
 
   it('GET /market-data/ingestions/{id} returns the result with its rejects (viewer), 404 for an unknown id', async () => {
-    const r = await inject({ method: 'GET', url: `/market-data/ingestions/${ingestionId}`, headers: { 'x-api-key': KEYS.viewer } });
+    const r = await inject({
+      method: 'GET',
+      url: `/market-data/ingestions/${ingestionId}`,
+      headers: { 'x-api-key': KEYS.viewer },
+    });
     expect(r.statusCode).toBe(200);
-    expect(r.json()).toMatchObject({ id: ingestionId, status: 'completed', rejects: [{ line: 4, reason: 'high_below_low' }] });
-    const missing = await inject({ method: 'GET', url: '/market-data/ingestions/0000-none', headers: { 'x-api-key': KEYS.viewer } });
+    expect(r.json()).toMatchObject({
+      id: ingestionId,
+      status: 'completed',
+      rejects: [{ line: 4, reason: 'high_below_low' }],
+    });
+    const missing = await inject({
+      method: 'GET',
+      url: '/market-data/ingestions/0000-none',
+      headers: { 'x-api-key': KEYS.viewer },
+    });
     expect(missing.statusCode).toBe(404);
     expect(missing.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect((await inject({ method: 'GET', url: `/market-data/ingestions/${ingestionId}` })).statusCode).toBe(401);

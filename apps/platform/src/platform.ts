@@ -6,8 +6,19 @@ import { serviceRun, startServiceApp, runServiceApp } from '@strata/platform-ser
 import { buildAsyncApiDocument } from '@strata/catalog-contracts';
 import { backtestsService } from '@strata/backtests-feature';
 import { FeaturesModule, featuresService } from '@strata/features-feature';
-import { sentinelService, type SentinelScoringOptions, type WebhookDispatcherOptions } from '@strata/dataquality-feature';
-import { DocumentIngestionLog, IngestBarsUseCase, ingestionService, loadSampleDataIfEmpty, MarketDataModule, MarketDataService } from '@strata/marketdata-feature';
+import {
+  sentinelService,
+  type SentinelScoringOptions,
+  type WebhookDispatcherOptions,
+} from '@strata/dataquality-feature';
+import {
+  DocumentIngestionLog,
+  IngestBarsUseCase,
+  ingestionService,
+  loadSampleDataIfEmpty,
+  MarketDataModule,
+  MarketDataService,
+} from '@strata/marketdata-feature';
 import type { IngestionLog } from '@strata/marketdata-contracts';
 import { registrySignalModels, SignalScoringService, signalsService } from '@strata/signals-feature';
 import { LocalDirectoryArtifactStore } from '@strata/platform-artifacts';
@@ -15,11 +26,20 @@ import { OnnxModelRuntime } from '@strata/signals-infra-onnx';
 import type { ApiKeyResolver } from '@strata/platform-http';
 import { DuckDbBacktestSeriesStore } from '@strata/backtests-infra-duckdb';
 import { DuckDbBarQualityFlagsStore } from '@strata/dataquality-infra-duckdb';
-import { DuckDbBarsRepository, DuckDbCorporateActionsRepository, DuckDbParquetBarsReader, DuckDbSyntheticGroundTruthStore } from '@strata/marketdata-infra-duckdb';
+import {
+  DuckDbBarsRepository,
+  DuckDbCorporateActionsRepository,
+  DuckDbParquetBarsReader,
+  DuckDbSyntheticGroundTruthStore,
+} from '@strata/marketdata-infra-duckdb';
 import { DuckDbDocumentStore } from '@strata/platform-document-store';
 import { DuckDbFeatureStore } from '@strata/features-infra-duckdb';
 import { DUCKDB_FILE_NAME, duckDbPathFor, openDuckDb, type DuckDb } from '@strata/platform-duckdb';
-import { AlphaVantageClient, AlphaVantageConfigSchema, AlphaVantageIngestSource } from '@strata/marketdata-infra-alphavantage';
+import {
+  AlphaVantageClient,
+  AlphaVantageConfigSchema,
+  AlphaVantageIngestSource,
+} from '@strata/marketdata-infra-alphavantage';
 import { HttpWebhookTransport } from '@strata/dataquality-infra-webhooks';
 import { type TelemetryHandle } from '@strata/platform-telemetry';
 import { resolve } from 'node:path';
@@ -129,28 +149,49 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
               fileReader: new DuckDbParquetBarsReader(db),
               groundTruth: new DuckDbSyntheticGroundTruthStore(db),
               alphaVantage: alphaVantageSource(config),
-              corporateActions: { recordCorporateActions: (actions) => services.features.get(MarketDataService).recordCorporateActions(actions) },
+              corporateActions: {
+                recordCorporateActions: (actions) =>
+                  services.features.get(MarketDataService).recordCorporateActions(actions),
+              },
             },
           },
         }),
-        serviceRun(featuresService, { api: true, workers: 'all', adapters: { store: featureStore, qualityFlags }, imports: [marketDataReader()] }),
+        serviceRun(featuresService, {
+          api: true,
+          workers: 'all',
+          adapters: { store: featureStore, qualityFlags },
+          imports: [marketDataReader()],
+        }),
         // The sentinel scores where the bars are (this process's DuckDB): scoring, webhook fan-out and delivery.
         serviceRun(sentinelService, {
           api: true,
           workers: 'all',
-          adapters: { flags: qualityFlags, transport: new HttpWebhookTransport(), scoring: opts.sentinel?.scoring, webhooks: opts.sentinel?.webhooks },
+          adapters: {
+            flags: qualityFlags,
+            transport: new HttpWebhookTransport(),
+            scoring: opts.sentinel?.scoring,
+            webhooks: opts.sentinel?.webhooks,
+          },
           imports: [marketDataReader()],
         }),
         serviceRun(backtestsService, {
           api: true,
           workers: 'all',
-          adapters: { seriesStore: new DuckDbBacktestSeriesStore(db), qualityFlags, signalModels: registrySignalModels(() => services.signals.get(SignalScoringService)) },
+          adapters: {
+            seriesStore: new DuckDbBacktestSeriesStore(db),
+            qualityFlags,
+            signalModels: registrySignalModels(() => services.signals.get(SignalScoringService)),
+          },
           imports: [marketDataReader()],
         }),
         serviceRun(signalsService, {
           api: true,
           workers: 'all',
-          adapters: { features: FeaturesModule.register({ store: featureStore, http: false, refresh: false, qualityFlags }), artifacts, runtime },
+          adapters: {
+            features: FeaturesModule.register({ store: featureStore, http: false, refresh: false, qualityFlags }),
+            artifacts,
+            runtime,
+          },
           imports: [marketDataReader()],
         }),
       ];
@@ -167,19 +208,37 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
         ingest: (cmd) => ingest.execute(cmd, { requestedBy: 'sample-loader' }),
         recordCorporateActions: (actions) => md.recordCorporateActions(actions),
       });
-      if (report.loaded) logger.info({ files: report.results, corporateActions: report.corporateActions }, `loaded the bundled sample from ${opts.sampleDataDir}`);
+      if (report.loaded)
+        logger.info(
+          { files: report.results, corporateActions: report.corporateActions },
+          `loaded the bundled sample from ${opts.sampleDataDir}`,
+        );
     }
   } catch (err) {
     await app.close();
     throw err;
   }
-  return { gateway: app.http, bus: app.bus, services: app.services, ingestionLog: ingestionLog!, store: app.store, duckdb: duckdb!, apiKeys: app.apiKeys!, close: app.close };
+  return {
+    gateway: app.http,
+    bus: app.bus,
+    services: app.services,
+    ingestionLog: ingestionLog!,
+    store: app.store,
+    duckdb: duckdb!,
+    apiKeys: app.apiKeys!,
+    close: app.close,
+  };
 }
 
 /** The Alpha Vantage ingest source when `ALPHAVANTAGE_API_KEY` is set (rate limits and retries at their defaults), else undefined. */
-export function alphaVantageSource(config: Pick<Config, 'ALPHAVANTAGE_API_KEY' | 'ALPHAVANTAGE_BASE_URL'>): AlphaVantageIngestSource | undefined {
+export function alphaVantageSource(
+  config: Pick<Config, 'ALPHAVANTAGE_API_KEY' | 'ALPHAVANTAGE_BASE_URL'>,
+): AlphaVantageIngestSource | undefined {
   if (!config.ALPHAVANTAGE_API_KEY) return undefined;
-  const av = AlphaVantageConfigSchema.parse({ ALPHAVANTAGE_API_KEY: config.ALPHAVANTAGE_API_KEY, ALPHAVANTAGE_BASE_URL: config.ALPHAVANTAGE_BASE_URL });
+  const av = AlphaVantageConfigSchema.parse({
+    ALPHAVANTAGE_API_KEY: config.ALPHAVANTAGE_API_KEY,
+    ALPHAVANTAGE_BASE_URL: config.ALPHAVANTAGE_BASE_URL,
+  });
   return new AlphaVantageIngestSource(AlphaVantageClient.fromConfig(av));
 }
 
@@ -189,9 +248,18 @@ export async function runPlatform(config: Config, telemetry: TelemetryHandle): P
     config,
     telemetry,
     async (c, logger) => {
-      const p = await startPlatform({ config: c, logger, sampleDataDir: resolve('data/sample'), sentinel: { webhooks: webhookDeliveryOptions(c) } });
+      const p = await startPlatform({
+        config: c,
+        logger,
+        sampleDataDir: resolve('data/sample'),
+        sentinel: { webhooks: webhookDeliveryOptions(c) },
+      });
       return { http: p.gateway, bus: p.bus, store: p.store, services: p.services, apiKeys: p.apiKeys, close: p.close };
     },
-    { name: 'platform', message: (c) => `Strata platform listening on http://localhost:${c.PORT} (docs /docs, health /health, events /asyncapi.json)` },
+    {
+      name: 'platform',
+      message: (c) =>
+        `Strata platform listening on http://localhost:${c.PORT} (docs /docs, health /health, events /asyncapi.json)`,
+    },
   );
 }

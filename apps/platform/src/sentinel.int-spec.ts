@@ -24,17 +24,27 @@ describeIf('data-quality sentinel on NATS JetStream + FerretDB', () => {
   const uri = u.toString();
 
   sentinelScenario({
-    bus: () => JetStreamEventBus.connect({ servers: nats.url!, service: 'platform', streamPrefix: prefix, storage: 'memory', closeTimeoutMs: 3000 }),
+    bus: () =>
+      JetStreamEventBus.connect({
+        servers: nats.url!,
+        service: 'platform',
+        streamPrefix: prefix,
+        storage: 'memory',
+        closeTimeoutMs: 3000,
+      }),
     env: () => ({ MONGODB_URI: uri }),
     cleanup: async () => {
       const nc = await connect({ servers: nats.url! });
       const jsm = await jetstreamManager(nc);
-      for await (const si of jsm.streams.list()) if (si.config.name.startsWith(prefix)) await jsm.streams.delete(si.config.name).catch(() => false);
+      for await (const si of jsm.streams.list())
+        if (si.config.name.startsWith(prefix)) await jsm.streams.delete(si.config.name).catch(() => false);
       await nc.close();
       const conn = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 5_000 }).asPromise();
       try {
         const names = (await conn.db!.listCollections().toArray()).map((c) => c.name);
-        expect(names).toEqual(expect.arrayContaining(['dataquality_events', 'webhook_subscriptions', 'webhook_deliveries']));
+        expect(names).toEqual(
+          expect.arrayContaining(['dataquality_events', 'webhook_subscriptions', 'webhook_deliveries']),
+        );
         await conn.db!.dropDatabase();
       } finally {
         await conn.close();

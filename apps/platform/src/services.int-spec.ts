@@ -33,7 +33,13 @@ nats.describeIf('gateway and ingestion as separate services over JetStream', () 
   const events: string[] = [];
 
   const open = async (service: string) => {
-    const b = await JetStreamEventBus.connect({ servers: url, service, streamPrefix: prefix, storage: 'memory', closeTimeoutMs: 3000 });
+    const b = await JetStreamEventBus.connect({
+      servers: url,
+      service,
+      streamPrefix: prefix,
+      storage: 'memory',
+      closeTimeoutMs: 3000,
+    });
     buses.push(b);
     return b;
   };
@@ -42,9 +48,20 @@ nats.describeIf('gateway and ingestion as separate services over JetStream', () 
     dir = mkdtempSync(join(tmpdir(), 'strata-int-'));
     const logger = createLogger({ service: 'int', level: 'silent' });
     const ingestionBus = await open('ingestion');
-    @Module({ imports: [BusModule.forRoot(ingestionBus, { closeOnShutdown: false }), IngestionModule.register({ ingestionLog: new InMemoryIngestionLog(), allowedFileRoots: [join(dir, 'uploads')] })] })
+    @Module({
+      imports: [
+        BusModule.forRoot(ingestionBus, { closeOnShutdown: false }),
+        IngestionModule.register({
+          ingestionLog: new InMemoryIngestionLog(),
+          allowedFileRoots: [join(dir, 'uploads')],
+        }),
+      ],
+    })
     class IngestionServiceModule {}
-    ingestion = await NestFactory.createMicroservice(IngestionServiceModule, { strategy: new BusTransport(ingestionBus, { service: 'ingestion' }), logger: false });
+    ingestion = await NestFactory.createMicroservice(IngestionServiceModule, {
+      strategy: new BusTransport(ingestionBus, { service: 'ingestion' }),
+      logger: false,
+    });
     await ingestion.listen();
     gatewayApp = await startServiceApp({
       name: 'gateway',
@@ -52,13 +69,25 @@ nats.describeIf('gateway and ingestion as separate services over JetStream', () 
       logger,
       bus: await open('gateway'),
       embeddedStore: { file: 'strata-gateway.duckdb' },
-      http: { name: 'gateway', kind: 'api', apiKeys: new StaticApiKeyResolver([{ role: 'operator', key: 'operator-key-0001' }]) },
+      http: {
+        name: 'gateway',
+        kind: 'api',
+        apiKeys: new StaticApiKeyResolver([{ role: 'operator', key: 'operator-key-0001' }]),
+      },
       // inlineMaxBytes 64: force the staged-file path (under <dir>/uploads) for anything but tiny CSVs.
-      services: () => [serviceRun(ingestionService, { api: true, adapters: { ingestionLog: new InMemoryIngestionLog(), inlineMaxBytes: 64 } })],
+      services: () => [
+        serviceRun(ingestionService, {
+          api: true,
+          adapters: { ingestionLog: new InMemoryIngestionLog(), inlineMaxBytes: 64 },
+        }),
+      ],
     });
     gateway = gatewayApp.http;
     const subscriber = await open('downstream');
-    await subscriber.subscribe(BarsIngestedV1, (d) => void events.push(d.ingestionId), { consumer: 'downstream__bars', deliverFrom: 'all' });
+    await subscriber.subscribe(BarsIngestedV1, (d) => void events.push(d.ingestionId), {
+      consumer: 'downstream__bars',
+      deliverFrom: 'all',
+    });
   }, 30_000);
 
   afterAll(async () => {
@@ -67,14 +96,22 @@ nats.describeIf('gateway and ingestion as separate services over JetStream', () 
     for (const b of buses) await b.close();
     const nc = await connect({ servers: url });
     const jsm = await jetstreamManager(nc);
-    for (const name of [`${prefix}MARKETDATA`, `${prefix}DLQ_MARKETDATA`]) await jsm.streams.delete(name).catch(() => false);
+    for (const name of [`${prefix}MARKETDATA`, `${prefix}DLQ_MARKETDATA`])
+      await jsm.streams.delete(name).catch(() => false);
     await nc.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('ingests over NATS (inline and staged), publishes once, answers duplicate the second time', async () => {
-    const csv = 'timestamp,open,high,low,close,volume\n2024-01-02T14:00:00Z,10,11,9,10.5,100\n2024-01-02T15:00:00Z,10.5,12,10,11,200\n';
-    const post = () => gateway.inject({ method: 'POST', url: '/market-data/ingest', headers: { 'x-api-key': 'operator-key-0001' }, payload: { symbol: 'NATS', timeframe: '1h', csv } });
+    const csv =
+      'timestamp,open,high,low,close,volume\n2024-01-02T14:00:00Z,10,11,9,10.5,100\n2024-01-02T15:00:00Z,10.5,12,10,11,200\n';
+    const post = () =>
+      gateway.inject({
+        method: 'POST',
+        url: '/market-data/ingest',
+        headers: { 'x-api-key': 'operator-key-0001' },
+        payload: { symbol: 'NATS', timeframe: '1h', csv },
+      });
     const first = await post();
     expect(first.statusCode).toBe(201);
     const id = first.json().id;

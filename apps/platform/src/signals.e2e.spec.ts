@@ -29,7 +29,12 @@ describe('signals on the platform (bundled sample)', () => {
   const aliasChanges: PayloadOf<typeof ModelAliasChangedV1>[] = [];
   const scored: PayloadOf<typeof ScoreComputedV1>[] = [];
   const call = (method: 'GET' | 'POST', url: string, payload?: unknown, key = KEYS.operator) =>
-    platform.gateway.inject({ method, url, headers: { 'x-api-key': key }, ...(payload === undefined ? {} : { payload: payload as object }) });
+    platform.gateway.inject({
+      method,
+      url,
+      headers: { 'x-api-key': key },
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
   const waitFor = async (cond: () => boolean | Promise<boolean>, ms = 120_000) => {
     const end = Date.now() + ms;
     while (!(await cond()) && Date.now() < end) await sleep(50);
@@ -61,7 +66,13 @@ describe('signals on the platform (bundled sample)', () => {
       sampleDataDir: resolve(__dirname, '../../../data/sample'),
     });
     // Features of the sample are materialised by the features context after the first-boot load.
-    expect(await waitFor(async () => (await call('GET', '/features?set=core&symbol=QQQ&limit=1&from=2021-03-31', undefined, KEYS.viewer)).json().items?.length === 1)).toBe(true);
+    expect(
+      await waitFor(
+        async () =>
+          (await call('GET', '/features?set=core&symbol=QQQ&limit=1&from=2021-03-31', undefined, KEYS.viewer)).json()
+            .items?.length === 1,
+      ),
+    ).toBe(true);
   });
 
   afterAll(async () => {
@@ -85,7 +96,12 @@ describe('signals on the platform (bundled sample)', () => {
     };
     const dto = await trainAndWait(spec);
     expect(dto.error).toBeNull();
-    expect(dto).toMatchObject({ status: 'completed', source: 'trained', objective: 'binary', featureSet: { name: 'core', version: 1 } });
+    expect(dto).toMatchObject({
+      status: 'completed',
+      source: 'trained',
+      objective: 'binary',
+      featureSet: { name: 'core', version: 1 },
+    });
     expect(dto.featureSet.featureNames).toHaveLength(22);
     expect(dto.metrics.folds).toHaveLength(3);
     for (const f of dto.metrics.folds) {
@@ -95,28 +111,52 @@ describe('signals on the platform (bundled sample)', () => {
       expect(f.baselines.majority).toBeDefined();
     }
     expect(dto.metrics.leakageGuard).toMatchObject({ passed: true });
-    expect(dto.artifact).toMatchObject({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/), uri: expect.stringMatching(/^file:\/\//) });
-    expect(dto.lineage).toMatchObject({ featureSet: 'core@1', datasetHash: expect.stringMatching(/^[0-9a-f]{64}$/), symbols: ['SPY', 'QQQ'] });
+    expect(dto.artifact).toMatchObject({
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      uri: expect.stringMatching(/^file:\/\//),
+    });
+    expect(dto.lineage).toMatchObject({
+      featureSet: 'core@1',
+      datasetHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      symbols: ['SPY', 'QQQ'],
+    });
     expect(dto.lineage.rows).toBeGreaterThan(5000);
     expect(dto.importance).toHaveLength(22);
     first = dto;
-    second = await trainAndWait({ ...spec, name: 'spy_qqq_5d_up_b', params: { ...spec.params, seed: 2, featureFraction: 0.8 } });
+    second = await trainAndWait({
+      ...spec,
+      name: 'spy_qqq_5d_up_b',
+      params: { ...spec.params, seed: 2, featureFraction: 0.8 },
+    });
     expect(second).toMatchObject({ status: 'completed' });
     expect(trained.map((e) => e.modelId)).toEqual(expect.arrayContaining([first.id, second.id]));
     const list = (await call('GET', '/signals/models?limit=1', undefined, KEYS.viewer)).json();
     expect(list.items).toHaveLength(1);
     expect(list.nextCursor).not.toBeNull();
-    const page2 = (await call('GET', `/signals/models?limit=1&cursor=${encodeURIComponent(list.nextCursor)}`, undefined, KEYS.viewer)).json();
+    const page2 = (
+      await call('GET', `/signals/models?limit=1&cursor=${encodeURIComponent(list.nextCursor)}`, undefined, KEYS.viewer)
+    ).json();
     expect(page2.items[0].id).not.toBe(list.items[0].id);
   });
 
   it('promotes and rolls back the champion through REST, with the alias history and events', async () => {
     expect((await call('POST', '/signals/aliases/champion/rollback')).statusCode).toBe(409);
-    expect((await call('POST', `/signals/models/${first.id}/aliases/champion`, undefined, KEYS.viewer)).statusCode).toBe(403);
+    expect(
+      (await call('POST', `/signals/models/${first.id}/aliases/champion`, undefined, KEYS.viewer)).statusCode,
+    ).toBe(403);
     expect((await call('POST', `/signals/models/${first.id}/aliases/captain`)).statusCode).toBe(400);
-    expect((await call('POST', `/signals/models/${first.id}/aliases/champion`)).json()).toMatchObject({ alias: 'champion', modelId: first.id });
-    expect((await call('POST', `/signals/models/${second.id}/aliases/champion`)).json()).toMatchObject({ modelId: second.id });
-    expect((await call('GET', '/signals/models?alias=champion', undefined, KEYS.viewer)).json().items.map((m: { id: string }) => m.id)).toEqual([second.id]);
+    expect((await call('POST', `/signals/models/${first.id}/aliases/champion`)).json()).toMatchObject({
+      alias: 'champion',
+      modelId: first.id,
+    });
+    expect((await call('POST', `/signals/models/${second.id}/aliases/champion`)).json()).toMatchObject({
+      modelId: second.id,
+    });
+    expect(
+      (await call('GET', '/signals/models?alias=champion', undefined, KEYS.viewer))
+        .json()
+        .items.map((m: { id: string }) => m.id),
+    ).toEqual([second.id]);
     const back = await call('POST', '/signals/aliases/champion/rollback');
     expect(back.statusCode).toBe(200);
     expect(back.json()).toMatchObject({ alias: 'champion', modelId: first.id });
@@ -125,18 +165,27 @@ describe('signals on the platform (bundled sample)', () => {
       ['promote', second.id],
       ['rollback', first.id],
     ]);
-    expect((await call('GET', `/signals/models/${first.id}`, undefined, KEYS.viewer)).json().aliases).toEqual(['champion']);
+    expect((await call('GET', `/signals/models/${first.id}`, undefined, KEYS.viewer)).json().aliases).toEqual([
+      'champion',
+    ]);
     expect(await waitFor(() => aliasChanges.length >= 3)).toBe(true);
     expect(aliasChanges.map((c) => c.action)).toEqual(['promote', 'promote', 'rollback']);
   });
 
   it('runs the ml_signal template as a backtest on the bus: the champion, point-in-time, look-ahead check passed', async () => {
     // Thresholds from the champion's own score distribution on SPY (stored features, ONNX runtime), so it trades.
-    const all = (await call('POST', '/signals/score', { model: 'champion', symbol: 'SPY' })).json() as { ts: string[]; scores: (number | null)[] };
+    const all = (await call('POST', '/signals/score', { model: 'champion', symbol: 'SPY' })).json() as {
+      ts: string[];
+      scores: (number | null)[];
+    };
     const sorted = all.scores.filter((x): x is number => x !== null).sort((a, b) => a - b);
     const enter = sorted[Math.floor(sorted.length * 0.6)];
     const exit = sorted[Math.floor(sorted.length * 0.4)];
-    const strategy = await call('POST', '/strategies/from-template', { template: 'ml_signal', symbols: ['SPY'], params: { enter, exit } });
+    const strategy = await call('POST', '/strategies/from-template', {
+      template: 'ml_signal',
+      symbols: ['SPY'],
+      params: { enter, exit },
+    });
     expect(strategy.statusCode).toBe(201);
     const r = await call('POST', '/backtests', { strategyId: strategy.json().id, lookAheadCheck: { samples: 8 } });
     expect(r.statusCode).toBe(202);
@@ -146,11 +195,15 @@ describe('signals on the platform (bundled sample)', () => {
       return ['completed', 'failed'].includes(dto.status);
     });
     expect(dto.error).toBeNull();
-    expect(dto).toMatchObject({ status: 'completed', result: { signalModels: { champion: { modelId: first.id, featureSet: 'core' } }, lookAhead: { passed: true } } });
+    expect(dto).toMatchObject({
+      status: 'completed',
+      result: { signalModels: { champion: { modelId: first.id, featureSet: 'core' } }, lookAhead: { passed: true } },
+    });
     expect(dto.result.counts.trades).toBeGreaterThan(3);
     // Each entry was decided at the close of the bar before its fill, where the champion's stored-feature score
     // (computed by another path: feature store + onnxruntime) was above the threshold.
-    const trades = (await call('GET', `/backtests/${dto.id}/trades?limit=1000`, undefined, KEYS.viewer)).json().items as { entryTs: string }[];
+    const trades = (await call('GET', `/backtests/${dto.id}/trades?limit=1000`, undefined, KEYS.viewer)).json()
+      .items as { entryTs: string }[];
     const at = new Map(all.ts.map((t, i) => [t, i]));
     for (const t of trades) {
       const fill = at.get(t.entryTs);
@@ -160,12 +213,19 @@ describe('signals on the platform (bundled sample)', () => {
   });
 
   it('scores raw rows and a stored series with the champion; they agree; bad rows get problem+json', async () => {
-    const feats = (await call('GET', '/features?set=core&symbol=SPY&from=2021-03-01&to=2021-03-31&limit=100', undefined, KEYS.viewer)).json().items as Record<string, unknown>[];
+    const feats = (
+      await call('GET', '/features?set=core&symbol=SPY&from=2021-03-01&to=2021-03-31&limit=100', undefined, KEYS.viewer)
+    ).json().items as Record<string, unknown>[];
     expect(feats.length).toBeGreaterThan(15);
     const rows = feats.map(({ symbol: _s, ts: _t, ...f }) => f);
     const byRows = await call('POST', '/signals/score', { model: 'champion', rows });
     expect(byRows.statusCode).toBe(200);
-    const series = await call('POST', '/signals/score', { model: first.id, symbol: 'SPY', from: '2021-03-01', to: '2021-03-31' });
+    const series = await call('POST', '/signals/score', {
+      model: first.id,
+      symbol: 'SPY',
+      from: '2021-03-01',
+      to: '2021-03-31',
+    });
     expect(series.statusCode).toBe(200);
     expect(series.json().ts).toHaveLength(feats.length);
     const a = byRows.json().scores as number[];
@@ -176,10 +236,18 @@ describe('signals on the platform (bundled sample)', () => {
       expect(p).toBeLessThan(1);
       expect(Math.abs(p - b[i])).toBeLessThan(1e-9);
     });
-    const bad = await call('POST', '/signals/score', { model: 'champion', rows: [{ ...rows[0], rsi_14: undefined, foo: 1 }] });
+    const bad = await call('POST', '/signals/score', {
+      model: 'champion',
+      rows: [{ ...rows[0], rsi_14: undefined, foo: 1 }],
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.headers['content-type']).toContain('application/problem+json');
-    expect(bad.json().errors).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'body.rows.0.rsi_14', reason: 'missing_feature' }), expect.objectContaining({ field: 'body.rows.0.foo', reason: 'unknown_feature' })]));
+    expect(bad.json().errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ field: 'body.rows.0.rsi_14', reason: 'missing_feature' }),
+        expect.objectContaining({ field: 'body.rows.0.foo', reason: 'unknown_feature' }),
+      ]),
+    );
     expect((await call('POST', '/signals/score', { model: 'challenger', rows })).statusCode).toBe(404);
 
     // TreeSHAP: per row, the contributions sum to the raw margin (logit of the probability) minus the expected value.
@@ -199,24 +267,44 @@ describe('signals on the platform (bundled sample)', () => {
 
   it('scores newly ingested bars with the champion, stores them and serves the latest score', async () => {
     expect((await call('GET', '/signals/SPY/latest', undefined, KEYS.viewer)).statusCode).toBe(404);
-    const csv = ['timestamp,open,high,low,close,volume', '2021-04-01,397.0,400.7,396.1,400.6,99682900', '2021-04-05,403.5,406.9,403.0,406.4,91684800'].join('\n');
+    const csv = [
+      'timestamp,open,high,low,close,volume',
+      '2021-04-01,397.0,400.7,396.1,400.6,99682900',
+      '2021-04-05,403.5,406.9,403.0,406.4,91684800',
+    ].join('\n');
     const r = await call('POST', '/market-data/ingest', { symbol: 'SPY', timeframe: '1d', csv });
     expect(r.statusCode).toBe(201);
     expect(await waitFor(() => scored.some((s) => s.symbol === 'SPY' && s.to.startsWith('2021-04-05')))).toBe(true);
     const latest = await call('GET', '/signals/SPY/latest', undefined, KEYS.viewer);
     expect(latest.statusCode).toBe(200);
-    expect(latest.json()).toMatchObject({ symbol: 'SPY', timeframe: '1d', modelId: first.id, alias: 'champion', ts: '2021-04-05T00:00:00.000Z' });
-    const direct = (await call('POST', '/signals/score', { model: first.id, symbol: 'SPY', from: '2021-04-05', to: '2021-04-05' })).json();
+    expect(latest.json()).toMatchObject({
+      symbol: 'SPY',
+      timeframe: '1d',
+      modelId: first.id,
+      alias: 'champion',
+      ts: '2021-04-05T00:00:00.000Z',
+    });
+    const direct = (
+      await call('POST', '/signals/score', { model: first.id, symbol: 'SPY', from: '2021-04-05', to: '2021-04-05' })
+    ).json();
     expect(latest.json().score).toBeCloseTo(direct.scores[0], 12);
   });
 
   it('imports an external LightGBM model for the core set and refuses one that does not fit', async () => {
     const fixture = resolve(__dirname, '../../../libs/signals/infra-onnx/src/testing/fixtures');
     const onnxBase64 = readFileSync(join(fixture, 'lightgbm-core-v1.onnx')).toString('base64');
-    const imp = await call('POST', '/signals/models/import', { name: 'lgbm_external', featureSet: { name: 'core', version: 1 }, onnxBase64 });
+    const imp = await call('POST', '/signals/models/import', {
+      name: 'lgbm_external',
+      featureSet: { name: 'core', version: 1 },
+      onnxBase64,
+    });
     expect(imp.statusCode).toBe(201);
     expect(imp.json()).toMatchObject({ status: 'completed', source: 'imported', objective: 'binary' });
-    const fx = JSON.parse(readFileSync(join(fixture, 'lightgbm-core-v1.predictions.json'), 'utf8')) as { featureNames: string[]; rows: (number | null)[][]; probability: number[] };
+    const fx = JSON.parse(readFileSync(join(fixture, 'lightgbm-core-v1.predictions.json'), 'utf8')) as {
+      featureNames: string[];
+      rows: (number | null)[][];
+      probability: number[];
+    };
     const rows = fx.rows.slice(0, 20).map((r) => Object.fromEntries(fx.featureNames.map((n, j) => [n, r[j]])));
     const s = (await call('POST', '/signals/score', { model: imp.json().id, rows })).json();
     s.scores.forEach((p: number, i: number) => expect(Math.abs(p - fx.probability[i])).toBeLessThan(1e-5));
@@ -227,9 +315,23 @@ describe('signals on the platform (bundled sample)', () => {
     // A regression model over 3 features is not a core v1 model.
     const { exportTreeEnsembleToOnnx } = await import('@strata/signals-infra-onnx');
     const { randomEnsemble } = await import('@strata/signals-infra-onnx/testing');
-    const small = exportTreeEnsembleToOnnx(randomEnsemble({ seed: 1, objective: 'regression', nFeatures: 3, nTrees: 2, leaves: 3, thresholdPool: Float64Array.of(0, 1) }));
-    const rej = await call('POST', '/signals/models/import', { name: 'wrong', onnxBase64: Buffer.from(small).toString('base64') });
+    const small = exportTreeEnsembleToOnnx(
+      randomEnsemble({
+        seed: 1,
+        objective: 'regression',
+        nFeatures: 3,
+        nTrees: 2,
+        leaves: 3,
+        thresholdPool: Float64Array.of(0, 1),
+      }),
+    );
+    const rej = await call('POST', '/signals/models/import', {
+      name: 'wrong',
+      onnxBase64: Buffer.from(small).toString('base64'),
+    });
     expect(rej.statusCode).toBe(422);
-    expect(rej.json().errors).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'graph.input[0].shape[1]' })]));
+    expect(rej.json().errors).toEqual(
+      expect.arrayContaining([expect.objectContaining({ field: 'graph.input[0].shape[1]' })]),
+    );
   });
 });

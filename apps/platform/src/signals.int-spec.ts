@@ -37,7 +37,9 @@ jest.setTimeout(300_000);
 const KEY = 'operator-key-0001';
 
 describeIf('signals training queue and registry on JetStream + MongoDB', () => {
-  const prefix = `${uniqueName('SIG').toUpperCase().replace(/[^A-Z0-9_]/g, '_')}_`;
+  const prefix = `${uniqueName('SIG')
+    .toUpperCase()
+    .replace(/[^A-Z0-9_]/g, '_')}_`;
   const dbName = uniqueName('strata_sig');
   let dataDir: string;
   let platform: Platform;
@@ -49,8 +51,20 @@ describeIf('signals training queue and registry on JetStream + MongoDB', () => {
   const runtime2 = new OnnxModelRuntime();
   const trained: PayloadOf<typeof ModelTrainedV1>[] = [];
   const call = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
-    platform.gateway.inject({ method, url, headers: { 'x-api-key': KEY }, ...(payload === undefined ? {} : { payload: payload as object }) });
-  const bus = (service: string) => JetStreamEventBus.connect({ servers: nats.url!, service, streamPrefix: prefix, storage: 'memory', closeTimeoutMs: 3000 });
+    platform.gateway.inject({
+      method,
+      url,
+      headers: { 'x-api-key': KEY },
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
+  const bus = (service: string) =>
+    JetStreamEventBus.connect({
+      servers: nats.url!,
+      service,
+      streamPrefix: prefix,
+      storage: 'memory',
+      closeTimeoutMs: 3000,
+    });
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'strata-sig-int-'));
@@ -68,22 +82,42 @@ describeIf('signals training queue and registry on JetStream + MongoDB', () => {
     // the platform's feature store and artifacts directory.
     workerBus = await bus('signals-2');
     worker2Store = await MongoDocumentStore.connect({ uri: uri.toString(), logger: { warn: () => undefined } });
-    const marketData = { bars: new DuckDbBarsRepository(platform.duckdb), corporateActions: new DuckDbCorporateActionsRepository(platform.duckdb) };
+    const marketData = {
+      bars: new DuckDbBarsRepository(platform.duckdb),
+      corporateActions: new DuckDbCorporateActionsRepository(platform.duckdb),
+    };
     @Module({
       imports: [
         BusModule.forRoot(workerBus, { closeOnShutdown: false }),
         DocumentStoreProviderModule.forRoot(worker2Store),
         MarketDataModule.register({ ...marketData, http: false }),
-        SignalsModule.register({ features: FeaturesModule.register({ store: new DuckDbFeatureStore(platform.duckdb), http: false, refresh: false }), artifacts: new LocalDirectoryArtifactStore(join(dataDir, 'artifacts')), runtime: runtime2, http: false, worker: { workerId: 'worker-2', sweepIntervalMs: 0 } }),
+        SignalsModule.register({
+          features: FeaturesModule.register({
+            store: new DuckDbFeatureStore(platform.duckdb),
+            http: false,
+            refresh: false,
+          }),
+          artifacts: new LocalDirectoryArtifactStore(join(dataDir, 'artifacts')),
+          runtime: runtime2,
+          http: false,
+          worker: { workerId: 'worker-2', sweepIntervalMs: 0 },
+        }),
       ],
     })
     class Worker2Module {}
     // A replica of the signals service: the same work-queue consumer (`signals__signals_cmd_train__v1`) as the platform's.
     worker2 = await createBusMicroservice(Worker2Module, { bus: workerBus, service: 'signals', logger: false });
     observerBus = await bus('observer');
-    await observerBus.subscribe(ModelTrainedV1, (e) => void trained.push(e), { consumer: 'observer__signals_trained', deliverFrom: 'all' });
+    await observerBus.subscribe(ModelTrainedV1, (e) => void trained.push(e), {
+      consumer: 'observer__signals_trained',
+      deliverFrom: 'all',
+    });
     const end = Date.now() + 120_000;
-    while (Date.now() < end && (await call('GET', '/features?set=core&symbol=SPY&limit=1&from=2021-03-31')).json().items?.length !== 1) await new Promise((r) => setTimeout(r, 200));
+    while (
+      Date.now() < end &&
+      (await call('GET', '/features?set=core&symbol=SPY&limit=1&from=2021-03-31')).json().items?.length !== 1
+    )
+      await new Promise((r) => setTimeout(r, 200));
   });
 
   afterAll(async () => {
@@ -95,13 +129,19 @@ describeIf('signals training queue and registry on JetStream + MongoDB', () => {
     await worker2Store?.close();
     const nc = await connect({ servers: nats.url! });
     const jsm = await jetstreamManager(nc);
-    for (const s of await jsm.streams.names().next()) if (s.startsWith(prefix)) await jsm.streams.delete(s).catch(() => undefined);
+    for (const s of await jsm.streams.names().next())
+      if (s.startsWith(prefix)) await jsm.streams.delete(s).catch(() => undefined);
     await nc.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('trains a queued model once (a second delivery of the command does not retrain) and persists aliases', async () => {
-    const r = await call('POST', '/signals/models', { name: 'int_spy', symbols: ['SPY'], walkForward: { folds: 3 }, params: { numTrees: 20, maxLeaves: 7, minDataInLeaf: 50 } });
+    const r = await call('POST', '/signals/models', {
+      name: 'int_spy',
+      symbols: ['SPY'],
+      walkForward: { folds: 3 },
+      params: { numTrees: 20, maxLeaves: 7, minDataInLeaf: 50 },
+    });
     expect(r.statusCode).toBe(202);
     const id = r.json().id as string;
     const models = new SignalModelsRepository(worker2Store);
@@ -117,22 +157,40 @@ describeIf('signals training queue and registry on JetStream + MongoDB', () => {
       return doc!;
     };
     const doc = await waitDone();
-    expect(doc).toMatchObject({ status: 'completed', attempts: 1, claim: null, error: null, finalEventPublished: true });
+    expect(doc).toMatchObject({
+      status: 'completed',
+      attempts: 1,
+      claim: null,
+      error: null,
+      finalEventPublished: true,
+    });
     expect(doc.metrics!.folds).toHaveLength(3);
     expect(doc.metrics!.leakageGuard!.passed).toBe(true);
 
     // Deliver the command again (a new envelope id, so the bus does not deduplicate it): idempotent by model id.
-    await platformBus.publish(TrainModelCommandV1, { modelId: id, spec: doc.spec!, requestedAt: doc.createdAt }, { id: `${id}.again` });
+    await platformBus.publish(
+      TrainModelCommandV1,
+      { modelId: id, spec: doc.spec!, requestedAt: doc.createdAt },
+      { id: `${id}.again` },
+    );
     await new Promise((res) => setTimeout(res, 3000));
     const again = await models.get(id);
     expect(again).toMatchObject({ status: 'completed', attempts: 1, _version: doc._version });
     expect(trained.filter((e) => e.modelId === id)).toHaveLength(1);
 
     // The registry through REST, stored in MongoDB.
-    expect((await call('POST', `/signals/models/${id}/aliases/challenger`)).json()).toMatchObject({ alias: 'challenger', modelId: id });
+    expect((await call('POST', `/signals/models/${id}/aliases/challenger`)).json()).toMatchObject({
+      alias: 'challenger',
+      modelId: id,
+    });
     const stored = await worker2Store.collection<{ modelId: string }>({ name: 'signal_aliases' }).get('challenger');
     expect(stored).toMatchObject({ modelId: id });
-    const s = await call('POST', '/signals/score', { model: 'challenger', symbol: 'SPY', from: '2021-03-01', to: '2021-03-31' });
+    const s = await call('POST', '/signals/score', {
+      model: 'challenger',
+      symbol: 'SPY',
+      from: '2021-03-01',
+      to: '2021-03-31',
+    });
     expect(s.statusCode).toBe(200);
     expect(s.json().scores.every((p: number) => p > 0 && p < 1)).toBe(true);
   });

@@ -2,5 +2,9 @@
 import { bootService } from '@strata/platform-telemetry';
 import { ConfigSchema } from './config';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-bootService({ name: 'sentinel', config: ConfigSchema, load: () => (require('./sentinel') as typeof import('./sentinel')).runSentinel });
+bootService({
+  name: 'sentinel',
+  config: ConfigSchema,
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  load: () => (require('./sentinel') as typeof import('./sentinel')).runSentinel,
+});

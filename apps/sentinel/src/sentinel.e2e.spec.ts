@@ -46,7 +46,11 @@ describe('standalone sentinel service', () => {
 
   const start = async () => {
     svc = await startSentinel({
-      config: ConfigSchema.parse({ STRATA_DATA_DIR: dataDir, LOG_LEVEL: 'silent', SENTINEL_WEBHOOK_BASE_DELAY_MS: '20' }),
+      config: ConfigSchema.parse({
+        STRATA_DATA_DIR: dataDir,
+        LOG_LEVEL: 'silent',
+        SENTINEL_WEBHOOK_BASE_DELAY_MS: '20',
+      }),
       logger: createLogger({ service: 'e2e', level: 'silent' }),
       bus: bus.forService('sentinel'),
     });
@@ -61,7 +65,10 @@ describe('standalone sentinel service', () => {
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
         const [, t, v1] = /^t=(\d+),v1=([0-9a-f]+)$/.exec(String(req.headers['strata-signature'])) ?? [];
-        got.push({ key: String(req.headers['strata-idempotency-key']), valid: createHmac('sha256', SECRET).update(`${t}.${body}`).digest('hex') === v1 });
+        got.push({
+          key: String(req.headers['strata-idempotency-key']),
+          valid: createHmac('sha256', SECRET).update(`${t}.${body}`).digest('hex') === v1,
+        });
         res.writeHead(200).end();
       });
     });
@@ -80,18 +87,25 @@ describe('standalone sentinel service', () => {
   it('parses its webhook settings and refuses bad ones by name', () => {
     const c = ConfigSchema.parse({ SENTINEL_WEBHOOK_MAX_ATTEMPTS: '9', SENTINEL_WEBHOOK_TIMEOUT_MS: '' });
     expect(webhookDeliveryOptions(c)).toEqual({ maxAttempts: 9, baseDelayMs: 1000, timeoutMs: 10_000, concurrency: 8 });
-    expect(() => parseConfig(ConfigSchema, { SENTINEL_WEBHOOK_CONCURRENCY: '0' })).toThrow(/SENTINEL_WEBHOOK_CONCURRENCY/);
+    expect(() => parseConfig(ConfigSchema, { SENTINEL_WEBHOOK_CONCURRENCY: '0' })).toThrow(
+      /SENTINEL_WEBHOOK_CONCURRENCY/,
+    );
   });
 
   it('/health names the bus and the embedded store', async () => {
     const h = await svc!.health.inject({ method: 'GET', url: '/health' });
     expect(h.statusCode).toBe(200);
-    expect(h.json()).toMatchObject({ service: 'sentinel', readiness: { status: 'up', dependencies: { bus: { status: 'up' }, store: { status: 'up', adapter: 'duckdb' } } } });
+    expect(h.json()).toMatchObject({
+      service: 'sentinel',
+      readiness: { status: 'up', dependencies: { bus: { status: 'up' }, store: { status: 'up', adapter: 'duckdb' } } },
+    });
     expect(existsSync(join(dataDir, SENTINEL_DUCKDB_FILE))).toBe(true);
   });
 
   it('delivers a published anomaly, signed; after a restart, a new one too and the old one not again', async () => {
-    const sub = await svc!.service.get(WebhooksService).create({ url, minSeverity: 'HIGH', symbols: [], secret: SECRET, enabled: true }, null);
+    const sub = await svc!.service
+      .get(WebhooksService)
+      .create({ url, minSeverity: 'HIGH', symbols: [], secret: SECRET, enabled: true }, null);
     const publisher = bus.forService('platform');
     await publisher.publish(AnomalyDetectedV1, event('dq_a'), { id: 'dq_a' });
     const wait = async (n: number) => {

@@ -22,7 +22,11 @@ export type SentinelService = ServiceApp & { service: INestMicroservice; health:
  * gateway that manages `/webhooks`) and delivers them with retries. Scoring itself runs where the bars are: DuckDB
  * is single-process, so the platform's `sentinel` context scores (docs/sentinel.md).
  */
-export async function startSentinel(opts: { config: Config; logger: Logger; bus?: EventBus }): Promise<SentinelService> {
+export async function startSentinel(opts: {
+  config: Config;
+  logger: Logger;
+  bus?: EventBus;
+}): Promise<SentinelService> {
   const app = await startServiceApp({
     name: 'sentinel',
     config: opts.config,
@@ -30,15 +34,24 @@ export async function startSentinel(opts: { config: Config; logger: Logger; bus?
     bus: opts.bus,
     embeddedStore: {
       file: SENTINEL_DUCKDB_FILE,
-      warning: "MONGODB_URI is not set: webhook subscriptions and deliveries live in this process's own embedded file; in a split deployment set MONGODB_URI",
+      warning:
+        "MONGODB_URI is not set: webhook subscriptions and deliveries live in this process's own embedded file; in a split deployment set MONGODB_URI",
     },
     http: { name: 'sentinel', kind: 'health' },
-    services: () => [serviceRun(sentinelService, { workers: ['webhooks'], adapters: { transport: new HttpWebhookTransport(), webhooks: webhookDeliveryOptions(opts.config) } })],
+    services: () => [
+      serviceRun(sentinelService, {
+        workers: ['webhooks'],
+        adapters: { transport: new HttpWebhookTransport(), webhooks: webhookDeliveryOptions(opts.config) },
+      }),
+    ],
   });
   return { ...app, service: app.services.sentinel, health: app.http };
 }
 
 /** Starts the standalone sentinel with `/health` on `PORT`, and closes it on SIGINT/SIGTERM. */
 export async function runSentinel(config: Config, telemetry: TelemetryHandle): Promise<void> {
-  await runServiceApp(config, telemetry, (c, logger) => startSentinel({ config: c, logger }), { name: 'sentinel', message: () => 'sentinel service running (webhook delivery)' });
+  await runServiceApp(config, telemetry, (c, logger) => startSentinel({ config: c, logger }), {
+    name: 'sentinel',
+    message: () => 'sentinel service running (webhook delivery)',
+  });
 }

@@ -2,5 +2,9 @@
 import { bootService } from '@strata/platform-telemetry';
 import { ConfigSchema } from './config';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-bootService({ name: 'signals', config: ConfigSchema, load: () => (require('./signals') as typeof import('./signals')).runSignals });
+bootService({
+  name: 'signals',
+  config: ConfigSchema,
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  load: () => (require('./signals') as typeof import('./signals')).runSignals,
+});

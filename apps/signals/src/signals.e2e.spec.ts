@@ -21,7 +21,8 @@ describe('standalone signals service', () => {
   let svc: SignalsService;
   const commands: PayloadOf<typeof TrainModelCommandV1>[] = [];
   const KEY = 'operator-key-0001';
-  const call = (method: 'GET' | 'POST', url: string, payload?: object) => svc.http.inject({ method, url, headers: { 'x-api-key': KEY }, ...(payload ? { payload } : {}) });
+  const call = (method: 'GET' | 'POST', url: string, payload?: object) =>
+    svc.http.inject({ method, url, headers: { 'x-api-key': KEY }, ...(payload ? { payload } : {}) });
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'strata-signals-svc-'));
@@ -43,11 +44,27 @@ describe('standalone signals service', () => {
     expect((await svc.http.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
     expect((await svc.http.inject({ method: 'GET', url: '/signals/models' })).statusCode).toBe(401);
     const doc = (await svc.http.inject({ method: 'GET', url: '/openapi.json' })).json();
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/signals/models', '/signals/models/{id}', '/signals/models/{id}/aliases/{alias}', '/signals/aliases/{alias}/rollback', '/signals/score', '/signals/{symbol}/latest']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/signals/models',
+        '/signals/models/{id}',
+        '/signals/models/{id}/aliases/{alias}',
+        '/signals/aliases/{alias}/rollback',
+        '/signals/score',
+        '/signals/{symbol}/latest',
+      ]),
+    );
     const dir = resolve(__dirname, '../../../libs/signals/infra-onnx/src/testing/fixtures');
-    const imp = await call('POST', '/signals/models/import', { name: 'lgbm', onnxBase64: readFileSync(join(dir, 'lightgbm-core-v1.onnx')).toString('base64') });
+    const imp = await call('POST', '/signals/models/import', {
+      name: 'lgbm',
+      onnxBase64: readFileSync(join(dir, 'lightgbm-core-v1.onnx')).toString('base64'),
+    });
     expect(imp.statusCode).toBe(201);
-    const fx = JSON.parse(readFileSync(join(dir, 'lightgbm-core-v1.predictions.json'), 'utf8')) as { featureNames: string[]; rows: (number | null)[][]; probability: number[] };
+    const fx = JSON.parse(readFileSync(join(dir, 'lightgbm-core-v1.predictions.json'), 'utf8')) as {
+      featureNames: string[];
+      rows: (number | null)[][];
+      probability: number[];
+    };
     const row = Object.fromEntries(fx.featureNames.map((n, j) => [n, fx.rows[0][j]]));
     const s = await call('POST', '/signals/score', { model: imp.json().id, rows: [row] });
     expect(s.statusCode).toBe(200);
@@ -55,7 +72,8 @@ describe('standalone signals service', () => {
     const t = await call('POST', '/signals/models', { symbols: ['SPY'] });
     expect(t.statusCode).toBe(202);
     const end = Date.now() + 5000;
-    while (!commands.some((c) => c.modelId === t.json().id) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    while (!commands.some((c) => c.modelId === t.json().id) && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 20));
     expect(commands.map((c) => c.modelId)).toContain(t.json().id);
   });
 });

@@ -39,7 +39,10 @@ export async function startSignals(opts: { config: Config; logger: Logger; bus?:
     // The same file as the embedded document store (one cached handle): feature-set definitions, bars for labels.
     open: async ({ dataDir }) => {
       const duckdb = await openDuckDb(join(dataDir, SIGNALS_DUCKDB_FILE));
-      const ort = (runtime = new OnnxModelRuntime({ intraOpNumThreads: config.SIGNALS_ORT_THREADS, batchThreads: config.SIGNALS_BATCH_THREADS }));
+      const ort = (runtime = new OnnxModelRuntime({
+        intraOpNumThreads: config.SIGNALS_ORT_THREADS,
+        batchThreads: config.SIGNALS_BATCH_THREADS,
+      }));
       const close = async (): Promise<void> => {
         await ort.close();
         await duckdb.close();
@@ -61,7 +64,13 @@ export async function startSignals(opts: { config: Config; logger: Logger; bus?:
           artifacts: new LocalDirectoryArtifactStore(config.SIGNALS_ARTIFACTS_DIR ?? join(dataDir, 'artifacts')),
           runtime: ort,
         },
-        apiImports: [MarketDataModule.register({ bars: new DuckDbBarsRepository(duckdb), corporateActions: new DuckDbCorporateActionsRepository(duckdb), http: false })],
+        apiImports: [
+          MarketDataModule.register({
+            bars: new DuckDbBarsRepository(duckdb),
+            corporateActions: new DuckDbCorporateActionsRepository(duckdb),
+            http: false,
+          }),
+        ],
       }),
     ],
   });
@@ -70,5 +79,8 @@ export async function startSignals(opts: { config: Config; logger: Logger; bus?:
 
 /** Starts the standalone signals service on `PORT`, and closes it on SIGINT/SIGTERM. */
 export async function runSignals(config: Config, telemetry: TelemetryHandle): Promise<void> {
-  await runServiceApp(config, telemetry, (c, logger) => startSignals({ config: c, logger }), { name: 'signals', message: () => 'signals service running (REST /signals)' });
+  await runServiceApp(config, telemetry, (c, logger) => startSignals({ config: c, logger }), {
+    name: 'signals',
+    message: () => 'signals service running (REST /signals)',
+  });
 }

@@ -68,9 +68,17 @@ export function persistenceScenario(opts: PersistenceScenarioOptions): void {
     platform = await boot();
   };
   const call = (method: string, url: string, key?: string, payload?: unknown) =>
-    platform!.gateway.inject({ method, url, headers: key ? { authorization: `Bearer ${key}` } : {}, ...(payload === undefined ? {} : { payload }) } as never);
+    platform!.gateway.inject({
+      method,
+      url,
+      headers: key ? { authorization: `Bearer ${key}` } : {},
+      ...(payload === undefined ? {} : { payload }),
+    } as never);
   const collect = async (consumer: string, into: BarsEvent[]) => {
-    await platform!.bus.subscribe(BarsIngestedV1, (_d, ctx) => void into.push(ctx.envelope), { consumer, deliverFrom: 'all' });
+    await platform!.bus.subscribe(BarsIngestedV1, (_d, ctx) => void into.push(ctx.envelope), {
+      consumer,
+      deliverFrom: 'all',
+    });
   };
   const settle = (ms = 300) => new Promise((r) => setTimeout(r, ms));
   const waitFor = async (pred: () => boolean, ms = 10_000) => {
@@ -126,12 +134,28 @@ export function persistenceScenario(opts: PersistenceScenarioOptions): void {
     expect(announcements).toBe(1); // the stored bootstrap key is reused, not replaced
     const r = await call('GET', `/market-data/ingestions/${ingestionId}`, viewer.key);
     expect(r.statusCode).toBe(200);
-    expect(r.json()).toMatchObject({ id: ingestionId, status: 'completed', symbol: 'PERSIST', accepted: 3, rejected: 1, rejects: [{ line: 4, reason: 'high_below_low' }] });
+    expect(r.json()).toMatchObject({
+      id: ingestionId,
+      status: 'completed',
+      symbol: 'PERSIST',
+      accepted: 3,
+      rejected: 1,
+      rejects: [{ line: 4, reason: 'high_below_low' }],
+    });
     const bars = await call('GET', '/market-data/bars?symbol=PERSIST&timeframe=1d', viewer.key);
     expect(bars.statusCode).toBe(200);
-    expect(bars.json().items.map((b: { ts: string }) => b.ts.slice(0, 10))).toEqual(['2024-03-01', '2024-03-04', '2024-03-06']);
+    expect(bars.json().items.map((b: { ts: string }) => b.ts.slice(0, 10))).toEqual([
+      '2024-03-01',
+      '2024-03-04',
+      '2024-03-06',
+    ]);
     const keys = await call('GET', '/admin/api-keys', adminKey);
-    expect(keys.json().items.map((k: { name: string }) => k.name).sort()).toEqual(['dashboard', 'ingest-bot']);
+    expect(
+      keys
+        .json()
+        .items.map((k: { name: string }) => k.name)
+        .sort(),
+    ).toEqual(['dashboard', 'ingest-bot']);
   });
 
   it('the same CSV posted again after the restart is a duplicate: 200, and no second event', async () => {
@@ -139,7 +163,11 @@ export function persistenceScenario(opts: PersistenceScenarioOptions): void {
     const replay: BarsEvent[] = [];
     await collect('e2e__bars_ingested', resumed); // the durable consumer of the first boot, resumed
     await collect('e2e__bars_replay', replay); // a new consumer reading the whole retained stream
-    const again = await call('POST', '/market-data/ingest', operatorKey, { symbol: 'PERSIST', timeframe: '1d', csv: CSV.replace(/\n/g, '\r\n') });
+    const again = await call('POST', '/market-data/ingest', operatorKey, {
+      symbol: 'PERSIST',
+      timeframe: '1d',
+      csv: CSV.replace(/\n/g, '\r\n'),
+    });
     expect(again.statusCode).toBe(200);
     expect(again.json()).toMatchObject({ status: 'duplicate', duplicateOf: ingestionId, accepted: 3 });
     await settle(500);

@@ -42,10 +42,16 @@ export const ExecutionSettingsSchema = z
   .object({
     fillAt: z.enum(['open', 'close']).default('open'),
     /** Commission per fill: `bps` of the filled notional plus `fixed` (account currency) when anything fills. */
-    commission: z.object({ bps: z.number().min(0).max(10_000).default(0), fixed: z.number().min(0).default(0) }).strict().default({ bps: 0, fixed: 0 }),
+    commission: z
+      .object({ bps: z.number().min(0).max(10_000).default(0), fixed: z.number().min(0).default(0) })
+      .strict()
+      .default({ bps: 0, fixed: 0 }),
     slippage: SlippageModelSchema.default({ model: 'fixed', bps: 0 }),
     /** Borrow fee of short positions: annual bps of the short market value, accrued per calendar day. */
-    borrow: z.object({ annualBps: z.number().min(0).max(100_000).default(0) }).strict().default({ annualBps: 0 }),
+    borrow: z
+      .object({ annualBps: z.number().min(0).max(100_000).default(0) })
+      .strict()
+      .default({ annualBps: 0 }),
     /**
      * Most of a bar's volume one fill may take (fraction, e.g. 0.1). The rest of the order is not filled: it is
      * recorded as unfilled (reason `volume`) and cancelled. Null: no cap.
@@ -77,12 +83,18 @@ export const CreateBacktestBodySchema = z
     /** Annual risk-free rate for Sharpe, Sortino and alpha (fraction). */
     riskFreeRate: z.number().min(-1).max(1).default(0),
     /** Look-ahead check (re-runs with the data after sampled decision points perturbed). */
-    lookAheadCheck: z.object({ enabled: z.boolean().default(true), samples: z.number().int().min(1).max(500).default(24) }).strict().default({ enabled: true, samples: 24 }),
+    lookAheadCheck: z
+      .object({ enabled: z.boolean().default(true), samples: z.number().int().min(1).max(500).default(24) })
+      .strict()
+      .default({ enabled: true, samples: 24 }),
     /** Bars the data-quality sentinel flagged: `exclude` runs without bars that have an unresolved flag. */
     qualityFilter: QualityFilterSchema.default('include'),
   })
   .strict()
-  .refine((b) => (b.strategyId === undefined) !== (b.definition === undefined), { message: 'give exactly one of strategyId and definition', path: ['strategyId'] });
+  .refine((b) => (b.strategyId === undefined) !== (b.definition === undefined), {
+    message: 'give exactly one of strategyId and definition',
+    path: ['strategyId'],
+  });
 /** See {@link CreateBacktestBodySchema}. */
 export type CreateBacktestBody = z.output<typeof CreateBacktestBodySchema>;
 

@@ -129,4 +129,3 @@ export interface BacktestSignalModels {
 
 /** Injection token of {@link BacktestSignalModels} (optional: without it, a strategy using signals fails clearly). */
 export const BACKTEST_SIGNAL_MODELS = Symbol('BACKTEST_SIGNAL_MODELS');
-

@@ -13,10 +13,15 @@ import { SymbolSchema, TimeframeSchema } from '@strata/marketdata-contracts';
  */
 
 /** Name of a strategy parameter (`fast`, `slow_period`): referenced by `{ param }`, overridden per backtest. */
-export const StrategyParamNameSchema = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'parameter names are lower-case snake case, ≤ 32 characters');
+export const StrategyParamNameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,31}$/, 'parameter names are lower-case snake case, ≤ 32 characters');
 
 /** A period: a positive integer number of bars, or a reference to a numeric parameter holding one. */
-export const StrategyPeriodSchema = z.union([z.number().int().min(1).max(100_000), z.object({ param: StrategyParamNameSchema }).strict()]);
+export const StrategyPeriodSchema = z.union([
+  z.number().int().min(1).max(100_000),
+  z.object({ param: StrategyParamNameSchema }).strict(),
+]);
 /** See {@link StrategyPeriodSchema}. */
 export type StrategyPeriod = z.infer<typeof StrategyPeriodSchema>;
 
@@ -33,7 +38,18 @@ export type BarField = z.infer<typeof BarFieldSchema>;
  * - `atr` (Wilder, from high/low/close; takes no source); `rv` (annualised close-to-close volatility, sample std of
  *   log returns × √barsPerYear; takes no source).
  */
-export const IndicatorNameSchema = z.enum(['sma', 'ema', 'rsi', 'roc', 'stdev', 'zscore', 'highest', 'lowest', 'atr', 'rv']);
+export const IndicatorNameSchema = z.enum([
+  'sma',
+  'ema',
+  'rsi',
+  'roc',
+  'stdev',
+  'zscore',
+  'highest',
+  'lowest',
+  'atr',
+  'rv',
+]);
 /** See {@link IndicatorNameSchema}. */
 export type IndicatorName = z.infer<typeof IndicatorNameSchema>;
 
@@ -85,7 +101,12 @@ export const StrategyValueSchema: z.ZodType<StrategyValue> = z
         get ref(): z.ZodType<StrategyValue> {
           return StrategyValueSchema;
         },
-        bars: z.number().int().min(-100_000).max(100_000).describe('Bars back, ≥ 0; a negative value (a future bar) is refused with reason future_reference'),
+        bars: z
+          .number()
+          .int()
+          .min(-100_000)
+          .max(100_000)
+          .describe('Bars back, ≥ 0; a negative value (a future bar) is refused with reason future_reference'),
       })
       .strict(),
     z
@@ -157,12 +178,26 @@ export const StrategyConditionSchema: z.ZodType<StrategyCondition> = z
  * Quantities are rounded down to the lot size of the execution settings.
  */
 export const PositionSizingSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('fixed_fraction'), fraction: z.number().positive().max(10).describe('Fraction of equity per position') }).strict(),
-  z.object({ kind: z.literal('fixed_notional'), notional: z.number().positive().finite().describe('Account currency per position') }).strict(),
+  z
+    .object({
+      kind: z.literal('fixed_fraction'),
+      fraction: z.number().positive().max(10).describe('Fraction of equity per position'),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('fixed_notional'),
+      notional: z.number().positive().finite().describe('Account currency per position'),
+    })
+    .strict(),
   z
     .object({
       kind: z.literal('volatility_target'),
-      annualVol: z.number().positive().max(5).describe('Target annualised volatility per position (fraction, 0.1 = 10%)'),
+      annualVol: z
+        .number()
+        .positive()
+        .max(5)
+        .describe('Target annualised volatility per position (fraction, 0.1 = 10%)'),
       lookback: z.number().int().min(2).max(1000).default(20),
       maxWeight: z.number().positive().max(10).default(1).describe('Cap of annualVol/σ (a leverage cap per position)'),
     })
@@ -225,7 +260,10 @@ export const StrategyDefinitionV1Schema = z
     /** Open a position when the condition holds at a decision bar's close (and the position is flat). */
     entry: z.object({ long: StrategyConditionSchema.optional(), short: StrategyConditionSchema.optional() }).strict(),
     /** Close the position when the condition holds at a bar's close. */
-    exit: z.object({ long: StrategyConditionSchema.optional(), short: StrategyConditionSchema.optional() }).strict().default({}),
+    exit: z
+      .object({ long: StrategyConditionSchema.optional(), short: StrategyConditionSchema.optional() })
+      .strict()
+      .default({}),
     sizing: PositionSizingSchema,
     risk: RiskRulesSchema.default({}),
     /** Most positions open (or being opened) at once; default: one per symbol. New entries beyond it are skipped. */
@@ -233,7 +271,10 @@ export const StrategyDefinitionV1Schema = z
     rebalance: RebalanceSchema.default({ every: 'bar', resize: false, resizeThreshold: 0.05 }),
   })
   .strict()
-  .meta({ id: 'StrategyDefinitionV1', description: 'A strategy: universe, entry/exit rules, sizing, risk rules (schema version 1).' });
+  .meta({
+    id: 'StrategyDefinitionV1',
+    description: 'A strategy: universe, entry/exit rules, sizing, risk rules (schema version 1).',
+  });
 /** A parsed strategy definition (defaults applied). */
 export type StrategyDefinition = z.output<typeof StrategyDefinitionV1Schema>;
 /** A strategy definition as written by a client (defaults optional). */

@@ -45,24 +45,35 @@ export function validateBacktestData(data: BacktestData): void {
   for (const b of data.symbols) {
     const n = b.ts.length;
     for (const f of ['open', 'high', 'low', 'close', 'volume'] as const) {
-      if (b[f].length !== n) throw new InvalidBacktestDataError(b.symbol, f, -1, `${f} has ${b[f].length} values, ts has ${n}`);
+      if (b[f].length !== n)
+        throw new InvalidBacktestDataError(b.symbol, f, -1, `${f} has ${b[f].length} values, ts has ${n}`);
     }
     for (const [k, col] of Object.entries(b.external ?? {})) {
-      if (col.length !== n) throw new InvalidBacktestDataError(b.symbol, k, -1, `external column ${k} has ${col.length} values, ts has ${n}`);
+      if (col.length !== n)
+        throw new InvalidBacktestDataError(
+          b.symbol,
+          k,
+          -1,
+          `external column ${k} has ${col.length} values, ts has ${n}`,
+        );
     }
     let prev = -Infinity;
     for (let i = 0; i < n; i++) {
       const t = b.ts[i];
-      if (!(t > prev) || !Number.isFinite(t)) throw new InvalidBacktestDataError(b.symbol, 'ts', i, `ts[${i}] = ${t} is not after the previous bar`);
+      if (!(t > prev) || !Number.isFinite(t))
+        throw new InvalidBacktestDataError(b.symbol, 'ts', i, `ts[${i}] = ${t} is not after the previous bar`);
       prev = t;
       const o = b.open[i];
       const h = b.high[i];
       const l = b.low[i];
       const c = b.close[i];
-      if (!(o > 0 && h > 0 && l > 0 && c > 0 && h < Infinity)) throw new InvalidBacktestDataError(b.symbol, 'price', i, `bar ${i}: prices must be finite and > 0`);
-      if (!(l <= o && l <= c && o <= h && c <= h)) throw new InvalidBacktestDataError(b.symbol, 'price', i, `bar ${i}: open/close outside [low, high]`);
+      if (!(o > 0 && h > 0 && l > 0 && c > 0 && h < Infinity))
+        throw new InvalidBacktestDataError(b.symbol, 'price', i, `bar ${i}: prices must be finite and > 0`);
+      if (!(l <= o && l <= c && o <= h && c <= h))
+        throw new InvalidBacktestDataError(b.symbol, 'price', i, `bar ${i}: open/close outside [low, high]`);
       const v = b.volume[i];
-      if (!(v >= 0 && v < Infinity)) throw new InvalidBacktestDataError(b.symbol, 'volume', i, `bar ${i}: volume must be finite and ≥ 0`);
+      if (!(v >= 0 && v < Infinity))
+        throw new InvalidBacktestDataError(b.symbol, 'volume', i, `bar ${i}: volume must be finite and ≥ 0`);
     }
   }
 }

@@ -64,7 +64,9 @@ export interface BacktestOutcome {
 }
 
 /** The simulation settings of a definition plus execution settings. */
-export function simulationConfigOf(req: Pick<BacktestRequest, 'definition' | 'initialCapital' | 'execution' | 'from' | 'to'>): SimulationConfig {
+export function simulationConfigOf(
+  req: Pick<BacktestRequest, 'definition' | 'initialCapital' | 'execution' | 'from' | 'to'>,
+): SimulationConfig {
   const d = req.definition;
   return {
     initialCapital: req.initialCapital,
@@ -81,7 +83,15 @@ export function simulationConfigOf(req: Pick<BacktestRequest, 'definition' | 'in
 
 /** The signal source of a request: its own, or the compiled definition. */
 export function signalSourceOf(req: BacktestRequest): SignalSource {
-  return req.signalSource ?? strategySignalSource(req.definition, { params: req.params, catalog: req.catalog, cache: req.cache, signalModels: req.signalModels });
+  return (
+    req.signalSource ??
+    strategySignalSource(req.definition, {
+      params: req.params,
+      catalog: req.catalog,
+      cache: req.cache,
+      signalModels: req.signalModels,
+    })
+  );
 }
 
 /**
@@ -105,7 +115,8 @@ export class BacktestRun {
 
   /** The simulation (created on first use). */
   get simulation(): PortfolioSimulation {
-    if (!this.sim) this.sim = new PortfolioSimulation(this.request.data, this.signals(), simulationConfigOf(this.request));
+    if (!this.sim)
+      this.sim = new PortfolioSimulation(this.request.data, this.signals(), simulationConfigOf(this.request));
     return this.sim;
   }
 
@@ -170,12 +181,26 @@ export function fingerprintOutcome(o: Pick<BacktestOutcome, 'curve' | 'orders' |
   f.array(c.ts).array(c.equity).array(c.cash).array(c.gross).array(c.net).array(c.positions);
   f.word(o.orders.length);
   for (const x of o.orders) {
-    f.string(x.symbol).string(x.reason).number(x.decidedTs).number(x.filledTs ?? NaN).number(x.requestedQty).number(x.filledQty);
-    f.number(x.fillPrice ?? NaN).number(x.commission).number(x.slippageCost).string(x.unfilledReason ?? '');
+    f.string(x.symbol)
+      .string(x.reason)
+      .number(x.decidedTs)
+      .number(x.filledTs ?? NaN)
+      .number(x.requestedQty)
+      .number(x.filledQty);
+    f.number(x.fillPrice ?? NaN)
+      .number(x.commission)
+      .number(x.slippageCost)
+      .string(x.unfilledReason ?? '');
   }
   f.word(o.trades.length);
   for (const t of o.trades) {
-    f.string(t.symbol).string(t.direction).number(t.entryTs).number(t.exitTs).number(t.quantity).number(t.entryPrice).number(t.exitPrice);
+    f.string(t.symbol)
+      .string(t.direction)
+      .number(t.entryTs)
+      .number(t.exitTs)
+      .number(t.quantity)
+      .number(t.entryPrice)
+      .number(t.exitPrice);
     f.number(t.pnl).number(t.borrow).number(t.commission).string(t.exitReason);
   }
   return f.hex();

@@ -14,7 +14,13 @@ const ROWS: BarRow[] = [
 const AAA = barsOf('AAA', ROWS);
 
 function req(partial: Partial<BacktestRequest> & Pick<BacktestRequest, 'signalSource'>): BacktestRequest {
-  return { definition: definition(), data: { timeframe: '1d', symbols: [AAA] }, initialCapital: 100_000, execution: execution(), ...partial };
+  return {
+    definition: definition(),
+    data: { timeframe: '1d', symbols: [AAA] },
+    initialCapital: 100_000,
+    execution: execution(),
+    ...partial,
+  };
 }
 
 describe('execution without look-ahead', () => {
@@ -33,11 +39,25 @@ describe('execution without look-ahead', () => {
     const sellComm = 100 * sellPx * 0.0005 + 1; // 6.2947
     expect(o.orders).toHaveLength(2);
     const [buy, sell] = o.orders;
-    expect(buy).toMatchObject({ reason: 'entry', decidedTs: AAA.ts[0], filledTs: AAA.ts[1], requestedQty: 100, filledQty: 100, unfilledQty: 0, unfilledReason: null });
+    expect(buy).toMatchObject({
+      reason: 'entry',
+      decidedTs: AAA.ts[0],
+      filledTs: AAA.ts[1],
+      requestedQty: 100,
+      filledQty: 100,
+      unfilledQty: 0,
+      unfilledReason: null,
+    });
     expect(buy.fillPrice).toBeCloseTo(buyPx, 12);
     expect(buy.commission).toBeCloseTo(buyComm, 12);
     expect(buy.slippageCost).toBeCloseTo(100 * 0.102, 10);
-    expect(sell).toMatchObject({ reason: 'exit', decidedTs: AAA.ts[2], filledTs: AAA.ts[3], requestedQty: -100, filledQty: -100 });
+    expect(sell).toMatchObject({
+      reason: 'exit',
+      decidedTs: AAA.ts[2],
+      filledTs: AAA.ts[3],
+      requestedQty: -100,
+      filledQty: -100,
+    });
     expect(sell.fillPrice).toBeCloseTo(sellPx, 12);
     // Equity: bar 0 untouched; bar 1 = cash + 100 × 103; bar 2 = cash + 100 × 105; bar 3, 4 flat.
     const cash1 = 100_000 - 100 * buyPx - buyComm;
@@ -52,7 +72,14 @@ describe('execution without look-ahead', () => {
     // The trade: pnl = price difference − both commissions; return on entry notional.
     expect(o.trades).toHaveLength(1);
     const t = o.trades[0];
-    expect(t).toMatchObject({ direction: 'long', entryTs: AAA.ts[1], exitTs: AAA.ts[3], quantity: 100, bars: 2, exitReason: 'exit' });
+    expect(t).toMatchObject({
+      direction: 'long',
+      entryTs: AAA.ts[1],
+      exitTs: AAA.ts[3],
+      quantity: 100,
+      bars: 2,
+      exitReason: 'exit',
+    });
     expect(t.pnl).toBeCloseTo((sellPx - buyPx) * 100 - buyComm - sellComm, 9);
     expect(t.return).toBeCloseTo(t.pnl / (100 * buyPx), 12);
     expect(o.finalEquity - 100_000).toBeCloseTo(t.pnl, 9);
@@ -60,7 +87,12 @@ describe('execution without look-ahead', () => {
   });
 
   it('fills at the close of t+1 when configured', () => {
-    const o = runBacktest(req({ signalSource: fixedSignals(signalsAt(5, { entryLong: [0], exitLong: [2] })), execution: execution({ fillAt: 'close' }) }));
+    const o = runBacktest(
+      req({
+        signalSource: fixedSignals(signalsAt(5, { entryLong: [0], exitLong: [2] })),
+        execution: execution({ fillAt: 'close' }),
+      }),
+    );
     expect(o.orders.map((x) => [x.filledTs, x.fillPrice])).toEqual([
       [AAA.ts[1], 103],
       [AAA.ts[3], 106],
@@ -71,12 +103,23 @@ describe('execution without look-ahead', () => {
   it('records a decision at the last bar as unfilled (end_of_data), never fills it', () => {
     const o = runBacktest(req({ signalSource: fixedSignals(signalsAt(5, { entryLong: [4] })) }));
     // floor(10 000 / 107) = 93
-    expect(o.orders).toEqual([expect.objectContaining({ reason: 'entry', filledQty: 0, requestedQty: 93, unfilledQty: 93, unfilledReason: 'end_of_data', filledTs: null })]);
+    expect(o.orders).toEqual([
+      expect.objectContaining({
+        reason: 'entry',
+        filledQty: 0,
+        requestedQty: 93,
+        unfilledQty: 93,
+        unfilledReason: 'end_of_data',
+        filledTs: null,
+      }),
+    ]);
     expect(o.finalEquity).toBe(100_000);
   });
 
   it('only trades inside [from, to]; earlier bars are warm-up', () => {
-    const o = runBacktest(req({ signalSource: fixedSignals(signalsAt(5, { entryLong: [0, 2] })), from: AAA.ts[2], to: AAA.ts[3] }));
+    const o = runBacktest(
+      req({ signalSource: fixedSignals(signalsAt(5, { entryLong: [0, 2] })), from: AAA.ts[2], to: AAA.ts[3] }),
+    );
     expect(Array.from(o.curve.ts)).toEqual([AAA.ts[2], AAA.ts[3]]);
     expect(o.orders[0]).toMatchObject({ decidedTs: AAA.ts[2], filledTs: AAA.ts[3], fillPrice: 106 });
   });
@@ -86,9 +129,19 @@ describe('costs and capacity', () => {
   it('caps a fill at maxParticipation × bar volume and records the rest as unfilled', () => {
     const rows = ROWS.map((r, i) => (i === 1 ? ([r[0], r[1], r[2], r[3], r[4], 50] as BarRow) : r));
     const o = runBacktest(
-      req({ data: { timeframe: '1d', symbols: [barsOf('AAA', rows)] }, signalSource: fixedSignals(signalsAt(5, { entryLong: [0] })), execution: execution({ maxParticipation: 0.5 }) }),
+      req({
+        data: { timeframe: '1d', symbols: [barsOf('AAA', rows)] },
+        signalSource: fixedSignals(signalsAt(5, { entryLong: [0] })),
+        execution: execution({ maxParticipation: 0.5 }),
+      }),
     );
-    expect(o.orders[0]).toMatchObject({ requestedQty: 100, filledQty: 25, unfilledQty: 75, unfilledReason: 'volume', fillPrice: 102 });
+    expect(o.orders[0]).toMatchObject({
+      requestedQty: 100,
+      filledQty: 25,
+      unfilledQty: 75,
+      unfilledReason: 'volume',
+      fillPrice: 102,
+    });
     // The remainder is cancelled, not carried: one position of 25 shares.
     expect(o.openPositions).toEqual([expect.objectContaining({ symbol: 'AAA', quantity: 25 })]);
   });
@@ -129,7 +182,10 @@ describe('costs and capacity', () => {
     const bars = barsOf('AAA', rows);
     const o = runBacktest(
       req({
-        definition: definition({ direction: 'short', entry: { short: { cmp: 'gt', left: { bar: 'close' }, right: { const: 0 } } } }),
+        definition: definition({
+          direction: 'short',
+          entry: { short: { cmp: 'gt', left: { bar: 'close' }, right: { const: 0 } } },
+        }),
         data: { timeframe: '1d', symbols: [bars] },
         signalSource: fixedSignals(signalsAt(5, { entryShort: [0], exitShort: [3] })),
         execution: execution({ borrow: { annualBps: 3650 } }),
@@ -154,7 +210,12 @@ describe('costs and capacity', () => {
       }),
     );
     // Target 1000 shares at the decision close (100); at the fill (102): 100 000 / (102 × 1.001) = 979.4… → 979.
-    expect(o.orders[0]).toMatchObject({ requestedQty: 1000, filledQty: 979, unfilledQty: 21, unfilledReason: 'leverage' });
+    expect(o.orders[0]).toMatchObject({
+      requestedQty: 1000,
+      filledQty: 979,
+      unfilledQty: 21,
+      unfilledReason: 'leverage',
+    });
     expect(o.curve.cash[1]).toBeCloseTo(100_000 - 979 * 102 * 1.001, 9);
     expect(o.curve.cash[1]).toBeGreaterThanOrEqual(0);
   });
@@ -162,7 +223,13 @@ describe('costs and capacity', () => {
 
 describe('resting stops', () => {
   const run = (rows: BarRow[], risk: Record<string, number>) =>
-    runBacktest(req({ definition: definition({ risk }), data: { timeframe: '1d', symbols: [barsOf('AAA', rows)] }, signalSource: fixedSignals(signalsAt(rows.length, { entryLong: [0] })) }));
+    runBacktest(
+      req({
+        definition: definition({ risk }),
+        data: { timeframe: '1d', symbols: [barsOf('AAA', rows)] },
+        signalSource: fixedSignals(signalsAt(rows.length, { entryLong: [0] })),
+      }),
+    );
 
   it('stop-loss fills at its level inside the bar', () => {
     const o = run(
@@ -174,7 +241,12 @@ describe('resting stops', () => {
       ],
       { stopLoss: 0.05 },
     );
-    expect(o.orders[1]).toMatchObject({ reason: 'stop_loss', filledTs: Date.UTC(2024, 0, 3), fillPrice: 95, decidedTs: Date.UTC(2024, 0, 2) });
+    expect(o.orders[1]).toMatchObject({
+      reason: 'stop_loss',
+      filledTs: Date.UTC(2024, 0, 3),
+      fillPrice: 95,
+      decidedTs: Date.UTC(2024, 0, 2),
+    });
     expect(o.trades[0].exitReason).toBe('stop_loss');
   });
 
@@ -264,7 +336,13 @@ describe('portfolio', () => {
   it('reverses long → short in one order when the opposite entry fires', () => {
     const o = runBacktest(
       req({
-        definition: definition({ direction: 'both', entry: { long: { cmp: 'gt', left: { bar: 'close' }, right: { const: 0 } }, short: { cmp: 'gt', left: { bar: 'close' }, right: { const: 0 } } } }),
+        definition: definition({
+          direction: 'both',
+          entry: {
+            long: { cmp: 'gt', left: { bar: 'close' }, right: { const: 0 } },
+            short: { cmp: 'gt', left: { bar: 'close' }, right: { const: 0 } },
+          },
+        }),
         signalSource: fixedSignals(signalsAt(5, { entryLong: [0], entryShort: [2] })),
       }),
     );
@@ -280,7 +358,12 @@ describe('portfolio', () => {
   it('volatility-target sizing: equity × min(maxWeight, target/σ) / maxPositions', () => {
     const spy = sampleBars('SPY');
     const def = instantiateTemplate(strategyTemplate('vol_target_trend')!);
-    const o = runBacktest({ definition: def, data: { timeframe: '1d', symbols: [spy] }, initialCapital: 1_000_000, execution: execution() });
+    const o = runBacktest({
+      definition: def,
+      data: { timeframe: '1d', symbols: [spy] },
+      initialCapital: 1_000_000,
+      execution: execution(),
+    });
     const first = o.orders.find((x) => x.reason === 'entry')!;
     const j = Array.from(spy.ts).indexOf(first.decidedTs);
     // Independent σ: sample std of the 20 log returns up to j, × √252.
@@ -296,11 +379,17 @@ describe('portfolio', () => {
 
 describe('rebalancing calendar', () => {
   it('marks the first instant of each ISO week and month (UTC)', () => {
-    const ts = Float64Array.from(['2024-01-29', '2024-01-31', '2024-02-01', '2024-02-02', '2024-02-05', '2024-02-06'].map((d) => Date.parse(`${d}T00:00:00Z`)));
+    const ts = Float64Array.from(
+      ['2024-01-29', '2024-01-31', '2024-02-01', '2024-02-02', '2024-02-05', '2024-02-06'].map((d) =>
+        Date.parse(`${d}T00:00:00Z`),
+      ),
+    );
     expect(Array.from(rebalanceMask(ts, 'week'))).toEqual([1, 0, 0, 0, 1, 0]);
     expect(Array.from(rebalanceMask(ts, 'month'))).toEqual([1, 0, 1, 0, 0, 0]);
     // Across a year boundary and a leap day.
-    const ts2 = Float64Array.from(['2023-12-29', '2024-01-02', '2024-02-29', '2024-03-01'].map((d) => Date.parse(`${d}T00:00:00Z`)));
+    const ts2 = Float64Array.from(
+      ['2023-12-29', '2024-01-02', '2024-02-29', '2024-03-01'].map((d) => Date.parse(`${d}T00:00:00Z`)),
+    );
     expect(Array.from(rebalanceMask(ts2, 'month'))).toEqual([1, 1, 1, 1]);
   });
 });
@@ -313,7 +402,12 @@ describe('accounting and reproducibility on the bundled sample', () => {
     definition: def,
     data,
     initialCapital: 1_000_000,
-    execution: execution({ commission: { bps: 2, fixed: 1 }, slippage: { model: 'volume_impact', bps: 1, impact: 0.2, volLookback: 20 }, borrow: { annualBps: 75 }, maxParticipation: 0.0002 }),
+    execution: execution({
+      commission: { bps: 2, fixed: 1 },
+      slippage: { model: 'volume_impact', bps: 1, impact: 0.2, volLookback: 20 },
+      borrow: { annualBps: 75 },
+      maxParticipation: 0.0002,
+    }),
   });
 
   it('final equity − initial = Σ closed-trade pnl + open positions (realised and unrealised)', () => {
@@ -347,7 +441,14 @@ describe('accounting and reproducibility on the bundled sample', () => {
     expect(JSON.stringify(a.trades)).toBe(JSON.stringify(b.trades));
     expect(JSON.stringify(a.kpis)).toBe(JSON.stringify(b.kpis));
     // Slicing the run (as a worker does between heartbeats) changes nothing, single- or multi-symbol.
-    for (const req of [mk(), { ...mk(), definition: instantiateTemplate(strategyTemplate('rsi_mean_reversion')!), data: { timeframe: '1d' as const, symbols: [sampleBars('SPY')] } }]) {
+    for (const req of [
+      mk(),
+      {
+        ...mk(),
+        definition: instantiateTemplate(strategyTemplate('rsi_mean_reversion')!),
+        data: { timeframe: '1d' as const, symbols: [sampleBars('SPY')] },
+      },
+    ]) {
       const whole = runBacktest(req);
       const run = new BacktestRun(req);
       while (!run.advance(97));

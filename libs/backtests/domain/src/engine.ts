@@ -1,10 +1,28 @@
-import { type ExecutionSettings, type PositionSizing, type RiskRules, type StrategyDefinition, type EquityCurve, type OrderReason, type OrderRecord, type TradeRecord, type UnfilledReason } from '@strata/backtests-contracts';
+import {
+  type ExecutionSettings,
+  type PositionSizing,
+  type RiskRules,
+  type StrategyDefinition,
+  type EquityCurve,
+  type OrderReason,
+  type OrderRecord,
+  type TradeRecord,
+  type UnfilledReason,
+} from '@strata/backtests-contracts';
 import { realizedVolatility } from '@strata/shared-indicators';
 import { civilFromDays } from '@strata/shared-timeseries';
 import { barsPerYearOf, type BacktestData } from './backtest-data';
 import type { SymbolSignals } from './signals';
 
-const REASONS: readonly OrderReason[] = ['entry', 'exit', 'reverse', 'resize', 'stop_loss', 'take_profit', 'trailing_stop'];
+const REASONS: readonly OrderReason[] = [
+  'entry',
+  'exit',
+  'reverse',
+  'resize',
+  'stop_loss',
+  'take_profit',
+  'trailing_stop',
+];
 const ENTRY = 0;
 const EXIT = 1;
 const REVERSE = 2;
@@ -12,7 +30,6 @@ const RESIZE = 3;
 const STOP_LOSS = 4;
 const TAKE_PROFIT = 5;
 const TRAILING = 6;
-
 
 /** One decision of the strategy: at the close of `ts`, `symbol` should hold `target` (signed quantity). */
 export interface DecisionRecord {
@@ -209,7 +226,8 @@ export class PortfolioSimulation {
     signals: readonly SymbolSignals[],
     private readonly config: SimulationConfig,
   ) {
-    if (signals.length !== data.symbols.length) throw new RangeError(`${signals.length} signal sets for ${data.symbols.length} symbols`);
+    if (signals.length !== data.symbols.length)
+      throw new RangeError(`${signals.length} signal sets for ${data.symbols.length} symbols`);
     if (!(config.initialCapital > 0)) throw new RangeError('initialCapital must be > 0');
     this.data = data;
     const S = (this.S = data.symbols.length);
@@ -227,7 +245,10 @@ export class PortfolioSimulation {
     this.allowLong = config.direction !== 'short';
     this.allowShort = config.direction !== 'long';
     this.maxPositions = config.maxPositions ?? S;
-    this.hasStops = config.risk.stopLoss !== undefined || config.risk.takeProfit !== undefined || config.risk.trailingStop !== undefined;
+    this.hasStops =
+      config.risk.stopLoss !== undefined ||
+      config.risk.takeProfit !== undefined ||
+      config.risk.trailingStop !== undefined;
     this.resize = config.rebalance.resize;
     this.resizeThreshold = config.rebalance.resizeThreshold;
     this.cash = config.initialCapital;
@@ -261,7 +282,9 @@ export class PortfolioSimulation {
         : null,
     );
     this.slipVol = data.symbols.map((b) =>
-      ex.slippage.model === 'volume_impact' && b.close.length > ex.slippage.volLookback ? realizedVolatility(b.close, ex.slippage.volLookback, 1) : null,
+      ex.slippage.model === 'volume_impact' && b.close.length > ex.slippage.volLookback
+        ? realizedVolatility(b.close, ex.slippage.volLookback, 1)
+        : null,
     );
 
     const tl = buildTimeline(data, config.from ?? -Infinity, config.to ?? Infinity);
@@ -282,13 +305,33 @@ export class PortfolioSimulation {
     const T = this.timeline.length;
     this.curve =
       S === 1
-        ? new SingleSymbolCurve(this.timeline, new Float64Array(T), new Float64Array(T), data.symbols[0].close, this.firstBar, () => this.done)
-        : { ts: this.timeline, equity: new Float64Array(T), cash: new Float64Array(T), gross: new Float64Array(T), net: new Float64Array(T), positions: new Float64Array(T) };
+        ? new SingleSymbolCurve(
+            this.timeline,
+            new Float64Array(T),
+            new Float64Array(T),
+            data.symbols[0].close,
+            this.firstBar,
+            () => this.done,
+          )
+        : {
+            ts: this.timeline,
+            equity: new Float64Array(T),
+            cash: new Float64Array(T),
+            gross: new Float64Array(T),
+            net: new Float64Array(T),
+            positions: new Float64Array(T),
+          };
   }
 
   /** Every decision so far, in order (built on each call). */
   get decisions(): DecisionRecord[] {
-    return this.decStep.map((step, k) => ({ step, ts: this.decTs[k], symbol: this.decSym[k], target: this.decTarget[k], reason: REASONS[this.decReason[k]] }));
+    return this.decStep.map((step, k) => ({
+      step,
+      ts: this.decTs[k],
+      symbol: this.decSym[k],
+      target: this.decTarget[k],
+      reason: REASONS[this.decReason[k]],
+    }));
   }
 
   /** Number of timeline steps. */
@@ -322,7 +365,8 @@ export class PortfolioSimulation {
 
   /** The general loop: union timeline, several symbols per step. */
   private runMulti(end: number): void {
-    const { timeline, stepStart, entrySym, entryBar, cols, qty, last, lastTs, hasPend, extreme, trBars, curve, S } = this;
+    const { timeline, stepStart, entrySym, entryBar, cols, qty, last, lastTs, hasPend, extreme, trBars, curve, S } =
+      this;
     const symbols = this.data.symbols;
     const { fillAtOpen, hasStops, rebalanceAt } = this;
     const borrow = this.borrowRate > 0;
@@ -387,7 +431,8 @@ export class PortfolioSimulation {
         const c = cols[s];
         const q = qty[s];
         const exit = q > 0 ? c.exL[j] | c.enS[j] : q < 0 ? c.exS[j] | c.enL[j] : 0;
-        if (exit === 1 || (rebalance && (q === 0 ? c.enL[j] | c.enS[j] : this.resize ? 1 : 0) === 1)) this.decideAt(s, j, T, i, eq, exit === 1, rebalance);
+        if (exit === 1 || (rebalance && (q === 0 ? c.enL[j] | c.enS[j] : this.resize ? 1 : 0) === 1))
+          this.decideAt(s, j, T, i, eq, exit === 1, rebalance);
       }
     }
     this.step = i;
@@ -508,7 +553,14 @@ export class PortfolioSimulation {
       const q = this.qty[s];
       if (q === 0) continue;
       const lp = this.last[s];
-      out.push({ symbol: this.symbols[s], quantity: q, averagePrice: this.avgPx[s], lastPrice: lp, marketValue: q * lp, unrealisedPnl: (lp - this.avgPx[s]) * q });
+      out.push({
+        symbol: this.symbols[s],
+        quantity: q,
+        averagePrice: this.avgPx[s],
+        lastPrice: lp,
+        marketValue: q * lp,
+        unrealisedPnl: (lp - this.avgPx[s]) * q,
+      });
     }
     return out;
   }
@@ -617,7 +669,16 @@ export class PortfolioSimulation {
   }
 
   /** Fills (as far as volume and leverage allow) a signed quantity at bar j around `refPx`, and books it. */
-  private execute(s: number, j: number, delta: number, refPx: number, T: number, reason: number, decidedTs: number, sigma: number): void {
+  private execute(
+    s: number,
+    j: number,
+    delta: number,
+    refPx: number,
+    T: number,
+    reason: number,
+    decidedTs: number,
+    sigma: number,
+  ): void {
     const b = this.data.symbols[s];
     const sign = delta > 0 ? 1 : -1;
     const want = delta * sign;
@@ -635,7 +696,7 @@ export class PortfolioSimulation {
     if (this.impact > 0 && fillQ > 0) slip += this.impact * sigma * Math.sqrt(vol > 0 ? Math.min(1, fillQ / vol) : 1);
     const px = refPx * (1 + sign * slip);
     const q0 = this.qty[s];
-    const closing = q0 !== 0 && (q0 > 0) !== (sign > 0) ? Math.min(fillQ, Math.abs(q0)) : 0;
+    const closing = q0 !== 0 && q0 > 0 !== sign > 0 ? Math.min(fillQ, Math.abs(q0)) : 0;
     let opening = fillQ - closing;
     if (opening > 0) {
       // Equity and other gross exposure at the fill, this symbol marked at the reference price.
@@ -650,7 +711,10 @@ export class PortfolioSimulation {
       }
       const keep = Math.abs(q0) - closing;
       const L = this.leverage;
-      const maxOpen = floorLots((L * (eq - this.commFixed) - grossOther - keep * px) / (px * (1 + L * this.commBps)), this.lot);
+      const maxOpen = floorLots(
+        (L * (eq - this.commFixed) - grossOther - keep * px) / (px * (1 + L * this.commBps)),
+        this.lot,
+      );
       if (opening > maxOpen) {
         opening = Math.max(0, maxOpen);
         fillQ = closing + opening;
@@ -798,7 +862,14 @@ export function buildTimeline(
   }
   let timeline: Float64Array;
   // One symbol: the timeline is its bars (a view, no copy) and no step index is needed.
-  if (S === 1) return { timeline: data.symbols[0].ts.subarray(lo[0], hi[0]), stepStart: new Int32Array(0), entrySym: new Int32Array(0), entryBar: new Int32Array(0), firstBar: lo[0] };
+  if (S === 1)
+    return {
+      timeline: data.symbols[0].ts.subarray(lo[0], hi[0]),
+      stepStart: new Int32Array(0),
+      entrySym: new Int32Array(0),
+      entryBar: new Int32Array(0),
+      firstBar: lo[0],
+    };
   else {
     const all = new Float64Array(total);
     let k = 0;

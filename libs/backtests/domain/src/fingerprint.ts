@@ -53,6 +53,11 @@ export class Fingerprint {
       h = Math.imul(h, 0xc2b2ae35);
       return (h ^ (h >>> 16)) >>> 0;
     };
-    return fmix(this.a).toString(16).padStart(8, '0') + fmix(this.b ^ this.a).toString(16).padStart(8, '0');
+    return (
+      fmix(this.a).toString(16).padStart(8, '0') +
+      fmix(this.b ^ this.a)
+        .toString(16)
+        .padStart(8, '0')
+    );
   }
 }

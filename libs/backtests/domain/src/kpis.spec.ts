@@ -75,14 +75,26 @@ describe('computeKpis — hand-computed small series', () => {
   });
 
   it('undefined KPIs are null, not NaN or Infinity', () => {
-    const flat = computeKpis({ equity: Float64Array.from([100, 100, 100]), ts: days(3), tradePnl: [5], tradeReturn: [0.05], periodsPerYear: 252 });
+    const flat = computeKpis({
+      equity: Float64Array.from([100, 100, 100]),
+      ts: days(3),
+      tradePnl: [5],
+      tradeReturn: [0.05],
+      periodsPerYear: 252,
+    });
     expect(flat.sharpe).toBeNull();
     expect(flat.sortino).toBeNull();
     expect(flat.calmar).toBeNull();
     expect(flat.profitFactor).toBeNull();
     expect(flat.maxDrawdown).toBe(0);
     expect(flat.beta).toBeNull();
-    const empty = computeKpis({ equity: new Float64Array(0), ts: new Float64Array(0), tradePnl: [], tradeReturn: [], periodsPerYear: 252 });
+    const empty = computeKpis({
+      equity: new Float64Array(0),
+      ts: new Float64Array(0),
+      tradePnl: [],
+      tradeReturn: [],
+      periodsPerYear: 252,
+    });
     expect(empty.totalReturn).toBeNull();
     expect(empty.winRate).toBeNull();
   });
@@ -148,7 +160,15 @@ describe('computeKpis — against a naive reference on random series', () => {
       }
       const P = 252;
       const rf = 0.02;
-      const k = computeKpis({ equity: Float64Array.from(e), ts: days(e.length), tradePnl: [], tradeReturn: [], benchmark: Float64Array.from(b), periodsPerYear: P, riskFreeRate: rf });
+      const k = computeKpis({
+        equity: Float64Array.from(e),
+        ts: days(e.length),
+        tradePnl: [],
+        tradeReturn: [],
+        benchmark: Float64Array.from(b),
+        periodsPerYear: P,
+        riskFreeRate: rf,
+      });
       const r = ref.returns(e);
       const rb = ref.returns(b);
       const sd = Math.sqrt(ref.sampleVar(r));

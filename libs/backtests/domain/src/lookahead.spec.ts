@@ -29,7 +29,8 @@ const centeredSma: SignalSource = (d) =>
   d.symbols.map((b) => {
     const n = b.ts.length;
     const c = new Float64Array(n).fill(NaN);
-    for (let t = 2; t + 2 < n; t++) c[t] = (b.close[t - 2] + b.close[t - 1] + b.close[t] + b.close[t + 1] + b.close[t + 2]) / 5;
+    for (let t = 2; t + 2 < n; t++)
+      c[t] = (b.close[t - 2] + b.close[t - 1] + b.close[t] + b.close[t + 1] + b.close[t + 2]) / 5;
     const slow = new SeriesEvaluator(b, d.timeframe, {}).value({ indicator: 'sma', period: 20 }) as Float64Array;
     const entry = new Uint8Array(n);
     const exit = new Uint8Array(n);
@@ -67,16 +68,39 @@ describe('checkLookAhead', () => {
   });
 
   // ml_signal needs a model behind its alias: signal-models.spec.ts checks it with one.
-  it.each(STRATEGY_TEMPLATES.filter((t) => t.name !== 'ml_signal').map((t) => [t.name, t] as const))('passes the %s template', (_name, t) => {
-    const r = checkLookAhead({ definition: t.definition, data, initialCapital: 100_000, execution: execution({ commission: { bps: 1, fixed: 1 }, slippage: { model: 'volume_impact', bps: 1, impact: 0.1, volLookback: 20 }, borrow: { annualBps: 50 } }) }, { samples: 12 });
-    expect(r).toMatchObject({ passed: true, changedDecisionPoints: 0, findings: [] });
-    expect(r.decisionPointsChecked).toBe(12);
-  });
+  it.each(STRATEGY_TEMPLATES.filter((t) => t.name !== 'ml_signal').map((t) => [t.name, t] as const))(
+    'passes the %s template',
+    (_name, t) => {
+      const r = checkLookAhead(
+        {
+          definition: t.definition,
+          data,
+          initialCapital: 100_000,
+          execution: execution({
+            commission: { bps: 1, fixed: 1 },
+            slippage: { model: 'volume_impact', bps: 1, impact: 0.1, volLookback: 20 },
+            borrow: { annualBps: 50 },
+          }),
+        },
+        { samples: 12 },
+      );
+      expect(r).toMatchObject({ passed: true, changedDecisionPoints: 0, findings: [] });
+      expect(r.decisionPointsChecked).toBe(12);
+    },
+  );
 
   it('passes a multi-symbol template on a union timeline', () => {
     const symbols = ['SPY', 'QQQ', 'BTCUSD'];
     const def = instantiateTemplate(STRATEGY_TEMPLATES[0], { symbols });
-    const r = checkLookAhead({ definition: def, data: { timeframe: '1d', symbols: symbols.map(sampleBars) }, initialCapital: 100_000, execution: execution({ lotSize: 0.001 }) }, { samples: 8 });
+    const r = checkLookAhead(
+      {
+        definition: def,
+        data: { timeframe: '1d', symbols: symbols.map(sampleBars) },
+        initialCapital: 100_000,
+        execution: execution({ lotSize: 0.001 }),
+      },
+      { samples: 8 },
+    );
     expect(r.passed).toBe(true);
   });
 

@@ -39,7 +39,12 @@ export interface LookAheadOptions {
 }
 
 const SIGNALS = ['entryLong', 'exitLong', 'entryShort', 'exitShort'] as const;
-const SIGNAL_NAMES: Record<(typeof SIGNALS)[number], string> = { entryLong: 'entry_long', exitLong: 'exit_long', entryShort: 'entry_short', exitShort: 'exit_short' };
+const SIGNAL_NAMES: Record<(typeof SIGNALS)[number], string> = {
+  entryLong: 'entry_long',
+  exitLong: 'exit_long',
+  entryShort: 'entry_short',
+  exitShort: 'exit_short',
+};
 
 /**
  * Empirical look-ahead check in the spirit of freqtrade's lookahead-analysis: for sampled decision points t, re-run
@@ -78,7 +83,13 @@ export function checkLookAhead(req: BacktestRequest, opts: LookAheadOptions = {}
     if (pointChanged) changed++;
     opts.onPoint?.(pIdx + 1, points.length);
   });
-  return { passed: changed === 0, decisionPointsChecked: points.length, perturbationsPerPoint: factors.length, changedDecisionPoints: changed, findings };
+  return {
+    passed: changed === 0,
+    decisionPointsChecked: points.length,
+    perturbationsPerPoint: factors.length,
+    changedDecisionPoints: changed,
+    findings,
+  };
 }
 
 const decisionCache = new WeakMap<PortfolioSimulation, DecisionRecord[]>();
@@ -95,11 +106,17 @@ function pickDecisionPoints(decisions: DecisionRecord[], T: number, samples: num
   const chosen = new Set<number>();
   const take = Math.min(samples, steps.length);
   for (let k = 0; k < take; k++) chosen.add(steps[Math.floor((k * steps.length) / take)]);
-  for (let k = 0; chosen.size < samples && k < samples && last > 0; k++) chosen.add(Math.floor(((k + 0.5) * last) / samples));
+  for (let k = 0; chosen.size < samples && k < samples && last > 0; k++)
+    chosen.add(Math.floor(((k + 0.5) * last) / samples));
   return [...chosen].sort((a, b) => a - b);
 }
 
-function compareSignals(data: BacktestData, a: SymbolSignals[], b: SymbolSignals[], ts: number): Omit<LookAheadFinding, 'decisionTs'> | null {
+function compareSignals(
+  data: BacktestData,
+  a: SymbolSignals[],
+  b: SymbolSignals[],
+  ts: number,
+): Omit<LookAheadFinding, 'decisionTs'> | null {
   for (let s = 0; s < data.symbols.length; s++) {
     const bars = data.symbols[s];
     const upto = lastIndexAtOrBefore(bars.ts, ts);
@@ -107,16 +124,36 @@ function compareSignals(data: BacktestData, a: SymbolSignals[], b: SymbolSignals
       const x = a[s][k];
       const y = b[s][k];
       if (x === null && y === null) continue;
-      if (x === null || y === null) return { symbol: bars.symbol, what: SIGNAL_NAMES[k], atTs: bars.ts[0], baseline: String(x !== null), perturbed: String(y !== null) };
+      if (x === null || y === null)
+        return {
+          symbol: bars.symbol,
+          what: SIGNAL_NAMES[k],
+          atTs: bars.ts[0],
+          baseline: String(x !== null),
+          perturbed: String(y !== null),
+        };
       for (let j = 0; j <= upto; j++) {
-        if (x[j] !== y[j]) return { symbol: bars.symbol, what: SIGNAL_NAMES[k], atTs: bars.ts[j], baseline: String(x[j]), perturbed: String(y[j]) };
+        if (x[j] !== y[j])
+          return {
+            symbol: bars.symbol,
+            what: SIGNAL_NAMES[k],
+            atTs: bars.ts[j],
+            baseline: String(x[j]),
+            perturbed: String(y[j]),
+          };
       }
     }
   }
   return null;
 }
 
-function compareRun(req: BacktestRequest, data: BacktestData, sigs: SymbolSignals[], base: PortfolioSimulation, t: number): Omit<LookAheadFinding, 'decisionTs'> | null {
+function compareRun(
+  req: BacktestRequest,
+  data: BacktestData,
+  sigs: SymbolSignals[],
+  base: PortfolioSimulation,
+  t: number,
+): Omit<LookAheadFinding, 'decisionTs'> | null {
   const sim = new PortfolioSimulation(data, sigs, simulationConfigOf(req));
   sim.runTo(t + 1);
   const a = baseDecisions(base).filter((d) => d.step <= t);
@@ -126,12 +163,24 @@ function compareRun(req: BacktestRequest, data: BacktestData, sigs: SymbolSignal
     const y = b[k];
     if (!x || !y || x.step !== y.step || x.symbol !== y.symbol || x.target !== y.target || x.reason !== y.reason) {
       const d = x ?? y;
-      return { symbol: base.symbols[d.symbol], what: 'decision', atTs: d.ts, baseline: x ? `${x.reason} ${x.target}` : 'none', perturbed: y ? `${y.reason} ${y.target}` : 'none' };
+      return {
+        symbol: base.symbols[d.symbol],
+        what: 'decision',
+        atTs: d.ts,
+        baseline: x ? `${x.reason} ${x.target}` : 'none',
+        perturbed: y ? `${y.reason} ${y.target}` : 'none',
+      };
     }
   }
   for (let i = 0; i <= t; i++) {
     if (!Object.is(base.curve.equity[i], sim.curve.equity[i])) {
-      return { symbol: '*', what: 'equity', atTs: base.timeline[i], baseline: String(base.curve.equity[i]), perturbed: String(sim.curve.equity[i]) };
+      return {
+        symbol: '*',
+        what: 'equity',
+        atTs: base.timeline[i],
+        baseline: String(base.curve.equity[i]),
+        perturbed: String(sim.curve.equity[i]),
+      };
     }
   }
   return null;

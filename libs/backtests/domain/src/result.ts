@@ -1,4 +1,10 @@
-import { BACKTEST_RESULT_SCHEMA_VERSION, type BacktestResultV1, type BacktestTradeDto, type BacktestEquityPointDto, type BacktestOrderDto } from '@strata/backtests-contracts';
+import {
+  BACKTEST_RESULT_SCHEMA_VERSION,
+  type BacktestResultV1,
+  type BacktestTradeDto,
+  type BacktestEquityPointDto,
+  type BacktestOrderDto,
+} from '@strata/backtests-contracts';
 import type { BacktestData } from './backtest-data';
 import { ENGINE_VERSION, type BacktestOutcome } from './backtest';
 import type { LookAheadReport } from './lookahead';
@@ -64,7 +70,14 @@ export function toResultV1(
       : null,
     durationMs: meta.durationMs,
     ...(meta.signalModels && Object.keys(meta.signalModels).length
-      ? { signalModels: Object.fromEntries(Object.entries(meta.signalModels).map(([name, m]) => [name, { modelId: m.modelId, featureSet: m.featureSet }])) }
+      ? {
+          signalModels: Object.fromEntries(
+            Object.entries(meta.signalModels).map(([name, m]) => [
+              name,
+              { modelId: m.modelId, featureSet: m.featureSet },
+            ]),
+          ),
+        }
       : {}),
   };
 }
@@ -77,7 +90,16 @@ export function equityPoints(o: BacktestOutcome): BacktestEquityPointDto[] {
   for (let i = 0; i < c.ts.length; i++) {
     const e = c.equity[i];
     if (e > peak) peak = e;
-    out[i] = { seq: i, ts: iso(c.ts[i]), equity: e, cash: c.cash[i], grossExposure: c.gross[i], netExposure: c.net[i], drawdown: 1 - e / peak, positions: c.positions[i] };
+    out[i] = {
+      seq: i,
+      ts: iso(c.ts[i]),
+      equity: e,
+      cash: c.cash[i],
+      grossExposure: c.gross[i],
+      netExposure: c.net[i],
+      drawdown: 1 - e / peak,
+      positions: c.positions[i],
+    };
   }
   return out;
 }

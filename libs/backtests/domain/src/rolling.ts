@@ -54,7 +54,12 @@ export function rollingZScore(x: Float64Array, period: number, out = new Float64
  * Rolling maximum (`sign` = 1) or minimum (`sign` = −1) over `period` values including t, with a monotonic deque:
  * O(n). Lookback `period − 1`. NaN values are skipped (a window of only NaN gives NaN).
  */
-export function rollingExtreme(x: Float64Array, period: number, sign: 1 | -1, out = new Float64Array(x.length)): Float64Array {
+export function rollingExtreme(
+  x: Float64Array,
+  period: number,
+  sign: 1 | -1,
+  out = new Float64Array(x.length),
+): Float64Array {
   const n = x.length;
   const dq = new Int32Array(n);
   let head = 0;

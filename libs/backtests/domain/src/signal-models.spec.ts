@@ -36,7 +36,10 @@ const sigmoid = (m: number) => 1 / (1 + Math.exp(-m));
 
 describe('signal models', () => {
   it('scores rows by hand-worked margins and leaves incomplete rows NaN', () => {
-    const cols: Record<string, Float64Array> = { rsi_14: Float64Array.of(NaN, 30, 40, 41, 70), ret_20: Float64Array.of(0.1, -0.05, -0.02, NaN, 0.01) };
+    const cols: Record<string, Float64Array> = {
+      rsi_14: Float64Array.of(NaN, 30, 40, 41, 70),
+      ret_20: Float64Array.of(0.1, -0.05, -0.02, NaN, 0.01),
+    };
     const p = signalModelScores(model, (f) => cols[f], 5);
     expect(p[0]).toBeNaN();
     expect(p[1]).toBeCloseTo(sigmoid(0.05 + 0.6 + 0.3), 15);
@@ -67,7 +70,10 @@ describe('signal models', () => {
         const q = f.ret_20[i];
         p[i] = r !== r || q !== q ? NaN : sigmoid(0.05 + (r <= 40 ? 0.6 : -0.2) + (q <= -0.02 ? 0.3 : -0.2));
       }
-      const external = runBacktest({ ...base, data: { timeframe: '1d', symbols: [{ ...SPY, external: { 'signal:champion': p } }] } });
+      const external = runBacktest({
+        ...base,
+        data: { timeframe: '1d', symbols: [{ ...SPY, external: { 'signal:champion': p } }] },
+      });
       expect(withModel.trades.length).toBeGreaterThan(5);
       expect(withModel.fingerprint).toBe(external.fingerprint);
     });

@@ -8,7 +8,11 @@ import { definition } from './testing/fixtures';
 import { STRATEGY_TEMPLATES } from './templates';
 
 const rw = randomWalkBars(400, 7);
-const BARS: SymbolBars = { symbol: 'RW', ts: Float64Array.from({ length: 400 }, (_, i) => Date.UTC(2020, 0, 1) + i * 86_400_000), ...rw };
+const BARS: SymbolBars = {
+  symbol: 'RW',
+  ts: Float64Array.from({ length: 400 }, (_, i) => Date.UTC(2020, 0, 1) + i * 86_400_000),
+  ...rw,
+};
 const ev = (params: Record<string, number> = {}) => new SeriesEvaluator(BARS, '1d', params);
 const asArray = (x: number | Float64Array) => (typeof x === 'number' ? x : Array.from(x));
 
@@ -95,7 +99,11 @@ describe('conditions', () => {
     const fast = series({ indicator: 'sma', period: 5 });
     const slow = series({ indicator: 'sma', period: 20 });
     const up = cond({ cross: 'above', left: { indicator: 'sma', period: 5 }, right: { indicator: 'sma', period: 20 } });
-    const down = cond({ cross: 'below', left: { indicator: 'sma', period: 5 }, right: { indicator: 'sma', period: 20 } });
+    const down = cond({
+      cross: 'below',
+      left: { indicator: 'sma', period: 5 },
+      right: { indicator: 'sma', period: 20 },
+    });
     let ups = 0;
     for (let t = 0; t < 400; t++) {
       const want = t > 0 && fast[t] > slow[t] && fast[t - 1] <= slow[t - 1] ? 1 : 0;
@@ -113,7 +121,11 @@ describe('conditions', () => {
     expect(cond({ cmp: 'ne', left: warm, right: { const: 1 } }).slice(0, 49)).toEqual(new Array(49).fill(0));
     expect(cond({ cmp: 'ne', left: warm, right: { const: 1 } })[49]).toBe(1);
     const a: StrategyCondition = { cmp: 'gt', left: { bar: 'close' }, right: { ref: { bar: 'close' }, bars: 1 } };
-    const b: StrategyCondition = { cmp: 'gt', left: { bar: 'volume' }, right: { indicator: 'sma', period: 10, source: { bar: 'volume' } } };
+    const b: StrategyCondition = {
+      cmp: 'gt',
+      left: { bar: 'volume' },
+      right: { indicator: 'sma', period: 10, source: { bar: 'volume' } },
+    };
     const A = cond(a);
     const B = cond(b);
     expect(cond({ all: [a, b] })).toEqual(A.map((x, i) => x & B[i]));
@@ -138,7 +150,11 @@ describe('validateStrategyDefinition', () => {
             { cmp: 'gt', left: { feature: 'fwd_return_5' }, right: { const: 0 } },
             { cmp: 'gt', left: { feature: 'x', set: 'nope' }, right: { signal: 'gbdt_up' } },
             { cmp: 'gt', left: { regime: 'bull' }, right: { param: 'missing' } },
-            { cmp: 'gt', left: { indicator: 'atr', period: 14, source: { bar: 'close' } }, right: { indicator: 'sma', period: { param: 'p' } } },
+            {
+              cmp: 'gt',
+              left: { indicator: 'atr', period: 14, source: { bar: 'close' } },
+              right: { indicator: 'sma', period: { param: 'p' } },
+            },
           ],
         },
         short: { cmp: 'gt', left: { bar: 'close' }, right: { const: 0 } },
@@ -167,6 +183,8 @@ describe('validateStrategyDefinition', () => {
 
   it('needs an entry rule for each enabled direction', () => {
     const d = definition({ direction: 'both' });
-    expect(validateStrategyDefinition(d)).toEqual([expect.objectContaining({ path: 'entry.short', reason: 'missing_entry_rule' })]);
+    expect(validateStrategyDefinition(d)).toEqual([
+      expect.objectContaining({ path: 'entry.short', reason: 'missing_entry_rule' }),
+    ]);
   });
 });

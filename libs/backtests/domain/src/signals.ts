@@ -1,9 +1,30 @@
-import { type IndicatorName, type StrategyCondition, type StrategyDefinition, type StrategyPeriod, type StrategyValue } from '@strata/backtests-contracts';
-import { atr, computeCoreFeatures, ema, FEATURE_SET_CORE_V1, realizedVolatility, roc, rsi, sma, type AnnualisationCalendar } from '@strata/shared-indicators';
+import {
+  type IndicatorName,
+  type StrategyCondition,
+  type StrategyDefinition,
+  type StrategyPeriod,
+  type StrategyValue,
+} from '@strata/backtests-contracts';
+import {
+  atr,
+  computeCoreFeatures,
+  ema,
+  FEATURE_SET_CORE_V1,
+  realizedVolatility,
+  roc,
+  rsi,
+  sma,
+  type AnnualisationCalendar,
+} from '@strata/shared-indicators';
 import { barsPerYearOf, seriesCalendar, type BacktestData, type SymbolBars } from './backtest-data';
 import { afterLeadingNaN, rollingExtreme, rollingStd, rollingZScore, shiftBack } from './rolling';
 import type { SignalModel } from '@strata/backtests-contracts';
-import { DEFAULT_STRATEGY_CATALOG, StrategyDefinitionError, validateStrategyDefinition, type StrategyCatalog } from './strategy-validation';
+import {
+  DEFAULT_STRATEGY_CATALOG,
+  StrategyDefinitionError,
+  validateStrategyDefinition,
+  type StrategyCatalog,
+} from './strategy-validation';
 
 /**
  * Entry and exit signals of one symbol, one byte per bar (1 = the condition holds at that bar's close), aligned to
@@ -111,7 +132,10 @@ export class SeriesEvaluator {
 
   private param(name: string): number {
     const p = this.params[name];
-    if (p === undefined) throw new StrategyDefinitionError([{ path: 'params', reason: 'unknown_param', message: `parameter ${name} is not defined` }]);
+    if (p === undefined)
+      throw new StrategyDefinitionError([
+        { path: 'params', reason: 'unknown_param', message: `parameter ${name} is not defined` },
+      ]);
     return p;
   }
 
@@ -140,8 +164,16 @@ export class SeriesEvaluator {
     if ('signal' in v || 'regime' in v) {
       const name = 'signal' in v ? `signal:${v.signal}` : `regime:${v.regime}`;
       const col = b.external?.[name];
-      if (!col && 'signal' in v && this.signalModels[v.signal]) return this.modelScores(v.signal, this.signalModels[v.signal]);
-      if (!col) throw new StrategyDefinitionError([{ path: name, reason: 'signal' in v ? 'unknown_signal' : 'unknown_regime', message: `${b.symbol} has no series ${name}` }]);
+      if (!col && 'signal' in v && this.signalModels[v.signal])
+        return this.modelScores(v.signal, this.signalModels[v.signal]);
+      if (!col)
+        throw new StrategyDefinitionError([
+          {
+            path: name,
+            reason: 'signal' in v ? 'unknown_signal' : 'unknown_regime',
+            message: `${b.symbol} has no series ${name}`,
+          },
+        ]);
       return col;
     }
     if ('indicator' in v) {
@@ -158,7 +190,10 @@ export class SeriesEvaluator {
       }
     }
     if ('ref' in v) {
-      if (v.bars < 0) throw new StrategyDefinitionError([{ path: 'ref.bars', reason: 'future_reference', message: `ref with bars = ${v.bars} reads the future` }]);
+      if (v.bars < 0)
+        throw new StrategyDefinitionError([
+          { path: 'ref.bars', reason: 'future_reference', message: `ref with bars = ${v.bars} reads the future` },
+        ]);
       const inner = this.value(v.ref);
       return typeof inner === 'number' ? inner : shiftBack(inner, v.bars);
     }
@@ -168,7 +203,13 @@ export class SeriesEvaluator {
 
   private modelScores(name: string, m: SignalModel): Float64Array {
     if (m.featureSet !== FEATURE_SET_CORE_V1.name) {
-      throw new StrategyDefinitionError([{ path: `signal:${name}`, reason: 'unknown_signal', message: `model ${m.modelId} reads feature set ${m.featureSet}, which the engine cannot compute` }]);
+      throw new StrategyDefinitionError([
+        {
+          path: `signal:${name}`,
+          reason: 'unknown_signal',
+          message: `model ${m.modelId} reads feature set ${m.featureSet}, which the engine cannot compute`,
+        },
+      ]);
     }
     return m.score(
       m.featureNames.map((f) => this.feature(m.featureSet, f)),
@@ -177,16 +218,29 @@ export class SeriesEvaluator {
   }
 
   private feature(set: string, name: string): Float64Array {
-    if (set !== FEATURE_SET_CORE_V1.name) throw new StrategyDefinitionError([{ path: 'feature.set', reason: 'unknown_feature_set', message: `feature set ${set} cannot be computed by the engine` }]);
+    if (set !== FEATURE_SET_CORE_V1.name)
+      throw new StrategyDefinitionError([
+        {
+          path: 'feature.set',
+          reason: 'unknown_feature_set',
+          message: `feature set ${set} cannot be computed by the engine`,
+        },
+      ]);
     const key = `f:${set}:${name}`;
     if (!this.memo.has(key)) {
       // One pass computes all 22 `core` v1 columns from the same bars the strategy trades (same kernels and
       // calendar as the feature store, so the values equal the stored ones for the same adjusted bars).
-      const cols = computeCoreFeatures(this.bars, { timeframe: this.timeframe, calendar: this.calendar }) as Record<string, Float64Array>;
+      const cols = computeCoreFeatures(this.bars, { timeframe: this.timeframe, calendar: this.calendar }) as Record<
+        string,
+        Float64Array
+      >;
       for (const [k, col] of Object.entries(cols)) this.memo.set(`f:${set}:${k}`, col);
     }
     const col = this.memo.get(key);
-    if (!col) throw new StrategyDefinitionError([{ path: 'feature', reason: 'unknown_feature', message: `feature set ${set} has no feature ${name}` }]);
+    if (!col)
+      throw new StrategyDefinitionError([
+        { path: 'feature', reason: 'unknown_feature', message: `feature set ${set} has no feature ${name}` },
+      ]);
     return col;
   }
 }

@@ -1,4 +1,9 @@
-import { type StrategyCondition, type StrategyDefinition, type StrategyPeriod, type StrategyValue } from '@strata/backtests-contracts';
+import {
+  type StrategyCondition,
+  type StrategyDefinition,
+  type StrategyPeriod,
+  type StrategyValue,
+} from '@strata/backtests-contracts';
 import { CORE_V1_FEATURE_NAMES, FEATURE_SET_CORE_V1 } from '@strata/shared-indicators';
 import { SIGNAL_MODEL_ALIASES } from './signal-models';
 
@@ -70,7 +75,12 @@ export function validateStrategyDefinition(
   const issues: StrategyIssue[] = [];
   const values = { ...definition.params, ...params };
   for (const name of Object.keys(params)) {
-    if (!(name in definition.params)) issues.push({ path: `params.${name}`, reason: 'unknown_param', message: `parameter ${name} is not declared in the definition's params` });
+    if (!(name in definition.params))
+      issues.push({
+        path: `params.${name}`,
+        reason: 'unknown_param',
+        message: `parameter ${name} is not declared in the definition's params`,
+      });
   }
 
   const period = (p: StrategyPeriod, path: string, min: number): void => {
@@ -79,35 +89,75 @@ export function validateStrategyDefinition(
       return;
     }
     const v = values[p.param];
-    if (v === undefined) issues.push({ path: `${path}.param`, reason: 'unknown_param', message: `parameter ${p.param} is not defined in params` });
-    else if (!Number.isInteger(v) || v < min) issues.push({ path: `${path}.param`, reason: 'invalid_param_value', message: `parameter ${p.param} = ${v} is used as a period and must be an integer ≥ ${min}` });
+    if (v === undefined)
+      issues.push({
+        path: `${path}.param`,
+        reason: 'unknown_param',
+        message: `parameter ${p.param} is not defined in params`,
+      });
+    else if (!Number.isInteger(v) || v < min)
+      issues.push({
+        path: `${path}.param`,
+        reason: 'invalid_param_value',
+        message: `parameter ${p.param} = ${v} is used as a period and must be an integer ≥ ${min}`,
+      });
   };
 
   const value = (v: StrategyValue, path: string): void => {
     if ('const' in v || 'bar' in v) return;
     if ('param' in v) {
-      if (values[v.param] === undefined) issues.push({ path: `${path}.param`, reason: 'unknown_param', message: `parameter ${v.param} is not defined in params` });
+      if (values[v.param] === undefined)
+        issues.push({
+          path: `${path}.param`,
+          reason: 'unknown_param',
+          message: `parameter ${v.param} is not defined in params`,
+        });
       return;
     }
     if ('feature' in v) {
       const set = v.set ?? 'core';
       const names = catalog.featureSets[set];
-      if (!names) issues.push({ path: `${path}.set`, reason: 'unknown_feature_set', message: `no feature set named ${set} (known: ${Object.keys(catalog.featureSets).join(', ') || 'none'})` });
-      else if (!names.includes(v.feature)) issues.push({ path: `${path}.feature`, reason: 'unknown_feature', message: `feature set ${set} has no feature ${v.feature}` });
+      if (!names)
+        issues.push({
+          path: `${path}.set`,
+          reason: 'unknown_feature_set',
+          message: `no feature set named ${set} (known: ${Object.keys(catalog.featureSets).join(', ') || 'none'})`,
+        });
+      else if (!names.includes(v.feature))
+        issues.push({
+          path: `${path}.feature`,
+          reason: 'unknown_feature',
+          message: `feature set ${set} has no feature ${v.feature}`,
+        });
       return;
     }
     if ('signal' in v) {
-      if (!catalog.signals.includes(v.signal)) issues.push({ path: `${path}.signal`, reason: 'unknown_signal', message: `no ML signal named ${v.signal} (signals are model aliases: ${catalog.signals.join(', ') || 'none'})` });
+      if (!catalog.signals.includes(v.signal))
+        issues.push({
+          path: `${path}.signal`,
+          reason: 'unknown_signal',
+          message: `no ML signal named ${v.signal} (signals are model aliases: ${catalog.signals.join(', ') || 'none'})`,
+        });
       return;
     }
     if ('regime' in v) {
-      if (!catalog.regimes.includes(v.regime)) issues.push({ path: `${path}.regime`, reason: 'unknown_regime', message: `no regime model named ${v.regime} is registered` });
+      if (!catalog.regimes.includes(v.regime))
+        issues.push({
+          path: `${path}.regime`,
+          reason: 'unknown_regime',
+          message: `no regime model named ${v.regime} is registered`,
+        });
       return;
     }
     if ('indicator' in v) {
       period(v.period, `${path}.period`, MIN_PERIOD[v.indicator] ?? 1);
       if (v.source !== undefined) {
-        if (NO_SOURCE.has(v.indicator)) issues.push({ path: `${path}.source`, reason: 'source_not_allowed', message: `${v.indicator} is computed from the bars and takes no source` });
+        if (NO_SOURCE.has(v.indicator))
+          issues.push({
+            path: `${path}.source`,
+            reason: 'source_not_allowed',
+            message: `${v.indicator} is computed from the bars and takes no source`,
+          });
         else value(v.source, `${path}.source`);
       }
       return;
@@ -144,9 +194,24 @@ export function validateStrategyDefinition(
     const wanted = side === 'long' ? wantsLong : wantsShort;
     const entry = definition.entry[side];
     const exit = definition.exit[side];
-    if (wanted && !entry) issues.push({ path: `entry.${side}`, reason: 'missing_entry_rule', message: `direction ${direction} needs an entry.${side} rule` });
-    if (!wanted && entry) issues.push({ path: `entry.${side}`, reason: 'rule_for_disabled_direction', message: `entry.${side} is set but direction is ${direction}` });
-    if (!wanted && exit) issues.push({ path: `exit.${side}`, reason: 'rule_for_disabled_direction', message: `exit.${side} is set but direction is ${direction}` });
+    if (wanted && !entry)
+      issues.push({
+        path: `entry.${side}`,
+        reason: 'missing_entry_rule',
+        message: `direction ${direction} needs an entry.${side} rule`,
+      });
+    if (!wanted && entry)
+      issues.push({
+        path: `entry.${side}`,
+        reason: 'rule_for_disabled_direction',
+        message: `entry.${side} is set but direction is ${direction}`,
+      });
+    if (!wanted && exit)
+      issues.push({
+        path: `exit.${side}`,
+        reason: 'rule_for_disabled_direction',
+        message: `exit.${side} is set but direction is ${direction}`,
+      });
     if (entry) condition(entry, `entry.${side}`);
     if (exit) condition(exit, `exit.${side}`);
   }

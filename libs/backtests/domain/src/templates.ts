@@ -1,4 +1,8 @@
-import { StrategyDefinitionV1Schema, type StrategyDefinition, type StrategyDefinitionInput } from '@strata/backtests-contracts';
+import {
+  StrategyDefinitionV1Schema,
+  type StrategyDefinition,
+  type StrategyDefinitionInput,
+} from '@strata/backtests-contracts';
 
 /** A strategy template shipped with the platform. */
 export interface StrategyTemplate {
@@ -16,7 +20,8 @@ const TEMPLATE_INPUTS: { name: string; title: string; description: string; defin
   {
     name: 'sma_crossover',
     title: 'SMA crossover',
-    description: 'Long when the fast SMA of the close crosses above the slow SMA; flat when it crosses back below. 95 % of equity per position.',
+    description:
+      'Long when the fast SMA of the close crosses above the slow SMA; flat when it crosses back below. 95 % of equity per position.',
     definition: {
       universe: { symbols: ['SPY'], timeframe: '1d', adjust: 'total', benchmark: 'SPY' },
       direction: 'long',
@@ -58,12 +63,28 @@ const TEMPLATE_INPUTS: { name: string; title: string; description: string; defin
       direction: 'both',
       params: { entry: 55, exit: 20 },
       entry: {
-        long: { cmp: 'gt', left: close, right: { ref: { indicator: 'highest', period: { param: 'entry' }, source: { bar: 'high' } }, bars: 1 } },
-        short: { cmp: 'lt', left: close, right: { ref: { indicator: 'lowest', period: { param: 'entry' }, source: { bar: 'low' } }, bars: 1 } },
+        long: {
+          cmp: 'gt',
+          left: close,
+          right: { ref: { indicator: 'highest', period: { param: 'entry' }, source: { bar: 'high' } }, bars: 1 },
+        },
+        short: {
+          cmp: 'lt',
+          left: close,
+          right: { ref: { indicator: 'lowest', period: { param: 'entry' }, source: { bar: 'low' } }, bars: 1 },
+        },
       },
       exit: {
-        long: { cmp: 'lt', left: close, right: { ref: { indicator: 'lowest', period: { param: 'exit' }, source: { bar: 'low' } }, bars: 1 } },
-        short: { cmp: 'gt', left: close, right: { ref: { indicator: 'highest', period: { param: 'exit' }, source: { bar: 'high' } }, bars: 1 } },
+        long: {
+          cmp: 'lt',
+          left: close,
+          right: { ref: { indicator: 'lowest', period: { param: 'exit' }, source: { bar: 'low' } }, bars: 1 },
+        },
+        short: {
+          cmp: 'gt',
+          left: close,
+          right: { ref: { indicator: 'highest', period: { param: 'exit' }, source: { bar: 'high' } }, bars: 1 },
+        },
       },
       sizing: { kind: 'fixed_fraction', fraction: 0.9 },
       risk: { trailingStop: 0.2 },
@@ -78,7 +99,14 @@ const TEMPLATE_INPUTS: { name: string; title: string; description: string; defin
       universe: { symbols: ['SPY'], timeframe: '1d', adjust: 'total', benchmark: 'SPY' },
       direction: 'long',
       params: { trend: 200, fast: 50 },
-      entry: { long: { all: [{ cmp: 'gt', left: close, right: sma('trend') }, { cmp: 'gt', left: sma('fast'), right: sma('trend') }] } },
+      entry: {
+        long: {
+          all: [
+            { cmp: 'gt', left: close, right: sma('trend') },
+            { cmp: 'gt', left: sma('fast'), right: sma('trend') },
+          ],
+        },
+      },
       exit: { long: { cmp: 'lt', left: close, right: sma('trend') } },
       sizing: { kind: 'volatility_target', annualVol: 0.12, lookback: 20, maxWeight: 1 },
       rebalance: { every: 'week', resize: true, resizeThreshold: 0.1 },
@@ -114,7 +142,10 @@ export function strategyTemplate(name: string): StrategyTemplate | undefined {
  * A template's definition for other symbols and parameters. With several symbols, fixed-fraction sizing is divided
  * by their count (the template's fraction is for the whole book) and the benchmark is kept.
  */
-export function instantiateTemplate(template: StrategyTemplate, opts: { symbols?: readonly string[]; params?: Readonly<Record<string, number>> } = {}): StrategyDefinition {
+export function instantiateTemplate(
+  template: StrategyTemplate,
+  opts: { symbols?: readonly string[]; params?: Readonly<Record<string, number>> } = {},
+): StrategyDefinition {
   const d: StrategyDefinition = structuredClone(template.definition);
   if (opts.symbols?.length) {
     d.universe.symbols = [...opts.symbols];

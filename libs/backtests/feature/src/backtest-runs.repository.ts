@@ -1,5 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DOCUMENT_STORE, type DocumentChange, type DocumentCollection, type DocumentStore, type NewDocument, type Page, type StoredDocument } from '@strata/platform-contracts';
+import {
+  DOCUMENT_STORE,
+  type DocumentChange,
+  type DocumentCollection,
+  type DocumentStore,
+  type NewDocument,
+  type Page,
+  type StoredDocument,
+} from '@strata/platform-contracts';
 import { type BacktestResultV1, type BacktestRunSpec } from '@strata/backtests-contracts';
 
 /** The claim a worker holds on a running backtest. `leaseUntil` is ISO-8601 UTC; the claim is void after it. */
@@ -36,7 +44,12 @@ export interface BacktestRunDoc {
 }
 
 /** A fresh run document in state `queued` (no claim, no result yet). */
-export function queuedRun(id: string, spec: BacktestRunSpec, strategyId: string | null, createdAt: string): NewDocument<BacktestRunDoc> {
+export function queuedRun(
+  id: string,
+  spec: BacktestRunSpec,
+  strategyId: string | null,
+  createdAt: string,
+): NewDocument<BacktestRunDoc> {
   return {
     id,
     status: 'queued',
@@ -64,7 +77,10 @@ export class BacktestRunsRepository {
   readonly runs: DocumentCollection<BacktestRunDoc>;
 
   constructor(@Inject(DOCUMENT_STORE) store: DocumentStore) {
-    this.runs = store.collection<BacktestRunDoc>({ name: 'backtest_runs', indexes: [{ fields: ['status'] }, { fields: ['createdAt'] }, { fields: ['strategyId'] }] });
+    this.runs = store.collection<BacktestRunDoc>({
+      name: 'backtest_runs',
+      indexes: [{ fields: ['status'] }, { fields: ['createdAt'] }, { fields: ['strategyId'] }],
+    });
   }
 
   insert(doc: NewDocument<BacktestRunDoc>): Promise<StoredDocument<BacktestRunDoc>> {
@@ -76,16 +92,30 @@ export class BacktestRunsRepository {
   }
 
   /** Compare-and-set: applies `change` if the stored version is `expectedVersion` (else VersionConflictError). */
-  update(id: string, expectedVersion: number, change: DocumentChange<BacktestRunDoc>): Promise<StoredDocument<BacktestRunDoc>> {
+  update(
+    id: string,
+    expectedVersion: number,
+    change: DocumentChange<BacktestRunDoc>,
+  ): Promise<StoredDocument<BacktestRunDoc>> {
     return this.runs.update(id, expectedVersion, change);
   }
 
   /** Runs newest first. */
-  page(req: { limit: number; cursor?: string | null; status?: BacktestRunStatus; strategyId?: string }): Promise<Page<BacktestRunDoc>> {
+  page(req: {
+    limit: number;
+    cursor?: string | null;
+    status?: BacktestRunStatus;
+    strategyId?: string;
+  }): Promise<Page<BacktestRunDoc>> {
     const filter: Record<string, string> = {};
     if (req.status) filter.status = req.status;
     if (req.strategyId) filter.strategyId = req.strategyId;
-    return this.runs.page({ filter, sort: { field: 'createdAt', direction: 'desc' }, limit: req.limit, cursor: req.cursor ?? null });
+    return this.runs.page({
+      filter,
+      sort: { field: 'createdAt', direction: 'desc' },
+      limit: req.limit,
+      cursor: req.cursor ?? null,
+    });
   }
 
   /** Runs in a status created before an instant, oldest first (recovery sweeps). */

@@ -1,5 +1,10 @@
 import { Logger, type INestMicroservice } from '@nestjs/common';
-import { BacktestRunCompletedV1, ExecutionSettingsSchema, RunBacktestCommandV1, type BacktestRunSpec } from '@strata/backtests-contracts';
+import {
+  BacktestRunCompletedV1,
+  ExecutionSettingsSchema,
+  RunBacktestCommandV1,
+  type BacktestRunSpec,
+} from '@strata/backtests-contracts';
 import { type EventBus, type PayloadOf } from '@strata/platform-contracts';
 import { runBacktest, STRATEGY_TEMPLATES } from '@strata/backtests-domain';
 import { MarketDataService } from '@strata/marketdata-feature';
@@ -31,7 +36,11 @@ const spec = (): BacktestRunSpec => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | null | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -67,18 +76,38 @@ describe('backtest worker crash: a worker dies mid-run, another takes over, exac
     return r;
   };
   // Short lease and ack wait so that the test takes seconds; the same code runs with minutes in production.
-  const timing = { leaseMs: 400, heartbeatMs: 50, sliceSteps: 200, ackWaitMs: 800, backoffMs: [100, 200], maxDeliver: 100, progressIntervalMs: 60_000 };
+  const timing = {
+    leaseMs: 400,
+    heartbeatMs: 50,
+    sliceSteps: 200,
+    ackWaitMs: 800,
+    backoffMs: [100, 200],
+    maxDeliver: 100,
+    progressIntervalMs: 60_000,
+  };
 
   it('hung worker A loses the run to B after its lease; A cannot complete when it wakes up', async () => {
     // Worker A "dies" after its first simulated slice: no heartbeat, no ack, until revived at the end (every slice
     // of every delivery A gets meanwhile freezes too).
     const hung: Array<() => void> = [];
     let dead = true;
-    const a = worker(env.bus, { ...timing, workerId: 'A', sweepIntervalMs: 0, afterSlice: () => (dead ? new Promise<void>((res) => hung.push(res)) : undefined) });
+    const a = worker(env.bus, {
+      ...timing,
+      workerId: 'A',
+      sweepIntervalMs: 0,
+      afterSlice: () => (dead ? new Promise<void>((res) => hung.push(res)) : undefined),
+    });
     await start(a, env.bus);
     const runId = uuidv7();
-    await env.bus.publish(RunBacktestCommandV1, { runId, spec: spec(), requestedAt: new Date().toISOString() }, { id: runId });
-    await waitFor('A to claim and hang', async () => hung.length > 0 && (await runs.get(runId))?.claim?.workerId === 'A');
+    await env.bus.publish(
+      RunBacktestCommandV1,
+      { runId, spec: spec(), requestedAt: new Date().toISOString() },
+      { id: runId },
+    );
+    await waitFor(
+      'A to claim and hang',
+      async () => hung.length > 0 && (await runs.get(runId))?.claim?.workerId === 'A',
+    );
 
     // Worker B joins the queue (with the recovery sweep on).
     const b = worker(env.bus, { ...timing, workerId: 'B', sweepIntervalMs: 200 });
@@ -106,7 +135,13 @@ describe('backtest worker crash: a worker dies mid-run, another takes over, exac
     expect(rows.equity).toBe(done.result!.periods + 1);
     // And the result is the engine's result on these bars.
     const spy = (await marketData.bars({ symbol: 'SPY', timeframe: '1d', adjust: 'total' }))!;
-    const direct = runBacktest({ definition: spec().definition, data: { timeframe: '1d', symbols: [spy] }, initialCapital: 100_000, execution: spec().execution, benchmark: { symbol: 'SPY', ts: spy.ts, close: spy.close } });
+    const direct = runBacktest({
+      definition: spec().definition,
+      data: { timeframe: '1d', symbols: [spy] },
+      initialCapital: 100_000,
+      execution: spec().execution,
+      benchmark: { symbol: 'SPY', ts: spy.ts, close: spy.close },
+    });
     expect(done.result!.fingerprint).toBe(direct.fingerprint);
 
     // A redelivery of the command after completion is acknowledged without a second result.
@@ -146,7 +181,12 @@ describe('backtest worker crash: a worker dies mid-run, another takes over, exac
       startedAt: new Date(now - 10_000).toISOString(),
       finishedAt: null,
       attempts: 1,
-      claim: { token: 't', workerId: 'gone', claimedAt: new Date(now - 10_000).toISOString(), leaseUntil: new Date(now - 5_000).toISOString() },
+      claim: {
+        token: 't',
+        workerId: 'gone',
+        claimedAt: new Date(now - 10_000).toISOString(),
+        leaseUntil: new Date(now - 5_000).toISOString(),
+      },
       progress: null,
       result: null,
       error: null,
@@ -154,7 +194,10 @@ describe('backtest worker crash: a worker dies mid-run, another takes over, exac
       finalEventPublished: false,
     });
     const seen: string[] = [];
-    await env.bus.subscribe(RunBacktestCommandV1, (c, ctx) => void (c.runId === runId && seen.push(ctx.envelope.id)), { consumer: 'test__sweep_probe', deliverFrom: 'new' });
+    await env.bus.subscribe(RunBacktestCommandV1, (c, ctx) => void (c.runId === runId && seen.push(ctx.envelope.id)), {
+      consumer: 'test__sweep_probe',
+      deliverFrom: 'new',
+    });
     const w = worker(env.bus, { ...timing, workerId: 'S' });
     expect(await w.sweep()).toBeGreaterThanOrEqual(1);
     expect(await w.sweep()).toBeGreaterThanOrEqual(1); // a second sweeper publishes the same envelope id

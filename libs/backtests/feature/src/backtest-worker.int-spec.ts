@@ -1,6 +1,11 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { BacktestRunCompletedV1, ExecutionSettingsSchema, RunBacktestCommandV1, type BacktestRunSpec } from '@strata/backtests-contracts';
+import {
+  BacktestRunCompletedV1,
+  ExecutionSettingsSchema,
+  RunBacktestCommandV1,
+  type BacktestRunSpec,
+} from '@strata/backtests-contracts';
 import { type PayloadOf } from '@strata/platform-contracts';
 import { instantiateTemplate, STRATEGY_TEMPLATES } from '@strata/backtests-domain';
 import { definitionHash } from './strategies.service';
@@ -23,8 +28,15 @@ const ROOT = join(__dirname, '..', '..', '..', '..');
 const SCRIPT = join(__dirname, 'testing', 'backtest-worker.process.ts');
 
 /** A worker process; `events` collects its JSON stdout lines. */
-function spawnWorker(env: Record<string, string>): { child: ChildProcessWithoutNullStreams; events: Array<Record<string, unknown>>; waitFor: (event: string) => Promise<Record<string, unknown>> } {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', SCRIPT], { cwd: ROOT, env: { ...process.env, ...env } });
+function spawnWorker(env: Record<string, string>): {
+  child: ChildProcessWithoutNullStreams;
+  events: Array<Record<string, unknown>>;
+  waitFor: (event: string) => Promise<Record<string, unknown>>;
+} {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', SCRIPT], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+  });
   const events: Array<Record<string, unknown>> = [];
   const waiters: Array<() => void> = [];
   createInterface({ input: child.stdout }).on('line', (l) => {
@@ -39,7 +51,10 @@ function spawnWorker(env: Record<string, string>): { child: ChildProcessWithoutN
   child.stderr.on('data', (d) => (stderr += String(d)));
   const waitFor = (event: string) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
-      const deadline = setTimeout(() => reject(new Error(`worker ${env.WORKER_ID}: no ${event} within 90 s; stderr: ${stderr.slice(-2000)}`)), 90_000);
+      const deadline = setTimeout(
+        () => reject(new Error(`worker ${env.WORKER_ID}: no ${event} within 90 s; stderr: ${stderr.slice(-2000)}`)),
+        90_000,
+      );
       const check = () => {
         const e = events.find((x) => x.event === event);
         if (e) {
@@ -53,7 +68,10 @@ function spawnWorker(env: Record<string, string>): { child: ChildProcessWithoutN
 }
 
 describeIf('backtest workers as processes on JetStream + MongoDB: one is killed mid-run (SIGKILL)', () => {
-  const prefix = uniqueName('BT').toUpperCase().replace(/[^A-Z0-9_]/g, '_') + '_';
+  const prefix =
+    uniqueName('BT')
+      .toUpperCase()
+      .replace(/[^A-Z0-9_]/g, '_') + '_';
   const dbName = uniqueName('strata_bt');
   let bus: JetStreamEventBus;
   let store: MongoDocumentStore;
@@ -118,7 +136,12 @@ describeIf('backtest workers as processes on JetStream + MongoDB: one is killed 
       await new Promise((r) => setTimeout(r, 200));
       doc = await runs.get(runId);
     }
-    expect(doc).toMatchObject({ status: 'completed', claim: null, error: null, result: { resultSchemaVersion: 1, lookAhead: { passed: true } } });
+    expect(doc).toMatchObject({
+      status: 'completed',
+      claim: null,
+      error: null,
+      result: { resultSchemaVersion: 1, lookAhead: { passed: true } },
+    });
     expect(doc!.attempts).toBeGreaterThanOrEqual(2);
 
     // Let redeliveries of the killed worker's delivery arrive: they find the run completed.

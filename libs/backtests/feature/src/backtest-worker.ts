@@ -1,14 +1,42 @@
 import { Controller, Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
-import { BacktestRunCompletedV1, BacktestRunFailedV1, BacktestRunProgressedV1, RunBacktestCommandV1, type BacktestRunSpec } from '@strata/backtests-contracts';
-import { EVENT_BUS, VersionConflictError, type EventBus, type PayloadOf, type StoredDocument } from '@strata/platform-contracts';
-import { BacktestRun, checkLookAhead, InvalidBacktestDataError, signalNamesOf, StrategyDefinitionError, toResultV1, type BacktestData, type BacktestRequest, type BenchmarkSeries, type SymbolBars } from '@strata/backtests-domain';
+import {
+  BacktestRunCompletedV1,
+  BacktestRunFailedV1,
+  BacktestRunProgressedV1,
+  RunBacktestCommandV1,
+  type BacktestRunSpec,
+} from '@strata/backtests-contracts';
+import {
+  EVENT_BUS,
+  VersionConflictError,
+  type EventBus,
+  type PayloadOf,
+  type StoredDocument,
+} from '@strata/platform-contracts';
+import {
+  BacktestRun,
+  checkLookAhead,
+  InvalidBacktestDataError,
+  signalNamesOf,
+  StrategyDefinitionError,
+  toResultV1,
+  type BacktestData,
+  type BacktestRequest,
+  type BenchmarkSeries,
+  type SymbolBars,
+} from '@strata/backtests-domain';
 import { type SignalModel } from '@strata/backtests-contracts';
 import { BusContext, OnCommand, WorkQueueController, workQueueOptions } from '@strata/platform-messaging';
 import { uuidv7 } from '@strata/shared-util';
 import { hostname } from 'node:os';
 import { BACKTEST_MARKET_DATA, type BacktestMarketData } from './backtests.ports';
-import { BACKTEST_SERIES_STORE, BACKTEST_SIGNAL_MODELS, type BacktestSeriesStore, type BacktestSignalModels } from '@strata/backtests-contracts';
+import {
+  BACKTEST_SERIES_STORE,
+  BACKTEST_SIGNAL_MODELS,
+  type BacktestSeriesStore,
+  type BacktestSignalModels,
+} from '@strata/backtests-contracts';
 import { BacktestRunsRepository, queuedRun, type BacktestRunDoc } from './backtest-runs.repository';
 import { BACKTEST_WORKER_OPTIONS } from './backtests.tokens';
 
@@ -42,7 +70,9 @@ export interface BacktestWorkerOptions {
 }
 
 /** Defaults of {@link BacktestWorkerOptions}. */
-export function resolveWorkerOptions(o: BacktestWorkerOptions = {}): Required<Omit<BacktestWorkerOptions, 'afterSlice'>> & Pick<BacktestWorkerOptions, 'afterSlice'> {
+export function resolveWorkerOptions(
+  o: BacktestWorkerOptions = {},
+): Required<Omit<BacktestWorkerOptions, 'afterSlice'>> & Pick<BacktestWorkerOptions, 'afterSlice'> {
   const leaseMs = o.leaseMs ?? 60_000;
   return {
     workerId: o.workerId ?? `${hostname()}:${process.pid}:${uuidv7().slice(-8)}`,
@@ -135,7 +165,12 @@ export class BacktestWorker {
         claimed = await this.runs.update(doc.id, doc._version, {
           set: {
             status: 'running',
-            claim: { token, workerId: this.options.workerId, claimedAt: iso(now), leaseUntil: iso(now + this.options.leaseMs) },
+            claim: {
+              token,
+              workerId: this.options.workerId,
+              claimedAt: iso(now),
+              leaseUntil: iso(now + this.options.leaseMs),
+            },
             attempts: doc.attempts + 1,
             startedAt: doc.startedAt ?? iso(now),
             progress: { phase: 'loading', fraction: 0 },
@@ -145,7 +180,13 @@ export class BacktestWorker {
         if (e instanceof VersionConflictError) continue; // someone else moved first: look again
         throw e;
       }
-      if (doc.claim) this.logger.warn({ msg: 'took over an expired claim', runId: doc.id, previous: doc.claim.workerId, attempt: claimed.attempts });
+      if (doc.claim)
+        this.logger.warn({
+          msg: 'took over an expired claim',
+          runId: doc.id,
+          previous: doc.claim.workerId,
+          attempt: claimed.attempts,
+        });
       return this.execute(claimed, token, ctx);
     }
   }
@@ -160,18 +201,30 @@ export class BacktestWorker {
       });
   }
 
-  private async execute(doc: StoredDocument<BacktestRunDoc>, token: string, ctx: { deliveryCount: number }): Promise<void> {
+  private async execute(
+    doc: StoredDocument<BacktestRunDoc>,
+    token: string,
+    ctx: { deliveryCount: number },
+  ): Promise<void> {
     const lease = new Lease(this.runs, doc, token, this.options.leaseMs);
     const started = Date.now();
     const spec = doc.spec;
     let lastProgress = 0;
     let barsProcessed = 0;
-    const progress = async (phase: 'loading' | 'signals' | 'simulating' | 'lookahead' | 'persisting', fraction: number, force = false): Promise<void> => {
+    const progress = async (
+      phase: 'loading' | 'signals' | 'simulating' | 'lookahead' | 'persisting',
+      fraction: number,
+      force = false,
+    ): Promise<void> => {
       const now = Date.now();
       if (force || now - lease.lastBeat >= this.options.heartbeatMs) await lease.beat({ phase, fraction });
       if (now - lastProgress >= this.options.progressIntervalMs) {
         lastProgress = now;
-        await this.bus.publish(BacktestRunProgressedV1, { runId: doc.id, phase, fraction, barsProcessed, workerId: this.options.workerId }, { correlationId: doc.id });
+        await this.bus.publish(
+          BacktestRunProgressedV1,
+          { runId: doc.id, phase, fraction, barsProcessed, workerId: this.options.workerId },
+          { correlationId: doc.id },
+        );
       }
     };
     try {
@@ -228,7 +281,13 @@ export class BacktestWorker {
         progress: { phase: 'persisting', fraction: 1 },
       });
       await this.series.prune(doc.id, token);
-      this.logger.log({ msg: 'backtest completed', runId: doc.id, ms: result.durationMs, trades: result.counts.trades, fingerprint: result.fingerprint });
+      this.logger.log({
+        msg: 'backtest completed',
+        runId: doc.id,
+        ms: result.durationMs,
+        trades: result.counts.trades,
+        fingerprint: result.fingerprint,
+      });
       await this.publishFinal(completed);
     } catch (e) {
       if (e instanceof LostClaimError) {
@@ -238,20 +297,37 @@ export class BacktestWorker {
         if (now?.status === 'completed' && now.seriesAttempt) await this.series.prune(doc.id, now.seriesAttempt);
         return;
       }
-      const reason = e instanceof StrategyDefinitionError ? 'invalid_strategy' : e instanceof InvalidBacktestDataError ? 'invalid_data' : e instanceof NoDataError ? 'no_data' : null;
+      const reason =
+        e instanceof StrategyDefinitionError
+          ? 'invalid_strategy'
+          : e instanceof InvalidBacktestDataError
+            ? 'invalid_data'
+            : e instanceof NoDataError
+              ? 'no_data'
+              : null;
       if (reason === null && ctx.deliveryCount < this.options.maxDeliver) {
         // Possibly transient (store, bus): give the run back and let the bus retry.
         await lease.release().catch(() => undefined);
         throw e;
       }
       const failed = await lease
-        .finish({ status: 'failed', error: { reason: reason ?? 'internal', detail: (e as Error).message ?? String(e) }, claim: null, finishedAt: iso(Date.now()) })
+        .finish({
+          status: 'failed',
+          error: { reason: reason ?? 'internal', detail: (e as Error).message ?? String(e) },
+          claim: null,
+          finishedAt: iso(Date.now()),
+        })
         .catch((err: unknown) => {
           if (err instanceof LostClaimError) return null;
           throw err;
         });
       if (failed) {
-        this.logger.warn({ msg: 'backtest failed', runId: doc.id, reason: reason ?? 'internal', detail: (e as Error).message });
+        this.logger.warn({
+          msg: 'backtest failed',
+          runId: doc.id,
+          reason: reason ?? 'internal',
+          detail: (e as Error).message,
+        });
         await this.publishFinal(failed);
       }
     }
@@ -268,7 +344,9 @@ export class BacktestWorker {
     }
     let bench: BenchmarkSeries | null = null;
     if (benchmark) {
-      const b = out.find((x) => x.symbol === benchmark) ?? (await this.marketData.bars({ symbol: benchmark, timeframe, adjust, qualityFilter }));
+      const b =
+        out.find((x) => x.symbol === benchmark) ??
+        (await this.marketData.bars({ symbol: benchmark, timeframe, adjust, qualityFilter }));
       if (b) bench = { symbol: benchmark, ts: b.ts, close: b.close };
     }
     return { data: { timeframe, symbols: out }, benchmark: bench };
@@ -284,7 +362,13 @@ export class BacktestWorker {
       const model = this.signalModels ? await this.signalModels.resolve(alias) : null;
       if (!model) {
         throw new StrategyDefinitionError([
-          { path: `signal:${alias}`, reason: 'unknown_signal', message: this.signalModels ? `no model holds the alias ${alias}; promote one first` : 'ML signals are not available in this process' },
+          {
+            path: `signal:${alias}`,
+            reason: 'unknown_signal',
+            message: this.signalModels
+              ? `no model holds the alias ${alias}; promote one first`
+              : 'ML signals are not available in this process',
+          },
         ]);
       }
       out[alias] = model;
@@ -305,15 +389,28 @@ export class BacktestWorker {
           strategyVersion: doc.spec.strategy?.version ?? null,
           resultSchemaVersion: 1,
           fingerprint: r.fingerprint,
-          headline: { totalReturn: r.kpis.totalReturn, annualReturn: r.kpis.annualReturn, sharpe: r.kpis.sharpe, maxDrawdown: r.kpis.maxDrawdown, trades: r.counts.trades, finalEquity: r.finalEquity },
+          headline: {
+            totalReturn: r.kpis.totalReturn,
+            annualReturn: r.kpis.annualReturn,
+            sharpe: r.kpis.sharpe,
+            maxDrawdown: r.kpis.maxDrawdown,
+            trades: r.counts.trades,
+            finalEquity: r.finalEquity,
+          },
           lookAheadPassed: r.lookAhead ? r.lookAhead.passed : null,
         },
         { id: completedEventId(doc.id), correlationId: doc.id },
       );
     } else if (doc.status === 'failed' && doc.error) {
-      await this.bus.publish(BacktestRunFailedV1, { runId: doc.id, reason: doc.error.reason, detail: doc.error.detail }, { id: failedEventId(doc.id), correlationId: doc.id });
+      await this.bus.publish(
+        BacktestRunFailedV1,
+        { runId: doc.id, reason: doc.error.reason, detail: doc.error.detail },
+        { id: failedEventId(doc.id), correlationId: doc.id },
+      );
     } else return;
-    await this.runs.runs.updateWithRetry(doc.id, (cur) => (cur.finalEventPublished ? null : { set: { finalEventPublished: true } }));
+    await this.runs.runs.updateWithRetry(doc.id, (cur) =>
+      cur.finalEventPublished ? null : { set: { finalEventPublished: true } },
+    );
   }
 
   /**
@@ -326,9 +423,16 @@ export class BacktestWorker {
     for (const status of ['running', 'queued'] as const) {
       const page = await this.runs.stale(status, 100);
       for (const doc of page.items) {
-        const expired = status === 'running' ? !doc.claim || Date.parse(doc.claim.leaseUntil) < now : Date.parse(doc.createdAt) < now - this.options.requeueAfterMs;
+        const expired =
+          status === 'running'
+            ? !doc.claim || Date.parse(doc.claim.leaseUntil) < now
+            : Date.parse(doc.createdAt) < now - this.options.requeueAfterMs;
         if (!expired) continue;
-        await this.bus.publish(RunBacktestCommandV1, { runId: doc.id, spec: doc.spec, requestedAt: doc.createdAt }, { id: `${doc.id}.retry-${doc.attempts}`, correlationId: doc.id });
+        await this.bus.publish(
+          RunBacktestCommandV1,
+          { runId: doc.id, spec: doc.spec, requestedAt: doc.createdAt },
+          { id: `${doc.id}.retry-${doc.attempts}`, correlationId: doc.id },
+        );
         n++;
       }
     }

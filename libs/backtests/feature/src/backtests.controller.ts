@@ -1,12 +1,37 @@
 import { Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
-import { BacktestEquityPointDtoSchema, BacktestOrderDtoSchema, BacktestRunDtoSchema, BacktestSeriesQuerySchema, BacktestStatusSchema, BacktestTradeDtoSchema, CreateBacktestBodySchema, type BacktestRunDto, type BacktestSeriesQuery, type CreateBacktestBody } from '@strata/backtests-contracts';
+import {
+  ApiAcceptedResponse,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import {
+  BacktestEquityPointDtoSchema,
+  BacktestOrderDtoSchema,
+  BacktestRunDtoSchema,
+  BacktestSeriesQuerySchema,
+  BacktestStatusSchema,
+  BacktestTradeDtoSchema,
+  CreateBacktestBodySchema,
+  type BacktestRunDto,
+  type BacktestSeriesQuery,
+  type CreateBacktestBody,
+} from '@strata/backtests-contracts';
 import { DocumentStoreError } from '@strata/platform-contracts';
 import { MAX_PAGE_LIMIT } from '@strata/platform-contracts';
 import { strategyProblem } from './strategy-problems';
 import { ProblemException, problemType, Roles, ZodBody, ZodQuery, zodToOpenApi } from '@strata/platform-http';
 import { z } from 'zod';
-import { BacktestCursorError, BacktestNotCompletedError, BacktestNotFoundError, BacktestsService } from './backtests.service';
+import {
+  BacktestCursorError,
+  BacktestNotCompletedError,
+  BacktestNotFoundError,
+  BacktestsService,
+} from './backtests.service';
 
 const ListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(50),
@@ -15,13 +40,26 @@ const ListQuerySchema = z.object({
   strategyId: z.string().min(1).max(64).optional(),
 });
 
-const pageOf = (item: z.ZodType) => zodToOpenApi(z.object({ items: z.array(item), nextCursor: z.string().nullable() })) as never;
+const pageOf = (item: z.ZodType) =>
+  zodToOpenApi(z.object({ items: z.array(item), nextCursor: z.string().nullable() })) as never;
 
 function problem(e: unknown): never {
   if (e instanceof BacktestNotFoundError) throw ProblemException.notFound(e.message);
-  if (e instanceof BacktestNotCompletedError) throw new ProblemException({ type: problemType('backtest-not-completed'), status: 409, detail: e.message, backtestStatus: e.status });
-  if (e instanceof BacktestCursorError) throw new ProblemException({ type: problemType('invalid-cursor'), status: 400, detail: e.message });
-  if (e instanceof DocumentStoreError && e.httpStatus < 500) throw new ProblemException({ type: problemType(e.code.replace(/_/g, '-')), status: e.httpStatus, detail: e.message });
+  if (e instanceof BacktestNotCompletedError)
+    throw new ProblemException({
+      type: problemType('backtest-not-completed'),
+      status: 409,
+      detail: e.message,
+      backtestStatus: e.status,
+    });
+  if (e instanceof BacktestCursorError)
+    throw new ProblemException({ type: problemType('invalid-cursor'), status: 400, detail: e.message });
+  if (e instanceof DocumentStoreError && e.httpStatus < 500)
+    throw new ProblemException({
+      type: problemType(e.code.replace(/_/g, '-')),
+      status: e.httpStatus,
+      detail: e.message,
+    });
   throw strategyProblem(e);
 }
 
@@ -45,24 +83,36 @@ export class BacktestsController {
   })
   @ApiAcceptedResponse({ schema: zodToOpenApi(BacktestRunDtoSchema) as never })
   @ApiNotFoundResponse({ description: 'No such strategy or version (application/problem+json).' })
-  @ApiUnprocessableEntityResponse({ description: 'The definition or parameter overrides are invalid (look-ahead, unknown feature or parameter).' })
-  submit(@ZodBody(CreateBacktestBodySchema) body: CreateBacktestBody, @Req() req: { id?: unknown }): Promise<BacktestRunDto> {
-    return this.backtests.submit(body, { correlationId: typeof req.id === 'string' ? req.id : undefined }).catch((e: unknown) => {
-      throw strategyProblem(e, body.definition ? 'body.definition' : 'body');
-    });
+  @ApiUnprocessableEntityResponse({
+    description: 'The definition or parameter overrides are invalid (look-ahead, unknown feature or parameter).',
+  })
+  submit(
+    @ZodBody(CreateBacktestBodySchema) body: CreateBacktestBody,
+    @Req() req: { id?: unknown },
+  ): Promise<BacktestRunDto> {
+    return this.backtests
+      .submit(body, { correlationId: typeof req.id === 'string' ? req.id : undefined })
+      .catch((e: unknown) => {
+        throw strategyProblem(e, body.definition ? 'body.definition' : 'body');
+      });
   }
 
   @Get()
   @Roles('viewer')
   @ApiOperation({ summary: 'Backtests, newest first (cursor pagination)' })
   @ApiOkResponse({ schema: pageOf(BacktestRunDtoSchema) })
-  list(@ZodQuery(ListQuerySchema) q: z.output<typeof ListQuerySchema>): Promise<{ items: BacktestRunDto[]; nextCursor: string | null }> {
+  list(
+    @ZodQuery(ListQuerySchema) q: z.output<typeof ListQuerySchema>,
+  ): Promise<{ items: BacktestRunDto[]; nextCursor: string | null }> {
     return this.backtests.list(q).catch(problem);
   }
 
   @Get(':id')
   @Roles('viewer')
-  @ApiOperation({ summary: 'A backtest: status, progress, frozen spec and, once completed, the result (KPIs, costs, look-ahead check)' })
+  @ApiOperation({
+    summary:
+      'A backtest: status, progress, frozen spec and, once completed, the result (KPIs, costs, look-ahead check)',
+  })
   @ApiParam({ name: 'id' })
   @ApiOkResponse({ schema: zodToOpenApi(BacktestRunDtoSchema) as never })
   @ApiNotFoundResponse({ description: 'No such backtest (application/problem+json).' })
@@ -94,7 +144,9 @@ export class BacktestsController {
 
   @Get(':id/orders')
   @Roles('viewer')
-  @ApiOperation({ summary: 'Orders of a completed backtest with their fills, unfilled remainders and reasons, paginated' })
+  @ApiOperation({
+    summary: 'Orders of a completed backtest with their fills, unfilled remainders and reasons, paginated',
+  })
   @ApiParam({ name: 'id' })
   @ApiOkResponse({ schema: pageOf(BacktestOrderDtoSchema) })
   @ApiNotFoundResponse({ description: 'No such backtest (application/problem+json).' })

@@ -7,7 +7,10 @@ import { BACKTESTS_SERVICE, BacktestsModule, type BacktestsModuleOptions } from 
 import { StrategiesModule } from './strategies.module';
 
 /** Adapters of the backtests service's ports, supplied by the app. */
-export type BacktestsServiceAdapters = Pick<BacktestsModuleOptions, 'seriesStore' | 'marketData' | 'signalModels' | 'qualityFlags'> & {
+export type BacktestsServiceAdapters = Pick<
+  BacktestsModuleOptions,
+  'seriesStore' | 'marketData' | 'signalModels' | 'qualityFlags'
+> & {
   /** Tuning of the worker (lease, heartbeat, ack wait, backoff, sweep); default the worker's defaults. */
   worker?: BacktestWorkerOptions;
 };

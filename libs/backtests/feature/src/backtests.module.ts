@@ -1,7 +1,12 @@
 import { BAR_QUALITY_FLAGS, type BarQualityFlagsStore } from '@strata/dataquality-contracts';
 import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
 import { BACKTEST_MARKET_DATA, type BacktestMarketData } from './backtests.ports';
-import { BACKTEST_SERIES_STORE, BACKTEST_SIGNAL_MODELS, type BacktestSeriesStore, type BacktestSignalModels } from '@strata/backtests-contracts';
+import {
+  BACKTEST_SERIES_STORE,
+  BACKTEST_SIGNAL_MODELS,
+  type BacktestSeriesStore,
+  type BacktestSignalModels,
+} from '@strata/backtests-contracts';
 import { BacktestRunsRepository } from './backtest-runs.repository';
 import { BacktestWorker, BacktestWorkerController, type BacktestWorkerOptions } from './backtest-worker';
 import { BacktestsController } from './backtests.controller';
@@ -42,7 +47,10 @@ export const BACKTESTS_SERVICE = 'backtests';
 @Module({})
 export class BacktestsModule {
   static register(opts: BacktestsModuleOptions): DynamicModule {
-    const providers: Provider[] = [BacktestRunsRepository, { provide: BACKTEST_SERIES_STORE, useValue: opts.seriesStore }];
+    const providers: Provider[] = [
+      BacktestRunsRepository,
+      { provide: BACKTEST_SERIES_STORE, useValue: opts.seriesStore },
+    ];
     const controllers: Type<unknown>[] = [];
     if (opts.http !== false) {
       providers.push(BacktestsService);
@@ -52,7 +60,9 @@ export class BacktestsModule {
       const workerOptions = opts.worker === true ? {} : opts.worker;
       providers.push(
         { provide: BACKTEST_WORKER_OPTIONS, useValue: workerOptions },
-        opts.marketData ? { provide: BACKTEST_MARKET_DATA, useValue: opts.marketData } : { provide: BACKTEST_MARKET_DATA, useClass: MarketDataBacktestData },
+        opts.marketData
+          ? { provide: BACKTEST_MARKET_DATA, useValue: opts.marketData }
+          : { provide: BACKTEST_MARKET_DATA, useClass: MarketDataBacktestData },
         BacktestWorker,
       );
       controllers.push(BacktestWorkerController);
@@ -63,7 +73,11 @@ export class BacktestsModule {
       module: BacktestsModule,
       controllers,
       providers,
-      exports: [BacktestRunsRepository, ...(opts.http !== false ? [BacktestsService] : []), ...(opts.worker ? [BacktestWorker] : [])],
+      exports: [
+        BacktestRunsRepository,
+        ...(opts.http !== false ? [BacktestsService] : []),
+        ...(opts.worker ? [BacktestWorker] : []),
+      ],
     };
   }
 }

@@ -1,10 +1,23 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EVENT_BUS, type EventBus, type StoredDocument } from '@strata/platform-contracts';
-import { RunBacktestCommandV1, type BacktestEquityPointDto, type BacktestOrderDto, type BacktestRunDto, type BacktestRunSpec, type BacktestTradeDto, type CreateBacktestBody } from '@strata/backtests-contracts';
+import {
+  RunBacktestCommandV1,
+  type BacktestEquityPointDto,
+  type BacktestOrderDto,
+  type BacktestRunDto,
+  type BacktestRunSpec,
+  type BacktestTradeDto,
+  type CreateBacktestBody,
+} from '@strata/backtests-contracts';
 import { definitionHash, StrategiesService } from './strategies.service';
 import { uuidv7 } from '@strata/shared-util';
 import { BACKTEST_SERIES_STORE, type BacktestSeriesStore } from '@strata/backtests-contracts';
-import { BacktestRunsRepository, queuedRun, type BacktestRunDoc, type BacktestRunStatus } from './backtest-runs.repository';
+import {
+  BacktestRunsRepository,
+  queuedRun,
+  type BacktestRunDoc,
+  type BacktestRunStatus,
+} from './backtest-runs.repository';
 
 /** No such run (HTTP 404). */
 export class BacktestNotFoundError extends Error {
@@ -42,7 +55,8 @@ function encodeCursor(runId: string, kind: SeriesKind, seq: number): string {
 function decodeCursor(cursor: string, runId: string, kind: SeriesKind): number {
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && v[0] === runId && v[1] === kind && Number.isSafeInteger(v[2]) && (v[2] as number) >= 0) return v[2] as number;
+    if (Array.isArray(v) && v[0] === runId && v[1] === kind && Number.isSafeInteger(v[2]) && (v[2] as number) >= 0)
+      return v[2] as number;
   } catch {
     /* fall through */
   }
@@ -68,7 +82,10 @@ export class BacktestsService {
     let definition = body.definition;
     if (body.strategyId !== undefined) {
       const head = await this.strategies.get(body.strategyId);
-      const v = body.strategyVersion === undefined ? head.latest : await this.strategies.getVersion(body.strategyId, body.strategyVersion);
+      const v =
+        body.strategyVersion === undefined
+          ? head.latest
+          : await this.strategies.getVersion(body.strategyId, body.strategyVersion);
       strategy = { id: head.id, version: v.version, name: head.name };
       definition = v.definition;
     }
@@ -91,7 +108,11 @@ export class BacktestsService {
     const createdAt = new Date().toISOString();
     const doc = await this.runs.insert(queuedRun(id, spec, strategy?.id ?? null, createdAt));
     // Envelope id = run id: a retried submit of the same run is stored once by the bus.
-    await this.bus.publish(RunBacktestCommandV1, { runId: id, spec, requestedAt: createdAt }, { id, correlationId: meta.correlationId ?? id });
+    await this.bus.publish(
+      RunBacktestCommandV1,
+      { runId: id, spec, requestedAt: createdAt },
+      { id, correlationId: meta.correlationId ?? id },
+    );
     return toDto(doc);
   }
 
@@ -100,20 +121,34 @@ export class BacktestsService {
   }
 
   /** Runs newest first, optionally of one status or strategy. */
-  async list(req: { limit: number; cursor?: string; status?: BacktestRunStatus; strategyId?: string }): Promise<{ items: BacktestRunDto[]; nextCursor: string | null }> {
+  async list(req: {
+    limit: number;
+    cursor?: string;
+    status?: BacktestRunStatus;
+    strategyId?: string;
+  }): Promise<{ items: BacktestRunDto[]; nextCursor: string | null }> {
     const page = await this.runs.page(req);
     return { items: page.items.map(toDto), nextCursor: page.nextCursor };
   }
 
-  equity(id: string, page: { limit: number; cursor?: string }): Promise<{ items: BacktestEquityPointDto[]; nextCursor: string | null }> {
+  equity(
+    id: string,
+    page: { limit: number; cursor?: string },
+  ): Promise<{ items: BacktestEquityPointDto[]; nextCursor: string | null }> {
     return this.page(id, 'equity', page, (p) => this.series.readEquity(p));
   }
 
-  trades(id: string, page: { limit: number; cursor?: string }): Promise<{ items: BacktestTradeDto[]; nextCursor: string | null }> {
+  trades(
+    id: string,
+    page: { limit: number; cursor?: string },
+  ): Promise<{ items: BacktestTradeDto[]; nextCursor: string | null }> {
     return this.page(id, 'trades', page, (p) => this.series.readTrades(p));
   }
 
-  orders(id: string, page: { limit: number; cursor?: string }): Promise<{ items: BacktestOrderDto[]; nextCursor: string | null }> {
+  orders(
+    id: string,
+    page: { limit: number; cursor?: string },
+  ): Promise<{ items: BacktestOrderDto[]; nextCursor: string | null }> {
     return this.page(id, 'orders', page, (p) => this.series.readOrders(p));
   }
 

@@ -2,7 +2,12 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Adjustment, Timeframe } from '@strata/marketdata-contracts';
 import { QualityFilter } from '@strata/features-contracts';
 import { SymbolBars } from '@strata/backtests-domain';
-import { BAR_QUALITY_FLAGS, flaggedBarMask, UNRESOLVED_FLAG_STATUSES, type BarQualityFlagsStore } from '@strata/dataquality-contracts';
+import {
+  BAR_QUALITY_FLAGS,
+  flaggedBarMask,
+  UNRESOLVED_FLAG_STATUSES,
+  type BarQualityFlagsStore,
+} from '@strata/dataquality-contracts';
 import { MARKET_DATA_READER, type MarketDataReader } from '@strata/marketdata-contracts';
 import type { BacktestMarketData } from './backtests.ports';
 
@@ -18,8 +23,17 @@ export class MarketDataBacktestData implements BacktestMarketData {
     @Optional() @Inject(BAR_QUALITY_FLAGS) private readonly qualityFlags: BarQualityFlagsStore | null = null,
   ) {}
 
-  async bars(req: { symbol: string; timeframe: Timeframe; adjust: Adjustment; qualityFilter?: QualityFilter }): Promise<SymbolBars | null> {
-    const { bars } = await this.marketData.getBars({ symbol: req.symbol, timeframe: req.timeframe, adjust: req.adjust });
+  async bars(req: {
+    symbol: string;
+    timeframe: Timeframe;
+    adjust: Adjustment;
+    qualityFilter?: QualityFilter;
+  }): Promise<SymbolBars | null> {
+    const { bars } = await this.marketData.getBars({
+      symbol: req.symbol,
+      timeframe: req.timeframe,
+      adjust: req.adjust,
+    });
     if (bars.length === 0) return null;
     const n = bars.length;
     const series: SymbolBars = {
@@ -32,8 +46,13 @@ export class MarketDataBacktestData implements BacktestMarketData {
       volume: bars.volume.subarray(0, n),
     };
     if (req.qualityFilter !== 'exclude') return series;
-    if (!this.qualityFlags) throw new Error('qualityFilter "exclude" needs the bar-quality flags store of the data-quality sentinel');
-    const flags = await this.qualityFlags.read({ symbol: req.symbol, timeframe: req.timeframe, statuses: UNRESOLVED_FLAG_STATUSES });
+    if (!this.qualityFlags)
+      throw new Error('qualityFilter "exclude" needs the bar-quality flags store of the data-quality sentinel');
+    const flags = await this.qualityFlags.read({
+      symbol: req.symbol,
+      timeframe: req.timeframe,
+      statuses: UNRESOLVED_FLAG_STATUSES,
+    });
     return withoutBars(series, flaggedBarMask(series.ts, flags));
   }
 }
@@ -48,5 +67,13 @@ function withoutBars(s: SymbolBars, drop: Uint8Array): SymbolBars {
     for (let i = 0, k = 0; i < col.length; i++) if (drop[i] === 0) out[k++] = col[i];
     return out;
   };
-  return { symbol: s.symbol, ts: pick(s.ts), open: pick(s.open), high: pick(s.high), low: pick(s.low), close: pick(s.close), volume: pick(s.volume) };
+  return {
+    symbol: s.symbol,
+    ts: pick(s.ts),
+    open: pick(s.open),
+    high: pick(s.high),
+    low: pick(s.low),
+    close: pick(s.close),
+    volume: pick(s.volume),
+  };
 }

@@ -1,6 +1,28 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
-import { CreateStrategyBodySchema, CreateStrategyFromTemplateBodySchema, StrategyDtoSchema, StrategyTemplateDtoSchema, StrategyVersionDtoSchema, UpdateStrategyBodySchema, type CreateStrategyBody, type CreateStrategyFromTemplateBody, type StrategyDto, type StrategyTemplateDto, type StrategyVersionDto, type UpdateStrategyBody } from '@strata/backtests-contracts';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import {
+  CreateStrategyBodySchema,
+  CreateStrategyFromTemplateBodySchema,
+  StrategyDtoSchema,
+  StrategyTemplateDtoSchema,
+  StrategyVersionDtoSchema,
+  UpdateStrategyBodySchema,
+  type CreateStrategyBody,
+  type CreateStrategyFromTemplateBody,
+  type StrategyDto,
+  type StrategyTemplateDto,
+  type StrategyVersionDto,
+  type UpdateStrategyBody,
+} from '@strata/backtests-contracts';
 import { MAX_PAGE_LIMIT } from '@strata/platform-contracts';
 import { parseOrThrow, Roles, ZodBody, ZodQuery, zodToOpenApi } from '@strata/platform-http';
 import { z } from 'zod';
@@ -17,7 +39,8 @@ const rethrow =
   (e: unknown): never => {
     throw strategyProblem(e, prefix);
   };
-const INVALID = 'The definition references a future value (`ref` with bars < 0), an unknown feature, signal, regime or parameter (application/problem+json, one item per issue with its path and reason).';
+const INVALID =
+  'The definition references a future value (`ref` with bars < 0), an unknown feature, signal, regime or parameter (application/problem+json, one item per issue with its path and reason).';
 
 /**
  * `/strategies`: strategy definitions with immutable versions (viewer reads, operator writes). Every `PUT` appends a
@@ -43,7 +66,9 @@ export class StrategiesController {
   @ApiCreatedResponse({ schema: zodToOpenApi(StrategyDtoSchema) as never })
   @ApiNotFoundResponse({ description: 'No such template (application/problem+json).' })
   @ApiUnprocessableEntityResponse({ description: INVALID })
-  fromTemplate(@ZodBody(CreateStrategyFromTemplateBodySchema) body: CreateStrategyFromTemplateBody): Promise<StrategyDto> {
+  fromTemplate(
+    @ZodBody(CreateStrategyFromTemplateBodySchema) body: CreateStrategyFromTemplateBody,
+  ): Promise<StrategyDto> {
     return this.strategies.createFromTemplate(body).catch(rethrow('body'));
   }
 
@@ -59,8 +84,12 @@ export class StrategiesController {
   @Get()
   @Roles('viewer')
   @ApiOperation({ summary: 'List strategies, most recently updated first (cursor pagination)' })
-  @ApiOkResponse({ schema: zodToOpenApi(z.object({ items: z.array(StrategyDtoSchema), nextCursor: z.string().nullable() })) as never })
-  list(@ZodQuery(PageQuerySchema) q: z.output<typeof PageQuerySchema>): Promise<{ items: StrategyDto[]; nextCursor: string | null }> {
+  @ApiOkResponse({
+    schema: zodToOpenApi(z.object({ items: z.array(StrategyDtoSchema), nextCursor: z.string().nullable() })) as never,
+  })
+  list(
+    @ZodQuery(PageQuerySchema) q: z.output<typeof PageQuerySchema>,
+  ): Promise<{ items: StrategyDto[]; nextCursor: string | null }> {
     return this.strategies.list(q).catch(rethrow());
   }
 
@@ -78,12 +107,15 @@ export class StrategiesController {
   @Roles('operator')
   @ApiOperation({
     summary: 'Save a new version of a strategy',
-    description: 'Appends a version; earlier versions stay readable. With `baseVersion`, answers 409 when another version was saved since.',
+    description:
+      'Appends a version; earlier versions stay readable. With `baseVersion`, answers 409 when another version was saved since.',
   })
   @ApiParam({ name: 'id' })
   @ApiOkResponse({ schema: zodToOpenApi(StrategyDtoSchema) as never })
   @ApiNotFoundResponse({ description: 'No such strategy (application/problem+json).' })
-  @ApiConflictResponse({ description: 'baseVersion is not the latest version (application/problem+json with latestVersion).' })
+  @ApiConflictResponse({
+    description: 'baseVersion is not the latest version (application/problem+json with latestVersion).',
+  })
   @ApiUnprocessableEntityResponse({ description: INVALID })
   update(@Param('id') id: string, @ZodBody(UpdateStrategyBodySchema) body: UpdateStrategyBody): Promise<StrategyDto> {
     return this.strategies.update(id, body).catch(rethrow());
@@ -103,8 +135,15 @@ export class StrategiesController {
   @Roles('viewer')
   @ApiOperation({ summary: "A strategy's versions, newest first (cursor pagination)" })
   @ApiParam({ name: 'id' })
-  @ApiOkResponse({ schema: zodToOpenApi(z.object({ items: z.array(StrategyVersionDtoSchema), nextCursor: z.string().nullable() })) as never })
-  versions(@Param('id') id: string, @ZodQuery(PageQuerySchema) q: z.output<typeof PageQuerySchema>): Promise<{ items: StrategyVersionDto[]; nextCursor: string | null }> {
+  @ApiOkResponse({
+    schema: zodToOpenApi(
+      z.object({ items: z.array(StrategyVersionDtoSchema), nextCursor: z.string().nullable() }),
+    ) as never,
+  })
+  versions(
+    @Param('id') id: string,
+    @ZodQuery(PageQuerySchema) q: z.output<typeof PageQuerySchema>,
+  ): Promise<{ items: StrategyVersionDto[]; nextCursor: string | null }> {
     return this.strategies.listVersions(id, q).catch(rethrow());
   }
 

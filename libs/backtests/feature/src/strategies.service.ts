@@ -1,7 +1,29 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { DOCUMENT_STORE, DuplicateKeyError, type DocumentCollection, type DocumentStore, type StoredDocument } from '@strata/platform-contracts';
-import { type CreateStrategyBody, type CreateStrategyFromTemplateBody, type StrategyDefinition, type StrategyDto, type StrategyTemplateDto, type StrategyVersionDto, type UpdateStrategyBody } from '@strata/backtests-contracts';
-import { DEFAULT_STRATEGY_CATALOG, instantiateTemplate, STRATEGY_TEMPLATES, strategyTemplate, validateStrategyDefinition, type StrategyCatalog, type StrategyIssue } from '@strata/backtests-domain';
+import {
+  DOCUMENT_STORE,
+  DuplicateKeyError,
+  type DocumentCollection,
+  type DocumentStore,
+  type StoredDocument,
+} from '@strata/platform-contracts';
+import {
+  type CreateStrategyBody,
+  type CreateStrategyFromTemplateBody,
+  type StrategyDefinition,
+  type StrategyDto,
+  type StrategyTemplateDto,
+  type StrategyVersionDto,
+  type UpdateStrategyBody,
+} from '@strata/backtests-contracts';
+import {
+  DEFAULT_STRATEGY_CATALOG,
+  instantiateTemplate,
+  STRATEGY_TEMPLATES,
+  strategyTemplate,
+  validateStrategyDefinition,
+  type StrategyCatalog,
+  type StrategyIssue,
+} from '@strata/backtests-domain';
 import { uuidv7 } from '@strata/shared-util';
 import { createHash } from 'node:crypto';
 import { STRATEGY_CATALOG } from './strategies.tokens';
@@ -49,7 +71,9 @@ export class StrategyVersionConflictError extends Error {
     readonly baseVersion: number,
     readonly latestVersion: number,
   ) {
-    super(`strategy ${strategyId} is at version ${latestVersion}, not ${baseVersion}: reload it and apply your change again`);
+    super(
+      `strategy ${strategyId} is at version ${latestVersion}, not ${baseVersion}: reload it and apply your change again`,
+    );
     this.name = 'StrategyVersionConflictError';
   }
 }
@@ -90,7 +114,10 @@ export class StrategiesService {
     @Optional() @Inject(STRATEGY_CATALOG) private readonly catalog: StrategyCatalog = DEFAULT_STRATEGY_CATALOG,
   ) {
     this.heads = store.collection<StrategyHead>({ name: 'strategies', indexes: [{ fields: ['updatedAt'] }] });
-    this.versions = store.collection<StrategyVersionDoc>({ name: 'strategy_versions', indexes: [{ fields: ['strategyId', 'version'], unique: true }] });
+    this.versions = store.collection<StrategyVersionDoc>({
+      name: 'strategy_versions',
+      indexes: [{ fields: ['strategyId', 'version'], unique: true }],
+    });
   }
 
   /** Throws {@link InvalidStrategyError} unless the definition (with parameter overrides) is valid. */
@@ -101,7 +128,12 @@ export class StrategiesService {
 
   /** The templates shipped with the platform. */
   templates(): StrategyTemplateDto[] {
-    return STRATEGY_TEMPLATES.map((t) => ({ name: t.name, title: t.title, description: t.description, definition: t.definition }));
+    return STRATEGY_TEMPLATES.map((t) => ({
+      name: t.name,
+      title: t.title,
+      description: t.description,
+      definition: t.definition,
+    }));
   }
 
   /** Creates a strategy at version 1. */
@@ -110,18 +142,35 @@ export class StrategiesService {
     const id = uuidv7();
     const now = new Date().toISOString();
     const version = await this.versions.insert(this.versionDoc(id, 1, body.definition, null, now));
-    const head = await this.heads.insert({ id, name: body.name, description: body.description, latestVersion: 1, template, createdAt: now, updatedAt: now });
+    const head = await this.heads.insert({
+      id,
+      name: body.name,
+      description: body.description,
+      latestVersion: 1,
+      template,
+      createdAt: now,
+      updatedAt: now,
+    });
     return this.dto(head, version);
   }
 
   /** Creates a strategy from a template (symbols and parameters optionally replaced). */
   async createFromTemplate(body: CreateStrategyFromTemplateBody): Promise<StrategyDto> {
     const t = strategyTemplate(body.template);
-    if (!t) throw new StrategyNotFoundError(`no template named ${body.template} (templates: ${STRATEGY_TEMPLATES.map((x) => x.name).join(', ')})`);
+    if (!t)
+      throw new StrategyNotFoundError(
+        `no template named ${body.template} (templates: ${STRATEGY_TEMPLATES.map((x) => x.name).join(', ')})`,
+      );
     if (body.params) {
       const unknown = Object.keys(body.params).filter((k) => !(k in t.definition.params));
       if (unknown.length) {
-        throw new InvalidStrategyError(unknown.map((k) => ({ path: `params.${k}`, reason: 'unknown_param', message: `template ${t.name} has no parameter ${k}` })));
+        throw new InvalidStrategyError(
+          unknown.map((k) => ({
+            path: `params.${k}`,
+            reason: 'unknown_param',
+            message: `template ${t.name} has no parameter ${k}`,
+          })),
+        );
       }
     }
     const definition = instantiateTemplate(t, { symbols: body.symbols, params: body.params });
@@ -132,14 +181,20 @@ export class StrategiesService {
   async update(id: string, body: UpdateStrategyBody): Promise<StrategyDto> {
     this.validate(body.definition);
     let head = await this.head(id);
-    if (body.baseVersion !== undefined && body.baseVersion !== head.latestVersion) throw new StrategyVersionConflictError(id, body.baseVersion, head.latestVersion);
+    if (body.baseVersion !== undefined && body.baseVersion !== head.latestVersion)
+      throw new StrategyVersionConflictError(id, body.baseVersion, head.latestVersion);
     const now = new Date().toISOString();
     let saved: StoredDocument<StrategyVersionDoc> | undefined;
     for (let attempt = 0; !saved; attempt++) {
       // The next version after the highest stored one (the head may lag behind a concurrent writer).
-      const top = await this.versions.page({ filter: { strategyId: id }, sort: { field: 'version', direction: 'desc' }, limit: 1 });
+      const top = await this.versions.page({
+        filter: { strategyId: id },
+        sort: { field: 'version', direction: 'desc' },
+        limit: 1,
+      });
       const next = Math.max(head.latestVersion, top.items[0]?.version ?? 0) + 1;
-      if (body.baseVersion !== undefined && next !== body.baseVersion + 1) throw new StrategyVersionConflictError(id, body.baseVersion, next - 1);
+      if (body.baseVersion !== undefined && next !== body.baseVersion + 1)
+        throw new StrategyVersionConflictError(id, body.baseVersion, next - 1);
       try {
         saved = await this.versions.insert(this.versionDoc(id, next, body.definition, body.note ?? null, now));
       } catch (e) {
@@ -157,7 +212,10 @@ export class StrategiesService {
         ...(body.description !== undefined ? { description: body.description } : {}),
       },
     }));
-    return this.dto(updated, updated.latestVersion === version.version ? version : await this.version(id, updated.latestVersion));
+    return this.dto(
+      updated,
+      updated.latestVersion === version.version ? version : await this.version(id, updated.latestVersion),
+    );
   }
 
   /** A strategy with its latest version; {@link StrategyNotFoundError} when missing. */
@@ -168,15 +226,29 @@ export class StrategiesService {
 
   /** One page of strategies, most recently updated first. */
   async list(req: { limit: number; cursor?: string }): Promise<{ items: StrategyDto[]; nextCursor: string | null }> {
-    const page = await this.heads.page({ sort: { field: 'updatedAt', direction: 'desc' }, limit: req.limit, cursor: req.cursor ?? null });
-    const items = await Promise.all(page.items.map(async (h) => this.dto(h, await this.version(h.id, h.latestVersion))));
+    const page = await this.heads.page({
+      sort: { field: 'updatedAt', direction: 'desc' },
+      limit: req.limit,
+      cursor: req.cursor ?? null,
+    });
+    const items = await Promise.all(
+      page.items.map(async (h) => this.dto(h, await this.version(h.id, h.latestVersion))),
+    );
     return { items, nextCursor: page.nextCursor };
   }
 
   /** One page of a strategy's versions, newest first. */
-  async listVersions(id: string, req: { limit: number; cursor?: string }): Promise<{ items: StrategyVersionDto[]; nextCursor: string | null }> {
+  async listVersions(
+    id: string,
+    req: { limit: number; cursor?: string },
+  ): Promise<{ items: StrategyVersionDto[]; nextCursor: string | null }> {
     await this.head(id);
-    const page = await this.versions.page({ filter: { strategyId: id }, sort: { field: 'version', direction: 'desc' }, limit: req.limit, cursor: req.cursor ?? null });
+    const page = await this.versions.page({
+      filter: { strategyId: id },
+      sort: { field: 'version', direction: 'desc' },
+      limit: req.limit,
+      cursor: req.cursor ?? null,
+    });
     return { items: page.items.map(versionDto), nextCursor: page.nextCursor };
   }
 
@@ -205,15 +277,37 @@ export class StrategiesService {
     return v;
   }
 
-  private versionDoc(strategyId: string, version: number, definition: StrategyDefinition, note: string | null, createdAt: string): StrategyVersionDoc {
+  private versionDoc(
+    strategyId: string,
+    version: number,
+    definition: StrategyDefinition,
+    note: string | null,
+    createdAt: string,
+  ): StrategyVersionDoc {
     return { strategyId, version, definition, definitionHash: definitionHash(definition), note, createdAt };
   }
 
   private dto(h: StoredDocument<StrategyHead>, v: StoredDocument<StrategyVersionDoc>): StrategyDto {
-    return { id: h.id, name: h.name, description: h.description, latestVersion: h.latestVersion, template: h.template, createdAt: h.createdAt, updatedAt: h.updatedAt, latest: versionDto(v) };
+    return {
+      id: h.id,
+      name: h.name,
+      description: h.description,
+      latestVersion: h.latestVersion,
+      template: h.template,
+      createdAt: h.createdAt,
+      updatedAt: h.updatedAt,
+      latest: versionDto(v),
+    };
   }
 }
 
 function versionDto(v: StoredDocument<StrategyVersionDoc>): StrategyVersionDto {
-  return { strategyId: v.strategyId, version: v.version, definition: v.definition, definitionHash: v.definitionHash, note: v.note, createdAt: v.createdAt };
+  return {
+    strategyId: v.strategyId,
+    version: v.version,
+    definition: v.definition,
+    definitionHash: v.definitionHash,
+    note: v.note,
+    createdAt: v.createdAt,
+  };
 }

@@ -19,10 +19,19 @@ export function strategyProblem(err: unknown, fieldPrefix = 'body.definition'): 
   }
   if (err instanceof StrategyNotFoundError) return ProblemException.notFound(err.message);
   if (err instanceof StrategyVersionConflictError) {
-    return new ProblemException({ type: problemType('version-conflict'), status: 409, detail: err.message, latestVersion: err.latestVersion });
+    return new ProblemException({
+      type: problemType('version-conflict'),
+      status: 409,
+      detail: err.message,
+      latestVersion: err.latestVersion,
+    });
   }
   if (err instanceof DocumentStoreError && err.httpStatus < 500) {
-    return new ProblemException({ type: problemType(err.code.replace(/_/g, '-')), status: err.httpStatus, detail: err.message });
+    return new ProblemException({
+      type: problemType(err.code.replace(/_/g, '-')),
+      status: err.httpStatus,
+      detail: err.message,
+    });
   }
   return err;
 }

@@ -49,7 +49,11 @@ export class DuckDbBacktestSeriesStore implements BacktestSeriesStore {
   }
 
   /** Replaces the rows of (runId, attempt) with `series`. Returns the rows written per table. */
-  async write(runId: string, attempt: string, series: BacktestSeries): Promise<{ equity: number; trades: number; orders: number }> {
+  async write(
+    runId: string,
+    attempt: string,
+    series: BacktestSeries,
+  ): Promise<{ equity: number; trades: number; orders: number }> {
     await this.init();
     const c = series.curve;
     const n = c.ts.length;
@@ -63,7 +67,8 @@ export class DuckDbBacktestSeriesStore implements BacktestSeriesStore {
       drawdown[i] = 1 - e / peak;
     }
     return this.db.transaction(async (s) => {
-      for (const t of ['equity', 'trades', 'orders']) await s.run(`DELETE FROM backtests.${t} WHERE run_id = $r AND attempt = $a`, { r: runId, a: attempt });
+      for (const t of ['equity', 'trades', 'orders'])
+        await s.run(`DELETE FROM backtests.${t} WHERE run_id = $r AND attempt = $a`, { r: runId, a: attempt });
       await appendColumns(
         s.connection,
         { table: 'equity', schema: 'backtests' },
@@ -222,10 +227,12 @@ export class DuckDbBacktestSeriesStore implements BacktestSeriesStore {
     return this.db.transaction(async (s) => {
       let n = 0;
       for (const t of ['equity', 'trades', 'orders']) {
-        n += keep === undefined ? await s.run(`DELETE FROM backtests.${t} WHERE run_id = $r`, { r: runId }) : await s.run(`DELETE FROM backtests.${t} WHERE run_id = $r AND attempt <> $k`, { r: runId, k: keep });
+        n +=
+          keep === undefined
+            ? await s.run(`DELETE FROM backtests.${t} WHERE run_id = $r`, { r: runId })
+            : await s.run(`DELETE FROM backtests.${t} WHERE run_id = $r AND attempt <> $k`, { r: runId, k: keep });
       }
       return n;
     });
   }
 }
-

@@ -30,9 +30,21 @@ export function buildAsyncApiDocument(messages: readonly MessageDefinition[] = A
           traceparent: { type: 'string', description: 'W3C trace context.' },
         },
       },
-      payload: { ...envelope, properties: { ...(envelope.properties as object), type: { const: m.subject }, version: { const: m.version }, data: payload } },
+      payload: {
+        ...envelope,
+        properties: {
+          ...(envelope.properties as object),
+          type: { const: m.subject },
+          version: { const: m.version },
+          data: payload,
+        },
+      },
     };
-    const channel: Record<string, unknown> = { address: m.subject, description: m.description, messages: { [key]: { $ref: `#/components/messages/${key}` } } };
+    const channel: Record<string, unknown> = {
+      address: m.subject,
+      description: m.description,
+      messages: { [key]: { $ref: `#/components/messages/${key}` } },
+    };
     channels[key] = channel;
     operations[`${m.kind === 'event' ? 'on' : 'handle'}_${key}`] = {
       action: 'receive',
@@ -43,10 +55,19 @@ export function buildAsyncApiDocument(messages: readonly MessageDefinition[] = A
     if (m.kind === 'command' && 'reply' in m && m.reply) {
       const reply = z.toJSONSchema(m.reply as z.ZodType, { unrepresentable: 'any' }) as Record<string, unknown>;
       delete reply.$schema;
-      componentsMessages[`${key}_reply`] = { name: `${m.subject} reply`, contentType: 'application/json', payload: reply };
-      (operations[`handle_${key}`] as Record<string, unknown>).reply = { messages: [{ $ref: `#/components/messages/${key}_reply` }] };
+      componentsMessages[`${key}_reply`] = {
+        name: `${m.subject} reply`,
+        contentType: 'application/json',
+        payload: reply,
+      };
+      (operations[`handle_${key}`] as Record<string, unknown>).reply = {
+        messages: [{ $ref: `#/components/messages/${key}_reply` }],
+      };
     }
-    channels[`dlq_${key}`] = { address: `dlq.${m.subject}`, description: `Dead letters of ${m.subject}, with the reason in the Strata-Dlq-Reason header.` };
+    channels[`dlq_${key}`] = {
+      address: `dlq.${m.subject}`,
+      description: `Dead letters of ${m.subject}, with the reason in the Strata-Dlq-Reason header.`,
+    };
   }
   return {
     asyncapi: '3.0.0',
@@ -60,6 +81,8 @@ export function buildAsyncApiDocument(messages: readonly MessageDefinition[] = A
     servers: { nats: { host: 'localhost:4222', protocol: 'nats', description: 'NATS with JetStream' } },
     channels,
     operations,
-    components: Object.keys(componentsSchemas).length ? { messages: componentsMessages, schemas: componentsSchemas } : { messages: componentsMessages },
+    components: Object.keys(componentsSchemas).length
+      ? { messages: componentsMessages, schemas: componentsSchemas }
+      : { messages: componentsMessages },
   };
 }

@@ -1,10 +1,21 @@
-import { BacktestRunCompletedV1, BacktestRunFailedV1, BacktestRunProgressedV1, RunBacktestCommandV1 } from '@strata/backtests-contracts';
+import {
+  BacktestRunCompletedV1,
+  BacktestRunFailedV1,
+  BacktestRunProgressedV1,
+  RunBacktestCommandV1,
+} from '@strata/backtests-contracts';
 import { AnomalyDetectedV1 } from '@strata/dataquality-contracts';
 import type { MessageDefinition } from '@strata/platform-contracts';
 import { FeatureSetRefreshedV1 } from '@strata/features-contracts';
 import { BarsCorrectedV1, CorporateActionsRecordedV1 } from '@strata/marketdata-contracts';
 import { BarsIngestedV1, IngestCommandV1 } from '@strata/marketdata-contracts';
-import { ModelAliasChangedV1, ModelTrainedV1, ModelTrainingFailedV1, ScoreComputedV1, TrainModelCommandV1 } from '@strata/signals-contracts';
+import {
+  ModelAliasChangedV1,
+  ModelTrainedV1,
+  ModelTrainingFailedV1,
+  ScoreComputedV1,
+  TrainModelCommandV1,
+} from '@strata/signals-contracts';
 
 /** Every message definition of the platform; the AsyncAPI document and the transports are built from this list. */
 export const ALL_MESSAGES: readonly MessageDefinition[] = [

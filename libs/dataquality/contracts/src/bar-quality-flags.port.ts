@@ -29,7 +29,13 @@ export interface BarQualityFlag {
 export interface BarQualityFlagsStore {
   upsert(flags: readonly BarQualityFlag[]): Promise<void>;
   setStatus(eventId: string, status: DataQualityStatus): Promise<number>;
-  read(req: { symbol: string; timeframe: Timeframe; from?: number; to?: number; statuses?: readonly DataQualityStatus[] }): Promise<BarQualityFlag[]>;
+  read(req: {
+    symbol: string;
+    timeframe: Timeframe;
+    from?: number;
+    to?: number;
+    statuses?: readonly DataQualityStatus[];
+  }): Promise<BarQualityFlag[]>;
 }
 
 /** Injection token of {@link BarQualityFlagsStore}. */

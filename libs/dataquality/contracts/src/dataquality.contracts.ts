@@ -18,7 +18,17 @@ export type DataQualitySeverity = z.infer<typeof DataQualitySeveritySchema>;
  * What a flagged bar looks like: rule kinds `stale`, `gap`, `bad_tick`, `zero_volume`, `correction`; the proposal
  * `probable_split` (never paged as a price anomaly); statistical kinds `spike`, `volume_burst`, `outlier`.
  */
-export const AnomalyKindSchema = z.enum(['spike', 'bad_tick', 'stale', 'gap', 'zero_volume', 'volume_burst', 'correction', 'probable_split', 'outlier']);
+export const AnomalyKindSchema = z.enum([
+  'spike',
+  'bad_tick',
+  'stale',
+  'gap',
+  'zero_volume',
+  'volume_burst',
+  'correction',
+  'probable_split',
+  'outlier',
+]);
 /** See {@link AnomalyKindSchema}. */
 export type AnomalyKindName = z.infer<typeof AnomalyKindSchema>;
 
@@ -75,7 +85,8 @@ const DetectedAnomalyShape = {
  */
 export const AnomalyDetectedV1 = defineEvent({
   subject: 'dataquality.evt.anomaly.detected.v1',
-  description: 'The data-quality sentinel stored a DataQualityEvent for an anomalous bar (scores, severity, reason, model versions).',
+  description:
+    'The data-quality sentinel stored a DataQualityEvent for an anomalous bar (scores, severity, reason, model versions).',
   schema: z.object(DetectedAnomalyShape),
 });
 /** Payload of {@link AnomalyDetectedV1}. */
@@ -115,10 +126,15 @@ export const DataQualityEventsQuerySchema = z.object({
 export type DataQualityEventsQuery = z.output<typeof DataQualityEventsQuerySchema>;
 
 /** Page of `GET /data-quality/events`. */
-export const DataQualityEventsPageSchema = z.object({ items: z.array(DataQualityEventDtoSchema), nextCursor: z.string().nullable() });
+export const DataQualityEventsPageSchema = z.object({
+  items: z.array(DataQualityEventDtoSchema),
+  nextCursor: z.string().nullable(),
+});
 
 /** Body of `POST /data-quality/events/{id}/ack` and `/resolve`: an optional note (≤ 2,000 characters). */
-export const DataQualityTransitionBodySchema = z.object({ note: z.string().trim().min(1).max(2000).optional() }).strict();
+export const DataQualityTransitionBodySchema = z
+  .object({ note: z.string().trim().min(1).max(2000).optional() })
+  .strict();
 /** See {@link DataQualityTransitionBodySchema}. */
 export type DataQualityTransitionBody = z.output<typeof DataQualityTransitionBodySchema>;
 
@@ -138,14 +154,23 @@ export const DataQualitySummarySchema = z.object({
   total: z.number().int().nonnegative(),
   /** Newest detections first. */
   recentAlerts: z.array(DataQualityEventDtoSchema),
-  bySeverity: z.object({ LOW: z.number().int(), MEDIUM: z.number().int(), HIGH: z.number().int(), CRITICAL: z.number().int() }),
+  bySeverity: z.object({
+    LOW: z.number().int(),
+    MEDIUM: z.number().int(),
+    HIGH: z.number().int(),
+    CRITICAL: z.number().int(),
+  }),
   byStatus: z.object({ open: z.number().int(), acknowledged: z.number().int(), resolved: z.number().int() }),
   /** Events per symbol, most first. */
   bySymbol: z.array(z.object({ symbol: z.string(), count: z.number().int() })),
   /** Events per kind. */
   byKind: z.record(z.string(), z.number().int()),
   /** Events per driving detector: the detector with the highest score (ties: rules, isolation_forest, forecast_residual). */
-  byDetector: z.object({ rules: z.number().int(), isolation_forest: z.number().int(), forecast_residual: z.number().int() }),
+  byDetector: z.object({
+    rules: z.number().int(),
+    isolation_forest: z.number().int(),
+    forecast_residual: z.number().int(),
+  }),
   /** Mean of acknowledgedAt − detectedAt over the window's acknowledged events (resolved-after-ack included), ms; null when none. */
   meanTimeToAcknowledgeMs: z.number().nonnegative().nullable(),
   /** Events acknowledged at some point (the sample of the mean). */

@@ -4,7 +4,14 @@ import { type OhlcvSeries } from '@strata/marketdata-contracts';
 
 /** Deterministic irregular bars (no randomness), W = 5 for hand-sized windows. */
 function bars(n: number): OhlcvSeries {
-  const b: OhlcvSeries = { ts: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
+  const b: OhlcvSeries = {
+    ts: new Float64Array(n),
+    open: new Float64Array(n),
+    high: new Float64Array(n),
+    low: new Float64Array(n),
+    close: new Float64Array(n),
+    volume: new Float64Array(n),
+  };
   let p = 50;
   for (let i = 0; i < n; i++) {
     b.ts[i] = i * 60_000;
@@ -66,7 +73,9 @@ describe('computeBarStats', () => {
     for (let i = 0; i < 5; i++) expect(st.valid[i]).toBe(0);
     const late = computeBarStats(b, 20, cfg, true);
     for (let i = 20; i < 40; i++) {
-      expect(Array.from(late.features.subarray(i * 6, i * 6 + 6))).toEqual(Array.from(st.features.subarray(i * 6, i * 6 + 6)));
+      expect(Array.from(late.features.subarray(i * 6, i * 6 + 6))).toEqual(
+        Array.from(st.features.subarray(i * 6, i * 6 + 6)),
+      );
       expect(late.priceResidual[i]).toBe(st.priceResidual[i]);
     }
   });

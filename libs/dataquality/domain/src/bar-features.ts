@@ -5,7 +5,14 @@ import { type OhlcvSeries } from '@strata/marketdata-contracts';
 /** Number of Isolation Forest features per bar. */
 export const FEATURE_COUNT = 6;
 /** Feature names in column order of {@link BarStats.features}. */
-export const FEATURE_NAMES = ['log_return', 'range_over_close', 'overnight_gap', 'volume_z', 'close_vs_median', 'return_sigmas'] as const;
+export const FEATURE_NAMES = [
+  'log_return',
+  'range_over_close',
+  'overnight_gap',
+  'volume_z',
+  'close_vs_median',
+  'return_sigmas',
+] as const;
 
 /** Bars whose price was printed with the previous close on every field: O = H = L = C = previous close. */
 export function isStaleBar(bars: OhlcvSeries, i: number): boolean {
@@ -108,7 +115,19 @@ export function computeBarStats(bars: OhlcvSeries, from: number, cfg: SentinelCo
   const volumeResidual = new Float64Array(n);
   const volumeSurprise = new Float64Array(n);
   const features = new Float64Array(n * FEATURE_COUNT);
-  const stats: BarStats = { from: start, valid, stale, ret, sigma, rangeSigma, drift, priceResidual, volumeResidual, volumeSurprise, features };
+  const stats: BarStats = {
+    from: start,
+    valid,
+    stale,
+    ret,
+    sigma,
+    rangeSigma,
+    drift,
+    priceResidual,
+    volumeResidual,
+    volumeSurprise,
+    features,
+  };
   if (start >= n) return stats;
   const { open, high, low, close, volume } = bars;
   const z = cfg.forecast.intervalZ;
@@ -166,7 +185,10 @@ export function computeBarStats(bars: OhlcvSeries, from: number, cfg: SentinelCo
     if (consistent[i] === 0 || consistent[i - 1] === 0 || nr < Math.min(5, W - 1) || nc < Math.min(5, W)) continue;
     const madSigma = MAD_TO_SIGMA * medianInPlace(absRet, nr);
     const parkSigma = np >= 3 ? medianInPlace(park, np) : 0;
-    const s = Math.max(parkSigma > 0 ? Math.sqrt(0.5 * (madSigma * madSigma + parkSigma * parkSigma)) : madSigma, MIN_SIGMA);
+    const s = Math.max(
+      parkSigma > 0 ? Math.sqrt(0.5 * (madSigma * madSigma + parkSigma * parkSigma)) : madSigma,
+      MIN_SIGMA,
+    );
     const mu = sumR / nr;
     sigma[i] = s;
     rangeSigma[i] = parkSigma;

@@ -23,7 +23,10 @@
 interface WasmApi {
   Memory: new (descriptor: { initial: number }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+  Instance: new (
+    module: object,
+    imports: Record<string, Record<string, unknown>>,
+  ) => { exports: Record<string, unknown> };
 }
 
 /** A WebAssembly linear memory: `buffer` is replaced when it grows. */
@@ -39,7 +42,16 @@ const PAGE = 65536;
  * Adds each tree's leaf path length to `out[r]` for the first `rows8` rows of the block (a multiple of
  * {@link ROWS_ABREAST}). Arguments are byte addresses in the kernel's memory except `rows8`, `rowBytes`, `trees`.
  */
-export type ForestKernelFn = (x: number, out: number, rows8: number, rowBytes: number, feat: number, thr: number, leaf: number, trees: number) => void;
+export type ForestKernelFn = (
+  x: number,
+  out: number,
+  rows8: number,
+  rowBytes: number,
+  feat: number,
+  thr: number,
+  leaf: number,
+  trees: number,
+) => void;
 
 /** Rows descended together through one tree: eight independent load chains keep the core busy. */
 export const ROWS_ABREAST = 8;
@@ -137,17 +149,39 @@ function kernelModule(depth: number): Uint8Array {
     for (let w = 0; w < W; w++) {
       // k = 2k + 1 + (x[b + feat[k]] ≥ thr[k])
       emit(get(K + w), c32(1), [OP.i32Shl], c32(1), [OP.i32Add]);
-      emit(get(B + w), get(FEAT), get(K + w), c32(2), [OP.i32Shl, OP.i32Add, OP.i32Load, 2, 0, OP.i32Add, OP.f64Load, 3, 0]);
+      emit(get(B + w), get(FEAT), get(K + w), c32(2), [
+        OP.i32Shl,
+        OP.i32Add,
+        OP.i32Load,
+        2,
+        0,
+        OP.i32Add,
+        OP.f64Load,
+        3,
+        0,
+      ]);
       emit(get(THR), get(K + w), c32(3), [OP.i32Shl, OP.i32Add, OP.f64Load, 3, 0, OP.f64Ge, OP.i32Add], set(K + w));
     }
   }
   for (let w = 0; w < W; w++) {
     // out[o + w] += leaf[k − inner]  (the leaf base passed in is already shifted by −inner slots)
-    emit(get(O), get(O), [OP.f64Load, 3, ...uleb(8 * w)], get(LEAF), get(K + w), c32(3), [OP.i32Shl, OP.i32Add, OP.f64Load, 3, 0, OP.f64Add]);
+    emit(get(O), get(O), [OP.f64Load, 3, ...uleb(8 * w)], get(LEAF), get(K + w), c32(3), [
+      OP.i32Shl,
+      OP.i32Add,
+      OP.f64Load,
+      3,
+      0,
+      OP.f64Add,
+    ]);
     emit([OP.f64Store, 3, ...uleb(8 * w)]);
   }
   emit(get(O), c32(8 * W), [OP.i32Add], set(O));
-  emit(get(R), get(ROW_BYTES), c32(W), [OP.i32Mul, OP.i32Add, OP.localTee, ...uleb(R)], get(END), [OP.i32LtU, OP.brIf, 0, OP.end]);
+  emit(get(R), get(ROW_BYTES), c32(W), [OP.i32Mul, OP.i32Add, OP.localTee, ...uleb(R)], get(END), [
+    OP.i32LtU,
+    OP.brIf,
+    0,
+    OP.end,
+  ]);
   // next tree
   emit(get(FEAT), c32(innerBytes4), [OP.i32Add], set(FEAT), get(THR), c32(innerBytes8), [OP.i32Add], set(THR));
   emit(get(LEAF), c32(leafBytes8), [OP.i32Add], set(LEAF));

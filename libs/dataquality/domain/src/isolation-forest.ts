@@ -90,8 +90,10 @@ export class IsolationForest {
     const trees = options.trees ?? 100;
     const requested = options.subsample ?? 256;
     if (!Number.isInteger(rows) || rows < 1) throw new RangeError(`rows must be a positive integer, got ${rows}`);
-    if (!Number.isInteger(columns) || columns < 1) throw new RangeError(`columns must be a positive integer, got ${columns}`);
-    if (x.length < rows * columns) throw new RangeError(`x holds ${x.length} values, need rows × columns = ${rows * columns}`);
+    if (!Number.isInteger(columns) || columns < 1)
+      throw new RangeError(`columns must be a positive integer, got ${columns}`);
+    if (x.length < rows * columns)
+      throw new RangeError(`x holds ${x.length} values, need rows × columns = ${rows * columns}`);
     if (!Number.isInteger(trees) || trees < 1) throw new RangeError(`trees must be a positive integer, got ${trees}`);
     if (!Number.isInteger(requested) || requested < 2 || requested > 65536) {
       throw new RangeError(`subsample must be an integer in [2, 65536], got ${requested}`);
@@ -212,7 +214,8 @@ export class IsolationForest {
     for (let t = 0; t < this.trees; t++) {
       const fo = t * inner;
       let k = 0;
-      for (let d = 0; d < this.depth; d++) k = 2 * k + 1 + +(x[offset + this.feature[fo + k]] >= this.threshold[fo + k]);
+      for (let d = 0; d < this.depth; d++)
+        k = 2 * k + 1 + +(x[offset + this.feature[fo + k]] >= this.threshold[fo + k]);
       sum += this.leafPath[t * leaves + k - inner];
     }
     return sum / this.trees;
@@ -231,9 +234,17 @@ export class IsolationForest {
    * to rounding.
    */
   score(x: Float64Array, rows: number, out: Float64Array = new Float64Array(rows)): Float64Array {
-    if (x.length < rows * this.columns) throw new RangeError(`x holds ${x.length} values, need rows × columns = ${rows * this.columns}`);
+    if (x.length < rows * this.columns)
+      throw new RangeError(`x holds ${x.length} values, need rows × columns = ${rows * this.columns}`);
     if (out.length < rows) throw new RangeError(`out holds ${out.length} values, need ${rows}`);
-    const kernel = (this.kernel ??= new ForestKernel(this.depth, this.trees, this.columns, this.feature, this.threshold, this.leafPath));
+    const kernel = (this.kernel ??= new ForestKernel(
+      this.depth,
+      this.trees,
+      this.columns,
+      this.feature,
+      this.threshold,
+      this.leafPath,
+    ));
     kernel.pathSums(x, rows, out);
     const scale = -1 / (this.trees * averagePathLength(this.subsample));
     for (let r = 0; r < rows; r++) out[r] = Math.pow(2, out[r] * scale);

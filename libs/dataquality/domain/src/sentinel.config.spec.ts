@@ -1,9 +1,19 @@
-import { DEFAULT_SENTINEL_CONFIG, mergeSentinelConfig, sentinelConfigFromJson, severityAtLeast, severityOfScore, symbolClassOf } from './sentinel.config';
+import {
+  DEFAULT_SENTINEL_CONFIG,
+  mergeSentinelConfig,
+  sentinelConfigFromJson,
+  severityAtLeast,
+  severityOfScore,
+  symbolClassOf,
+} from './sentinel.config';
 
 describe('mergeSentinelConfig', () => {
   it('returns the defaults for an empty override and merges nested fields', () => {
     expect(mergeSentinelConfig({})).toEqual(DEFAULT_SENTINEL_CONFIG);
-    const c = mergeSentinelConfig({ forest: { trees: 50 }, classes: { crypto: { thresholds: { LOW: 0.4, MEDIUM: 0.6, HIGH: 0.8, CRITICAL: 0.9 } } } });
+    const c = mergeSentinelConfig({
+      forest: { trees: 50 },
+      classes: { crypto: { thresholds: { LOW: 0.4, MEDIUM: 0.6, HIGH: 0.8, CRITICAL: 0.9 } } },
+    });
     expect(c.forest.trees).toBe(50);
     expect(c.forest.subsample).toBe(256);
     expect(c.classes.crypto.thresholds.LOW).toBe(0.4);
@@ -12,10 +22,14 @@ describe('mergeSentinelConfig', () => {
   });
 
   it('names every bad field and why', () => {
-    expect(() => mergeSentinelConfig({ forest: { trees: 0 }, weights: { isolationForest: 0.9 }, bogus: 1 } as never)).toThrow(
+    expect(() =>
+      mergeSentinelConfig({ forest: { trees: 0 }, weights: { isolationForest: 0.9 }, bogus: 1 } as never),
+    ).toThrow(
       'invalid sentinel config: bogus: unknown field; forest.trees: must be an integer in [1, 10000]; weights: isolationForest + forecastResidual must sum to 1',
     );
-    expect(() => mergeSentinelConfig({ classes: { equity: { thresholds: { LOW: 0.9 } } } } as never)).toThrow(/classes.equity.thresholds.MEDIUM: thresholds must increase/);
+    expect(() => mergeSentinelConfig({ classes: { equity: { thresholds: { LOW: 0.9 } } } } as never)).toThrow(
+      /classes.equity.thresholds.MEDIUM: thresholds must increase/,
+    );
   });
 
   it('parses env JSON', () => {

@@ -120,7 +120,15 @@ const COMMON_SPLITS: [number, number][] = [
 /** The defaults; every field documented on {@link SentinelConfig}. Frozen: merge overrides with {@link mergeSentinelConfig}. */
 export const DEFAULT_SENTINEL_CONFIG: Readonly<SentinelConfig> = Object.freeze({
   windowBars: 20,
-  forest: { trees: 100, subsample: 256, seed: 42, trainBars: 1024, refitEveryBars: 512, minTrainBars: 64, fullScore: 0.75 },
+  forest: {
+    trees: 100,
+    subsample: 256,
+    seed: 42,
+    trainBars: 1024,
+    refitEveryBars: 512,
+    minTrainBars: 64,
+    fullScore: 0.75,
+  },
   forecast: { intervalZ: 1.96, volumeAlpha: 0.3, volumeElasticity: 0.5 },
   weights: { isolationForest: 0.4, forecastResidual: 0.6 },
   rules: {
@@ -141,8 +149,16 @@ export const DEFAULT_SENTINEL_CONFIG: Readonly<SentinelConfig> = Object.freeze({
   reportMinSeverity: 'LOW',
   classes: {
     equity: { calendar: 'nyse', thresholds: { LOW: 0.5, MEDIUM: 0.65, HIGH: 0.8, CRITICAL: 0.95 }, volumeTraded: true },
-    crypto: { calendar: '24x7', thresholds: { LOW: 0.55, MEDIUM: 0.7, HIGH: 0.82, CRITICAL: 0.96 }, volumeTraded: true },
-    fx: { calendar: 'weekdays', thresholds: { LOW: 0.5, MEDIUM: 0.65, HIGH: 0.8, CRITICAL: 0.95 }, volumeTraded: false },
+    crypto: {
+      calendar: '24x7',
+      thresholds: { LOW: 0.55, MEDIUM: 0.7, HIGH: 0.82, CRITICAL: 0.96 },
+      volumeTraded: true,
+    },
+    fx: {
+      calendar: 'weekdays',
+      thresholds: { LOW: 0.5, MEDIUM: 0.65, HIGH: 0.8, CRITICAL: 0.95 },
+      volumeTraded: false,
+    },
   },
   symbolClassOverrides: {},
 } satisfies SentinelConfig);
@@ -152,7 +168,11 @@ export type SentinelConfigOverride = {
   [K in keyof SentinelConfig]?: SentinelConfig[K] extends unknown[]
     ? SentinelConfig[K]
     : SentinelConfig[K] extends object
-      ? { [P in keyof SentinelConfig[K]]?: SentinelConfig[K][P] extends object ? Partial<SentinelConfig[K][P]> : SentinelConfig[K][P] }
+      ? {
+          [P in keyof SentinelConfig[K]]?: SentinelConfig[K][P] extends object
+            ? Partial<SentinelConfig[K][P]>
+            : SentinelConfig[K][P];
+        }
       : SentinelConfig[K];
 };
 
@@ -192,15 +212,20 @@ function deepMerge(base: unknown, over: unknown, path: string, issues: string[])
  * Merges a partial override into `base` (default {@link DEFAULT_SENTINEL_CONFIG}) and validates the result.
  * @throws SentinelConfigError naming every invalid or unknown field and why.
  */
-export function mergeSentinelConfig(override: SentinelConfigOverride | Record<string, unknown> = {}, base: Readonly<SentinelConfig> = DEFAULT_SENTINEL_CONFIG): SentinelConfig {
+export function mergeSentinelConfig(
+  override: SentinelConfigOverride | Record<string, unknown> = {},
+  base: Readonly<SentinelConfig> = DEFAULT_SENTINEL_CONFIG,
+): SentinelConfig {
   const issues: string[] = [];
   const cfg = deepMerge(base, override, '', issues) as SentinelConfig;
   const bad = (path: string, why: string) => issues.push(`${path}: ${why}`);
   const int = (path: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER) => {
-    if (!(typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max)) bad(path, `must be an integer in [${min}, ${max}]`);
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max))
+      bad(path, `must be an integer in [${min}, ${max}]`);
   };
   const num = (path: string, v: unknown, min: number, max: number, openMin = false) => {
-    if (!(typeof v === 'number' && Number.isFinite(v) && (openMin ? v > min : v >= min) && v <= max)) bad(path, `must be a number in ${openMin ? '(' : '['}${min}, ${max}]`);
+    if (!(typeof v === 'number' && Number.isFinite(v) && (openMin ? v > min : v >= min) && v <= max))
+      bad(path, `must be a number in ${openMin ? '(' : '['}${min}, ${max}]`);
   };
   const sev = (path: string, v: unknown) => {
     if (!SEVERITIES.includes(v as Severity)) bad(path, `must be one of ${SEVERITIES.join(', ')}`);
@@ -218,7 +243,8 @@ export function mergeSentinelConfig(override: SentinelConfigOverride | Record<st
   num('forecast.volumeElasticity', cfg.forecast?.volumeElasticity, 0, 10);
   num('weights.isolationForest', cfg.weights?.isolationForest, 0, 1);
   num('weights.forecastResidual', cfg.weights?.forecastResidual, 0, 1);
-  if (Math.abs((cfg.weights?.isolationForest ?? 0) + (cfg.weights?.forecastResidual ?? 0) - 1) > 1e-9) bad('weights', 'isolationForest + forecastResidual must sum to 1');
+  if (Math.abs((cfg.weights?.isolationForest ?? 0) + (cfg.weights?.forecastResidual ?? 0) - 1) > 1e-9)
+    bad('weights', 'isolationForest + forecastResidual must sum to 1');
   const r = cfg.rules ?? ({} as SentinelConfig['rules']);
   int('rules.staleMinBars', r.staleMinBars, 2, 10_000);
   int('rules.staleCriticalBars', r.staleCriticalBars, 2, 10_000);
@@ -226,7 +252,8 @@ export function mergeSentinelConfig(override: SentinelConfigOverride | Record<st
   int('rules.gapCriticalBars', r.gapCriticalBars, 1);
   num('rules.badTickMinFactor', r.badTickMinFactor, 1, 1e6, true);
   num('rules.badTickCriticalFactor', r.badTickCriticalFactor, 1, 1e6, true);
-  if (r.badTickCriticalFactor < r.badTickMinFactor) bad('rules.badTickCriticalFactor', 'must be >= rules.badTickMinFactor');
+  if (r.badTickCriticalFactor < r.badTickMinFactor)
+    bad('rules.badTickCriticalFactor', 'must be >= rules.badTickMinFactor');
   num('rules.spikeMinSigmas', r.spikeMinSigmas, 0, 1000, true);
   num('rules.volumeBurstMinWidths', r.volumeBurstMinWidths, 0, 1000, true);
   num('rules.revertFraction', r.revertFraction, 0, 1, true);
@@ -249,13 +276,15 @@ export function mergeSentinelConfig(override: SentinelConfigOverride | Record<st
       bad(`classes.${c}`, 'must be an object');
       continue;
     }
-    if (!['nyse', 'weekdays', '24x7'].includes(k.calendar)) bad(`classes.${c}.calendar`, "must be 'nyse', 'weekdays' or '24x7'");
+    if (!['nyse', 'weekdays', '24x7'].includes(k.calendar))
+      bad(`classes.${c}.calendar`, "must be 'nyse', 'weekdays' or '24x7'");
     if (typeof k.volumeTraded !== 'boolean') bad(`classes.${c}.volumeTraded`, 'must be a boolean');
     let prev = 0;
     for (const s of SEVERITIES) {
       const t = k.thresholds?.[s];
       num(`classes.${c}.thresholds.${s}`, t, 0, 1, true);
-      if (typeof t === 'number' && t <= prev) bad(`classes.${c}.thresholds.${s}`, 'thresholds must increase LOW < MEDIUM < HIGH < CRITICAL');
+      if (typeof t === 'number' && t <= prev)
+        bad(`classes.${c}.thresholds.${s}`, 'thresholds must increase LOW < MEDIUM < HIGH < CRITICAL');
       if (typeof t === 'number') prev = t;
     }
   }
@@ -284,10 +313,51 @@ export function sentinelConfigFromJson(text: string | undefined): SentinelConfig
 }
 
 /** Crypto base assets recognised by {@link symbolClassOf} (quote currencies: USD, USDT, USDC, EUR, BTC, ETH). */
-const CRYPTO_BASES = new Set(['BTC', 'XBT', 'ETH', 'SOL', 'ADA', 'XRP', 'DOGE', 'LTC', 'BCH', 'DOT', 'AVAX', 'LINK', 'MATIC', 'BNB', 'TRX', 'ATOM', 'UNI', 'XLM', 'ETC', 'FIL', 'SHIB']);
+const CRYPTO_BASES = new Set([
+  'BTC',
+  'XBT',
+  'ETH',
+  'SOL',
+  'ADA',
+  'XRP',
+  'DOGE',
+  'LTC',
+  'BCH',
+  'DOT',
+  'AVAX',
+  'LINK',
+  'MATIC',
+  'BNB',
+  'TRX',
+  'ATOM',
+  'UNI',
+  'XLM',
+  'ETC',
+  'FIL',
+  'SHIB',
+]);
 const CRYPTO_QUOTES = ['USDT', 'USDC', 'USD', 'EUR', 'BTC', 'ETH'];
 /** ISO 4217 currencies recognised for FX pairs. */
-const FX_CURRENCIES = new Set(['USD', 'EUR', 'JPY', 'GBP', 'CHF', 'AUD', 'NZD', 'CAD', 'SEK', 'NOK', 'DKK', 'HKD', 'SGD', 'CNH', 'MXN', 'ZAR', 'TRY', 'PLN']);
+const FX_CURRENCIES = new Set([
+  'USD',
+  'EUR',
+  'JPY',
+  'GBP',
+  'CHF',
+  'AUD',
+  'NZD',
+  'CAD',
+  'SEK',
+  'NOK',
+  'DKK',
+  'HKD',
+  'SGD',
+  'CNH',
+  'MXN',
+  'ZAR',
+  'TRY',
+  'PLN',
+]);
 
 /**
  * Class of a symbol: an exact entry of `overrides` first; then crypto for a known crypto base followed by a quote

@@ -12,7 +12,13 @@ describe('missingBarsBefore', () => {
     ['1h', '24x7'],
     ['5m', 'nyse'],
   ] as const)('marks exactly the holes findCalendarGaps reports (%s, %s)', (timeframe, calendar) => {
-    const s = generateSyntheticSeries({ seed: `gaps-${timeframe}-${calendar}`, bars: 4000, timeframe, calendar, anomalies: { rates: { gap: 0.01 } } });
+    const s = generateSyntheticSeries({
+      seed: `gaps-${timeframe}-${calendar}`,
+      bars: 4000,
+      timeframe,
+      calendar,
+      anomalies: { rates: { gap: 0.01 } },
+    });
     const reference = findCalendarGaps(s.ts, timeframe, calendar);
     const ours: string[] = [];
     for (let i = 1; i < s.length; i++) {
@@ -33,7 +39,14 @@ describe('missingBarsBefore', () => {
 
 function bars(rows: number[][]): OhlcvSeries {
   const col = (k: number) => Float64Array.from(rows.map((r) => r[k]));
-  return { ts: Float64Array.from(rows.map((_, i) => i * 86_400_000)), open: col(0), high: col(1), low: col(2), close: col(3), volume: col(4) };
+  return {
+    ts: Float64Array.from(rows.map((_, i) => i * 86_400_000)),
+    open: col(0),
+    high: col(1),
+    low: col(2),
+    close: col(3),
+    volume: col(4),
+  };
 }
 
 describe('excursionAt and matchSplit', () => {
@@ -57,7 +70,12 @@ describe('excursionAt and matchSplit', () => {
       [92.69, 93.88, 91.75, 93.7, 73e6],
       [94.64, 95.05, 93.57, 94.25, 60e6],
     ]);
-    expect(matchSplit(split, 1, DEFAULT_SENTINEL_CONFIG.rules)).toEqual({ newShares: 7, oldShares: 1, priceRatio: 645.57 / 92.69, volumeRatio: 73 / 12 });
+    expect(matchSplit(split, 1, DEFAULT_SENTINEL_CONFIG.rules)).toEqual({
+      newShares: 7,
+      oldShares: 1,
+      priceRatio: 645.57 / 92.69,
+      volumeRatio: 73 / 12,
+    });
     const fallingVolume = bars([
       [640, 650, 636, 645.57, 12e6],
       [92.69, 93.88, 91.75, 93.7, 5e6],
@@ -88,7 +106,12 @@ describe('correctionAnomaly', () => {
 
   it('is HIGH for a small correction and CRITICAL from 5 %, with the change in words', () => {
     const small = correctionAnomaly(c({ close: 10.6 }));
-    expect(small).toMatchObject({ kind: 'correction', severity: 'HIGH', index: -1, ts: Date.parse('2024-01-02T00:00:00.000Z') });
+    expect(small).toMatchObject({
+      kind: 'correction',
+      severity: 'HIGH',
+      index: -1,
+      ts: Date.parse('2024-01-02T00:00:00.000Z'),
+    });
     expect(small.reason).toBe('stored bar corrected by ingestion b: close 10.50 → 10.60 (+1.0%)');
     expect(correctionAnomaly(c({ high: 12 })).severity).toBe('CRITICAL'); // +9.1 %
   });

@@ -1,5 +1,11 @@
 import { type BarCorrection, type Timeframe } from '@strata/marketdata-contracts';
-import { DAY_MS, TIMEFRAME_MS, isTradingDay, tradingDaysBetween, type TradingCalendar } from '@strata/shared-timeseries';
+import {
+  DAY_MS,
+  TIMEFRAME_MS,
+  isTradingDay,
+  tradingDaysBetween,
+  type TradingCalendar,
+} from '@strata/shared-timeseries';
 import { type OhlcvSeries } from '@strata/marketdata-contracts';
 import { isStaleBar } from './bar-features';
 import type { SentinelConfig } from './sentinel.config';
@@ -39,7 +45,12 @@ export interface MissingBars {
  * session calendars: missing steps inside a UTC date, whole missing trading days across dates), but computed from the
  * pair alone so the answer never depends on how much history a batch carries. Null when nothing is missing.
  */
-export function missingBarsBefore(ts: Float64Array, i: number, timeframe: Timeframe, calendar: TradingCalendar): MissingBars | null {
+export function missingBarsBefore(
+  ts: Float64Array,
+  i: number,
+  timeframe: Timeframe,
+  calendar: TradingCalendar,
+): MissingBars | null {
   if (i < 1) return null;
   const a = ts[i - 1];
   const b = ts[i];
@@ -114,9 +125,7 @@ export function excursionAt(bars: OhlcvSeries, i: number, revertFraction: number
   }
   const tol = (1 - revertFraction) * logSize;
   const reverted =
-    logSize > 0 &&
-    Math.abs(Math.log(close[i - 1] / ref)) <= tol &&
-    Math.abs(Math.log(open[i + 1] / ref)) <= tol;
+    logSize > 0 && Math.abs(Math.log(close[i - 1] / ref)) <= tol && Math.abs(Math.log(open[i + 1] / ref)) <= tol;
   return { ref, logSize, field, value, reverted };
 }
 

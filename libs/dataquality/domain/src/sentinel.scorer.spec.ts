@@ -56,7 +56,13 @@ const key = (a: BarAnomaly) => `${a.ts}|${a.kind}`;
 
 describe('scoreBars: rules on hand-built bars', () => {
   // Holidays would be gaps on the NYSE calendar; the hand series uses plain weekdays.
-  const req = (bars: OhlcvSeries) => ({ bars, firstNew: 0, timeframe: '1d' as const, symbol: 'TEST', calendar: 'weekdays' as const });
+  const req = (bars: OhlcvSeries) => ({
+    bars,
+    firstNew: 0,
+    timeframe: '1d' as const,
+    symbol: 'TEST',
+    calendar: 'weekdays' as const,
+  });
 
   it('finds nothing at HIGH+ on a calm clean series', () => {
     const res = scoreBars(req(handSeries(300)));
@@ -170,14 +176,19 @@ describe('scoreBars: batching', () => {
     while (start < s.length) {
       const end = Math.min(s.length, start + sizes[k++ % sizes.length]);
       const from = Math.max(0, start - ctx);
-      const res = scoreBars({ bars: slice(s, from, end), firstNew: start - from, timeframe: '1h', symbol: 'SYN', calendar: 'nyse' }, cfg);
+      const res = scoreBars(
+        { bars: slice(s, from, end), firstNew: start - from, timeframe: '1h', symbol: 'SYN', calendar: 'nyse' },
+        cfg,
+      );
       expect(res.scoredBars).toBe(end - start);
       for (const a of res.anomalies) got.push({ ...a, index: a.index + from });
       start = end;
     }
     return sortK(got);
   };
-  const one = sortK(scoreBars({ bars: s, firstNew: 0, timeframe: '1h', symbol: 'SYN', calendar: 'nyse' }, cfg).anomalies);
+  const one = sortK(
+    scoreBars({ bars: s, firstNew: 0, timeframe: '1h', symbol: 'SYN', calendar: 'nyse' }, cfg).anomalies,
+  );
 
   it('gives the same findings in streaming batches (with requiredContextBars of history) as in one pass', () => {
     expect(one.length).toBeGreaterThan(50);
@@ -201,16 +212,26 @@ describe('scoreBars on real unadjusted data', () => {
     oldShares: number;
   }[];
 
-  it.each(['AAPL', 'IBM', 'BAC', 'QQQ', 'SPY', 'BTCUSD'])('data/sample %s: exactly the listed splits are probable_split', (symbol) => {
-    const bars = load(join(ROOT, 'data', 'sample', `${symbol}_1d.csv`));
-    const res = scoreBars({ bars, firstNew: 0, timeframe: '1d', symbol });
-    const splits = res.anomalies.filter((a) => a.kind === 'probable_split');
-    const expected = actions.filter((a) => a.symbol === symbol).map((a) => `${a.exDate} ${a.newShares}:${a.oldShares}`);
-    expect(splits.map((a) => `${new Date(a.ts).toISOString().slice(0, 10)} ${a.proposedSplit?.newShares}:${a.proposedSplit?.oldShares}`)).toEqual(expected);
-    // A split is never also paged as a price anomaly on the same bar.
-    const splitTs = new Set(splits.map((a) => a.ts));
-    expect(res.anomalies.filter((a) => splitTs.has(a.ts) && a.kind !== 'probable_split')).toEqual([]);
-  });
+  it.each(['AAPL', 'IBM', 'BAC', 'QQQ', 'SPY', 'BTCUSD'])(
+    'data/sample %s: exactly the listed splits are probable_split',
+    (symbol) => {
+      const bars = load(join(ROOT, 'data', 'sample', `${symbol}_1d.csv`));
+      const res = scoreBars({ bars, firstNew: 0, timeframe: '1d', symbol });
+      const splits = res.anomalies.filter((a) => a.kind === 'probable_split');
+      const expected = actions
+        .filter((a) => a.symbol === symbol)
+        .map((a) => `${a.exDate} ${a.newShares}:${a.oldShares}`);
+      expect(
+        splits.map(
+          (a) =>
+            `${new Date(a.ts).toISOString().slice(0, 10)} ${a.proposedSplit?.newShares}:${a.proposedSplit?.oldShares}`,
+        ),
+      ).toEqual(expected);
+      // A split is never also paged as a price anomaly on the same bar.
+      const splitTs = new Set(splits.map((a) => a.ts));
+      expect(res.anomalies.filter((a) => splitTs.has(a.ts) && a.kind !== 'probable_split')).toEqual([]);
+    },
+  );
 
   it('AAPL: the 2000-09-29 crash is not a split; the one-tenth low prints are CRITICAL bad ticks', () => {
     const bars = load(join(ROOT, 'data', 'sample', 'AAPL_1d.csv'));
@@ -231,17 +252,28 @@ describe('scoreBars on real unadjusted data', () => {
     ['BTCUSD', '2017-04-15', 'bad_tick', 'CRITICAL', /^low 0\.06000 /],
   ])('%s %s: the bad print documented in data/sample/README.md is paged', (symbol, day, kind, severity, reason) => {
     const bars = load(join(ROOT, 'data', 'sample', `${symbol}_1d.csv`));
-    const hit = scoreBars({ bars, firstNew: 0, timeframe: '1d', symbol }).anomalies.filter((a) => new Date(a.ts).toISOString().startsWith(day));
+    const hit = scoreBars({ bars, firstNew: 0, timeframe: '1d', symbol }).anomalies.filter((a) =>
+      new Date(a.ts).toISOString().startsWith(day),
+    );
     expect(hit.map((a) => [a.kind, a.severity])).toEqual([[kind, severity]]);
     expect(hit[0].reason).toMatch(reason);
   });
 
   it('split-adjusted real data gives no probable_split: AAPL with its four splits applied here by hand', () => {
     const raw = load(join(ROOT, 'data', 'sample', 'AAPL_1d.csv'));
-    const { actions } = JSON.parse(readFileSync(join(ROOT, 'data', 'sample', 'corporate-actions.json'), 'utf8')) as { actions: { kind: string; symbol: string; exDate: string; newShares: number; oldShares: number }[] };
+    const { actions } = JSON.parse(readFileSync(join(ROOT, 'data', 'sample', 'corporate-actions.json'), 'utf8')) as {
+      actions: { kind: string; symbol: string; exDate: string; newShares: number; oldShares: number }[];
+    };
     const splits = actions.filter((a) => a.kind === 'split' && a.symbol === 'AAPL');
     expect(splits).toHaveLength(4);
-    const adj = { ts: raw.ts.slice(), open: raw.open.slice(), high: raw.high.slice(), low: raw.low.slice(), close: raw.close.slice(), volume: raw.volume.slice() };
+    const adj = {
+      ts: raw.ts.slice(),
+      open: raw.open.slice(),
+      high: raw.high.slice(),
+      low: raw.low.slice(),
+      close: raw.close.slice(),
+      volume: raw.volume.slice(),
+    };
     for (const sp of splits) {
       const ex = Date.parse(`${sp.exDate}T00:00:00Z`);
       const f = sp.newShares / sp.oldShares;
@@ -253,13 +285,21 @@ describe('scoreBars on real unadjusted data', () => {
         adj.volume[i] *= f;
       }
     }
-    const kinds = (bars: OhlcvSeries) => scoreBars({ bars, firstNew: 0, timeframe: '1d', symbol: 'AAPL' }).anomalies.filter((a) => a.kind === 'probable_split').length;
+    const kinds = (bars: OhlcvSeries) =>
+      scoreBars({ bars, firstNew: 0, timeframe: '1d', symbol: 'AAPL' }).anomalies.filter(
+        (a) => a.kind === 'probable_split',
+      ).length;
     expect(kinds(raw)).toBe(4);
     expect(kinds(adj)).toBe(0);
   });
 
   it('QQQ reports its 1,588-session hole (ticker QQQQ, 2004-12 to 2011-03, data/sample/README.md) as one CRITICAL gap', () => {
-    const q = scoreBars({ bars: load(join(ROOT, 'data', 'sample', 'QQQ_1d.csv')), firstNew: 0, timeframe: '1d', symbol: 'QQQ' }).anomalies.filter((a) => a.kind === 'gap');
+    const q = scoreBars({
+      bars: load(join(ROOT, 'data', 'sample', 'QQQ_1d.csv')),
+      firstNew: 0,
+      timeframe: '1d',
+      symbol: 'QQQ',
+    }).anomalies.filter((a) => a.kind === 'gap');
     expect(q.map((a) => [new Date(a.ts).toISOString().slice(0, 10), a.severity])).toEqual([['2011-03-23', 'CRITICAL']]);
     expect(q[0].reason).toMatch(/^1588 expected 1d bar/);
   });

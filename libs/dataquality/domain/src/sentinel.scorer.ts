@@ -12,7 +12,15 @@ import {
   type SentinelConfig,
   type SymbolClass,
 } from './sentinel.config';
-import { excursionAt, fmtPct, fmtPrice, matchSplit, missingBarsBefore, staleRunEndingAt, tradesOn } from './sentinel.rules';
+import {
+  excursionAt,
+  fmtPct,
+  fmtPrice,
+  matchSplit,
+  missingBarsBefore,
+  staleRunEndingAt,
+  tradesOn,
+} from './sentinel.rules';
 import type { AnomalyKind, BarAnomaly, DetectorName, Severity } from './sentinel.types';
 
 /** A streaming batch for {@link scoreBars}. */
@@ -61,7 +69,13 @@ export const RULES_VERSION = 'rules-v1';
  * bar of decision lag.
  */
 export function requiredContextBars(config: SentinelConfig = DEFAULT_SENTINEL_CONFIG): number {
-  return config.windowBars + config.forest.trainBars + Math.ceil(config.forest.refitEveryBars / MIN_BAR_DENSITY) + config.rules.staleCriticalBars + 2;
+  return (
+    config.windowBars +
+    config.forest.trainBars +
+    Math.ceil(config.forest.refitEveryBars / MIN_BAR_DENSITY) +
+    config.rules.staleCriticalBars +
+    2
+  );
 }
 
 /** The detectors' version strings under `config`. */
@@ -107,7 +121,11 @@ function hashRows(x: Float64Array): string {
  * fitted before, else fitted and cached (LRU of {@link FOREST_CACHE_SIZE}). Fitting is deterministic, so a hit returns
  * exactly the forest a refit would build; streaming one bar at a time then costs no refit within a bucket.
  */
-function cachedForest(train: Float64Array, rows: number, options: { trees: number; subsample: number; seed: string }): IsolationForest {
+function cachedForest(
+  train: Float64Array,
+  rows: number,
+  options: { trees: number; subsample: number; seed: string },
+): IsolationForest {
   const k = `${options.seed}|${options.trees}|${options.subsample}|${rows}|${hashRows(train)}`;
   const hit = FOREST_CACHE.get(k);
   if (hit) {
@@ -138,12 +156,23 @@ function lowerBound(ts: Float64Array, value: number, hi: number): number {
  * `${seed}:${bucket}`. A bar's score therefore depends only on bars it could have seen at the start of its bucket and
  * never on where a batch starts. NaN where the forest did not run (too little training history).
  */
-function forestScores(bars: OhlcvSeries, stats: BarStats, j0: number, j1: number, timeframe: Timeframe, calendar: TradingCalendar, cfg: SentinelConfig): Float64Array {
+function forestScores(
+  bars: OhlcvSeries,
+  stats: BarStats,
+  j0: number,
+  j1: number,
+  timeframe: Timeframe,
+  calendar: TradingCalendar,
+  cfg: SentinelConfig,
+): Float64Array {
   const out = new Float64Array(Math.max(0, j1 - j0)).fill(NaN);
   const { trees, subsample, seed, trainBars, refitEveryBars, minTrainBars } = cfg.forest;
   const bucketMs = Math.round((refitEveryBars * TIMEFRAME_MS[timeframe]) / nominalBarDensity(timeframe, calendar));
   const ts = bars.ts;
-  if (j0 < j1 && stats.from > Math.max(cfg.windowBars, lowerBound(ts, Math.floor(ts[j0] / bucketMs) * bucketMs, j0 + 1) - trainBars)) {
+  if (
+    j0 < j1 &&
+    stats.from > Math.max(cfg.windowBars, lowerBound(ts, Math.floor(ts[j0] / bucketMs) * bucketMs, j0 + 1) - trainBars)
+  ) {
     throw new Error('internal: bar statistics do not cover the forest training window');
   }
   const W = cfg.windowBars;
@@ -166,7 +195,11 @@ function forestScores(bars: OhlcvSeries, stats: BarStats, j0: number, j1: number
         }
       }
       const forest = cachedForest(train, count, { trees, subsample, seed: `${seed}:${bucket}` });
-      forest.score(stats.features.subarray(j * FEATURE_COUNT, end * FEATURE_COUNT), end - j, out.subarray(j - j0, end - j0));
+      forest.score(
+        stats.features.subarray(j * FEATURE_COUNT, end * FEATURE_COUNT),
+        end - j,
+        out.subarray(j - j0, end - j0),
+      );
     }
     j = end;
   }
@@ -179,10 +212,12 @@ function checkRequest(req: ScoreBarsRequest): number {
   for (const k of ['open', 'high', 'low', 'close', 'volume'] as const) {
     if (bars[k].length !== n) throw new RangeError(`bars.${k} has ${bars[k].length} values, bars.ts has ${n}`);
   }
-  if (!Number.isInteger(firstNew) || firstNew < 0 || firstNew > n) throw new RangeError(`firstNew must be an integer in [0, ${n}], got ${firstNew}`);
+  if (!Number.isInteger(firstNew) || firstNew < 0 || firstNew > n)
+    throw new RangeError(`firstNew must be an integer in [0, ${n}], got ${firstNew}`);
   if (!(req.timeframe in TIMEFRAME_MS)) throw new RangeError(`unknown timeframe ${String(req.timeframe)}`);
   for (let i = Math.max(1, firstNew - 1); i < n; i++) {
-    if (!(bars.ts[i] > bars.ts[i - 1])) throw new RangeError(`bars.ts must be strictly increasing: ts[${i}] = ${bars.ts[i]} after ${bars.ts[i - 1]}`);
+    if (!(bars.ts[i] > bars.ts[i - 1]))
+      throw new RangeError(`bars.ts must be strictly increasing: ts[${i}] = ${bars.ts[i]} after ${bars.ts[i - 1]}`);
   }
   return n;
 }
@@ -218,7 +253,9 @@ export function scoreBars(req: ScoreBarsRequest, config: SentinelConfig = DEFAUL
 
   // Statistics: the decided bars [jFirst, n − 1) need features; the forest needs its training window before them.
   const jFirst = Math.max(firstNew - 1, 1);
-  const bucketMs = Math.round((config.forest.refitEveryBars * TIMEFRAME_MS[timeframe]) / nominalBarDensity(timeframe, calendar));
+  const bucketMs = Math.round(
+    (config.forest.refitEveryBars * TIMEFRAME_MS[timeframe]) / nominalBarDensity(timeframe, calendar),
+  );
   const firstBucketStart = lowerBound(bars.ts, Math.floor(bars.ts[jFirst] / bucketMs) * bucketMs, jFirst + 1);
   const statsFrom = Math.max(W, Math.min(jFirst, firstBucketStart) - config.forest.trainBars);
   const stats = computeBarStats(bars, statsFrom, config, classCfg.volumeTraded);
@@ -226,7 +263,17 @@ export function scoreBars(req: ScoreBarsRequest, config: SentinelConfig = DEFAUL
   const fj1 = Math.max(fj0, n - 1);
   const forest = forestScores(bars, stats, fj0, fj1, timeframe, calendar, config);
 
-  const push = (index: number, kind: AnomalyKind, severity: Severity, ruleScore: number | null, forestScore: number | null, residual: number | null, combined: number, reason: string, extra?: Partial<BarAnomaly>) => {
+  const push = (
+    index: number,
+    kind: AnomalyKind,
+    severity: Severity,
+    ruleScore: number | null,
+    forestScore: number | null,
+    residual: number | null,
+    combined: number,
+    reason: string,
+    extra?: Partial<BarAnomaly>,
+  ) => {
     if (!severityAtLeast(severity, config.reportMinSeverity)) return;
     out.push({
       index,
@@ -259,12 +306,33 @@ export function scoreBars(req: ScoreBarsRequest, config: SentinelConfig = DEFAUL
     if (miss) {
       const st = statsOf(d);
       const crit = miss.bars >= rules.gapCriticalBars;
-      const what = miss.sessions > 0 && timeframe !== '1d' ? `${miss.sessions} trading session(s)` : `${miss.bars} expected ${timeframe} bar(s)`;
-      push(d, 'gap', crit ? 'CRITICAL' : 'HIGH', crit ? 1 : 0.85, st.f, st.q, Math.max(crit ? 1 : 0.85, st.s), `${what} missing between ${formatIsoUtc(ts[d - 1])} and ${formatIsoUtc(ts[d])} on the ${calendar} calendar`);
+      const what =
+        miss.sessions > 0 && timeframe !== '1d'
+          ? `${miss.sessions} trading session(s)`
+          : `${miss.bars} expected ${timeframe} bar(s)`;
+      push(
+        d,
+        'gap',
+        crit ? 'CRITICAL' : 'HIGH',
+        crit ? 1 : 0.85,
+        st.f,
+        st.q,
+        Math.max(crit ? 1 : 0.85, st.s),
+        `${what} missing between ${formatIsoUtc(ts[d - 1])} and ${formatIsoUtc(ts[d])} on the ${calendar} calendar`,
+      );
     }
     if (classCfg.volumeTraded && trades && !(volume[d] > 0)) {
       const crit = !(volume[d] === 0);
-      push(d, 'zero_volume', crit ? 'CRITICAL' : 'HIGH', crit ? 1 : 0.85, null, null, crit ? 1 : 0.85, `volume ${volume[d]} on a trading day of the ${calendar} calendar`);
+      push(
+        d,
+        'zero_volume',
+        crit ? 'CRITICAL' : 'HIGH',
+        crit ? 1 : 0.85,
+        null,
+        null,
+        crit ? 1 : 0.85,
+        `volume ${volume[d]} on a trading day of the ${calendar} calendar`,
+      );
     }
     if (trades) {
       const run = staleRunEndingAt(bars, d, rules.staleCriticalBars);
@@ -272,7 +340,16 @@ export function scoreBars(req: ScoreBarsRequest, config: SentinelConfig = DEFAUL
         const first = run === rules.staleMinBars ? d - run + 1 : d;
         for (let k = first; k <= d; k++) {
           const crit = run >= rules.staleCriticalBars;
-          push(k, 'stale', crit ? 'CRITICAL' : 'HIGH', crit ? 1 : 0.85, null, null, crit ? 1 : 0.85, `open = high = low = close = ${fmtPrice(close[k])}, unchanged from the previous close, for ${run >= rules.staleCriticalBars ? `${run}+` : run} consecutive bars`);
+          push(
+            k,
+            'stale',
+            crit ? 'CRITICAL' : 'HIGH',
+            crit ? 1 : 0.85,
+            null,
+            null,
+            crit ? 1 : 0.85,
+            `open = high = low = close = ${fmtPrice(close[k])}, unchanged from the previous close, for ${run >= rules.staleCriticalBars ? `${run}+` : run} consecutive bars`,
+          );
         }
       }
     }
@@ -283,22 +360,50 @@ export function scoreBars(req: ScoreBarsRequest, config: SentinelConfig = DEFAUL
     if (staleRunEndingAt(bars, j, 1) === 1) continue;
     const st = statsOf(j);
     if (!isConsistentBar(bars, j)) {
-      push(j, 'bad_tick', 'CRITICAL', 1, st.f, st.q, 1, `prices inconsistent: open ${fmtPrice(open[j])} high ${fmtPrice(high[j])} low ${fmtPrice(low[j])} close ${fmtPrice(close[j])} (need 0 < low ≤ open, close ≤ high)`);
+      push(
+        j,
+        'bad_tick',
+        'CRITICAL',
+        1,
+        st.f,
+        st.q,
+        1,
+        `prices inconsistent: open ${fmtPrice(open[j])} high ${fmtPrice(high[j])} low ${fmtPrice(low[j])} close ${fmtPrice(close[j])} (need 0 < low ≤ open, close ≤ high)`,
+      );
       continue;
     }
     if (!isConsistentBar(bars, j - 1) || !isConsistentBar(bars, d)) continue; // neighbours unusable as a reference
     const split = matchSplit(bars, j, rules);
     if (split) {
-      push(j, 'probable_split', config.splitSeverity, 0.5, st.f, st.q, Math.max(0.5, st.s), `overnight ratio ${split.priceRatio.toFixed(4)} (previous close ${fmtPrice(close[j - 1])} / open ${fmtPrice(open[j])}) matches a ${split.newShares}:${split.oldShares} split, volume ×${split.volumeRatio.toFixed(2)} against the previous bar; confirm as a corporate action`, {
-        proposedSplit: { newShares: split.newShares, oldShares: split.oldShares },
-      });
+      push(
+        j,
+        'probable_split',
+        config.splitSeverity,
+        0.5,
+        st.f,
+        st.q,
+        Math.max(0.5, st.s),
+        `overnight ratio ${split.priceRatio.toFixed(4)} (previous close ${fmtPrice(close[j - 1])} / open ${fmtPrice(open[j])}) matches a ${split.newShares}:${split.oldShares} split, volume ×${split.volumeRatio.toFixed(2)} against the previous bar; confirm as a corporate action`,
+        {
+          proposedSplit: { newShares: split.newShares, oldShares: split.oldShares },
+        },
+      );
       continue;
     }
     const exc = excursionAt(bars, j, rules.revertFraction);
     if (exc.reverted && exc.logSize >= lnBadTick) {
       const crit = exc.logSize >= lnBadTickCritical;
       const factor = Math.exp(exc.logSize);
-      push(j, 'bad_tick', crit ? 'CRITICAL' : 'HIGH', crit ? 1 : 0.85, st.f, st.q, Math.max(crit ? 1 : 0.85, st.s), `${exc.field} ${fmtPrice(exc.value)} is ${factor.toFixed(1)}× ${exc.value > exc.ref ? 'above' : 'below'} the neighbours' level ${fmtPrice(exc.ref)} and reverts next bar`);
+      push(
+        j,
+        'bad_tick',
+        crit ? 'CRITICAL' : 'HIGH',
+        crit ? 1 : 0.85,
+        st.f,
+        st.q,
+        Math.max(crit ? 1 : 0.85, st.s),
+        `${exc.field} ${fmtPrice(exc.value)} is ${factor.toFixed(1)}× ${exc.value > exc.ref ? 'above' : 'below'} the neighbours' level ${fmtPrice(exc.ref)} and reverts next bar`,
+      );
       continue;
     }
     if (st.q === null) continue;
@@ -306,7 +411,8 @@ export function scoreBars(req: ScoreBarsRequest, config: SentinelConfig = DEFAUL
     if (j >= 2) {
       if (!isConsistentBar(bars, j - 2)) continue;
       const prev = excursionAt(bars, j - 1, rules.revertFraction);
-      if (prev.reverted && (prev.logSize >= lnBadTick || prev.logSize / stats.sigma[j] >= rules.spikeMinSigmas)) continue;
+      if (prev.reverted && (prev.logSize >= lnBadTick || prev.logSize / stats.sigma[j] >= rules.spikeMinSigmas))
+        continue;
     }
     const sigma = stats.sigma[j];
     // A wick (high above both open and close, or low below both) is sized against the intraday range scale: the
@@ -315,8 +421,15 @@ export function scoreBars(req: ScoreBarsRequest, config: SentinelConfig = DEFAUL
     let z = exc.logSize / sigma;
     let scaleText = `σ = ${fmtPct(sigma)} per bar`;
     if (exc.field === 'high' || exc.field === 'low') {
-      const wick = exc.field === 'high' ? Math.log(high[j] / Math.max(open[j], close[j])) : Math.log(Math.min(open[j], close[j]) / low[j]);
-      const scale = Math.max(stats.rangeSigma[j], PARKINSON * Math.log(high[j - 1] / low[j - 1]), PARKINSON * Math.log(high[d] / low[d]));
+      const wick =
+        exc.field === 'high'
+          ? Math.log(high[j] / Math.max(open[j], close[j]))
+          : Math.log(Math.min(open[j], close[j]) / low[j]);
+      const scale = Math.max(
+        stats.rangeSigma[j],
+        PARKINSON * Math.log(high[j - 1] / low[j - 1]),
+        PARKINSON * Math.log(high[d] / low[d]),
+      );
       if (scale > 0 && wick / scale > z) {
         z = wick / scale;
         scaleText = `a ${fmtPct(Math.expm1(wick))} wick, intraday σ = ${fmtPct(scale)}`;
@@ -327,7 +440,16 @@ export function scoreBars(req: ScoreBarsRequest, config: SentinelConfig = DEFAUL
       const combined = Math.max(pattern, st.s);
       const sev = severityOfScore(combined, thresholds);
       if (sev) {
-        push(j, 'spike', sev, pattern, st.f, st.q, combined, `${exc.field} ${fmtPrice(exc.value)} is ${fmtPct(exc.value / exc.ref - 1)} from the neighbours' level ${fmtPrice(exc.ref)} (${z.toFixed(1)}σ, ${scaleText}) and reverts next bar`);
+        push(
+          j,
+          'spike',
+          sev,
+          pattern,
+          st.f,
+          st.q,
+          combined,
+          `${exc.field} ${fmtPrice(exc.value)} is ${fmtPct(exc.value / exc.ref - 1)} from the neighbours' level ${fmtPrice(exc.ref)} (${z.toFixed(1)}σ, ${scaleText}) and reverts next bar`,
+        );
       }
       continue;
     }
@@ -340,15 +462,34 @@ export function scoreBars(req: ScoreBarsRequest, config: SentinelConfig = DEFAUL
       // Volume that comes with a large price move is explained by it (volume follows |return|): informative only.
       const explained = Math.abs(move) >= 3;
       const u = stats.volumeSurprise[j];
-      const pattern = !explained && u >= rules.volumeBurstMinWidths ? 1 - Math.pow(5, -u / rules.volumeBurstMinWidths) : null;
+      const pattern =
+        !explained && u >= rules.volumeBurstMinWidths ? 1 - Math.pow(5, -u / rules.volumeBurstMinWidths) : null;
       const combined = Math.max(pattern ?? 0, st.s);
       const cap = explained ? minSeverity(config.volumeBurstMaxSeverity, 'MEDIUM') : config.volumeBurstMaxSeverity;
       const vsev = severityOfScore(combined, thresholds);
       if (vsev) {
-        push(j, 'volume_burst', minSeverity(vsev, cap), pattern, st.f, st.q, combined, `volume ${volume[j]} is ${u.toFixed(1)} interval half-widths above its forecast with a ${move.toFixed(1)}σ price move${explained ? ' (explained by the move)' : ''} (${detail})`);
+        push(
+          j,
+          'volume_burst',
+          minSeverity(vsev, cap),
+          pattern,
+          st.f,
+          st.q,
+          combined,
+          `volume ${volume[j]} is ${u.toFixed(1)} interval half-widths above its forecast with a ${move.toFixed(1)}σ price move${explained ? ' (explained by the move)' : ''} (${detail})`,
+        );
       }
     } else if (sev) {
-      push(j, 'outlier', minSeverity(sev, config.outlierMaxSeverity), null, st.f, st.q, st.s, `unusual bar: close ${fmtPct(Math.expm1(r))} (${move.toFixed(1)}σ), range ${fmtPct((high[j] - low[j]) / close[j])}; the move held (${detail})`);
+      push(
+        j,
+        'outlier',
+        minSeverity(sev, config.outlierMaxSeverity),
+        null,
+        st.f,
+        st.q,
+        st.s,
+        `unusual bar: close ${fmtPct(Math.expm1(r))} (${move.toFixed(1)}σ), range ${fmtPct((high[j] - low[j]) / close[j])}; the move held (${detail})`,
+      );
     }
   }
   out.sort((a, b) => a.index - b.index || KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);

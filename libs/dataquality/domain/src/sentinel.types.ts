@@ -17,7 +17,17 @@ export type Severity = (typeof SEVERITIES)[number];
  *   operator to confirm, never paged as a price anomaly;
  * - statistical kinds: `spike` (price), `volume_burst`, `outlier` (unusual bar the detectors agree on, no rule fired).
  */
-export const ANOMALY_KINDS = ['spike', 'bad_tick', 'stale', 'gap', 'zero_volume', 'volume_burst', 'correction', 'probable_split', 'outlier'] as const;
+export const ANOMALY_KINDS = [
+  'spike',
+  'bad_tick',
+  'stale',
+  'gap',
+  'zero_volume',
+  'volume_burst',
+  'correction',
+  'probable_split',
+  'outlier',
+] as const;
 /** One of {@link ANOMALY_KINDS}. */
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
 

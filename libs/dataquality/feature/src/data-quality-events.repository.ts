@@ -1,6 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DOCUMENT_STORE, type DocumentChange, type DocumentCollection, type DocumentFilter, type DocumentStore, type FieldCondition, type NewDocument, type Page, type StoredDocument } from '@strata/platform-contracts';
-import { type AnomalyDetected, type AnomalyKindName, type DataQualityEventDto, type DataQualitySeverity, type DataQualityStatus } from '@strata/dataquality-contracts';
+import {
+  DOCUMENT_STORE,
+  type DocumentChange,
+  type DocumentCollection,
+  type DocumentFilter,
+  type DocumentStore,
+  type FieldCondition,
+  type NewDocument,
+  type Page,
+  type StoredDocument,
+} from '@strata/platform-contracts';
+import {
+  type AnomalyDetected,
+  type AnomalyKindName,
+  type DataQualityEventDto,
+  type DataQualitySeverity,
+  type DataQualityStatus,
+} from '@strata/dataquality-contracts';
 import { type Timeframe } from '@strata/marketdata-contracts';
 import { createHash } from 'node:crypto';
 
@@ -20,13 +36,29 @@ export type DataQualityEventDoc = Omit<DataQualityEventDto, 'id'> & {
  * Deterministic, so a rescored bar (a redelivered event, an overlapping backfill) maps to the same document and the
  * same envelope id.
  */
-export function dataQualityEventId(symbol: string, timeframe: Timeframe, barTsMs: number, kind: AnomalyKindName): string {
+export function dataQualityEventId(
+  symbol: string,
+  timeframe: Timeframe,
+  barTsMs: number,
+  kind: AnomalyKindName,
+): string {
   return `dq_${createHash('sha256').update(`${symbol}|${timeframe}|${barTsMs}|${kind}`).digest('hex').slice(0, 32)}`;
 }
 
 /** The triage state of a new DataQualityEvent: `open`, never acknowledged or resolved. */
-export function openEventTriage(): Pick<DataQualityEventDoc, 'status' | 'acknowledgedAt' | 'acknowledgedBy' | 'acknowledgeNote' | 'resolvedAt' | 'resolvedBy' | 'resolveNote'> {
-  return { status: 'open', acknowledgedAt: null, acknowledgedBy: null, acknowledgeNote: null, resolvedAt: null, resolvedBy: null, resolveNote: null };
+export function openEventTriage(): Pick<
+  DataQualityEventDoc,
+  'status' | 'acknowledgedAt' | 'acknowledgedBy' | 'acknowledgeNote' | 'resolvedAt' | 'resolvedBy' | 'resolveNote'
+> {
+  return {
+    status: 'open',
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    acknowledgeNote: null,
+    resolvedAt: null,
+    resolvedBy: null,
+    resolveNote: null,
+  };
 }
 
 /** The `dataquality.evt.anomaly.detected.v1` payload of a stored document (the detection, without its triage). */
@@ -84,7 +116,13 @@ export class DataQualityEventsRepository {
   constructor(@Inject(DOCUMENT_STORE) store: DocumentStore) {
     this.events = store.collection<DataQualityEventDoc>({
       name: 'dataquality_events',
-      indexes: [{ fields: ['barTs'] }, { fields: ['detectedAt'] }, { fields: ['symbol', 'barTs'] }, { fields: ['status'] }, { fields: ['published'] }],
+      indexes: [
+        { fields: ['barTs'] },
+        { fields: ['detectedAt'] },
+        { fields: ['symbol', 'barTs'] },
+        { fields: ['status'] },
+        { fields: ['published'] },
+      ],
     });
   }
 
@@ -96,13 +134,24 @@ export class DataQualityEventsRepository {
     return this.events.get(id);
   }
 
-  updateWithRetry(id: string, mutate: (d: StoredDocument<DataQualityEventDoc>) => DocumentChange<DataQualityEventDoc> | null): Promise<StoredDocument<DataQualityEventDoc>> {
+  updateWithRetry(
+    id: string,
+    mutate: (d: StoredDocument<DataQualityEventDoc>) => DocumentChange<DataQualityEventDoc> | null,
+  ): Promise<StoredDocument<DataQualityEventDoc>> {
     return this.events.updateWithRetry(id, mutate);
   }
 
   /** One page in `sort` order (default: newest bar first). */
-  page(f: DataQualityEventFilter, req: { limit: number; cursor?: string | null; sort?: 'barTs' | 'detectedAt' }): Promise<Page<DataQualityEventDoc>> {
-    return this.events.page({ filter: toFilter(f), sort: { field: req.sort ?? 'barTs', direction: 'desc' }, limit: req.limit, cursor: req.cursor ?? null });
+  page(
+    f: DataQualityEventFilter,
+    req: { limit: number; cursor?: string | null; sort?: 'barTs' | 'detectedAt' },
+  ): Promise<Page<DataQualityEventDoc>> {
+    return this.events.page({
+      filter: toFilter(f),
+      sort: { field: req.sort ?? 'barTs', direction: 'desc' },
+      limit: req.limit,
+      cursor: req.cursor ?? null,
+    });
   }
 
   count(f: DataQualityEventFilter): Promise<number> {

@@ -6,7 +6,12 @@ import { openDuckDb, type DuckDb } from '@strata/platform-duckdb';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataQualityEventsRepository, openEventTriage, SEVERITY_RANK, type DataQualityEventDoc } from './data-quality-events.repository';
+import {
+  DataQualityEventsRepository,
+  openEventTriage,
+  SEVERITY_RANK,
+  type DataQualityEventDoc,
+} from './data-quality-events.repository';
 import { DataQualityService, drivingDetector, IllegalTransitionError } from './data-quality.service';
 
 const T0 = Date.UTC(2025, 0, 10, 12);
@@ -58,10 +63,25 @@ describe('DataQualityService', () => {
 
   it('open → acknowledged → resolved, with who, when and notes; illegal transitions throw; flags follow', async () => {
     await repo.insert(doc('e1', {}));
-    await flags.upsert([{ symbol: 'ACME', timeframe: '1d', ts: Date.parse('2025-01-09'), kind: 'spike', eventId: 'e1', severity: 'HIGH', status: 'open' }]);
+    await flags.upsert([
+      {
+        symbol: 'ACME',
+        timeframe: '1d',
+        ts: Date.parse('2025-01-09'),
+        kind: 'spike',
+        eventId: 'e1',
+        severity: 'HIGH',
+        status: 'open',
+      },
+    ]);
     const actor = { keyId: 'key_0123456789ab', role: 'operator' };
     const a = await svc.acknowledge('e1', actor, 'on it');
-    expect(a).toMatchObject({ status: 'acknowledged', acknowledgedBy: actor, acknowledgeNote: 'on it', resolvedAt: null });
+    expect(a).toMatchObject({
+      status: 'acknowledged',
+      acknowledgedBy: actor,
+      acknowledgeNote: 'on it',
+      resolvedAt: null,
+    });
     await expect(svc.acknowledge('e1', actor)).rejects.toBeInstanceOf(IllegalTransitionError);
     expect((await flags.read({ symbol: 'ACME', timeframe: '1d' }))[0].status).toBe('acknowledged');
     const r = await svc.resolve('e1', actor);
@@ -76,9 +96,29 @@ describe('DataQualityService', () => {
 
   it('summarises the detection window: counts, driving detector, mean time to acknowledge', async () => {
     const at = (ms: number) => new Date(T0 + ms).toISOString();
-    await repo.insert(doc('a', { severity: 'CRITICAL', kind: 'bad_tick', status: 'acknowledged', acknowledgedAt: at(60_000) })); // 60 s
-    await repo.insert(doc('b', { symbol: 'BETA', severity: 'LOW', kind: 'outlier', scores: { rules: null, isolation_forest: 0.8, forecast_residual: 0.3 }, detectedAt: at(1000), status: 'resolved', acknowledgedAt: at(181_000), resolvedAt: at(200_000) })); // 180 s
-    await repo.insert(doc('c', { severity: 'MEDIUM', kind: 'volume_burst', scores: { rules: null, isolation_forest: 0.55, forecast_residual: 0.9 }, detectedAt: at(2000) }));
+    await repo.insert(
+      doc('a', { severity: 'CRITICAL', kind: 'bad_tick', status: 'acknowledged', acknowledgedAt: at(60_000) }),
+    ); // 60 s
+    await repo.insert(
+      doc('b', {
+        symbol: 'BETA',
+        severity: 'LOW',
+        kind: 'outlier',
+        scores: { rules: null, isolation_forest: 0.8, forecast_residual: 0.3 },
+        detectedAt: at(1000),
+        status: 'resolved',
+        acknowledgedAt: at(181_000),
+        resolvedAt: at(200_000),
+      }),
+    ); // 180 s
+    await repo.insert(
+      doc('c', {
+        severity: 'MEDIUM',
+        kind: 'volume_burst',
+        scores: { rules: null, isolation_forest: 0.55, forecast_residual: 0.9 },
+        detectedAt: at(2000),
+      }),
+    );
     await repo.insert(doc('d', { detectedAt: at(3000), status: 'resolved', resolvedAt: at(5000) })); // resolved without ack
     await repo.insert(doc('old', { detectedAt: at(-10 * 86_400_000) })); // outside the window
     const s = await svc.summary({ from: T0 - 1000, to: T0 + 10_000, recent: 2 });
@@ -86,14 +126,20 @@ describe('DataQualityService', () => {
     expect(s.recentAlerts.map((e) => e.id)).toEqual(['d', 'c']);
     expect(s.bySeverity).toEqual({ LOW: 1, MEDIUM: 1, HIGH: 1, CRITICAL: 1 });
     expect(s.byStatus).toEqual({ open: 1, acknowledged: 1, resolved: 2 });
-    expect(s.bySymbol).toEqual([{ symbol: 'ACME', count: 3 }, { symbol: 'BETA', count: 1 }]);
+    expect(s.bySymbol).toEqual([
+      { symbol: 'ACME', count: 3 },
+      { symbol: 'BETA', count: 1 },
+    ]);
     expect(s.byKind).toEqual({ bad_tick: 1, outlier: 1, volume_burst: 1, spike: 1 });
     expect(s.byDetector).toEqual({ rules: 2, isolation_forest: 1, forecast_residual: 1 });
     expect(s.meanTimeToAcknowledgeMs).toBe((60_000 + 180_000) / 2);
     expect(s.acknowledgedCount).toBe(2);
     // Default window: the 7 days before `to` (now).
     const def = await svc.summary({ recent: 0 }, T0 + 10_000);
-    expect(def.window).toEqual({ from: new Date(T0 + 10_000 - 7 * 86_400_000).toISOString(), to: new Date(T0 + 10_000).toISOString() });
+    expect(def.window).toEqual({
+      from: new Date(T0 + 10_000 - 7 * 86_400_000).toISOString(),
+      to: new Date(T0 + 10_000).toISOString(),
+    });
     expect(def.total).toBe(4);
   });
 

@@ -1,5 +1,12 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { DataQualitySeveritySchema, type DataQualityEventDto, type DataQualityEventsQuery, type DataQualityStatus, type DataQualitySummary, type DataQualitySummaryQuery } from '@strata/dataquality-contracts';
+import {
+  DataQualitySeveritySchema,
+  type DataQualityEventDto,
+  type DataQualityEventsQuery,
+  type DataQualityStatus,
+  type DataQualitySummary,
+  type DataQualitySummaryQuery,
+} from '@strata/dataquality-contracts';
 import { type Page } from '@strata/platform-contracts';
 import { BAR_QUALITY_FLAGS, type BarQualityFlagsStore } from '@strata/dataquality-contracts';
 import { DataQualityEventsRepository, toEventDto, type DataQualityEventDoc } from './data-quality-events.repository';
@@ -48,7 +55,16 @@ export class DataQualityService {
 
   async list(q: DataQualityEventsQuery): Promise<{ items: DataQualityEventDto[]; nextCursor: string | null }> {
     const page = await this.repo.page(
-      { symbol: q.symbol, timeframe: q.timeframe, severity: q.severity, minSeverity: q.minSeverity, status: q.status, kind: q.kind, barFrom: q.from, barTo: q.to },
+      {
+        symbol: q.symbol,
+        timeframe: q.timeframe,
+        severity: q.severity,
+        minSeverity: q.minSeverity,
+        status: q.status,
+        kind: q.kind,
+        barFrom: q.from,
+        barTo: q.to,
+      },
       { limit: q.limit, cursor: q.cursor },
     );
     return { items: page.items.map(toEventDto), nextCursor: page.nextCursor };
@@ -64,7 +80,12 @@ export class DataQualityService {
   acknowledge(id: string, actor: TransitionActor, note?: string): Promise<DataQualityEventDto> {
     return this.transition(id, (d) => {
       if (d.status !== 'open') throw new IllegalTransitionError(id, d.status, 'acknowledge');
-      return { status: 'acknowledged', acknowledgedAt: new Date().toISOString(), acknowledgedBy: actor, acknowledgeNote: note ?? null };
+      return {
+        status: 'acknowledged',
+        acknowledgedAt: new Date().toISOString(),
+        acknowledgedBy: actor,
+        acknowledgeNote: note ?? null,
+      };
     });
   }
 
@@ -76,7 +97,10 @@ export class DataQualityService {
     });
   }
 
-  private async transition(id: string, change: (d: DataQualityEventDoc) => Partial<DataQualityEventDoc>): Promise<DataQualityEventDto> {
+  private async transition(
+    id: string,
+    change: (d: DataQualityEventDoc) => Partial<DataQualityEventDoc>,
+  ): Promise<DataQualityEventDto> {
     if (!(await this.repo.get(id))) throw new DataQualityEventNotFoundError(id);
     const updated = await this.repo.updateWithRetry(id, (d) => ({ set: change(d) }));
     await this.flags?.setStatus(id, updated.status);
@@ -91,7 +115,9 @@ export class DataQualityService {
   async summary(q: DataQualitySummaryQuery, now: number = Date.now()): Promise<DataQualitySummary> {
     const to = q.to ?? now;
     const from = q.from ?? to - DEFAULT_SUMMARY_WINDOW_MS;
-    const bySeverity = Object.fromEntries(DataQualitySeveritySchema.options.map((s) => [s, 0])) as DataQualitySummary['bySeverity'];
+    const bySeverity = Object.fromEntries(
+      DataQualitySeveritySchema.options.map((s) => [s, 0]),
+    ) as DataQualitySummary['bySeverity'];
     const byStatus: DataQualitySummary['byStatus'] = { open: 0, acknowledged: 0, resolved: 0 };
     const byDetector: DataQualitySummary['byDetector'] = { rules: 0, isolation_forest: 0, forecast_residual: 0 };
     const bySymbol = new Map<string, number>();
@@ -102,7 +128,10 @@ export class DataQualityService {
     let ackCount = 0;
     let cursor: string | null = null;
     do {
-      const page: Page<DataQualityEventDoc> = await this.repo.page({ detectedFrom: from, detectedTo: to }, { limit: 1000, cursor, sort: 'detectedAt' });
+      const page: Page<DataQualityEventDoc> = await this.repo.page(
+        { detectedFrom: from, detectedTo: to },
+        { limit: 1000, cursor, sort: 'detectedAt' },
+      );
       for (const d of page.items) {
         total++;
         if (recent.length < q.recent) recent.push(toEventDto(d));
@@ -124,7 +153,9 @@ export class DataQualityService {
       recentAlerts: recent,
       bySeverity,
       byStatus,
-      bySymbol: [...bySymbol].map(([symbol, count]) => ({ symbol, count })).sort((a, b) => b.count - a.count || (a.symbol < b.symbol ? -1 : 1)),
+      bySymbol: [...bySymbol]
+        .map(([symbol, count]) => ({ symbol, count }))
+        .sort((a, b) => b.count - a.count || (a.symbol < b.symbol ? -1 : 1)),
       byKind,
       byDetector,
       meanTimeToAcknowledgeMs: ackCount ? ackSum / ackCount : null,
@@ -134,7 +165,9 @@ export class DataQualityService {
 }
 
 /** The detector with the highest score (ties and all-null: in the order rules, isolation_forest, forecast_residual). */
-export function drivingDetector(scores: DataQualityEventDoc['scores']): 'rules' | 'isolation_forest' | 'forecast_residual' {
+export function drivingDetector(
+  scores: DataQualityEventDoc['scores'],
+): 'rules' | 'isolation_forest' | 'forecast_residual' {
   let best: 'rules' | 'isolation_forest' | 'forecast_residual' = 'rules';
   let bestScore = -1;
   for (const k of ['rules', 'isolation_forest', 'forecast_residual'] as const) {

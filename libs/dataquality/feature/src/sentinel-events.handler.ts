@@ -5,7 +5,11 @@ import { BarsCorrectedV1, BarsIngestedV1 } from '@strata/marketdata-contracts';
 import { type PayloadOf } from '@strata/platform-contracts';
 import { BusContext, OnEvent } from '@strata/platform-messaging';
 import { SentinelScoringService, type ScoringOutcome } from './sentinel-scoring.service';
-import { WEBHOOK_DISPATCHER_OPTIONS, resolveDispatcherOptions, type WebhookDispatcherOptions } from './webhook-dispatcher';
+import {
+  WEBHOOK_DISPATCHER_OPTIONS,
+  resolveDispatcherOptions,
+  type WebhookDispatcherOptions,
+} from './webhook-dispatcher';
 import { WebhooksService } from './webhooks.service';
 
 /** Service name in the sentinel's durable consumer names (`sentinel__marketdata_evt_bars_ingested__v1`, …). */
@@ -25,7 +29,10 @@ export class SentinelEventsHandler {
 
   /** Scores the new or corrected bars of a committed batch (nothing when the commit changed nothing). */
   @OnEvent(BarsIngestedV1, { prefetch: 4, ackWaitMs: 600_000 })
-  async onBarsIngested(@Payload() d: PayloadOf<typeof BarsIngestedV1>, @Ctx() ctx?: BusContext): Promise<ScoringOutcome | null> {
+  async onBarsIngested(
+    @Payload() d: PayloadOf<typeof BarsIngestedV1>,
+    @Ctx() ctx?: BusContext,
+  ): Promise<ScoringOutcome | null> {
     if (d.inserted === 0 && d.updated === 0) return null;
     const from = Date.parse(d.changedFrom ?? d.from);
     const out = await this.scoring.scoreRange(d.symbol, d.timeframe, from, Date.parse(d.to), {
@@ -33,13 +40,23 @@ export class SentinelEventsHandler {
       correlationId: ctx?.getEnvelope().correlationId,
       causationId: ctx?.getEnvelope().id ?? null,
     });
-    if (out.anomalies) this.logger.log({ msg: 'bars scored', symbol: d.symbol, timeframe: d.timeframe, ingestionId: d.ingestionId, ...out });
+    if (out.anomalies)
+      this.logger.log({
+        msg: 'bars scored',
+        symbol: d.symbol,
+        timeframe: d.timeframe,
+        ingestionId: d.ingestionId,
+        ...out,
+      });
     return out;
   }
 
   /** One `correction` DataQualityEvent per bar the ingestion corrected. */
   @OnEvent(BarsCorrectedV1)
-  async onBarsCorrected(@Payload() d: PayloadOf<typeof BarsCorrectedV1>, @Ctx() ctx?: BusContext): Promise<ScoringOutcome> {
+  async onBarsCorrected(
+    @Payload() d: PayloadOf<typeof BarsCorrectedV1>,
+    @Ctx() ctx?: BusContext,
+  ): Promise<ScoringOutcome> {
     return this.scoring.recordCorrections(d.symbol, d.timeframe, Date.parse(d.from), Date.parse(d.to), d.corrected, {
       ingestionId: d.ingestionId,
       correlationId: ctx?.getEnvelope().correlationId,

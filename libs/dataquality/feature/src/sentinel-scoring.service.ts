@@ -2,13 +2,29 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { AnomalyDetectedV1 } from '@strata/dataquality-contracts';
 import { DuplicateKeyError, EVENT_BUS, type EventBus, type StoredDocument } from '@strata/platform-contracts';
 import { type BarCorrection, type Timeframe } from '@strata/marketdata-contracts';
-import { correctionAnomaly, DEFAULT_SENTINEL_CONFIG, requiredContextBars, RULES_VERSION, scoreBars, type BarAnomaly, type DetectorName, type SentinelConfig } from '@strata/dataquality-domain';
+import {
+  correctionAnomaly,
+  DEFAULT_SENTINEL_CONFIG,
+  requiredContextBars,
+  RULES_VERSION,
+  scoreBars,
+  type BarAnomaly,
+  type DetectorName,
+  type SentinelConfig,
+} from '@strata/dataquality-domain';
 import { inferTradingCalendar, TIMEFRAME_MS, type TradingCalendar } from '@strata/shared-timeseries';
 import { type BarColumns } from '@strata/marketdata-contracts';
 import { BAR_QUALITY_FLAGS, type BarQualityFlagsStore } from '@strata/dataquality-contracts';
 import { type BarQualityFlag } from '@strata/dataquality-contracts';
 import { BARS_REPOSITORY, type BarsRepository } from '@strata/marketdata-contracts';
-import { dataQualityEventId, DataQualityEventsRepository, openEventTriage, SEVERITY_RANK, toDetected, type DataQualityEventDoc } from './data-quality-events.repository';
+import {
+  dataQualityEventId,
+  DataQualityEventsRepository,
+  openEventTriage,
+  SEVERITY_RANK,
+  toDetected,
+  type DataQualityEventDoc,
+} from './data-quality-events.repository';
 
 /** Settings of the scorer. */
 export interface SentinelScoringOptions {
@@ -80,7 +96,13 @@ export class SentinelScoringService {
    * Scores the stored bars of a series from `fromMs` to `toMs` (bar start, epoch ms UTC, inclusive), streaming in
    * batches with the context before each batch carried over from the previous one.
    */
-  async scoreRange(symbol: string, timeframe: Timeframe, fromMs: number, toMs: number, cause: ScoringCause): Promise<ScoringOutcome> {
+  async scoreRange(
+    symbol: string,
+    timeframe: Timeframe,
+    fromMs: number,
+    toMs: number,
+    cause: ScoringCause,
+  ): Promise<ScoringOutcome> {
     const out: ScoringOutcome = { scoredBars: 0, batches: 0, anomalies: 0, stored: 0, published: 0 };
     const contextBars = requiredContextBars(this.config);
     let context = await this.barsBefore(symbol, timeframe, fromMs, contextBars);
@@ -118,11 +140,26 @@ export class SentinelScoringService {
    * Records `correction` events for the bars one ingestion corrected in `[fromMs, toMs]` (from the correction audit
    * records: old and new values).
    */
-  async recordCorrections(symbol: string, timeframe: Timeframe, fromMs: number, toMs: number, corrected: number, cause: ScoringCause & { ingestionId: string }): Promise<ScoringOutcome> {
-    const audits = await this.bars.listCorrections({ symbol, timeframe, limit: Math.min(100_000, corrected * 4 + 100) });
-    const mine: BarCorrection[] = audits.filter((c) => c.ingestionId === cause.ingestionId && Date.parse(c.ts) >= fromMs && Date.parse(c.ts) <= toMs);
+  async recordCorrections(
+    symbol: string,
+    timeframe: Timeframe,
+    fromMs: number,
+    toMs: number,
+    corrected: number,
+    cause: ScoringCause & { ingestionId: string },
+  ): Promise<ScoringOutcome> {
+    const audits = await this.bars.listCorrections({
+      symbol,
+      timeframe,
+      limit: Math.min(100_000, corrected * 4 + 100),
+    });
+    const mine: BarCorrection[] = audits.filter(
+      (c) => c.ingestionId === cause.ingestionId && Date.parse(c.ts) >= fromMs && Date.parse(c.ts) <= toMs,
+    );
     const anomalies = mine.map((c) => correctionAnomaly(c));
-    const r = anomalies.length ? await this.record(symbol, timeframe, anomalies, correctionModelVersions(), cause) : { stored: 0, published: 0 };
+    const r = anomalies.length
+      ? await this.record(symbol, timeframe, anomalies, correctionModelVersions(), cause)
+      : { stored: 0, published: 0 };
     return { scoredBars: mine.length, batches: anomalies.length ? 1 : 0, anomalies: anomalies.length, ...r };
   }
 
@@ -145,13 +182,19 @@ export class SentinelScoringService {
         timeframe,
         barTs: new Date(a.ts).toISOString(),
         kind: a.kind,
-        scores: { rules: a.scores.rules, isolation_forest: a.scores.isolation_forest, forecast_residual: a.scores.forecast_residual },
+        scores: {
+          rules: a.scores.rules,
+          isolation_forest: a.scores.isolation_forest,
+          forecast_residual: a.scores.forecast_residual,
+        },
         combined: a.combined,
         severity: a.severity,
         severityRank: SEVERITY_RANK[a.severity],
         reason: a.reason,
         modelVersions: { ...modelVersions },
-        proposedSplit: a.proposedSplit ? { newShares: a.proposedSplit.newShares, oldShares: a.proposedSplit.oldShares } : null,
+        proposedSplit: a.proposedSplit
+          ? { newShares: a.proposedSplit.newShares, oldShares: a.proposedSplit.oldShares }
+          : null,
         ingestionId: cause.ingestionId,
         detectedAt,
         ...openEventTriage(),
@@ -166,9 +209,21 @@ export class SentinelScoringService {
         current = await this.events.get(id);
       }
       if (!current) continue; // expired between insert and read: nothing to flag
-      flags.push({ symbol, timeframe, ts: a.ts, kind: a.kind, eventId: id, severity: current.severity, status: current.status });
+      flags.push({
+        symbol,
+        timeframe,
+        ts: a.ts,
+        kind: a.kind,
+        eventId: id,
+        severity: current.severity,
+        status: current.status,
+      });
       if (!current.published) {
-        await this.bus.publish(AnomalyDetectedV1, toDetected(id, current), { id, correlationId: cause.correlationId, causationId: cause.causationId ?? null });
+        await this.bus.publish(AnomalyDetectedV1, toDetected(id, current), {
+          id,
+          correlationId: cause.correlationId,
+          causationId: cause.causationId ?? null,
+        });
         await this.events.updateWithRetry(id, (d) => (d.published ? null : { set: { published: true } }));
         published++;
       }
@@ -180,7 +235,9 @@ export class SentinelScoringService {
   /** The last `n` stored bars strictly before `beforeMs` (ascending), read with a widening window. */
   private async barsBefore(symbol: string, timeframe: Timeframe, beforeMs: number, n: number): Promise<BarColumns> {
     if (n <= 0) return emptyColumns();
-    const [series] = await this.bars.listSeries({ symbol, limit: 100 }).then((all) => all.filter((s) => s.timeframe === timeframe));
+    const [series] = await this.bars
+      .listSeries({ symbol, limit: 100 })
+      .then((all) => all.filter((s) => s.timeframe === timeframe));
     if (!series) return emptyColumns();
     const seriesFrom = Date.parse(series.from);
     if (seriesFrom >= beforeMs) return emptyColumns();
@@ -215,11 +272,29 @@ function concatColumns(a: BarColumns, b: BarColumns, from: number, to: number): 
     out.set(y.subarray(from, to), a.length);
     return out;
   };
-  return { length: n, ts: col(a.ts, b.ts), open: col(a.open, b.open), high: col(a.high, b.high), low: col(a.low, b.low), close: col(a.close, b.close), volume: col(a.volume, b.volume), adjClose: null };
+  return {
+    length: n,
+    ts: col(a.ts, b.ts),
+    open: col(a.open, b.open),
+    high: col(a.high, b.high),
+    low: col(a.low, b.low),
+    close: col(a.close, b.close),
+    volume: col(a.volume, b.volume),
+    adjClose: null,
+  };
 }
 
 /** The last `n` rows (views, no copy). */
 function tailColumns(c: BarColumns, n: number): BarColumns {
   const s = Math.max(0, c.length - n);
-  return { length: c.length - s, ts: c.ts.subarray(s), open: c.open.subarray(s), high: c.high.subarray(s), low: c.low.subarray(s), close: c.close.subarray(s), volume: c.volume.subarray(s), adjClose: null };
+  return {
+    length: c.length - s,
+    ts: c.ts.subarray(s),
+    open: c.open.subarray(s),
+    high: c.high.subarray(s),
+    low: c.low.subarray(s),
+    close: c.close.subarray(s),
+    volume: c.volume.subarray(s),
+    adjClose: null,
+  };
 }

@@ -74,11 +74,22 @@ describe('SentinelScoringService (streaming batches)', () => {
   };
 
   it('batches of 500 find exactly what one pass over the whole series finds, and store / flag / publish each once', async () => {
-    const onePass = scoreBars({ bars: series, firstNew: 0, timeframe: '1d', symbol: 'SPY', calendar: inferTradingCalendar(series.ts) });
+    const onePass = scoreBars({
+      bars: series,
+      firstNew: 0,
+      timeframe: '1d',
+      symbol: 'SPY',
+      calendar: inferTradingCalendar(series.ts),
+    });
     expect(onePass.anomalies.length).toBeGreaterThan(TICKS.length);
-    for (const i of TICKS) expect(onePass.anomalies.some((a) => a.ts === series.ts[i] && (a.severity === 'HIGH' || a.severity === 'CRITICAL'))).toBe(true);
+    for (const i of TICKS)
+      expect(
+        onePass.anomalies.some((a) => a.ts === series.ts[i] && (a.severity === 'HIGH' || a.severity === 'CRITICAL')),
+      ).toBe(true);
 
-    const out = await service(500).scoreRange('SPY', '1d', series.ts[0], series.ts[series.length - 1], { ingestionId: 'ing-spy' });
+    const out = await service(500).scoreRange('SPY', '1d', series.ts[0], series.ts[series.length - 1], {
+      ingestionId: 'ing-spy',
+    });
     expect(out).toMatchObject({ scoredBars: series.length, batches: Math.ceil(series.length / 500) });
     expect(out.stored).toBe(onePass.anomalies.length);
     expect(out.published).toBe(onePass.anomalies.length);
@@ -88,7 +99,15 @@ describe('SentinelScoringService (streaming batches)', () => {
     const byKey = new Map(onePass.anomalies.map((a) => [key(a), a]));
     for (const d of stored) {
       const a = byKey.get(`${d.barTs}|${d.kind}`)!;
-      expect(d).toMatchObject({ id: dataQualityEventId('SPY', '1d', a.ts, a.kind), severity: a.severity, combined: a.combined, reason: a.reason, scores: a.scores, status: 'open', published: true });
+      expect(d).toMatchObject({
+        id: dataQualityEventId('SPY', '1d', a.ts, a.kind),
+        severity: a.severity,
+        combined: a.combined,
+        reason: a.reason,
+        scores: a.scores,
+        status: 'open',
+        published: true,
+      });
       expect(d.modelVersions).toEqual(onePass.modelVersions);
     }
     await waitPublished(stored.length);
@@ -99,7 +118,9 @@ describe('SentinelScoringService (streaming batches)', () => {
 
   it('rescoring (a redelivered event, an overlapping batch size) stores and publishes nothing twice', async () => {
     const n = published.length;
-    const again = await service(777).scoreRange('SPY', '1d', series.ts[0], series.ts[series.length - 1], { ingestionId: 'ing-spy' });
+    const again = await service(777).scoreRange('SPY', '1d', series.ts[0], series.ts[series.length - 1], {
+      ingestionId: 'ing-spy',
+    });
     expect(again).toMatchObject({ stored: 0, published: 0, scoredBars: series.length });
     await new Promise((r) => setTimeout(r, 100));
     expect(published.length).toBe(n);
@@ -114,10 +135,14 @@ describe('SentinelScoringService (streaming batches)', () => {
     // The planted tick is the last bar of the range: its revert is decided by the stored bar after it.
     const out = await service(5000).scoreRange('SPY2', '1d', series.ts[i0], series.ts[i1], { ingestionId: 'ing-mid' });
     expect(out.scoredBars).toBe(i1 - i0 + 1);
-    const stored = (await events.page({ symbol: 'SPY2' }, { limit: 1000 })).items.map((d) => `${d.barTs}|${d.kind}`).sort();
+    const stored = (await events.page({ symbol: 'SPY2' }, { limit: 1000 })).items
+      .map((d) => `${d.barTs}|${d.kind}`)
+      .sort();
     // Decided by the arrival of bars i0 … i1 + 1: findings of bars i0 − 1 … i1 (+ on-arrival rules of i1 + 1).
     const decided = onePass.anomalies.filter((a) => a.index >= i0 - 1 && a.index <= i1).map(key);
-    expect(decided).toContain(`${new Date(series.ts[i1]).toISOString()}|${onePass.anomalies.find((a) => a.index === i1)!.kind}`);
+    expect(decided).toContain(
+      `${new Date(series.ts[i1]).toISOString()}|${onePass.anomalies.find((a) => a.index === i1)!.kind}`,
+    );
     expect(stored).toEqual(expect.arrayContaining(decided));
     const allowed = new Set(onePass.anomalies.filter((a) => a.index >= i0 - 1 && a.index <= i1 + 1).map(key));
     for (const k of stored) expect(allowed.has(k)).toBe(true);

@@ -39,7 +39,11 @@ export const sentinelService: ServiceDefinition<SentinelServiceAdapters, typeof 
     duckdbTables: ['bar_quality_flags'],
     collections: ['dataquality_events', 'webhook_subscriptions', 'webhook_deliveries'],
     streams: ['dataquality'],
-    consumers: [durableConsumerName(SENTINEL_SERVICE, BarsIngestedV1), durableConsumerName(SENTINEL_SERVICE, BarsCorrectedV1), durableConsumerName(SENTINEL_SERVICE, AnomalyDetectedV1)],
+    consumers: [
+      durableConsumerName(SENTINEL_SERVICE, BarsIngestedV1),
+      durableConsumerName(SENTINEL_SERVICE, BarsCorrectedV1),
+      durableConsumerName(SENTINEL_SERVICE, AnomalyDetectedV1),
+    ],
   },
   api: ({ adapters }) => [SentinelModule.register({ flags: adapters.flags, webhooks: { options: adapters.webhooks } })],
   workers: {
@@ -49,7 +53,12 @@ export const sentinelService: ServiceDefinition<SentinelServiceAdapters, typeof 
         http: false,
         scoring: parts.has('scoring') ? (adapters.scoring ?? true) : false,
         flags: adapters.flags,
-        webhooks: { fanOut: parts.has('webhooks'), dispatch: parts.has('webhooks'), transport: adapters.transport, options: adapters.webhooks },
+        webhooks: {
+          fanOut: parts.has('webhooks'),
+          dispatch: parts.has('webhooks'),
+          transport: adapters.transport,
+          options: adapters.webhooks,
+        },
       }),
     ],
   },

@@ -4,7 +4,11 @@ import { DataQualityEventsRepository } from './data-quality-events.repository';
 import { DataQualityController, DataQualityDashboardController } from './data-quality.controller';
 import { DataQualityService } from './data-quality.service';
 import { SentinelEventsHandler, WebhookFanOutHandler } from './sentinel-events.handler';
-import { SENTINEL_SCORING_OPTIONS, SentinelScoringService, type SentinelScoringOptions } from './sentinel-scoring.service';
+import {
+  SENTINEL_SCORING_OPTIONS,
+  SentinelScoringService,
+  type SentinelScoringOptions,
+} from './sentinel-scoring.service';
 import { WEBHOOK_DISPATCHER_OPTIONS, WebhookDispatcher, type WebhookDispatcherOptions } from './webhook-dispatcher';
 import { WEBHOOK_TRANSPORT, type WebhookTransport } from '@strata/dataquality-contracts';
 import { WebhooksController } from './webhooks.controller';
@@ -52,13 +56,20 @@ export class SentinelModule {
       { provide: WEBHOOK_DISPATCHER_OPTIONS, useValue: { ...(wh.options ?? {}), run: wh.dispatch === true } },
     ];
     if (opts.flags) providers.push({ provide: BAR_QUALITY_FLAGS, useValue: opts.flags });
-    const controllers: Type<unknown>[] = opts.http === false ? [] : [DataQualityController, DataQualityDashboardController, WebhooksController];
+    const controllers: Type<unknown>[] =
+      opts.http === false ? [] : [DataQualityController, DataQualityDashboardController, WebhooksController];
     if (opts.scoring) {
-      providers.push({ provide: SENTINEL_SCORING_OPTIONS, useValue: opts.scoring === true ? {} : opts.scoring }, SentinelScoringService);
+      providers.push(
+        { provide: SENTINEL_SCORING_OPTIONS, useValue: opts.scoring === true ? {} : opts.scoring },
+        SentinelScoringService,
+      );
       controllers.push(SentinelEventsHandler);
     }
     if (wh.dispatch) {
-      if (!wh.transport) throw new Error('SentinelModule: webhooks.dispatch needs webhooks.transport (HttpWebhookTransport of @strata/dataquality-infra-webhooks)');
+      if (!wh.transport)
+        throw new Error(
+          'SentinelModule: webhooks.dispatch needs webhooks.transport (HttpWebhookTransport of @strata/dataquality-infra-webhooks)',
+        );
       providers.push({ provide: WEBHOOK_TRANSPORT, useValue: wh.transport }, WebhookDispatcher);
     }
     if (wh.fanOut) controllers.push(WebhookFanOutHandler);
@@ -66,7 +77,14 @@ export class SentinelModule {
       module: SentinelModule,
       controllers,
       providers,
-      exports: [DataQualityEventsRepository, WebhooksRepository, DataQualityService, WebhooksService, ...(opts.scoring ? [SentinelScoringService] : []), ...(wh.dispatch ? [WebhookDispatcher] : [])],
+      exports: [
+        DataQualityEventsRepository,
+        WebhooksRepository,
+        DataQualityService,
+        WebhooksService,
+        ...(opts.scoring ? [SentinelScoringService] : []),
+        ...(wh.dispatch ? [WebhookDispatcher] : []),
+      ],
     };
   }
 }

@@ -1,7 +1,20 @@
-import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { VersionConflictError, type StoredDocument } from '@strata/platform-contracts';
 import { randomUUID } from 'node:crypto';
-import { DELIVERY_HEADER, EVENT_HEADER, IDEMPOTENCY_KEY_HEADER, SIGNATURE_HEADER, signWebhook } from './webhook-signature';
+import {
+  DELIVERY_HEADER,
+  EVENT_HEADER,
+  IDEMPOTENCY_KEY_HEADER,
+  SIGNATURE_HEADER,
+  signWebhook,
+} from './webhook-signature';
 import { WEBHOOK_TRANSPORT, type WebhookTransport } from '@strata/dataquality-contracts';
 import { WebhooksRepository, type WebhookDeliveryDoc } from './webhooks.repository';
 
@@ -48,7 +61,12 @@ export function resolveDispatcherOptions(o: WebhookDispatcherOptions = {}): Reso
  * ms. Full jitter spreads the retries of many deliveries that failed together (a receiver outage) instead of
  * synchronising them.
  */
-export function retryDelayMs(failedAttempts: number, baseDelayMs: number, maxDelayMs: number, random: () => number = Math.random): number {
+export function retryDelayMs(
+  failedAttempts: number,
+  baseDelayMs: number,
+  maxDelayMs: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.max(0, Math.min(failedAttempts - 1, 30)));
   return Math.floor(random() * ceiling);
 }
@@ -139,7 +157,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       const claimed = await this.claim(d);
       if (!claimed) continue;
       const p: Promise<void> = this.attempt(claimed)
-        .catch((e: unknown) => this.logger.warn({ msg: 'webhook attempt bookkeeping failed', delivery: d.id, err: (e as Error).message }))
+        .catch((e: unknown) =>
+          this.logger.warn({ msg: 'webhook attempt bookkeeping failed', delivery: d.id, err: (e as Error).message }),
+        )
         .finally(() => {
           this.inFlight.delete(p);
           // A slot is free: look for more work at once.
@@ -181,7 +201,13 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     if (!sub || !sub.enabled) {
       // Nothing to send to: park it as dead (redeliverable once the subscription is enabled again).
       await this.repo.updateDelivery(d.id, d._version, {
-        set: { status: 'dead', leaseUntil: null, nextAttemptAt: null, lastError: sub ? 'subscription disabled' : 'subscription deleted', lastAttemptAt: attemptAt.toISOString() },
+        set: {
+          status: 'dead',
+          leaseUntil: null,
+          nextAttemptAt: null,
+          lastError: sub ? 'subscription disabled' : 'subscription deleted',
+          lastAttemptAt: attemptAt.toISOString(),
+        },
       });
       return;
     }
@@ -210,15 +236,43 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     const done = new Date();
     if (error === null) {
       await this.repo.updateDelivery(d.id, d._version, {
-        set: { status: 'succeeded', attempts, leaseUntil: null, nextAttemptAt: null, lastStatusCode: status, lastError: null, lastAttemptAt: attemptAt.toISOString(), deliveredAt: done.toISOString() },
+        set: {
+          status: 'succeeded',
+          attempts,
+          leaseUntil: null,
+          nextAttemptAt: null,
+          lastStatusCode: status,
+          lastError: null,
+          lastAttemptAt: attemptAt.toISOString(),
+          deliveredAt: done.toISOString(),
+        },
       });
       return;
     }
     const dead = attempts >= d.maxAttempts;
-    const next = dead ? null : new Date(done.getTime() + retryDelayMs(attempts, this.options.baseDelayMs, this.options.maxDelayMs)).toISOString();
+    const next = dead
+      ? null
+      : new Date(
+          done.getTime() + retryDelayMs(attempts, this.options.baseDelayMs, this.options.maxDelayMs),
+        ).toISOString();
     await this.repo.updateDelivery(d.id, d._version, {
-      set: { status: dead ? 'dead' : 'pending', attempts, leaseUntil: null, nextAttemptAt: next, lastStatusCode: status, lastError: error.slice(0, 500), lastAttemptAt: attemptAt.toISOString() },
+      set: {
+        status: dead ? 'dead' : 'pending',
+        attempts,
+        leaseUntil: null,
+        nextAttemptAt: next,
+        lastStatusCode: status,
+        lastError: error.slice(0, 500),
+        lastAttemptAt: attemptAt.toISOString(),
+      },
     });
-    if (dead) this.logger.warn({ msg: 'webhook delivery dead after its last attempt', delivery: d.id, subscription: d.subscriptionId, attempts, error });
+    if (dead)
+      this.logger.warn({
+        msg: 'webhook delivery dead after its last attempt',
+        delivery: d.id,
+        subscription: d.subscriptionId,
+        attempts,
+        error,
+      });
   }
 }

@@ -47,7 +47,8 @@ export function verifyWebhookSignature(
   }
   if (t === undefined || sigs.length === 0) return { ok: false, reason: 'malformed' };
   const now = opts.nowS ?? Math.floor(Date.now() / 1000);
-  if (Math.abs(now - t) > (opts.toleranceS ?? DEFAULT_SIGNATURE_TOLERANCE_S)) return { ok: false, reason: 'timestamp_outside_tolerance' };
+  if (Math.abs(now - t) > (opts.toleranceS ?? DEFAULT_SIGNATURE_TOLERANCE_S))
+    return { ok: false, reason: 'timestamp_outside_tolerance' };
   const expected = Buffer.from(webhookSignatureV1(secret, t, body), 'hex');
   for (const s of sigs) if (timingSafeEqual(expected, Buffer.from(s, 'hex'))) return { ok: true, timestampS: t };
   return { ok: false, reason: 'signature_mismatch' };

@@ -1,18 +1,63 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Req } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { CreateWebhookBodySchema, UpdateWebhookBodySchema, WebhookDeliveriesQuerySchema, WebhookDeliveryDtoSchema, WebhooksQuerySchema, WebhookSubscriptionDtoSchema, type CreateWebhookBody, type UpdateWebhookBody, type WebhookDeliveriesQuery, type WebhookDeliveryDto, type WebhookSubscriptionDto } from '@strata/dataquality-contracts';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+import {
+  CreateWebhookBodySchema,
+  UpdateWebhookBodySchema,
+  WebhookDeliveriesQuerySchema,
+  WebhookDeliveryDtoSchema,
+  WebhooksQuerySchema,
+  WebhookSubscriptionDtoSchema,
+  type CreateWebhookBody,
+  type UpdateWebhookBody,
+  type WebhookDeliveriesQuery,
+  type WebhookDeliveryDto,
+  type WebhookSubscriptionDto,
+} from '@strata/dataquality-contracts';
 import { DocumentStoreError } from '@strata/platform-contracts';
-import { ProblemException, problemType, Roles, ZodBody, ZodQuery, zodToOpenApi, type AuthenticatedRequest } from '@strata/platform-http';
+import {
+  ProblemException,
+  problemType,
+  Roles,
+  ZodBody,
+  ZodQuery,
+  zodToOpenApi,
+  type AuthenticatedRequest,
+} from '@strata/platform-http';
 import { z } from 'zod';
-import { WEBHOOK_DISPATCHER_OPTIONS, resolveDispatcherOptions, type WebhookDispatcherOptions } from './webhook-dispatcher';
+import {
+  WEBHOOK_DISPATCHER_OPTIONS,
+  resolveDispatcherOptions,
+  type WebhookDispatcherOptions,
+} from './webhook-dispatcher';
 import { WebhookDeliveryStateError, WebhookNotFoundError, WebhooksService } from './webhooks.service';
 
-const pageOf = (item: z.ZodType) => zodToOpenApi(z.object({ items: z.array(item), nextCursor: z.string().nullable() })) as never;
+const pageOf = (item: z.ZodType) =>
+  zodToOpenApi(z.object({ items: z.array(item), nextCursor: z.string().nullable() })) as never;
 
 function problem(e: unknown): never {
   if (e instanceof WebhookNotFoundError) throw ProblemException.notFound(e.message);
-  if (e instanceof WebhookDeliveryStateError) throw new ProblemException({ type: problemType('delivery-not-redeliverable'), status: 409, detail: e.message, deliveryStatus: e.status });
-  if (e instanceof DocumentStoreError && e.httpStatus < 500) throw new ProblemException({ type: problemType(e.code.replace(/_/g, '-')), status: e.httpStatus, detail: e.message });
+  if (e instanceof WebhookDeliveryStateError)
+    throw new ProblemException({
+      type: problemType('delivery-not-redeliverable'),
+      status: 409,
+      detail: e.message,
+      deliveryStatus: e.status,
+    });
+  if (e instanceof DocumentStoreError && e.httpStatus < 500)
+    throw new ProblemException({
+      type: problemType(e.code.replace(/_/g, '-')),
+      status: e.httpStatus,
+      detail: e.message,
+    });
   throw e;
 }
 
@@ -36,9 +81,14 @@ export class WebhooksController {
 
   @Post()
   @HttpCode(201)
-  @ApiOperation({ summary: 'Subscribe a URL to DataQualityEvents (minSeverity default HIGH; the secret is never returned)' })
+  @ApiOperation({
+    summary: 'Subscribe a URL to DataQualityEvents (minSeverity default HIGH; the secret is never returned)',
+  })
   @ApiCreatedResponse({ schema: zodToOpenApi(WebhookSubscriptionDtoSchema) as never })
-  create(@ZodBody(CreateWebhookBodySchema) body: CreateWebhookBody, @Req() req: AuthenticatedRequest): Promise<WebhookSubscriptionDto> {
+  create(
+    @ZodBody(CreateWebhookBodySchema) body: CreateWebhookBody,
+    @Req() req: AuthenticatedRequest,
+  ): Promise<WebhookSubscriptionDto> {
     return this.webhooks.create(body, req.principal?.keyId ?? null).catch(problem);
   }
 
@@ -63,7 +113,10 @@ export class WebhooksController {
   @ApiParam({ name: 'id' })
   @ApiOkResponse({ schema: zodToOpenApi(WebhookSubscriptionDtoSchema) as never })
   @ApiNotFoundResponse({ description: 'No such subscription (application/problem+json).' })
-  update(@Param('id') id: string, @ZodBody(UpdateWebhookBodySchema) body: UpdateWebhookBody): Promise<WebhookSubscriptionDto> {
+  update(
+    @Param('id') id: string,
+    @ZodBody(UpdateWebhookBodySchema) body: UpdateWebhookBody,
+  ): Promise<WebhookSubscriptionDto> {
     return this.webhooks.update(id, body).catch(problem);
   }
 
@@ -78,7 +131,9 @@ export class WebhooksController {
   }
 
   @Get(':id/deliveries')
-  @ApiOperation({ summary: 'Delivery log of a subscription, newest first: status, attempts, last status code / error, timestamps' })
+  @ApiOperation({
+    summary: 'Delivery log of a subscription, newest first: status, attempts, last status code / error, timestamps',
+  })
   @ApiParam({ name: 'id' })
   @ApiOkResponse({ schema: pageOf(WebhookDeliveryDtoSchema) })
   @ApiNotFoundResponse({ description: 'No such subscription (application/problem+json).' })
@@ -88,7 +143,9 @@ export class WebhooksController {
 
   @Post(':id/deliveries/:deliveryId/redeliver')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Re-queue a dead (or succeeded) delivery: same body, same idempotency key, a fresh set of attempts' })
+  @ApiOperation({
+    summary: 'Re-queue a dead (or succeeded) delivery: same body, same idempotency key, a fresh set of attempts',
+  })
   @ApiParam({ name: 'id' })
   @ApiParam({ name: 'deliveryId' })
   @ApiOkResponse({ schema: zodToOpenApi(WebhookDeliveryDtoSchema) as never })

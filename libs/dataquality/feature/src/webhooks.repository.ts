@@ -1,6 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DOCUMENT_STORE, type DocumentChange, type DocumentCollection, type DocumentStore, type NewDocument, type Page, type StoredDocument } from '@strata/platform-contracts';
-import { type DataQualitySeverity, type WebhookDeliveryDto, type WebhookDeliveryStatus, type WebhookSubscriptionDto } from '@strata/dataquality-contracts';
+import {
+  DOCUMENT_STORE,
+  type DocumentChange,
+  type DocumentCollection,
+  type DocumentStore,
+  type NewDocument,
+  type Page,
+  type StoredDocument,
+} from '@strata/platform-contracts';
+import {
+  type DataQualitySeverity,
+  type WebhookDeliveryDto,
+  type WebhookDeliveryStatus,
+  type WebhookSubscriptionDto,
+} from '@strata/dataquality-contracts';
 import { createHash } from 'node:crypto';
 
 /** A webhook subscription document (collection `webhook_subscriptions`). `secret` never leaves the service. */
@@ -88,10 +101,17 @@ export class WebhooksRepository {
   readonly deliveries: DocumentCollection<WebhookDeliveryDoc>;
 
   constructor(@Inject(DOCUMENT_STORE) store: DocumentStore) {
-    this.subscriptions = store.collection<WebhookSubscriptionDoc>({ name: 'webhook_subscriptions', indexes: [{ fields: ['enabled'] }, { fields: ['createdAt'] }] });
+    this.subscriptions = store.collection<WebhookSubscriptionDoc>({
+      name: 'webhook_subscriptions',
+      indexes: [{ fields: ['enabled'] }, { fields: ['createdAt'] }],
+    });
     this.deliveries = store.collection<WebhookDeliveryDoc>({
       name: 'webhook_deliveries',
-      indexes: [{ fields: ['subscriptionId', 'createdAt'] }, { fields: ['status', 'nextAttemptAt'] }, { fields: ['status', 'leaseUntil'] }],
+      indexes: [
+        { fields: ['subscriptionId', 'createdAt'] },
+        { fields: ['status', 'nextAttemptAt'] },
+        { fields: ['status', 'leaseUntil'] },
+      ],
     });
   }
 
@@ -100,7 +120,11 @@ export class WebhooksRepository {
     const out: StoredDocument<WebhookSubscriptionDoc>[] = [];
     let cursor: string | null = null;
     do {
-      const page: Page<WebhookSubscriptionDoc> = await this.subscriptions.page({ filter: { enabled: true }, limit: 1000, cursor });
+      const page: Page<WebhookSubscriptionDoc> = await this.subscriptions.page({
+        filter: { enabled: true },
+        limit: 1000,
+        cursor,
+      });
       out.push(...page.items);
       cursor = page.nextCursor;
     } while (cursor);
@@ -113,21 +137,36 @@ export class WebhooksRepository {
 
   /** Pending deliveries due by `nowIso`, earliest first. */
   due(nowIso: string, limit: number): Promise<Page<WebhookDeliveryDoc>> {
-    return this.deliveries.page({ filter: { status: 'pending', nextAttemptAt: { $lte: nowIso } }, sort: { field: 'nextAttemptAt', direction: 'asc' }, limit });
+    return this.deliveries.page({
+      filter: { status: 'pending', nextAttemptAt: { $lte: nowIso } },
+      sort: { field: 'nextAttemptAt', direction: 'asc' },
+      limit,
+    });
   }
 
   /** In-flight deliveries whose dispatcher lease ran out (a crashed or stopped dispatcher), oldest lease first. */
   abandoned(nowIso: string, limit: number): Promise<Page<WebhookDeliveryDoc>> {
-    return this.deliveries.page({ filter: { status: 'in_flight', leaseUntil: { $lt: nowIso } }, sort: { field: 'leaseUntil', direction: 'asc' }, limit });
+    return this.deliveries.page({
+      filter: { status: 'in_flight', leaseUntil: { $lt: nowIso } },
+      sort: { field: 'leaseUntil', direction: 'asc' },
+      limit,
+    });
   }
 
   /** Compare-and-set on `_version` (VersionConflictError when another dispatcher got there first). */
-  updateDelivery(id: string, expectedVersion: number, change: DocumentChange<WebhookDeliveryDoc>): Promise<StoredDocument<WebhookDeliveryDoc>> {
+  updateDelivery(
+    id: string,
+    expectedVersion: number,
+    change: DocumentChange<WebhookDeliveryDoc>,
+  ): Promise<StoredDocument<WebhookDeliveryDoc>> {
     return this.deliveries.update(id, expectedVersion, change);
   }
 
   /** A subscription's deliveries, newest first. */
-  deliveriesOf(subscriptionId: string, req: { status?: WebhookDeliveryStatus; limit: number; cursor?: string | null }): Promise<Page<WebhookDeliveryDoc>> {
+  deliveriesOf(
+    subscriptionId: string,
+    req: { status?: WebhookDeliveryStatus; limit: number; cursor?: string | null },
+  ): Promise<Page<WebhookDeliveryDoc>> {
     return this.deliveries.page({
       filter: { subscriptionId, ...(req.status ? { status: req.status } : {}) },
       sort: { field: 'createdAt', direction: 'desc' },

@@ -1,5 +1,13 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { AnomalyDetectedV1, type AnomalyDetected, type CreateWebhookBody, type UpdateWebhookBody, type WebhookDeliveryDto, type WebhookDeliveryStatus, type WebhookSubscriptionDto } from '@strata/dataquality-contracts';
+import {
+  AnomalyDetectedV1,
+  type AnomalyDetected,
+  type CreateWebhookBody,
+  type UpdateWebhookBody,
+  type WebhookDeliveryDto,
+  type WebhookDeliveryStatus,
+  type WebhookSubscriptionDto,
+} from '@strata/dataquality-contracts';
 import { DuplicateKeyError, type Envelope } from '@strata/platform-contracts';
 import { uuidv7 } from '@strata/shared-util';
 import { SEVERITY_RANK } from './data-quality-events.repository';
@@ -30,7 +38,12 @@ export class WebhookDeliveryStateError extends Error {
  * the DataQualityEvent as detected). Serialised once and stored, so every attempt sends (and signs) the same bytes.
  */
 export function webhookBody(envelope: Pick<Envelope<AnomalyDetected>, 'id' | 'occurredAt' | 'data'>): string {
-  return JSON.stringify({ id: envelope.id, type: AnomalyDetectedV1.subject, occurredAt: envelope.occurredAt, data: envelope.data });
+  return JSON.stringify({
+    id: envelope.id,
+    type: AnomalyDetectedV1.subject,
+    occurredAt: envelope.occurredAt,
+    data: envelope.data,
+  });
 }
 
 /**
@@ -61,8 +74,15 @@ export class WebhooksService {
     return toSubscriptionDto(doc);
   }
 
-  async list(req: { limit: number; cursor?: string }): Promise<{ items: WebhookSubscriptionDto[]; nextCursor: string | null }> {
-    const page = await this.repo.subscriptions.page({ sort: { field: 'createdAt', direction: 'desc' }, limit: req.limit, cursor: req.cursor ?? null });
+  async list(req: {
+    limit: number;
+    cursor?: string;
+  }): Promise<{ items: WebhookSubscriptionDto[]; nextCursor: string | null }> {
+    const page = await this.repo.subscriptions.page({
+      sort: { field: 'createdAt', direction: 'desc' },
+      limit: req.limit,
+      cursor: req.cursor ?? null,
+    });
     return { items: page.items.map(toSubscriptionDto), nextCursor: page.nextCursor };
   }
 
@@ -75,7 +95,8 @@ export class WebhooksService {
   async update(id: string, body: UpdateWebhookBody): Promise<WebhookSubscriptionDto> {
     if (!(await this.repo.subscriptions.get(id))) throw new WebhookNotFoundError(`no webhook subscription ${id}`);
     const set: Record<string, unknown> = { updatedAt: new Date().toISOString() };
-    for (const k of ['url', 'minSeverity', 'secret', 'description', 'enabled'] as const) if (body[k] !== undefined) set[k] = body[k];
+    for (const k of ['url', 'minSeverity', 'secret', 'description', 'enabled'] as const)
+      if (body[k] !== undefined) set[k] = body[k];
     if (body.symbols) set.symbols = [...new Set(body.symbols)].sort();
     const d = await this.repo.subscriptions.updateWithRetry(id, () => ({ set }));
     return toSubscriptionDto(d);
@@ -86,7 +107,10 @@ export class WebhooksService {
     if (!(await this.repo.subscriptions.delete(id))) throw new WebhookNotFoundError(`no webhook subscription ${id}`);
   }
 
-  async deliveries(id: string, req: { status?: WebhookDeliveryStatus; limit: number; cursor?: string }): Promise<{ items: WebhookDeliveryDto[]; nextCursor: string | null }> {
+  async deliveries(
+    id: string,
+    req: { status?: WebhookDeliveryStatus; limit: number; cursor?: string },
+  ): Promise<{ items: WebhookDeliveryDto[]; nextCursor: string | null }> {
     if (!(await this.repo.subscriptions.get(id))) throw new WebhookNotFoundError(`no webhook subscription ${id}`);
     const page = await this.repo.deliveriesOf(id, req);
     return { items: page.items.map(toDeliveryDto), nextCursor: page.nextCursor };
@@ -98,10 +122,22 @@ export class WebhooksService {
    */
   async redeliver(subscriptionId: string, deliveryId: string, maxAttempts: number): Promise<WebhookDeliveryDto> {
     const d = await this.repo.deliveries.get(deliveryId);
-    if (!d || d.subscriptionId !== subscriptionId) throw new WebhookNotFoundError(`no delivery ${deliveryId} of webhook ${subscriptionId}`);
+    if (!d || d.subscriptionId !== subscriptionId)
+      throw new WebhookNotFoundError(`no delivery ${deliveryId} of webhook ${subscriptionId}`);
     const updated = await this.repo.deliveries.updateWithRetry(deliveryId, (cur) => {
-      if (cur.status === 'pending' || cur.status === 'in_flight') throw new WebhookDeliveryStateError(`delivery ${deliveryId} is ${cur.status}; only dead or succeeded deliveries can be redelivered`, cur.status);
-      return { set: { status: 'pending', nextAttemptAt: new Date().toISOString(), maxAttempts: cur.attempts + maxAttempts, leaseUntil: null } };
+      if (cur.status === 'pending' || cur.status === 'in_flight')
+        throw new WebhookDeliveryStateError(
+          `delivery ${deliveryId} is ${cur.status}; only dead or succeeded deliveries can be redelivered`,
+          cur.status,
+        );
+      return {
+        set: {
+          status: 'pending',
+          nextAttemptAt: new Date().toISOString(),
+          maxAttempts: cur.attempts + maxAttempts,
+          leaseUntil: null,
+        },
+      };
     });
     this.dispatcher?.kick();
     return toDeliveryDto(updated);
@@ -112,7 +148,10 @@ export class WebhooksService {
    * match. `probable_split` events are proposals, never paged. Idempotent: the delivery id derives from
    * (event id, subscription id), so a redelivered event queues nothing twice. Returns the deliveries queued now.
    */
-  async fanOut(envelope: Pick<Envelope<AnomalyDetected>, 'id' | 'occurredAt' | 'data'>, maxAttempts: number): Promise<number> {
+  async fanOut(
+    envelope: Pick<Envelope<AnomalyDetected>, 'id' | 'occurredAt' | 'data'>,
+    maxAttempts: number,
+  ): Promise<number> {
     const e = envelope.data;
     if (e.kind === 'probable_split') return 0;
     const subs = await this.repo.enabledSubscriptions();

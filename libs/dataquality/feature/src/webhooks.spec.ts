@@ -73,7 +73,14 @@ describe('webhooks: fan-out and delivery', () => {
   const dispatchers: WebhookDispatcher[] = [];
 
   const make = (transport: WebhookTransport, o: ConstructorParameters<typeof WebhookDispatcher>[2] = {}) => {
-    const d = new WebhookDispatcher(repo, transport, { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 50, timeoutMs: 1000, pollIntervalMs: 10, ...o });
+    const d = new WebhookDispatcher(repo, transport, {
+      maxAttempts: 3,
+      baseDelayMs: 5,
+      maxDelayMs: 50,
+      timeoutMs: 1000,
+      pollIntervalMs: 10,
+      ...o,
+    });
     dispatchers.push(d);
     return { dispatcher: d, service: new WebhooksService(repo, d) };
   };
@@ -92,27 +99,63 @@ describe('webhooks: fan-out and delivery', () => {
 
   it('queues one delivery per matching subscription: severity, symbols, no probable_split, idempotent', async () => {
     const { service } = make(new ScriptedTransport(() => 200));
-    const all = await service.create({ url: 'http://127.0.0.1:1/a', minSeverity: 'HIGH', symbols: [], secret: SECRET, enabled: true }, 'key_admin');
-    const acmeLow = await service.create({ url: 'http://127.0.0.1:1/b', minSeverity: 'LOW', symbols: ['ACME'], secret: SECRET, enabled: true }, null);
-    await service.create({ url: 'http://127.0.0.1:1/c', minSeverity: 'LOW', symbols: ['OTHER'], secret: SECRET, enabled: true }, null);
-    await service.create({ url: 'http://127.0.0.1:1/d', minSeverity: 'LOW', symbols: [], secret: SECRET, enabled: false }, null);
+    const all = await service.create(
+      { url: 'http://127.0.0.1:1/a', minSeverity: 'HIGH', symbols: [], secret: SECRET, enabled: true },
+      'key_admin',
+    );
+    const acmeLow = await service.create(
+      { url: 'http://127.0.0.1:1/b', minSeverity: 'LOW', symbols: ['ACME'], secret: SECRET, enabled: true },
+      null,
+    );
+    await service.create(
+      { url: 'http://127.0.0.1:1/c', minSeverity: 'LOW', symbols: ['OTHER'], secret: SECRET, enabled: true },
+      null,
+    );
+    await service.create(
+      { url: 'http://127.0.0.1:1/d', minSeverity: 'LOW', symbols: [], secret: SECRET, enabled: false },
+      null,
+    );
     expect(JSON.stringify(all)).not.toContain(SECRET);
 
     expect(await service.fanOut(env(anomaly()), 3)).toBe(2);
     expect(await service.fanOut(env(anomaly()), 3)).toBe(0); // redelivered event: nothing twice
     expect(await service.fanOut(env(anomaly({ id: 'dq_low', severity: 'MEDIUM' })), 3)).toBe(1); // only the LOW+ACME one
-    expect(await service.fanOut(env(anomaly({ id: 'dq_split', kind: 'probable_split', severity: 'CRITICAL', proposedSplit: { newShares: 4, oldShares: 1 } })), 3)).toBe(0);
+    expect(
+      await service.fanOut(
+        env(
+          anomaly({
+            id: 'dq_split',
+            kind: 'probable_split',
+            severity: 'CRITICAL',
+            proposedSplit: { newShares: 4, oldShares: 1 },
+          }),
+        ),
+        3,
+      ),
+    ).toBe(0);
 
     const a = await service.deliveries(all.id, { limit: 10 });
     expect(a.items).toHaveLength(1);
-    expect(a.items[0]).toMatchObject({ eventId: 'dq_evt1', status: 'pending', attempts: 0, idempotencyKey: `dq_evt1:${all.id}`, subject: 'dataquality.evt.anomaly.detected.v1' });
-    expect((await service.deliveries(acmeLow.id, { limit: 10 })).items.map((d) => d.eventId).sort()).toEqual(['dq_evt1', 'dq_low']);
+    expect(a.items[0]).toMatchObject({
+      eventId: 'dq_evt1',
+      status: 'pending',
+      attempts: 0,
+      idempotencyKey: `dq_evt1:${all.id}`,
+      subject: 'dataquality.evt.anomaly.detected.v1',
+    });
+    expect((await service.deliveries(acmeLow.id, { limit: 10 })).items.map((d) => d.eventId).sort()).toEqual([
+      'dq_evt1',
+      'dq_low',
+    ]);
   });
 
   it('signs each attempt, retries after failures with the same idempotency key, and succeeds on the third', async () => {
     const transport = new ScriptedTransport((n) => (n <= 2 ? 500 : 200));
     const { dispatcher, service } = make(transport);
-    const sub = await service.create({ url: 'http://127.0.0.1:1/hook', minSeverity: 'HIGH', symbols: [], secret: SECRET, enabled: true }, null);
+    const sub = await service.create(
+      { url: 'http://127.0.0.1:1/hook', minSeverity: 'HIGH', symbols: [], secret: SECRET, enabled: true },
+      null,
+    );
     await service.fanOut(env(anomaly()), 3);
     dispatcher.start();
     await dispatcher.drain();
@@ -128,7 +171,11 @@ describe('webhooks: fan-out and delivery', () => {
       expect(r.body).toBe(transport.requests[0].body);
       expect(verifyWebhookSignature(SECRET, r.headers['Strata-Signature'], r.body)).toMatchObject({ ok: true });
     }
-    expect(JSON.parse(transport.requests[0].body)).toMatchObject({ id: 'dq_evt1', type: 'dataquality.evt.anomaly.detected.v1', data: { symbol: 'ACME', severity: 'HIGH' } });
+    expect(JSON.parse(transport.requests[0].body)).toMatchObject({
+      id: 'dq_evt1',
+      type: 'dataquality.evt.anomaly.detected.v1',
+      data: { symbol: 'ACME', severity: 'HIGH' },
+    });
     const [d] = (await service.deliveries(sub.id, { limit: 10 })).items;
     expect(d).toMatchObject({ status: 'succeeded', attempts: 3, lastStatusCode: 200, lastError: null });
     expect(d.deliveredAt).not.toBeNull();
@@ -137,7 +184,10 @@ describe('webhooks: fan-out and delivery', () => {
   it('goes dead after the last attempt, keeps the error, and a redelivery re-queues it with fresh attempts', async () => {
     const transport = new ScriptedTransport(() => 'throw');
     const { dispatcher, service } = make(transport);
-    const sub = await service.create({ url: 'http://127.0.0.1:1/hook', minSeverity: 'HIGH', symbols: [], secret: SECRET, enabled: true }, null);
+    const sub = await service.create(
+      { url: 'http://127.0.0.1:1/hook', minSeverity: 'HIGH', symbols: [], secret: SECRET, enabled: true },
+      null,
+    );
     await service.fanOut(env(anomaly()), 3);
     dispatcher.start();
     await dispatcher.drain();
@@ -153,18 +203,25 @@ describe('webhooks: fan-out and delivery', () => {
     await dispatcher.drain();
     [d] = (await service.deliveries(sub.id, { limit: 10 })).items;
     expect(d).toMatchObject({ status: 'succeeded', attempts: 4, lastStatusCode: 204 });
-    expect(transport.requests[3].headers['Strata-Idempotency-Key']).toBe(transport.requests[0].headers['Strata-Idempotency-Key']);
+    expect(transport.requests[3].headers['Strata-Idempotency-Key']).toBe(
+      transport.requests[0].headers['Strata-Idempotency-Key'],
+    );
     await expect(service.redeliver('nope', d.id, 3)).rejects.toThrow(/no delivery/);
   });
 
   it('resumes after a crash: a delivery left in flight with an expired lease is sent by the next dispatcher', async () => {
     const transport = new ScriptedTransport(() => 200);
     const { service } = make(transport, { run: false });
-    const sub = await service.create({ url: 'http://127.0.0.1:1/hook', minSeverity: 'HIGH', symbols: [], secret: SECRET, enabled: true }, null);
+    const sub = await service.create(
+      { url: 'http://127.0.0.1:1/hook', minSeverity: 'HIGH', symbols: [], secret: SECRET, enabled: true },
+      null,
+    );
     await service.fanOut(env(anomaly()), 3);
     const [queued] = (await repo.deliveries.page({ limit: 10 })).items;
     // A dispatcher claimed it, then the process died: in flight, lease already over.
-    await repo.updateDelivery(queued.id, queued._version, { set: { status: 'in_flight', leaseUntil: new Date(Date.now() - 1000).toISOString() } });
+    await repo.updateDelivery(queued.id, queued._version, {
+      set: { status: 'in_flight', leaseUntil: new Date(Date.now() - 1000).toISOString() },
+    });
     const { dispatcher } = make(transport);
     dispatcher.start();
     await dispatcher.drain();
@@ -175,7 +232,10 @@ describe('webhooks: fan-out and delivery', () => {
   it('never has more than `concurrency` requests in flight', async () => {
     const transport = new ScriptedTransport(() => 200, 30);
     const { dispatcher, service } = make(transport, { concurrency: 3 });
-    await service.create({ url: 'http://127.0.0.1:1/hook', minSeverity: 'LOW', symbols: [], secret: SECRET, enabled: true }, null);
+    await service.create(
+      { url: 'http://127.0.0.1:1/hook', minSeverity: 'LOW', symbols: [], secret: SECRET, enabled: true },
+      null,
+    );
     for (let i = 0; i < 10; i++) await service.fanOut(env(anomaly({ id: `dq_${i}` })), 3);
     dispatcher.start();
     await dispatcher.drain();
@@ -187,12 +247,18 @@ describe('webhooks: fan-out and delivery', () => {
   it('parks deliveries of a disabled subscription as dead', async () => {
     const transport = new ScriptedTransport(() => 200);
     const { dispatcher, service } = make(transport, { run: false });
-    const sub = await service.create({ url: 'http://127.0.0.1:1/hook', minSeverity: 'HIGH', symbols: [], secret: SECRET, enabled: true }, null);
+    const sub = await service.create(
+      { url: 'http://127.0.0.1:1/hook', minSeverity: 'HIGH', symbols: [], secret: SECRET, enabled: true },
+      null,
+    );
     await service.fanOut(env(anomaly()), 3);
     await service.update(sub.id, { enabled: false });
     dispatcher.start();
     await dispatcher.drain();
-    expect((await service.deliveries(sub.id, { limit: 10 })).items[0]).toMatchObject({ status: 'dead', lastError: 'subscription disabled' });
+    expect((await service.deliveries(sub.id, { limit: 10 })).items[0]).toMatchObject({
+      status: 'dead',
+      lastError: 'subscription disabled',
+    });
     expect(transport.requests).toHaveLength(0);
   });
 });
@@ -213,9 +279,18 @@ describe('verifyWebhookSignature', () => {
   const header = `t=${t},v1=${createHmac('sha256', SECRET).update(`${t}.${body}`).digest('hex')}`;
   it('accepts a matching signature inside the tolerance and refuses the rest', () => {
     expect(verifyWebhookSignature(SECRET, header, body, { nowS: t + 299 })).toEqual({ ok: true, timestampS: t });
-    expect(verifyWebhookSignature(SECRET, header, body, { nowS: t + 301 })).toEqual({ ok: false, reason: 'timestamp_outside_tolerance' });
-    expect(verifyWebhookSignature(SECRET, header, `${body} `, { nowS: t })).toEqual({ ok: false, reason: 'signature_mismatch' });
-    expect(verifyWebhookSignature('another-secret-000000', header, body, { nowS: t })).toEqual({ ok: false, reason: 'signature_mismatch' });
+    expect(verifyWebhookSignature(SECRET, header, body, { nowS: t + 301 })).toEqual({
+      ok: false,
+      reason: 'timestamp_outside_tolerance',
+    });
+    expect(verifyWebhookSignature(SECRET, header, `${body} `, { nowS: t })).toEqual({
+      ok: false,
+      reason: 'signature_mismatch',
+    });
+    expect(verifyWebhookSignature('another-secret-000000', header, body, { nowS: t })).toEqual({
+      ok: false,
+      reason: 'signature_mismatch',
+    });
     expect(verifyWebhookSignature(SECRET, 'v1=abc', body, { nowS: t })).toEqual({ ok: false, reason: 'malformed' });
     expect(verifyWebhookSignature(SECRET, undefined, body, { nowS: t })).toEqual({ ok: false, reason: 'malformed' });
   });

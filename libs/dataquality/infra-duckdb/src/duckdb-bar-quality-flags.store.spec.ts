@@ -24,7 +24,11 @@ describe('DuckDbBarQualityFlagsStore', () => {
   afterEach(() => db.close());
 
   it('upserts by (symbol, timeframe, ts, kind): a second upsert replaces, never duplicates', async () => {
-    await store.upsert([flag({}), flag({ kind: 'bad_tick', eventId: 'e2' }), flag({ ts: D + 86_400_000, eventId: 'e3' })]);
+    await store.upsert([
+      flag({}),
+      flag({ kind: 'bad_tick', eventId: 'e2' }),
+      flag({ ts: D + 86_400_000, eventId: 'e3' }),
+    ]);
     await store.upsert([flag({ severity: 'CRITICAL', status: 'acknowledged' })]);
     const all = await store.read({ symbol: 'ACME', timeframe: '1d' });
     expect(all.map((f) => [f.ts, f.kind, f.eventId, f.severity, f.status])).toEqual([
@@ -35,11 +39,22 @@ describe('DuckDbBarQualityFlagsStore', () => {
   });
 
   it('filters by time range (inclusive), status and series; setStatus follows the event', async () => {
-    await store.upsert([flag({}), flag({ ts: D + 86_400_000, eventId: 'e3' }), flag({ symbol: 'OTHER', eventId: 'e4' }), flag({ timeframe: '1h', eventId: 'e5' })]);
+    await store.upsert([
+      flag({}),
+      flag({ ts: D + 86_400_000, eventId: 'e3' }),
+      flag({ symbol: 'OTHER', eventId: 'e4' }),
+      flag({ timeframe: '1h', eventId: 'e5' }),
+    ]);
     expect(await store.setStatus('e1', 'resolved')).toBe(1);
-    expect((await store.read({ symbol: 'ACME', timeframe: '1d', statuses: ['open', 'acknowledged'] })).map((f) => f.eventId)).toEqual(['e3']);
-    expect((await store.read({ symbol: 'ACME', timeframe: '1d', statuses: ['resolved'] })).map((f) => f.eventId)).toEqual(['e1']);
-    expect((await store.read({ symbol: 'ACME', timeframe: '1d', from: D + 1, to: D + 86_400_000 })).map((f) => f.eventId)).toEqual(['e3']);
+    expect(
+      (await store.read({ symbol: 'ACME', timeframe: '1d', statuses: ['open', 'acknowledged'] })).map((f) => f.eventId),
+    ).toEqual(['e3']);
+    expect(
+      (await store.read({ symbol: 'ACME', timeframe: '1d', statuses: ['resolved'] })).map((f) => f.eventId),
+    ).toEqual(['e1']);
+    expect(
+      (await store.read({ symbol: 'ACME', timeframe: '1d', from: D + 1, to: D + 86_400_000 })).map((f) => f.eventId),
+    ).toEqual(['e3']);
     expect((await store.read({ symbol: 'ACME', timeframe: '1d', to: D })).map((f) => f.eventId)).toEqual(['e1']);
     expect(await store.read({ symbol: 'ACME', timeframe: '1d', statuses: [] })).toEqual([]);
   });

@@ -37,7 +37,9 @@ export class DuckDbBarQualityFlagsStore implements BarQualityFlagsStore {
     await this.init();
     if (flags.length === 0) return;
     await this.db.transaction(async (s) => {
-      await s.run('CREATE TEMP TABLE IF NOT EXISTS bqf_stage (symbol VARCHAR, timeframe VARCHAR, ts_ms BIGINT, kind VARCHAR, event_id VARCHAR, severity VARCHAR, status VARCHAR)');
+      await s.run(
+        'CREATE TEMP TABLE IF NOT EXISTS bqf_stage (symbol VARCHAR, timeframe VARCHAR, ts_ms BIGINT, kind VARCHAR, event_id VARCHAR, severity VARCHAR, status VARCHAR)',
+      );
       await s.run('DELETE FROM bqf_stage');
       await s.appendRows(
         'bqf_stage',
@@ -59,21 +61,44 @@ export class DuckDbBarQualityFlagsStore implements BarQualityFlagsStore {
   /** Sets the status of every flag of one event; returns the rows changed. */
   async setStatus(eventId: string, status: DataQualityStatus): Promise<number> {
     await this.init();
-    return this.db.run('UPDATE bar_quality_flags SET status = $1, updated_at = now()::TIMESTAMP WHERE event_id = $2', [status, eventId]);
+    return this.db.run('UPDATE bar_quality_flags SET status = $1, updated_at = now()::TIMESTAMP WHERE event_id = $2', [
+      status,
+      eventId,
+    ]);
   }
 
   /** Flags of one series in ascending time (then kind), bounds inclusive, optionally only some statuses. */
-  async read(req: { symbol: string; timeframe: Timeframe; from?: number; to?: number; statuses?: readonly DataQualityStatus[] }): Promise<BarQualityFlag[]> {
+  async read(req: {
+    symbol: string;
+    timeframe: Timeframe;
+    from?: number;
+    to?: number;
+    statuses?: readonly DataQualityStatus[];
+  }): Promise<BarQualityFlag[]> {
     await this.init();
     const statuses = req.statuses ?? ['open', 'acknowledged', 'resolved'];
     if (statuses.length === 0) return [];
-    const rows = await this.db.all<{ ts_ms: number | bigint; kind: string; event_id: string; severity: string; status: string }>(
+    const rows = await this.db.all<{
+      ts_ms: number | bigint;
+      kind: string;
+      event_id: string;
+      severity: string;
+      status: string;
+    }>(
       `SELECT epoch_ms(ts) AS ts_ms, kind, event_id, severity, status FROM bar_quality_flags
         WHERE symbol = $1 AND timeframe = $2 AND ts >= make_timestamp($3::BIGINT * 1000) AND ts <= make_timestamp($4::BIGINT * 1000)
           AND status IN ($5, $6, $7)
         ORDER BY ts, kind`,
       // Three status slots, padded with the first status (there are only three statuses).
-      [req.symbol, req.timeframe, Math.round(req.from ?? MIN_MS), Math.round(req.to ?? MAX_MS), statuses[0], statuses[1] ?? statuses[0], statuses[2] ?? statuses[0]],
+      [
+        req.symbol,
+        req.timeframe,
+        Math.round(req.from ?? MIN_MS),
+        Math.round(req.to ?? MAX_MS),
+        statuses[0],
+        statuses[1] ?? statuses[0],
+        statuses[2] ?? statuses[0],
+      ],
     );
     return rows.map((r) => ({
       symbol: req.symbol,

@@ -10,7 +10,12 @@ export interface FeatureSetRegistration {
   adjust: Adjustment;
   warmUpBars: number;
   /** Feature columns in stable order; names are SQL identifiers (`^[a-z][a-z0-9_]*$`). */
-  features: readonly { name: string; description: string; params: Readonly<Record<string, number | string>>; lookback: number }[];
+  features: readonly {
+    name: string;
+    description: string;
+    params: Readonly<Record<string, number | string>>;
+    lookback: number;
+  }[];
 }
 
 /** Lineage of one materialisation: what was computed from what, when. Times are epoch ms UTC. */
@@ -66,9 +71,26 @@ export interface FeatureStore {
   getVersion(name: string, version: number): Promise<FeatureSetVersion | undefined>;
   writeTail(req: WriteTailRequest): Promise<MaterialisationRecord>;
   read(req: SeriesWindow & { set: string; version: number }): Promise<FeatureColumns>;
-  asOf(req: { set: string; version: number; symbol: string; timeframe: Timeframe; eventTimes: Float64Array }): Promise<FeatureColumns>;
-  lastMaterialisation(set: string, version: number, symbol: string, timeframe: Timeframe): Promise<MaterialisationRecord | undefined>;
-  listMaterialisations(req: { set: string; version: number; symbol?: string; timeframe?: Timeframe; limit: number }): Promise<MaterialisationRecord[]>;
+  asOf(req: {
+    set: string;
+    version: number;
+    symbol: string;
+    timeframe: Timeframe;
+    eventTimes: Float64Array;
+  }): Promise<FeatureColumns>;
+  lastMaterialisation(
+    set: string,
+    version: number,
+    symbol: string,
+    timeframe: Timeframe,
+  ): Promise<MaterialisationRecord | undefined>;
+  listMaterialisations(req: {
+    set: string;
+    version: number;
+    symbol?: string;
+    timeframe?: Timeframe;
+    limit: number;
+  }): Promise<MaterialisationRecord[]>;
 }
 
 /** Thrown when a (name, version) is registered again with a different definition. */
@@ -171,7 +193,9 @@ export interface FeatureReader {
    * Stored values of one series (ascending), NaN = NULL. `qualityFilter: 'exclude'` leaves out rows of bars with an
    * unresolved data-quality flag (a page may then hold fewer than `limit`).
    */
-  read(req: SeriesWindow & { set: string; version?: number; qualityFilter?: QualityFilter }): Promise<FeatureColumns & { definition: FeatureSetVersion }>;
+  read(
+    req: SeriesWindow & { set: string; version?: number; qualityFilter?: QualityFilter },
+  ): Promise<FeatureColumns & { definition: FeatureSetVersion }>;
   /**
    * A labelled dataset for one series: stored features of the set version plus forward returns of the bars the set
    * was computed from (same adjustment), split into `segments` with purge and embargo.

@@ -4,7 +4,9 @@ import { InstantQuerySchema } from '@strata/marketdata-contracts';
 import { SymbolSchema, TimeframeSchema } from '@strata/marketdata-contracts';
 
 /** Feature-set names: lower-case snake case, 1–48 characters (`core`). */
-export const FeatureSetNameSchema = z.string().regex(/^[a-z][a-z0-9_]{0,47}$/, 'feature-set names are lower-case snake case');
+export const FeatureSetNameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,47}$/, 'feature-set names are lower-case snake case');
 
 /** Fact: a feature set was (re)materialised for one series over `[from, to]`. */
 export const FeatureSetRefreshedV1 = defineEvent({

@@ -1,6 +1,11 @@
 import { Controller, Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
-import { BarsIngestedV1, CorporateActionsRecordedV1, MARKET_DATA_READER, type MarketDataReader } from '@strata/marketdata-contracts';
+import {
+  BarsIngestedV1,
+  CorporateActionsRecordedV1,
+  MARKET_DATA_READER,
+  type MarketDataReader,
+} from '@strata/marketdata-contracts';
 import { type PayloadOf } from '@strata/platform-contracts';
 import { BusContext, OnEvent } from '@strata/platform-messaging';
 import { FeatureRefreshService } from './feature-refresh.service';
@@ -44,7 +49,10 @@ export class BarsIngestedHandler implements OnApplicationBootstrap {
 
   /** Recomputes every stored series of the symbol in full. */
   @OnEvent(CorporateActionsRecordedV1)
-  async onCorporateActions(@Payload() data: PayloadOf<typeof CorporateActionsRecordedV1>, @Ctx() ctx?: BusContext): Promise<void> {
+  async onCorporateActions(
+    @Payload() data: PayloadOf<typeof CorporateActionsRecordedV1>,
+    @Ctx() ctx?: BusContext,
+  ): Promise<void> {
     const series = await this.marketData.listSeries({ symbol: data.symbol, limit: 100 });
     for (const s of series) {
       await this.refresh.refreshSeries(s.symbol, s.timeframe, {

@@ -6,7 +6,12 @@ import { barsContentHash } from '@strata/shared-timeseries';
 import { MARKET_DATA_READER, type MarketDataReader } from '@strata/marketdata-contracts';
 import { createHash } from 'node:crypto';
 import { FEATURE_SETS, type FeatureSetImplementation } from './feature-set.registry';
-import { FEATURE_STORE, type FeatureStore, type MaterialisationLineage, type MaterialisationRecord } from '@strata/features-contracts';
+import {
+  FEATURE_STORE,
+  type FeatureStore,
+  type MaterialisationLineage,
+  type MaterialisationRecord,
+} from '@strata/features-contracts';
 
 /** Outcome of one refresh of one feature set for one series. */
 export interface RefreshOutcome {
@@ -82,15 +87,23 @@ export class FeatureRefreshService {
   refreshSeries(
     symbol: string,
     timeframe: Timeframe,
-    opts: { changedFrom?: number; full?: boolean; reason: MaterialisationLineage['reason']; correlationId?: string; causationId?: string | null },
+    opts: {
+      changedFrom?: number;
+      full?: boolean;
+      reason: MaterialisationLineage['reason'];
+      correlationId?: string;
+      causationId?: string | null;
+    },
   ): Promise<RefreshOutcome[]> {
     const key = `${symbol}\u0000${timeframe}`;
     const prev = this.queues.get(key) ?? Promise.resolve();
-    const run = prev.catch(() => undefined).then(async () => {
-      const out: RefreshOutcome[] = [];
-      for (const impl of this.sets) out.push(await this.refreshOne(impl, symbol, timeframe, opts));
-      return out;
-    });
+    const run = prev
+      .catch(() => undefined)
+      .then(async () => {
+        const out: RefreshOutcome[] = [];
+        for (const impl of this.sets) out.push(await this.refreshOne(impl, symbol, timeframe, opts));
+        return out;
+      });
     this.queues.set(key, run);
     void run.finally(() => {
       if (this.queues.get(key) === run) this.queues.delete(key);
@@ -102,11 +115,26 @@ export class FeatureRefreshService {
     impl: FeatureSetImplementation,
     symbol: string,
     timeframe: Timeframe,
-    opts: { changedFrom?: number; full?: boolean; reason: MaterialisationLineage['reason']; correlationId?: string; causationId?: string | null },
+    opts: {
+      changedFrom?: number;
+      full?: boolean;
+      reason: MaterialisationLineage['reason'];
+      correlationId?: string;
+      causationId?: string | null;
+    },
   ): Promise<RefreshOutcome> {
     await this.ensureRegistered(impl);
     const { name, version, adjust } = impl.registration;
-    const outcome: RefreshOutcome = { set: name, version, symbol, timeframe, rows: 0, from: null, to: null, full: false };
+    const outcome: RefreshOutcome = {
+      set: name,
+      version,
+      symbol,
+      timeframe,
+      rows: 0,
+      from: null,
+      to: null,
+      full: false,
+    };
     const { bars, adjustment } = await this.marketData.getBars({ symbol, timeframe, adjust });
     const n = bars.length;
     if (n === 0) return outcome;
@@ -115,9 +143,16 @@ export class FeatureRefreshService {
       .digest('hex');
     const calendar = impl.calendarOf(bars.ts, n);
     const cacheKey = `${name}\u0000${version}\u0000${symbol}\u0000${timeframe}`;
-    const last = this.lastWritten.get(cacheKey) ?? (await this.store.lastMaterialisation(name, version, symbol, timeframe));
+    const last =
+      this.lastWritten.get(cacheKey) ?? (await this.store.lastMaterialisation(name, version, symbol, timeframe));
     let fromIndex = 0;
-    if (!opts.full && last && last.adjustmentHash === adjustmentHash && last.calendar === calendar && last.codeVersion === impl.registration.codeVersion) {
+    if (
+      !opts.full &&
+      last &&
+      last.adjustmentHash === adjustmentHash &&
+      last.calendar === calendar &&
+      last.codeVersion === impl.registration.codeVersion
+    ) {
       let start = last.toTs + 1;
       if (opts.changedFrom !== undefined && opts.changedFrom < start) start = opts.changedFrom;
       fromIndex = lowerBound(bars.ts, start, n);
@@ -149,8 +184,23 @@ export class FeatureRefreshService {
       },
       { correlationId: opts.correlationId, causationId: opts.causationId ?? null },
     );
-    this.logger.debug?.({ msg: 'feature set refreshed', set: name, version, symbol, timeframe, rows: record.rows, full: fromIndex === 0 });
-    return { ...outcome, rows: record.rows, from: record.fromTs, to: record.toTs, full: fromIndex === 0, materialisationId: record.id };
+    this.logger.debug?.({
+      msg: 'feature set refreshed',
+      set: name,
+      version,
+      symbol,
+      timeframe,
+      rows: record.rows,
+      full: fromIndex === 0,
+    });
+    return {
+      ...outcome,
+      rows: record.rows,
+      from: record.fromTs,
+      to: record.toTs,
+      full: fromIndex === 0,
+      materialisationId: record.id,
+    };
   }
 
   /** Materialises every configured set for every stored series (first boot, new set version). */

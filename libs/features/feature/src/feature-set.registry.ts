@@ -1,5 +1,10 @@
 import { type Adjustment, type Timeframe } from '@strata/marketdata-contracts';
-import { computeCoreFeaturesTail, FEATURE_SET_CORE_V1, type OhlcvColumns, type AnnualisationCalendar } from '@strata/shared-indicators';
+import {
+  computeCoreFeaturesTail,
+  FEATURE_SET_CORE_V1,
+  type OhlcvColumns,
+  type AnnualisationCalendar,
+} from '@strata/shared-indicators';
 import { inferTradingCalendar } from '@strata/shared-timeseries';
 import type { FeatureSetRegistration } from '@strata/features-contracts';
 
@@ -16,7 +21,12 @@ export interface FeatureSetImplementation {
    */
   calendarOf(ts: Float64Array, length: number): string;
   /** Values at bars `fromIndex..n-1` from the whole history `bars` (ascending). Columns of length n - fromIndex. */
-  computeTail(bars: OhlcvColumns, fromIndex: number, timeframe: Timeframe, calendar: string): Record<string, Float64Array>;
+  computeTail(
+    bars: OhlcvColumns,
+    fromIndex: number,
+    timeframe: Timeframe,
+    calendar: string,
+  ): Record<string, Float64Array>;
 }
 
 /** Bars looked at to decide a series' calendar (a 24x7 market shows a weekend within its first 10 bars). */
@@ -40,12 +50,20 @@ export const CORE_V1: FeatureSetImplementation = {
     codeVersion: FEATURE_SET_CORE_V1.codeVersion,
     adjust: CORE_V1_ADJUST,
     warmUpBars: FEATURE_SET_CORE_V1.warmUpBars,
-    features: FEATURE_SET_CORE_V1.features.map((f) => ({ name: f.name, description: f.description, params: { ...f.params }, lookback: f.lookback })),
+    features: FEATURE_SET_CORE_V1.features.map((f) => ({
+      name: f.name,
+      description: f.description,
+      params: { ...f.params },
+      lookback: f.lookback,
+    })),
   },
   calendarOf(ts, length) {
     return inferTradingCalendar(ts, Math.min(length, CALENDAR_PROBE_BARS)) === '24x7' ? 'crypto-24x7' : 'us-equity';
   },
   computeTail(bars, fromIndex, timeframe, calendar) {
-    return computeCoreFeaturesTail(bars, fromIndex, { timeframe, calendar: calendar as AnnualisationCalendar }) as unknown as Record<string, Float64Array>;
+    return computeCoreFeaturesTail(bars, fromIndex, {
+      timeframe,
+      calendar: calendar as AnnualisationCalendar,
+    }) as unknown as Record<string, Float64Array>;
   },
 };

@@ -69,7 +69,9 @@ describe('feature store (DuckDB, core v1)', () => {
     marketData = new MarketDataService(bars, new DuckDbCorporateActionsRepository(db), bus);
     refresh = new FeatureRefreshService(marketData, store, [CORE_V1], bus);
     features = new FeaturesService(store, marketData);
-    await bus.subscribe(FeatureSetRefreshedV1, (_d, ctx) => void refreshed.push(ctx.envelope), { consumer: 'spec__refreshed' });
+    await bus.subscribe(FeatureSetRefreshedV1, (_d, ctx) => void refreshed.push(ctx.envelope), {
+      consumer: 'spec__refreshed',
+    });
   });
   afterAll(async () => {
     await bus.close();
@@ -97,17 +99,43 @@ describe('feature store (DuckDB, core v1)', () => {
       const store2 = new DuckDbFeatureStore(db2);
       const v1 = await store2.register(CORE_V1.registration);
       expect(await store2.register(CORE_V1.registration)).toEqual(v1);
-      expect(v1).toMatchObject({ name: 'core', version: 1, view: 'features.core_v1', adjust: 'total', warmUpBars: 33, codeVersion: CORE_V1.registration.codeVersion });
+      expect(v1).toMatchObject({
+        name: 'core',
+        version: 1,
+        view: 'features.core_v1',
+        adjust: 'total',
+        warmUpBars: 33,
+        codeVersion: CORE_V1.registration.codeVersion,
+      });
       expect(v1.features.map((f) => f.name)).toEqual([...CORE_V1_FEATURE_NAMES]);
       const ts = Float64Array.of(Date.UTC(2020, 0, 2));
       const one = Object.fromEntries(CORE_V1_FEATURE_NAMES.map((f) => [f, Float64Array.of(1)]));
-      const lineage = { barsContentHash: 'h', barsCount: 1, adjustmentHash: 'a', calendar: 'us-equity', reason: 'backfill' as const };
-      await store2.writeTail({ set: 'core', version: 1, symbol: 'X', timeframe: '1d', fromTs: ts[0], values: { ts, columns: one }, lineage });
-      const changed = { ...CORE_V1.registration, features: CORE_V1.registration.features.map((f, i) => (i === 0 ? { ...f, description: 'edited' } : f)) };
+      const lineage = {
+        barsContentHash: 'h',
+        barsCount: 1,
+        adjustmentHash: 'a',
+        calendar: 'us-equity',
+        reason: 'backfill' as const,
+      };
+      await store2.writeTail({
+        set: 'core',
+        version: 1,
+        symbol: 'X',
+        timeframe: '1d',
+        fromTs: ts[0],
+        values: { ts, columns: one },
+        lineage,
+      });
+      const changed = {
+        ...CORE_V1.registration,
+        features: CORE_V1.registration.features.map((f, i) => (i === 0 ? { ...f, description: 'edited' } : f)),
+      };
       await expect(store2.register(changed)).rejects.toMatchObject({ name: 'FeatureSetConflictError' });
       const v2 = await store2.register({ ...changed, version: 2, codeVersion: 'x@2' });
       expect(v2.view).toBe('features.core_v2');
-      expect((await store2.listVersions('core')).map((v) => [v.version, v.definitionHash === v1.definitionHash])).toEqual([
+      expect(
+        (await store2.listVersions('core')).map((v) => [v.version, v.definitionHash === v1.definitionHash]),
+      ).toEqual([
         [1, true],
         [2, false],
       ]);
@@ -115,7 +143,9 @@ describe('feature store (DuckDB, core v1)', () => {
       // v1's values are untouched by v2's registration.
       expect((await store2.read({ set: 'core', version: 1, symbol: 'X', timeframe: '1d' })).columns.rsi_14[0]).toBe(1);
       expect((await store2.read({ set: 'core', version: 2, symbol: 'X', timeframe: '1d' })).ts.length).toBe(0);
-      const cols = await db2.all<{ n: bigint }>(`SELECT count(*) AS n FROM information_schema.columns WHERE table_schema = 'features' AND table_name = 'core_v1'`);
+      const cols = await db2.all<{ n: bigint }>(
+        `SELECT count(*) AS n FROM information_schema.columns WHERE table_schema = 'features' AND table_name = 'core_v1'`,
+      );
       expect(Number(cols[0].n)).toBe(4 + 22); // symbol, timeframe, ts, available_at + 22 features
     } finally {
       await db2.close();
@@ -129,7 +159,8 @@ describe('feature store (DuckDB, core v1)', () => {
     const expected = computeCoreFeatures(spy, { timeframe: '1d' });
     const got = await features.read({ set: 'core', symbol: 'SPY', timeframe: '1d' });
     expect(Array.from(got.ts)).toEqual(Array.from(spy.ts.subarray(0, spy.length)));
-    for (const f of CORE_V1_FEATURE_NAMES) expect({ f, same: sameBits(got.columns[f], expected[f]) }).toEqual({ f, same: true });
+    for (const f of CORE_V1_FEATURE_NAMES)
+      expect({ f, same: sameBits(got.columns[f], expected[f]) }).toEqual({ f, same: true });
     // Warm-up is NULL in SQL, not 0 or NaN.
     const [w] = await db.all<{ nulls: bigint; nans: bigint }>(
       `SELECT count(*) FILTER (WHERE macd IS NULL) AS nulls, count(*) FILTER (WHERE isnan(macd)) AS nans FROM features.core_v1 WHERE symbol = 'SPY'`,
@@ -137,10 +168,25 @@ describe('feature store (DuckDB, core v1)', () => {
     expect(Number(w.nulls)).toBe(33);
     expect(Number(w.nans)).toBe(0);
     const [lin] = await features.lineage({ set: 'core', symbol: 'SPY', timeframe: '1d', limit: 1 });
-    expect(lin).toMatchObject({ set: 'core', version: 1, codeVersion: CORE_V1.registration.codeVersion, barsCount: spy.length, rows: spy.length, calendar: 'us-equity', reason: 'backfill' });
+    expect(lin).toMatchObject({
+      set: 'core',
+      version: 1,
+      codeVersion: CORE_V1.registration.codeVersion,
+      barsCount: spy.length,
+      rows: spy.length,
+      calendar: 'us-equity',
+      reason: 'backfill',
+    });
     expect(lin.barsContentHash).toBe(barsContentHash(slice(spy, 0, spy.length)));
     await waitFor(() => refreshed.some((e) => e.data.symbol === 'SPY'));
-    expect(refreshed.find((e) => e.data.symbol === 'SPY')!.data).toMatchObject({ set: 'core', version: 1, timeframe: '1d', rows: spy.length, from: '1998-01-02T00:00:00.000Z', to: '2021-03-31T00:00:00.000Z' });
+    expect(refreshed.find((e) => e.data.symbol === 'SPY')!.data).toMatchObject({
+      set: 'core',
+      version: 1,
+      timeframe: '1d',
+      rows: spy.length,
+      from: '1998-01-02T00:00:00.000Z',
+      to: '2021-03-31T00:00:00.000Z',
+    });
   });
 
   it('is point-in-time: changing every future bar leaves every past feature unchanged', async () => {
@@ -161,7 +207,10 @@ describe('feature store (DuckDB, core v1)', () => {
     const b = await features.read({ set: 'core', symbol: 'FUT', timeframe: '1d' });
     let differsLater = 0;
     for (const f of CORE_V1_FEATURE_NAMES) {
-      expect({ f, same: sameBits(a.columns[f].subarray(0, k + 1), b.columns[f].subarray(0, k + 1)) }).toEqual({ f, same: true });
+      expect({ f, same: sameBits(a.columns[f].subarray(0, k + 1), b.columns[f].subarray(0, k + 1)) }).toEqual({
+        f,
+        same: true,
+      });
       if (!sameBits(a.columns[f].subarray(k + 1), b.columns[f].subarray(k + 1))) differsLater++;
     }
     expect(differsLater).toBe(22); // the test can fail: every feature does see the changed bars
@@ -211,12 +260,18 @@ describe('feature store (DuckDB, core v1)', () => {
     await bars.commit({ ingestionId: 'i-inc-1', symbol: 'INC', timeframe: '1d', bars: slice(spy, 0, n - 10) });
     await refresh.refreshSeries('INC', '1d', { reason: 'backfill' });
     // Ten new bars.
-    const add = await bars.commit({ ingestionId: 'i-inc-2', symbol: 'INC', timeframe: '1d', bars: slice(spy, n - 10, n) });
+    const add = await bars.commit({
+      ingestionId: 'i-inc-2',
+      symbol: 'INC',
+      timeframe: '1d',
+      bars: slice(spy, n - 10, n),
+    });
     const [tail] = await refresh.refreshSeries('INC', '1d', { changedFrom: add.changedFrom!, reason: 'bars_ingested' });
     expect(tail).toMatchObject({ rows: 10, full: false, from: spy.ts[n - 10], to: spy.ts[n - 1] });
     const got = await features.read({ set: 'core', symbol: 'INC', timeframe: '1d' });
     const expected = computeCoreFeatures(spy, { timeframe: '1d' });
-    for (const f of CORE_V1_FEATURE_NAMES) expect({ f, same: sameBits(got.columns[f], expected[f]) }).toEqual({ f, same: true });
+    for (const f of CORE_V1_FEATURE_NAMES)
+      expect({ f, same: sameBits(got.columns[f], expected[f]) }).toEqual({ f, same: true });
     // A correction in the middle: recompute from that bar on.
     const fixed = slice(spy, 4000, 4001);
     fixed.close[0] = Math.min(fixed.high[0], fixed.close[0] * 1.001);
@@ -260,14 +315,25 @@ describe('feature store (DuckDB, core v1)', () => {
   });
 
   it('reacts to bars.ingested and corporate-actions.recorded events through the bus, recomputing on split-adjusted bars', async () => {
-    @Module({ controllers: [BarsIngestedHandler], providers: [{ provide: FeatureRefreshService, useValue: refresh }, { provide: MARKET_DATA_READER, useValue: marketData }] })
+    @Module({
+      controllers: [BarsIngestedHandler],
+      providers: [
+        { provide: FeatureRefreshService, useValue: refresh },
+        { provide: MARKET_DATA_READER, useValue: marketData },
+      ],
+    })
     class RefreshModule {}
     const handler = await createBusMicroservice(RefreshModule, { bus, service: 'features', logger: false });
     try {
       const n = spy.length;
       await bars.commit({ ingestionId: 'i-ev-1', symbol: 'EVT', timeframe: '1d', bars: slice(spy, 0, n - 1) });
       await refresh.refreshSeries('EVT', '1d', { reason: 'backfill' });
-      const last = await bars.commit({ ingestionId: 'i-ev-2', symbol: 'EVT', timeframe: '1d', bars: slice(spy, n - 1, n) });
+      const last = await bars.commit({
+        ingestionId: 'i-ev-2',
+        symbol: 'EVT',
+        timeframe: '1d',
+        bars: slice(spy, n - 1, n),
+      });
       const t0 = performance.now();
       await bus.publish(BarsIngestedV1, {
         ingestionId: 'i-ev-2',
@@ -285,12 +351,17 @@ describe('feature store (DuckDB, core v1)', () => {
       const latencyMs = performance.now() - t0;
       expect(latencyMs).toBeGreaterThan(0);
       // A split recorded after the fact: the symbol is recomputed in full on split-adjusted bars.
-      await marketData.recordCorporateActions([{ kind: 'split', symbol: 'EVT', exDate: '2010-01-04', newShares: 3, oldShares: 1 }]);
-      expect(await waitFor(() => refreshed.some((e) => e.data.symbol === 'EVT' && e.data.reason === 'corporate_actions'))).toBe(true);
+      await marketData.recordCorporateActions([
+        { kind: 'split', symbol: 'EVT', exDate: '2010-01-04', newShares: 3, oldShares: 1 },
+      ]);
+      expect(
+        await waitFor(() => refreshed.some((e) => e.data.symbol === 'EVT' && e.data.reason === 'corporate_actions')),
+      ).toBe(true);
       const adj = (await marketData.getBars({ symbol: 'EVT', timeframe: '1d', adjust: 'total' })).bars;
       const exp = computeCoreFeatures(adj, { timeframe: '1d' });
       const got = await features.read({ set: 'core', symbol: 'EVT', timeframe: '1d' });
-      for (const f of CORE_V1_FEATURE_NAMES) expect({ f, same: sameBits(got.columns[f], exp[f]) }).toEqual({ f, same: true });
+      for (const f of CORE_V1_FEATURE_NAMES)
+        expect({ f, same: sameBits(got.columns[f], exp[f]) }).toEqual({ f, same: true });
       // Price-unit features changed before the ex-date, scale-free ones (returns) did not (up to rounding).
       const before = await features.read({ set: 'core', symbol: 'SPY', timeframe: '1d' });
       const i = 2000;

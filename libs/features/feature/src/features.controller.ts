@@ -1,6 +1,16 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { FeatureSetNameSchema, FeatureSetSummarySchema, FeatureSetVersionSchema, FeaturesPageSchema, FeaturesQuerySchema, type FeatureRowDto, type FeatureSetSummary, type FeatureSetVersion, type FeaturesQuery } from '@strata/features-contracts';
+import {
+  FeatureSetNameSchema,
+  FeatureSetSummarySchema,
+  FeatureSetVersionSchema,
+  FeaturesPageSchema,
+  FeaturesQuerySchema,
+  type FeatureRowDto,
+  type FeatureSetSummary,
+  type FeatureSetVersion,
+  type FeaturesQuery,
+} from '@strata/features-contracts';
 import { SymbolSchema, TimeframeSchema } from '@strata/marketdata-contracts';
 import { badCursor, decodeCursor, encodeCursor } from '@strata/platform-http';
 import { parseOrThrow, ProblemException, Roles, ZodQuery, zodToOpenApi } from '@strata/platform-http';
@@ -58,7 +68,9 @@ export class FeaturesController {
 
   @Get('sets/:name/versions')
   @Roles('viewer')
-  @ApiOperation({ summary: "A feature set's immutable versions: features, parameters, code version, view name, input adjustment" })
+  @ApiOperation({
+    summary: "A feature set's immutable versions: features, parameters, code version, view name, input adjustment",
+  })
   @ApiParam({ name: 'name', description: 'Feature-set name, e.g. core' })
   @ApiOkResponse({ schema: zodToOpenApi(z.object({ items: z.array(FeatureSetVersionSchema) })) as never })
   @ApiNotFoundResponse({ description: 'No such feature set (application/problem+json).' })
@@ -69,9 +81,13 @@ export class FeaturesController {
 
   @Get('lineage')
   @Roles('viewer')
-  @ApiOperation({ summary: 'Lineage of materialisations (bars content hash, feature-set and code version, range, time), newest first' })
+  @ApiOperation({
+    summary: 'Lineage of materialisations (bars content hash, feature-set and code version, range, time), newest first',
+  })
   @ApiOkResponse({ schema: zodToOpenApi(z.object({ items: z.array(LineageDtoSchema) })) as never })
-  async lineage(@ZodQuery(LineageQuerySchema) q: z.output<typeof LineageQuerySchema>): Promise<{ items: z.infer<typeof LineageDtoSchema>[] }> {
+  async lineage(
+    @ZodQuery(LineageQuerySchema) q: z.output<typeof LineageQuerySchema>,
+  ): Promise<{ items: z.infer<typeof LineageDtoSchema>[] }> {
     const records = await this.features.lineage(q).catch(notFound);
     return {
       items: records.map(({ fromTs, toTs, createdAt, ...r }) => ({
@@ -92,7 +108,9 @@ export class FeaturesController {
   })
   @ApiOkResponse({ schema: zodToOpenApi(FeaturesPageSchema) as never })
   @ApiNotFoundResponse({ description: 'No such feature set or version (application/problem+json).' })
-  async values(@ZodQuery(FeaturesQuerySchema) q: FeaturesQuery): Promise<{ items: FeatureRowDto[]; nextCursor: string | null }> {
+  async values(
+    @ZodQuery(FeaturesQuerySchema) q: FeaturesQuery,
+  ): Promise<{ items: FeatureRowDto[]; nextCursor: string | null }> {
     const definition = await this.features.resolveVersion(q.set, q.version).catch(notFound);
     const filter = `features|${q.set}|${definition.version}|${q.symbol}|${q.timeframe}|${q.from ?? ''}|${q.to ?? ''}`;
     let after: number | undefined;
@@ -100,7 +118,16 @@ export class FeaturesController {
       after = decodeCursor(q.cursor, filter, isNumber);
       if (after === undefined) throw badCursor();
     }
-    const { ts, columns } = await this.features.read({ set: q.set, version: definition.version, symbol: q.symbol, timeframe: q.timeframe, from: q.from, to: q.to, after, limit: q.limit + 1 });
+    const { ts, columns } = await this.features.read({
+      set: q.set,
+      version: definition.version,
+      symbol: q.symbol,
+      timeframe: q.timeframe,
+      from: q.from,
+      to: q.to,
+      after,
+      limit: q.limit + 1,
+    });
     const n = Math.min(ts.length, q.limit);
     const names = definition.features.map((f) => f.name);
     const items: FeatureRowDto[] = new Array(n);

@@ -20,7 +20,10 @@ export const featuresService: ServiceDefinition<FeaturesServiceAdapters> = {
     duckdbTables: ['features.feature_sets', 'features.materialisations', 'features.<set>_v<N>'],
     collections: [],
     streams: ['features'],
-    consumers: [durableConsumerName('features', BarsIngestedV1), durableConsumerName('features', CorporateActionsRecordedV1)],
+    consumers: [
+      durableConsumerName('features', BarsIngestedV1),
+      durableConsumerName('features', CorporateActionsRecordedV1),
+    ],
   },
   api: ({ adapters }) => [FeaturesModule.register({ ...adapters, refresh: false })],
   workers: { parts: ['refresh'], modules: ({ adapters }) => [FeaturesModule.register({ ...adapters, http: false })] },

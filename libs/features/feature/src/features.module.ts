@@ -30,7 +30,10 @@ export class FeaturesModule {
   static register(opts: FeaturesModuleOptions): DynamicModule {
     return {
       module: FeaturesModule,
-      controllers: [...(opts.http === false ? [] : [FeaturesController]), ...(opts.refresh === false ? [] : [BarsIngestedHandler])],
+      controllers: [
+        ...(opts.http === false ? [] : [FeaturesController]),
+        ...(opts.refresh === false ? [] : [BarsIngestedHandler]),
+      ],
       providers: [
         { provide: FEATURE_STORE, useValue: opts.store },
         { provide: FEATURE_SETS, useValue: opts.sets ?? [CORE_V1] },

@@ -1,6 +1,12 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { BAR_QUALITY_FLAGS, flaggedBarMask, UNRESOLVED_FLAG_STATUSES, type BarQualityFlagsStore } from '@strata/dataquality-contracts';
-import { FEATURE_STORE,
+import {
+  BAR_QUALITY_FLAGS,
+  flaggedBarMask,
+  UNRESOLVED_FLAG_STATUSES,
+  type BarQualityFlagsStore,
+} from '@strata/dataquality-contracts';
+import {
+  FEATURE_STORE,
   type FeatureColumns,
   type FeatureReader,
   type FeatureSetSummary,
@@ -11,7 +17,12 @@ import { FEATURE_STORE,
   type TrainingDataset,
   type TrainingDatasetRequest,
 } from '@strata/features-contracts';
-import { MARKET_DATA_READER, type MarketDataReader, type SeriesWindow, type Timeframe } from '@strata/marketdata-contracts';
+import {
+  MARKET_DATA_READER,
+  type MarketDataReader,
+  type SeriesWindow,
+  type Timeframe,
+} from '@strata/marketdata-contracts';
 import { buildTrainingDataset } from './training-dataset.builder';
 
 /** Raised when a feature set or version is not registered. */
@@ -66,9 +77,21 @@ export class FeaturesService implements FeatureReader {
     },
   ): Promise<FeatureColumns & { definition: FeatureSetVersion }> {
     const definition = await this.resolveVersion(req.set, req.version);
-    const values = await this.store.read({ set: req.set, version: definition.version, symbol: req.symbol, timeframe: req.timeframe, from: req.from, to: req.to, after: req.after, limit: req.limit });
+    const values = await this.store.read({
+      set: req.set,
+      version: definition.version,
+      symbol: req.symbol,
+      timeframe: req.timeframe,
+      from: req.from,
+      to: req.to,
+      after: req.after,
+      limit: req.limit,
+    });
     if (req.qualityFilter !== 'exclude' || values.ts.length === 0) return { ...values, definition };
-    const mask = flaggedBarMask(values.ts, await this.unresolvedFlags(req.symbol, req.timeframe, values.ts[0], values.ts[values.ts.length - 1]));
+    const mask = flaggedBarMask(
+      values.ts,
+      await this.unresolvedFlags(req.symbol, req.timeframe, values.ts[0], values.ts[values.ts.length - 1]),
+    );
     let kept = 0;
     for (let i = 0; i < mask.length; i++) if (mask[i] === 0) kept++;
     const pick = (col: Float64Array) => {
@@ -83,7 +106,10 @@ export class FeaturesService implements FeatureReader {
 
   /** Unresolved bar-quality flags of a series in `[from, to]`; refuses when no flags store is configured. */
   private async unresolvedFlags(symbol: string, timeframe: Timeframe, from?: number, to?: number) {
-    if (!this.qualityFlags) throw new Error('qualityFilter "exclude" needs the bar-quality flags store (FeaturesModule.register({ qualityFlags }))');
+    if (!this.qualityFlags)
+      throw new Error(
+        'qualityFilter "exclude" needs the bar-quality flags store (FeaturesModule.register({ qualityFlags }))',
+      );
     return this.qualityFlags.read({ symbol, timeframe, from, to, statuses: UNRESOLVED_FLAG_STATUSES });
   }
 
@@ -91,13 +117,25 @@ export class FeaturesService implements FeatureReader {
    * Features as of arbitrary event times (epoch ms UTC): for each, the values of the latest bar that had closed by
    * then (bar start + bar length ≤ event time). `ts` is NaN where no bar had closed.
    */
-  async asOf(req: { set: string; version?: number; symbol: string; timeframe: Timeframe; eventTimes: Float64Array }): Promise<FeatureColumns> {
+  async asOf(req: {
+    set: string;
+    version?: number;
+    symbol: string;
+    timeframe: Timeframe;
+    eventTimes: Float64Array;
+  }): Promise<FeatureColumns> {
     const definition = await this.resolveVersion(req.set, req.version);
     return this.store.asOf({ ...req, version: definition.version });
   }
 
   /** Lineage records of a set version (newest first). */
-  async lineage(req: { set: string; version?: number; symbol?: string; timeframe?: Timeframe; limit: number }): Promise<MaterialisationRecord[]> {
+  async lineage(req: {
+    set: string;
+    version?: number;
+    symbol?: string;
+    timeframe?: Timeframe;
+    limit: number;
+  }): Promise<MaterialisationRecord[]> {
     const definition = await this.resolveVersion(req.set, req.version);
     return this.store.listMaterialisations({ ...req, version: definition.version });
   }
@@ -109,20 +147,41 @@ export class FeaturesService implements FeatureReader {
    * out rows whose bar or label bar carries an unresolved data-quality flag (needs the flags store; see
    * {@link QualityFilter}); the default `include` uses every bar.
    */
-  async buildTrainingDataset(req: TrainingDatasetRequest): Promise<TrainingDataset & { definition: FeatureSetVersion }> {
+  async buildTrainingDataset(
+    req: TrainingDatasetRequest,
+  ): Promise<TrainingDataset & { definition: FeatureSetVersion }> {
     const definition = await this.resolveVersion(req.set, req.version);
-    const values = await this.store.read({ set: req.set, version: definition.version, symbol: req.symbol, timeframe: req.timeframe });
-    const { bars } = await this.marketData.getBars({ symbol: req.symbol, timeframe: req.timeframe, adjust: definition.adjust });
+    const values = await this.store.read({
+      set: req.set,
+      version: definition.version,
+      symbol: req.symbol,
+      timeframe: req.timeframe,
+    });
+    const { bars } = await this.marketData.getBars({
+      symbol: req.symbol,
+      timeframe: req.timeframe,
+      adjust: definition.adjust,
+    });
     // Align bars to the materialised feature rows (both ascending; features exist for a prefix of the bars' times).
     const close = new Float64Array(values.ts.length);
     let j = 0;
     for (let i = 0; i < values.ts.length; i++) {
       while (j < bars.length && bars.ts[j] < values.ts[i]) j++;
-      if (j >= bars.length || bars.ts[j] !== values.ts[i]) throw new Error(`features of ${req.symbol} at ${new Date(values.ts[i]).toISOString()} have no bar; refresh the feature set`);
+      if (j >= bars.length || bars.ts[j] !== values.ts[i])
+        throw new Error(
+          `features of ${req.symbol} at ${new Date(values.ts[i]).toISOString()} have no bar; refresh the feature set`,
+        );
       close[i] = bars.close[j];
     }
     let options = req.options;
-    if (req.qualityFilter === 'exclude') options = { ...options, excludeBars: flaggedBarMask(values.ts, await this.unresolvedFlags(req.symbol, req.timeframe)) };
-    return { ...buildTrainingDataset({ ts: values.ts, close, features: values.columns }, req.segments, options), definition };
+    if (req.qualityFilter === 'exclude')
+      options = {
+        ...options,
+        excludeBars: flaggedBarMask(values.ts, await this.unresolvedFlags(req.symbol, req.timeframe)),
+      };
+    return {
+      ...buildTrainingDataset({ ts: values.ts, close, features: values.columns }, req.segments, options),
+      definition,
+    };
   }
 }

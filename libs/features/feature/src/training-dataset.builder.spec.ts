@@ -34,7 +34,14 @@ describe('buildTrainingDataset', () => {
     // train: 3..9 minus purged 8, 9 (8 + 2 = 10 reaches test); test: 10..19 minus embargo 10..12 and no-label 18, 19.
     expect(Array.from(train.index)).toEqual([3, 4, 5, 6, 7]);
     expect(Array.from(test.index)).toEqual([13, 14, 15, 16, 17]);
-    expect(d.dropped).toEqual({ missingFeature: 3, noLabel: 2, deadZone: 0, purged: 2, embargoed: 3, outsideSegments: 0 });
+    expect(d.dropped).toEqual({
+      missingFeature: 3,
+      noLabel: 2,
+      deadZone: 0,
+      purged: 2,
+      embargoed: 3,
+      outsideSegments: 0,
+    });
     // No training label uses a bar of the test segment.
     for (const i of train.index) expect(i + 2).toBeLessThan(10);
   });
@@ -43,11 +50,18 @@ describe('buildTrainingDataset', () => {
     const x = input();
     // Flat prices from bar 10 on: returns there are 0.
     for (let i = 10; i < 20; i++) x.close[i] = 110;
-    const keep = buildTrainingDataset(x, [{ name: 'all', from: T0, to: T0 + 20 * DAY }], { horizon: 1, deadZone: 0.001 });
+    const keep = buildTrainingDataset(x, [{ name: 'all', from: T0, to: T0 + 20 * DAY }], {
+      horizon: 1,
+      deadZone: 0.001,
+    });
     const dir = keep.parts[0].direction;
     const idx = keep.parts[0].index;
     for (let j = 0; j < idx.length; j++) expect(dir[j]).toBe(idx[j] >= 10 ? 0 : 1);
-    const drop = buildTrainingDataset(x, [{ name: 'all', from: T0, to: T0 + 20 * DAY }], { horizon: 1, deadZone: 0.001, dropDeadZone: true });
+    const drop = buildTrainingDataset(x, [{ name: 'all', from: T0, to: T0 + 20 * DAY }], {
+      horizon: 1,
+      deadZone: 0.001,
+      dropDeadZone: true,
+    });
     expect(drop.parts[0].index.length).toBe(idx.length - drop.dropped.deadZone);
     expect(drop.dropped.deadZone).toBe(9); // bars 10..18 have y = 0; bar 9 gains 110/109 − 1 = 0.92%
   });
@@ -56,10 +70,14 @@ describe('buildTrainingDataset', () => {
     const x = input();
     expect(() => buildTrainingDataset({ ...x, close: x.close.subarray(1) }, [], { horizon: 1 })).toThrow(RangeError);
     expect(() =>
-      buildTrainingDataset(x, [
-        { name: 'a', from: T0, to: T0 + 10 * DAY },
-        { name: 'b', from: T0 + 5 * DAY, to: T0 + 15 * DAY },
-      ], { horizon: 1 }),
+      buildTrainingDataset(
+        x,
+        [
+          { name: 'a', from: T0, to: T0 + 10 * DAY },
+          { name: 'b', from: T0 + 5 * DAY, to: T0 + 15 * DAY },
+        ],
+        { horizon: 1 },
+      ),
     ).toThrow(/overlap/);
     expect(() => buildTrainingDataset(x, [], { horizon: 0 })).toThrow(/horizon/);
   });

@@ -4,7 +4,12 @@
  * window and no serially correlated neighbour crosses a boundary (López de Prado, Advances in Financial Machine
  * Learning, ch. 7).
  */
-import type { DatasetDropCounts, DatasetSegment, TrainingDataset, TrainingDatasetOptions } from '@strata/features-contracts';
+import type {
+  DatasetDropCounts,
+  DatasetSegment,
+  TrainingDataset,
+  TrainingDatasetOptions,
+} from '@strata/features-contracts';
 
 /**
  * Builds a labelled dataset from one series' aligned bars and features (same `ts`, ascending; `close` adjusted).
@@ -30,11 +35,14 @@ export function buildTrainingDataset(
   const exclude = opts.excludeBars;
   if (exclude && exclude.length !== n) throw new RangeError(`excludeBars has ${exclude.length} values, ts has ${n}`);
   const names = Object.keys(input.features);
-  for (const f of names) if (input.features[f].length !== n) throw new RangeError(`feature ${f} has ${input.features[f].length} values, ts has ${n}`);
+  for (const f of names)
+    if (input.features[f].length !== n)
+      throw new RangeError(`feature ${f} has ${input.features[f].length} values, ts has ${n}`);
   const sorted = [...segments];
   for (let i = 0; i < sorted.length; i++) {
     if (!(sorted[i].from < sorted[i].to)) throw new RangeError(`segment ${sorted[i].name}: from must be before to`);
-    if (i > 0 && sorted[i].from < sorted[i - 1].to) throw new RangeError(`segments must be in time order without overlap (${sorted[i - 1].name}, ${sorted[i].name})`);
+    if (i > 0 && sorted[i].from < sorted[i - 1].to)
+      throw new RangeError(`segments must be in time order without overlap (${sorted[i - 1].name}, ${sorted[i].name})`);
   }
 
   // Segment of each bar (-1: none) and the first bar index of each segment.
@@ -50,7 +58,15 @@ export function buildTrainingDataset(
     }
   }
 
-  const dropped: DatasetDropCounts = { missingFeature: 0, noLabel: 0, deadZone: 0, purged: 0, embargoed: 0, outsideSegments: 0, ...(exclude ? { qualityFlagged: 0 } : {}) };
+  const dropped: DatasetDropCounts = {
+    missingFeature: 0,
+    noLabel: 0,
+    deadZone: 0,
+    purged: 0,
+    embargoed: 0,
+    outsideSegments: 0,
+    ...(exclude ? { qualityFlagged: 0 } : {}),
+  };
   const keep: number[][] = sorted.map(() => []);
   const y = new Float64Array(n).fill(NaN);
   const dir = new Int8Array(n);

@@ -1,12 +1,15 @@
 import type { SeriesWindow, Timeframe } from '@strata/marketdata-contracts';
-import { FeatureSetConflictError,
+import {
+  FeatureSetConflictError,
   type FeatureColumns,
   type FeatureSetRegistration,
   type FeatureSetSummary,
   type FeatureSetVersion,
   type FeatureStore,
   type MaterialisationLineage,
-  type MaterialisationRecord, type WriteTailRequest } from '@strata/features-contracts';
+  type MaterialisationRecord,
+  type WriteTailRequest,
+} from '@strata/features-contracts';
 import { TIMEFRAME_MS } from '@strata/shared-timeseries';
 import { uuidv7 } from '@strata/shared-util';
 import { createHash } from 'node:crypto';
@@ -93,39 +96,49 @@ export class DuckDbFeatureStore implements FeatureStore {
   async register(def: FeatureSetRegistration): Promise<FeatureSetVersion> {
     await this.init();
     if (!IDENT.test(def.name)) throw new RangeError(`feature-set name "${def.name}" must match ${IDENT}`);
-    if (!Number.isInteger(def.version) || def.version < 1) throw new RangeError(`feature-set version must be a positive integer, got ${def.version}`);
+    if (!Number.isInteger(def.version) || def.version < 1)
+      throw new RangeError(`feature-set version must be a positive integer, got ${def.version}`);
     const names = new Set<string>();
     for (const f of def.features) {
-      if (!IDENT.test(f.name) || ['symbol', 'timeframe', 'ts', 'available_at'].includes(f.name)) throw new RangeError(`feature name "${f.name}" is not allowed`);
+      if (!IDENT.test(f.name) || ['symbol', 'timeframe', 'ts', 'available_at'].includes(f.name))
+        throw new RangeError(`feature name "${f.name}" is not allowed`);
       if (names.has(f.name)) throw new RangeError(`feature "${f.name}" appears twice`);
       names.add(f.name);
     }
     const hash = featureSetDefinitionHash(def);
     const view = featureSetViewName(def.name, def.version);
     return this.db.transaction(async (s) => {
-      const existing = await s.all<{ h: string }>('SELECT definition_hash AS h FROM features.feature_sets WHERE name = $n AND version = $v', { n: def.name, v: def.version });
+      const existing = await s.all<{ h: string }>(
+        'SELECT definition_hash AS h FROM features.feature_sets WHERE name = $n AND version = $v',
+        { n: def.name, v: def.version },
+      );
       if (existing.length) {
         if (existing[0].h !== hash) {
           throw new FeatureSetConflictError(def.name, def.version);
         }
       } else {
         const cols = def.features.map((f) => `"${f.name}" DOUBLE`).join(', ');
-        await s.run(`CREATE TABLE IF NOT EXISTS features."${view}_values" (symbol VARCHAR NOT NULL, timeframe VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, ${cols})`);
+        await s.run(
+          `CREATE TABLE IF NOT EXISTS features."${view}_values" (symbol VARCHAR NOT NULL, timeframe VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, ${cols})`,
+        );
         await s.run(
           `CREATE VIEW IF NOT EXISTS features."${view}" AS SELECT symbol, timeframe, ts, ts + ${BAR_LENGTH_SQL} AS available_at, ${def.features
             .map((f) => `"${f.name}"`)
             .join(', ')} FROM features."${view}_values"`,
         );
-        await s.run(`INSERT INTO features.feature_sets VALUES ($n, $v, $cv, $adj, $def, $h, $view, epoch_ms($now::BIGINT))`, {
-          n: def.name,
-          v: def.version,
-          cv: def.codeVersion,
-          adj: def.adjust,
-          def: JSON.stringify(def),
-          h: hash,
-          view: `features.${view}`,
-          now: Date.now(),
-        });
+        await s.run(
+          `INSERT INTO features.feature_sets VALUES ($n, $v, $cv, $adj, $def, $h, $view, epoch_ms($now::BIGINT))`,
+          {
+            n: def.name,
+            v: def.version,
+            cv: def.codeVersion,
+            adj: def.adjust,
+            def: JSON.stringify(def),
+            h: hash,
+            view: `features.${view}`,
+            now: Date.now(),
+          },
+        );
       }
       this.versions.delete(`${def.name}\u0000${def.version}`);
       return (await this.fetchVersions(s.all.bind(s), def.name, def.version))[0];
@@ -151,7 +164,12 @@ export class DuckDbFeatureStore implements FeatureStore {
         view: r.view_name,
         adjust: def.adjust,
         warmUpBars: def.warmUpBars,
-        features: def.features.map((f) => ({ name: f.name, description: f.description, params: { ...f.params }, lookback: f.lookback })),
+        features: def.features.map((f) => ({
+          name: f.name,
+          description: f.description,
+          params: { ...f.params },
+          lookback: f.lookback,
+        })),
         definitionHash: r.definition_hash,
         registeredAt: new Date(r.registered_at).toISOString(),
       };
@@ -161,7 +179,9 @@ export class DuckDbFeatureStore implements FeatureStore {
   /** Every registered set with its versions. */
   async listSets(): Promise<FeatureSetSummary[]> {
     await this.init();
-    const rows = await this.db.all<{ name: string; versions: number[] }>('SELECT name, list(version ORDER BY version) AS versions FROM features.feature_sets GROUP BY name ORDER BY name');
+    const rows = await this.db.all<{ name: string; versions: number[] }>(
+      'SELECT name, list(version ORDER BY version) AS versions FROM features.feature_sets GROUP BY name ORDER BY name',
+    );
     return rows.map((r) => {
       const versions = [...r.versions].map(Number);
       return { name: r.name, versions, latestVersion: versions[versions.length - 1] };
@@ -206,7 +226,8 @@ export class DuckDbFeatureStore implements FeatureStore {
     ];
     for (const f of v.features) {
       const col = req.values.columns[f.name];
-      if (!col || col.length !== n) throw new RangeError(`writeTail: feature ${f.name} has ${col?.length ?? 0} values, expected ${n}`);
+      if (!col || col.length !== n)
+        throw new RangeError(`writeTail: feature ${f.name} has ${col?.length ?? 0} values, expected ${n}`);
       sources.push({ kind: 'double', values: col, nanAsNull: true });
     }
     const table = `${featureSetViewName(req.set, req.version)}_values`;
@@ -224,11 +245,14 @@ export class DuckDbFeatureStore implements FeatureStore {
       ...req.lineage,
     };
     await this.db.transaction(async (s) => {
-      await s.run(`DELETE FROM features."${table}" WHERE symbol = $sym AND timeframe = $tf AND ts >= epoch_ms($from::BIGINT)`, {
-        sym: req.symbol,
-        tf: req.timeframe,
-        from: req.fromTs,
-      });
+      await s.run(
+        `DELETE FROM features."${table}" WHERE symbol = $sym AND timeframe = $tf AND ts >= epoch_ms($from::BIGINT)`,
+        {
+          sym: req.symbol,
+          tf: req.timeframe,
+          from: req.fromTs,
+        },
+      );
       await appendColumns(s.connection, { table, schema: 'features' }, sources, n);
       await s.run(
         `INSERT INTO features.materialisations VALUES ($id, $set, $v, $cv, $sym, $tf, epoch_ms($f::BIGINT), epoch_ms($t::BIGINT), $rows, $bh, $bc, $ah, $cal, $reason, epoch_ms($now::BIGINT))`,
@@ -264,7 +288,13 @@ export class DuckDbFeatureStore implements FeatureStore {
         `SELECT epoch_ms(ts)::DOUBLE AS ts, ${cols} FROM features."${featureSetViewName(req.set, req.version)}"
          WHERE symbol = $sym AND timeframe = $tf AND ts BETWEEN epoch_ms($lo::BIGINT) AND epoch_ms($hi::BIGINT)
          ORDER BY ts LIMIT $lim::BIGINT`,
-        { sym: req.symbol, tf: req.timeframe, lo: lower, hi: req.to ?? MAX_MS, lim: req.limit ?? Number.MAX_SAFE_INTEGER },
+        {
+          sym: req.symbol,
+          tf: req.timeframe,
+          lo: lower,
+          hi: req.to ?? MAX_MS,
+          lim: req.limit ?? Number.MAX_SAFE_INTEGER,
+        },
       ),
     );
     const [ts, ...values] = readDoubleColumns(res);
@@ -278,7 +308,13 @@ export class DuckDbFeatureStore implements FeatureStore {
    * the latest bar whose close (`available_at = ts + bar length`) is at or before the event time. Rows come back in
    * the order of `eventTimes`; `ts` is the matched bar's start (NaN and NULL features when no bar had closed yet).
    */
-  async asOf(req: { set: string; version: number; symbol: string; timeframe: Timeframe; eventTimes: Float64Array }): Promise<FeatureColumns> {
+  async asOf(req: {
+    set: string;
+    version: number;
+    symbol: string;
+    timeframe: Timeframe;
+    eventTimes: Float64Array;
+  }): Promise<FeatureColumns> {
     const v = await this.requireVersion(req.set, req.version);
     const n = req.eventTimes.length;
     const idx = new Float64Array(n);
@@ -287,10 +323,15 @@ export class DuckDbFeatureStore implements FeatureStore {
     const res = await this.db.exclusive(async (s) => {
       await s.run('CREATE TEMP TABLE IF NOT EXISTS feature_events (i DOUBLE, t TIMESTAMP)');
       await s.run('DELETE FROM feature_events');
-      await appendColumns(s.connection, { table: 'feature_events', schema: 'main', catalog: 'temp' }, [
-        { kind: 'double', values: idx },
-        { kind: 'timestamp', epochMs: req.eventTimes },
-      ], n);
+      await appendColumns(
+        s.connection,
+        { table: 'feature_events', schema: 'main', catalog: 'temp' },
+        [
+          { kind: 'double', values: idx },
+          { kind: 'timestamp', epochMs: req.eventTimes },
+        ],
+        n,
+      );
       return s.connection.run(
         `SELECT epoch_ms(f.ts)::DOUBLE AS ts, ${cols}
          FROM temp.main.feature_events e
@@ -307,13 +348,24 @@ export class DuckDbFeatureStore implements FeatureStore {
   }
 
   /** The latest materialisation of a series (by time written), if any. */
-  async lastMaterialisation(set: string, version: number, symbol: string, timeframe: Timeframe): Promise<MaterialisationRecord | undefined> {
+  async lastMaterialisation(
+    set: string,
+    version: number,
+    symbol: string,
+    timeframe: Timeframe,
+  ): Promise<MaterialisationRecord | undefined> {
     const [r] = await this.listMaterialisations({ set, version, symbol, timeframe, limit: 1 });
     return r;
   }
 
   /** Materialisation records, newest first. */
-  async listMaterialisations(req: { set: string; version: number; symbol?: string; timeframe?: Timeframe; limit: number }): Promise<MaterialisationRecord[]> {
+  async listMaterialisations(req: {
+    set: string;
+    version: number;
+    symbol?: string;
+    timeframe?: Timeframe;
+    limit: number;
+  }): Promise<MaterialisationRecord[]> {
     await this.init();
     const rows = await this.db.all<Record<string, string | number | bigint>>(
       `SELECT id, set_name, version, code_version, symbol, timeframe, epoch_ms(from_ts)::DOUBLE AS from_ts, epoch_ms(to_ts)::DOUBLE AS to_ts, rows,

@@ -33,7 +33,11 @@ export interface IngestionLog {
   /** Stores a record; throws {@link DuplicateIngestionError} for a second completed batch with the same key. */
   record(entry: IngestionRecord): Promise<void>;
   /** The completed record of this symbol, timeframe and content hash, if any. */
-  findCompletedByContentHash(symbol: string, timeframe: Timeframe, contentHash: string): Promise<IngestionRecord | undefined>;
+  findCompletedByContentHash(
+    symbol: string,
+    timeframe: Timeframe,
+    contentHash: string,
+  ): Promise<IngestionRecord | undefined>;
   /** A record by ingestion id. */
   get(id: string): Promise<IngestionRecord | undefined>;
 }

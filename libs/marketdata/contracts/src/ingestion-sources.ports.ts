@@ -59,9 +59,18 @@ export interface SyntheticGroundTruthRow {
  * same (symbol, timeframe, ts): the latest synthetic ingest of a series is the truth of the stored bars.
  */
 export interface SyntheticGroundTruthStore {
-  save(ingestionId: string, symbol: string, timeframe: Timeframe, rows: readonly SyntheticGroundTruthRow[]): Promise<void>;
+  save(
+    ingestionId: string,
+    symbol: string,
+    timeframe: Timeframe,
+    rows: readonly SyntheticGroundTruthRow[],
+  ): Promise<void>;
   /** Rows of a series, oldest first, optionally within [fromMs, toMs]. */
-  read(symbol: string, timeframe: Timeframe, range?: { fromMs?: number; toMs?: number }): Promise<SyntheticGroundTruthRow[]>;
+  read(
+    symbol: string,
+    timeframe: Timeframe,
+    range?: { fromMs?: number; toMs?: number },
+  ): Promise<SyntheticGroundTruthRow[]>;
 }
 
 /** Injection token of {@link SyntheticGroundTruthStore}. */

@@ -32,9 +32,12 @@ export const IsoDateSchema = z
 export const InstantQuerySchema = z
   .string()
   .trim()
-  .refine((s) => DATE_ONLY.test(s) || /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i.test(s), {
-    message: 'expected YYYY-MM-DD or an ISO-8601 date-time with Z or an offset',
-  })
+  .refine(
+    (s) => DATE_ONLY.test(s) || /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i.test(s),
+    {
+      message: 'expected YYYY-MM-DD or an ISO-8601 date-time with Z or an offset',
+    },
+  )
   .transform((s, ctx) => {
     const t = Date.parse(DATE_ONLY.test(s) ? `${s}T00:00:00Z` : s);
     if (!Number.isFinite(t)) {
@@ -67,7 +70,9 @@ export const CorporateActionSchema = z.discriminatedUnion('kind', [SplitActionSc
 export type CorporateAction = z.infer<typeof CorporateActionSchema>;
 
 /** Body of `POST /market-data/corporate-actions`. */
-export const RecordCorporateActionsBodySchema = z.object({ actions: z.array(CorporateActionSchema).min(1).max(10_000) });
+export const RecordCorporateActionsBodySchema = z.object({
+  actions: z.array(CorporateActionSchema).min(1).max(10_000),
+});
 /** See {@link RecordCorporateActionsBodySchema}. */
 export type RecordCorporateActionsBody = z.infer<typeof RecordCorporateActionsBodySchema>;
 
@@ -173,7 +178,8 @@ export const CorrectionsQuerySchema = z.object({
 /** Fact: stored bars were replaced by corrected values; the old values are in the `bar_corrections` audit table. */
 export const BarsCorrectedV1 = defineEvent({
   subject: 'marketdata.evt.bars.corrected.v1',
-  description: 'Stored bars were replaced by corrected values (old values audited); consumers recompute from `from` on.',
+  description:
+    'Stored bars were replaced by corrected values (old values audited); consumers recompute from `from` on.',
   schema: z.object({
     ingestionId: z.string(),
     symbol: SymbolSchema,

@@ -81,7 +81,11 @@ export interface BarsRepository {
   /** Number of stored bars over all series. */
   count(): Promise<number>;
   /** Stored series ordered by symbol, then timeframe, after the `after` key (exclusive). */
-  listSeries(opts: { after?: { symbol: string; timeframe: string }; limit: number; symbol?: string }): Promise<SymbolSeries[]>;
+  listSeries(opts: {
+    after?: { symbol: string; timeframe: string };
+    limit: number;
+    symbol?: string;
+  }): Promise<SymbolSeries[]>;
   /** Audit records of a series' corrections, newest first. */
   listCorrections(opts: { symbol: string; timeframe: Timeframe; limit: number }): Promise<BarCorrection[]>;
   /** For each instant, the raw close of the series' last bar strictly before it (NaN when none). */
@@ -157,7 +161,11 @@ export interface MarketDataReader {
    */
   getBars(req: BarsRequest): Promise<{ bars: BarColumns; adjustment: AppliedAdjustment }>;
   /** Stored series, paged by (symbol, timeframe). */
-  listSeries(opts: { after?: { symbol: string; timeframe: string }; limit: number; symbol?: string }): Promise<SymbolSeries[]>;
+  listSeries(opts: {
+    after?: { symbol: string; timeframe: string };
+    limit: number;
+    symbol?: string;
+  }): Promise<SymbolSeries[]>;
 }
 
 /** Injection token of {@link MarketDataReader}. */

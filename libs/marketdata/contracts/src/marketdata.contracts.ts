@@ -29,11 +29,19 @@ export const RejectReasonSchema = z.enum([
 export type RejectReason = z.infer<typeof RejectReasonSchema>;
 
 /** A rejected input row: `line` is 1-based in the file, header included. */
-export const RejectedRowSchema = z.object({ line: z.number().int().positive(), reason: RejectReasonSchema, message: z.string() });
+export const RejectedRowSchema = z.object({
+  line: z.number().int().positive(),
+  reason: RejectReasonSchema,
+  message: z.string(),
+});
 export type RejectedRow = z.infer<typeof RejectedRowSchema>;
 
 /** A hole in the expected calendar, recorded and never filled. Times are ISO-8601 UTC. */
-export const CalendarGapSchema = z.object({ after: z.iso.datetime(), before: z.iso.datetime(), missingBars: z.number().int().nonnegative() });
+export const CalendarGapSchema = z.object({
+  after: z.iso.datetime(),
+  before: z.iso.datetime(),
+  missingBars: z.number().int().nonnegative(),
+});
 export type CalendarGap = z.infer<typeof CalendarGapSchema>;
 
 /**
@@ -109,7 +117,15 @@ export type SyntheticSource = z.infer<typeof SyntheticSourceSchema>;
  * (`source_not_configured`), is an invalid spec (`source_invalid`) or failed remotely (`source_failed`); or the bars
  * could not be stored (`store_failed`).
  */
-export const IngestErrorKindSchema = z.enum(['malformed_input', 'no_valid_rows', 'source_unreadable', 'source_not_configured', 'source_invalid', 'source_failed', 'store_failed']);
+export const IngestErrorKindSchema = z.enum([
+  'malformed_input',
+  'no_valid_rows',
+  'source_unreadable',
+  'source_not_configured',
+  'source_invalid',
+  'source_failed',
+  'store_failed',
+]);
 /** See {@link IngestErrorKindSchema}. */
 export type IngestErrorKind = z.infer<typeof IngestErrorKindSchema>;
 
@@ -133,7 +149,11 @@ export const IngestResultSchema = z.object({
    * bars identical to those stored. Absent when nothing was committed (`failed`).
    */
   changes: z
-    .object({ inserted: z.number().int().nonnegative(), updated: z.number().int().nonnegative(), unchanged: z.number().int().nonnegative() })
+    .object({
+      inserted: z.number().int().nonnegative(),
+      updated: z.number().int().nonnegative(),
+      unchanged: z.number().int().nonnegative(),
+    })
     .optional(),
   error: z.string().optional(),
   /** For `failed`: what kind of failure `error` describes (absent from older producers). */
@@ -145,7 +165,12 @@ export type IngestResult = z.infer<typeof IngestResultSchema>;
 export const IngestCommandV1 = defineCommand({
   subject: 'marketdata.cmd.ingest.v1',
   description: 'Ingest one batch of OHLCV bars for a symbol and timeframe; replies with the ingest result.',
-  schema: z.object({ symbol: SymbolSchema, timeframe: TimeframeSchema, source: IngestSourceSchema, requestedBy: z.string().optional() }),
+  schema: z.object({
+    symbol: SymbolSchema,
+    timeframe: TimeframeSchema,
+    source: IngestSourceSchema,
+    requestedBy: z.string().optional(),
+  }),
   reply: IngestResultSchema,
 });
 

@@ -7,6 +7,12 @@ describe('timeframes', () => {
   });
 
   it('each bar length matches its name', () => {
-    expect(TIMEFRAME_MS).toEqual({ '1m': 60_000, '5m': 5 * 60_000, '15m': 15 * 60_000, '1h': 3_600_000, '1d': 86_400_000 });
+    expect(TIMEFRAME_MS).toEqual({
+      '1m': 60_000,
+      '5m': 5 * 60_000,
+      '15m': 15 * 60_000,
+      '1h': 3_600_000,
+      '1d': 86_400_000,
+    });
   });
 });

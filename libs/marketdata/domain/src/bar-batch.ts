@@ -66,7 +66,20 @@ export function validateBarRows(rows: BarRows): BarsParseResult {
     const vol = volume[r];
     const t = ts[r];
     // Decoded values are never NaN, so this is exactly "none of the checks below fails" (one branch per good row).
-    if (o > 0 && h > 0 && l > 0 && c > 0 && (adj === null || adj[r] > 0) && vol >= 0 && h >= l && o >= l && o <= h && c >= l && c <= h && t > lastTs) {
+    if (
+      o > 0 &&
+      h > 0 &&
+      l > 0 &&
+      c > 0 &&
+      (adj === null || adj[r] > 0) &&
+      vol >= 0 &&
+      h >= l &&
+      o >= l &&
+      o <= h &&
+      c >= l &&
+      c <= h &&
+      t > lastTs
+    ) {
       k++;
       lastTs = t;
       lastRow = r;
@@ -75,18 +88,34 @@ export function validateBarRows(rows: BarRows): BarsParseResult {
     const lastLine = lastRow < 0 ? 0 : line[lastRow];
     if (o <= 0 || h <= 0 || l <= 0 || c <= 0 || (adj !== null && adj[r] <= 0)) {
       const which = o <= 0 ? OPEN : h <= 0 ? HIGH : l <= 0 ? LOW : c <= 0 ? CLOSE : ADJ_ROLE;
-      rejects.push({ line: line[r], reason: 'non_positive_price', message: `${BAR_COLUMNS[which]} ${barColumn(rows, which)[r]} is not positive` });
+      rejects.push({
+        line: line[r],
+        reason: 'non_positive_price',
+        message: `${BAR_COLUMNS[which]} ${barColumn(rows, which)[r]} is not positive`,
+      });
     } else if (vol < 0) {
       rejects.push({ line: line[r], reason: 'negative_volume', message: `volume ${vol} is negative` });
     } else if (h < l) {
       rejects.push({ line: line[r], reason: 'high_below_low', message: `high ${h} is below low ${l}` });
     } else if (o < l || o > h || c < l || c > h) {
       const which = o < l || o > h ? OPEN : CLOSE;
-      rejects.push({ line: line[r], reason: 'open_close_outside_range', message: `${BAR_COLUMNS[which]} ${barColumn(rows, which)[r]} is outside [low ${l}, high ${h}]` });
+      rejects.push({
+        line: line[r],
+        reason: 'open_close_outside_range',
+        message: `${BAR_COLUMNS[which]} ${barColumn(rows, which)[r]} is outside [low ${l}, high ${h}]`,
+      });
     } else if (t === lastTs) {
-      rejects.push({ line: line[r], reason: 'duplicate_timestamp', message: `timestamp ${formatIsoUtc(t)} repeats line ${lastLine}` });
+      rejects.push({
+        line: line[r],
+        reason: 'duplicate_timestamp',
+        message: `timestamp ${formatIsoUtc(t)} repeats line ${lastLine}`,
+      });
     } else {
-      rejects.push({ line: line[r], reason: 'out_of_order', message: `timestamp ${formatIsoUtc(t)} is earlier than ${formatIsoUtc(lastTs)} on line ${lastLine}` });
+      rejects.push({
+        line: line[r],
+        reason: 'out_of_order',
+        message: `timestamp ${formatIsoUtc(t)} is earlier than ${formatIsoUtc(lastTs)} on line ${lastLine}`,
+      });
     }
     rejectedRows.push(r);
   }
@@ -134,7 +163,8 @@ export function validateBarRows(rows: BarRows): BarsParseResult {
 export function validateBars(rows: BarRows, options: ReadBarsOptions): BarBatch {
   const parsed = validateBarRows(rows);
   const { bars } = parsed;
-  const calendar = !options.calendar || options.calendar === 'auto' ? inferTradingCalendar(bars.ts, bars.length) : options.calendar;
+  const calendar =
+    !options.calendar || options.calendar === 'auto' ? inferTradingCalendar(bars.ts, bars.length) : options.calendar;
   return {
     ...parsed,
     timeframe: options.timeframe,

@@ -102,7 +102,14 @@ function isSpace(c: number): boolean {
  * ({@link parseDecimal}; -0 is read as +0). Returns null when read, otherwise the reject of the row: `unparsable`, or
  * `non_finite` for NaN, ±Infinity and overflow, with {@link barFieldMessage}'s message.
  */
-export function readBarText(s: string, start: number, end: number, role: number, out: Float64Array, slot: number): { reason: RejectReason; message: string } | null {
+export function readBarText(
+  s: string,
+  start: number,
+  end: number,
+  role: number,
+  out: Float64Array,
+  slot: number,
+): { reason: RejectReason; message: string } | null {
   let a = start;
   let b = end;
   while (a < b && isSpace(s.charCodeAt(a))) a++;
@@ -118,7 +125,8 @@ export function readBarText(s: string, start: number, end: number, role: number,
     out[slot] = t;
   } else {
     const x = parseDecimal(s, a, b);
-    if (decimalStatus !== DecimalStatus.Ok) reason = decimalStatus === DecimalStatus.NonFinite ? 'non_finite' : 'unparsable';
+    if (decimalStatus !== DecimalStatus.Ok)
+      reason = decimalStatus === DecimalStatus.NonFinite ? 'non_finite' : 'unparsable';
     out[slot] = x;
   }
   return reason === null ? null : { reason, message: barFieldMessage(role, s.slice(a, b)) };
@@ -142,7 +150,15 @@ export function barTimeProblem(ms: number): string | null {
  */
 export function decodeBarColumns(bars: BarColumns): BarRows {
   const n = bars.length;
-  const cols = [bars.ts, bars.open, bars.high, bars.low, bars.close, bars.volume, ...(bars.adjClose ? [bars.adjClose] : [])].map((c) => (c.length === n ? c : c.subarray(0, n)));
+  const cols = [
+    bars.ts,
+    bars.open,
+    bars.high,
+    bars.low,
+    bars.close,
+    bars.volume,
+    ...(bars.adjClose ? [bars.adjClose] : []),
+  ].map((c) => (c.length === n ? c : c.subarray(0, n)));
   const unreadable: UnreadableRow[] = [];
   for (let k = 0; k < cols.length; k++) {
     const c = cols[k];

@@ -84,12 +84,15 @@ describe('parseBarsCsv', () => {
   });
 
   it('reads adj_close, reordered columns, CRLF and a BOM', () => {
-    const csv = '\uFEFFVolume,Timestamp,Open,High,Low,Close,Adj_Close\r\n1500,2021-03-31T19:00:00Z,1.5,2.25,1.25,2,1.9\r\n';
+    const csv =
+      '\uFEFFVolume,Timestamp,Open,High,Low,Close,Adj_Close\r\n1500,2021-03-31T19:00:00Z,1.5,2.25,1.25,2,1.9\r\n';
     const r = parseBarsCsv(csv);
     expect(r.rejects).toEqual([]);
     expect(r.bars.length).toBe(1);
     expect(r.bars.ts[0]).toBe(Date.UTC(2021, 2, 31, 19));
-    expect([r.bars.open[0], r.bars.high[0], r.bars.low[0], r.bars.close[0], r.bars.volume[0]]).toEqual([1.5, 2.25, 1.25, 2, 1500]);
+    expect([r.bars.open[0], r.bars.high[0], r.bars.low[0], r.bars.close[0], r.bars.volume[0]]).toEqual([
+      1.5, 2.25, 1.25, 2, 1500,
+    ]);
     expect(r.bars.adjClose![0]).toBe(1.9);
   });
 
@@ -110,7 +113,9 @@ describe('parseBarsCsv', () => {
       throw new Error('expected a format error');
     };
     expect(bad('')).toMatch(/^line 1: empty header/);
-    expect(bad('timestamp,open,high,low,close\n2024-01-02,1,1,1,1\n')).toMatch(/^line 1: malformed header .*missing column volume/);
+    expect(bad('timestamp,open,high,low,close\n2024-01-02,1,1,1,1\n')).toMatch(
+      /^line 1: malformed header .*missing column volume/,
+    );
     expect(bad('2024-01-02,10,11,9,10.5,1000\n')).toMatch(/^line 1: malformed header .*unknown column "2024-01-02"/);
     expect(bad('timestamp,open,high,low,close,volume,open\n')).toMatch(/column "open" appears twice/);
   });
@@ -132,7 +137,9 @@ describe('parseBarsCsv', () => {
 
 describe('readBarsCsv', () => {
   it('hashes normalised values: formatting, CRLF, column order and rejected rows do not change the hash', () => {
-    const a = readBarsCsv(`${HEADER}\n2024-01-02,10.50,11,9,10.5,1000\n2024-01-03,10,11,9,10.5,1000\n`, { timeframe: '1d' });
+    const a = readBarsCsv(`${HEADER}\n2024-01-02,10.50,11,9,10.5,1000\n2024-01-03,10,11,9,10.5,1000\n`, {
+      timeframe: '1d',
+    });
     const b = readBarsCsv(
       'close,open,high,low,volume,timestamp\r\n10.5,10.5,11.000,9,1e3,2024-01-02T00:00:00Z\r\n1,1,1,1,1,garbage\r\n10.5,10,11,9,1000,2024-01-03\r\n',
       { timeframe: '1d' },
@@ -140,13 +147,17 @@ describe('readBarsCsv', () => {
     expect(b.rejects.map((r) => r.line)).toEqual([3]);
     expect(a.contentHash).toMatch(/^[0-9a-f]{64}$/);
     expect(b.contentHash).toBe(a.contentHash);
-    const c = readBarsCsv(`${HEADER}\n2024-01-02,10.50,11,9,10.5,1000\n2024-01-03,10,11,9,10.5,1001\n`, { timeframe: '1d' });
+    const c = readBarsCsv(`${HEADER}\n2024-01-02,10.50,11,9,10.5,1000\n2024-01-03,10,11,9,10.5,1001\n`, {
+      timeframe: '1d',
+    });
     expect(c.contentHash).not.toBe(a.contentHash);
   });
 
   it('reports range and calendar gaps', () => {
     // 2024-01-12 (Fri) -> 2024-01-17 (Wed): Mon 15 is MLK day, so only Tue 16 is missing on the NYSE calendar.
-    const b = readBarsCsv(`${HEADER}\n2024-01-11,1,1,1,1,1\n2024-01-12,1,1,1,1,1\n2024-01-17,1,1,1,1,1\n`, { timeframe: '1d' });
+    const b = readBarsCsv(`${HEADER}\n2024-01-11,1,1,1,1,1\n2024-01-12,1,1,1,1,1\n2024-01-17,1,1,1,1,1\n`, {
+      timeframe: '1d',
+    });
     expect(b.calendar).toBe('nyse');
     expect(b.from).toBe('2024-01-11T00:00:00.000Z');
     expect(b.to).toBe('2024-01-17T00:00:00.000Z');
@@ -163,7 +174,9 @@ describe('parseBarsCsv field splitting', () => {
     ]);
   });
   it('parses the last column as a timestamp too', () => {
-    const r = parseBarsCsv('open,high,low,close,volume,timestamp\n1,1,1,1,1,2024-01-02\n1,1,1,1,1,2024-01-03T00:00:00Z\n');
+    const r = parseBarsCsv(
+      'open,high,low,close,volume,timestamp\n1,1,1,1,1,2024-01-02\n1,1,1,1,1,2024-01-03T00:00:00Z\n',
+    );
     expect(Array.from(r.bars.ts)).toEqual([Date.UTC(2024, 0, 2), Date.UTC(2024, 0, 3)]);
   });
 });
@@ -273,19 +286,35 @@ describe('parseBarsCsv on long and exponent literals, rope and flat input', () =
         }),
       );
       expect(Array.from(canonical.bars.line)).toEqual([2, 3, 4, 10, 11, 18, 19, 20, 24, 25, 26, 29]);
-      expect([canonical.bars.open[5], canonical.bars.open[6], canonical.bars.open[7]]).toEqual([10.5, 10.000000000000001, 10.5]);
+      expect([canonical.bars.open[5], canonical.bars.open[6], canonical.bars.open[7]]).toEqual([
+        10.5, 10.000000000000001, 10.5,
+      ]);
     });
 
     it('does not carry a date from one input to the next', () => {
       parseBarsCsv(`${HEADER}\n2024-05-06T10:00:00Z,10,11,9,10.5,100\n`);
-      const r = parseBarsCsv(`${HEADER}\n2024-05-06T10:00:00Z,10,11,9,10.5,100\n2024-05-07T10:00:00Z,10,11,9,10.5,100\n`);
+      const r = parseBarsCsv(
+        `${HEADER}\n2024-05-06T10:00:00Z,10,11,9,10.5,100\n2024-05-07T10:00:00Z,10,11,9,10.5,100\n`,
+      );
       expect(Array.from(r.bars.ts)).toEqual([Date.parse('2024-05-06T10:00:00Z'), Date.parse('2024-05-07T10:00:00Z')]);
     });
 
     it('reads adj_close in either column position', () => {
-      const rows = ['2024-01-02,10,11,9,10.5,100,9.5', '2024-01-03,10,11,9,10.5,100,0', '2024-01-04,10,11,9,10.5,100,9.75'];
+      const rows = [
+        '2024-01-02,10,11,9,10.5,100,9.5',
+        '2024-01-03,10,11,9,10.5,100,0',
+        '2024-01-04,10,11,9,10.5,100,9.75',
+      ];
       const a = parseBarsCsv(['timestamp,open,high,low,close,volume,adj_close', ...rows].join('\n'));
-      const b = parseBarsCsv(['adj_close,timestamp,open,high,low,close,volume', ...rows.map((r) => { const f = r.split(','); return [f[6], ...f.slice(0, 6)].join(','); })].join('\n'));
+      const b = parseBarsCsv(
+        [
+          'adj_close,timestamp,open,high,low,close,volume',
+          ...rows.map((r) => {
+            const f = r.split(',');
+            return [f[6], ...f.slice(0, 6)].join(',');
+          }),
+        ].join('\n'),
+      );
       expect([a.bars, a.rejects]).toEqual([b.bars, b.rejects]);
       expect(Array.from(a.bars.adjClose!)).toEqual([9.5, 9.75]);
       expect(a.rejects.map((x) => [x.line, x.reason])).toEqual([[3, 'non_positive_price']]);

@@ -35,7 +35,7 @@ function readPlainNumber(s: string, i: number, end: number, out: Float64Array, s
   let mant = 0;
   let c = 0;
   // `(c >>> 0) <= 9` is one unsigned compare for '0'..'9' (characters below '0' wrap to large values).
-  while (i < end && ((c = s.charCodeAt(i) - 48) >>> 0) <= 9) {
+  while (i < end && (c = s.charCodeAt(i) - 48) >>> 0 <= 9) {
     mant = mant * 10 + c;
     i++;
   }
@@ -44,7 +44,7 @@ function readPlainNumber(s: string, i: number, end: number, out: Float64Array, s
   if (i < end && s.charCodeAt(i) === 46) {
     i++;
     const f0 = i;
-    while (i < end && ((c = s.charCodeAt(i) - 48) >>> 0) <= 9) {
+    while (i < end && (c = s.charCodeAt(i) - 48) >>> 0 <= 9) {
       mant = mant * 10 + c;
       i++;
     }
@@ -62,7 +62,7 @@ function readPlainNumber(s: string, i: number, end: number, out: Float64Array, s
 function twoDigits(s: string, i: number): number {
   const a = s.charCodeAt(i) - 48;
   const b = s.charCodeAt(i + 1) - 48;
-  return (a >>> 0) <= 9 && (b >>> 0) <= 9 ? a * 10 + b : -1;
+  return a >>> 0 <= 9 && b >>> 0 <= 9 ? a * 10 + b : -1;
 }
 
 /** Date part (YYYYMMDD as a number) and epoch ms of the last date {@link readFixedTimestamp} converted. */
@@ -92,7 +92,8 @@ function readFixedTimestamp(s: string, p: number, end: number, out: Float64Array
   const d = twoDigits(s, p + 8);
   const dateKey = yh < 0 || yl < 0 || mo < 0 || d < 0 ? -1 : ((yh * 100 + yl) * 100 + mo) * 100 + d;
   let t: number;
-  if (dateKey >= 0 && dateKey === lastDateKey && s.charCodeAt(p + 4) === 45 && s.charCodeAt(p + 7) === 45) t = lastDateMs;
+  if (dateKey >= 0 && dateKey === lastDateKey && s.charCodeAt(p + 4) === 45 && s.charCodeAt(p + 7) === 45)
+    t = lastDateMs;
   else {
     t = parseIsoTimestamp(s, p, p + 10);
     if (t !== t) return false;
@@ -108,19 +109,17 @@ function readFixedTimestamp(s: string, p: number, end: number, out: Float64Array
   const hh = twoDigits(s, p + 11);
   const mi = twoDigits(s, p + 14);
   const ss = twoDigits(s, p + 17);
-  if (
-    !(
-      (sep === 84 || sep === 116 || sep === 32) &&
-      s.charCodeAt(p + 13) === 58 &&
-      s.charCodeAt(p + 16) === 58 &&
-      hh >= 0 &&
-      hh <= 23 &&
-      mi >= 0 &&
-      mi <= 59 &&
-      ss >= 0 &&
-      ss <= 59
-    )
-  ) {
+  if (!(
+    (sep === 84 || sep === 116 || sep === 32) &&
+    s.charCodeAt(p + 13) === 58 &&
+    s.charCodeAt(p + 16) === 58 &&
+    hh >= 0 &&
+    hh <= 23 &&
+    mi >= 0 &&
+    mi <= 59 &&
+    ss >= 0 &&
+    ss <= 59
+  )) {
     return false;
   }
   out[slot] = t + ((hh * 60 + mi) * 60 + ss) * 1000;
@@ -156,7 +155,8 @@ export function decodeBarsCsv(input: string | Uint8Array): BarRows {
   let eol = s.indexOf('\n', pos);
   if (eol < 0) eol = n;
   let end = eol > pos && s.charCodeAt(eol - 1) === 13 ? eol - 1 : eol;
-  if (s.slice(pos, end).trim() === '') throw new BarsCsvFormatError(1, 'empty header line: expected timestamp,open,high,low,close,volume[,adj_close]');
+  if (s.slice(pos, end).trim() === '')
+    throw new BarsCsvFormatError(1, 'empty header line: expected timestamp,open,high,low,close,volume[,adj_close]');
   const { roles, columns } = barColumnRoles(s.slice(pos, end).split(','));
   const ncols = roles.length;
   lastDateKey = -1; // no date reuse across inputs

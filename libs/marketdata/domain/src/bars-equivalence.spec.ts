@@ -11,11 +11,21 @@ import { validateBars } from './bar-batch';
 import { decodeBarsCsv, readBarsCsv } from './bars-csv.parser';
 import { generateSyntheticSeries } from './synthetic.generator';
 import { toIngestCsv } from './synthetic.csv';
-import { columnCases, csvCases, digestOf, SYNTHETIC_ANOMALY_RATES, SYNTHETIC_CASES, type BatchDigest } from './testing/bars-equivalence.cases';
+import {
+  columnCases,
+  csvCases,
+  digestOf,
+  SYNTHETIC_ANOMALY_RATES,
+  SYNTHETIC_CASES,
+  type BatchDigest,
+} from './testing/bars-equivalence.cases';
 
 const DATA = resolve(__dirname, '../../../../data/sample');
-const FILES = readdirSync(DATA).filter((f) => f.endsWith('.csv')).sort();
-const golden = (name: string): Record<string, BatchDigest> => JSON.parse(readFileSync(join(__dirname, 'testing/fixtures', name), 'utf8'));
+const FILES = readdirSync(DATA)
+  .filter((f) => f.endsWith('.csv'))
+  .sort();
+const golden = (name: string): Record<string, BatchDigest> =>
+  JSON.parse(readFileSync(join(__dirname, 'testing/fixtures', name), 'utf8'));
 const CSV = golden('csv.golden.json');
 const SYNTHETIC = golden('synthetic.golden.json');
 
@@ -33,36 +43,58 @@ describe('CSV decoder + validateBars = the CSV path of 96d1b41', () => {
     expect(digestOf(() => validateBars(decodeBarColumns(bars), { timeframe: '1d' }))).toEqual(CSV[`data/sample/${f}`]);
   });
 
-  it.each(csvCases().map((c) => [c.name, c] as const))('%s: same bars, rejects, gaps and content hash (or the same header error)', (name, c) => {
-    expect(CSV[name]).toBeDefined();
-    expect(digestOf(() => validateBars(decodeBarsCsv(c.text), { timeframe: c.timeframe }))).toEqual(CSV[name]);
-  });
+  it.each(csvCases().map((c) => [c.name, c] as const))(
+    '%s: same bars, rejects, gaps and content hash (or the same header error)',
+    (name, c) => {
+      expect(CSV[name]).toBeDefined();
+      expect(digestOf(() => validateBars(decodeBarsCsv(c.text), { timeframe: c.timeframe }))).toEqual(CSV[name]);
+    },
+  );
 });
 
 describe('columns decoder + validateBars = toIngestCsv + the CSV path of 96d1b41', () => {
-  it.each(SYNTHETIC_CASES.map((c) => [c.name, c] as const))('synthetic %s: same bars, rejects (line = row + 2), gaps and hash', (name, c) => {
-    const s = generateSyntheticSeries({
-      seed: c.seed,
-      bars: c.bars,
-      timeframe: c.timeframe,
-      ...(c.start ? { start: c.start } : {}),
-      ...(c.priceDecimals !== undefined ? { priceDecimals: c.priceDecimals } : {}),
-      ...(c.anomalies ? { anomalies: { rates: SYNTHETIC_ANOMALY_RATES } } : {}),
-    });
-    const direct = digestOf(() => validateBars(decodeBarColumns(s), { timeframe: c.timeframe }));
-    expect(direct).toEqual(SYNTHETIC[name]);
-    // And today's CSV rendering of the same series, through the CSV decoder.
-    expect(digestOf(() => readBarsCsv(toIngestCsv(s, c.timeframe), { timeframe: c.timeframe }))).toEqual(direct);
-    if (c.anomalies) expect(direct.rejects!.length).toBeGreaterThan(0);
-  });
+  it.each(SYNTHETIC_CASES.map((c) => [c.name, c] as const))(
+    'synthetic %s: same bars, rejects (line = row + 2), gaps and hash',
+    (name, c) => {
+      const s = generateSyntheticSeries({
+        seed: c.seed,
+        bars: c.bars,
+        timeframe: c.timeframe,
+        ...(c.start ? { start: c.start } : {}),
+        ...(c.priceDecimals !== undefined ? { priceDecimals: c.priceDecimals } : {}),
+        ...(c.anomalies ? { anomalies: { rates: SYNTHETIC_ANOMALY_RATES } } : {}),
+      });
+      const direct = digestOf(() => validateBars(decodeBarColumns(s), { timeframe: c.timeframe }));
+      expect(direct).toEqual(SYNTHETIC[name]);
+      // And today's CSV rendering of the same series, through the CSV decoder.
+      expect(digestOf(() => readBarsCsv(toIngestCsv(s, c.timeframe), { timeframe: c.timeframe }))).toEqual(direct);
+      if (c.anomalies) expect(direct.rejects!.length).toBeGreaterThan(0);
+    },
+  );
 
-  it.each(columnCases().map((c) => [c.name, c] as const))('columns %s (NaN, ±Infinity, -0, zero, repeated times): same batch', (name, c) => {
-    const k = c.columns;
-    const f = (a: number[]) => Float64Array.from(a);
-    const bars = { length: k.ts.length, ts: f(k.ts), open: f(k.open), high: f(k.high), low: f(k.low), close: f(k.close), volume: f(k.volume), adjClose: k.adjClose ? f(k.adjClose) : null };
-    const before = [bars.ts, bars.open, bars.high, bars.low, bars.close, bars.volume].map((a) => Array.from(a));
-    expect(digestOf(() => validateBars(decodeBarColumns(bars), { timeframe: c.timeframe }))).toEqual(SYNTHETIC[`columns:${name}`]);
-    // The decoder and the validator leave their input as it was (-0 included).
-    expect([bars.ts, bars.open, bars.high, bars.low, bars.close, bars.volume].map((a) => Array.from(a))).toEqual(before);
-  });
+  it.each(columnCases().map((c) => [c.name, c] as const))(
+    'columns %s (NaN, ±Infinity, -0, zero, repeated times): same batch',
+    (name, c) => {
+      const k = c.columns;
+      const f = (a: number[]) => Float64Array.from(a);
+      const bars = {
+        length: k.ts.length,
+        ts: f(k.ts),
+        open: f(k.open),
+        high: f(k.high),
+        low: f(k.low),
+        close: f(k.close),
+        volume: f(k.volume),
+        adjClose: k.adjClose ? f(k.adjClose) : null,
+      };
+      const before = [bars.ts, bars.open, bars.high, bars.low, bars.close, bars.volume].map((a) => Array.from(a));
+      expect(digestOf(() => validateBars(decodeBarColumns(bars), { timeframe: c.timeframe }))).toEqual(
+        SYNTHETIC[`columns:${name}`],
+      );
+      // The decoder and the validator leave their input as it was (-0 included).
+      expect([bars.ts, bars.open, bars.high, bars.low, bars.close, bars.volume].map((a) => Array.from(a))).toEqual(
+        before,
+      );
+    },
+  );
 });

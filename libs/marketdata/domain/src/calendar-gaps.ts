@@ -1,5 +1,11 @@
 import { type CalendarGap, type Timeframe } from '@strata/marketdata-contracts';
-import { DAY_MS, formatIsoUtc, TIMEFRAME_MS, tradingDaysBetween, type TradingCalendar } from '@strata/shared-timeseries';
+import {
+  DAY_MS,
+  formatIsoUtc,
+  TIMEFRAME_MS,
+  tradingDaysBetween,
+  type TradingCalendar,
+} from '@strata/shared-timeseries';
 
 /**
  * Holes in the expected calendar between consecutive bars of a strictly increasing series. Gaps are recorded,
@@ -15,7 +21,12 @@ import { DAY_MS, formatIsoUtc, TIMEFRAME_MS, tradingDaysBetween, type TradingCal
  *   largest number of bars seen in one session of this series (an estimate: early closes have fewer bars).
  *   A late open or early close inside a session is not detected.
  */
-export function findCalendarGaps(ts: Float64Array, timeframe: Timeframe, calendar: TradingCalendar, length: number = ts.length): CalendarGap[] {
+export function findCalendarGaps(
+  ts: Float64Array,
+  timeframe: Timeframe,
+  calendar: TradingCalendar,
+  length: number = ts.length,
+): CalendarGap[] {
   const gaps: CalendarGap[] = [];
   if (length < 2) return gaps;
   const step = TIMEFRAME_MS[timeframe];

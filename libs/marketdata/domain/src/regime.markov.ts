@@ -16,7 +16,8 @@ export function stationaryDistribution(p: readonly (readonly number[])[]): numbe
   for (let col = 0; col < k; col++) {
     let pivot = col;
     for (let r = col + 1; r < k; r++) if (Math.abs(a[r][col]) > Math.abs(a[pivot][col])) pivot = r;
-    if (Math.abs(a[pivot][col]) < 1e-14) throw new RangeError('transition matrix has no unique stationary distribution');
+    if (Math.abs(a[pivot][col]) < 1e-14)
+      throw new RangeError('transition matrix has no unique stationary distribution');
     [a[col], a[pivot]] = [a[pivot], a[col]];
     for (let r = 0; r < k; r++) {
       if (r === col) continue;

@@ -11,8 +11,19 @@ function rowProblem(o: number, h: number, l: number, c: number, v: number): stri
   return null;
 }
 
-const rates: Record<AnomalyKind, number> = { spike: 0.006, gap: 0.004, stale: 0.003, bad_tick: 0.006, volume_burst: 0.005 };
-const base: SyntheticConfig = { seed: 31337, bars: 60_000, timeframe: '1d', jumps: { intensityPerYear: 6, meanLog: -0.02, stdLog: 0.06 } };
+const rates: Record<AnomalyKind, number> = {
+  spike: 0.006,
+  gap: 0.004,
+  stale: 0.003,
+  bad_tick: 0.006,
+  volume_burst: 0.005,
+};
+const base: SyntheticConfig = {
+  seed: 31337,
+  bars: 60_000,
+  timeframe: '1d',
+  jumps: { intensityPerYear: 6, meanLog: -0.02, stdLog: 0.06 },
+};
 
 describe('injected anomalies against the same series without them', () => {
   const clean = generateSyntheticSeries(base);
@@ -43,7 +54,8 @@ describe('injected anomalies against the same series without them', () => {
       const labelledChange = code !== ANOMALY_CODE.none && code !== ANOMALY_CODE.gap;
       if (labelledChange) labelled++;
       if (differs !== labelledChange) mismatched++;
-      if (dirty.truth.regime[i] !== clean.truth.regime[j] || dirty.truth.jumps[i] !== clean.truth.jumps[j]) truthDiffers++;
+      if (dirty.truth.regime[i] !== clean.truth.regime[j] || dirty.truth.jumps[i] !== clean.truth.jumps[j])
+        truthDiffers++;
     }
     expect({ mismatched, unknownTs, truthDiffers }).toEqual({ mismatched: 0, unknownTs: 0, truthDiffers: 0 });
     expect(labelled).toBeGreaterThan(500);

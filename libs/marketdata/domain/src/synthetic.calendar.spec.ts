@@ -24,7 +24,14 @@ describe('time zone conversion', () => {
 describe('layoutSlots', () => {
   it('daily weekday bars skip weekends and sit at 00:00 UTC', () => {
     const s = layoutSlots(6, '1d', 'weekdays', Date.parse('2024-03-09T00:00:00Z'), US_EQUITY_SESSION); // a Saturday
-    expect(Array.from(s.ts, (t) => iso(t).slice(0, 10))).toEqual(['2024-03-11', '2024-03-12', '2024-03-13', '2024-03-14', '2024-03-15', '2024-03-18']);
+    expect(Array.from(s.ts, (t) => iso(t).slice(0, 10))).toEqual([
+      '2024-03-11',
+      '2024-03-12',
+      '2024-03-13',
+      '2024-03-14',
+      '2024-03-15',
+      '2024-03-18',
+    ]);
     expect(s.barsPerYear).toBe(252);
     expect(Array.from(s.sessionStart)).toEqual([1, 1, 1, 1, 1, 1]);
   });
@@ -72,7 +79,11 @@ describe('layoutSlots', () => {
 
   it('24x7 bars are contiguous', () => {
     const s = layoutSlots(3, '15m', '24x7', Date.parse('2021-01-01T23:30:00Z'), US_EQUITY_SESSION);
-    expect(Array.from(s.ts, iso)).toEqual(['2021-01-01T23:30:00.000Z', '2021-01-01T23:45:00.000Z', '2021-01-02T00:00:00.000Z']);
+    expect(Array.from(s.ts, iso)).toEqual([
+      '2021-01-01T23:30:00.000Z',
+      '2021-01-01T23:45:00.000Z',
+      '2021-01-02T00:00:00.000Z',
+    ]);
     expect(s.barsPerYear).toBe(365 * 96);
   });
 });
@@ -86,7 +97,12 @@ describe('toIngestCsv', () => {
   }
 
   it('writes daily bars as YYYY-MM-DD rows whose numbers parse back to the exact doubles', () => {
-    const s = generateSyntheticSeries({ seed: 9, bars: 500, timeframe: '1d', anomalies: { rates: { bad_tick: 0.05, gap: 0.02 } } });
+    const s = generateSyntheticSeries({
+      seed: 9,
+      bars: 500,
+      timeframe: '1d',
+      anomalies: { rates: { bad_tick: 0.05, gap: 0.02 } },
+    });
     const { header, rows } = parse(toIngestCsv(s, s.timeframe));
     expect(header).toBe(INGEST_CSV_HEADER);
     expect(rows).toHaveLength(s.length);
@@ -103,8 +119,19 @@ describe('toIngestCsv', () => {
 
   it('appends adj_close when the bars carry one, and writes just the header for no bars', () => {
     const f = (xs: number[]) => Float64Array.from(xs);
-    const bars = { length: 1, ts: f([Date.UTC(2020, 7, 31)]), open: f([127.58]), high: f([131]), low: f([126]), close: f([129.04]), volume: f([225702700]), adjClose: f([126.8995]) };
-    expect(toIngestCsv(bars, '1d')).toBe('timestamp,open,high,low,close,volume,adj_close\n2020-08-31,127.58,131,126,129.04,225702700,126.8995\n');
+    const bars = {
+      length: 1,
+      ts: f([Date.UTC(2020, 7, 31)]),
+      open: f([127.58]),
+      high: f([131]),
+      low: f([126]),
+      close: f([129.04]),
+      volume: f([225702700]),
+      adjClose: f([126.8995]),
+    };
+    expect(toIngestCsv(bars, '1d')).toBe(
+      'timestamp,open,high,low,close,volume,adj_close\n2020-08-31,127.58,131,126,129.04,225702700,126.8995\n',
+    );
     expect(toIngestCsv({ ...bars, length: 0, adjClose: null }, '1d')).toBe(`${INGEST_CSV_HEADER}\n`);
   });
 

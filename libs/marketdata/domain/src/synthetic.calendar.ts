@@ -2,7 +2,13 @@ import { type Timeframe } from '@strata/marketdata-contracts';
 import { nyseHolidays, type TradingCalendar } from '@strata/shared-timeseries';
 
 /** Bar length in minutes per platform timeframe. */
-export const TIMEFRAME_MINUTES: Readonly<Record<Timeframe, number>> = { '1m': 1, '5m': 5, '15m': 15, '1h': 60, '1d': 1440 };
+export const TIMEFRAME_MINUTES: Readonly<Record<Timeframe, number>> = {
+  '1m': 1,
+  '5m': 5,
+  '15m': 15,
+  '1h': 60,
+  '1d': 1440,
+};
 
 const MS_PER_MINUTE = 60_000;
 const MS_PER_DAY = 86_400_000;
@@ -60,7 +66,13 @@ export function timeZoneOffsetMs(timeZone: string, utcMs: number): number {
  * daylight saving ends) the earlier instant is returned; a wall time that does not exist (the skipped hour when it
  * starts) is mapped with the offset in force just before the change, so it lands one hour later in local terms.
  */
-export function zonedWallTimeToUtcMs(timeZone: string, year: number, month: number, day: number, minuteOfDay: number): number {
+export function zonedWallTimeToUtcMs(
+  timeZone: string,
+  year: number,
+  month: number,
+  day: number,
+  minuteOfDay: number,
+): number {
   const wallAsUtc = Date.UTC(year, month - 1, day) + minuteOfDay * MS_PER_MINUTE;
   // Two fixed-point passes: the offset at (wall - offset) is the offset in force at the answer.
   const before = timeZoneOffsetMs(timeZone, wallAsUtc - 86_400_000 / 2);
@@ -101,7 +113,13 @@ export interface CalendarSlots {
  * `ceil(session minutes / bar minutes)` per day times 252 (a last, shorter bar is kept when the session does not divide
  * evenly, e.g. 15:30–16:00 for 1 h bars on a 09:30 open).
  */
-export function layoutSlots(count: number, timeframe: Timeframe, calendar: SyntheticCalendar, startMs: number, session: SessionSpec): CalendarSlots {
+export function layoutSlots(
+  count: number,
+  timeframe: Timeframe,
+  calendar: SyntheticCalendar,
+  startMs: number,
+  session: SessionSpec,
+): CalendarSlots {
   const ts = new Float64Array(count);
   const sessionStart = new Uint8Array(count);
   const barMinutes = TIMEFRAME_MINUTES[timeframe];

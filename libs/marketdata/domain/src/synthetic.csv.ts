@@ -45,7 +45,18 @@ export function toIngestCsv(bars: BarColumns, timeframe: Timeframe): string {
   const rows: string[] = new Array(CHUNK);
   let k = 0;
   for (let i = 0; i < bars.length; i++) {
-    const row = formatIngestTimestamp(ts[i], timeframe) + ',' + open[i] + ',' + high[i] + ',' + low[i] + ',' + close[i] + ',' + volume[i];
+    const row =
+      formatIngestTimestamp(ts[i], timeframe) +
+      ',' +
+      open[i] +
+      ',' +
+      high[i] +
+      ',' +
+      low[i] +
+      ',' +
+      close[i] +
+      ',' +
+      volume[i];
     rows[k++] = adjClose ? row + ',' + adjClose[i] : row;
     if (k === CHUNK) {
       chunks.push(rows.join('\n'));

@@ -76,7 +76,14 @@ describe('generateSyntheticSeries: statistics against the configured model', () 
       [0.03, 0.95, 0.02],
       [0.05, 0.05, 0.9],
     ];
-    const s = generateSyntheticSeries({ seed: 11, bars: 200_000, timeframe: '1d', regimes, transitionMatrix: P, jumps: { intensityPerYear: 0, meanLog: 0, stdLog: 0 } });
+    const s = generateSyntheticSeries({
+      seed: 11,
+      bars: 200_000,
+      timeframe: '1d',
+      regimes,
+      transitionMatrix: P,
+      jumps: { intensityPerYear: 0, meanLog: 0, stdLog: 0 },
+    });
     const dt = 1 / 252;
     const byRegime: number[][] = [[], [], []];
     for (let t = 1; t < s.length; t++) byRegime[s.truth.regime[t]].push(Math.log(s.close[t] / s.close[t - 1]));
@@ -117,7 +124,13 @@ describe('generateSyntheticSeries: statistics against the configured model', () 
       [0.2, 0.7, 0.1],
       [0.3, 0.3, 0.4],
     ];
-    const s = generateSyntheticSeries({ seed: 77, bars: 200_000, timeframe: '1d', regimes: [...DEFAULT_REGIMES], transitionMatrix: P });
+    const s = generateSyntheticSeries({
+      seed: 77,
+      bars: 200_000,
+      timeframe: '1d',
+      regimes: [...DEFAULT_REGIMES],
+      transitionMatrix: P,
+    });
     const pi = stationaryByPowers(P);
     const K = P.length;
     const occ = new Array(K).fill(0);
@@ -205,7 +218,9 @@ describe('generateSyntheticSeries: statistics against the configured model', () 
       const lv: number[] = [];
       for (let t = 1; t < s.length; t++) if (s.truth.regime[t] === k) lv.push(Math.log(s.volume[t]));
       const m = moments(lv);
-      expect(Math.abs(m.mean - (Math.log(base * r.volumeMultiplier) - 0.5 * logSigma * logSigma))).toBeLessThan((4.5 * sdLogV) / Math.sqrt(m.n));
+      expect(Math.abs(m.mean - (Math.log(base * r.volumeMultiplier) - 0.5 * logSigma * logSigma))).toBeLessThan(
+        (4.5 * sdLogV) / Math.sqrt(m.n),
+      );
       expect(Math.abs(m.sd - sdLogV)).toBeLessThan(0.02 * sdLogV);
     });
     // Correlation of ln V with the absolute standardised return is β·sd(|Z|)/sd(ln V) in each regime.
@@ -234,7 +249,13 @@ describe('generateSyntheticSeries: bars', () => {
     for (const cfg of [
       { seed: 1, bars: 60_000, timeframe: '1d' as const, jumps: { intensityPerYear: 30, meanLog: -0.05, stdLog: 0.1 } },
       { seed: 2, bars: 60_000, timeframe: '5m' as const, priceDecimals: 2 },
-      { seed: 3, bars: 60_000, timeframe: '1m' as const, calendar: '24x7' as const, volume: { decimals: 6, base: 3.5 } },
+      {
+        seed: 3,
+        bars: 60_000,
+        timeframe: '1m' as const,
+        calendar: '24x7' as const,
+        volume: { decimals: 6, base: 3.5 },
+      },
     ]) {
       const s = generateSyntheticSeries({ ...cfg, anomalies: { rates: anomalyRates } });
       let bad = 0;
@@ -245,7 +266,8 @@ describe('generateSyntheticSeries: bars', () => {
         const l = s.low[t];
         const c = s.close[t];
         const v = s.volume[t];
-        const ok = [o, h, l, c, v].every(Number.isFinite) && l > 0 && l <= Math.min(o, c) && h >= Math.max(o, c) && v >= 0;
+        const ok =
+          [o, h, l, c, v].every(Number.isFinite) && l > 0 && l <= Math.min(o, c) && h >= Math.max(o, c) && v >= 0;
         if (s.truth.anomaly[t] === 4) badTicks++;
         else if (!ok) bad++;
         if ('priceDecimals' in cfg && [o, h, l, c].some((x) => Math.round(x * 100) / 100 !== x)) bad++; // anomalies keep the tick too
@@ -292,9 +314,19 @@ describe('generateSyntheticSeries: bars', () => {
     }
     expect(err).toBeInstanceOf(SyntheticConfigError);
     const fields = (err as SyntheticConfigError).issues.map((i) => i.field);
-    expect(fields).toEqual(expect.arrayContaining(['bars', 'timeframe', 'transitionMatrix.0', 'anomalies.rates.spike']));
-    expect(() => generateSyntheticSeries({ seed: 1, bars: 10, timeframe: '1d', regimes: [{ name: 'a', drift: 0, volatility: 0.1 }, { name: 'b', drift: 0, volatility: 0.1 }] })).toThrow(
-      /transitionMatrix: is required/,
+    expect(fields).toEqual(
+      expect.arrayContaining(['bars', 'timeframe', 'transitionMatrix.0', 'anomalies.rates.spike']),
     );
+    expect(() =>
+      generateSyntheticSeries({
+        seed: 1,
+        bars: 10,
+        timeframe: '1d',
+        regimes: [
+          { name: 'a', drift: 0, volatility: 0.1 },
+          { name: 'b', drift: 0, volatility: 0.1 },
+        ],
+      }),
+    ).toThrow(/transitionMatrix: is required/);
   });
 });

@@ -42,10 +42,12 @@ function resolve(cfg: SyntheticConfig): Resolved {
   const issues: SyntheticConfigIssue[] = [];
   const bad = (field: string, message: string) => issues.push({ field, message });
   if (!Number.isInteger(cfg.bars) || cfg.bars < 1) bad('bars', 'must be a positive integer');
-  if (!TimeframeSchema.safeParse(cfg.timeframe).success) bad('timeframe', `must be one of ${TimeframeSchema.options.join(', ')}`);
+  if (!TimeframeSchema.safeParse(cfg.timeframe).success)
+    bad('timeframe', `must be one of ${TimeframeSchema.options.join(', ')}`);
   if (typeof cfg.seed === 'number' && !Number.isFinite(cfg.seed)) bad('seed', 'must be a finite number or a string');
   const calendar = cfg.calendar ?? 'nyse';
-  if (calendar !== 'nyse' && calendar !== 'weekdays' && calendar !== '24x7') bad('calendar', "must be 'nyse', 'weekdays' or '24x7'");
+  if (calendar !== 'nyse' && calendar !== 'weekdays' && calendar !== '24x7')
+    bad('calendar', "must be 'nyse', 'weekdays' or '24x7'");
   const startText = cfg.start ?? (calendar === '24x7' ? '2021-01-01T00:00:00Z' : '2000-01-03');
   const startMs = /^\d{4}-\d{2}-\d{2}$/.test(startText) ? Date.parse(`${startText}T00:00:00Z`) : Date.parse(startText);
   if (!Number.isFinite(startMs)) bad('start', 'must be YYYY-MM-DD or an ISO-8601 instant');
@@ -60,20 +62,32 @@ function resolve(cfg: SyntheticConfig): Resolved {
   if (regimes.length < 1 || regimes.length > 255) bad('regimes', 'must hold 1 to 255 regimes');
   regimes.forEach((r, i) => {
     if (!Number.isFinite(r.drift)) bad(`regimes.${i}.drift`, 'must be finite');
-    if (!(r.volatility >= 0) || !Number.isFinite(r.volatility)) bad(`regimes.${i}.volatility`, 'must be finite and >= 0');
-    if (r.volumeMultiplier !== undefined && !(r.volumeMultiplier > 0)) bad(`regimes.${i}.volumeMultiplier`, 'must be > 0');
+    if (!(r.volatility >= 0) || !Number.isFinite(r.volatility))
+      bad(`regimes.${i}.volatility`, 'must be finite and >= 0');
+    if (r.volumeMultiplier !== undefined && !(r.volumeMultiplier > 0))
+      bad(`regimes.${i}.volumeMultiplier`, 'must be > 0');
   });
-  const transitions = cfg.transitionMatrix ?? (regimes === DEFAULT_REGIMES ? DEFAULT_TRANSITIONS : regimes.length === 1 ? [[1]] : []);
+  const transitions =
+    cfg.transitionMatrix ?? (regimes === DEFAULT_REGIMES ? DEFAULT_TRANSITIONS : regimes.length === 1 ? [[1]] : []);
   if (transitions.length !== regimes.length) {
-    bad('transitionMatrix', cfg.transitionMatrix ? `must be ${regimes.length} x ${regimes.length}` : 'is required when custom regimes are given');
+    bad(
+      'transitionMatrix',
+      cfg.transitionMatrix
+        ? `must be ${regimes.length} x ${regimes.length}`
+        : 'is required when custom regimes are given',
+    );
   }
   transitions.forEach((row, i) => {
     if (row.length !== regimes.length) bad(`transitionMatrix.${i}`, `must have ${regimes.length} entries`);
-    if (row.some((x) => !(x >= 0) || !Number.isFinite(x))) bad(`transitionMatrix.${i}`, 'entries must be finite and >= 0');
+    if (row.some((x) => !(x >= 0) || !Number.isFinite(x)))
+      bad(`transitionMatrix.${i}`, 'entries must be finite and >= 0');
     const sum = row.reduce((a, b) => a + b, 0);
     if (Math.abs(sum - 1) > 1e-9) bad(`transitionMatrix.${i}`, `row must sum to 1 (sums to ${sum})`);
   });
-  if (cfg.initialRegime !== undefined && !(Number.isInteger(cfg.initialRegime) && cfg.initialRegime >= 0 && cfg.initialRegime < regimes.length)) {
+  if (
+    cfg.initialRegime !== undefined &&
+    !(Number.isInteger(cfg.initialRegime) && cfg.initialRegime >= 0 && cfg.initialRegime < regimes.length)
+  ) {
     bad('initialRegime', `must be an integer in [0, ${regimes.length - 1}]`);
   }
   const jumps = cfg.jumps ?? { intensityPerYear: 4, meanLog: -0.02, stdLog: 0.05 };
@@ -84,11 +98,15 @@ function resolve(cfg: SyntheticConfig): Resolved {
   if (!(volume.base > 0)) bad('volume.base', 'must be > 0');
   if (!Number.isFinite(volume.absReturnBeta)) bad('volume.absReturnBeta', 'must be finite');
   if (!(volume.logSigma >= 0)) bad('volume.logSigma', 'must be >= 0');
-  if (!(Number.isInteger(volume.decimals) && volume.decimals >= 0 && volume.decimals <= 12)) bad('volume.decimals', 'must be an integer in [0, 12]');
+  if (!(Number.isInteger(volume.decimals) && volume.decimals >= 0 && volume.decimals <= 12))
+    bad('volume.decimals', 'must be an integer in [0, 12]');
   const overnightShare = cfg.overnightVarianceShare ?? 0.2;
   if (!(overnightShare >= 0 && overnightShare <= 1)) bad('overnightVarianceShare', 'must be in [0, 1]');
   if (!(cfg.initialPrice === undefined || cfg.initialPrice > 0)) bad('initialPrice', 'must be > 0');
-  if (cfg.priceDecimals !== undefined && !(Number.isInteger(cfg.priceDecimals) && cfg.priceDecimals >= 0 && cfg.priceDecimals <= 12)) {
+  if (
+    cfg.priceDecimals !== undefined &&
+    !(Number.isInteger(cfg.priceDecimals) && cfg.priceDecimals >= 0 && cfg.priceDecimals <= 12)
+  ) {
     bad('priceDecimals', 'must be an integer in [0, 12]');
   }
   if (cfg.barsPerYear !== undefined && !(cfg.barsPerYear > 0)) bad('barsPerYear', 'must be > 0');
@@ -111,14 +129,18 @@ function resolve(cfg: SyntheticConfig): Resolved {
     badTick: a.badTick ?? { fields: ['open', 'high', 'low', 'close'] as PriceField[], factors: [10, 0.1] },
     volumeBurst: a.volumeBurst ?? { minFactor: 20, maxFactor: 50 },
   };
-  if (!(anomalies.spike.minSigmas > 0 && anomalies.spike.maxSigmas >= anomalies.spike.minSigmas)) bad('anomalies.spike', 'need 0 < minSigmas <= maxSigmas');
+  if (!(anomalies.spike.minSigmas > 0 && anomalies.spike.maxSigmas >= anomalies.spike.minSigmas))
+    bad('anomalies.spike', 'need 0 < minSigmas <= maxSigmas');
   for (const key of ['gap', 'stale'] as const) {
     const s = anomalies[key];
     if (!(Number.isInteger(s.minBars) && Number.isInteger(s.maxBars) && s.minBars >= 1 && s.maxBars >= s.minBars)) {
       bad(`anomalies.${key}`, 'need integers 1 <= minBars <= maxBars');
     }
   }
-  if (anomalies.badTick.fields.length === 0 || anomalies.badTick.fields.some((f) => !['open', 'high', 'low', 'close'].includes(f))) {
+  if (
+    anomalies.badTick.fields.length === 0 ||
+    anomalies.badTick.fields.some((f) => !['open', 'high', 'low', 'close'].includes(f))
+  ) {
     bad('anomalies.badTick.fields', 'must list open, high, low and/or close');
   }
   if (anomalies.badTick.factors.length === 0 || anomalies.badTick.factors.some((f) => !(f > 0) || f === 1)) {
@@ -128,7 +150,17 @@ function resolve(cfg: SyntheticConfig): Resolved {
     bad('anomalies.volumeBurst', 'need 1 < minFactor <= maxFactor');
   }
   if (issues.length) throw new SyntheticConfigError(issues);
-  return { cfg: { ...cfg, calendar }, regimes, transitions, jumps, volume, overnightShare, startMs, session, anomalies };
+  return {
+    cfg: { ...cfg, calendar },
+    regimes,
+    transitions,
+    jumps,
+    volume,
+    overnightShare,
+    startMs,
+    session,
+    anomalies,
+  };
 }
 
 /**
@@ -164,7 +196,10 @@ export function generateSyntheticSeries(config: SyntheticConfig): SyntheticSerie
   const dt = 1 / barsPerYear;
   const lambdaDt = jumps.intensityPerYear * dt;
   const expMinusLambdaDt = Math.exp(-lambdaDt);
-  if (lambdaDt > 30) throw new SyntheticConfigError([{ field: 'jumps.intensityPerYear', message: `expects ${lambdaDt} jumps per bar; at most 30 supported` }]);
+  if (lambdaDt > 30)
+    throw new SyntheticConfigError([
+      { field: 'jumps.intensityPerYear', message: `expects ${lambdaDt} jumps per bar; at most 30 supported` },
+    ]);
 
   const drift = new Float64Array(K);
   const sd = new Float64Array(K);
@@ -274,7 +309,13 @@ export function generateSyntheticSeries(config: SyntheticConfig): SyntheticSerie
 
   const anomaly = new Uint8Array(n);
   const removed = new Uint8Array(n);
-  const slotEvents = injectAnomalies(r, n, { ts: slots.ts, open, high, low, close, volume: vol, sd: sd, regimeOf }, anomaly, removed);
+  const slotEvents = injectAnomalies(
+    r,
+    n,
+    { ts: slots.ts, open, high, low, close, volume: vol, sd: sd, regimeOf },
+    anomaly,
+    removed,
+  );
 
   // Compact away removed (gap) slots and translate event slot indexes into output row indexes.
   let m = n;
@@ -354,7 +395,13 @@ function injectAnomalies(r: Resolved, n: number, bars: Bars, anomaly: Uint8Array
   if (acc === 0) return events;
   const rng = new Xoshiro128ss(r.cfg.seed, ANOMALY_STREAM);
   const { open, high, low, close, volume } = bars;
-  const base = (kind: AnomalyKind, slot: number): AnomalyEvent => ({ kind, index: slot, bars: 1, line: 0, ts: bars.ts[slot] });
+  const base = (kind: AnomalyKind, slot: number): AnomalyEvent => ({
+    kind,
+    index: slot,
+    bars: 1,
+    line: 0,
+    ts: bars.ts[slot],
+  });
   const tick = r.cfg.priceDecimals === undefined ? 0 : 10 ** r.cfg.priceDecimals;
   const roundPrice = (x: number): number => (tick === 0 ? x : Math.round(x * tick) / tick);
   // Slot 0 has no previous bar to compare with; the last slot has no next bar to revert on: neither starts an anomaly.
@@ -406,7 +453,11 @@ function injectAnomalies(r: Resolved, n: number, bars: Bars, anomaly: Uint8Array
           original,
           corrupted: arr[t],
           invalidRow: hbl || ocOut,
-          ...(hbl ? { expectedReject: 'high_below_low' as const } : ocOut ? { expectedReject: 'open_close_outside_range' as const } : {}),
+          ...(hbl
+            ? { expectedReject: 'high_below_low' as const }
+            : ocOut
+              ? { expectedReject: 'open_close_outside_range' as const }
+              : {}),
         });
         t += 2;
         break;
@@ -445,7 +496,12 @@ function injectAnomalies(r: Resolved, n: number, bars: Bars, anomaly: Uint8Array
         }
         for (let j = t; j < t + k; j++) removed[j] = 1;
         anomaly[t + k] = ANOMALY_CODE.gap;
-        events.push({ ...base(kind, t + k), missingBars: k, missingFromTs: bars.ts[t], missingToTs: bars.ts[t + k - 1] });
+        events.push({
+          ...base(kind, t + k),
+          missingBars: k,
+          missingFromTs: bars.ts[t],
+          missingToTs: bars.ts[t + k - 1],
+        });
         t += k + 2; // the labelled bar after the hole is followed by a clean one too
         break;
       }

@@ -32,7 +32,8 @@ describe('synthetic CSV through the ingest parser', () => {
     let mismatches = 0;
     for (let i = 0; i < s.length; i++) {
       if (k < batch.bars.length && batch.bars.line[k] === i + 2) {
-        if (batch.bars.ts[k] !== s.ts[i] || batch.bars.close[k] !== s.close[i] || batch.bars.volume[k] !== s.volume[i]) mismatches++;
+        if (batch.bars.ts[k] !== s.ts[i] || batch.bars.close[k] !== s.close[i] || batch.bars.volume[k] !== s.volume[i])
+          mismatches++;
         k++;
       }
     }
@@ -48,7 +49,11 @@ describe('synthetic CSV through the ingest parser', () => {
     for (let j = 0; j < slots.length; j++) {
       if (!accepted.has(slots[j])) continue;
       if (lastPresent >= 0 && j - lastPresent > 1) {
-        expectedGaps.push({ after: new Date(slots[lastPresent]).toISOString(), before: new Date(slots[j]).toISOString(), missingBars: j - lastPresent - 1 });
+        expectedGaps.push({
+          after: new Date(slots[lastPresent]).toISOString(),
+          before: new Date(slots[j]).toISOString(),
+          missingBars: j - lastPresent - 1,
+        });
       }
       lastPresent = j;
     }

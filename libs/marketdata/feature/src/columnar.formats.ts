@@ -1,4 +1,14 @@
-import { Float64, makeData, makeVector, Table, tableToIPC, TimestampMillisecond, vectorFromArray, Utf8, type Vector } from 'apache-arrow';
+import {
+  Float64,
+  makeData,
+  makeVector,
+  Table,
+  tableToIPC,
+  TimestampMillisecond,
+  vectorFromArray,
+  Utf8,
+  type Vector,
+} from 'apache-arrow';
 
 /** Media type of an Apache Arrow IPC stream. */
 export const ARROW_STREAM = 'application/vnd.apache.arrow.stream';
@@ -17,13 +27,20 @@ export function negotiateFormat(accept: string | undefined): ColumnarFormat | nu
   const offers: { format: ColumnarFormat; types: string[] }[] = [
     { format: 'json', types: ['application/json'] },
     { format: 'csv', types: ['text/csv'] },
-    { format: 'arrow', types: [ARROW_STREAM, 'application/vnd.apache.arrow.file', 'application/x-apache-arrow-stream'] },
+    {
+      format: 'arrow',
+      types: [ARROW_STREAM, 'application/vnd.apache.arrow.file', 'application/x-apache-arrow-stream'],
+    },
   ];
   let best: ColumnarFormat | null = null;
   let bestQ = 0;
   let bestSpec = -1;
   for (const raw of accept.split(',')) {
-    const [range, ...params] = raw.trim().toLowerCase().split(';').map((p) => p.trim());
+    const [range, ...params] = raw
+      .trim()
+      .toLowerCase()
+      .split(';')
+      .map((p) => p.trim());
     if (!range) continue;
     let q = 1;
     for (const p of params) if (p.startsWith('q=')) q = Number(p.slice(2));
@@ -45,7 +62,10 @@ export function negotiateFormat(accept: string | undefined): ColumnarFormat | nu
 }
 
 /** A column of a table to serialise: a timestamp (epoch ms UTC) or a float64 column (NaN → null). */
-export type OutputColumn = { name: string; kind: 'timestamp'; values: Float64Array } | { name: string; kind: 'double'; values: Float64Array } | { name: string; kind: 'string'; value: string };
+export type OutputColumn =
+  | { name: string; kind: 'timestamp'; values: Float64Array }
+  | { name: string; kind: 'double'; values: Float64Array }
+  | { name: string; kind: 'string'; value: string };
 
 const TWO_32 = 4294967296;
 
@@ -53,7 +73,11 @@ const TWO_32 = 4294967296;
  * Serialises columns as an Arrow IPC stream: timestamps as `Timestamp<MILLISECOND, UTC>`, doubles as nullable
  * `Float64` (NaN → null), constant strings as `Utf8`. `metadata` goes into the schema's custom metadata.
  */
-export function toArrowIpc(columns: readonly OutputColumn[], length: number, metadata: Record<string, string> = {}): Uint8Array {
+export function toArrowIpc(
+  columns: readonly OutputColumn[],
+  length: number,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   const vectors: Record<string, Vector> = {};
   for (const c of columns) {
     if (c.kind === 'timestamp') {
@@ -78,10 +102,15 @@ export function toArrowIpc(columns: readonly OutputColumn[], length: number, met
         }
       }
       vectors[c.name] = makeVector(
-        nulls ? makeData({ type: new Float64(), length, data: values, nullBitmap: bitmap, nullCount: nulls }) : makeData({ type: new Float64(), length, data: values }),
+        nulls
+          ? makeData({ type: new Float64(), length, data: values, nullBitmap: bitmap, nullCount: nulls })
+          : makeData({ type: new Float64(), length, data: values }),
       );
     } else {
-      vectors[c.name] = vectorFromArray(Array.from({ length }, () => c.value), new Utf8());
+      vectors[c.name] = vectorFromArray(
+        Array.from({ length }, () => c.value),
+        new Utf8(),
+      );
     }
   }
   const table = new Table(vectors);
@@ -105,7 +134,12 @@ export function toCsv(columns: readonly OutputColumn[], length: number): string 
     for (let k = 0; k < columns.length; k++) {
       const c = columns[k];
       if (k) line += ',';
-      line += c.kind === 'timestamp' ? new Date(c.values[i]).toISOString() : c.kind === 'double' ? csvNumber(c.values[i]) : c.value;
+      line +=
+        c.kind === 'timestamp'
+          ? new Date(c.values[i]).toISOString()
+          : c.kind === 'double'
+            ? csvNumber(c.values[i])
+            : c.value;
     }
     out.push(line);
   }

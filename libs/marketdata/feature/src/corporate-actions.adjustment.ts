@@ -48,7 +48,11 @@ export function adjustmentSteps(
  * (the same for volume). One backward pass over the bars and the (sorted) steps: O(bars + steps).
  * Bars must be in ascending time.
  */
-export function cumulativeFactors(ts: Float64Array, length: number, steps: readonly AdjustmentStep[]): { price: Float64Array; volume: Float64Array } {
+export function cumulativeFactors(
+  ts: Float64Array,
+  length: number,
+  steps: readonly AdjustmentStep[],
+): { price: Float64Array; volume: Float64Array } {
   const price = new Float64Array(length);
   const volume = new Float64Array(length);
   let k = steps.length - 1;

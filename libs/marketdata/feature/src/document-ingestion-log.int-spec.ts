@@ -14,7 +14,11 @@ mongo.describeIf('IngestionLog contract: DocumentIngestionLog on mongoose (MONGO
     }
   });
   ingestionLogConformance(async () => {
-    const store = await MongoDocumentStore.connect({ uri: mongo.url!, dbName: uniqueName('strata_ingest'), logger: { warn: () => undefined } });
+    const store = await MongoDocumentStore.connect({
+      uri: mongo.url!,
+      dbName: uniqueName('strata_ingest'),
+      logger: { warn: () => undefined },
+    });
     stores.push(store);
     return new DocumentIngestionLog(store);
   });

@@ -70,7 +70,12 @@ export class DocumentIngestionLog implements IngestionLog {
     try {
       for (let i = 0; i * REJECTS_PER_CHUNK < overflow.length; i++) {
         const chunkId = `${id}:${i}`;
-        await this.rejectChunks.insert({ id: chunkId, ingestionId: id, chunk: i, rejects: overflow.slice(i * REJECTS_PER_CHUNK, (i + 1) * REJECTS_PER_CHUNK) });
+        await this.rejectChunks.insert({
+          id: chunkId,
+          ingestionId: id,
+          chunk: i,
+          rejects: overflow.slice(i * REJECTS_PER_CHUNK, (i + 1) * REJECTS_PER_CHUNK),
+        });
         written.push(chunkId);
       }
       await this.ingestions.insert({
@@ -92,8 +97,14 @@ export class DocumentIngestionLog implements IngestionLog {
     }
   }
 
-  async findCompletedByContentHash(symbol: string, timeframe: Timeframe, contentHash: string): Promise<IngestionRecord | undefined> {
-    const doc = await this.ingestions.findOne({ dedupKey: dedupKey({ id: '', status: 'completed', symbol, timeframe, contentHash }) });
+  async findCompletedByContentHash(
+    symbol: string,
+    timeframe: Timeframe,
+    contentHash: string,
+  ): Promise<IngestionRecord | undefined> {
+    const doc = await this.ingestions.findOne({
+      dedupKey: dedupKey({ id: '', status: 'completed', symbol, timeframe, contentHash }),
+    });
     return doc ? this.toRecord(doc) : undefined;
   }
 
@@ -107,7 +118,8 @@ export class DocumentIngestionLog implements IngestionLog {
    * Items carry only their inline rejects (`rejects` may be shorter than `rejected`); `get` returns them all.
    */
   async list(q: IngestionListQuery): Promise<{ items: IngestionRecord[]; nextCursor: string | null }> {
-    const recordedAt = q.from || q.to ? { ...(q.from ? { $gte: q.from } : {}), ...(q.to ? { $lt: q.to } : {}) } : undefined;
+    const recordedAt =
+      q.from || q.to ? { ...(q.from ? { $gte: q.from } : {}), ...(q.to ? { $lt: q.to } : {}) } : undefined;
     const page = await this.ingestions.page({
       filter: { symbol: q.symbol, timeframe: q.timeframe, status: q.status, recordedAt },
       sort: { field: 'recordedAt', direction: 'desc' },
@@ -128,7 +140,12 @@ export class DocumentIngestionLog implements IngestionLog {
   }
 
   private strip(doc: IngestionDoc & { id: string }, rejects: RejectedRow[]): IngestionRecord {
-    const { dedupKey: _k, rejectChunks: _c, _version, ...record } = doc as IngestionDoc & { id: string; _version?: number };
+    const {
+      dedupKey: _k,
+      rejectChunks: _c,
+      _version,
+      ...record
+    } = doc as IngestionDoc & { id: string; _version?: number };
     return { ...record, rejects } as IngestionRecord;
   }
 }

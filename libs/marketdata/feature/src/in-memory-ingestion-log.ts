@@ -24,7 +24,11 @@ export class InMemoryIngestionLog implements IngestionLog {
     this.byId.set(entry.id, structuredClone(entry));
   }
 
-  async findCompletedByContentHash(symbol: string, timeframe: Timeframe, contentHash: string): Promise<IngestionRecord | undefined> {
+  async findCompletedByContentHash(
+    symbol: string,
+    timeframe: Timeframe,
+    contentHash: string,
+  ): Promise<IngestionRecord | undefined> {
     const id = this.completed.get(InMemoryIngestionLog.key(symbol, timeframe, contentHash));
     return id ? this.get(id) : undefined;
   }

@@ -1,13 +1,36 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { BarsCorrectedV1, BarsIngestedV1, type BarRows, type IngestCommandV1, type IngestErrorKind, type IngestResult } from '@strata/marketdata-contracts';
+import {
+  BarsCorrectedV1,
+  BarsIngestedV1,
+  type BarRows,
+  type IngestCommandV1,
+  type IngestErrorKind,
+  type IngestResult,
+} from '@strata/marketdata-contracts';
 import { EVENT_BUS, type EventBus, type PayloadOf } from '@strata/platform-contracts';
-import { BarsCsvFormatError, decodeBarColumns, decodeBarsCsv, validateBars, type BarBatch } from '@strata/marketdata-domain';
-import { ANOMALY_KINDS, generateSyntheticSeries, SyntheticConfigError, type SyntheticConfig } from '@strata/marketdata-domain';
+import {
+  BarsCsvFormatError,
+  decodeBarColumns,
+  decodeBarsCsv,
+  validateBars,
+  type BarBatch,
+} from '@strata/marketdata-domain';
+import {
+  ANOMALY_KINDS,
+  generateSyntheticSeries,
+  SyntheticConfigError,
+  type SyntheticConfig,
+} from '@strata/marketdata-domain';
 import { BARS_REPOSITORY, type BarsCommitOutcome, type BarsRepository } from '@strata/marketdata-contracts';
 import { uuidv7 } from '@strata/shared-util';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { DuplicateIngestionError, INGESTION_LOG, type IngestionLog, type IngestionRecord } from '@strata/marketdata-contracts';
+import {
+  DuplicateIngestionError,
+  INGESTION_LOG,
+  type IngestionLog,
+  type IngestionRecord,
+} from '@strata/marketdata-contracts';
 import {
   ALPHAVANTAGE_SOURCE,
   BARS_FILE_READER,
@@ -59,7 +82,9 @@ class SourceProblem extends Error {
  * A source resolved to its decoder's input: CSV text or bytes (decoded when ingested, so that a malformed header is a
  * failed ingest) or rows already decoded; plus what to do once its bars were stored.
  */
-type ResolvedSource = ({ csv: string | Uint8Array } | { rows: BarRows }) & { afterCommit?: (result: IngestResult) => Promise<void> };
+type ResolvedSource = ({ csv: string | Uint8Array } | { rows: BarRows }) & {
+  afterCommit?: (result: IngestResult) => Promise<void>;
+};
 
 /** Parquet files start (and end) with these magic bytes. */
 const PARQUET_MAGIC = [0x50, 0x41, 0x52, 0x31];
@@ -110,11 +135,21 @@ export class IngestBarsUseCase {
     const id = uuidv7();
     const base = { id, symbol: cmd.symbol, timeframe: cmd.timeframe };
     const record = async (r: IngestResult): Promise<IngestResult> => {
-      const entry: IngestionRecord = { ...r, recordedAt: new Date().toISOString(), requestedBy: meta.requestedBy ?? cmd.requestedBy, correlationId: meta.correlationId };
+      const entry: IngestionRecord = {
+        ...r,
+        recordedAt: new Date().toISOString(),
+        requestedBy: meta.requestedBy ?? cmd.requestedBy,
+        correlationId: meta.correlationId,
+      };
       await this.log.record(entry);
       return r;
     };
-    const failed = (errorKind: IngestErrorKind, error: string, rejects: IngestResult['rejects'] = [], batch?: BarBatch): Promise<IngestResult> =>
+    const failed = (
+      errorKind: IngestErrorKind,
+      error: string,
+      rejects: IngestResult['rejects'] = [],
+      batch?: BarBatch,
+    ): Promise<IngestResult> =>
       record({
         ...base,
         status: 'failed',
@@ -134,7 +169,8 @@ export class IngestBarsUseCase {
       source = await this.resolveSource(cmd);
     } catch (e) {
       if (e instanceof SourceProblem) return failed(e.kind, e.message);
-      if (e instanceof BarsCsvFormatError) return failed('malformed_input', e.message, [{ line: e.line, reason: 'unparsable', message: e.message }]);
+      if (e instanceof BarsCsvFormatError)
+        return failed('malformed_input', e.message, [{ line: e.line, reason: 'unparsable', message: e.message }]);
       return failed('source_unreadable', `${SOURCE_UNREADABLE} ${(e as Error).message}`);
     }
     const result = await this.ingestInput(cmd, meta, id, source, record, failed);
@@ -149,7 +185,12 @@ export class IngestBarsUseCase {
     id: string,
     source: ResolvedSource,
     record: (r: IngestResult) => Promise<IngestResult>,
-    failed: (errorKind: IngestErrorKind, error: string, rejects?: IngestResult['rejects'], batch?: BarBatch) => Promise<IngestResult>,
+    failed: (
+      errorKind: IngestErrorKind,
+      error: string,
+      rejects?: IngestResult['rejects'],
+      batch?: BarBatch,
+    ) => Promise<IngestResult>,
   ): Promise<IngestResult> {
     const base = { id, symbol: cmd.symbol, timeframe: cmd.timeframe };
 
@@ -157,13 +198,16 @@ export class IngestBarsUseCase {
     try {
       batch = validateBars('csv' in source ? decodeBarsCsv(source.csv) : source.rows, { timeframe: cmd.timeframe });
     } catch (e) {
-      if (e instanceof BarsCsvFormatError) return failed('malformed_input', e.message, [{ line: e.line, reason: 'unparsable', message: e.message }]);
+      if (e instanceof BarsCsvFormatError)
+        return failed('malformed_input', e.message, [{ line: e.line, reason: 'unparsable', message: e.message }]);
       throw e;
     }
     if (batch.bars.length === 0) {
       const first = batch.rejects[0];
       const error =
-        batch.rowsRead === 0 ? 'line 2: no data rows after the header' : `no valid rows: all ${batch.rowsRead} rows rejected; first at line ${first.line}: ${first.message}`;
+        batch.rowsRead === 0
+          ? 'line 2: no data rows after the header'
+          : `no valid rows: all ${batch.rowsRead} rows rejected; first at line ${first.line}: ${first.message}`;
       return failed('no_valid_rows', error, batch.rejects, batch);
     }
 
@@ -184,11 +228,20 @@ export class IngestBarsUseCase {
     try {
       await record(result);
     } catch (e) {
-      if (e instanceof DuplicateIngestionError) return record({ ...result, status: 'duplicate', duplicateOf: e.existingId });
+      if (e instanceof DuplicateIngestionError)
+        return record({ ...result, status: 'duplicate', duplicateOf: e.existingId });
       throw e;
     }
     await this.announceIngested(cmd, meta, batch, id);
-    this.logger.log({ msg: 'bars ingested', ingestionId: id, symbol: cmd.symbol, timeframe: cmd.timeframe, accepted: result.accepted, rejected: result.rejected, gaps: batch.gaps.length });
+    this.logger.log({
+      msg: 'bars ingested',
+      ingestionId: id,
+      symbol: cmd.symbol,
+      timeframe: cmd.timeframe,
+      accepted: result.accepted,
+      rejected: result.rejected,
+      gaps: batch.gaps.length,
+    });
     return result;
   }
 
@@ -238,7 +291,13 @@ export class IngestBarsUseCase {
       outcome = await store.commit({ ingestionId: id, symbol: cmd.symbol, timeframe: cmd.timeframe, bars: batch.bars });
     } catch (e) {
       this.logger.error({ msg: 'bars commit failed', ingestionId: id, err: (e as Error).message });
-      return record({ ...result, status: 'failed', accepted: 0, error: `cannot store the bars: ${(e as Error).message}`, errorKind: 'store_failed' });
+      return record({
+        ...result,
+        status: 'failed',
+        accepted: 0,
+        error: `cannot store the bars: ${(e as Error).message}`,
+        errorKind: 'store_failed',
+      });
     }
     const changes = { inserted: outcome.inserted, updated: outcome.updated, unchanged: outcome.unchanged };
     if (outcome.inserted + outcome.updated === 0) {
@@ -255,11 +314,22 @@ export class IngestBarsUseCase {
       answer = await record({ ...answer, status: 'duplicate', duplicateOf: e.existingId });
     }
     const iso = (t: number | null) => new Date(t as number).toISOString();
-    await this.announceIngested(cmd, meta, batch, id, { changedFrom: iso(outcome.changedFrom), inserted: outcome.inserted, updated: outcome.updated });
+    await this.announceIngested(cmd, meta, batch, id, {
+      changedFrom: iso(outcome.changedFrom),
+      inserted: outcome.inserted,
+      updated: outcome.updated,
+    });
     if (outcome.updated > 0) {
       await this.bus.publish(
         BarsCorrectedV1,
-        { ingestionId: id, symbol: cmd.symbol, timeframe: cmd.timeframe, corrected: outcome.updated, from: iso(outcome.correctedFrom), to: iso(outcome.correctedTo) },
+        {
+          ingestionId: id,
+          symbol: cmd.symbol,
+          timeframe: cmd.timeframe,
+          corrected: outcome.updated,
+          from: iso(outcome.correctedFrom),
+          to: iso(outcome.correctedTo),
+        },
         { id: `${id}.corrected`, correlationId: meta.correlationId, causationId: id },
       );
     }
@@ -292,35 +362,65 @@ export class IngestBarsUseCase {
         const bytes = await this.readAllowedFile(src.path);
         const isParquet = /\.parquet$/i.test(src.path) || PARQUET_MAGIC.every((b, i) => bytes[i] === b);
         if (!isParquet) return { csv: bytes };
-        if (!this.fileReader) throw new SourceProblem('source_not_configured', 'Parquet files need a Parquet reader (DuckDB), which this ingestion service does not have');
-        if (!PARQUET_MAGIC.every((b, i) => bytes[i] === b)) throw new SourceProblem('source_invalid', `${src.path} is not a Parquet file (no PAR1 magic bytes)`);
+        if (!this.fileReader)
+          throw new SourceProblem(
+            'source_not_configured',
+            'Parquet files need a Parquet reader (DuckDB), which this ingestion service does not have',
+          );
+        if (!PARQUET_MAGIC.every((b, i) => bytes[i] === b))
+          throw new SourceProblem('source_invalid', `${src.path} is not a Parquet file (no PAR1 magic bytes)`);
         try {
           return { rows: await this.fileReader.readParquet(resolve(src.path)) };
         } catch (e) {
           if (e instanceof BarsCsvFormatError) throw e;
-          throw new SourceProblem('source_invalid', `${src.path} could not be read as Parquet: ${(e as Error).message}`);
+          throw new SourceProblem(
+            'source_invalid',
+            `${src.path} could not be read as Parquet: ${(e as Error).message}`,
+          );
         }
       }
       case 'alphavantage': {
-        if (!this.alphaVantage) throw new SourceProblem('source_not_configured', 'the Alpha Vantage source needs ALPHAVANTAGE_API_KEY in the ingestion service\'s environment');
+        if (!this.alphaVantage)
+          throw new SourceProblem(
+            'source_not_configured',
+            "the Alpha Vantage source needs ALPHAVANTAGE_API_KEY in the ingestion service's environment",
+          );
         let fetched;
         try {
           fetched = await this.alphaVantage.fetch(cmd.symbol, cmd.timeframe, src);
         } catch (e) {
-          throw new SourceProblem(e instanceof RangeError ? 'source_invalid' : 'source_failed', `Alpha Vantage: ${(e as Error).message}`);
+          throw new SourceProblem(
+            e instanceof RangeError ? 'source_invalid' : 'source_failed',
+            `Alpha Vantage: ${(e as Error).message}`,
+          );
         }
-        if (fetched.issues?.length) this.logger.warn({ msg: 'Alpha Vantage corporate-action fields not understood', symbol: cmd.symbol, issues: fetched.issues });
+        if (fetched.issues?.length)
+          this.logger.warn({
+            msg: 'Alpha Vantage corporate-action fields not understood',
+            symbol: cmd.symbol,
+            issues: fetched.issues,
+          });
         const actions = fetched.corporateActions;
         const recorder = this.corporateActions;
-        if (actions.length && !recorder) this.logger.warn({ msg: 'corporate actions from Alpha Vantage not recorded: no corporate-actions service here', symbol: cmd.symbol, count: actions.length });
+        if (actions.length && !recorder)
+          this.logger.warn({
+            msg: 'corporate actions from Alpha Vantage not recorded: no corporate-actions service here',
+            symbol: cmd.symbol,
+            count: actions.length,
+          });
         return {
           rows: fetched.rows,
-          afterCommit: recorder && actions.length ? async () => void (await recorder.recordCorporateActions(actions)) : undefined,
+          afterCommit:
+            recorder && actions.length ? async () => void (await recorder.recordCorporateActions(actions)) : undefined,
         };
       }
       case 'synthetic': {
         const store = this.groundTruth;
-        if (!store) throw new SourceProblem('source_not_configured', 'the synthetic source needs a ground-truth store (DuckDB), which this ingestion service does not have');
+        if (!store)
+          throw new SourceProblem(
+            'source_not_configured',
+            'the synthetic source needs a ground-truth store (DuckDB), which this ingestion service does not have',
+          );
         const c = src.config ?? {};
         const config: SyntheticConfig = {
           seed: src.seed,
@@ -337,14 +437,19 @@ export class IngestBarsUseCase {
         try {
           series = generateSyntheticSeries(config);
         } catch (e) {
-          if (e instanceof SyntheticConfigError || e instanceof RangeError) throw new SourceProblem('source_invalid', e.message);
+          if (e instanceof SyntheticConfigError || e instanceof RangeError)
+            throw new SourceProblem('source_invalid', e.message);
           throw e;
         }
         const { truth } = series;
         const rows: SyntheticGroundTruthRow[] = new Array(series.length);
         for (let i = 0; i < series.length; i++) {
           const code = truth.anomaly[i];
-          rows[i] = { ts: series.ts[i], regime: truth.regimeNames[truth.regime[i]], anomaly: code === 0 ? null : ANOMALY_KINDS[code - 1] };
+          rows[i] = {
+            ts: series.ts[i],
+            regime: truth.regimeNames[truth.regime[i]],
+            anomaly: code === 0 ? null : ANOMALY_KINDS[code - 1],
+          };
         }
         return {
           rows: decodeBarColumns(series),

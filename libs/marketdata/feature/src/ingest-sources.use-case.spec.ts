@@ -7,11 +7,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InMemoryIngestionLog } from './in-memory-ingestion-log';
 import { IngestBarsUseCase, SOURCE_FAILED, SOURCE_INVALID, SOURCE_NOT_CONFIGURED } from './ingest-bars.use-case';
-import type { AlphaVantageBarsSource, SyntheticGroundTruthRow, SyntheticGroundTruthStore } from '@strata/marketdata-contracts';
+import type {
+  AlphaVantageBarsSource,
+  SyntheticGroundTruthRow,
+  SyntheticGroundTruthStore,
+} from '@strata/marketdata-contracts';
 
 class MemoryGroundTruth implements SyntheticGroundTruthStore {
-  readonly saved: { ingestionId: string; symbol: string; timeframe: Timeframe; rows: readonly SyntheticGroundTruthRow[] }[] = [];
-  async save(ingestionId: string, symbol: string, timeframe: Timeframe, rows: readonly SyntheticGroundTruthRow[]): Promise<void> {
+  readonly saved: {
+    ingestionId: string;
+    symbol: string;
+    timeframe: Timeframe;
+    rows: readonly SyntheticGroundTruthRow[];
+  }[] = [];
+  async save(
+    ingestionId: string,
+    symbol: string,
+    timeframe: Timeframe,
+    rows: readonly SyntheticGroundTruthRow[],
+  ): Promise<void> {
     this.saved.push({ ingestionId, symbol, timeframe, rows });
   }
   async read(): Promise<SyntheticGroundTruthRow[]> {
@@ -19,7 +33,8 @@ class MemoryGroundTruth implements SyntheticGroundTruthStore {
   }
 }
 
-const AV_CSV = 'timestamp,open,high,low,close,volume,adj_close\n2020-08-28,504.05,505.77,498.31,499.23,46907479,122.7364\n2020-08-31,127.58,131,126,129.04,225702700,126.8995\n';
+const AV_CSV =
+  'timestamp,open,high,low,close,volume,adj_close\n2020-08-28,504.05,505.77,498.31,499.23,46907479,122.7364\n2020-08-31,127.58,131,126,129.04,225702700,126.8995\n';
 
 describe('IngestBarsUseCase sources (parquet, alphavantage, synthetic)', () => {
   let bus: InProcessEventBus;
@@ -33,7 +48,10 @@ describe('IngestBarsUseCase sources (parquet, alphavantage, synthetic)', () => {
     bus = new InProcessEventBus({ service: 'ingestion' });
     log = new InMemoryIngestionLog();
     events.length = 0;
-    await bus.subscribe(BarsIngestedV1, (_d, ctx) => void events.push(ctx.envelope), { consumer: 'spec__bars', deliverFrom: 'new' });
+    await bus.subscribe(BarsIngestedV1, (_d, ctx) => void events.push(ctx.envelope), {
+      consumer: 'spec__bars',
+      deliverFrom: 'new',
+    });
   });
   afterEach(async () => {
     await bus.close();
@@ -45,10 +63,22 @@ describe('IngestBarsUseCase sources (parquet, alphavantage, synthetic)', () => {
   it('synthetic: generates the seeded series, ingests it through the validator and stores its ground truth per bar', async () => {
     const truth = new MemoryGroundTruth();
     const uc = new IngestBarsUseCase(bus, log, opts(), undefined, undefined, undefined, undefined, truth);
-    const source = { kind: 'synthetic' as const, seed: 42, bars: 300, start: '2020-01-02', config: { anomalyRates: { spike: 0.02, bad_tick: 0.02, volume_burst: 0.02 } } };
+    const source = {
+      kind: 'synthetic' as const,
+      seed: 42,
+      bars: 300,
+      start: '2020-01-02',
+      config: { anomalyRates: { spike: 0.02, bad_tick: 0.02, volume_burst: 0.02 } },
+    };
     const r = await uc.execute({ symbol: 'SYN', timeframe: '1d', source });
     // Independent expectation: the same generator config run here.
-    const series = generateSyntheticSeries({ seed: 42, bars: 300, timeframe: '1d', start: '2020-01-02', anomalies: { rates: { spike: 0.02, bad_tick: 0.02, volume_burst: 0.02 } } });
+    const series = generateSyntheticSeries({
+      seed: 42,
+      bars: 300,
+      timeframe: '1d',
+      start: '2020-01-02',
+      anomalies: { rates: { spike: 0.02, bad_tick: 0.02, volume_burst: 0.02 } },
+    });
     const invalid = series.truth.events.filter((e) => e.invalidRow);
     expect(r.status).toBe('completed');
     expect(r.accepted + r.rejected).toBe(series.length);
@@ -58,7 +88,9 @@ describe('IngestBarsUseCase sources (parquet, alphavantage, synthetic)', () => {
     expect(saved).toMatchObject({ ingestionId: r.id, symbol: 'SYN', timeframe: '1d' });
     expect(saved.rows).toHaveLength(series.length);
     expect(saved.rows.map((x) => x.ts)).toEqual(Array.from(series.ts));
-    expect(saved.rows.map((x) => x.regime)).toEqual(Array.from(series.truth.regime, (c) => series.truth.regimeNames[c]));
+    expect(saved.rows.map((x) => x.regime)).toEqual(
+      Array.from(series.truth.regime, (c) => series.truth.regimeNames[c]),
+    );
     const labelled = saved.rows.filter((x) => x.anomaly !== null).length;
     expect(labelled).toBe(series.truth.anomaly.filter((c) => c !== 0).length);
     expect(labelled).toBeGreaterThan(0);
@@ -73,8 +105,21 @@ describe('IngestBarsUseCase sources (parquet, alphavantage, synthetic)', () => {
     const r = await none.execute({ symbol: 'SYN', timeframe: '1d', source: { kind: 'synthetic', seed: 1, bars: 10 } });
     expect(r.status).toBe('failed');
     expect(r.error).toMatch(new RegExp(`^${SOURCE_NOT_CONFIGURED}`));
-    const uc = new IngestBarsUseCase(bus, log, opts(), undefined, undefined, undefined, undefined, new MemoryGroundTruth());
-    const bad = await uc.execute({ symbol: 'SYN', timeframe: '1d', source: { kind: 'synthetic', seed: 1, bars: 10, config: { transitionMatrix: [[1]] } } });
+    const uc = new IngestBarsUseCase(
+      bus,
+      log,
+      opts(),
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      new MemoryGroundTruth(),
+    );
+    const bad = await uc.execute({
+      symbol: 'SYN',
+      timeframe: '1d',
+      source: { kind: 'synthetic', seed: 1, bars: 10, config: { transitionMatrix: [[1]] } },
+    });
     expect(bad.status).toBe('failed');
     expect(bad.error).toMatch(new RegExp(`^${SOURCE_INVALID}`));
     await settle();
@@ -83,14 +128,20 @@ describe('IngestBarsUseCase sources (parquet, alphavantage, synthetic)', () => {
 
   it('alphavantage: not configured without the source (names ALPHAVANTAGE_API_KEY)', async () => {
     const uc = new IngestBarsUseCase(bus, log, opts());
-    const r = await uc.execute({ symbol: 'AAPL', timeframe: '1d', source: { kind: 'alphavantage', function: 'daily_adjusted' } });
+    const r = await uc.execute({
+      symbol: 'AAPL',
+      timeframe: '1d',
+      source: { kind: 'alphavantage', function: 'daily_adjusted' },
+    });
     expect(r.status).toBe('failed');
     expect(r.error).toMatch(new RegExp(`^${SOURCE_NOT_CONFIGURED}.*ALPHAVANTAGE_API_KEY`));
     expect(await log.get(r.id)).toMatchObject({ status: 'failed' });
   });
 
   it('alphavantage: ingests the fetched series and records its corporate actions after the commit; provider errors are source failures', async () => {
-    const actions: CorporateAction[] = [{ kind: 'split', symbol: 'AAPL', exDate: '2020-08-31', newShares: 4, oldShares: 1 }];
+    const actions: CorporateAction[] = [
+      { kind: 'split', symbol: 'AAPL', exDate: '2020-08-31', newShares: 4, oldShares: 1 },
+    ];
     const calls: unknown[] = [];
     const av: AlphaVantageBarsSource = {
       fetch: async (symbol, timeframe, spec) => {
@@ -100,12 +151,34 @@ describe('IngestBarsUseCase sources (parquet, alphavantage, synthetic)', () => {
       },
     };
     const recorded: CorporateAction[][] = [];
-    const uc = new IngestBarsUseCase(bus, log, opts(), undefined, undefined, av, { recordCorporateActions: async (a) => void recorded.push([...a]) });
-    const r = await uc.execute({ symbol: 'AAPL', timeframe: '1d', source: { kind: 'alphavantage', function: 'daily_adjusted', outputsize: 'full' } });
-    expect(r).toMatchObject({ status: 'completed', accepted: 2, rejected: 0, from: '2020-08-28T00:00:00.000Z', to: '2020-08-31T00:00:00.000Z' });
-    expect(calls).toEqual([{ symbol: 'AAPL', timeframe: '1d', spec: { kind: 'alphavantage', function: 'daily_adjusted', outputsize: 'full' } }]);
+    const uc = new IngestBarsUseCase(bus, log, opts(), undefined, undefined, av, {
+      recordCorporateActions: async (a) => void recorded.push([...a]),
+    });
+    const r = await uc.execute({
+      symbol: 'AAPL',
+      timeframe: '1d',
+      source: { kind: 'alphavantage', function: 'daily_adjusted', outputsize: 'full' },
+    });
+    expect(r).toMatchObject({
+      status: 'completed',
+      accepted: 2,
+      rejected: 0,
+      from: '2020-08-28T00:00:00.000Z',
+      to: '2020-08-31T00:00:00.000Z',
+    });
+    expect(calls).toEqual([
+      {
+        symbol: 'AAPL',
+        timeframe: '1d',
+        spec: { kind: 'alphavantage', function: 'daily_adjusted', outputsize: 'full' },
+      },
+    ]);
     expect(recorded).toEqual([actions]);
-    const f = await uc.execute({ symbol: 'FAIL', timeframe: '1d', source: { kind: 'alphavantage', function: 'daily_adjusted' } });
+    const f = await uc.execute({
+      symbol: 'FAIL',
+      timeframe: '1d',
+      source: { kind: 'alphavantage', function: 'daily_adjusted' },
+    });
     expect(f.error).toBe(`${SOURCE_FAILED} Alpha Vantage: rate limited after 5 attempts`);
     expect(f.errorKind).toBe('source_failed');
     expect(recorded).toHaveLength(1);
@@ -117,17 +190,31 @@ describe('IngestBarsUseCase sources (parquet, alphavantage, synthetic)', () => {
     const noMagicName = join(dir, 'uploads', 'upload.bin');
     writeFileSync(noMagicName, Buffer.from('PAR1....PAR1'));
     const none = new IngestBarsUseCase(bus, log, opts());
-    expect((await none.execute({ symbol: 'PQ', timeframe: '1d', source: { kind: 'file', path } })).error).toMatch(new RegExp(`^${SOURCE_NOT_CONFIGURED}`));
+    expect((await none.execute({ symbol: 'PQ', timeframe: '1d', source: { kind: 'file', path } })).error).toMatch(
+      new RegExp(`^${SOURCE_NOT_CONFIGURED}`),
+    );
     const read: string[] = [];
-    const reader = { readParquet: async (p: string) => (read.push(p), decodeBarsCsv('timestamp,open,high,low,close,volume\n2024-01-02,1,2,0.5,1.5,10\n2024-01-03,1,0.5,2,1.5,10\n')) };
+    const reader = {
+      readParquet: async (p: string) => (
+        read.push(p),
+        decodeBarsCsv('timestamp,open,high,low,close,volume\n2024-01-02,1,2,0.5,1.5,10\n2024-01-03,1,0.5,2,1.5,10\n')
+      ),
+    };
     const uc = new IngestBarsUseCase(bus, log, opts(), undefined, reader);
     const r = await uc.execute({ symbol: 'PQ', timeframe: '1d', source: { kind: 'file', path } });
-    expect(r).toMatchObject({ status: 'completed', accepted: 1, rejected: 1, rejects: [{ line: 3, reason: 'high_below_low' }] });
+    expect(r).toMatchObject({
+      status: 'completed',
+      accepted: 1,
+      rejected: 1,
+      rejects: [{ line: 3, reason: 'high_below_low' }],
+    });
     const r2 = await uc.execute({ symbol: 'PQ2', timeframe: '1d', source: { kind: 'file', path: noMagicName } });
     expect(r2.status).toBe('completed');
     expect(read).toEqual([path, noMagicName]);
     // A .parquet name without the magic bytes is not Parquet.
     writeFileSync(path, 'timestamp,open\n');
-    expect((await uc.execute({ symbol: 'PQ', timeframe: '1d', source: { kind: 'file', path } })).error).toMatch(new RegExp(`^${SOURCE_INVALID}.*PAR1`));
+    expect((await uc.execute({ symbol: 'PQ', timeframe: '1d', source: { kind: 'file', path } })).error).toMatch(
+      new RegExp(`^${SOURCE_INVALID}.*PAR1`),
+    );
   });
 });

@@ -13,7 +13,11 @@ import { MarketDataModule, type MarketDataModuleOptions } from './market-data.mo
 @Module({})
 export class IngestionsLookupModule {
   static register(ingestionLog: IngestionLog): DynamicModule {
-    return { module: IngestionsLookupModule, controllers: [IngestionsController], providers: [{ provide: INGESTION_LOG, useValue: ingestionLog }] };
+    return {
+      module: IngestionsLookupModule,
+      controllers: [IngestionsController],
+      providers: [{ provide: INGESTION_LOG, useValue: ingestionLog }],
+    };
   }
 }
 
@@ -40,10 +44,19 @@ export const IngestionConfigSchema = z.object(alphaVantageConfigShape);
  */
 export const ingestionService: ServiceDefinition<IngestionServiceAdapters, typeof IngestionConfigSchema> = {
   name: 'ingestion',
-  description: 'Ingests bars (CSV, Parquet, JSON, Alpha Vantage, synthetic), records every ingest, announces committed batches',
+  description:
+    'Ingests bars (CSV, Parquet, JSON, Alpha Vantage, synthetic), records every ingest, announces committed batches',
   config: IngestionConfigSchema,
   owns: {
-    duckdbTables: ['bars', 'bar_series', 'bar_values', 'bar_writes', 'bar_corrections', 'corporate_actions', 'synthetic_ground_truth'],
+    duckdbTables: [
+      'bars',
+      'bar_series',
+      'bar_values',
+      'bar_writes',
+      'bar_corrections',
+      'corporate_actions',
+      'synthetic_ground_truth',
+    ],
     collections: ['ingestions', 'ingestion_rejects'],
     streams: ['marketdata'],
     consumers: [INGEST_QUEUE],
@@ -56,7 +69,11 @@ export const ingestionService: ServiceDefinition<IngestionServiceAdapters, typeo
   workers: {
     parts: ['ingest'],
     modules: ({ adapters, dataDir }) => [
-      IngestionModule.register({ ingestionLog: adapters.ingestionLog, allowedFileRoots: [join(dataDir, 'uploads'), resolve('data')], ...adapters.ingest }),
+      IngestionModule.register({
+        ingestionLog: adapters.ingestionLog,
+        allowedFileRoots: [join(dataDir, 'uploads'), resolve('data')],
+        ...adapters.ingest,
+      }),
     ],
   },
 };

@@ -13,7 +13,12 @@ import {
   type CorporateActionsRecorder,
   type SyntheticGroundTruthStore,
 } from '@strata/marketdata-contracts';
-import { INGESTION_HTTP_OPTIONS, INGESTION_OPTIONS, type IngestionHttpOptions, type IngestionOptions } from './ingestion.tokens';
+import {
+  INGESTION_HTTP_OPTIONS,
+  INGESTION_OPTIONS,
+  type IngestionHttpOptions,
+  type IngestionOptions,
+} from './ingestion.tokens';
 import { MarketDataIngestController } from './market-data-ingest.controller';
 
 /**

@@ -2,8 +2,23 @@ import type {} from '@fastify/multipart';
 import { Controller, HttpStatus, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EVENT_BUS, type EventBus } from '@strata/platform-contracts';
-import { IngestCommandV1, IngestResultSchema, IngestSourceSchema, SymbolSchema, TimeframeSchema, type IngestResult, type IngestSource } from '@strata/marketdata-contracts';
-import { parseOrThrow, ProblemException, problemType, Roles, zodToOpenApi, type AuthenticatedRequest } from '@strata/platform-http';
+import {
+  IngestCommandV1,
+  IngestResultSchema,
+  IngestSourceSchema,
+  SymbolSchema,
+  TimeframeSchema,
+  type IngestResult,
+  type IngestSource,
+} from '@strata/marketdata-contracts';
+import {
+  parseOrThrow,
+  ProblemException,
+  problemType,
+  Roles,
+  zodToOpenApi,
+  type AuthenticatedRequest,
+} from '@strata/platform-http';
 import { uuidv7 } from '@strata/shared-util';
 import type { FastifyReply } from 'fastify';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -15,7 +30,10 @@ import { INGESTION_HTTP_OPTIONS, type IngestionHttpOptions } from './ingestion.t
 export const IngestCsvJsonBodySchema = z.object({
   symbol: SymbolSchema,
   timeframe: TimeframeSchema,
-  csv: z.string().min(1).describe('The CSV text: header timestamp,open,high,low,close,volume[,adj_close], then one bar per line.'),
+  csv: z
+    .string()
+    .min(1)
+    .describe('The CSV text: header timestamp,open,high,low,close,volume[,adj_close], then one bar per line.'),
 });
 
 /** JSON body of `POST /market-data/ingest` naming a source spec (Alpha Vantage, synthetic, a server-side file, inline CSV). */
@@ -93,10 +111,21 @@ export class MarketDataIngestController {
       },
     },
   })
-  @ApiCreatedResponse({ description: 'Batch committed (status "completed").', schema: zodToOpenApi(IngestResultSchema) as never })
-  @ApiOkResponse({ description: 'Identical batch committed before (status "duplicate"); no event.', schema: zodToOpenApi(IngestResultSchema) as never })
-  @ApiBadRequestResponse({ description: 'Malformed request or CSV (application/problem+json with errors[].line / errors[].field).' })
-  async ingest(@Req() req: AuthenticatedRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<IngestResult> {
+  @ApiCreatedResponse({
+    description: 'Batch committed (status "completed").',
+    schema: zodToOpenApi(IngestResultSchema) as never,
+  })
+  @ApiOkResponse({
+    description: 'Identical batch committed before (status "duplicate"); no event.',
+    schema: zodToOpenApi(IngestResultSchema) as never,
+  })
+  @ApiBadRequestResponse({
+    description: 'Malformed request or CSV (application/problem+json with errors[].line / errors[].field).',
+  })
+  async ingest(
+    @Req() req: AuthenticatedRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<IngestResult> {
     const request = await this.readRequest(req);
     const { symbol, timeframe } = request;
     let staged: string | undefined;
@@ -113,7 +142,10 @@ export class MarketDataIngestController {
       source = { kind: 'file', path: staged };
     } else {
       const csv = request.csv;
-      source = { kind: 'csv', csv: typeof csv === 'string' ? csv : Buffer.from(csv.buffer, csv.byteOffset, csv.byteLength).toString('utf8') };
+      source = {
+        kind: 'csv',
+        csv: typeof csv === 'string' ? csv : Buffer.from(csv.buffer, csv.byteOffset, csv.byteLength).toString('utf8'),
+      };
     }
     let result: IngestResult;
     try {
@@ -140,7 +172,11 @@ export class MarketDataIngestController {
     }
     if (result.status === 'failed' && result.errorKind === 'source_unreadable') {
       // The CSV is fine as far as we know: the service could not read what the gateway staged (no shared volume).
-      this.logger.error({ msg: 'ingestion service could not read the staged upload', ingestionId: result.id, error: result.error });
+      this.logger.error({
+        msg: 'ingestion service could not read the staged upload',
+        ingestionId: result.id,
+        error: result.error,
+      });
       throw new ProblemException({
         type: problemType('upload-unavailable'),
         status: 503,
@@ -173,7 +209,13 @@ export class MarketDataIngestController {
   private sourceProblem(result: IngestResult): ProblemException | undefined {
     const error = result.error ?? '';
     if (result.errorKind === 'source_not_configured') {
-      return new ProblemException({ type: problemType('source-not-configured'), title: 'Source not configured', status: 503, detail: error, ingestionId: result.id });
+      return new ProblemException({
+        type: problemType('source-not-configured'),
+        title: 'Source not configured',
+        status: 503,
+        detail: error,
+        ingestionId: result.id,
+      });
     }
     if (result.errorKind === 'source_invalid') {
       return new ProblemException({
@@ -186,7 +228,13 @@ export class MarketDataIngestController {
       });
     }
     if (result.errorKind === 'source_failed') {
-      return new ProblemException({ type: problemType('source-failed'), title: 'Source failed', status: 502, detail: error, ingestionId: result.id });
+      return new ProblemException({
+        type: problemType('source-failed'),
+        title: 'Source failed',
+        status: 502,
+        detail: error,
+        ingestionId: result.id,
+      });
     }
     return undefined;
   }
@@ -208,7 +256,11 @@ export class MarketDataIngestController {
           if (part.fieldname !== 'file') {
             part.file.resume();
             throw ProblemException.validation(`unexpected file field "${part.fieldname}"; send the CSV as "file"`, [
-              { field: `form.${part.fieldname}`, reason: 'unexpected_file', message: 'only the "file" field may carry a file' },
+              {
+                field: `form.${part.fieldname}`,
+                reason: 'unexpected_file',
+                message: 'only the "file" field may carry a file',
+              },
             ]);
           }
           file = await part.toBuffer();
@@ -237,12 +289,24 @@ export class MarketDataIngestController {
 
   private busProblem(e: BusErrorLike): ProblemException {
     if (e?.name === 'BusError' && (e.code === 'no_responders' || e.code === 'closed' || e.code === 'unavailable')) {
-      return new ProblemException({ type: problemType('unavailable'), status: 503, detail: `the ingestion service is not available (${e.code})` });
+      return new ProblemException({
+        type: problemType('unavailable'),
+        status: 503,
+        detail: `the ingestion service is not available (${e.code})`,
+      });
     }
     if (e?.name === 'BusError' && e.code === 'timeout') {
-      return new ProblemException({ type: problemType('timeout'), status: 504, detail: 'the ingestion service did not answer in time' });
+      return new ProblemException({
+        type: problemType('timeout'),
+        status: 504,
+        detail: 'the ingestion service did not answer in time',
+      });
     }
     this.logger.error({ msg: 'ingest request failed', err: { name: e?.name, code: e?.code, message: e?.message } });
-    return new ProblemException({ type: problemType('internal'), status: 500, detail: 'ingest failed; see the server log for this request id' });
+    return new ProblemException({
+      type: problemType('internal'),
+      status: 500,
+      detail: 'ingest failed; see the server log for this request id',
+    });
   }
 }

@@ -1,7 +1,35 @@
 import { Controller, Get, Header, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { BarCorrectionSchema, BarsPageSchema, BarsQuerySchema, CorporateActionSchema, CorrectionsQuerySchema, RecordCorporateActionsBodySchema, RecordCorporateActionsResultSchema, SymbolSchema, SymbolsPageSchema, SymbolsQuerySchema, type BarCorrection, type BarsPage, type BarsQuery, type CorporateAction, type RecordCorporateActionsBody, type RecordCorporateActionsResult, type SymbolsPage } from '@strata/marketdata-contracts';
-import { badCursor, decodeCursor, encodeCursor, ProblemException, problemType, Roles, ZodBody, ZodQuery, zodToOpenApi } from '@strata/platform-http';
+import {
+  BarCorrectionSchema,
+  BarsPageSchema,
+  BarsQuerySchema,
+  CorporateActionSchema,
+  CorrectionsQuerySchema,
+  RecordCorporateActionsBodySchema,
+  RecordCorporateActionsResultSchema,
+  SymbolSchema,
+  SymbolsPageSchema,
+  SymbolsQuerySchema,
+  type BarCorrection,
+  type BarsPage,
+  type BarsQuery,
+  type CorporateAction,
+  type RecordCorporateActionsBody,
+  type RecordCorporateActionsResult,
+  type SymbolsPage,
+} from '@strata/marketdata-contracts';
+import {
+  badCursor,
+  decodeCursor,
+  encodeCursor,
+  ProblemException,
+  problemType,
+  Roles,
+  ZodBody,
+  ZodQuery,
+  zodToOpenApi,
+} from '@strata/platform-http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ARROW_STREAM, negotiateFormat, TEXT_CSV, toArrowIpc, toCsv, type OutputColumn } from './columnar.formats';
@@ -9,11 +37,18 @@ import { MarketDataService } from './market-data.service';
 
 const isNumber = (k: unknown): k is number => typeof k === 'number' && Number.isSafeInteger(k);
 const isSeriesKey = (k: unknown): k is { symbol: string; timeframe: string } =>
-  !!k && typeof k === 'object' && typeof (k as { symbol?: unknown }).symbol === 'string' && typeof (k as { timeframe?: unknown }).timeframe === 'string';
+  !!k &&
+  typeof k === 'object' &&
+  typeof (k as { symbol?: unknown }).symbol === 'string' &&
+  typeof (k as { timeframe?: unknown }).timeframe === 'string';
 
 /** 406 problem naming the offered media types. */
 export function notAcceptable(offered: string[]): ProblemException {
-  return new ProblemException({ type: problemType('not-acceptable'), status: 406, detail: `this resource is available as ${offered.join(', ')}` });
+  return new ProblemException({
+    type: problemType('not-acceptable'),
+    status: 406,
+    detail: `this resource is available as ${offered.join(', ')}`,
+  });
 }
 
 /**
@@ -34,7 +69,11 @@ export class MarketDataController {
   })
   @ApiProduces('application/json', TEXT_CSV, ARROW_STREAM)
   @ApiOkResponse({ schema: zodToOpenApi(BarsPageSchema) as never })
-  async bars(@ZodQuery(BarsQuerySchema) q: BarsQuery, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<BarsPage | string | Buffer> {
+  async bars(
+    @ZodQuery(BarsQuerySchema) q: BarsQuery,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<BarsPage | string | Buffer> {
     const format = negotiateFormat(req.headers.accept);
     if (!format) throw notAcceptable(['application/json', TEXT_CSV, ARROW_STREAM]);
     const filter = `bars|${q.symbol}|${q.timeframe}|${q.from ?? ''}|${q.to ?? ''}|${q.adjust}`;
@@ -43,7 +82,15 @@ export class MarketDataController {
       after = decodeCursor(q.cursor, filter, isNumber);
       if (after === undefined) throw badCursor();
     }
-    const { bars } = await this.service.getBars({ symbol: q.symbol, timeframe: q.timeframe, from: q.from, to: q.to, after, limit: q.limit + 1, adjust: q.adjust });
+    const { bars } = await this.service.getBars({
+      symbol: q.symbol,
+      timeframe: q.timeframe,
+      from: q.from,
+      to: q.to,
+      after,
+      limit: q.limit + 1,
+      adjust: q.adjust,
+    });
     const n = Math.min(bars.length, q.limit);
     const nextCursor = bars.length > q.limit ? encodeCursor(bars.ts[n - 1], filter) : null;
     if (format === 'json') {
@@ -77,7 +124,12 @@ export class MarketDataController {
       return toCsv(columns, n);
     }
     void reply.header('content-type', ARROW_STREAM);
-    const ipc = toArrowIpc(columns, n, { symbol: q.symbol, timeframe: q.timeframe, adjust: q.adjust, next_cursor: nextCursor ?? '' });
+    const ipc = toArrowIpc(columns, n, {
+      symbol: q.symbol,
+      timeframe: q.timeframe,
+      adjust: q.adjust,
+      next_cursor: nextCursor ?? '',
+    });
     return Buffer.from(ipc.buffer, ipc.byteOffset, ipc.byteLength);
   }
 
@@ -94,14 +146,24 @@ export class MarketDataController {
     const rows = await this.service.listSeries({ after, limit: q.limit + 1 });
     const items = rows.slice(0, q.limit);
     const last = items.at(-1);
-    return { items, nextCursor: rows.length > q.limit && last ? encodeCursor({ symbol: last.symbol, timeframe: last.timeframe }, 'symbols') : null };
+    return {
+      items,
+      nextCursor:
+        rows.length > q.limit && last
+          ? encodeCursor({ symbol: last.symbol, timeframe: last.timeframe }, 'symbols')
+          : null,
+    };
   }
 
   @Get('corrections')
   @Roles('viewer')
-  @ApiOperation({ summary: 'Audit records of corrected bars of one series (old and new values, ingestions, time), newest first' })
+  @ApiOperation({
+    summary: 'Audit records of corrected bars of one series (old and new values, ingestions, time), newest first',
+  })
   @ApiOkResponse({ schema: zodToOpenApi(z.object({ items: z.array(BarCorrectionSchema) })) as never })
-  async corrections(@ZodQuery(CorrectionsQuerySchema) q: z.output<typeof CorrectionsQuerySchema>): Promise<{ items: BarCorrection[] }> {
+  async corrections(
+    @ZodQuery(CorrectionsQuerySchema) q: z.output<typeof CorrectionsQuerySchema>,
+  ): Promise<{ items: BarCorrection[] }> {
     return { items: await this.service.listCorrections(q) };
   }
 
@@ -109,7 +171,9 @@ export class MarketDataController {
   @Roles('viewer')
   @ApiOperation({ summary: "A symbol's recorded splits and dividends, by ex-date" })
   @ApiOkResponse({ schema: zodToOpenApi(z.object({ items: z.array(CorporateActionSchema) })) as never })
-  async listCorporateActions(@ZodQuery(z.object({ symbol: SymbolSchema })) q: { symbol: string }): Promise<{ items: CorporateAction[] }> {
+  async listCorporateActions(
+    @ZodQuery(z.object({ symbol: SymbolSchema })) q: { symbol: string },
+  ): Promise<{ items: CorporateAction[] }> {
     return { items: await this.service.listCorporateActions(q.symbol) };
   }
 
@@ -123,7 +187,10 @@ export class MarketDataController {
       'Idempotent by (symbol, kind, exDate): identical actions are no-ops, other values replace the stored action. Each symbol whose actions changed gets a marketdata.evt.corporate-actions.recorded.v1 event, which makes feature sets recompute that symbol.',
   })
   @ApiOkResponse({ schema: zodToOpenApi(RecordCorporateActionsResultSchema) as never })
-  async recordCorporateActions(@ZodBody(RecordCorporateActionsBodySchema) body: RecordCorporateActionsBody, @Req() req: FastifyRequest): Promise<RecordCorporateActionsResult> {
+  async recordCorporateActions(
+    @ZodBody(RecordCorporateActionsBodySchema) body: RecordCorporateActionsBody,
+    @Req() req: FastifyRequest,
+  ): Promise<RecordCorporateActionsResult> {
     return this.service.recordCorporateActions(body.actions, { correlationId: String(req.id) });
   }
 }

@@ -41,7 +41,9 @@ describe('ingest into DuckDB (use case + bars repository + in-process bus)', () 
     ingest = new IngestBarsUseCase(bus, log, { allowedFileRoots: [] }, bars);
     marketData = new MarketDataService(bars, new DuckDbCorporateActionsRepository(db), bus);
     await bus.subscribe(BarsIngestedV1, (_d, ctx) => void ingested.push(ctx.envelope), { consumer: 'spec__ingested' });
-    await bus.subscribe(BarsCorrectedV1, (_d, ctx) => void corrected.push(ctx.envelope), { consumer: 'spec__corrected' });
+    await bus.subscribe(BarsCorrectedV1, (_d, ctx) => void corrected.push(ctx.envelope), {
+      consumer: 'spec__corrected',
+    });
   });
   afterAll(async () => {
     await bus.close();
@@ -54,14 +56,17 @@ describe('ingest into DuckDB (use case + bars repository + in-process bus)', () 
     while (!pred() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
   };
   const eventsOf = (symbol: string) => ingested.filter((e) => e.data.symbol === symbol);
-  const run = (symbol: string, timeframe: '1d' | '1h' | '1m', csv: string): Promise<IngestResult> => ingest.execute({ symbol, timeframe, source: { kind: 'csv', csv } });
+  const run = (symbol: string, timeframe: '1d' | '1h' | '1m', csv: string): Promise<IngestResult> =>
+    ingest.execute({ symbol, timeframe, source: { kind: 'csv', csv } });
 
   it('ingests every file of the shared market data, reporting calendar gaps such as the QQQ hole', async () => {
     if (!SHARED_MARKET) {
       console.warn('SKIPPED: shared market data (../shared/data/market) not found');
       return;
     }
-    const files = readdirSync(SHARED_MARKET).filter((f) => /^[A-Z]+_(1d|1h|1m)\.csv$/.test(f)).sort();
+    const files = readdirSync(SHARED_MARKET)
+      .filter((f) => /^[A-Z]+_(1d|1h|1m)\.csv$/.test(f))
+      .sort();
     expect(files.length).toBeGreaterThanOrEqual(13);
     const before = ingested.length;
     let total = 0;
@@ -70,11 +75,20 @@ describe('ingest into DuckDB (use case + bars repository + in-process bus)', () 
       const csv = readFileSync(join(SHARED_MARKET, f), 'utf8');
       const rows = csv.trimEnd().split('\n').length - 1;
       const r = await run(symbol, tf, csv);
-      expect({ f, status: r.status, accepted: r.accepted, rejected: r.rejected }).toEqual({ f, status: 'completed', accepted: rows, rejected: 0 });
+      expect({ f, status: r.status, accepted: r.accepted, rejected: r.rejected }).toEqual({
+        f,
+        status: 'completed',
+        accepted: rows,
+        rejected: 0,
+      });
       expect(r.changes).toEqual({ inserted: rows, updated: 0, unchanged: 0 });
       total += rows;
       if (f === 'QQQ_1d.csv') {
-        expect(r.gaps).toContainEqual({ after: '2004-11-30T00:00:00.000Z', before: '2011-03-23T00:00:00.000Z', missingBars: 1588 });
+        expect(r.gaps).toContainEqual({
+          after: '2004-11-30T00:00:00.000Z',
+          before: '2011-03-23T00:00:00.000Z',
+          missingBars: 1588,
+        });
       }
       if (f === 'SPY_1d.csv') expect(r.gaps).toEqual([]);
       if (f === 'BTCUSD_1d.csv') expect(r.gaps.reduce((s, g) => s + g.missingBars, 0)).toBe(34);
@@ -90,7 +104,14 @@ describe('ingest into DuckDB (use case + bars repository + in-process bus)', () 
     expect(ingested.length - before).toBe(files.length);
     expect(await bars.count()).toBe(total);
     const qqq = ingested.find((e) => e.data.symbol === 'QQQ')!;
-    expect(qqq.data).toMatchObject({ timeframe: '1d', from: '1999-03-10T00:00:00.000Z', to: '2021-03-31T00:00:00.000Z', inserted: 3964, updated: 0, changedFrom: '1999-03-10T00:00:00.000Z' });
+    expect(qqq.data).toMatchObject({
+      timeframe: '1d',
+      from: '1999-03-10T00:00:00.000Z',
+      to: '2021-03-31T00:00:00.000Z',
+      inserted: 3964,
+      updated: 0,
+      changedFrom: '1999-03-10T00:00:00.000Z',
+    });
   });
 
   it('keeps every good row of a file with planted bad rows and rejects each bad one with its line and reason', async () => {
@@ -140,19 +161,31 @@ describe('ingest into DuckDB (use case + bars repository + in-process bus)', () 
     expect(first.status).toBe('completed');
     await waitFor(() => eventsOf('IBMX').length === 1);
     const second = await run('IBMX', '1d', csv);
-    expect(second).toMatchObject({ status: 'duplicate', duplicateOf: first.id, changes: { inserted: 0, updated: 0, unchanged: first.accepted } });
+    expect(second).toMatchObject({
+      status: 'duplicate',
+      duplicateOf: first.id,
+      changes: { inserted: 0, updated: 0, unchanged: first.accepted },
+    });
     // The same bars written differently (CRLF, trailing zeros) are the same content.
     const third = await run('IBMX', '1d', csv.replace(/\n/g, '\r\n').replace(/,(\d+)\.(\d)(?=,)/g, ',$1.$20'));
     expect(third).toMatchObject({ status: 'duplicate', changes: { inserted: 0, updated: 0 } });
     // A file holding a subset of stored bars changes nothing either.
     const subset = csv.trimEnd().split('\n').slice(0, 101).join('\n');
-    expect(await run('IBMX', '1d', subset)).toMatchObject({ status: 'duplicate', changes: { inserted: 0, updated: 0, unchanged: 100 } });
+    expect(await run('IBMX', '1d', subset)).toMatchObject({
+      status: 'duplicate',
+      changes: { inserted: 0, updated: 0, unchanged: 100 },
+    });
     await settle();
     expect(eventsOf('IBMX').map((e) => e.data.ingestionId)).toEqual([first.id]);
   });
 
   it('replaces corrected bars, audits old and new values, and announces the correction', async () => {
-    const base = ['timestamp,open,high,low,close,volume', '2024-01-02,100,101,99,100.5,1000', '2024-01-03,100.5,102,100,101.5,1200', '2024-01-04,101.5,103,101,102,900'];
+    const base = [
+      'timestamp,open,high,low,close,volume',
+      '2024-01-02,100,101,99,100.5,1000',
+      '2024-01-03,100.5,102,100,101.5,1200',
+      '2024-01-04,101.5,103,101,102,900',
+    ];
     const r1 = await run('CORR', '1d', base.join('\n'));
     const fixed = [...base];
     fixed[2] = '2024-01-03,100.5,102,100,101.25,1200';
@@ -160,15 +193,38 @@ describe('ingest into DuckDB (use case + bars repository + in-process bus)', () 
     const r2 = await run('CORR', '1d', fixed.join('\n'));
     expect(r2).toMatchObject({ status: 'completed', changes: { inserted: 1, updated: 1, unchanged: 2 } });
     await waitFor(() => eventsOf('CORR').length === 2 && corrected.length === 1);
-    expect(eventsOf('CORR').slice(1).map((e) => e.data)).toEqual([
-      expect.objectContaining({ ingestionId: r2.id, changedFrom: '2024-01-03T00:00:00.000Z', inserted: 1, updated: 1, rowCount: 4 }),
+    expect(
+      eventsOf('CORR')
+        .slice(1)
+        .map((e) => e.data),
+    ).toEqual([
+      expect.objectContaining({
+        ingestionId: r2.id,
+        changedFrom: '2024-01-03T00:00:00.000Z',
+        inserted: 1,
+        updated: 1,
+        rowCount: 4,
+      }),
     ]);
     expect(corrected.map((e) => e.data)).toEqual([
-      { ingestionId: r2.id, symbol: 'CORR', timeframe: '1d', corrected: 1, from: '2024-01-03T00:00:00.000Z', to: '2024-01-03T00:00:00.000Z' },
+      {
+        ingestionId: r2.id,
+        symbol: 'CORR',
+        timeframe: '1d',
+        corrected: 1,
+        from: '2024-01-03T00:00:00.000Z',
+        to: '2024-01-03T00:00:00.000Z',
+      },
     ]);
     const audit = await marketData.listCorrections({ symbol: 'CORR', timeframe: '1d', limit: 10 });
     expect(audit).toEqual([
-      expect.objectContaining({ ts: '2024-01-03T00:00:00.000Z', old: expect.objectContaining({ close: 101.5 }), new: expect.objectContaining({ close: 101.25 }), oldIngestionId: r1.id, ingestionId: r2.id }),
+      expect.objectContaining({
+        ts: '2024-01-03T00:00:00.000Z',
+        old: expect.objectContaining({ close: 101.5 }),
+        new: expect.objectContaining({ close: 101.25 }),
+        oldIngestionId: r1.id,
+        ingestionId: r2.id,
+      }),
     ]);
     const stored = await bars.read({ symbol: 'CORR', timeframe: '1d' });
     expect(Array.from(stored.close)).toEqual([100.5, 101.25, 102, 103]);
@@ -177,7 +233,9 @@ describe('ingest into DuckDB (use case + bars repository + in-process bus)', () 
   it('serves AAPL adjusted for its 7:1 split of 2014-06-09 (hand-computed values)', async () => {
     const csv = readFileSync(join(SAMPLE, 'AAPL_1d.csv'), 'utf8');
     await run('AAPL', '1d', csv);
-    await marketData.recordCorporateActions([{ kind: 'split', symbol: 'AAPL', exDate: '2014-06-09', newShares: 7, oldShares: 1 }]);
+    await marketData.recordCorporateActions([
+      { kind: 'split', symbol: 'AAPL', exDate: '2014-06-09', newShares: 7, oldShares: 1 },
+    ]);
     const from = Date.parse('2014-06-05T00:00:00Z');
     const to = Date.parse('2014-06-10T00:00:00Z');
     const raw = (await marketData.getBars({ symbol: 'AAPL', timeframe: '1d', from, to, adjust: 'raw' })).bars;
@@ -193,7 +251,9 @@ describe('ingest into DuckDB (use case + bars repository + in-process bus)', () 
     expect(adj.close[2] / adj.close[1] - 1).toBeCloseTo(93.7 / (645.57 / 7) - 1, 12);
     expect(raw.close[2] / raw.close[1] - 1).toBeLessThan(-0.85);
     // A second split (4:1, 2020-08-31) compounds: bars before 2014-06-09 ÷ 28.
-    await marketData.recordCorporateActions([{ kind: 'split', symbol: 'AAPL', exDate: '2020-08-31', newShares: 4, oldShares: 1 }]);
+    await marketData.recordCorporateActions([
+      { kind: 'split', symbol: 'AAPL', exDate: '2020-08-31', newShares: 4, oldShares: 1 },
+    ]);
     const both = (await marketData.getBars({ symbol: 'AAPL', timeframe: '1d', from, to, adjust: 'split' })).bars;
     expect(both.close[1]).toBeCloseTo(645.57 / 28, 12);
     expect(both.close[2]).toBeCloseTo(93.7 / 4, 12);

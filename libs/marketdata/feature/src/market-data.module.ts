@@ -1,5 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { BARS_REPOSITORY, CORPORATE_ACTIONS_REPOSITORY, MARKET_DATA_READER, type BarsRepository, type CorporateActionsRepository } from '@strata/marketdata-contracts';
+import {
+  BARS_REPOSITORY,
+  CORPORATE_ACTIONS_REPOSITORY,
+  MARKET_DATA_READER,
+  type BarsRepository,
+  type CorporateActionsRepository,
+} from '@strata/marketdata-contracts';
 import { MarketDataController } from './market-data.controller';
 import { MarketDataService } from './market-data.service';
 

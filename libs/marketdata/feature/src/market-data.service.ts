@@ -44,11 +44,18 @@ export class MarketDataService implements MarketDataReader {
     const raw = await this.bars.read(req);
     if (adjust === 'raw') return { bars: raw, adjustment: { adjust, actions: [], skipped: [], steps: [] } };
     const adj = await this.adjustmentFor(req.symbol, req.timeframe, adjust);
-    return { bars: adjustBars(raw, adj.steps), adjustment: { adjust, actions: adj.actions, skipped: adj.skipped, steps: adj.steps } };
+    return {
+      bars: adjustBars(raw, adj.steps),
+      adjustment: { adjust, actions: adj.actions, skipped: adj.skipped, steps: adj.steps },
+    };
   }
 
   /** Adjustment steps of one series (reads the symbol's actions and, for `total`, the dividends' previous closes). */
-  async adjustmentFor(symbol: string, timeframe: Timeframe, adjust: Adjustment): Promise<{ steps: AdjustmentStep[]; skipped: CorporateAction[]; actions: CorporateAction[] }> {
+  async adjustmentFor(
+    symbol: string,
+    timeframe: Timeframe,
+    adjust: Adjustment,
+  ): Promise<{ steps: AdjustmentStep[]; skipped: CorporateAction[]; actions: CorporateAction[] }> {
     const actions = adjust === 'raw' ? [] : await this.actions.list(symbol);
     const relevant = adjust === 'split' ? actions.filter((a) => a.kind === 'split') : actions;
     const prev = relevant.some((a) => a.kind === 'dividend')
@@ -69,7 +76,11 @@ export class MarketDataService implements MarketDataReader {
   }
 
   /** Stored series, paged by (symbol, timeframe). */
-  listSeries(opts: { after?: { symbol: string; timeframe: string }; limit: number; symbol?: string }): Promise<SymbolSeries[]> {
+  listSeries(opts: {
+    after?: { symbol: string; timeframe: string };
+    limit: number;
+    symbol?: string;
+  }): Promise<SymbolSeries[]> {
     return this.bars.listSeries(opts);
   }
 
@@ -87,12 +98,18 @@ export class MarketDataService implements MarketDataReader {
    * Records splits and dividends (idempotent by symbol, kind and ex-date) and publishes
    * `marketdata.evt.corporate-actions.recorded.v1` once per symbol whose actions changed.
    */
-  async recordCorporateActions(actions: readonly CorporateAction[], meta: { correlationId?: string } = {}): Promise<RecordCorporateActionsResult> {
+  async recordCorporateActions(
+    actions: readonly CorporateAction[],
+    meta: { correlationId?: string } = {},
+  ): Promise<RecordCorporateActionsResult> {
     const r = await this.actions.upsert(actions);
     const bySymbol = new Map<string, CorporateAction[]>();
     for (const a of r.changed) bySymbol.set(a.symbol, [...(bySymbol.get(a.symbol) ?? []), a]);
     for (const [symbol, list] of bySymbol) {
-      const latestExDate = list.map((a) => a.exDate).sort().at(-1)!;
+      const latestExDate = list
+        .map((a) => a.exDate)
+        .sort()
+        .at(-1)!;
       await this.bus.publish(
         CorporateActionsRecordedV1,
         { symbol, actions: list.map((a) => ({ kind: a.kind, exDate: a.exDate })), latestExDate },
@@ -100,6 +117,11 @@ export class MarketDataService implements MarketDataReader {
       );
       this.logger.log({ msg: 'corporate actions recorded', symbol, changed: list.length });
     }
-    return { inserted: r.inserted, updated: r.updated, unchanged: r.unchanged, symbolsChanged: [...bySymbol.keys()].sort() };
+    return {
+      inserted: r.inserted,
+      updated: r.updated,
+      unchanged: r.unchanged,
+      symbolsChanged: [...bySymbol.keys()].sort(),
+    };
   }
 }

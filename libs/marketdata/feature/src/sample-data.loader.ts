@@ -1,17 +1,34 @@
-import { CorporateActionSchema, TimeframeSchema, type CorporateAction, type IngestResult, type Timeframe } from '@strata/marketdata-contracts';
+import {
+  CorporateActionSchema,
+  TimeframeSchema,
+  type CorporateAction,
+  type IngestResult,
+  type Timeframe,
+} from '@strata/marketdata-contracts';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 
 /** Ingest entry point the loader calls (the ingest use case of `@strata/marketdata-feature`). */
-export type IngestFn = (cmd: { symbol: string; timeframe: Timeframe; source: { kind: 'csv'; csv: string; filename?: string } }) => Promise<IngestResult>;
+export type IngestFn = (cmd: {
+  symbol: string;
+  timeframe: Timeframe;
+  source: { kind: 'csv'; csv: string; filename?: string };
+}) => Promise<IngestResult>;
 
 /** Outcome of {@link loadSampleDataIfEmpty}. */
 export interface SampleLoadReport {
   /** False when the store held bars already (nothing was done). */
   loaded: boolean;
-  results: { file: string; id: string; status: IngestResult['status']; accepted: number; rejected: number; gaps: number }[];
+  results: {
+    file: string;
+    id: string;
+    status: IngestResult['status'];
+    accepted: number;
+    rejected: number;
+    gaps: number;
+  }[];
   /** Corporate actions recorded from `corporate-actions.json`. */
   corporateActions: number;
 }
@@ -37,7 +54,9 @@ export async function loadSampleDataIfEmpty(deps: {
   report.loaded = true;
   const actionsFile = join(deps.dir, 'corporate-actions.json');
   if (deps.recordCorporateActions && existsSync(actionsFile)) {
-    const actions = z.object({ actions: z.array(CorporateActionSchema) }).parse(JSON.parse(await readFile(actionsFile, 'utf8'))).actions;
+    const actions = z
+      .object({ actions: z.array(CorporateActionSchema) })
+      .parse(JSON.parse(await readFile(actionsFile, 'utf8'))).actions;
     await deps.recordCorporateActions(actions);
     report.corporateActions = actions.length;
   }
@@ -45,9 +64,26 @@ export async function loadSampleDataIfEmpty(deps: {
   for (const file of files) {
     const [, symbol, tf] = FILE_NAME.exec(file)!;
     const csv = await readFile(join(deps.dir, file), 'utf8');
-    const r = await deps.ingest({ symbol: symbol.toUpperCase(), timeframe: TimeframeSchema.parse(tf), source: { kind: 'csv', csv, filename: file } });
-    report.results.push({ file, id: r.id, status: r.status, accepted: r.accepted, rejected: r.rejected, gaps: r.gaps.length });
-    deps.log?.('sample data ingested', { file, status: r.status, accepted: r.accepted, rejected: r.rejected, gaps: r.gaps.length });
+    const r = await deps.ingest({
+      symbol: symbol.toUpperCase(),
+      timeframe: TimeframeSchema.parse(tf),
+      source: { kind: 'csv', csv, filename: file },
+    });
+    report.results.push({
+      file,
+      id: r.id,
+      status: r.status,
+      accepted: r.accepted,
+      rejected: r.rejected,
+      gaps: r.gaps.length,
+    });
+    deps.log?.('sample data ingested', {
+      file,
+      status: r.status,
+      accepted: r.accepted,
+      rejected: r.rejected,
+      gaps: r.gaps.length,
+    });
   }
   return report;
 }

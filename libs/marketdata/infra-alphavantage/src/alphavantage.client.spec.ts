@@ -39,7 +39,13 @@ describe('AlphaVantageClient over HTTP', () => {
     const s = await client().dailyAdjusted('AAPL', { outputSize: 'full', calendar: 'nyse' });
     expect(server.received).toHaveLength(1);
     expect(server.received[0].path).toBe('/query');
-    expect(server.received[0].params).toEqual({ function: 'TIME_SERIES_DAILY_ADJUSTED', symbol: 'AAPL', outputsize: 'full', datatype: 'json', apikey: KEY });
+    expect(server.received[0].params).toEqual({
+      function: 'TIME_SERIES_DAILY_ADJUSTED',
+      symbol: 'AAPL',
+      outputsize: 'full',
+      datatype: 'json',
+      apikey: KEY,
+    });
     expect(s.batch.bars.length).toBe(6);
     expect(s.corporateActions).toEqual([
       { kind: 'dividend', symbol: 'AAPL', exDate: '2020-08-07', amount: 0.82 },
@@ -67,7 +73,11 @@ describe('AlphaVantageClient over HTTP', () => {
   });
 
   it('retries after rate-limit notes with exponential backoff, then succeeds', async () => {
-    server.enqueue({ body: errors.minuteNote }, { body: errors.burstInformation }, { body: fixture('daily-adjusted-aapl.json') });
+    server.enqueue(
+      { body: errors.minuteNote },
+      { body: errors.burstInformation },
+      { body: fixture('daily-adjusted-aapl.json') },
+    );
     const s = await client().dailyAdjusted('AAPL');
     expect(s.batch.bars.length).toBe(6);
     expect(server.received).toHaveLength(3);
@@ -76,7 +86,12 @@ describe('AlphaVantageClient over HTTP', () => {
   });
 
   it('applies jitter within ±20 % and caps the delay', async () => {
-    server.enqueue({ body: errors.minuteNote }, { body: errors.minuteNote }, { body: errors.minuteNote }, { body: fixture('daily-adjusted-aapl.json') });
+    server.enqueue(
+      { body: errors.minuteNote },
+      { body: errors.minuteNote },
+      { body: errors.minuteNote },
+      { body: fixture('daily-adjusted-aapl.json') },
+    );
     const draws = [0, 0.999999, 0];
     await client({ random: () => draws.shift()!, retry: { maxDelayMs: 20_000 } }).dailyAdjusted('AAPL');
     expect(clock.sleeps).toEqual([12_000, 24_000, 16_000]); // 15 s × 0.8, min(30 s, 20 s) × 1.2, min(60 s, 20 s) × 0.8
@@ -90,7 +105,9 @@ describe('AlphaVantageClient over HTTP', () => {
     expect(err).toBeInstanceOf(AlphaVantageRateLimitError);
     expect(err.attempts).toBe(3);
     expect(err.scope).toBe('minute');
-    expect(err.message).toMatch(/^gave up: Alpha Vantage still rate-limited after 3 attempts \(2 retries\) for GET \/query\?function=TIME_SERIES_DAILY_ADJUSTED&symbol=IBM/);
+    expect(err.message).toMatch(
+      /^gave up: Alpha Vantage still rate-limited after 3 attempts \(2 retries\) for GET \/query\?function=TIME_SERIES_DAILY_ADJUSTED&symbol=IBM/,
+    );
     expect(err.message).toContain('5 calls per minute');
     expect(err.message).not.toContain(KEY);
     expect(server.received).toHaveLength(3);
@@ -99,7 +116,9 @@ describe('AlphaVantageClient over HTTP', () => {
 
   it('does not retry the daily-quota note', async () => {
     server.enqueue({ body: errors.dailyInformation });
-    const err = await client().dailyAdjusted('IBM').catch((e) => e);
+    const err = await client()
+      .dailyAdjusted('IBM')
+      .catch((e) => e);
     expect(err).toBeInstanceOf(AlphaVantageRateLimitError);
     expect(err.scope).toBe('day');
     expect(server.received).toHaveLength(1);
@@ -107,7 +126,9 @@ describe('AlphaVantageClient over HTTP', () => {
 
   it('reports an invalid API key at once, without retrying and without echoing the key', async () => {
     server.enqueue({ body: errors.invalidApiKey });
-    const err = await client().dailyAdjusted('IBM').catch((e) => e);
+    const err = await client()
+      .dailyAdjusted('IBM')
+      .catch((e) => e);
     expect(err).toBeInstanceOf(AlphaVantageApiKeyError);
     expect(err.message).toBe(
       'Alpha Vantage rejected the API key: the parameter apikey is invalid or missing. Please claim your free API key on (https://www.alphavantage.co/support/#api-key). It should take less than 20 seconds.',
@@ -119,7 +140,9 @@ describe('AlphaVantageClient over HTTP', () => {
   it('reports an invalid call and a premium-only request without retrying', async () => {
     server.enqueue({ body: errors.invalidCall }, { body: errors.premiumInformation });
     await expect(client().dailyAdjusted('NOPE')).rejects.toThrow(AlphaVantageInvalidRequestError);
-    await expect(client().intraday('IBM', { interval: '1min', outputSize: 'full' })).rejects.toThrow(AlphaVantagePremiumError);
+    await expect(client().intraday('IBM', { interval: '1min', outputSize: 'full' })).rejects.toThrow(
+      AlphaVantagePremiumError,
+    );
     expect(server.received).toHaveLength(2);
   });
 
@@ -145,7 +168,9 @@ describe('AlphaVantageClient over HTTP', () => {
     expect(err.attempts).toBe(2);
     expect(err.message).toMatch(/^gave up after 2 attempts \(1 retries\)/);
     server.enqueue({ status: 404, body: 'not found' });
-    const notFound = await client().dailyAdjusted('IBM').catch((e) => e);
+    const notFound = await client()
+      .dailyAdjusted('IBM')
+      .catch((e) => e);
     expect(notFound).toBeInstanceOf(AlphaVantageHttpError);
     expect(notFound.httpStatus).toBe(404);
     expect(server.received).toHaveLength(3);
@@ -186,7 +211,10 @@ describe('AlphaVantageClient over HTTP', () => {
   });
 
   it('is configured from the environment, base URL included', async () => {
-    const cfg = parseConfig(AlphaVantageConfigSchema, { ALPHAVANTAGE_API_KEY: KEY, ALPHAVANTAGE_BASE_URL: `${baseUrl}/` });
+    const cfg = parseConfig(AlphaVantageConfigSchema, {
+      ALPHAVANTAGE_API_KEY: KEY,
+      ALPHAVANTAGE_BASE_URL: `${baseUrl}/`,
+    });
     server.enqueue({ body: fixture('daily-adjusted-aapl.json') });
     const s = await AlphaVantageClient.fromConfig(cfg, { clock }).dailyAdjusted('AAPL');
     expect(s.symbol).toBe('AAPL');
@@ -204,7 +232,13 @@ describe('AlphaVantageConfigSchema', () => {
       ALPHAVANTAGE_MAX_RETRIES: 4,
       ALPHAVANTAGE_TIMEOUT_MS: 30_000,
     });
-    expect(parseConfig(AlphaVantageConfigSchema, { ALPHAVANTAGE_API_KEY: 'k', ALPHAVANTAGE_CALLS_PER_MINUTE: '75', ALPHAVANTAGE_CALLS_PER_DAY: '0' })).toMatchObject({
+    expect(
+      parseConfig(AlphaVantageConfigSchema, {
+        ALPHAVANTAGE_API_KEY: 'k',
+        ALPHAVANTAGE_CALLS_PER_MINUTE: '75',
+        ALPHAVANTAGE_CALLS_PER_DAY: '0',
+      }),
+    ).toMatchObject({
       ALPHAVANTAGE_CALLS_PER_MINUTE: 75,
       ALPHAVANTAGE_CALLS_PER_DAY: Infinity,
     });
@@ -218,7 +252,11 @@ describe('AlphaVantageConfigSchema', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).issues.map((i) => i.variable).sort()).toEqual(['ALPHAVANTAGE_API_KEY', 'ALPHAVANTAGE_BASE_URL', 'ALPHAVANTAGE_CALLS_PER_MINUTE']);
+    expect((err as ConfigError).issues.map((i) => i.variable).sort()).toEqual([
+      'ALPHAVANTAGE_API_KEY',
+      'ALPHAVANTAGE_BASE_URL',
+      'ALPHAVANTAGE_CALLS_PER_MINUTE',
+    ]);
     expect((err as ConfigError).message).toContain('ALPHAVANTAGE_API_KEY: is required');
   });
 });

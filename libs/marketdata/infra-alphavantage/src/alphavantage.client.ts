@@ -1,7 +1,25 @@
 import { type TradingCalendar } from '@strata/shared-timeseries';
-import { AlphaVantageError, AlphaVantageHttpError, AlphaVantageRateLimitError, AlphaVantageResponseError } from './alphavantage.errors';
-import { parseDailyAdjusted, parseIntraday, throwIfProviderMessage, type AlphaVantageSeries, type IntradayInterval, INTRADAY_INTERVALS } from './alphavantage.parser';
-import { FREE_PLAN_LIMITS, systemClock, TokenBucketRateLimiter, type Clock, type RateLimits } from './alphavantage.rate-limiter';
+import {
+  AlphaVantageError,
+  AlphaVantageHttpError,
+  AlphaVantageRateLimitError,
+  AlphaVantageResponseError,
+} from './alphavantage.errors';
+import {
+  parseDailyAdjusted,
+  parseIntraday,
+  throwIfProviderMessage,
+  type AlphaVantageSeries,
+  type IntradayInterval,
+  INTRADAY_INTERVALS,
+} from './alphavantage.parser';
+import {
+  FREE_PLAN_LIMITS,
+  systemClock,
+  TokenBucketRateLimiter,
+  type Clock,
+  type RateLimits,
+} from './alphavantage.rate-limiter';
 import type { AlphaVantageConfig } from './alphavantage.config';
 
 /** Retry policy for rate-limit notes, HTTP 429/5xx and network failures. Delays in ms. */
@@ -17,7 +35,12 @@ export interface RetryPolicy {
 }
 
 /** Default retry policy: 4 retries, 15 s doubling to at most 120 s, ±20 % jitter. */
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxRetries: 4, baseDelayMs: 15_000, maxDelayMs: 120_000, jitter: 0.2 };
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxRetries: 4,
+  baseDelayMs: 15_000,
+  maxDelayMs: 120_000,
+  jitter: 0.2,
+};
 
 /** Options of {@link AlphaVantageClient}. */
 export interface AlphaVantageClientOptions {
@@ -63,7 +86,9 @@ export interface IntradayRequest {
 }
 
 /** What one request attempt ended with, for the retry loop. */
-type Attempt = { ok: true; body: Record<string, unknown> } | { ok: false; error: AlphaVantageError; retryable: boolean; retryAfterMs?: number };
+type Attempt =
+  | { ok: true; body: Record<string, unknown> }
+  | { ok: false; error: AlphaVantageError; retryable: boolean; retryAfterMs?: number };
 
 /**
  * Alpha Vantage REST client for TIME_SERIES_DAILY_ADJUSTED and TIME_SERIES_INTRADAY.
@@ -97,7 +122,10 @@ export class AlphaVantageClient {
   }
 
   /** A client configured from validated environment config (see {@link AlphaVantageConfigSchema}). */
-  static fromConfig(config: AlphaVantageConfig, overrides: Partial<AlphaVantageClientOptions> = {}): AlphaVantageClient {
+  static fromConfig(
+    config: AlphaVantageConfig,
+    overrides: Partial<AlphaVantageClientOptions> = {},
+  ): AlphaVantageClient {
     return new AlphaVantageClient({
       apiKey: config.ALPHAVANTAGE_API_KEY,
       baseUrl: config.ALPHAVANTAGE_BASE_URL,
@@ -110,14 +138,21 @@ export class AlphaVantageClient {
 
   /** Daily bars (raw OHLCV, adjusted close) and the splits and dividends of `symbol` (recorded under that name). */
   async dailyAdjusted(symbol: string, request: DailyAdjustedRequest = {}): Promise<AlphaVantageSeries> {
-    const body = await this.call({ function: 'TIME_SERIES_DAILY_ADJUSTED', symbol, outputsize: request.outputSize ?? 'compact', datatype: 'json' });
+    const body = await this.call({
+      function: 'TIME_SERIES_DAILY_ADJUSTED',
+      symbol,
+      outputsize: request.outputSize ?? 'compact',
+      datatype: 'json',
+    });
     return parseDailyAdjusted(body, { calendar: request.calendar, symbol });
   }
 
   /** Intraday bars of `symbol` at `request.interval`, times converted from the exchange zone to UTC. */
   async intraday(symbol: string, request: IntradayRequest): Promise<AlphaVantageSeries> {
-    if (!(request.interval in INTRADAY_INTERVALS)) throw new RangeError(`interval must be one of ${Object.keys(INTRADAY_INTERVALS).join(', ')}`);
-    if (request.month !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(request.month)) throw new RangeError('month must be YYYY-MM');
+    if (!(request.interval in INTRADAY_INTERVALS))
+      throw new RangeError(`interval must be one of ${Object.keys(INTRADAY_INTERVALS).join(', ')}`);
+    if (request.month !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(request.month))
+      throw new RangeError('month must be YYYY-MM');
     const params: Record<string, string> = {
       function: 'TIME_SERIES_INTRADAY',
       symbol,
@@ -156,30 +191,77 @@ export class AlphaVantageClient {
     let res: Response;
     let text: string;
     try {
-      res = await this.fetchImpl(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(this.timeoutMs) });
+      res = await this.fetchImpl(url, {
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
       text = await res.text();
     } catch (cause) {
-      const what = (cause as Error)?.name === 'TimeoutError' ? `timed out after ${this.timeoutMs} ms` : `failed: ${(cause as Error)?.message ?? String(cause)}`;
-      return { ok: false, retryable: true, error: new AlphaVantageHttpError(`GET ${shown} ${what}`, 0, attempts, { cause }) };
+      const what =
+        (cause as Error)?.name === 'TimeoutError'
+          ? `timed out after ${this.timeoutMs} ms`
+          : `failed: ${(cause as Error)?.message ?? String(cause)}`;
+      return {
+        ok: false,
+        retryable: true,
+        error: new AlphaVantageHttpError(`GET ${shown} ${what}`, 0, attempts, { cause }),
+      };
     }
     const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), this.clock.now());
     if (res.status === 429) {
-      return { ok: false, retryable: true, retryAfterMs, error: new AlphaVantageRateLimitError(`Alpha Vantage answered HTTP 429 to GET ${shown}`, 'minute', attempts, text.slice(0, 500)) };
+      return {
+        ok: false,
+        retryable: true,
+        retryAfterMs,
+        error: new AlphaVantageRateLimitError(
+          `Alpha Vantage answered HTTP 429 to GET ${shown}`,
+          'minute',
+          attempts,
+          text.slice(0, 500),
+        ),
+      };
     }
     if (res.status >= 500) {
-      return { ok: false, retryable: true, retryAfterMs, error: new AlphaVantageHttpError(`Alpha Vantage answered HTTP ${res.status} to GET ${shown}`, res.status, attempts) };
+      return {
+        ok: false,
+        retryable: true,
+        retryAfterMs,
+        error: new AlphaVantageHttpError(
+          `Alpha Vantage answered HTTP ${res.status} to GET ${shown}`,
+          res.status,
+          attempts,
+        ),
+      };
     }
     if (res.status < 200 || res.status >= 300) {
-      return { ok: false, retryable: false, error: new AlphaVantageHttpError(`Alpha Vantage answered HTTP ${res.status} to GET ${shown}: ${text.slice(0, 300)}`, res.status, attempts) };
+      return {
+        ok: false,
+        retryable: false,
+        error: new AlphaVantageHttpError(
+          `Alpha Vantage answered HTTP ${res.status} to GET ${shown}: ${text.slice(0, 300)}`,
+          res.status,
+          attempts,
+        ),
+      };
     }
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
-      return { ok: false, retryable: false, error: new AlphaVantageResponseError(`Alpha Vantage answered GET ${shown} with a body that is not JSON: ${JSON.stringify(text.slice(0, 200))}`) };
+      return {
+        ok: false,
+        retryable: false,
+        error: new AlphaVantageResponseError(
+          `Alpha Vantage answered GET ${shown} with a body that is not JSON: ${JSON.stringify(text.slice(0, 200))}`,
+        ),
+      };
     }
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
-      return { ok: false, retryable: false, error: new AlphaVantageResponseError(`Alpha Vantage answered GET ${shown} with JSON that is not an object`) };
+      return {
+        ok: false,
+        retryable: false,
+        error: new AlphaVantageResponseError(`Alpha Vantage answered GET ${shown} with JSON that is not an object`),
+      };
     }
     try {
       throwIfProviderMessage(body as Record<string, unknown>, attempts);
@@ -194,10 +276,17 @@ export class AlphaVantageClient {
   private exhausted(last: AlphaVantageError, attempts: number, shown: string): AlphaVantageError {
     const tail = `after ${attempts} attempts (${this.retry.maxRetries} retries) for GET ${shown}`;
     if (last instanceof AlphaVantageRateLimitError) {
-      return new AlphaVantageRateLimitError(`gave up: Alpha Vantage still rate-limited ${tail}; last note: ${last.providerNote}`, last.scope, attempts, last.providerNote);
+      return new AlphaVantageRateLimitError(
+        `gave up: Alpha Vantage still rate-limited ${tail}; last note: ${last.providerNote}`,
+        last.scope,
+        attempts,
+        last.providerNote,
+      );
     }
     if (last instanceof AlphaVantageHttpError) {
-      return new AlphaVantageHttpError(`gave up ${tail}: ${last.message}`, last.httpStatus, attempts, { cause: last.cause });
+      return new AlphaVantageHttpError(`gave up ${tail}: ${last.message}`, last.httpStatus, attempts, {
+        cause: last.cause,
+      });
     }
     return last;
   }

@@ -12,8 +12,13 @@ const positiveInt = (dflt: number) => z.coerce.number().int().positive().default
  * - `ALPHAVANTAGE_TIMEOUT_MS`: per-request timeout (default 30000).
  */
 export const AlphaVantageConfigSchema = z.object({
-  ALPHAVANTAGE_API_KEY: z.string({ error: 'is required: the Alpha Vantage API key' }).trim().min(1, 'is required: the Alpha Vantage API key'),
-  ALPHAVANTAGE_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://www.alphavantage.co'),
+  ALPHAVANTAGE_API_KEY: z
+    .string({ error: 'is required: the Alpha Vantage API key' })
+    .trim()
+    .min(1, 'is required: the Alpha Vantage API key'),
+  ALPHAVANTAGE_BASE_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .default('https://www.alphavantage.co'),
   ALPHAVANTAGE_CALLS_PER_MINUTE: positiveInt(5),
   ALPHAVANTAGE_CALLS_PER_DAY: z.coerce
     .number()

@@ -10,14 +10,19 @@ import { digestOf, type BatchDigest } from '@strata/marketdata-domain/testing';
 import { parseDailyAdjusted, parseIntraday } from './alphavantage.parser';
 import { alphaVantageCases } from './testing/equivalence.cases';
 
-const GOLDEN: Record<string, BatchDigest> = JSON.parse(readFileSync(join(__dirname, 'testing/fixtures/equivalence.golden.json'), 'utf8'));
+const GOLDEN: Record<string, BatchDigest> = JSON.parse(
+  readFileSync(join(__dirname, 'testing/fixtures/equivalence.golden.json'), 'utf8'),
+);
 
 describe('Alpha Vantage JSON decoder + validateBars = CSV rendering + readBarsCsv of 96d1b41', () => {
-  it.each(alphaVantageCases().map((c) => [c.name, c] as const))('%s: same bars, rejects, gaps and content hash', (name, c) => {
-    const s = c.kind === 'daily' ? parseDailyAdjusted(c.body) : parseIntraday(c.body, c.kind);
-    expect(GOLDEN[name]).toBeDefined();
-    expect(digestOf(() => s.batch)).toEqual(GOLDEN[name]);
-    // The ingest validates the rows the source hands over: the same batch again.
-    expect(digestOf(() => validateBars(s.rows, { timeframe: s.timeframe }))).toEqual(GOLDEN[name]);
-  });
+  it.each(alphaVantageCases().map((c) => [c.name, c] as const))(
+    '%s: same bars, rejects, gaps and content hash',
+    (name, c) => {
+      const s = c.kind === 'daily' ? parseDailyAdjusted(c.body) : parseIntraday(c.body, c.kind);
+      expect(GOLDEN[name]).toBeDefined();
+      expect(digestOf(() => s.batch)).toEqual(GOLDEN[name]);
+      // The ingest validates the rows the source hands over: the same batch again.
+      expect(digestOf(() => validateBars(s.rows, { timeframe: s.timeframe }))).toEqual(GOLDEN[name]);
+    },
+  );
 });

@@ -16,7 +16,13 @@ export abstract class AlphaVantageError extends Error {
 
   /** The error as a problem document (no `instance`/`requestId`: the HTTP layer fills those in). */
   toProblem(): { type: string; title: string; status: number; detail: string; code: string } {
-    return { type: `urn:strata:problem:alphavantage-${this.code.replace(/_/g, '-')}`, title: this.title(), status: this.status, detail: this.message, code: this.code };
+    return {
+      type: `urn:strata:problem:alphavantage-${this.code.replace(/_/g, '-')}`,
+      title: this.title(),
+      status: this.status,
+      detail: this.message,
+      code: this.code,
+    };
   }
 
   protected abstract title(): string;

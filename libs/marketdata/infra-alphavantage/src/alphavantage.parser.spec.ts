@@ -34,7 +34,9 @@ describe('parseDailyAdjusted', () => {
       const [date, ...values] = text.split(',');
       expect(rows.line[i]).toBe(i + 2);
       expect(rows.ts[i]).toBe(Date.parse(`${date}T00:00:00Z`));
-      expect([rows.open[i], rows.high[i], rows.low[i], rows.close[i], rows.volume[i], rows.adjClose![i]]).toEqual(values.map(Number));
+      expect([rows.open[i], rows.high[i], rows.low[i], rows.close[i], rows.volume[i], rows.adjClose![i]]).toEqual(
+        values.map(Number),
+      );
     });
   });
 
@@ -50,7 +52,9 @@ describe('parseDailyAdjusted', () => {
     expect(batch.from).toBe('2020-08-06T00:00:00.000Z');
     expect(batch.to).toBe('2020-09-01T00:00:00.000Z');
     // 2020-08-10 … 2020-08-26 are 13 NYSE trading days missing from this hand-picked fixture: reported, not filled.
-    expect(batch.gaps).toEqual([{ after: '2020-08-07T00:00:00.000Z', before: '2020-08-27T00:00:00.000Z', missingBars: 13 }]);
+    expect(batch.gaps).toEqual([
+      { after: '2020-08-07T00:00:00.000Z', before: '2020-08-27T00:00:00.000Z', missingBars: 13 },
+    ]);
   });
 
   it('surfaces splits (including reverse splits) and dividends as corporate actions', () => {
@@ -59,10 +63,18 @@ describe('parseDailyAdjusted', () => {
       { kind: 'split', symbol: 'AAPL', exDate: '2020-08-31', newShares: 4, oldShares: 1 },
     ]);
     const bad = parseDailyAdjusted(fixture('daily-adjusted-bad-rows.json'));
-    expect(bad.corporateActions).toEqual([{ kind: 'split', symbol: 'XYZ', exDate: '2023-06-09', newShares: 1, oldShares: 10 }]);
+    expect(bad.corporateActions).toEqual([
+      { kind: 'split', symbol: 'XYZ', exDate: '2023-06-09', newShares: 1, oldShares: 10 },
+    ]);
     // Recorded under the symbol asked for, when given.
-    expect(parseDailyAdjusted(fixture('daily-adjusted-aapl.json'), { symbol: 'AAPL.US' }).corporateActions.map((a) => a.symbol)).toEqual(['AAPL.US', 'AAPL.US']);
-    expect(bad.corporateActionIssues).toEqual([{ date: '2023-06-06', field: '7. dividend amount', value: 'abc', message: 'not a non-negative number' }]);
+    expect(
+      parseDailyAdjusted(fixture('daily-adjusted-aapl.json'), { symbol: 'AAPL.US' }).corporateActions.map(
+        (a) => a.symbol,
+      ),
+    ).toEqual(['AAPL.US', 'AAPL.US']);
+    expect(bad.corporateActionIssues).toEqual([
+      { date: '2023-06-06', field: '7. dividend amount', value: 'abc', message: 'not a non-negative number' },
+    ]);
   });
 
   it('keeps bad rows for the ingest validation, which rejects each with its line and reason', () => {
@@ -84,7 +96,9 @@ describe('parseIntraday', () => {
     const s = parseIntraday(fixture('intraday-ibm-60min-dst.json'), '60min');
     expect(s.timeframe).toBe('1h');
     expect(s.function).toBe('TIME_SERIES_INTRADAY');
-    expect(Array.from(s.rows.ts.subarray(0, s.rows.length), (t) => `${new Date(t).toISOString().slice(0, 19)}Z`)).toEqual([
+    expect(
+      Array.from(s.rows.ts.subarray(0, s.rows.length), (t) => `${new Date(t).toISOString().slice(0, 19)}Z`),
+    ).toEqual([
       '2024-03-08T14:30:00Z', // Friday before the spring change: EST, UTC−5
       '2024-03-08T20:30:00Z',
       '2024-03-11T13:30:00Z', // Monday after: EDT, UTC−4
@@ -103,9 +117,15 @@ describe('parseIntraday', () => {
 
   it('parses 5min bars; a missing bar in the session is a reported gap', () => {
     const s = parseIntraday(fixture('intraday-ibm-5min.json'), '5min', { calendar: 'nyse' });
-    expect(Array.from(s.batch.bars.ts.subarray(0, 3))).toEqual([Date.UTC(2024, 6, 15, 13, 30), Date.UTC(2024, 6, 15, 13, 40), Date.UTC(2024, 6, 15, 13, 45)]);
+    expect(Array.from(s.batch.bars.ts.subarray(0, 3))).toEqual([
+      Date.UTC(2024, 6, 15, 13, 30),
+      Date.UTC(2024, 6, 15, 13, 40),
+      Date.UTC(2024, 6, 15, 13, 45),
+    ]);
     expect(Array.from(s.batch.bars.close.subarray(0, 3))).toEqual([177.88, 178.2, 178.44]);
-    expect(s.batch.gaps).toEqual([{ after: '2024-07-15T13:30:00.000Z', before: '2024-07-15T13:40:00.000Z', missingBars: 1 }]);
+    expect(s.batch.gaps).toEqual([
+      { after: '2024-07-15T13:30:00.000Z', before: '2024-07-15T13:40:00.000Z', missingBars: 1 },
+    ]);
   });
 
   it('a key that is not a valid exchange time is kept and rejected as unparsable, not dropped', () => {
@@ -128,7 +148,9 @@ describe('parseIntraday', () => {
     (body['Meta Data'] as Record<string, string>)['6. Time Zone'] = 'Mars/Olympus';
     expect(() => parseIntraday(body, '5min')).toThrow(/unknown exchange time zone "Mars\/Olympus"/);
     expect(() => parseIntraday(fixture('intraday-ibm-5min.json'), '60min')).toThrow(AlphaVantageResponseError);
-    expect(() => parseIntraday(fixture('intraday-ibm-5min.json'), '60min')).toThrow(/expected "Meta Data" and "Time Series \(60min\)"/);
+    expect(() => parseIntraday(fixture('intraday-ibm-5min.json'), '60min')).toThrow(
+      /expected "Meta Data" and "Time Series \(60min\)"/,
+    );
   });
 });
 

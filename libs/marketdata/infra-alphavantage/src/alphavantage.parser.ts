@@ -1,5 +1,13 @@
 import type { BarRows, CorporateAction, Timeframe, UnreadableRow } from '@strata/marketdata-contracts';
-import { barColumn, barTimeProblem, createBarRows, readBarText, TS_ROLE, validateBars, type BarBatch } from '@strata/marketdata-domain';
+import {
+  barColumn,
+  barTimeProblem,
+  createBarRows,
+  readBarText,
+  TS_ROLE,
+  validateBars,
+  type BarBatch,
+} from '@strata/marketdata-domain';
 import { type TradingCalendar } from '@strata/shared-timeseries';
 import {
   AlphaVantageApiKeyError,
@@ -11,7 +19,12 @@ import {
 import { isKnownTimeZone, wallTimeToUtcMs } from './exchange-time';
 
 /** Alpha Vantage intraday intervals the platform has a timeframe for (Alpha Vantage's `30min` has none). */
-export const INTRADAY_INTERVALS = { '1min': '1m', '5min': '5m', '15min': '15m', '60min': '1h' } as const satisfies Record<string, Timeframe>;
+export const INTRADAY_INTERVALS = {
+  '1min': '1m',
+  '5min': '5m',
+  '15min': '15m',
+  '60min': '1h',
+} as const satisfies Record<string, Timeframe>;
 /** An Alpha Vantage intraday interval. */
 export type IntradayInterval = keyof typeof INTRADAY_INTERVALS;
 
@@ -69,7 +82,8 @@ export function throwIfProviderMessage(body: Json, attempts = 1): void {
   const note = body['Note'];
   const information = body['Information'];
   if (typeof errorMessage === 'string') {
-    if (/apikey|api key/i.test(errorMessage)) throw new AlphaVantageApiKeyError(`Alpha Vantage rejected the API key: ${errorMessage}`);
+    if (/apikey|api key/i.test(errorMessage))
+      throw new AlphaVantageApiKeyError(`Alpha Vantage rejected the API key: ${errorMessage}`);
     throw new AlphaVantageInvalidRequestError(`Alpha Vantage refused the request: ${errorMessage}`);
   }
   const text = typeof note === 'string' ? note : typeof information === 'string' ? information : undefined;
@@ -77,17 +91,25 @@ export function throwIfProviderMessage(body: Json, attempts = 1): void {
   if (/premium/i.test(text) && !/rate limit|call frequency|requests per|calls per/i.test(text)) {
     throw new AlphaVantagePremiumError(`Alpha Vantage requires a premium plan: ${text}`);
   }
-  if (/demo/i.test(text) && /api key|apikey/i.test(text)) throw new AlphaVantageApiKeyError(`Alpha Vantage rejected the API key: ${text}`);
-  if (/apikey is invalid|api key is invalid|invalid api key/i.test(text)) throw new AlphaVantageApiKeyError(`Alpha Vantage rejected the API key: ${text}`);
+  if (/demo/i.test(text) && /api key|apikey/i.test(text))
+    throw new AlphaVantageApiKeyError(`Alpha Vantage rejected the API key: ${text}`);
+  if (/apikey is invalid|api key is invalid|invalid api key/i.test(text))
+    throw new AlphaVantageApiKeyError(`Alpha Vantage rejected the API key: ${text}`);
   if (typeof note === 'string' || /rate limit|call frequency|requests per|calls per|per second|sparingly/i.test(text)) {
     const daily = /per day|daily/i.test(text) && !/per minute|per second/i.test(text);
-    throw new AlphaVantageRateLimitError(`Alpha Vantage rate limit (${daily ? 'daily quota' : 'call frequency'}): ${text}`, daily ? 'day' : 'minute', attempts, text);
+    throw new AlphaVantageRateLimitError(
+      `Alpha Vantage rate limit (${daily ? 'daily quota' : 'call frequency'}): ${text}`,
+      daily ? 'day' : 'minute',
+      attempts,
+      text,
+    );
   }
   // Any other "Information" without data is unexpected; the caller's shape check reports it if there is no series.
 }
 
 function metaValue(meta: Json, suffix: string): string | undefined {
-  for (const [k, v] of Object.entries(meta)) if (k.replace(/^\d+\.\s*/, '') === suffix && typeof v === 'string') return v;
+  for (const [k, v] of Object.entries(meta))
+    if (k.replace(/^\d+\.\s*/, '') === suffix && typeof v === 'string') return v;
   return undefined;
 }
 
@@ -96,7 +118,9 @@ function seriesOf(body: Json, key: string): { meta: Json; series: Record<string,
   const series = body[key];
   if (!meta || typeof meta !== 'object' || !series || typeof series !== 'object') {
     const info = typeof body['Information'] === 'string' ? ` (Information: ${body['Information']})` : '';
-    throw new AlphaVantageResponseError(`expected "Meta Data" and "${key}" in the Alpha Vantage response, found keys ${JSON.stringify(Object.keys(body))}${info}`);
+    throw new AlphaVantageResponseError(
+      `expected "Meta Data" and "${key}" in the Alpha Vantage response, found keys ${JSON.stringify(Object.keys(body))}${info}`,
+    );
   }
   return { meta: meta as Json, series: series as Record<string, Json> };
 }
@@ -133,7 +157,13 @@ function intradayKeyToUtc(key: string, timeZone: string): number | string {
  * a timestamp field), then each of `fields` into the next column. The first field that cannot be read makes the row
  * unreadable.
  */
-function decodeRows(series: Record<string, Json>, keys: readonly string[], fields: readonly string[], columns: string[], time: (key: string) => number | string): BarRows {
+function decodeRows(
+  series: Record<string, Json>,
+  keys: readonly string[],
+  fields: readonly string[],
+  columns: string[],
+  time: (key: string) => number | string,
+): BarRows {
   const rows = createBarRows(keys.length, columns);
   const unreadable: UnreadableRow[] = rows.unreadable;
   for (let r = 0; r < keys.length; r++) {
@@ -199,17 +229,30 @@ export function parseDailyAdjusted(body: Json, options: AlphaVantageParseOptions
     if (div !== undefined) {
       const x = Number(div);
       if (typeof div !== 'string' || div.trim() === '' || !Number.isFinite(x) || x < 0) {
-        corporateActionIssues.push({ date: key, field: '7. dividend amount', value: String(div), message: 'not a non-negative number' });
+        corporateActionIssues.push({
+          date: key,
+          field: '7. dividend amount',
+          value: String(div),
+          message: 'not a non-negative number',
+        });
       } else if (x > 0) corporateActions.push({ kind: 'dividend', symbol: actionsSymbol, exDate: key, amount: x });
     }
     if (split !== undefined) {
       const x = Number(split);
       if (typeof split !== 'string' || split.trim() === '' || !Number.isFinite(x) || x <= 0) {
-        corporateActionIssues.push({ date: key, field: '8. split coefficient', value: String(split), message: 'not a positive number' });
-      } else if (x !== 1) corporateActions.push({ kind: 'split', symbol: actionsSymbol, exDate: key, ...splitRatioToShares(x) });
+        corporateActionIssues.push({
+          date: key,
+          field: '8. split coefficient',
+          value: String(split),
+          message: 'not a positive number',
+        });
+      } else if (x !== 1)
+        corporateActions.push({ kind: 'split', symbol: actionsSymbol, exDate: key, ...splitRatioToShares(x) });
     }
   }
-  const rows = decodeRows(series, keys, DAILY_FIELDS, DAILY_COLUMNS, (key) => (DATE_RE.test(key) ? key : cell(`${key} (not an Alpha Vantage date)`)));
+  const rows = decodeRows(series, keys, DAILY_FIELDS, DAILY_COLUMNS, (key) =>
+    DATE_RE.test(key) ? key : cell(`${key} (not an Alpha Vantage date)`),
+  );
   return {
     symbol,
     timeframe: '1d',
@@ -229,15 +272,23 @@ export function parseDailyAdjusted(body: Json, options: AlphaVantageParseOptions
  * 13:30Z in July). Rows come out oldest first; bad rows are kept for the validation to reject with their line.
  * @throws the typed error for a provider message ({@link throwIfProviderMessage}) or {@link AlphaVantageResponseError}.
  */
-export function parseIntraday(body: Json, interval: IntradayInterval, options: AlphaVantageParseOptions = {}): AlphaVantageSeries {
+export function parseIntraday(
+  body: Json,
+  interval: IntradayInterval,
+  options: AlphaVantageParseOptions = {},
+): AlphaVantageSeries {
   throwIfProviderMessage(body);
   const { meta, series } = seriesOf(body, `Time Series (${interval})`);
   const timeZone = metaValue(meta, 'Time Zone');
   if (!timeZone || !isKnownTimeZone(timeZone)) {
-    throw new AlphaVantageResponseError(`unknown exchange time zone ${JSON.stringify(timeZone)} in "Meta Data"; cannot convert intraday times to UTC`);
+    throw new AlphaVantageResponseError(
+      `unknown exchange time zone ${JSON.stringify(timeZone)} in "Meta Data"; cannot convert intraday times to UTC`,
+    );
   }
   const timeframe = INTRADAY_INTERVALS[interval];
-  const rows = decodeRows(series, Object.keys(series).sort(), INTRADAY_FIELDS, INTRADAY_COLUMNS, (key) => intradayKeyToUtc(key, timeZone));
+  const rows = decodeRows(series, Object.keys(series).sort(), INTRADAY_FIELDS, INTRADAY_COLUMNS, (key) =>
+    intradayKeyToUtc(key, timeZone),
+  );
   return {
     symbol: metaValue(meta, 'Symbol') ?? '',
     timeframe,

@@ -68,7 +68,8 @@ export class TokenBucketRateLimiter {
     this.last = now;
     const { callsPerMinute, callsPerDay } = this.limits;
     this.minuteTokens = Math.min(callsPerMinute, this.minuteTokens + (dt * callsPerMinute) / MINUTE_MS);
-    if (Number.isFinite(callsPerDay)) this.dayTokens = Math.min(callsPerDay, this.dayTokens + (dt * callsPerDay) / DAY_MS);
+    if (Number.isFinite(callsPerDay))
+      this.dayTokens = Math.min(callsPerDay, this.dayTokens + (dt * callsPerDay) / DAY_MS);
   }
 
   private async take(): Promise<void> {

@@ -29,14 +29,26 @@ describe('Alpha Vantage ingest source', () => {
 
     it('daily_adjusted: rows with adj_close plus the corporate actions; intraday: the interval must match the timeframe', async () => {
       server.enqueue({ body: fixture('daily-adjusted-aapl.json') });
-      const out = await source.fetch('AAPL', '1d', { kind: 'alphavantage', function: 'daily_adjusted', outputsize: 'full' });
+      const out = await source.fetch('AAPL', '1d', {
+        kind: 'alphavantage',
+        function: 'daily_adjusted',
+        outputsize: 'full',
+      });
       expect(out.rows.columns.join(',')).toBe('timestamp,open,high,low,close,volume,adj_close');
       expect(out.rows.length).toBe(6);
-      expect(out.corporateActions).toEqual(expect.arrayContaining([{ kind: 'split', symbol: 'AAPL', exDate: '2020-08-31', newShares: 4, oldShares: 1 }]));
+      expect(out.corporateActions).toEqual(
+        expect.arrayContaining([{ kind: 'split', symbol: 'AAPL', exDate: '2020-08-31', newShares: 4, oldShares: 1 }]),
+      );
       expect(server.received[0].params).toMatchObject({ function: 'TIME_SERIES_DAILY_ADJUSTED', outputsize: 'full' });
-      await expect(source.fetch('IBM', '1h', { kind: 'alphavantage', function: 'intraday', interval: '5min' })).rejects.toThrow(RangeError);
-      await expect(source.fetch('IBM', '1d', { kind: 'alphavantage', function: 'intraday' })).rejects.toThrow(/needs an interval/);
-      await expect(source.fetch('IBM', '1h', { kind: 'alphavantage', function: 'daily_adjusted' })).rejects.toThrow(RangeError);
+      await expect(
+        source.fetch('IBM', '1h', { kind: 'alphavantage', function: 'intraday', interval: '5min' }),
+      ).rejects.toThrow(RangeError);
+      await expect(source.fetch('IBM', '1d', { kind: 'alphavantage', function: 'intraday' })).rejects.toThrow(
+        /needs an interval/,
+      );
+      await expect(source.fetch('IBM', '1h', { kind: 'alphavantage', function: 'daily_adjusted' })).rejects.toThrow(
+        RangeError,
+      );
       expect(server.received).toHaveLength(1);
       server.enqueue({ body: fixture('intraday-ibm-5min.json') });
       const intra = await source.fetch('IBM', '5m', { kind: 'alphavantage', function: 'intraday', interval: '5min' });

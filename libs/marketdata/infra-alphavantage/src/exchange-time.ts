@@ -9,7 +9,16 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
     formatters.set(timeZone, f);
   }
   return f;
@@ -28,7 +37,8 @@ export function isKnownTimeZone(timeZone: string): boolean {
 /** Offset of `timeZone` from UTC at the instant `utcMs` (whole seconds), in ms; negative west of Greenwich. */
 export function zoneOffsetMs(timeZone: string, utcMs: number): number {
   const p: Record<string, number> = {};
-  for (const part of formatter(timeZone).formatToParts(new Date(utcMs))) if (part.type !== 'literal') p[part.type] = Number(part.value);
+  for (const part of formatter(timeZone).formatToParts(new Date(utcMs)))
+    if (part.type !== 'literal') p[part.type] = Number(part.value);
   return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(utcMs / 1000) * 1000;
 }
 
@@ -38,7 +48,10 @@ export function zoneOffsetMs(timeZone: string, utcMs: number): number {
  * twice (the repeated hour of a fall-back change) returns the earlier instant.
  */
 export function wallTimeToUtcMs(timeZone: string, wallAsUtcMs: number): number {
-  const candidates = new Set([zoneOffsetMs(timeZone, wallAsUtcMs - 43_200_000), zoneOffsetMs(timeZone, wallAsUtcMs + 43_200_000)]);
+  const candidates = new Set([
+    zoneOffsetMs(timeZone, wallAsUtcMs - 43_200_000),
+    zoneOffsetMs(timeZone, wallAsUtcMs + 43_200_000),
+  ]);
   let best = NaN;
   for (const off of candidates) {
     const utc = wallAsUtcMs - off;

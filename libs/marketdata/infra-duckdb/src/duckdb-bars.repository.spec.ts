@@ -52,7 +52,15 @@ describe('DuckDbBarsRepository (in-memory DuckDB)', () => {
   it('stores a batch and reads it back bit-exactly, in time order, with range, cursor and limit', async () => {
     const b = bars(5000);
     const out = await repo.commit({ ingestionId: 'i1', symbol: 'AAA', timeframe: '1d', bars: b });
-    expect(out).toEqual({ inserted: 5000, updated: 0, unchanged: 0, changedFrom: T0, changedTo: T0 + 4999 * DAY, correctedFrom: null, correctedTo: null });
+    expect(out).toEqual({
+      inserted: 5000,
+      updated: 0,
+      unchanged: 0,
+      changedFrom: T0,
+      changedTo: T0 + 4999 * DAY,
+      correctedFrom: null,
+      correctedTo: null,
+    });
     const r = await repo.read({ symbol: 'AAA', timeframe: '1d' });
     expect(r.length).toBe(5000);
     expect(Array.from(r.ts)).toEqual(Array.from(b.ts));
@@ -85,10 +93,18 @@ describe('DuckDbBarsRepository (in-memory DuckDB)', () => {
   it('inserts only new bars of an overlapping batch and never duplicates a key', async () => {
     await repo.commit({ ingestionId: 'i1', symbol: 'AAA', timeframe: '1d', bars: bars(100) });
     const out = await repo.commit({ ingestionId: 'i2', symbol: 'AAA', timeframe: '1d', bars: bars(30, 90) });
-    expect(out).toMatchObject({ inserted: 20, updated: 0, unchanged: 10, changedFrom: T0 + 100 * DAY, changedTo: T0 + 119 * DAY });
+    expect(out).toMatchObject({
+      inserted: 20,
+      updated: 0,
+      unchanged: 10,
+      changedFrom: T0 + 100 * DAY,
+      changedTo: T0 + 119 * DAY,
+    });
     const r = await repo.read({ symbol: 'AAA', timeframe: '1d' });
     expect(r.length).toBe(120);
-    const [{ dup }] = await db.all<{ dup: bigint }>('SELECT count(*) AS dup FROM (SELECT ts FROM bars GROUP BY symbol, timeframe, ts HAVING count(*) > 1)');
+    const [{ dup }] = await db.all<{ dup: bigint }>(
+      'SELECT count(*) AS dup FROM (SELECT ts FROM bars GROUP BY symbol, timeframe, ts HAVING count(*) > 1)',
+    );
     expect(dup).toBe(0n);
   });
 
@@ -98,13 +114,29 @@ describe('DuckDbBarsRepository (in-memory DuckDB)', () => {
     fix.close[3] = 103.5;
     fix.high[7] = 200;
     const out = await repo.commit({ ingestionId: 'i2', symbol: 'AAA', timeframe: '1d', bars: fix });
-    expect(out).toEqual({ inserted: 0, updated: 2, unchanged: 8, changedFrom: T0 + 3 * DAY, changedTo: T0 + 7 * DAY, correctedFrom: T0 + 3 * DAY, correctedTo: T0 + 7 * DAY });
+    expect(out).toEqual({
+      inserted: 0,
+      updated: 2,
+      unchanged: 8,
+      changedFrom: T0 + 3 * DAY,
+      changedTo: T0 + 7 * DAY,
+      correctedFrom: T0 + 3 * DAY,
+      correctedTo: T0 + 7 * DAY,
+    });
     const r = await repo.read({ symbol: 'AAA', timeframe: '1d' });
     expect(r.close[3]).toBe(103.5);
     expect(r.high[7]).toBe(200);
     const audit = await repo.listCorrections({ symbol: 'AAA', timeframe: '1d', limit: 10 });
-    expect(audit.map((a) => a.ts)).toEqual([new Date(T0 + 3 * DAY).toISOString(), new Date(T0 + 7 * DAY).toISOString()]);
-    expect(audit[0]).toMatchObject({ old: { close: 103, high: 104 }, new: { close: 103.5, high: 104 }, oldIngestionId: 'i1', ingestionId: 'i2' });
+    expect(audit.map((a) => a.ts)).toEqual([
+      new Date(T0 + 3 * DAY).toISOString(),
+      new Date(T0 + 7 * DAY).toISOString(),
+    ]);
+    expect(audit[0]).toMatchObject({
+      old: { close: 103, high: 104 },
+      new: { close: 103.5, high: 104 },
+      oldIngestionId: 'i1',
+      ingestionId: 'i2',
+    });
     expect(audit[1]).toMatchObject({ old: { high: 108 }, new: { high: 200 } });
     expect(Date.parse(audit[0].correctedAt)).toBeGreaterThan(Date.now() - 60_000);
   });
@@ -160,7 +192,9 @@ describe('DuckDbBarsRepository storage layout', () => {
       const view = await db.all<{ symbol: string; timeframe: string; close: number; ingestion_id: string }>(
         'SELECT symbol, timeframe, close, ingestion_id FROM bars ORDER BY ts',
       );
-      expect(view).toEqual([100, 101, 102].map((close) => ({ symbol: 'AAA', timeframe: '1d', close, ingestion_id: 'ing-1' })));
+      expect(view).toEqual(
+        [100, 101, 102].map((close) => ({ symbol: 'AAA', timeframe: '1d', close, ingestion_id: 'ing-1' })),
+      );
     } finally {
       await db.close();
     }
@@ -180,14 +214,40 @@ describe('DuckDbBarsRepository storage layout', () => {
       const repo = new DuckDbBarsRepository(db);
       expect(await repo.count()).toBe(3);
       const a = await repo.read({ symbol: 'AAA', timeframe: '1d' });
-      expect({ ts: Array.from(a.ts), close: Array.from(a.close), adj: Array.from(a.adjClose!) }).toEqual({ ts: [T0, T0 + DAY], close: [2, 3], adj: [NaN, 2.5] });
-      expect((await repo.listSeries({ limit: 10 })).map((x) => `${x.symbol}/${x.timeframe}/${x.bars}`)).toEqual(['AAA/1d/2', 'BBB/1h/1']);
+      expect({ ts: Array.from(a.ts), close: Array.from(a.close), adj: Array.from(a.adjClose!) }).toEqual({
+        ts: [T0, T0 + DAY],
+        close: [2, 3],
+        adj: [NaN, 2.5],
+      });
+      expect((await repo.listSeries({ limit: 10 })).map((x) => `${x.symbol}/${x.timeframe}/${x.bars}`)).toEqual([
+        'AAA/1d/2',
+        'BBB/1h/1',
+      ]);
       // A correction after the migration names the ingestion that wrote the bar before it.
-      const fix: BarColumns = { length: 1, ts: new Float64Array([T0 + DAY]), open: new Float64Array([2]), high: new Float64Array([4]), low: new Float64Array([1.5]), close: new Float64Array([3.5]), volume: new Float64Array([20]), adjClose: null };
-      expect(await repo.commit({ ingestionId: 'new-1', symbol: 'AAA', timeframe: '1d', bars: fix })).toMatchObject({ updated: 1, inserted: 0 });
+      const fix: BarColumns = {
+        length: 1,
+        ts: new Float64Array([T0 + DAY]),
+        open: new Float64Array([2]),
+        high: new Float64Array([4]),
+        low: new Float64Array([1.5]),
+        close: new Float64Array([3.5]),
+        volume: new Float64Array([20]),
+        adjClose: null,
+      };
+      expect(await repo.commit({ ingestionId: 'new-1', symbol: 'AAA', timeframe: '1d', bars: fix })).toMatchObject({
+        updated: 1,
+        inserted: 0,
+      });
       const [audit] = await repo.listCorrections({ symbol: 'AAA', timeframe: '1d', limit: 5 });
-      expect(audit).toMatchObject({ oldIngestionId: 'old-2', ingestionId: 'new-1', old: { close: 3, adjClose: 2.5 }, new: { close: 3.5, adjClose: 2.5 } });
-      const [{ kind }] = await db.all<{ kind: string }>(`SELECT table_type AS kind FROM information_schema.tables WHERE table_name = 'bars'`);
+      expect(audit).toMatchObject({
+        oldIngestionId: 'old-2',
+        ingestionId: 'new-1',
+        old: { close: 3, adjClose: 2.5 },
+        new: { close: 3.5, adjClose: 2.5 },
+      });
+      const [{ kind }] = await db.all<{ kind: string }>(
+        `SELECT table_type AS kind FROM information_schema.tables WHERE table_name = 'bars'`,
+      );
       expect(kind).toBe('VIEW');
       // A second repository on the migrated file finds nothing to migrate.
       expect(await new DuckDbBarsRepository(db).count()).toBe(3);
@@ -204,9 +264,13 @@ describe('DuckDbBarsRepository storage layout', () => {
       (bad as { ts: Float64Array }).ts = bad.ts.subarray(0, 2);
       await expect(repo.commit({ ingestionId: 'x', symbol: 'NEW', timeframe: '1d', bars: bad })).rejects.toThrow();
       expect(await db.all('SELECT * FROM bar_series')).toEqual([]);
-      expect(await repo.commit({ ingestionId: 'y', symbol: 'NEW', timeframe: '1d', bars: bars(5) })).toMatchObject({ inserted: 5 });
+      expect(await repo.commit({ ingestionId: 'y', symbol: 'NEW', timeframe: '1d', bars: bars(5) })).toMatchObject({
+        inserted: 5,
+      });
       expect((await repo.read({ symbol: 'NEW', timeframe: '1d' })).length).toBe(5);
-      expect(await db.all<{ n: bigint }>('SELECT count(*) AS n FROM bars WHERE symbol = ?', ['NEW'])).toEqual([{ n: 5n }]);
+      expect(await db.all<{ n: bigint }>('SELECT count(*) AS n FROM bars WHERE symbol = ?', ['NEW'])).toEqual([
+        { n: 5n },
+      ]);
     } finally {
       await db.close();
     }
@@ -216,14 +280,22 @@ describe('DuckDbBarsRepository storage layout', () => {
     const dir = mkdtempSync(join(tmpdir(), 'strata-bars-'));
     try {
       let db = await DuckDb.create(join(dir, 'b.duckdb'));
-      await new DuckDbBarsRepository(db).commit({ ingestionId: 'first', symbol: 'AAA', timeframe: '1d', bars: bars(10) });
+      await new DuckDbBarsRepository(db).commit({
+        ingestionId: 'first',
+        symbol: 'AAA',
+        timeframe: '1d',
+        bars: bars(10),
+      });
       await db.close();
       db = await DuckDb.create(join(dir, 'b.duckdb'));
       const repo = new DuckDbBarsRepository(db);
       await repo.commit({ ingestionId: 'second', symbol: 'BBB', timeframe: '1d', bars: bars(4) });
       const fix = bars(10);
       fix.close[9] = 109.5;
-      expect(await repo.commit({ ingestionId: 'third', symbol: 'AAA', timeframe: '1d', bars: fix })).toMatchObject({ updated: 1, unchanged: 9 });
+      expect(await repo.commit({ ingestionId: 'third', symbol: 'AAA', timeframe: '1d', bars: fix })).toMatchObject({
+        updated: 1,
+        unchanged: 9,
+      });
       const [audit] = await repo.listCorrections({ symbol: 'AAA', timeframe: '1d', limit: 1 });
       expect(audit).toMatchObject({ oldIngestionId: 'first', ingestionId: 'third' });
       expect((await repo.read({ symbol: 'BBB', timeframe: '1d' })).length).toBe(4);
@@ -244,7 +316,10 @@ describe('DuckDbCorporateActionsRepository (in-memory DuckDB)', () => {
       const div = { kind: 'dividend' as const, symbol: 'AAPL', exDate: '2014-05-08', amount: 3.29 };
       expect(await repo.upsert([split, div])).toMatchObject({ inserted: 2, updated: 0, unchanged: 0 });
       expect(await repo.upsert([split])).toMatchObject({ inserted: 0, updated: 0, unchanged: 1, changed: [] });
-      expect(await repo.upsert([{ ...div, amount: 3.3 }])).toMatchObject({ updated: 1, changed: [{ ...div, amount: 3.3 }] });
+      expect(await repo.upsert([{ ...div, amount: 3.3 }])).toMatchObject({
+        updated: 1,
+        changed: [{ ...div, amount: 3.3 }],
+      });
       expect(await repo.list('AAPL')).toEqual([{ ...div, amount: 3.3 }, split]);
       expect(await repo.list('MSFT')).toEqual([]);
     } finally {

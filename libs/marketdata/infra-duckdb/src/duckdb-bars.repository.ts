@@ -1,4 +1,13 @@
-import type { BarColumns, BarCorrection, BarsCommitOutcome, BarsCommitRequest, BarsRepository, SeriesWindow, SymbolSeries, Timeframe } from '@strata/marketdata-contracts';
+import type {
+  BarColumns,
+  BarCorrection,
+  BarsCommitOutcome,
+  BarsCommitRequest,
+  BarsRepository,
+  SeriesWindow,
+  SymbolSeries,
+  Timeframe,
+} from '@strata/marketdata-contracts';
 import { appendColumns, readDoubleColumns } from '@strata/platform-duckdb';
 import type { DuckDb, DuckDbSession } from '@strata/platform-duckdb';
 
@@ -44,7 +53,9 @@ export class DuckDbBarsRepository implements BarsRepository {
         await s.run('CREATE SEQUENCE IF NOT EXISTS bar_write_seq START 1');
         await s.run(`CREATE TABLE IF NOT EXISTS bar_series (
           series_id INTEGER PRIMARY KEY, symbol VARCHAR NOT NULL, timeframe VARCHAR NOT NULL, UNIQUE (symbol, timeframe))`);
-        await s.run(`CREATE TABLE IF NOT EXISTS bar_writes (write_id INTEGER PRIMARY KEY, ingestion_id VARCHAR NOT NULL, written_at TIMESTAMP NOT NULL)`);
+        await s.run(
+          `CREATE TABLE IF NOT EXISTS bar_writes (write_id INTEGER PRIMARY KEY, ingestion_id VARCHAR NOT NULL, written_at TIMESTAMP NOT NULL)`,
+        );
         await s.run(`CREATE TABLE IF NOT EXISTS bar_values (
           series_id INTEGER NOT NULL, ts TIMESTAMP NOT NULL,
           open DOUBLE NOT NULL, high DOUBLE NOT NULL, low DOUBLE NOT NULL, close DOUBLE NOT NULL, volume DOUBLE NOT NULL,
@@ -72,7 +83,9 @@ export class DuckDbBarsRepository implements BarsRepository {
 
   /** Moves the rows of the earlier `bars` table (symbol, timeframe and ingestion id on every row) into the current layout. */
   private async migrateSingleTable(s: DuckDbSession): Promise<void> {
-    await s.run(`INSERT INTO bar_series SELECT nextval('bar_series_seq'), symbol, timeframe FROM (SELECT DISTINCT symbol, timeframe FROM bars ORDER BY ALL)`);
+    await s.run(
+      `INSERT INTO bar_series SELECT nextval('bar_series_seq'), symbol, timeframe FROM (SELECT DISTINCT symbol, timeframe FROM bars ORDER BY ALL)`,
+    );
     await s.run(
       `INSERT INTO bar_writes SELECT nextval('bar_write_seq'), ingestion_id, epoch_ms($now::BIGINT) FROM (SELECT DISTINCT ingestion_id FROM bars ORDER BY ALL)`,
       { now: Date.now() },
@@ -85,7 +98,9 @@ export class DuckDbBarsRepository implements BarsRepository {
   }
 
   private async ensureTempTables(s: DuckDbSession): Promise<void> {
-    await s.run(`CREATE TEMP TABLE IF NOT EXISTS bars_stage (ts TIMESTAMP, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE, adj_close DOUBLE)`);
+    await s.run(
+      `CREATE TEMP TABLE IF NOT EXISTS bars_stage (ts TIMESTAMP, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE, adj_close DOUBLE)`,
+    );
     await s.run(`CREATE TEMP TABLE IF NOT EXISTS bars_diff (ts TIMESTAMP, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE, adj_close DOUBLE,
       is_new BOOLEAN, old_open DOUBLE, old_high DOUBLE, old_low DOUBLE, old_close DOUBLE, old_volume DOUBLE, old_adj_close DOUBLE, old_write_id INTEGER)`);
   }
@@ -95,7 +110,10 @@ export class DuckDbBarsRepository implements BarsRepository {
     const key = `${symbol}\u0000${timeframe}`;
     const hit = this.seriesIds.get(key);
     if (hit !== undefined) return hit;
-    const rows = await s.all<{ id: number }>('SELECT series_id AS id FROM bar_series WHERE symbol = $sym AND timeframe = $tf', { sym: symbol, tf: timeframe });
+    const rows = await s.all<{ id: number }>(
+      'SELECT series_id AS id FROM bar_series WHERE symbol = $sym AND timeframe = $tf',
+      { sym: symbol, tf: timeframe },
+    );
     if (rows.length === 0) return undefined;
     // Found before any insert of this call, so committed (a series inserted by a transaction is cached after its COMMIT).
     this.seriesIds.set(key, rows[0].id);
@@ -112,7 +130,15 @@ export class DuckDbBarsRepository implements BarsRepository {
     await this.init();
     const { bars, symbol, timeframe, ingestionId } = req;
     const n = bars.length;
-    const none: BarsCommitOutcome = { inserted: 0, updated: 0, unchanged: 0, changedFrom: null, changedTo: null, correctedFrom: null, correctedTo: null };
+    const none: BarsCommitOutcome = {
+      inserted: 0,
+      updated: 0,
+      unchanged: 0,
+      changedFrom: null,
+      changedTo: null,
+      correctedFrom: null,
+      correctedTo: null,
+    };
     if (n === 0) return none;
     const from = bars.ts[0];
     const to = bars.ts[n - 1];
@@ -122,18 +148,24 @@ export class DuckDbBarsRepository implements BarsRepository {
       let sid = await this.seriesId(s, symbol, timeframe);
       if (sid === undefined) {
         // A new series: its row is part of this transaction and disappears with it on rollback.
-        const [row] = await s.all<{ id: number }>(`INSERT INTO bar_series VALUES (nextval('bar_series_seq'), $sym, $tf) RETURNING series_id AS id`, {
-          sym: symbol,
-          tf: timeframe,
-        });
+        const [row] = await s.all<{ id: number }>(
+          `INSERT INTO bar_series VALUES (nextval('bar_series_seq'), $sym, $tf) RETURNING series_id AS id`,
+          {
+            sym: symbol,
+            tf: timeframe,
+          },
+        );
         sid = row.id;
       }
       committedSeries = sid;
       const newWrite = async (): Promise<number> => {
-        const [w] = await s.all<{ id: number }>(`INSERT INTO bar_writes VALUES (nextval('bar_write_seq'), $ing, epoch_ms($now::BIGINT)) RETURNING write_id AS id`, {
-          ing: ingestionId,
-          now: Date.now(),
-        });
+        const [w] = await s.all<{ id: number }>(
+          `INSERT INTO bar_writes VALUES (nextval('bar_write_seq'), $ing, epoch_ms($now::BIGINT)) RETURNING write_id AS id`,
+          {
+            ing: ingestionId,
+            now: Date.now(),
+          },
+        );
         return w.id;
       };
       const key = { sid, from, to };
@@ -190,7 +222,14 @@ export class DuckDbBarsRepository implements BarsRepository {
             OR ($hasAdj AND s.adj_close IS DISTINCT FROM b.adj_close)`,
         { ...key, hasAdj: adj !== null },
       );
-      const [st] = await s.all<{ ins: bigint; upd: bigint; cf: number | null; ct: number | null; rf: number | null; rt: number | null }>(
+      const [st] = await s.all<{
+        ins: bigint;
+        upd: bigint;
+        cf: number | null;
+        ct: number | null;
+        rf: number | null;
+        rt: number | null;
+      }>(
         `SELECT count(*) FILTER (WHERE is_new) AS ins, count(*) FILTER (WHERE NOT is_new) AS upd,
                 epoch_ms(min(ts))::DOUBLE AS cf, epoch_ms(max(ts))::DOUBLE AS ct,
                 epoch_ms(min(ts) FILTER (WHERE NOT is_new))::DOUBLE AS rf, epoch_ms(max(ts) FILTER (WHERE NOT is_new))::DOUBLE AS rt
@@ -267,7 +306,11 @@ export class DuckDbBarsRepository implements BarsRepository {
   }
 
   /** Stored series ordered by symbol then timeframe, starting after `after` (exclusive), at most `limit`. */
-  async listSeries(opts: { after?: { symbol: string; timeframe: string }; limit: number; symbol?: string }): Promise<SymbolSeries[]> {
+  async listSeries(opts: {
+    after?: { symbol: string; timeframe: string };
+    limit: number;
+    symbol?: string;
+  }): Promise<SymbolSeries[]> {
     await this.init();
     const rows = await this.db.all<{ symbol: string; timeframe: Timeframe; n: bigint; f: number; t: number }>(
       `SELECT s.symbol, s.timeframe, count(*) AS n, epoch_ms(min(v.ts))::DOUBLE AS f, epoch_ms(max(v.ts))::DOUBLE AS t
@@ -276,7 +319,13 @@ export class DuckDbBarsRepository implements BarsRepository {
        GROUP BY s.symbol, s.timeframe ORDER BY s.symbol, s.timeframe LIMIT $lim::BIGINT`,
       { as: opts.after?.symbol ?? '', at: opts.after?.timeframe ?? '', lim: opts.limit, only: opts.symbol ?? '' },
     );
-    return rows.map((r) => ({ symbol: r.symbol, timeframe: r.timeframe, bars: Number(r.n), from: new Date(r.f).toISOString(), to: new Date(r.t).toISOString() }));
+    return rows.map((r) => ({
+      symbol: r.symbol,
+      timeframe: r.timeframe,
+      bars: Number(r.n),
+      from: new Date(r.f).toISOString(),
+      to: new Date(r.t).toISOString(),
+    }));
   }
 
   /** Audit records of corrected bars of one series, newest correction first, at most `limit`. */
@@ -317,7 +366,8 @@ export class DuckDbBarsRepository implements BarsRepository {
     await this.init();
     const out = new Float64Array(instants.length).fill(NaN);
     if (instants.length === 0) return out;
-    for (const t of instants) if (!Number.isSafeInteger(t)) throw new RangeError(`lastClosesBefore: instant ${t} is not an integer epoch-ms`);
+    for (const t of instants)
+      if (!Number.isSafeInteger(t)) throw new RangeError(`lastClosesBefore: instant ${t} is not an integer epoch-ms`);
     const values = instants.map((t, i) => `(${i}, epoch_ms(${t}::BIGINT))`).join(',');
     const rows = await this.db.exclusive(async (s) => {
       const sid = await this.seriesId(s, symbol, timeframe);

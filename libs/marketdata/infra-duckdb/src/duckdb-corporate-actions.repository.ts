@@ -12,7 +12,13 @@ interface Row {
 
 function toAction(r: Row): CorporateAction {
   return r.kind === 'split'
-    ? { kind: 'split', symbol: r.symbol, exDate: r.ex_date, newShares: r.new_shares as number, oldShares: r.old_shares as number }
+    ? {
+        kind: 'split',
+        symbol: r.symbol,
+        exDate: r.ex_date,
+        newShares: r.new_shares as number,
+        oldShares: r.old_shares as number,
+      }
     : { kind: 'dividend', symbol: r.symbol, exDate: r.ex_date, amount: r.amount as number };
 }
 

@@ -15,8 +15,12 @@ import { DuckDbParquetBarsReader } from './duckdb-parquet-bars.reader';
 import { PARQUET_CASES, PARQUET_SAMPLE_SELECT } from './testing/parquet-equivalence.cases';
 
 const DATA = resolve(__dirname, '../../../../data/sample');
-const FILES = readdirSync(DATA).filter((f) => f.endsWith('.csv')).sort();
-const GOLDEN: Record<string, BatchDigest & { readerError?: string }> = JSON.parse(readFileSync(join(__dirname, 'testing/fixtures/parquet.golden.json'), 'utf8'));
+const FILES = readdirSync(DATA)
+  .filter((f) => f.endsWith('.csv'))
+  .sort();
+const GOLDEN: Record<string, BatchDigest & { readerError?: string }> = JSON.parse(
+  readFileSync(join(__dirname, 'testing/fixtures/parquet.golden.json'), 'utf8'),
+);
 
 describe('Parquet decoder + validateBars = Parquet → CSV text → readBarsCsv of 96d1b41', () => {
   let db: DuckDb;
@@ -46,15 +50,21 @@ describe('Parquet decoder + validateBars = Parquet → CSV text → readBarsCsv 
     }
   };
 
-  it.each(FILES)('data/sample/%s as Parquet: same batch as before, and as its CSV read by the CSV decoder', async (f) => {
-    const file = await write(f, PARQUET_SAMPLE_SELECT(join(DATA, f)));
-    const d = await digest(file, '1d');
-    expect(d).toEqual(GOLDEN[`data/sample/${f}`]);
-    expect(d).toEqual(digestOf(() => readBarsCsv(readFileSync(join(DATA, f)), { timeframe: '1d' })));
-  });
+  it.each(FILES)(
+    'data/sample/%s as Parquet: same batch as before, and as its CSV read by the CSV decoder',
+    async (f) => {
+      const file = await write(f, PARQUET_SAMPLE_SELECT(join(DATA, f)));
+      const d = await digest(file, '1d');
+      expect(d).toEqual(GOLDEN[`data/sample/${f}`]);
+      expect(d).toEqual(digestOf(() => readBarsCsv(readFileSync(join(DATA, f)), { timeframe: '1d' })));
+    },
+  );
 
-  it.each(PARQUET_CASES.map((c) => [c.name, c] as const))('%s: same bars, rejects, gaps and content hash (or header error)', async (name, c) => {
-    expect(GOLDEN[name]).toBeDefined();
-    expect(await digest(await write(name, c.select), c.timeframe)).toEqual(GOLDEN[name]);
-  });
+  it.each(PARQUET_CASES.map((c) => [c.name, c] as const))(
+    '%s: same bars, rejects, gaps and content hash (or header error)',
+    async (name, c) => {
+      expect(GOLDEN[name]).toBeDefined();
+      expect(await digest(await write(name, c.select), c.timeframe)).toEqual(GOLDEN[name]);
+    },
+  );
 });

@@ -59,7 +59,9 @@ describe('DuckDbParquetBarsReader (Parquet written by DuckDB, validated like a C
     ) TO ${q(file)} (FORMAT parquet)`);
     // `n` is not a bar column: drop it by rewriting without it (keeps the row order).
     const clean = join(dir, 'planted-clean.parquet');
-    await db.run(`COPY (SELECT timestamp, open, high, low, close, volume FROM read_parquet(${q(file)})) TO ${q(clean)} (FORMAT parquet)`);
+    await db.run(
+      `COPY (SELECT timestamp, open, high, low, close, volume FROM read_parquet(${q(file)})) TO ${q(clean)} (FORMAT parquet)`,
+    );
     const batch = validateBars(await reader.readParquet(clean), { timeframe: '1d' });
     expect(batch.rejects.map((r) => [r.line, r.reason])).toEqual([
       [3, 'high_below_low'],
@@ -83,7 +85,9 @@ describe('DuckDbParquetBarsReader (Parquet written by DuckDB, validated like a C
 
   it('reads TIMESTAMPTZ columns as UTC instants', async () => {
     const tz = join(dir, 'tz.parquet');
-    await db.run(`COPY (SELECT TIMESTAMPTZ '2024-01-02 14:30:00+00' AS timestamp, 1.5 AS open, 2 AS high, 1 AS low, 1.5 AS close, 10 AS volume) TO ${q(tz)} (FORMAT parquet)`);
+    await db.run(
+      `COPY (SELECT TIMESTAMPTZ '2024-01-02 14:30:00+00' AS timestamp, 1.5 AS open, 2 AS high, 1 AS low, 1.5 AS close, 10 AS volume) TO ${q(tz)} (FORMAT parquet)`,
+    );
     const batch = validateBars(await reader.readParquet(tz), { timeframe: '1h' });
     expect(batch.rejects).toEqual([]);
     expect(new Date(batch.bars.ts[0]).toISOString()).toBe('2024-01-02T14:30:00.000Z');
@@ -91,13 +95,17 @@ describe('DuckDbParquetBarsReader (Parquet written by DuckDB, validated like a C
 
   it('passes text timestamps through and refuses a file with extra columns like a CSV header (line 1)', async () => {
     const text = join(dir, 'text.parquet');
-    await db.run(`COPY (SELECT '2024-01-02' AS timestamp, 1.5 AS open, 2 AS high, 1 AS low, 1.5 AS close, 10 AS volume) TO ${q(text)} (FORMAT parquet)`);
+    await db.run(
+      `COPY (SELECT '2024-01-02' AS timestamp, 1.5 AS open, 2 AS high, 1 AS low, 1.5 AS close, 10 AS volume) TO ${q(text)} (FORMAT parquet)`,
+    );
     const batch = validateBars(await reader.readParquet(text), { timeframe: '1d' });
     expect(batch.rejects).toEqual([]);
     expect(batch.bars.length).toBe(1);
     expect(batch.bars.open[0]).toBe(1.5);
     const extra = join(dir, 'extra.parquet');
-    await db.run(`COPY (SELECT '2024-01-02' AS timestamp, 1 AS open, 2 AS high, 1 AS low, 1 AS close, 10 AS volume, 'x' AS note) TO ${q(extra)} (FORMAT parquet)`);
+    await db.run(
+      `COPY (SELECT '2024-01-02' AS timestamp, 1 AS open, 2 AS high, 1 AS low, 1 AS close, 10 AS volume, 'x' AS note) TO ${q(extra)} (FORMAT parquet)`,
+    );
     await expect(reader.readParquet(extra)).rejects.toThrow(/line 1: .*unknown column "note"/);
   });
 });

@@ -1,5 +1,13 @@
 import type { BarRows, BarsFileReader, UnreadableRow } from '@strata/marketdata-contracts';
-import { barColumn, barColumnRoles, barFieldMessage, barTimeProblem, createBarRows, readBarText, TS_ROLE } from '@strata/marketdata-domain';
+import {
+  barColumn,
+  barColumnRoles,
+  barFieldMessage,
+  barTimeProblem,
+  createBarRows,
+  readBarText,
+  TS_ROLE,
+} from '@strata/marketdata-domain';
 import { readDoubleColumns, type DuckDb } from '@strata/platform-duckdb';
 
 const TIME_TYPES = /^(TIMESTAMP|TIMESTAMP_S|TIMESTAMP_MS|TIMESTAMP_NS|TIMESTAMP WITH TIME ZONE|TIMESTAMPTZ|DATE)\b/i;
@@ -53,7 +61,13 @@ export class DuckDbParquetBarsReader implements BarsFileReader {
     const { roles, columns } = barColumnRoles(described.map((c) => c.column_name));
     // A timestamp column of another type, or a price of a time type, is read as text, as a CSV field would be.
     const kinds: ColumnKind[] = described.map((c, i) =>
-      roles[i] === TS_ROLE ? (TIME_TYPES.test(c.column_type) ? 'time' : 'text') : NUMBER_TYPES.test(c.column_type) ? 'number' : 'text',
+      roles[i] === TS_ROLE
+        ? TIME_TYPES.test(c.column_type)
+          ? 'time'
+          : 'text'
+        : NUMBER_TYPES.test(c.column_type)
+          ? 'number'
+          : 'text',
     );
     const col = (i: number) => ident(described[i].column_name);
 
@@ -61,10 +75,20 @@ export class DuckDbParquetBarsReader implements BarsFileReader {
     const native = kinds.flatMap((k, i) => (k === 'text' ? [] : [i]));
     const nativeSql = native.map((i) =>
       // epoch_ms of a TIMESTAMPTZ is the instant itself; casting it to TIMESTAMP would shift by the session TimeZone.
-      kinds[i] === 'number' ? `CAST(${col(i)} AS DOUBLE)` : /^DATE\b/i.test(described[i].column_type) ? `epoch_ms(CAST(${col(i)} AS TIMESTAMP))::DOUBLE` : `epoch_ms(${col(i)})::DOUBLE`,
+      kinds[i] === 'number'
+        ? `CAST(${col(i)} AS DOUBLE)`
+        : /^DATE\b/i.test(described[i].column_type)
+          ? `epoch_ms(CAST(${col(i)} AS TIMESTAMP))::DOUBLE`
+          : `epoch_ms(${col(i)})::DOUBLE`,
     );
-    const nulls = native.length ? native.map((i, j) => `(CASE WHEN ${col(i)} IS NULL THEN ${2 ** j} ELSE 0 END)`).join(' + ') : '0';
-    const values = await this.db.exclusive(async (s) => readDoubleColumns(await s.connection.run(`SELECT ${[...nativeSql, `(${nulls})::DOUBLE`].join(', ')} FROM ${src}`)));
+    const nulls = native.length
+      ? native.map((i, j) => `(CASE WHEN ${col(i)} IS NULL THEN ${2 ** j} ELSE 0 END)`).join(' + ')
+      : '0';
+    const values = await this.db.exclusive(async (s) =>
+      readDoubleColumns(
+        await s.connection.run(`SELECT ${[...nativeSql, `(${nulls})::DOUBLE`].join(', ')} FROM ${src}`),
+      ),
+    );
     const nullMask = values[values.length - 1];
     const n = nullMask.length;
     const nativeValues: (Float64Array | undefined)[] = [];
@@ -72,7 +96,9 @@ export class DuckDbParquetBarsReader implements BarsFileReader {
 
     const text = kinds.flatMap((k, i) => (k === 'text' ? [i] : []));
     const textRows = text.length
-      ? await this.db.all<Record<string, unknown>>(`SELECT ${text.map((i) => `CAST(${col(i)} AS VARCHAR) AS c${i}`).join(', ')} FROM ${src}`)
+      ? await this.db.all<Record<string, unknown>>(
+          `SELECT ${text.map((i) => `CAST(${col(i)} AS VARCHAR) AS c${i}`).join(', ')} FROM ${src}`,
+        )
       : [];
 
     const rows = createBarRows(n, columns);

@@ -18,9 +18,13 @@ describe('DuckDbSyntheticGroundTruthStore', () => {
         { ts: d(4), regime: 'bear', anomaly: null },
       ]);
       await store.save('ing-2', 'SYN', '1d', [{ ts: d(3), regime: 'high_vol', anomaly: null }]);
-      expect(await store.read('SYN', '1d', { fromMs: d(3), toMs: d(3) })).toEqual([{ ts: d(3), regime: 'high_vol', anomaly: null }]);
+      expect(await store.read('SYN', '1d', { fromMs: d(3), toMs: d(3) })).toEqual([
+        { ts: d(3), regime: 'high_vol', anomaly: null },
+      ]);
       expect(await store.read('SYN', '1h')).toEqual([]);
-      const ids = await db.all<{ ingestion_id: string; n: bigint }>('SELECT ingestion_id, count(*) AS n FROM synthetic_ground_truth GROUP BY 1 ORDER BY 1');
+      const ids = await db.all<{ ingestion_id: string; n: bigint }>(
+        'SELECT ingestion_id, count(*) AS n FROM synthetic_ground_truth GROUP BY 1 ORDER BY 1',
+      );
       expect(ids.map((r) => [r.ingestion_id, Number(r.n)])).toEqual([
         ['ing-1', 2],
         ['ing-2', 1],

@@ -22,7 +22,12 @@ export class DuckDbSyntheticGroundTruthStore implements SyntheticGroundTruthStor
       .then(() => undefined));
   }
 
-  async save(ingestionId: string, symbol: string, timeframe: Timeframe, rows: readonly SyntheticGroundTruthRow[]): Promise<void> {
+  async save(
+    ingestionId: string,
+    symbol: string,
+    timeframe: Timeframe,
+    rows: readonly SyntheticGroundTruthRow[],
+  ): Promise<void> {
     await this.init();
     if (rows.length === 0) return;
     await this.db.transaction(async (s) => {
@@ -44,7 +49,11 @@ export class DuckDbSyntheticGroundTruthStore implements SyntheticGroundTruthStor
     });
   }
 
-  async read(symbol: string, timeframe: Timeframe, range: { fromMs?: number; toMs?: number } = {}): Promise<SyntheticGroundTruthRow[]> {
+  async read(
+    symbol: string,
+    timeframe: Timeframe,
+    range: { fromMs?: number; toMs?: number } = {},
+  ): Promise<SyntheticGroundTruthRow[]> {
     await this.init();
     const rows = await this.db.all<{ ts_ms: number | bigint; regime: string; anomaly: string | null }>(
       `SELECT epoch_ms(ts) AS ts_ms, regime, anomaly FROM synthetic_ground_truth

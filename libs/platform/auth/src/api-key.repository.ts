@@ -1,4 +1,9 @@
-import { type DocumentCollection, type DocumentStore, type Page, type StoredDocument } from '@strata/platform-contracts';
+import {
+  type DocumentCollection,
+  type DocumentStore,
+  type Page,
+  type StoredDocument,
+} from '@strata/platform-contracts';
 import { type ApiRole } from '@strata/platform-http';
 
 /** Injection token of the {@link ApiKeyRepository}. */

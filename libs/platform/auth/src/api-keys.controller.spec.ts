@@ -3,7 +3,14 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DuckDb } from '@strata/platform-duckdb';
 import { DuckDbDocumentStore } from '@strata/platform-document-store';
-import { configureStrataHttp, createLogger, createStrataFastifyAdapter, parseApiKeys, PinoNestLogger, StrataHttpModule } from '@strata/platform-http';
+import {
+  configureStrataHttp,
+  createLogger,
+  createStrataFastifyAdapter,
+  parseApiKeys,
+  PinoNestLogger,
+  StrataHttpModule,
+} from '@strata/platform-http';
 import { AuthModule, createApiKeyAuth } from './auth.module';
 
 describe('/admin/api-keys over HTTP with the gateway guard', () => {
@@ -15,10 +22,14 @@ describe('/admin/api-keys over HTTP with the gateway guard', () => {
   beforeAll(async () => {
     store = new DuckDbDocumentStore(await DuckDb.create(':memory:'));
     const auth = createApiKeyAuth(store, parseApiKeys(`admin:${ADMIN},viewer:${VIEWER}`));
-    @Module({ imports: [StrataHttpModule.forRoot({ apiKeys: auth.resolver }), AuthModule.register({ service: auth.service })] })
+    @Module({
+      imports: [StrataHttpModule.forRoot({ apiKeys: auth.resolver }), AuthModule.register({ service: auth.service })],
+    })
     class TestApp {}
     const logger = createLogger({ service: 'test', level: 'silent' });
-    app = await NestFactory.create<NestFastifyApplication>(TestApp, createStrataFastifyAdapter({ logger }), { logger: new PinoNestLogger(logger) });
+    app = await NestFactory.create<NestFastifyApplication>(TestApp, createStrataFastifyAdapter({ logger }), {
+      logger: new PinoNestLogger(logger),
+    });
     configureStrataHttp(app);
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
@@ -29,7 +40,12 @@ describe('/admin/api-keys over HTTP with the gateway guard', () => {
   });
 
   const call = (method: string, url: string, key?: string, payload?: unknown) =>
-    app.inject({ method, url, headers: key ? { authorization: `Bearer ${key}` } : {}, ...(payload ? { payload } : {}) } as never);
+    app.inject({
+      method,
+      url,
+      headers: key ? { authorization: `Bearer ${key}` } : {},
+      ...(payload ? { payload } : {}),
+    } as never);
 
   it('bootstrap admin (config) issues an operator key that then authenticates; viewers are refused', async () => {
     expect((await call('GET', '/admin/api-keys')).statusCode).toBe(401);
@@ -39,7 +55,12 @@ describe('/admin/api-keys over HTTP with the gateway guard', () => {
     expect(created.statusCode).toBe(201);
     expect(created.headers['cache-control']).toBe('no-store');
     const issued = created.json();
-    expect(issued).toMatchObject({ name: 'ingest-bot', role: 'operator', status: 'active', createdBy: expect.stringMatching(/^key_/) });
+    expect(issued).toMatchObject({
+      name: 'ingest-bot',
+      role: 'operator',
+      status: 'active',
+      createdBy: expect.stringMatching(/^key_/),
+    });
     expect(issued.key).toMatch(/^strata_key_/);
 
     // The new key authenticates, but only up to its role.
@@ -64,7 +85,12 @@ describe('/admin/api-keys over HTTP with the gateway guard', () => {
     const bad = await call('POST', '/admin/api-keys', ADMIN, { name: '', role: 'root' });
     expect(bad.statusCode).toBe(400);
     expect(bad.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(bad.json().errors.map((e: { field: string }) => e.field).sort()).toEqual(['body.name', 'body.role']);
+    expect(
+      bad
+        .json()
+        .errors.map((e: { field: string }) => e.field)
+        .sort(),
+    ).toEqual(['body.name', 'body.role']);
     const cursor = await call('GET', '/admin/api-keys?cursor=garbage!', ADMIN);
     expect(cursor.statusCode).toBe(400);
     expect(cursor.json()).toMatchObject({ type: 'urn:strata:problem:invalid-cursor' });

@@ -1,8 +1,23 @@
 import { Controller, Delete, Get, Header, HttpCode, HttpStatus, Inject, Param, Post, Req } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import { DocumentStoreError } from '@strata/platform-contracts';
 import { MAX_PAGE_LIMIT } from '@strata/platform-contracts';
-import { API_ROLES, ProblemException, problemType, Roles, ZodBody, ZodQuery, type AuthenticatedRequest } from '@strata/platform-http';
+import {
+  API_ROLES,
+  ProblemException,
+  problemType,
+  Roles,
+  ZodBody,
+  ZodQuery,
+  type AuthenticatedRequest,
+} from '@strata/platform-http';
 import { z } from 'zod';
 import { API_KEY_SERVICE } from './auth.tokens';
 import type { ApiKeyService, ApiKeyView, IssuedApiKey } from './api-keys.service';
@@ -32,7 +47,11 @@ export const ListApiKeysQuerySchema = z.object({
 /** Store errors (bad cursor 400, not found 404, conflict 409) as problem+json. */
 function asProblem(err: unknown): unknown {
   if (err instanceof DocumentStoreError && err.httpStatus < 500) {
-    return new ProblemException({ type: problemType(err.code.replace(/_/g, '-')), status: err.httpStatus, detail: err.message });
+    return new ProblemException({
+      type: problemType(err.code.replace(/_/g, '-')),
+      status: err.httpStatus,
+      detail: err.message,
+    });
   }
   return err;
 }
@@ -51,7 +70,10 @@ export class ApiKeysController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Issue an API key', description: 'Returns the key once; only its SHA-256 is stored.' })
   @ApiCreatedResponse({ description: 'The new key, including the plaintext `key` (shown only here).' })
-  create(@ZodBody(CreateApiKeyBodySchema) body: z.output<typeof CreateApiKeyBodySchema>, @Req() req: AuthenticatedRequest): Promise<IssuedApiKey> {
+  create(
+    @ZodBody(CreateApiKeyBodySchema) body: z.output<typeof CreateApiKeyBodySchema>,
+    @Req() req: AuthenticatedRequest,
+  ): Promise<IssuedApiKey> {
     return this.keys.create({ ...body, createdBy: req.principal?.keyId ?? null }).catch((e: unknown) => {
       throw asProblem(e);
     });
@@ -60,7 +82,9 @@ export class ApiKeysController {
   @Get()
   @ApiOperation({ summary: 'List API keys, newest first (cursor pagination)' })
   @ApiOkResponse({ description: '{ items, nextCursor }; pass nextCursor as `cursor` for the next page.' })
-  list(@ZodQuery(ListApiKeysQuerySchema) q: z.output<typeof ListApiKeysQuerySchema>): Promise<{ items: ApiKeyView[]; nextCursor: string | null }> {
+  list(
+    @ZodQuery(ListApiKeysQuerySchema) q: z.output<typeof ListApiKeysQuerySchema>,
+  ): Promise<{ items: ApiKeyView[]; nextCursor: string | null }> {
     return this.keys.list(q).catch((e: unknown) => {
       throw asProblem(e);
     });
@@ -78,7 +102,10 @@ export class ApiKeysController {
 
   @Delete(':id')
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Revoke an API key', description: 'Takes effect at once on this replica and within seconds on others. Idempotent.' })
+  @ApiOperation({
+    summary: 'Revoke an API key',
+    description: 'Takes effect at once on this replica and within seconds on others. Idempotent.',
+  })
   @ApiParam({ name: 'id', description: 'Key id, `key_…`.' })
   @ApiOkResponse({ description: 'The revoked key.' })
   @ApiNotFoundResponse({ description: 'No such key (application/problem+json).' })

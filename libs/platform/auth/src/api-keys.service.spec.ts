@@ -25,7 +25,14 @@ describe('ApiKeyService on the embedded document store', () => {
     expect(m).not.toBeNull();
     expect(issued.id).toBe(`key_${m![1]}`);
     expect(Buffer.from(m![2], 'base64url')).toHaveLength(32);
-    expect(issued).toMatchObject({ name: 'ci', role: 'operator', status: 'active', createdBy: 'key_admin', createdAt: '2024-01-01T00:00:00.000Z', revokedAt: null });
+    expect(issued).toMatchObject({
+      name: 'ci',
+      role: 'operator',
+      status: 'active',
+      createdBy: 'key_admin',
+      createdAt: '2024-01-01T00:00:00.000Z',
+      revokedAt: null,
+    });
     const stored = await repo.get(issued.id);
     expect(stored?.secretHash).toBe(createHash('sha256').update(issued.key).digest('hex'));
     // Neither the key nor its secret part is anywhere in the database.
@@ -52,7 +59,10 @@ describe('ApiKeyService on the embedded document store', () => {
     expect(revoked).toMatchObject({ status: 'revoked', revokedAt: '2024-01-01T00:00:00.000Z', revokedBy: 'key_boss' });
     expect(await service.verify(key)).toBeUndefined();
     clock += 1000;
-    expect(await service.revoke(id, 'key_other')).toMatchObject({ revokedBy: 'key_boss', revokedAt: '2024-01-01T00:00:00.000Z' });
+    expect(await service.revoke(id, 'key_other')).toMatchObject({
+      revokedBy: 'key_boss',
+      revokedAt: '2024-01-01T00:00:00.000Z',
+    });
     expect(await service.revoke('key_unknown', null)).toBeNull();
   });
 
@@ -87,14 +97,23 @@ describe('ApiKeyService on the embedded document store', () => {
     const p2 = await service.list({ limit: 2, cursor: p1.nextCursor });
     expect(p2.items.map((k) => k.name)).toEqual(['k2', 'k0']);
     expect(p2.nextCursor).toBeNull();
-    expect((await service.list({ limit: 10, includeRevoked: true })).items.map((k) => k.name)).toEqual(['k4', 'k3', 'k2', 'k1', 'k0']);
+    expect((await service.list({ limit: 10, includeRevoked: true })).items.map((k) => k.name)).toEqual([
+      'k4',
+      'k3',
+      'k2',
+      'k1',
+      'k0',
+    ]);
   });
 
   it('StoredApiKeyResolver: issued keys first, then config keys (bootstrap admin)', async () => {
     const resolver = new StoredApiKeyResolver(service, parseApiKeys('admin:bootstrap-admin-key'));
     const { key, id } = await service.create({ name: 'op', role: 'operator' });
     expect(await resolver.resolve(key)).toEqual({ role: 'operator', keyId: id });
-    expect(await resolver.resolve('bootstrap-admin-key')).toMatchObject({ role: 'admin', keyId: expect.stringMatching(/^key_[0-9a-f]{12}$/) });
+    expect(await resolver.resolve('bootstrap-admin-key')).toMatchObject({
+      role: 'admin',
+      keyId: expect.stringMatching(/^key_[0-9a-f]{12}$/),
+    });
     expect(await resolver.resolve('nope-nope-nope')).toBeUndefined();
   });
 
@@ -109,7 +128,10 @@ describe('ApiKeyService on the embedded document store', () => {
       const issued = await new ApiKeyService(new ApiKeyRepository(s1)).create({ name: 'p', role: 'admin' });
       await s1.close();
       const s2 = new DuckDbDocumentStore(await DuckDb.create(file));
-      expect(await new ApiKeyService(new ApiKeyRepository(s2)).verify(issued.key)).toEqual({ role: 'admin', keyId: issued.id });
+      expect(await new ApiKeyService(new ApiKeyRepository(s2)).verify(issued.key)).toEqual({
+        role: 'admin',
+        keyId: issued.id,
+      });
       await s2.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,18 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { DuplicateKeyError } from '@strata/platform-contracts';
-import { StaticApiKeyResolver, type ApiKeyEntry, type ApiKeyResolver, type ApiPrincipal, type ApiRole } from '@strata/platform-http';
-import { type ApiKeyRepository, type ApiKeyListQuery, type ApiKeyRecord, type StoredApiKey } from './api-key.repository';
+import {
+  StaticApiKeyResolver,
+  type ApiKeyEntry,
+  type ApiKeyResolver,
+  type ApiPrincipal,
+  type ApiRole,
+} from '@strata/platform-http';
+import {
+  type ApiKeyRepository,
+  type ApiKeyListQuery,
+  type ApiKeyRecord,
+  type StoredApiKey,
+} from './api-key.repository';
 
 /**
  * Format of a stored (issued) key: `strata_key_<id>_<secret>` where `<id>` is 12 lower-case base32 characters
@@ -77,7 +88,12 @@ export class ApiKeyService {
   }
 
   /** Issues a key. The plaintext is in the result only; store it now, it cannot be shown again. */
-  async create(input: { name: string; role: ApiRole; expiresAt?: string | null; createdBy?: string | null }): Promise<IssuedApiKey> {
+  async create(input: {
+    name: string;
+    role: ApiRole;
+    expiresAt?: string | null;
+    createdBy?: string | null;
+  }): Promise<IssuedApiKey> {
     for (let attempt = 0; ; attempt++) {
       const id = `key_${base32(randomBytes(8), 12)}`;
       const key = `strata_key_${id.slice(4)}_${randomBytes(32).toString('base64url')}`;

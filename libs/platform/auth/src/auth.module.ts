@@ -33,8 +33,16 @@ export class AuthModule {
     const providers = opts.service
       ? [{ provide: API_KEY_SERVICE, useValue: opts.service }]
       : [
-          { provide: API_KEY_REPOSITORY, useFactory: (store: DocumentStore) => new ApiKeyRepository(store), inject: [DOCUMENT_STORE] },
-          { provide: API_KEY_SERVICE, useFactory: (repo: ApiKeyRepository) => new ApiKeyService(repo, opts.serviceOptions), inject: [API_KEY_REPOSITORY] },
+          {
+            provide: API_KEY_REPOSITORY,
+            useFactory: (store: DocumentStore) => new ApiKeyRepository(store),
+            inject: [DOCUMENT_STORE],
+          },
+          {
+            provide: API_KEY_SERVICE,
+            useFactory: (repo: ApiKeyRepository) => new ApiKeyService(repo, opts.serviceOptions),
+            inject: [API_KEY_REPOSITORY],
+          },
         ];
     return {
       module: AuthModule,
@@ -44,5 +52,3 @@ export class AuthModule {
     };
   }
 }
-
-

@@ -1,4 +1,15 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { type DeadLetter, type Envelope } from '@strata/platform-contracts';
 
@@ -147,7 +158,10 @@ export class BusJournal {
     }
     if (!this.timer) {
       // 0: one batch per event-loop turn (everything published in this turn is written together).
-      this.timer = this.flushIntervalMs > 0 ? setTimeout(() => this.flushSync(), this.flushIntervalMs) : setImmediate(() => this.flushSync());
+      this.timer =
+        this.flushIntervalMs > 0
+          ? setTimeout(() => this.flushSync(), this.flushIntervalMs)
+          : setImmediate(() => this.flushSync());
     }
   }
 
@@ -180,7 +194,11 @@ export class BusJournal {
       this.pendingBytes = 0;
       if (this.offsetsDirty) {
         this.offsetsDirty = false;
-        const o: OffsetsFile = { v: 1, floors: Object.fromEntries(this.floors), lastSeqs: Object.fromEntries(this.lastSeqs) };
+        const o: OffsetsFile = {
+          v: 1,
+          floors: Object.fromEntries(this.floors),
+          lastSeqs: Object.fromEntries(this.lastSeqs),
+        };
         const path = join(this.dir, 'offsets.json');
         writeFileSync(path + '.tmp', JSON.stringify(o));
         renameSync(path + '.tmp', path);

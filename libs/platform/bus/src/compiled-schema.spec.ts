@@ -42,29 +42,49 @@ describe('compiledSchema', () => {
     { symbol: 'AAPL', seq: '0', price: 1, side: 'buy', venue: null, tags: [] },
   ];
 
-  it.each(valid.map((v, i) => [i, v]))('accepts what the schema accepts, with the same output (valid #%i)', (_i, input) => {
-    const expected = Tick.safeParse(input);
-    const got = compiledSchema(Tick).safeParse(input);
-    expect(expected.success).toBe(true);
-    expect(got.success).toBe(true);
-    expect(got.data).toStrictEqual(expected.data);
-    // A fresh copy: unknown keys stripped, the caller's object untouched.
-    expect(got.data).not.toBe(input);
-    expect(Object.keys(got.data!)).toEqual(Object.keys(expected.data!));
-  });
+  it.each(valid.map((v, i) => [i, v]))(
+    'accepts what the schema accepts, with the same output (valid #%i)',
+    (_i, input) => {
+      const expected = Tick.safeParse(input);
+      const got = compiledSchema(Tick).safeParse(input);
+      expect(expected.success).toBe(true);
+      expect(got.success).toBe(true);
+      expect(got.data).toStrictEqual(expected.data);
+      // A fresh copy: unknown keys stripped, the caller's object untouched.
+      expect(got.data).not.toBe(input);
+      expect(Object.keys(got.data!)).toEqual(Object.keys(expected.data!));
+    },
+  );
 
-  it.each(invalid.map((v, i) => [i, v]))('rejects what the schema rejects, with the same issues (invalid #%i)', (_i, input) => {
-    const expected = Tick.safeParse(input);
-    const got = compiledSchema(Tick).safeParse(input);
-    expect(expected.success).toBe(false);
-    expect(got.success).toBe(false);
-    expect(got.error!.issues).toEqual(expected.error!.issues);
-  });
+  it.each(invalid.map((v, i) => [i, v]))(
+    'rejects what the schema rejects, with the same issues (invalid #%i)',
+    (_i, input) => {
+      const expected = Tick.safeParse(input);
+      const got = compiledSchema(Tick).safeParse(input);
+      expect(expected.success).toBe(false);
+      expect(got.success).toBe(false);
+      expect(got.error!.issues).toEqual(expected.error!.issues);
+    },
+  );
 
   it('checks envelopes like EnvelopeSchema, ISO timestamps included', () => {
-    const env = { id: 'a', type: 't.evt.x.y.v1', version: 1, occurredAt: '2026-01-02T03:04:05.678Z', producer: 'p', correlationId: 'a', causationId: null, data: { k: 1 } };
+    const env = {
+      id: 'a',
+      type: 't.evt.x.y.v1',
+      version: 1,
+      occurredAt: '2026-01-02T03:04:05.678Z',
+      producer: 'p',
+      correlationId: 'a',
+      causationId: null,
+      data: { k: 1 },
+    };
     expect(compiledSchema(EnvelopeSchema).safeParse(env)).toEqual(EnvelopeSchema.safeParse(env));
-    for (const bad of [{ ...env, occurredAt: '2026-01-02 03:04' }, { ...env, version: 0 }, { ...env, causationId: '' }, (({ data: _d, ...rest }) => rest)(env)]) {
+    for (const bad of [
+      { ...env, occurredAt: '2026-01-02 03:04' },
+      { ...env, version: 0 },
+      { ...env, causationId: '' },
+      (({ data: _d, ...rest }) => rest)(env),
+    ]) {
       const want = EnvelopeSchema.safeParse(bad);
       expect(want.success).toBe(false);
       expect(compiledSchema(EnvelopeSchema).safeParse(bad)).toEqual(want);

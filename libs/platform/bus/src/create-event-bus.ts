@@ -22,7 +22,12 @@ export interface CreateEventBusOptions {
  */
 export async function createEventBus(opts: CreateEventBusOptions): Promise<EventBus> {
   if (opts.natsUrl) {
-    return JetStreamEventBus.connect({ servers: opts.natsUrl, service: opts.service, streamPrefix: opts.streamPrefix, domains: opts.domains });
+    return JetStreamEventBus.connect({
+      servers: opts.natsUrl,
+      service: opts.service,
+      streamPrefix: opts.streamPrefix,
+      domains: opts.domains,
+    });
   }
   return new InProcessEventBus({ service: opts.service, dataDir: opts.dataDir });
 }

@@ -28,12 +28,22 @@ export function fastUuidv7(now: number = Date.now()): string {
     msSeq = 0;
     const hi = Math.floor(now / 0x1_0000_0000);
     const lo = now >>> 0;
-    msPrefix = HEX[(hi >>> 8) & 0xff] + HEX[hi & 0xff] + HEX[lo >>> 24] + HEX[(lo >>> 16) & 0xff] + '-' + HEX[(lo >>> 8) & 0xff] + HEX[lo & 0xff] + '-';
+    msPrefix =
+      HEX[(hi >>> 8) & 0xff] +
+      HEX[hi & 0xff] +
+      HEX[lo >>> 24] +
+      HEX[(lo >>> 16) & 0xff] +
+      '-' +
+      HEX[(lo >>> 8) & 0xff] +
+      HEX[lo & 0xff] +
+      '-';
     // Flatten once per millisecond so every id of this ms shares one flat prefix.
     msPrefix = msPrefix.split('').join('');
   }
   const c = minted++ % 0x1_0000_0000;
-  return msPrefix + HEX4[msSeq] + TAG_PART + HEX[c >>> 24] + HEX[(c >>> 16) & 0xff] + HEX[(c >>> 8) & 0xff] + HEX[c & 0xff];
+  return (
+    msPrefix + HEX4[msSeq] + TAG_PART + HEX[c >>> 24] + HEX[(c >>> 16) & 0xff] + HEX[(c >>> 8) & 0xff] + HEX[c & 0xff]
+  );
 }
 
 /** Counter value the most recent {@link fastUuidv7} call used (-1 before the first). */
@@ -51,7 +61,7 @@ export function mintedSeq(id: string): number {
   if (!(low >= 0)) return -1;
   const cur = minted - 1;
   if (cur < 0) return -1;
-  const full = cur - ((cur % 0x1_0000_0000) - low + 0x1_0000_0000) % 0x1_0000_0000;
+  const full = cur - (((cur % 0x1_0000_0000) - low + 0x1_0000_0000) % 0x1_0000_0000);
   return full >= 0 ? full : -1;
 }
 

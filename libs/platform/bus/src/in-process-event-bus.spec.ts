@@ -44,7 +44,11 @@ describe('in-process with a data directory', () => {
 
   eventBusConformance('in-process (journal)', () => inProcessFactory(join(dir, 'conf')));
 
-  const Ticked = defineEvent({ subject: `${uniqueDomain()}.evt.clock.ticked.v1`, schema: z.object({ n: z.number().int() }), description: 'test' });
+  const Ticked = defineEvent({
+    subject: `${uniqueDomain()}.evt.clock.ticked.v1`,
+    schema: z.object({ n: z.number().int() }),
+    description: 'test',
+  });
 
   it('keeps unacknowledged messages, offsets, dedup ids and dead letters across a restart', async () => {
     const dataDir = join(dir, 'restart');

@@ -1,4 +1,18 @@
-import { deadLetterSubject, type BusHealth, type BusSubscription, type CommandDefinition, type DeadLetter, type DeadLetterReason, type Envelope, type EventBus, type MessageContext, type MessageDefinition, type MessageHandler, type PublishOptions, type SubscribeOptions } from '@strata/platform-contracts';
+import {
+  deadLetterSubject,
+  type BusHealth,
+  type BusSubscription,
+  type CommandDefinition,
+  type DeadLetter,
+  type DeadLetterReason,
+  type Envelope,
+  type EventBus,
+  type MessageContext,
+  type MessageDefinition,
+  type MessageHandler,
+  type PublishOptions,
+  type SubscribeOptions,
+} from '@strata/platform-contracts';
 import { BusError, describeIssues, toBusIssues } from './bus-errors';
 import { BusJournal, type JournalMessage } from './bus-journal';
 import { compiledSchema } from './compiled-schema';
@@ -251,12 +265,22 @@ export class InProcessEventBus implements EventBus {
   }
 
   /** {@link publish} with another producer name (used by {@link forService} views). */
-  publishAs<T>(producer: string, def: MessageDefinition<string, T>, data: T, opts?: PublishOptions): Promise<Envelope<T>> {
+  publishAs<T>(
+    producer: string,
+    def: MessageDefinition<string, T>,
+    data: T,
+    opts?: PublishOptions,
+  ): Promise<Envelope<T>> {
     if (this.closing) return Promise.reject(new BusError('closed', 'event bus is closed', def.subject));
     const parsed = compiledSchema(def.schema).safeParse(data);
     if (!parsed.success) {
       return Promise.reject(
-        new BusError('invalid_payload', `invalid ${def.subject} payload: ${describeIssues(parsed.error.issues)}`, def.subject, toBusIssues(parsed.error.issues)),
+        new BusError(
+          'invalid_payload',
+          `invalid ${def.subject} payload: ${describeIssues(parsed.error.issues)}`,
+          def.subject,
+          toBusIssues(parsed.error.issues),
+        ),
       );
     }
     const now = Date.now();
@@ -318,7 +342,11 @@ export class InProcessEventBus implements EventBus {
   // ---------------------------------------------------------------- subscribe
 
   /** Adds a subscriber to the durable consumer `opts.consumer` of `def.subject` (created on first use). */
-  async subscribe<T>(def: MessageDefinition<string, T>, handler: MessageHandler<T>, opts: SubscribeOptions): Promise<BusSubscription> {
+  async subscribe<T>(
+    def: MessageDefinition<string, T>,
+    handler: MessageHandler<T>,
+    opts: SubscribeOptions,
+  ): Promise<BusSubscription> {
     if (this.closing) throw new BusError('closed', 'event bus is closed', def.subject);
     const log = this.logFor(def.subject, def.domain);
     let g = log.groups.get(opts.consumer);
@@ -425,8 +453,16 @@ export class InProcessEventBus implements EventBus {
     try {
       out =
         entry.headers && entry.headers.traceparent
-          ? inConsumerSpan(entry.headers, { subject: g.log.subject, consumer: g.name, messageId: env.id, deliveryCount: r.deliveries, system: 'in-process' }, () =>
-              member.handler(parsed.data, ctx),
+          ? inConsumerSpan(
+              entry.headers,
+              {
+                subject: g.log.subject,
+                consumer: g.name,
+                messageId: env.id,
+                deliveryCount: r.deliveries,
+                system: 'in-process',
+              },
+              () => member.handler(parsed.data, ctx),
             )
           : member.handler(parsed.data, ctx);
     } catch (e) {
@@ -528,7 +564,8 @@ export class InProcessEventBus implements EventBus {
     if (this.journal) {
       this.journal.append('dlq', { q: seq, s: subject, d: dl }).catch(() => undefined);
     }
-    for (const s of this.dlqSubs) if (!s.stopped && subjectMatches(s.pattern, subject)) void this.callDeadLetterHandler(s, dl);
+    for (const s of this.dlqSubs)
+      if (!s.stopped && subjectMatches(s.pattern, subject)) void this.callDeadLetterHandler(s, dl);
   }
 
   private async callDeadLetterHandler(s: DeadLetterSub, dl: DeadLetter): Promise<void> {
@@ -543,7 +580,10 @@ export class InProcessEventBus implements EventBus {
    * Calls `handler` for every stored dead letter of `subject` (wildcards `*`/`>` allowed), then for each new one.
    * Dead letters are kept (and journalled with `dataDir`) until the process ends.
    */
-  async subscribeDeadLetters(subject: string, handler: (dl: DeadLetter) => void | Promise<void>): Promise<BusSubscription> {
+  async subscribeDeadLetters(
+    subject: string,
+    handler: (dl: DeadLetter) => void | Promise<void>,
+  ): Promise<BusSubscription> {
     const sub: DeadLetterSub = { pattern: deadLetterSubject(subject), handler, stopped: false };
     const backlog: DeadLetterEntry[] = [];
     for (const [s, list] of this.deadLetters) if (subjectMatches(sub.pattern, s)) backlog.push(...list);
@@ -562,17 +602,32 @@ export class InProcessEventBus implements EventBus {
   // ---------------------------------------------------------------- request / reply
 
   /** Sends a command to one responder and returns its validated reply. */
-  request<T, R>(def: CommandDefinition<string, T, R>, data: T, opts?: PublishOptions & { timeoutMs?: number }): Promise<R> {
+  request<T, R>(
+    def: CommandDefinition<string, T, R>,
+    data: T,
+    opts?: PublishOptions & { timeoutMs?: number },
+  ): Promise<R> {
     return this.requestAs(this.opts.service, def, data, opts);
   }
 
   /** {@link request} with another producer name (used by {@link forService} views). */
-  async requestAs<T, R>(producer: string, def: CommandDefinition<string, T, R>, data: T, opts?: PublishOptions & { timeoutMs?: number }): Promise<R> {
+  async requestAs<T, R>(
+    producer: string,
+    def: CommandDefinition<string, T, R>,
+    data: T,
+    opts?: PublishOptions & { timeoutMs?: number },
+  ): Promise<R> {
     if (this.closing) throw new BusError('closed', 'event bus is closed', def.subject);
-    if (!def.reply) throw new BusError('not_a_request', `${def.subject} has no reply schema; publish it instead`, def.subject);
+    if (!def.reply)
+      throw new BusError('not_a_request', `${def.subject} has no reply schema; publish it instead`, def.subject);
     const parsed = compiledSchema(def.schema).safeParse(data);
     if (!parsed.success) {
-      throw new BusError('invalid_payload', `invalid ${def.subject} payload: ${describeIssues(parsed.error.issues)}`, def.subject, toBusIssues(parsed.error.issues));
+      throw new BusError(
+        'invalid_payload',
+        `invalid ${def.subject} payload: ${describeIssues(parsed.error.issues)}`,
+        def.subject,
+        toBusIssues(parsed.error.issues),
+      );
     }
     const group = this.responders.get(def.subject);
     const live = group?.list.filter((r) => !r.stopped) ?? [];
@@ -582,11 +637,18 @@ export class InProcessEventBus implements EventBus {
     const env = newEnvelope(def, parsed.data, producer, opts);
     const id = env.id;
     const timeoutMs = opts?.timeoutMs ?? this.opts.requestTimeoutMs ?? 5000;
-    const ctx: MessageContext<unknown> = { envelope: env as Envelope<unknown>, subject: def.subject, deliveryCount: 1, headers };
+    const ctx: MessageContext<unknown> = {
+      envelope: env as Envelope<unknown>,
+      subject: def.subject,
+      deliveryCount: 1,
+      headers,
+    };
     const call = Promise.resolve().then(() =>
       headers.traceparent
-        ? inConsumerSpan(headers, { subject: def.subject, consumer: 'reply', messageId: id, deliveryCount: 1, system: 'in-process' }, () =>
-            responder.handler(parsed.data, ctx),
+        ? inConsumerSpan(
+            headers,
+            { subject: def.subject, consumer: 'reply', messageId: id, deliveryCount: 1, system: 'in-process' },
+            () => responder.handler(parsed.data, ctx),
           )
         : responder.handler(parsed.data, ctx),
     );
@@ -602,13 +664,20 @@ export class InProcessEventBus implements EventBus {
           timer = setTimeout(() => res({ ok: 'timeout' }), timeoutMs);
         }),
       ]);
-      if (reply.ok === 'timeout') throw new BusError('timeout', `no reply to ${def.subject} within ${timeoutMs} ms`, def.subject);
+      if (reply.ok === 'timeout')
+        throw new BusError('timeout', `no reply to ${def.subject} within ${timeoutMs} ms`, def.subject);
       if (!reply.ok) {
         if (reply.e instanceof BusError) throw reply.e;
         throw new BusError('handler_error', reply.e instanceof Error ? reply.e.message : String(reply.e), def.subject);
       }
       const r = compiledSchema(def.reply).safeParse(reply.v);
-      if (!r.success) throw new BusError('invalid_reply', `invalid ${def.subject} reply: ${describeIssues(r.error.issues)}`, def.subject, toBusIssues(r.error.issues));
+      if (!r.success)
+        throw new BusError(
+          'invalid_reply',
+          `invalid ${def.subject} reply: ${describeIssues(r.error.issues)}`,
+          def.subject,
+          toBusIssues(r.error.issues),
+        );
       return r.data;
     } finally {
       if (timer) clearTimeout(timer);
@@ -617,7 +686,11 @@ export class InProcessEventBus implements EventBus {
   }
 
   /** Serves a command that answers; several responders of one subject take turns (queue group semantics). */
-  async reply<T, R>(def: CommandDefinition<string, T, R>, handler: (data: T, ctx: MessageContext<T>) => Promise<R>, _opts: { queue: string }): Promise<BusSubscription> {
+  async reply<T, R>(
+    def: CommandDefinition<string, T, R>,
+    handler: (data: T, ctx: MessageContext<T>) => Promise<R>,
+    _opts: { queue: string },
+  ): Promise<BusSubscription> {
     if (this.closing) throw new BusError('closed', 'event bus is closed', def.subject);
     let group = this.responders.get(def.subject);
     if (!group) this.responders.set(def.subject, (group = { list: [], rr: 0 }));
@@ -650,7 +723,13 @@ export class InProcessEventBus implements EventBus {
 
   /** Always up while open (there is no connection to lose). */
   health(): BusHealth {
-    return this.closed ? { adapter: 'in-process', status: 'down', detail: 'closed' } : { adapter: 'in-process', status: 'up', detail: this.opts.dataDir ? `journal ${this.opts.dataDir}/bus` : 'memory only' };
+    return this.closed
+      ? { adapter: 'in-process', status: 'down', detail: 'closed' }
+      : {
+          adapter: 'in-process',
+          status: 'up',
+          detail: this.opts.dataDir ? `journal ${this.opts.dataDir}/bus` : 'memory only',
+        };
   }
 
   /**
@@ -670,7 +749,10 @@ export class InProcessEventBus implements EventBus {
     const waitRetries = !this.journal;
     while (Date.now() < deadline) {
       const busy = groups().some(
-        (g) => g.members.some((m) => m.busy) || (g.members.length > 0 && (g.cursor <= g.log.lastSeq || g.ready.length > 0 || (waitRetries && g.waiting.size > 0))),
+        (g) =>
+          g.members.some((m) => m.busy) ||
+          (g.members.length > 0 &&
+            (g.cursor <= g.log.lastSeq || g.ready.length > 0 || (waitRetries && g.waiting.size > 0))),
       );
       if (!busy && this.inflightRequests.size === 0) break;
       await new Promise((r) => setTimeout(r, 2));
@@ -758,20 +840,34 @@ class InProcessServiceView implements EventBus {
   ) {}
 
   publish<T>(def: MessageDefinition<string, T>, data: T, opts?: PublishOptions): Promise<Envelope<T>> {
-    if (this.closed) return Promise.reject(new BusError('closed', `event bus view of ${this.service} is closed`, def.subject));
+    if (this.closed)
+      return Promise.reject(new BusError('closed', `event bus view of ${this.service} is closed`, def.subject));
     return this.root.publishAs(this.service, def, data, opts);
   }
 
-  subscribe<T>(def: MessageDefinition<string, T>, handler: MessageHandler<T>, opts: SubscribeOptions): Promise<BusSubscription> {
+  subscribe<T>(
+    def: MessageDefinition<string, T>,
+    handler: MessageHandler<T>,
+    opts: SubscribeOptions,
+  ): Promise<BusSubscription> {
     return this.track(this.root.subscribe(def, handler, opts));
   }
 
-  request<T, R>(def: CommandDefinition<string, T, R>, data: T, opts?: PublishOptions & { timeoutMs?: number }): Promise<R> {
-    if (this.closed) return Promise.reject(new BusError('closed', `event bus view of ${this.service} is closed`, def.subject));
+  request<T, R>(
+    def: CommandDefinition<string, T, R>,
+    data: T,
+    opts?: PublishOptions & { timeoutMs?: number },
+  ): Promise<R> {
+    if (this.closed)
+      return Promise.reject(new BusError('closed', `event bus view of ${this.service} is closed`, def.subject));
     return this.root.requestAs(this.service, def, data, opts);
   }
 
-  reply<T, R>(def: CommandDefinition<string, T, R>, handler: (data: T, ctx: MessageContext<T>) => Promise<R>, opts: { queue: string }): Promise<BusSubscription> {
+  reply<T, R>(
+    def: CommandDefinition<string, T, R>,
+    handler: (data: T, ctx: MessageContext<T>) => Promise<R>,
+    opts: { queue: string },
+  ): Promise<BusSubscription> {
     return this.track(this.root.reply(def, handler, opts));
   }
 
@@ -780,7 +876,9 @@ class InProcessServiceView implements EventBus {
   }
 
   health(): BusHealth {
-    return this.closed ? { adapter: 'in-process', status: 'down', detail: `view of ${this.service} closed` } : this.root.health();
+    return this.closed
+      ? { adapter: 'in-process', status: 'down', detail: `view of ${this.service} closed` }
+      : this.root.health();
   }
 
   async close(): Promise<void> {

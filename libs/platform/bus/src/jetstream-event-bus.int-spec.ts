@@ -16,7 +16,13 @@ function jetStreamFactory(url: string): EventBusFactory {
   return {
     durableAcrossRestart: true,
     async open(service: string): Promise<EventBus> {
-      const b = await JetStreamEventBus.connect({ servers: url, service, streamPrefix, storage: 'memory', closeTimeoutMs: 3000 });
+      const b = await JetStreamEventBus.connect({
+        servers: url,
+        service,
+        streamPrefix,
+        storage: 'memory',
+        closeTimeoutMs: 3000,
+      });
       buses.push(b);
       return b;
     },
@@ -51,8 +57,18 @@ nats.describeIf('JetStreamEventBus against a real nats-server', () => {
     it('creates the domain and DLQ streams idempotently, with the dedup window', async () => {
       const domain = uniqueDomain();
       domains.push(domain);
-      const a = await JetStreamEventBus.connect({ servers: url, service: 'a', streamPrefix: prefix, domains: [domain] });
-      const b = await JetStreamEventBus.connect({ servers: url, service: 'b', streamPrefix: prefix, domains: [domain] });
+      const a = await JetStreamEventBus.connect({
+        servers: url,
+        service: 'a',
+        streamPrefix: prefix,
+        domains: [domain],
+      });
+      const b = await JetStreamEventBus.connect({
+        servers: url,
+        service: 'b',
+        streamPrefix: prefix,
+        domains: [domain],
+      });
       const nc = await connect({ servers: url });
       const jsm = await jetstreamManager(nc);
       const info = await jsm.streams.info(a.streamName(domain));
@@ -66,19 +82,31 @@ nats.describeIf('JetStreamEventBus against a real nats-server', () => {
     it('redelivers the message of a worker that died mid-message to another replica', async () => {
       const domain = uniqueDomain();
       domains.push(domain);
-      const Ev = defineEvent({ subject: `${domain}.evt.job.started.v1`, schema: z.object({ n: z.number() }), description: 'x' });
+      const Ev = defineEvent({
+        subject: `${domain}.evt.job.started.v1`,
+        schema: z.object({ n: z.number() }),
+        description: 'x',
+      });
       const dying = await JetStreamEventBus.connect({ servers: url, service: 'w', streamPrefix: prefix });
       const seenByDying: number[] = [];
-      await dying.subscribe(Ev, (d) => {
-        seenByDying.push(d.n);
-        return new Promise<void>(() => undefined); // never finishes: the process "dies" below
-      }, { consumer: 'w_jobs', ackWaitMs: 1000, prefetch: 1 });
+      await dying.subscribe(
+        Ev,
+        (d) => {
+          seenByDying.push(d.n);
+          return new Promise<void>(() => undefined); // never finishes: the process "dies" below
+        },
+        { consumer: 'w_jobs', ackWaitMs: 1000, prefetch: 1 },
+      );
       await dying.publish(Ev, { n: 7 });
       await waitFor(() => seenByDying.length === 1, 'first delivery');
       await dying.connection().close(); // abrupt: no ack, no drain
       const survivor = await JetStreamEventBus.connect({ servers: url, service: 'w', streamPrefix: prefix });
       const got: Array<{ n: number; count: number }> = [];
-      await survivor.subscribe(Ev, (d, ctx) => void got.push({ n: d.n, count: ctx.deliveryCount }), { consumer: 'w_jobs', ackWaitMs: 1000, prefetch: 1 });
+      await survivor.subscribe(Ev, (d, ctx) => void got.push({ n: d.n, count: ctx.deliveryCount }), {
+        consumer: 'w_jobs',
+        ackWaitMs: 1000,
+        prefetch: 1,
+      });
       await waitFor(() => got.length === 1, 'redelivery to the survivor', 10_000);
       expect(got[0]).toEqual({ n: 7, count: 2 });
       await survivor.close();
@@ -87,15 +115,30 @@ nats.describeIf('JetStreamEventBus against a real nats-server', () => {
     it('dead-letters from the max-deliveries advisory when the server gives up on a message', async () => {
       const domain = uniqueDomain();
       domains.push(domain);
-      const Ev = defineEvent({ subject: `${domain}.evt.job.started.v1`, schema: z.object({ n: z.number() }), description: 'x' });
-      const watcher = await JetStreamEventBus.connect({ servers: url, service: 'w', streamPrefix: prefix, domains: [domain] });
+      const Ev = defineEvent({
+        subject: `${domain}.evt.job.started.v1`,
+        schema: z.object({ n: z.number() }),
+        description: 'x',
+      });
+      const watcher = await JetStreamEventBus.connect({
+        servers: url,
+        service: 'w',
+        streamPrefix: prefix,
+        domains: [domain],
+      });
       const dls: DeadLetter[] = [];
       await watcher.subscribeDeadLetters(Ev.subject, (dl) => void dls.push(dl));
       // A worker outside the bus (think: crashed twice mid-message) pulls the message and never acks it.
       const nc = await connect({ servers: url });
       const jsm = await jetstreamManager(nc);
       const stream = watcher.streamName(domain);
-      await jsm.consumers.add(stream, { durable_name: 'raw_worker', ack_policy: AckPolicy.Explicit, filter_subject: Ev.subject, ack_wait: nanos(300), max_deliver: 2 });
+      await jsm.consumers.add(stream, {
+        durable_name: 'raw_worker',
+        ack_policy: AckPolicy.Explicit,
+        filter_subject: Ev.subject,
+        ack_wait: nanos(300),
+        max_deliver: 2,
+      });
       const env = await watcher.publish(Ev, { n: 1 });
       const c = await jetstream(nc).consumers.get(stream, 'raw_worker');
       for (let i = 0; i < 4 && dls.length === 0; i++) {
@@ -106,7 +149,12 @@ nats.describeIf('JetStreamEventBus against a real nats-server', () => {
         await new Promise((r) => setTimeout(r, 350));
       }
       await waitFor(() => dls.length >= 1, 'dead letter from the advisory', 10_000);
-      expect(dls[0]).toMatchObject({ subject: Ev.subject, consumer: 'raw_worker', reason: 'max_deliveries', deliveries: 2 });
+      expect(dls[0]).toMatchObject({
+        subject: Ev.subject,
+        consumer: 'raw_worker',
+        reason: 'max_deliveries',
+        deliveries: 2,
+      });
       expect(JSON.parse(dls[0].payload)).toMatchObject({ id: env.id });
       await Promise.all([watcher.close(), nc.close()]);
     }, 20_000);

@@ -15,9 +15,34 @@ import {
   type JsMsg,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { headers as natsHeaders, nanos, NoRespondersError, RequestError, TimeoutError, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/nats-core';
+import {
+  headers as natsHeaders,
+  nanos,
+  NoRespondersError,
+  RequestError,
+  TimeoutError,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  type Subscription,
+} from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { deadLetterSubject, EnvelopeSchema, type BusHealth, type BusSubscription, type CommandDefinition, type DeadLetter, type DeadLetterReason, type Envelope, type EventBus, type MessageContext, type MessageDefinition, type MessageHandler, type PublishOptions, type SubscribeOptions } from '@strata/platform-contracts';
+import {
+  deadLetterSubject,
+  EnvelopeSchema,
+  type BusHealth,
+  type BusSubscription,
+  type CommandDefinition,
+  type DeadLetter,
+  type DeadLetterReason,
+  type Envelope,
+  type EventBus,
+  type MessageContext,
+  type MessageDefinition,
+  type MessageHandler,
+  type PublishOptions,
+  type SubscribeOptions,
+} from '@strata/platform-contracts';
 import { BusError, describeIssues, toBusIssues, type BusErrorCode } from './bus-errors';
 import { compiledSchema } from './compiled-schema';
 import { newEnvelope } from './envelope.factory';
@@ -65,7 +90,12 @@ export const BusHeaders = {
 } as const;
 
 const DEFAULT_BACKOFF = [100, 500, 2000];
-const TERMINAL_ERRORS: ReadonlySet<BusErrorCode> = new Set<BusErrorCode>(['invalid_payload', 'invalid_reply', 'handler_error', 'not_a_request']);
+const TERMINAL_ERRORS: ReadonlySet<BusErrorCode> = new Set<BusErrorCode>([
+  'invalid_payload',
+  'invalid_reply',
+  'handler_error',
+  'not_a_request',
+]);
 
 /** A running subscription's consume loop. */
 interface ConsumeLoop {
@@ -197,10 +227,20 @@ export class JetStreamEventBus implements EventBus {
     try {
       const info = await this.jsm.streams.info(name);
       const have = info.config;
-      const same = have.duplicate_window === cfg.duplicate_window && have.max_age === cfg.max_age && subjects.every((s) => have.subjects.includes(s));
-      if (!same) await this.jsm.streams.update(name, { ...have, subjects: [...new Set([...have.subjects, ...subjects])], duplicate_window: cfg.duplicate_window, max_age: cfg.max_age });
+      const same =
+        have.duplicate_window === cfg.duplicate_window &&
+        have.max_age === cfg.max_age &&
+        subjects.every((s) => have.subjects.includes(s));
+      if (!same)
+        await this.jsm.streams.update(name, {
+          ...have,
+          subjects: [...new Set([...have.subjects, ...subjects])],
+          duplicate_window: cfg.duplicate_window,
+          max_age: cfg.max_age,
+        });
     } catch (e) {
-      if (!(e instanceof JetStreamApiError && e.code === JetStreamApiCodes.StreamNotFound)) throw this.unavailable(`stream ${name}`, e);
+      if (!(e instanceof JetStreamApiError && e.code === JetStreamApiCodes.StreamNotFound))
+        throw this.unavailable(`stream ${name}`, e);
       try {
         await this.jsm.streams.add(cfg);
       } catch (e2) {
@@ -241,7 +281,12 @@ export class JetStreamEventBus implements EventBus {
   private envelope<T>(def: MessageDefinition<string, T>, data: T, opts: PublishOptions | undefined): Envelope<T> {
     const parsed = compiledSchema(def.schema).safeParse(data);
     if (!parsed.success) {
-      throw new BusError('invalid_payload', `invalid ${def.subject} payload: ${describeIssues(parsed.error.issues)}`, def.subject, toBusIssues(parsed.error.issues));
+      throw new BusError(
+        'invalid_payload',
+        `invalid ${def.subject} payload: ${describeIssues(parsed.error.issues)}`,
+        def.subject,
+        toBusIssues(parsed.error.issues),
+      );
     }
     return newEnvelope(def, parsed.data, this.opts.service, opts);
   }
@@ -252,7 +297,11 @@ export class JetStreamEventBus implements EventBus {
    * Creates or updates the durable consumer (`ackWaitMs`, `maxDeliver`, `prefetch` are updated on an existing one;
    * `deliverFrom` only applies when it is created) and starts a consume loop on it.
    */
-  async subscribe<T>(def: MessageDefinition<string, T>, handler: MessageHandler<T>, opts: SubscribeOptions): Promise<BusSubscription> {
+  async subscribe<T>(
+    def: MessageDefinition<string, T>,
+    handler: MessageHandler<T>,
+    opts: SubscribeOptions,
+  ): Promise<BusSubscription> {
     if (this.closing) throw new BusError('closed', 'event bus is closed', def.subject);
     await this.ensureDomain(def.domain);
     const stream = this.streamName(def.domain);
@@ -268,9 +317,26 @@ export class JetStreamEventBus implements EventBus {
     });
     const consumer = await this.js.consumers.get(stream, opts.consumer);
     const messages = await consumer.consume({ max_messages: Math.max(1, opts.prefetch ?? 256) });
-    const loop: ConsumeLoop = { messages, done: Promise.resolve(), startedAt: 0, ackWaitMs, abandon: undefined, stopped: false };
+    const loop: ConsumeLoop = {
+      messages,
+      done: Promise.resolve(),
+      startedAt: 0,
+      ackWaitMs,
+      abandon: undefined,
+      stopped: false,
+    };
     const schema = compiledSchema(def.schema as MessageDefinition<string, unknown>['schema']);
-    const handle = (m: JsMsg): Promise<void> | void => this.handle(m, def.subject, schema, handler as MessageHandler<unknown>, opts.consumer, loop, maxDeliver, backoffMs);
+    const handle = (m: JsMsg): Promise<void> | void =>
+      this.handle(
+        m,
+        def.subject,
+        schema,
+        handler as MessageHandler<unknown>,
+        opts.consumer,
+        loop,
+        maxDeliver,
+        backoffMs,
+      );
     // Iterator mode on purpose: the client sends its next pull request only once the iterator reaches it, i.e. after
     // the messages before it were handled. That bounds what a replica holds (fair work sharing, no ack-wait expiry
     // while queued). Callback mode would pull ahead without limit.
@@ -303,14 +369,27 @@ export class JetStreamEventBus implements EventBus {
       const info = await this.jsm.consumers.info(stream, name);
       const c = info.config;
       if (c.filter_subject !== subject) {
-        throw new BusError('unavailable', `consumer ${name} on ${stream} already filters ${c.filter_subject ?? '(none)'}, not ${subject}`, subject);
+        throw new BusError(
+          'unavailable',
+          `consumer ${name} on ${stream} already filters ${c.filter_subject ?? '(none)'}, not ${subject}`,
+          subject,
+        );
       }
-      if (c.ack_wait !== want.ack_wait || c.max_deliver !== want.max_deliver || c.max_ack_pending !== want.max_ack_pending) {
-        await this.jsm.consumers.update(stream, name, { ack_wait: want.ack_wait, max_deliver: want.max_deliver, max_ack_pending: want.max_ack_pending });
+      if (
+        c.ack_wait !== want.ack_wait ||
+        c.max_deliver !== want.max_deliver ||
+        c.max_ack_pending !== want.max_ack_pending
+      ) {
+        await this.jsm.consumers.update(stream, name, {
+          ack_wait: want.ack_wait,
+          max_deliver: want.max_deliver,
+          max_ack_pending: want.max_ack_pending,
+        });
       }
     } catch (e) {
       if (e instanceof BusError) throw e;
-      if (!(e instanceof JetStreamApiError && e.code === JetStreamApiCodes.ConsumerNotFound)) throw this.unavailable(`consumer ${name}`, e);
+      if (!(e instanceof JetStreamApiError && e.code === JetStreamApiCodes.ConsumerNotFound))
+        throw this.unavailable(`consumer ${name}`, e);
       try {
         await this.jsm.consumers.add(stream, cfg);
       } catch (e2) {
@@ -334,20 +413,41 @@ export class JetStreamEventBus implements EventBus {
   ): Promise<void> | void {
     const count = m.info.deliveryCount;
     if (count > maxDeliver) {
-      return this.deadLetter(m, consumer, 'max_deliveries', `not acknowledged within the ack wait of ${loop.ackWaitMs} ms in ${maxDeliver} deliveries`, maxDeliver);
+      return this.deadLetter(
+        m,
+        consumer,
+        'max_deliveries',
+        `not acknowledged within the ack wait of ${loop.ackWaitMs} ms in ${maxDeliver} deliveries`,
+        maxDeliver,
+      );
     }
     let raw: unknown;
     try {
       raw = JSON.parse(safeText(m.data));
     } catch (e) {
-      return this.deadLetter(m, consumer, 'undecodable', `body is not JSON: ${e instanceof Error ? e.message : String(e)}`, count);
+      return this.deadLetter(
+        m,
+        consumer,
+        'undecodable',
+        `body is not JSON: ${e instanceof Error ? e.message : String(e)}`,
+        count,
+      );
     }
     const envCheck = envelopeSchema().safeParse(raw);
-    if (!envCheck.success) return this.deadLetter(m, consumer, 'undecodable', `not an envelope: ${describeIssues(envCheck.error.issues)}`, count);
+    if (!envCheck.success)
+      return this.deadLetter(
+        m,
+        consumer,
+        'undecodable',
+        `not an envelope: ${describeIssues(envCheck.error.issues)}`,
+        count,
+      );
     const env = envCheck.data;
-    if (env.type !== subject) return this.deadLetter(m, consumer, 'schema_invalid', `envelope type ${env.type} on subject ${subject}`, count);
+    if (env.type !== subject)
+      return this.deadLetter(m, consumer, 'schema_invalid', `envelope type ${env.type} on subject ${subject}`, count);
     const parsed = schema.safeParse(env.data);
-    if (!parsed.success) return this.deadLetter(m, consumer, 'schema_invalid', describeIssues(parsed.error.issues), count);
+    if (!parsed.success)
+      return this.deadLetter(m, consumer, 'schema_invalid', describeIssues(parsed.error.issues), count);
     const ctx = new JsDeliveryContext(env, parsed.data, m.subject, count, m.headers);
     loop.startedAt = Date.now();
     const onError = (e: unknown): Promise<void> | void => {
@@ -358,7 +458,11 @@ export class JetStreamEventBus implements EventBus {
     };
     let out: unknown;
     try {
-      out = inConsumerSpan(m.headers ?? NO_HEADERS, { subject: m.subject, consumer, messageId: env.id, deliveryCount: count, system: 'nats' }, () => handler(parsed.data, ctx));
+      out = inConsumerSpan(
+        m.headers ?? NO_HEADERS,
+        { subject: m.subject, consumer, messageId: env.id, deliveryCount: count, system: 'nats' },
+        () => handler(parsed.data, ctx),
+      );
     } catch (e) {
       return onError(e);
     }
@@ -426,7 +530,13 @@ export class JetStreamEventBus implements EventBus {
   }
 
   /** Publishes a dead letter (awaiting the DLQ stream's ack), then terms the message; on failure naks it for later. */
-  private async deadLetter(m: JsMsg, consumer: string, reason: DeadLetterReason, detail: string, deliveries: number): Promise<void> {
+  private async deadLetter(
+    m: JsMsg,
+    consumer: string,
+    reason: DeadLetterReason,
+    detail: string,
+    deliveries: number,
+  ): Promise<void> {
     const dl: DeadLetter = {
       subject: m.subject,
       consumer,
@@ -445,9 +555,16 @@ export class JetStreamEventBus implements EventBus {
     }
   }
 
-  private async publishDeadLetter(dl: DeadLetter, stream: string, seq: number, original: MsgHdrs | undefined): Promise<void> {
+  private async publishDeadLetter(
+    dl: DeadLetter,
+    stream: string,
+    seq: number,
+    original: MsgHdrs | undefined,
+  ): Promise<void> {
     const h = natsHeaders();
-    if (original) for (const k of original.keys()) if (k.toLowerCase() === 'traceparent' || k.toLowerCase() === 'tracestate') h.set(k, original.get(k));
+    if (original)
+      for (const k of original.keys())
+        if (k.toLowerCase() === 'traceparent' || k.toLowerCase() === 'tracestate') h.set(k, original.get(k));
     h.set(BusHeaders.DlqReason, dl.reason);
     h.set(BusHeaders.DlqConsumer, dl.consumer);
     h.set(BusHeaders.DlqDeliveries, String(dl.deliveries));
@@ -502,10 +619,15 @@ export class JetStreamEventBus implements EventBus {
    * Replays every stored dead letter of `subject` (`dlq.<subject>`, wildcards allowed after the domain), then follows
    * new ones, with an ordered (ephemeral) consumer on the domain's DLQ stream.
    */
-  async subscribeDeadLetters(subject: string, handler: (dl: DeadLetter) => void | Promise<void>): Promise<BusSubscription> {
+  async subscribeDeadLetters(
+    subject: string,
+    handler: (dl: DeadLetter) => void | Promise<void>,
+  ): Promise<BusSubscription> {
     const domain = subject.split('.')[0];
     await this.ensureDomain(domain);
-    const c = await this.js.consumers.get(this.deadLetterStreamName(domain), { filter_subjects: [deadLetterSubject(subject)] });
+    const c = await this.js.consumers.get(this.deadLetterStreamName(domain), {
+      filter_subjects: [deadLetterSubject(subject)],
+    });
     const messages = await c.consume();
     const done = (async () => {
       for await (const m of messages) {
@@ -527,9 +649,14 @@ export class JetStreamEventBus implements EventBus {
   // ---------------------------------------------------------------- request / reply
 
   /** Sends the command on `rpc.<subject>` and validates the reply. */
-  async request<T, R>(def: CommandDefinition<string, T, R>, data: T, opts?: PublishOptions & { timeoutMs?: number }): Promise<R> {
+  async request<T, R>(
+    def: CommandDefinition<string, T, R>,
+    data: T,
+    opts?: PublishOptions & { timeoutMs?: number },
+  ): Promise<R> {
     if (this.closing) throw new BusError('closed', 'event bus is closed', def.subject);
-    if (!def.reply) throw new BusError('not_a_request', `${def.subject} has no reply schema; publish it instead`, def.subject);
+    if (!def.reply)
+      throw new BusError('not_a_request', `${def.subject} has no reply schema; publish it instead`, def.subject);
     const env = this.envelope(def, data, opts);
     const h = natsHeaders();
     const extra = outgoingHeaders(opts?.headers);
@@ -539,7 +666,8 @@ export class JetStreamEventBus implements EventBus {
     try {
       m = await this.nc.request(requestSubject(def.subject), JSON.stringify(env), { timeout, headers: h });
     } catch (e) {
-      if (e instanceof NoRespondersError || (e instanceof RequestError && e.isNoResponders())) throw new BusError('no_responders', `no responders for ${def.subject}`, def.subject);
+      if (e instanceof NoRespondersError || (e instanceof RequestError && e.isNoResponders()))
+        throw new BusError('no_responders', `no responders for ${def.subject}`, def.subject);
       if (e instanceof TimeoutError || (e instanceof RequestError && e.cause instanceof TimeoutError)) {
         throw new BusError('timeout', `no reply to ${def.subject} within ${timeout} ms`, def.subject);
       }
@@ -557,7 +685,13 @@ export class JetStreamEventBus implements EventBus {
       throw new BusError('invalid_reply', `${def.subject} reply is not JSON`, def.subject);
     }
     const r = compiledSchema(def.reply).safeParse(raw);
-    if (!r.success) throw new BusError('invalid_reply', `invalid ${def.subject} reply: ${describeIssues(r.error.issues)}`, def.subject, toBusIssues(r.error.issues));
+    if (!r.success)
+      throw new BusError(
+        'invalid_reply',
+        `invalid ${def.subject} reply: ${describeIssues(r.error.issues)}`,
+        def.subject,
+        toBusIssues(r.error.issues),
+      );
     return r.data;
   }
 
@@ -565,7 +699,11 @@ export class JetStreamEventBus implements EventBus {
    * Serves `rpc.<subject>` in queue group `queue`; resolves once the server registered the responder. Errors travel
    * back as `Strata-Error-Code` / `Strata-Error` headers.
    */
-  async reply<T, R>(def: CommandDefinition<string, T, R>, handler: (data: T, ctx: MessageContext<T>) => Promise<R>, opts: { queue: string }): Promise<BusSubscription> {
+  async reply<T, R>(
+    def: CommandDefinition<string, T, R>,
+    handler: (data: T, ctx: MessageContext<T>) => Promise<R>,
+    opts: { queue: string },
+  ): Promise<BusSubscription> {
     if (this.closing) throw new BusError('closed', 'event bus is closed', def.subject);
     const inflight = new Set<Promise<void>>();
     const sub = this.nc.subscribe(requestSubject(def.subject), {
@@ -588,7 +726,11 @@ export class JetStreamEventBus implements EventBus {
     };
   }
 
-  private async serve<T, R>(def: CommandDefinition<string, T, R>, handler: (data: T, ctx: MessageContext<T>) => Promise<R>, m: Msg): Promise<void> {
+  private async serve<T, R>(
+    def: CommandDefinition<string, T, R>,
+    handler: (data: T, ctx: MessageContext<T>) => Promise<R>,
+    m: Msg,
+  ): Promise<void> {
     const fail = (code: BusErrorCode, message: string): void => {
       const h = natsHeaders();
       h.set(BusHeaders.ErrorCode, code);
@@ -604,12 +746,22 @@ export class JetStreamEventBus implements EventBus {
       return fail('invalid_payload', 'request body is not JSON');
     }
     const parsed = compiledSchema(def.schema).safeParse(env.data);
-    if (!parsed.success) return fail('invalid_payload', `invalid ${def.subject} payload: ${describeIssues(parsed.error.issues)}`);
+    if (!parsed.success)
+      return fail('invalid_payload', `invalid ${def.subject} payload: ${describeIssues(parsed.error.issues)}`);
     const hdrs = headerRecord(m.headers);
-    const ctx: MessageContext<T> = { envelope: { ...env, data: parsed.data }, subject: def.subject, deliveryCount: 1, headers: hdrs };
+    const ctx: MessageContext<T> = {
+      envelope: { ...env, data: parsed.data },
+      subject: def.subject,
+      deliveryCount: 1,
+      headers: hdrs,
+    };
     let out: R;
     try {
-      out = await inConsumerSpan(hdrs, { subject: def.subject, consumer: 'reply', messageId: env.id, deliveryCount: 1, system: 'nats' }, () => handler(parsed.data, ctx));
+      out = await inConsumerSpan(
+        hdrs,
+        { subject: def.subject, consumer: 'reply', messageId: env.id, deliveryCount: 1, system: 'nats' },
+        () => handler(parsed.data, ctx),
+      );
     } catch (e) {
       return fail(e instanceof BusError ? e.code : 'handler_error', e instanceof Error ? e.message : String(e));
     }

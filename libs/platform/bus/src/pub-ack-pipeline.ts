@@ -72,7 +72,12 @@ export class PubAckPipeline {
     this.pending.delete(n);
     // No stream captured the subject: the server answers with a 503 "no responders" status.
     if (m.headers && m.headers.hasError) {
-      p.reject(new PubAckError(`no stream acknowledged ${p.subject} (${m.headers.code} ${m.headers.description})`, 'no_stream'));
+      p.reject(
+        new PubAckError(
+          `no stream acknowledged ${p.subject} (${m.headers.code} ${m.headers.description})`,
+          'no_stream',
+        ),
+      );
       return;
     }
     let ack: { stream?: string; seq?: number; duplicate?: boolean; error?: { code: number; description: string } };
@@ -82,7 +87,10 @@ export class PubAckPipeline {
       p.reject(new PubAckError(`unreadable PubAck for ${p.subject}`, 'rejected'));
       return;
     }
-    if (ack.error) p.reject(new PubAckError(`stream rejected ${p.subject}: ${ack.error.description} (${ack.error.code})`, 'rejected'));
+    if (ack.error)
+      p.reject(
+        new PubAckError(`stream rejected ${p.subject}: ${ack.error.description} (${ack.error.code})`, 'rejected'),
+      );
     else p.resolve({ stream: ack.stream ?? '', seq: ack.seq ?? 0, duplicate: ack.duplicate === true });
   }
 
@@ -96,7 +104,8 @@ export class PubAckPipeline {
   }
 
   private failAll(err: Error): void {
-    for (const p of this.pending.values()) p.reject(new PubAckError(`PubAck subscription failed: ${err.message}`, 'closed'));
+    for (const p of this.pending.values())
+      p.reject(new PubAckError(`PubAck subscription failed: ${err.message}`, 'closed'));
     this.pending.clear();
   }
 

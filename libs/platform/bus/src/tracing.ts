@@ -1,4 +1,13 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Context, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type TextMapGetter,
+  type TextMapSetter,
+} from '@opentelemetry/api';
 
 const TRACER_NAME = '@strata/platform-bus';
 
@@ -62,7 +71,9 @@ function isCarrier(h: Record<string, string> | HeaderCarrier): h is HeaderCarrie
 
 /** Extracts the remote trace context from a header record or carrier (exact header names). */
 export function incomingContext(headers: Record<string, string> | HeaderCarrier): Context {
-  return isCarrier(headers) ? propagation.extract(context.active(), headers, carrierGetter) : propagation.extract(context.active(), headers, recordGetter);
+  return isCarrier(headers)
+    ? propagation.extract(context.active(), headers, carrierGetter)
+    : propagation.extract(context.active(), headers, recordGetter);
 }
 
 /** Attributes of a consumer span. */
@@ -79,7 +90,11 @@ export interface ConsumerSpanInfo {
  * returned value (or promise) settles, recording a thrown error. With no OpenTelemetry SDK registered this is a no-op
  * span, so the cost is a few calls.
  */
-export function inConsumerSpan<R>(headers: Record<string, string> | HeaderCarrier, info: ConsumerSpanInfo, fn: () => R): R {
+export function inConsumerSpan<R>(
+  headers: Record<string, string> | HeaderCarrier,
+  info: ConsumerSpanInfo,
+  fn: () => R,
+): R {
   const parent = incomingContext(headers);
   const span = trace.getTracer(TRACER_NAME).startSpan(
     `${info.subject} process`,

@@ -67,11 +67,23 @@ export interface EventBus {
   /** Publishes an event or a one-way command; resolves once the bus has stored it. */
   publish<T>(def: MessageDefinition<string, T>, data: T, opts?: PublishOptions): Promise<Envelope<T>>;
   /** Subscribes a durable consumer to an event or command subject. */
-  subscribe<T>(def: MessageDefinition<string, T>, handler: MessageHandler<T>, opts: SubscribeOptions): Promise<BusSubscription>;
+  subscribe<T>(
+    def: MessageDefinition<string, T>,
+    handler: MessageHandler<T>,
+    opts: SubscribeOptions,
+  ): Promise<BusSubscription>;
   /** Sends a command that answers and waits for the reply (validated against `def.reply`). */
-  request<T, R>(def: CommandDefinition<string, T, R>, data: T, opts?: PublishOptions & { timeoutMs?: number }): Promise<R>;
+  request<T, R>(
+    def: CommandDefinition<string, T, R>,
+    data: T,
+    opts?: PublishOptions & { timeoutMs?: number },
+  ): Promise<R>;
   /** Serves a command that answers; replicas sharing `queue` split the requests. */
-  reply<T, R>(def: CommandDefinition<string, T, R>, handler: (data: T, ctx: MessageContext<T>) => Promise<R>, opts: { queue: string }): Promise<BusSubscription>;
+  reply<T, R>(
+    def: CommandDefinition<string, T, R>,
+    handler: (data: T, ctx: MessageContext<T>) => Promise<R>,
+    opts: { queue: string },
+  ): Promise<BusSubscription>;
   /** Subscribes to dead letters of a subject (for operators and tests). */
   subscribeDeadLetters(subject: string, handler: (dl: DeadLetter) => void | Promise<void>): Promise<BusSubscription>;
   health(): BusHealth;

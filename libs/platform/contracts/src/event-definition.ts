@@ -1,7 +1,8 @@
 import { type z } from 'zod';
 
 /** Subject grammar: `<domain>.evt.<entity>.<past-tense-verb>.v<N>` (facts) or `<domain>.cmd.<verb>.v<N>` (requests). */
-export const SUBJECT_PATTERN = /^[a-z][a-z0-9-]*\.(evt\.[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*|cmd\.[a-z][a-z0-9-]*)\.v[1-9][0-9]*$/;
+export const SUBJECT_PATTERN =
+  /^[a-z][a-z0-9-]*\.(evt\.[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*|cmd\.[a-z][a-z0-9-]*)\.v[1-9][0-9]*$/;
 
 /** A fact or a request on the bus: subject literal, version and payload schema travel together. */
 export interface MessageDefinition<S extends string = string, T = unknown> {
@@ -26,7 +27,10 @@ export interface EventDefinition<S extends string = string, T = unknown> extends
 }
 
 /** A command definition; `reply` is present when the command answers (request/reply). */
-export interface CommandDefinition<S extends string = string, T = unknown, R = unknown> extends MessageDefinition<S, T> {
+export interface CommandDefinition<S extends string = string, T = unknown, R = unknown> extends MessageDefinition<
+  S,
+  T
+> {
   readonly kind: 'command';
   readonly reply?: z.ZodType<R>;
 }
@@ -36,8 +40,14 @@ export type PayloadOf<D> = D extends MessageDefinition<string, infer T> ? T : ne
 /** Reply type of a command definition. */
 export type ReplyOf<D> = D extends CommandDefinition<string, unknown, infer R> ? R : never;
 
-function parseSubject(subject: string, kind: 'event' | 'command'): { domain: string; version: number; baseSubject: string } {
-  if (!SUBJECT_PATTERN.test(subject)) throw new Error(`invalid subject "${subject}": expected <domain>.evt.<entity>.<verb>.v<N> or <domain>.cmd.<verb>.v<N>`);
+function parseSubject(
+  subject: string,
+  kind: 'event' | 'command',
+): { domain: string; version: number; baseSubject: string } {
+  if (!SUBJECT_PATTERN.test(subject))
+    throw new Error(
+      `invalid subject "${subject}": expected <domain>.evt.<entity>.<verb>.v<N> or <domain>.cmd.<verb>.v<N>`,
+    );
   const parts = subject.split('.');
   if ((parts[1] === 'evt') !== (kind === 'event')) throw new Error(`subject "${subject}" does not match kind ${kind}`);
   const version = Number(parts[parts.length - 1].slice(1));
@@ -45,7 +55,11 @@ function parseSubject(subject: string, kind: 'event' | 'command'): { domain: str
 }
 
 /** Defines an event; throws at module load when the subject breaks the naming rules. */
-export function defineEvent<S extends string, T>(spec: { subject: S; schema: z.ZodType<T>; description: string }): EventDefinition<S, T> {
+export function defineEvent<S extends string, T>(spec: {
+  subject: S;
+  schema: z.ZodType<T>;
+  description: string;
+}): EventDefinition<S, T> {
   return Object.freeze({ kind: 'event' as const, ...parseSubject(spec.subject, 'event'), ...spec });
 }
 

@@ -14,7 +14,12 @@ type Json = unknown;
  * keep them apart across schemas. Throws when a name is already in `components` with a different body, so two
  * contracts cannot silently share one component name.
  */
-export function hoistJsonSchemaDefinitions(schema: Record<string, unknown>, components: Record<string, unknown>, refPrefix: string, anonPrefix = 'anon'): Record<string, unknown> {
+export function hoistJsonSchemaDefinitions(
+  schema: Record<string, unknown>,
+  components: Record<string, unknown>,
+  refPrefix: string,
+  anonPrefix = 'anon',
+): Record<string, unknown> {
   const rename = (name: string): string => (name.startsWith('__schema') ? `${anonPrefix}${name}` : name);
   const collected: Record<string, unknown> = {};
   const walk = (node: Json): Json => {

@@ -49,16 +49,22 @@ export function resolveCollectionSpec(spec: CollectionSpec): ResolvedCollectionS
   const indexes: ResolvedIndex[] = [];
   const seen = new Set<string>();
   for (const [i, ix] of (spec.indexes ?? []).entries()) {
-    if (!Array.isArray(ix.fields) || ix.fields.length === 0) throw new CollectionSpecError(name, `indexes[${i}].fields must be a non-empty array`);
+    if (!Array.isArray(ix.fields) || ix.fields.length === 0)
+      throw new CollectionSpecError(name, `indexes[${i}].fields must be a non-empty array`);
     for (const f of ix.fields) {
       if (typeof f !== 'string' || !FIELD_NAME_PATTERN.test(f) || f === 'id') {
-        throw new CollectionSpecError(name, `indexes[${i}] field ${JSON.stringify(f)} must match ${FIELD_NAME_PATTERN} and not be "id"`);
+        throw new CollectionSpecError(
+          name,
+          `indexes[${i}] field ${JSON.stringify(f)} must match ${FIELD_NAME_PATTERN} and not be "id"`,
+        );
       }
     }
-    if (new Set(ix.fields).size !== ix.fields.length) throw new CollectionSpecError(name, `indexes[${i}] repeats a field`);
+    if (new Set(ix.fields).size !== ix.fields.length)
+      throw new CollectionSpecError(name, `indexes[${i}] repeats a field`);
     const unique = ix.unique === true;
     const ixName = ix.name ?? `${ix.fields.join('_')}_${unique ? 'uniq' : 'idx'}`;
-    if (!FIELD_NAME_PATTERN.test(ixName)) throw new CollectionSpecError(name, `index name ${JSON.stringify(ixName)} must match ${FIELD_NAME_PATTERN}`);
+    if (!FIELD_NAME_PATTERN.test(ixName))
+      throw new CollectionSpecError(name, `index name ${JSON.stringify(ixName)} must match ${FIELD_NAME_PATTERN}`);
     if (seen.has(ixName)) throw new CollectionSpecError(name, `index name ${ixName} is used twice`);
     seen.add(ixName);
     indexes.push({ name: ixName, fields: [...ix.fields], unique });
@@ -112,15 +118,24 @@ function normalizeValue(collection: string, value: unknown, path: string): JsonV
       if (Array.isArray(value)) {
         return value.map((v, i) => {
           // FerretDB v1 cannot store arrays directly inside arrays; refusing them everywhere keeps adapters identical.
-          if (Array.isArray(v)) throw new DocumentValidationError(collection, `${path}[${i}]`, 'arrays directly inside arrays are not supported (wrap the inner array in an object)');
+          if (Array.isArray(v))
+            throw new DocumentValidationError(
+              collection,
+              `${path}[${i}]`,
+              'arrays directly inside arrays are not supported (wrap the inner array in an object)',
+            );
           const n = normalizeValue(collection, v, `${path}[${i}]`);
-          if (n === undefined) throw new DocumentValidationError(collection, `${path}[${i}]`, 'undefined inside an array');
+          if (n === undefined)
+            throw new DocumentValidationError(collection, `${path}[${i}]`, 'undefined inside an array');
           return n;
         });
       }
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) {
-        const kind = value instanceof Date ? 'Date (store timestamps as ISO-8601 strings)' : (proto?.constructor?.name ?? 'object');
+        const kind =
+          value instanceof Date
+            ? 'Date (store timestamps as ISO-8601 strings)'
+            : (proto?.constructor?.name ?? 'object');
         throw new DocumentValidationError(collection, path, `${kind} is not a plain JSON value`);
       }
       const out: Record<string, JsonValue> = {};
@@ -146,19 +161,22 @@ export function normalizeDocument(
   doc: unknown,
   opts: { allowId: boolean; allowMeta?: boolean },
 ): { id: string | undefined; body: DocumentBody } {
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new DocumentValidationError(collection, '', 'a document must be an object');
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
+    throw new DocumentValidationError(collection, '', 'a document must be an object');
   let id: string | undefined;
   const input: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
     if (k === 'id') {
       if (v === undefined) continue;
       if (!opts.allowId) throw new DocumentValidationError(collection, 'id', 'the id cannot be changed');
-      if (typeof v !== 'string' || v.length === 0 || v.length > 256) throw new DocumentValidationError(collection, 'id', 'id must be a non-empty string of at most 256 characters');
+      if (typeof v !== 'string' || v.length === 0 || v.length > 256)
+        throw new DocumentValidationError(collection, 'id', 'id must be a non-empty string of at most 256 characters');
       id = v;
       continue;
     }
     if (k === '_version' && opts.allowMeta) continue;
-    if (k.startsWith('_')) throw new DocumentValidationError(collection, k, 'top-level keys starting with "_" are reserved');
+    if (k.startsWith('_'))
+      throw new DocumentValidationError(collection, k, 'top-level keys starting with "_" are reserved');
     input[k] = v;
   }
   const body = normalizeValue(collection, input, '') as DocumentBody;
@@ -171,14 +189,20 @@ export function checkIndexedFields(spec: ResolvedCollectionSpec, body: DocumentB
     if (!ix.unique) continue;
     for (const f of ix.fields) {
       const v = body[f];
-      if (v === undefined || v === null) throw new DocumentValidationError(spec.name, f, `required by unique index ${ix.name}`);
-      if (typeof v === 'object') throw new DocumentValidationError(spec.name, f, `unique index ${ix.name} needs a scalar value`);
+      if (v === undefined || v === null)
+        throw new DocumentValidationError(spec.name, f, `required by unique index ${ix.name}`);
+      if (typeof v === 'object')
+        throw new DocumentValidationError(spec.name, f, `unique index ${ix.name} needs a scalar value`);
     }
   }
   if (spec.ttl) {
     const v = body[spec.ttl.field];
     if (v !== undefined && v !== null && !isCanonicalIsoTimestamp(v)) {
-      throw new DocumentValidationError(spec.name, spec.ttl.field, 'TTL field must be an ISO-8601 UTC timestamp like 2024-01-02T03:04:05.678Z');
+      throw new DocumentValidationError(
+        spec.name,
+        spec.ttl.field,
+        'TTL field must be an ISO-8601 UTC timestamp like 2024-01-02T03:04:05.678Z',
+      );
     }
   }
 }
@@ -211,11 +235,18 @@ export function expiresAtMs(spec: ResolvedCollectionSpec, body: DocumentBody): n
  * `id` and `_version` inside the change are ignored when they are the document's own (so `{ replace: { ...current } }`
  * works); another `id` is refused.
  */
-export function applyChange<T>(spec: ResolvedCollectionSpec, id: string, current: DocumentBody, change: DocumentChange<T>): DocumentBody {
-  if (change === null || typeof change !== 'object') throw new DocumentValidationError(spec.name, '', 'a change must be { set, unset } or { replace }');
+export function applyChange<T>(
+  spec: ResolvedCollectionSpec,
+  id: string,
+  current: DocumentBody,
+  change: DocumentChange<T>,
+): DocumentBody {
+  if (change === null || typeof change !== 'object')
+    throw new DocumentValidationError(spec.name, '', 'a change must be { set, unset } or { replace }');
   const strip = (doc: unknown): DocumentBody => {
     const n = normalizeDocument(spec.name, doc, { allowId: true, allowMeta: true });
-    if (n.id !== undefined && n.id !== id) throw new DocumentValidationError(spec.name, 'id', 'the id cannot be changed');
+    if (n.id !== undefined && n.id !== id)
+      throw new DocumentValidationError(spec.name, 'id', 'the id cannot be changed');
     return n.body;
   };
   let next: DocumentBody;
@@ -225,7 +256,8 @@ export function applyChange<T>(spec: ResolvedCollectionSpec, id: string, current
     const set = change.set === undefined ? {} : strip(change.set);
     next = { ...current, ...set };
     for (const f of change.unset ?? []) {
-      if (typeof f !== 'string' || f === 'id' || f.startsWith('_')) throw new DocumentValidationError(spec.name, String(f), 'cannot unset this field');
+      if (typeof f !== 'string' || f === 'id' || f.startsWith('_'))
+        throw new DocumentValidationError(spec.name, String(f), 'cannot unset this field');
       if (f in set) throw new DocumentValidationError(spec.name, f, 'field is both set and unset');
       delete next[f];
     }
@@ -255,27 +287,39 @@ const OPS: Record<string, FilterPredicate['op']> = {
 function checkScalar(collection: string, path: string, v: unknown): DocumentScalar {
   if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
   if (typeof v === 'number' && Number.isFinite(v)) return v;
-  throw new DocumentValidationError(collection, path, 'filter operands must be strings, finite numbers, booleans or null');
+  throw new DocumentValidationError(
+    collection,
+    path,
+    'filter operands must be strings, finite numbers, booleans or null',
+  );
 }
 
 /** Validates a filter and flattens it to ANDed predicates; throws {@link DocumentValidationError}. */
 export function compileFilter<T>(collection: string, filter: DocumentFilter<T> | undefined): FilterPredicate[] {
   if (filter === undefined) return [];
-  if (filter === null || typeof filter !== 'object' || Array.isArray(filter)) throw new DocumentValidationError(collection, '', 'a filter must be an object');
+  if (filter === null || typeof filter !== 'object' || Array.isArray(filter))
+    throw new DocumentValidationError(collection, '', 'a filter must be an object');
   const preds: FilterPredicate[] = [];
   for (const [field, cond] of Object.entries(filter as Record<string, unknown>)) {
     if (cond === undefined) continue;
-    if (field !== 'id' && !FIELD_NAME_PATTERN.test(field)) throw new DocumentValidationError(collection, field, `filter fields must match ${FIELD_NAME_PATTERN}`);
+    if (field !== 'id' && !FIELD_NAME_PATTERN.test(field))
+      throw new DocumentValidationError(collection, field, `filter fields must match ${FIELD_NAME_PATTERN}`);
     if (cond === null || typeof cond !== 'object') {
       preds.push({ field, op: 'eq', value: checkScalar(collection, field, cond) });
       continue;
     }
-    if (Array.isArray(cond)) throw new DocumentValidationError(collection, field, 'use { $in: [...] } to match one of several values');
+    if (Array.isArray(cond))
+      throw new DocumentValidationError(collection, field, 'use { $in: [...] } to match one of several values');
     const entries = Object.entries(cond as Record<string, unknown>).filter(([, v]) => v !== undefined);
     if (entries.length === 0) throw new DocumentValidationError(collection, field, 'empty condition');
     for (const [opName, operand] of entries) {
       const op = OPS[opName];
-      if (!op) throw new DocumentValidationError(collection, `${field}.${opName}`, 'unknown operator (allowed: $eq $ne $in $nin $gt $gte $lt $lte)');
+      if (!op)
+        throw new DocumentValidationError(
+          collection,
+          `${field}.${opName}`,
+          'unknown operator (allowed: $eq $ne $in $nin $gt $gte $lt $lte)',
+        );
       const path = `${field}.${opName}`;
       if (op === 'in' || op === 'nin') {
         if (!Array.isArray(operand)) throw new DocumentValidationError(collection, path, 'needs an array');
@@ -323,13 +367,16 @@ export interface ResolvedPageRequest {
 
 /** Validates a page request and decodes its cursor; throws {@link DocumentValidationError} / {@link InvalidCursorError}. */
 export function resolvePageRequest<T>(collection: string, req: PageRequest<T>): ResolvedPageRequest {
-  if (req === null || typeof req !== 'object') throw new DocumentValidationError(collection, '', 'a page request must be an object');
+  if (req === null || typeof req !== 'object')
+    throw new DocumentValidationError(collection, '', 'a page request must be an object');
   if (!Number.isInteger(req.limit) || req.limit < 1 || req.limit > MAX_PAGE_LIMIT) {
     throw new DocumentValidationError(collection, 'limit', `must be an integer from 1 to ${MAX_PAGE_LIMIT}`);
   }
   const sort = { field: String(req.sort?.field ?? 'id'), direction: req.sort?.direction ?? 'asc' };
-  if (sort.field !== 'id' && !FIELD_NAME_PATTERN.test(sort.field)) throw new DocumentValidationError(collection, 'sort.field', `must match ${FIELD_NAME_PATTERN}`);
-  if (sort.direction !== 'asc' && sort.direction !== 'desc') throw new DocumentValidationError(collection, 'sort.direction', 'must be "asc" or "desc"');
+  if (sort.field !== 'id' && !FIELD_NAME_PATTERN.test(sort.field))
+    throw new DocumentValidationError(collection, 'sort.field', `must match ${FIELD_NAME_PATTERN}`);
+  if (sort.direction !== 'asc' && sort.direction !== 'desc')
+    throw new DocumentValidationError(collection, 'sort.direction', 'must be "asc" or "desc"');
   const predicates = compileFilter(collection, req.filter);
   const after = req.cursor ? decodeCursor(collection, req.cursor, sort) : null;
   return { predicates, sort, limit: req.limit, after };
@@ -344,7 +391,10 @@ interface CursorWire {
 }
 
 /** Encodes the position after `last` (a stored document) for `sort`. Opaque base64url text. */
-export function encodeCursor(sort: { field: string; direction: 'asc' | 'desc' }, last: { id: string } & Record<string, unknown>): string {
+export function encodeCursor(
+  sort: { field: string; direction: 'asc' | 'desc' },
+  last: { id: string } & Record<string, unknown>,
+): string {
   let r = 0;
   let v: CursorWire['v'] = null;
   if (sort.field !== 'id') {
@@ -357,7 +407,11 @@ export function encodeCursor(sort: { field: string; direction: 'asc' | 'desc' },
 }
 
 /** Decodes a cursor made by {@link encodeCursor}; refuses one made for another sort. */
-export function decodeCursor(collection: string, cursor: string, sort: { field: string; direction: 'asc' | 'desc' }): CursorPosition {
+export function decodeCursor(
+  collection: string,
+  cursor: string,
+  sort: { field: string; direction: 'asc' | 'desc' },
+): CursorPosition {
   let wire: CursorWire;
   try {
     if (typeof cursor !== 'string' || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error('not base64url');
@@ -369,7 +423,10 @@ export function decodeCursor(collection: string, cursor: string, sort: { field: 
     throw new InvalidCursorError(collection, 'not a cursor of this store');
   }
   if (wire.f !== sort.field || wire.d !== sort.direction) {
-    throw new InvalidCursorError(collection, `cursor was made for sort ${wire.f} ${wire.d}, not ${sort.field} ${sort.direction}`);
+    throw new InvalidCursorError(
+      collection,
+      `cursor was made for sort ${wire.f} ${wire.d}, not ${sort.field} ${sort.direction}`,
+    );
   }
   const okValue =
     (wire.r === 1 && typeof wire.v === 'number' && Number.isFinite(wire.v)) ||

@@ -22,7 +22,10 @@ export class DuckDbDocumentStoreModule {
     return {
       module: DuckDbDocumentStoreModule,
       global: true,
-      providers: [{ provide: DOCUMENT_STORE, useFactory: () => DuckDbDocumentStore.open(path, storeOpts) }, DuckDbDocumentStoreLifecycle],
+      providers: [
+        { provide: DOCUMENT_STORE, useFactory: () => DuckDbDocumentStore.open(path, storeOpts) },
+        DuckDbDocumentStoreLifecycle,
+      ],
       exports: [DOCUMENT_STORE],
     };
   }

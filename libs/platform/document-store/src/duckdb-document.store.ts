@@ -1,5 +1,39 @@
-import { CollectionSpecError, DocumentNotFoundError, DuplicateKeyError, VersionConflictError, type CollectionSpec, type DocumentChange, type DocumentCollection, type DocumentFilter, type DocumentScalar, type DocumentStore, type NewDocument, type Page, type PageRequest, type RetryOptions, type StoreHealth, type StoredDocument } from '@strata/platform-contracts';
-import { applyChange, canonicalUniqueKey, checkIndexedFields, compileFilter, encodeCursor, expiresAtMs, normalizeDocument, optimisticRetry, resolveCollectionSpec, resolvePageRequest, specFingerprint, uniqueKeyOf, type CursorPosition, type DocumentBody, type FilterPredicate, type ResolvedCollectionSpec } from './document-store.support';
+import {
+  CollectionSpecError,
+  DocumentNotFoundError,
+  DuplicateKeyError,
+  VersionConflictError,
+  type CollectionSpec,
+  type DocumentChange,
+  type DocumentCollection,
+  type DocumentFilter,
+  type DocumentScalar,
+  type DocumentStore,
+  type NewDocument,
+  type Page,
+  type PageRequest,
+  type RetryOptions,
+  type StoreHealth,
+  type StoredDocument,
+} from '@strata/platform-contracts';
+import {
+  applyChange,
+  canonicalUniqueKey,
+  checkIndexedFields,
+  compileFilter,
+  encodeCursor,
+  expiresAtMs,
+  normalizeDocument,
+  optimisticRetry,
+  resolveCollectionSpec,
+  resolvePageRequest,
+  specFingerprint,
+  uniqueKeyOf,
+  type CursorPosition,
+  type DocumentBody,
+  type FilterPredicate,
+  type ResolvedCollectionSpec,
+} from './document-store.support';
 import { uuidv7 } from '@strata/shared-util';
 import type { DuckDBValue } from '@duckdb/node-api';
 import { openDuckDb, type DuckDb, type DuckDbSession } from '@strata/platform-duckdb';
@@ -150,9 +184,18 @@ class DuckDbDocumentCollection<T extends object> implements DocumentCollection<T
     await this.ready;
     await this.db.exclusive(async (s) => {
       const cols = ['id', 'version', 'expires_at', 'doc', ...this.uniques.map((i) => uqColumn(i.name))];
-      const values: DuckDBValue[] = [id, 1, expiresAtMs(this.spec, body), JSON.stringify(body), ...this.uniques.map((i) => canonicalUniqueKey(i, body))];
+      const values: DuckDBValue[] = [
+        id,
+        1,
+        expiresAtMs(this.spec, body),
+        JSON.stringify(body),
+        ...this.uniques.map((i) => canonicalUniqueKey(i, body)),
+      ];
       await this.writeKeyed(s, id, body, true, () =>
-        s.run(`INSERT INTO ${this.table} (${cols.join(', ')}) VALUES (?, ?::BIGINT, ?::BIGINT, ?::JSON${', ?'.repeat(this.uniques.length)})`, values),
+        s.run(
+          `INSERT INTO ${this.table} (${cols.join(', ')}) VALUES (?, ?::BIGINT, ?::BIGINT, ?::JSON${', ?'.repeat(this.uniques.length)})`,
+          values,
+        ),
       );
     });
     return { id, ...body, _version: 1 } as StoredDocument<T>;
@@ -172,7 +215,10 @@ class DuckDbDocumentCollection<T extends object> implements DocumentCollection<T
     await this.ready;
     const q = new Sql();
     const where = whereSql(q, preds, this.now());
-    const rows = await this.db.all<Row>(`SELECT id, version::DOUBLE AS version, doc::VARCHAR AS doc FROM ${this.table} WHERE ${where} ORDER BY id LIMIT 1`, q.params);
+    const rows = await this.db.all<Row>(
+      `SELECT id, version::DOUBLE AS version, doc::VARCHAR AS doc FROM ${this.table} WHERE ${where} ORDER BY id LIMIT 1`,
+      q.params,
+    );
     return rows.length ? toStored<T>(rows[0]) : null;
   }
 
@@ -180,15 +226,32 @@ class DuckDbDocumentCollection<T extends object> implements DocumentCollection<T
     await this.ready;
     return this.db.exclusive(async (s) => {
       const now = this.now();
-      const rows = await s.all<Row>(`SELECT id, version::DOUBLE AS version, doc::VARCHAR AS doc FROM ${this.table} WHERE id = ? AND ${LIVE}`, [String(id), now]);
+      const rows = await s.all<Row>(
+        `SELECT id, version::DOUBLE AS version, doc::VARCHAR AS doc FROM ${this.table} WHERE id = ? AND ${LIVE}`,
+        [String(id), now],
+      );
       if (!rows.length) throw new DocumentNotFoundError(this.name, id);
       const actual = Number(rows[0].version);
       if (actual !== expectedVersion) throw new VersionConflictError(this.name, id, expectedVersion, actual);
       const next = applyChange(this.spec, id, JSON.parse(rows[0].doc) as DocumentBody, change);
-      const sets = ['version = ?::BIGINT', 'expires_at = ?::BIGINT', 'doc = ?::JSON', ...this.uniques.map((i) => `${uqColumn(i.name)} = ?`)];
-      const values: DuckDBValue[] = [actual + 1, expiresAtMs(this.spec, next), JSON.stringify(next), ...this.uniques.map((i) => canonicalUniqueKey(i, next))];
+      const sets = [
+        'version = ?::BIGINT',
+        'expires_at = ?::BIGINT',
+        'doc = ?::JSON',
+        ...this.uniques.map((i) => `${uqColumn(i.name)} = ?`),
+      ];
+      const values: DuckDBValue[] = [
+        actual + 1,
+        expiresAtMs(this.spec, next),
+        JSON.stringify(next),
+        ...this.uniques.map((i) => canonicalUniqueKey(i, next)),
+      ];
       const changed = await this.writeKeyed(s, id, next, false, () =>
-        s.run(`UPDATE ${this.table} SET ${sets.join(', ')} WHERE id = ? AND version = ?::BIGINT`, [...values, id, actual]),
+        s.run(`UPDATE ${this.table} SET ${sets.join(', ')} WHERE id = ? AND version = ?::BIGINT`, [
+          ...values,
+          id,
+          actual,
+        ]),
       );
       // Cannot happen while every write goes through this queue; kept as a guard against outside writers.
       if (changed !== 1) throw new VersionConflictError(this.name, id, expectedVersion);
@@ -207,7 +270,10 @@ class DuckDbDocumentCollection<T extends object> implements DocumentCollection<T
   async delete(id: string, expectedVersion?: number): Promise<boolean> {
     await this.ready;
     return this.db.exclusive(async (s) => {
-      const rows = await s.all<{ version: number }>(`SELECT version::DOUBLE AS version FROM ${this.table} WHERE id = ? AND ${LIVE}`, [String(id), this.now()]);
+      const rows = await s.all<{ version: number }>(
+        `SELECT version::DOUBLE AS version FROM ${this.table} WHERE id = ? AND ${LIVE}`,
+        [String(id), this.now()],
+      );
       if (!rows.length) return false;
       if (expectedVersion !== undefined && rows[0].version !== expectedVersion) {
         throw new VersionConflictError(this.name, id, expectedVersion, rows[0].version);
@@ -234,9 +300,15 @@ class DuckDbDocumentCollection<T extends object> implements DocumentCollection<T
     const inner = `SELECT id, version::DOUBLE AS version, doc::VARCHAR AS doc${byId ? '' : `, ${sortColumnsSql(r.sort.field)}`} FROM ${this.table} WHERE ${where}`;
     const after = r.after ? ` WHERE ${afterSql(q, r.sort.field, r.sort.direction, r.after)}` : '';
     const order = byId ? `id ${dir}` : `_r ${dir}, _n ${dir}, _s ${dir}, _b ${dir}, id ${dir}`;
-    const rows = await this.db.all<Row>(`SELECT id, version, doc FROM (${inner})${after} ORDER BY ${order} LIMIT ${r.limit + 1}`, q.params);
+    const rows = await this.db.all<Row>(
+      `SELECT id, version, doc FROM (${inner})${after} ORDER BY ${order} LIMIT ${r.limit + 1}`,
+      q.params,
+    );
     const items = rows.slice(0, r.limit).map((row) => toStored<T>(row));
-    const nextCursor = rows.length > r.limit ? encodeCursor(r.sort, items[items.length - 1] as StoredDocument<T> & Record<string, unknown>) : null;
+    const nextCursor =
+      rows.length > r.limit
+        ? encodeCursor(r.sort, items[items.length - 1] as StoredDocument<T> & Record<string, unknown>)
+        : null;
     return { items, nextCursor };
   }
 
@@ -245,7 +317,10 @@ class DuckDbDocumentCollection<T extends object> implements DocumentCollection<T
     await this.ready;
     const q = new Sql();
     const where = whereSql(q, preds, this.now());
-    const rows = await this.db.all<{ n: number }>(`SELECT count(*)::DOUBLE AS n FROM ${this.table} WHERE ${where}`, q.params);
+    const rows = await this.db.all<{ n: number }>(
+      `SELECT count(*)::DOUBLE AS n FROM ${this.table} WHERE ${where}`,
+      q.params,
+    );
     return rows[0].n;
   }
 
@@ -261,7 +336,13 @@ class DuckDbDocumentCollection<T extends object> implements DocumentCollection<T
    * deleted (expired documents never block keys) and the write is retried once; a live holder becomes a
    * {@link DuplicateKeyError} naming its index. The normal path is the single statement.
    */
-  private async writeKeyed(s: DuckDbSession, id: string, body: DocumentBody, isInsert: boolean, write: () => Promise<number>): Promise<number> {
+  private async writeKeyed(
+    s: DuckDbSession,
+    id: string,
+    body: DocumentBody,
+    isInsert: boolean,
+    write: () => Promise<number>,
+  ): Promise<number> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await write();
@@ -276,14 +357,23 @@ class DuckDbDocumentCollection<T extends object> implements DocumentCollection<T
   }
 
   /** Deletes expired documents holding the id (on insert) or a unique key of `body`; returns how many. */
-  private async purgeExpiredHolders(s: DuckDbSession, id: string, body: DocumentBody, now: number, checkId: boolean): Promise<number> {
+  private async purgeExpiredHolders(
+    s: DuckDbSession,
+    id: string,
+    body: DocumentBody,
+    now: number,
+    checkId: boolean,
+  ): Promise<number> {
     if (!this.spec.ttl) return 0;
     const q = new Sql();
     const ors = this.uniques.map((i) => `${uqColumn(i.name)} = ${q.add(canonicalUniqueKey(i, body))}`);
     if (checkId) ors.push(`id = ${q.add(id)}`);
     if (!ors.length) return 0;
     const self = checkId ? '' : ` AND id <> ${q.add(id)}`;
-    return s.run(`DELETE FROM ${this.table} WHERE expires_at <= ${q.add(now)}::BIGINT${self} AND (${ors.join(' OR ')})`, q.params);
+    return s.run(
+      `DELETE FROM ${this.table} WHERE expires_at <= ${q.add(now)}::BIGINT${self} AND (${ors.join(' OR ')})`,
+      q.params,
+    );
   }
 
   /** Finds the live holder of the id or a unique key after a violation and throws the error naming its index. */
@@ -293,7 +383,10 @@ class DuckDbDocumentCollection<T extends object> implements DocumentCollection<T
       if (hit.length) throw new DuplicateKeyError(this.name, '_id', ['id'], { id });
     }
     for (const ix of this.uniques) {
-      const hit = await s.all(`SELECT 1 AS x FROM ${this.table} WHERE ${uqColumn(ix.name)} = ? AND id <> ?`, [canonicalUniqueKey(ix, body), id]);
+      const hit = await s.all(`SELECT 1 AS x FROM ${this.table} WHERE ${uqColumn(ix.name)} = ? AND id <> ?`, [
+        canonicalUniqueKey(ix, body),
+        id,
+      ]);
       if (hit.length) throw new DuplicateKeyError(this.name, ix.name, ix.fields, uniqueKeyOf(ix, body));
     }
   }
@@ -317,7 +410,10 @@ export class DuckDbDocumentStore implements DocumentStore {
     opts: DuckDbDocumentStoreOptions = {},
   ) {
     this.now = opts.now ?? Date.now;
-    this.sweeper = setInterval(() => void this.sweepExpired().catch(() => undefined), opts.ttlSweepIntervalMs ?? 60_000);
+    this.sweeper = setInterval(
+      () => void this.sweepExpired().catch(() => undefined),
+      opts.ttlSweepIntervalMs ?? 60_000,
+    );
     this.sweeper.unref();
   }
 
@@ -331,7 +427,8 @@ export class DuckDbDocumentStore implements DocumentStore {
     const fingerprint = specFingerprint(resolved);
     const existing = this.collections.get(resolved.name);
     if (existing) {
-      if (existing.fingerprint !== fingerprint) throw new CollectionSpecError(resolved.name, 'declared again with a different spec');
+      if (existing.fingerprint !== fingerprint)
+        throw new CollectionSpecError(resolved.name, 'declared again with a different spec');
       return existing.col as unknown as DocumentCollection<T>;
     }
     const ready = this.db.transaction((s) => ensureTable(s, resolved, fingerprint, this.now()));
@@ -376,13 +473,25 @@ export class DuckDbDocumentStore implements DocumentStore {
  * TTL rule): rows are re-keyed in JS and re-inserted in the same transaction, so a new unique index that existing
  * data violates fails the start-up instead of being half-applied.
  */
-async function ensureTable(s: DuckDbSession, spec: ResolvedCollectionSpec, fingerprint: string, now: number): Promise<void> {
+async function ensureTable(
+  s: DuckDbSession,
+  spec: ResolvedCollectionSpec,
+  fingerprint: string,
+  now: number,
+): Promise<void> {
   await s.run(`CREATE SCHEMA IF NOT EXISTS ${DOCSTORE_SCHEMA}`);
-  await s.run(`CREATE TABLE IF NOT EXISTS ${DOCSTORE_SCHEMA}._collections (name VARCHAR PRIMARY KEY, spec VARCHAR NOT NULL, updated_at BIGINT NOT NULL)`);
-  const meta = await s.all<{ spec: string }>(`SELECT spec FROM ${DOCSTORE_SCHEMA}._collections WHERE name = ?`, [spec.name]);
+  await s.run(
+    `CREATE TABLE IF NOT EXISTS ${DOCSTORE_SCHEMA}._collections (name VARCHAR PRIMARY KEY, spec VARCHAR NOT NULL, updated_at BIGINT NOT NULL)`,
+  );
+  const meta = await s.all<{ spec: string }>(`SELECT spec FROM ${DOCSTORE_SCHEMA}._collections WHERE name = ?`, [
+    spec.name,
+  ]);
   if (meta.length && meta[0].spec === fingerprint) return;
   const table = `${DOCSTORE_SCHEMA}.${quote(spec.name)}`;
-  const exists = await s.all(`SELECT 1 AS x FROM information_schema.tables WHERE table_schema = ? AND table_name = ?`, [DOCSTORE_SCHEMA, spec.name]);
+  const exists = await s.all(`SELECT 1 AS x FROM information_schema.tables WHERE table_schema = ? AND table_name = ?`, [
+    DOCSTORE_SCHEMA,
+    spec.name,
+  ]);
   let carried: Row[] = [];
   if (exists.length) {
     carried = await s.all<Row>(`SELECT id, version::DOUBLE AS version, doc::VARCHAR AS doc FROM ${table}`);
@@ -407,9 +516,18 @@ async function ensureTable(s: DuckDbSession, spec: ResolvedCollectionSpec, finge
       if (seen[i].has(k)) throw new DuplicateKeyError(spec.name, ix.name, ix.fields, uniqueKeyOf(ix, body));
       seen[i].add(k);
     });
-    const values: DuckDBValue[] = [row.id, row.version, expiresAtMs(spec, body), row.doc, ...uniques.map((i) => canonicalUniqueKey(i, body))];
+    const values: DuckDBValue[] = [
+      row.id,
+      row.version,
+      expiresAtMs(spec, body),
+      row.doc,
+      ...uniques.map((i) => canonicalUniqueKey(i, body)),
+    ];
     try {
-      await s.run(`INSERT INTO ${table} VALUES (?, ?::BIGINT, ?::BIGINT, ?::JSON${', ?'.repeat(uniques.length)})`, values);
+      await s.run(
+        `INSERT INTO ${table} VALUES (?, ?::BIGINT, ?::BIGINT, ?::JSON${', ?'.repeat(uniques.length)})`,
+        values,
+      );
     } catch (err) {
       throw mapConstraintError(spec, err) ?? err;
     }

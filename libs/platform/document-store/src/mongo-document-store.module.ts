@@ -17,7 +17,10 @@ export class MongoDocumentStoreModule {
     return {
       module: MongoDocumentStoreModule,
       global: true,
-      providers: [{ provide: DOCUMENT_STORE, useFactory: () => MongoDocumentStore.connect(opts) }, MongoDocumentStoreLifecycle],
+      providers: [
+        { provide: DOCUMENT_STORE, useFactory: () => MongoDocumentStore.connect(opts) },
+        MongoDocumentStoreLifecycle,
+      ],
       exports: [DOCUMENT_STORE],
     };
   }

@@ -10,13 +10,19 @@ mongo.describeIf('MongoDocumentStore (mongoose) conformance against MONGODB_URI'
     // A database of its own per run, dropped afterwards. The adapter's sweeper runs every 200 ms where the server
     // has no TTL indexes (FerretDB); on real MongoDB the TTL monitor (60 s period) removes expired documents.
     open: () =>
-      MongoDocumentStore.connect({ uri: mongo.url!, dbName: uniqueName('strata_store'), ttlSweepIntervalMs: 200, logger: { warn: () => undefined } }),
+      MongoDocumentStore.connect({
+        uri: mongo.url!,
+        dbName: uniqueName('strata_store'),
+        ttlSweepIntervalMs: 200,
+        logger: { warn: () => undefined },
+      }),
     dispose: async (store: DocumentStore) => {
       const s = store as MongoDocumentStore;
       await s.connection.dropDatabase();
       await s.close();
     },
-    rawCount: (store: DocumentStore, collection: string) => (store as MongoDocumentStore).connection.collection(collection).countDocuments({}),
+    rawCount: (store: DocumentStore, collection: string) =>
+      (store as MongoDocumentStore).connection.collection(collection).countDocuments({}),
     ttlRemovalWithinMs: 130_000,
   });
 });
@@ -46,7 +52,9 @@ mongo.describeIf('MongoDocumentStore across independent connections (as two repl
     const cb = b.collection<Counter>(spec);
     const doc = await ca.insert({ name: 'shared', n: 0 });
     await Promise.all(
-      Array.from({ length: 50 }, (_, i) => (i % 2 ? ca : cb).updateWithRetry(doc.id, (cur) => ({ set: { n: cur.n + 1 } }))),
+      Array.from({ length: 50 }, (_, i) =>
+        (i % 2 ? ca : cb).updateWithRetry(doc.id, (cur) => ({ set: { n: cur.n + 1 } })),
+      ),
     );
     expect(await cb.get(doc.id)).toMatchObject({ n: 50, _version: 51 });
   }, 120_000);

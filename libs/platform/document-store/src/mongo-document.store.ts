@@ -1,6 +1,38 @@
 import mongoose, { Schema, type Connection, type Model } from 'mongoose';
-import { CollectionSpecError, DocumentNotFoundError, DuplicateKeyError, VersionConflictError, type CollectionSpec, type DocumentChange, type DocumentCollection, type DocumentFilter, type DocumentStore, type NewDocument, type Page, type PageRequest, type RetryOptions, type StoreHealth, type StoredDocument } from '@strata/platform-contracts';
-import { applyChange, checkIndexedFields, compileFilter, encodeCursor, expiresAtMs, normalizeDocument, optimisticRetry, resolveCollectionSpec, resolvePageRequest, specFingerprint, uniqueKeyOf, type CursorPosition, type DocumentBody, type FilterPredicate, type ResolvedCollectionSpec } from './document-store.support';
+import {
+  CollectionSpecError,
+  DocumentNotFoundError,
+  DuplicateKeyError,
+  VersionConflictError,
+  type CollectionSpec,
+  type DocumentChange,
+  type DocumentCollection,
+  type DocumentFilter,
+  type DocumentStore,
+  type NewDocument,
+  type Page,
+  type PageRequest,
+  type RetryOptions,
+  type StoreHealth,
+  type StoredDocument,
+} from '@strata/platform-contracts';
+import {
+  applyChange,
+  checkIndexedFields,
+  compileFilter,
+  encodeCursor,
+  expiresAtMs,
+  normalizeDocument,
+  optimisticRetry,
+  resolveCollectionSpec,
+  resolvePageRequest,
+  specFingerprint,
+  uniqueKeyOf,
+  type CursorPosition,
+  type DocumentBody,
+  type FilterPredicate,
+  type ResolvedCollectionSpec,
+} from './document-store.support';
 import { uuidv7 } from '@strata/shared-util';
 
 /** Options of {@link MongoDocumentStore.connect}. */
@@ -110,7 +142,16 @@ function toStored<T>(raw: RawDoc): StoredDocument<T> {
 export function schemaFor(spec: ResolvedCollectionSpec): Schema {
   const schema = new Schema(
     { _id: { type: String, required: true }, _version: { type: Number, required: true }, _expiresAt: { type: Date } },
-    { strict: false, strictQuery: false, versionKey: false, minimize: false, autoIndex: false, autoCreate: false, id: false, collection: spec.name },
+    {
+      strict: false,
+      strictQuery: false,
+      versionKey: false,
+      minimize: false,
+      autoIndex: false,
+      autoCreate: false,
+      id: false,
+      collection: spec.name,
+    },
   );
   for (const ix of spec.indexes) {
     schema.index(Object.fromEntries(ix.fields.map((f) => [f, 1])), { name: ix.name, unique: ix.unique });
@@ -174,7 +215,9 @@ class MongoDocumentCollection<T extends object> implements DocumentCollection<T>
 
   async get(id: string): Promise<StoredDocument<T> | null> {
     await this.whenReady();
-    const raw = await server(() => this.model.findOne(this.and([{ _id: String(id) }, ...this.live()]), { _expiresAt: 0 }).lean<RawDoc>());
+    const raw = await server(() =>
+      this.model.findOne(this.and([{ _id: String(id) }, ...this.live()]), { _expiresAt: 0 }).lean<RawDoc>(),
+    );
     return raw ? toStored<T>(raw) : null;
   }
 
@@ -195,11 +238,14 @@ class MongoDocumentCollection<T extends object> implements DocumentCollection<T>
     for (let attempt = 0; ; attempt++) {
       const current = await this.get(id);
       if (!current) throw new DocumentNotFoundError(this.name, id);
-      if (current._version !== expectedVersion) throw new VersionConflictError(this.name, id, expectedVersion, current._version);
+      if (current._version !== expectedVersion)
+        throw new VersionConflictError(this.name, id, expectedVersion, current._version);
       const { id: _id, _version: _v, ...body } = current as StoredDocument<Record<string, unknown>>;
       const next = applyChange(this.spec, id, body as DocumentBody, change);
       try {
-        return this.locks ? await this.replaceLocked(id, expectedVersion, next) : await this.replaceNative(id, expectedVersion, next);
+        return this.locks
+          ? await this.replaceLocked(id, expectedVersion, next)
+          : await this.replaceNative(id, expectedVersion, next);
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
         await this.resolveDuplicate(id, next, false, attempt);
@@ -212,9 +258,13 @@ class MongoDocumentCollection<T extends object> implements DocumentCollection<T>
     const res = await server(() =>
       this.model
         // No projection: FerretDB v1 does not implement `fields` in findAndModify; toStored drops _expiresAt anyway.
-        .findOneAndReplace(this.and([{ _id: id, _version: expectedVersion }, ...this.live()]), this.raw(id, expectedVersion + 1, next), {
-          returnDocument: 'after',
-        })
+        .findOneAndReplace(
+          this.and([{ _id: id, _version: expectedVersion }, ...this.live()]),
+          this.raw(id, expectedVersion + 1, next),
+          {
+            returnDocument: 'after',
+          },
+        )
         .lean<RawDoc>(),
     );
     if (res) return toStored<T>(res);
@@ -233,9 +283,12 @@ class MongoDocumentCollection<T extends object> implements DocumentCollection<T>
     return this.locks!.with(this.name, id, expectedVersion, async (lease) => {
       const current = await this.get(id);
       if (!current) throw new DocumentNotFoundError(this.name, id);
-      if (current._version !== expectedVersion) throw new VersionConflictError(this.name, id, expectedVersion, current._version);
+      if (current._version !== expectedVersion)
+        throw new VersionConflictError(this.name, id, expectedVersion, current._version);
       lease.assertFresh();
-      const res = await server(() => this.model.replaceOne({ _id: id, _version: expectedVersion }, this.raw(id, expectedVersion + 1, next)));
+      const res = await server(() =>
+        this.model.replaceOne({ _id: id, _version: expectedVersion }, this.raw(id, expectedVersion + 1, next)),
+      );
       if (res.matchedCount === 1) return { id, ...next, _version: expectedVersion + 1 } as StoredDocument<T>;
       const now = await this.get(id);
       if (!now) throw new DocumentNotFoundError(this.name, id);
@@ -259,7 +312,8 @@ class MongoDocumentCollection<T extends object> implements DocumentCollection<T>
       return this.locks.with(this.name, id, expectedVersion, async (lease) => {
         const current = await this.get(id);
         if (!current) return false;
-        if (current._version !== expectedVersion) throw new VersionConflictError(this.name, id, expectedVersion, current._version);
+        if (current._version !== expectedVersion)
+          throw new VersionConflictError(this.name, id, expectedVersion, current._version);
         lease.assertFresh();
         return (await server(() => this.model.deleteOne(this.and(cond)))).deletedCount === 1;
       });
@@ -295,7 +349,10 @@ class MongoDocumentCollection<T extends object> implements DocumentCollection<T>
         .lean<RawDoc[]>(),
     );
     const items = rows.slice(0, r.limit).map((raw) => toStored<T>(raw));
-    const nextCursor = rows.length > r.limit ? encodeCursor(r.sort, items[items.length - 1] as StoredDocument<T> & Record<string, unknown>) : null;
+    const nextCursor =
+      rows.length > r.limit
+        ? encodeCursor(r.sort, items[items.length - 1] as StoredDocument<T> & Record<string, unknown>)
+        : null;
     return { items, nextCursor };
   }
 
@@ -320,7 +377,12 @@ class MongoDocumentCollection<T extends object> implements DocumentCollection<T>
    */
   private async resolveDuplicate(id: string, body: DocumentBody, isInsert: boolean, attempt: number): Promise<void> {
     const now = this.now();
-    const candidates: { index: string; fields: string[]; query: Query; key: Record<string, string | number | boolean | null> }[] = [];
+    const candidates: {
+      index: string;
+      fields: string[];
+      query: Query;
+      key: Record<string, string | number | boolean | null>;
+    }[] = [];
     if (isInsert) candidates.push({ index: '_id', fields: ['id'], query: { _id: id }, key: { id } });
     for (const ix of this.uniques) {
       const key = uniqueKeyOf(ix, body);
@@ -358,7 +420,12 @@ class VersionLocks {
    * {@link VersionConflictError} once half the lease has passed since the lock was taken, so a holder slowed down
    * past the point where others may consider it crashed gives up instead of writing.
    */
-  async with<R>(collection: string, id: string, version: number, fn: (lease: { assertFresh(): void }) => Promise<R>): Promise<R> {
+  async with<R>(
+    collection: string,
+    id: string,
+    version: number,
+    fn: (lease: { assertFresh(): void }) => Promise<R>,
+  ): Promise<R> {
     const lockId = `${collection}/${id}@${version}`;
     await this.acquire(collection, id, version, lockId);
     const acquiredAt = Date.now();
@@ -393,7 +460,8 @@ class VersionLocks {
 
   /** Deletes locks older than the lease (left by crashed writers). */
   async sweep(): Promise<number> {
-    return (await server(() => this.locks.deleteMany({ at: { $lt: new Date(Date.now() - this.leaseMs) } }))).deletedCount;
+    return (await server(() => this.locks.deleteMany({ at: { $lt: new Date(Date.now() - this.leaseMs) } })))
+      .deletedCount;
   }
 }
 
@@ -429,14 +497,20 @@ export class MongoDocumentStore implements DocumentStore {
         ? new VersionLocks(
             connection.model<{ _id: string; at: Date }>(
               LOCK_COLLECTION,
-              new Schema({ _id: String, at: Date }, { versionKey: false, autoIndex: false, autoCreate: false, collection: LOCK_COLLECTION }),
+              new Schema(
+                { _id: String, at: Date },
+                { versionKey: false, autoIndex: false, autoCreate: false, collection: LOCK_COLLECTION },
+              ),
               LOCK_COLLECTION,
             ),
             opts.lockLeaseMs ?? 60_000,
           )
         : null;
     if ((opts.ttlSweep ?? 'auto') !== 'never' || this.locks) {
-      this.sweeper = setInterval(() => void this.sweepExpired(opts.ttlSweep === 'always').catch(() => undefined), opts.ttlSweepIntervalMs ?? 60_000);
+      this.sweeper = setInterval(
+        () => void this.sweepExpired(opts.ttlSweep === 'always').catch(() => undefined),
+        opts.ttlSweepIntervalMs ?? 60_000,
+      );
       this.sweeper.unref();
     }
   }
@@ -461,14 +535,21 @@ export class MongoDocumentStore implements DocumentStore {
     const fingerprint = specFingerprint(resolved);
     const existing = this.collections.get(resolved.name);
     if (existing) {
-      if (existing.fingerprint !== fingerprint) throw new CollectionSpecError(resolved.name, 'declared again with a different spec');
+      if (existing.fingerprint !== fingerprint)
+        throw new CollectionSpecError(resolved.name, 'declared again with a different spec');
       return existing.col as unknown as DocumentCollection<T>;
     }
     const schema = schemaFor(resolved);
     const model = this.connection.model<RawDoc>(resolved.name, schema, resolved.name);
     // The collection needs its readiness gate before the index creation (which needs the collection) exists.
     const gate: { ready?: Promise<void> } = {};
-    const col = new MongoDocumentCollection<object>(model, resolved, this.now, () => gate.ready as Promise<void>, this.locks);
+    const col = new MongoDocumentCollection<object>(
+      model,
+      resolved,
+      this.now,
+      () => gate.ready as Promise<void>,
+      this.locks,
+    );
     const ready = this.createIndexes(col, schema);
     gate.ready = ready;
     ready.catch(() => undefined); // surfaced by ready() and by every operation
@@ -493,7 +574,10 @@ export class MongoDocumentStore implements DocumentStore {
           );
           continue;
         }
-        throw new CollectionSpecError(col.name, `creating index ${String(options.name)} failed: ${e.message ?? String(err)}`);
+        throw new CollectionSpecError(
+          col.name,
+          `creating index ${String(options.name)} failed: ${e.message ?? String(err)}`,
+        );
       }
     }
   }

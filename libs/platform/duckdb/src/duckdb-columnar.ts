@@ -1,5 +1,15 @@
 import duckdb from '@duckdb/node-bindings';
-import { DOUBLE, DuckDBDataChunk, DuckDBTypeId, INTEGER, TIMESTAMP, VARCHAR, type DuckDBConnection, type DuckDBMaterializedResult, type DuckDBType } from '@duckdb/node-api';
+import {
+  DOUBLE,
+  DuckDBDataChunk,
+  DuckDBTypeId,
+  INTEGER,
+  TIMESTAMP,
+  VARCHAR,
+  type DuckDBConnection,
+  type DuckDBMaterializedResult,
+  type DuckDBType,
+} from '@duckdb/node-api';
 
 /**
  * One column written by {@link appendColumns}:
@@ -17,7 +27,13 @@ export type ColumnSource =
 const TWO_32 = 4294967296;
 
 function typeOf(c: ColumnSource): DuckDBType {
-  return c.kind === 'double' ? DOUBLE : c.kind === 'timestamp' ? TIMESTAMP : c.kind === 'constantInteger' ? INTEGER : VARCHAR;
+  return c.kind === 'double'
+    ? DOUBLE
+    : c.kind === 'timestamp'
+      ? TIMESTAMP
+      : c.kind === 'constantInteger'
+        ? INTEGER
+        : VARCHAR;
 }
 
 /**
@@ -44,12 +60,19 @@ export async function appendColumns(
   const tsHi = new Int32Array(tsBuf);
   const validity = new Uint8Array(V / 8);
   for (const c of columns) {
-    if (c.kind === 'constantInteger' && !(Number.isInteger(c.value) && c.value >= -2147483648 && c.value <= 2147483647)) {
+    if (
+      c.kind === 'constantInteger' &&
+      !(Number.isInteger(c.value) && c.value >= -2147483648 && c.value <= 2147483647)
+    ) {
       throw new RangeError(`appendColumns: ${c.value} is not an int32`);
     }
   }
   const constants = columns.map((c) =>
-    c.kind === 'constant' && c.value !== null ? duckdb.create_varchar(c.value) : c.kind === 'constantInteger' ? duckdb.create_int32(c.value) : null,
+    c.kind === 'constant' && c.value !== null
+      ? duckdb.create_varchar(c.value)
+      : c.kind === 'constantInteger'
+        ? duckdb.create_int32(c.value)
+        : null,
   );
   const chunk = DuckDBDataChunk.create(columns.map(typeOf), V);
   try {
@@ -113,7 +136,8 @@ export function readDoubleColumns(result: DuckDBMaterializedResult): Float64Arra
   const cols = result.columnCount;
   const out: Float64Array[] = [];
   for (let k = 0; k < cols; k++) {
-    if (result.columnTypeId(k) !== DuckDBTypeId.DOUBLE) throw new TypeError(`readDoubleColumns: column ${result.columnName(k)} is not DOUBLE`);
+    if (result.columnTypeId(k) !== DuckDBTypeId.DOUBLE)
+      throw new TypeError(`readDoubleColumns: column ${result.columnName(k)} is not DOUBLE`);
     out.push(new Float64Array(n));
   }
   let offset = 0;

@@ -65,8 +65,11 @@ describe('DuckDb connection manager', () => {
     await db.run('CREATE TABLE bars (symbol VARCHAR, ts TIMESTAMP, close DOUBLE, volume BIGINT)');
     const rows = Array.from({ length: 5000 }, (_, i) => ['SPY', null, 100 + i / 100, BigInt(i)]);
     expect(await db.appendRows('bars', rows)).toBe(5000);
-    for (let i = 0; i < 3; i++) expect(await db.all('SELECT count(*)::INTEGER AS n FROM bars WHERE volume >= ?', [4000n])).toEqual([{ n: 1000 }]);
-    expect(await db.all('SELECT round(sum(close), 2) AS s FROM bars')).toEqual([{ s: 5000 * 100 + (4999 * 5000) / 2 / 100 }]);
+    for (let i = 0; i < 3; i++)
+      expect(await db.all('SELECT count(*)::INTEGER AS n FROM bars WHERE volume >= ?', [4000n])).toEqual([{ n: 1000 }]);
+    expect(await db.all('SELECT round(sum(close), 2) AS s FROM bars')).toEqual([
+      { s: 5000 * 100 + (4999 * 5000) / 2 / 100 },
+    ]);
     await db.close();
   });
 

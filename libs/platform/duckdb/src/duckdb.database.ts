@@ -30,7 +30,11 @@ export interface DuckDbSession {
   /** Runs a query; rows as plain JS objects (BIGINT as `bigint`, TIMESTAMP as `Date`, JSON/VARCHAR as string). */
   all<R = Record<string, JS>>(sql: string, params?: DuckDbParams): Promise<R[]>;
   /** Appends rows (values in table column order) through a DuckDB appender; returns the count appended. */
-  appendRows(table: string, rows: readonly (readonly DuckDBValue[])[], opts?: { schema?: string; types?: readonly DuckDBType[] }): Promise<number>;
+  appendRows(
+    table: string,
+    rows: readonly (readonly DuckDBValue[])[],
+    opts?: { schema?: string; types?: readonly DuckDBType[] },
+  ): Promise<number>;
   /** The raw connection, for APIs this wrapper does not cover (data chunks, streaming). */
   readonly connection: DuckDBConnection;
 }
@@ -108,7 +112,11 @@ export class DuckDb implements Omit<DuckDbSession, 'connection'> {
     return this.exclusive((s) => s.all<R>(sql, params));
   }
 
-  appendRows(table: string, rows: readonly (readonly DuckDBValue[])[], opts?: { schema?: string; types?: readonly DuckDBType[] }): Promise<number> {
+  appendRows(
+    table: string,
+    rows: readonly (readonly DuckDBValue[])[],
+    opts?: { schema?: string; types?: readonly DuckDBType[] },
+  ): Promise<number> {
     return this.exclusive((s) => s.appendRows(table, rows, opts));
   }
 

@@ -42,12 +42,20 @@ export class ApiKeyGuard implements CanActivate {
     const key = extractApiKey(req.headers);
     if (!key) {
       throw new ProblemException(
-        { type: problemType('unauthorized'), status: 401, detail: 'An API key is required: send "Authorization: Bearer <key>" or "X-API-Key: <key>".' },
+        {
+          type: problemType('unauthorized'),
+          status: 401,
+          detail: 'An API key is required: send "Authorization: Bearer <key>" or "X-API-Key: <key>".',
+        },
         CHALLENGE,
       );
     }
     const principal = await this.keys.resolve(key);
-    if (!principal) throw new ProblemException({ type: problemType('unauthorized'), status: 401, detail: 'The API key is not valid.' }, CHALLENGE);
+    if (!principal)
+      throw new ProblemException(
+        { type: problemType('unauthorized'), status: 401, detail: 'The API key is not valid.' },
+        CHALLENGE,
+      );
     req.principal = principal;
     const required = this.reflector.getAllAndOverride<ApiRole | undefined>(ROLES_KEY, targets) ?? 'viewer';
     if (!roleSatisfies(principal.role, required)) {

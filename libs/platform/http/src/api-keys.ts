@@ -64,8 +64,10 @@ export function parseApiKeys(value: string | undefined): ApiKeyEntry[] {
     const colon = item.indexOf(':');
     const role = colon < 0 ? '' : item.slice(0, colon).trim().toLowerCase();
     const key = colon < 0 ? '' : item.slice(colon + 1).trim();
-    if (!(API_ROLES as readonly string[]).includes(role)) throw new Error(`item ${i + 1}: expected role:key with role one of ${API_ROLES.join(', ')}`);
-    if (key.length < MIN_API_KEY_LENGTH) throw new Error(`item ${i + 1} (${role}): key must have at least ${MIN_API_KEY_LENGTH} characters`);
+    if (!(API_ROLES as readonly string[]).includes(role))
+      throw new Error(`item ${i + 1}: expected role:key with role one of ${API_ROLES.join(', ')}`);
+    if (key.length < MIN_API_KEY_LENGTH)
+      throw new Error(`item ${i + 1} (${role}): key must have at least ${MIN_API_KEY_LENGTH} characters`);
     if (seen.has(key)) throw new Error(`item ${i + 1} (${role}): the same key appears twice`);
     seen.add(key);
     out.push({ role: role as ApiRole, key });
@@ -149,7 +151,11 @@ export function ensureBootstrapAdminKey(dataDir: string): BootstrapAdminKey {
  * it was just created (print it once), or a note naming the file when it was reused. Apps whose primary key source
  * is a repository of issued keys use these as the fallback, so an admin can always get in.
  */
-export function apiKeyEntriesFromConfig(keys: readonly ApiKeyEntry[], dataDir: string, announce: (message: string, created: boolean) => void): ApiKeyEntry[] {
+export function apiKeyEntriesFromConfig(
+  keys: readonly ApiKeyEntry[],
+  dataDir: string,
+  announce: (message: string, created: boolean) => void,
+): ApiKeyEntry[] {
   if (keys.length) return [...keys];
   const boot = ensureBootstrapAdminKey(dataDir);
   if (boot.created) {
@@ -172,6 +178,10 @@ export function apiKeyEntriesFromConfig(keys: readonly ApiKeyEntry[], dataDir: s
 }
 
 /** The config-only key resolver of an HTTP app: {@link apiKeyEntriesFromConfig} as a {@link StaticApiKeyResolver}. */
-export function apiKeysFromConfig(keys: readonly ApiKeyEntry[], dataDir: string, announce: (message: string, created: boolean) => void): StaticApiKeyResolver {
+export function apiKeysFromConfig(
+  keys: readonly ApiKeyEntry[],
+  dataDir: string,
+  announce: (message: string, created: boolean) => void,
+): StaticApiKeyResolver {
   return new StaticApiKeyResolver(apiKeyEntriesFromConfig(keys, dataDir, announce));
 }

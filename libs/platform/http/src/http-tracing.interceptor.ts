@@ -1,5 +1,13 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Span, type TextMapGetter } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Span,
+  type TextMapGetter,
+} from '@opentelemetry/api';
 import type { FastifyRequest } from 'fastify';
 import type { Observable } from 'rxjs';
 
@@ -35,7 +43,12 @@ export class HttpTracingInterceptor implements NestInterceptor {
       `${req.method} ${route}`,
       {
         kind: hasParent ? SpanKind.INTERNAL : SpanKind.SERVER,
-        attributes: { 'http.request.method': req.method, 'http.route': route, 'url.path': req.url.split('?')[0], 'strata.request_id': String(req.id) },
+        attributes: {
+          'http.request.method': req.method,
+          'http.route': route,
+          'url.path': req.url.split('?')[0],
+          'strata.request_id': String(req.id),
+        },
       },
       parent,
     );

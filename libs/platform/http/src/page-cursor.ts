@@ -21,7 +21,14 @@ export function decodeCursor<K>(cursor: string, filter: string, check: (k: unkno
 
 /** 400 problem for a cursor that does not belong to the query. */
 export function badCursor(): ProblemException {
-  return ProblemException.validation('the cursor is malformed or was issued for other filters; repeat the query without it', [
-    { field: 'query.cursor', reason: 'invalid_cursor', message: 'pass back nextCursor unchanged, with the same filters' },
-  ]);
+  return ProblemException.validation(
+    'the cursor is malformed or was issued for other filters; repeat the query without it',
+    [
+      {
+        field: 'query.cursor',
+        reason: 'invalid_cursor',
+        message: 'pass back nextCursor unchanged, with the same filters',
+      },
+    ],
+  );
 }

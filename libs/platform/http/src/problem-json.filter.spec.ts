@@ -27,7 +27,11 @@ class StoreLikeError extends Error {
 class StoreController {
   @Get('duplicate')
   duplicate() {
-    throw new StoreLikeError('duplicate key in api_keys: index name_uniq (name) already holds {"name":"x"}', 'duplicate_key', 409);
+    throw new StoreLikeError(
+      'duplicate key in api_keys: index name_uniq (name) already holds {"name":"x"}',
+      'duplicate_key',
+      409,
+    );
   }
 
   @Get('missing')
@@ -46,7 +50,10 @@ class StoreController {
   }
 }
 
-@Module({ imports: [StrataHttpModule.forRoot({ apiKeys: new StaticApiKeyResolver([]) })], controllers: [StoreController] })
+@Module({
+  imports: [StrataHttpModule.forRoot({ apiKeys: new StaticApiKeyResolver([]) })],
+  controllers: [StoreController],
+})
 class TestModule {}
 
 describe('problem+json for errors that carry httpStatus and code (document-store errors)', () => {
@@ -54,7 +61,9 @@ describe('problem+json for errors that carry httpStatus and code (document-store
 
   beforeAll(async () => {
     const logger = createLogger({ service: 'test', level: 'silent' });
-    app = await NestFactory.create<NestFastifyApplication>(TestModule, createStrataFastifyAdapter({ logger }), { logger: new PinoNestLogger(logger) });
+    app = await NestFactory.create<NestFastifyApplication>(TestModule, createStrataFastifyAdapter({ logger }), {
+      logger: new PinoNestLogger(logger),
+    });
     configureStrataHttp(app);
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
@@ -71,9 +80,17 @@ describe('problem+json for errors that carry httpStatus and code (document-store
       const r = await app.inject({ method: 'GET', url });
       expect(r.statusCode).toBe(status);
       expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect(r.json()).toMatchObject({ type, status, instance: url, requestId: expect.any(String), code: type.slice('urn:strata:problem:'.length).replace(/-/g, '_') });
+      expect(r.json()).toMatchObject({
+        type,
+        status,
+        instance: url,
+        requestId: expect.any(String),
+        code: type.slice('urn:strata:problem:'.length).replace(/-/g, '_'),
+      });
     }
-    expect((await app.inject({ method: 'GET', url: '/store/duplicate' })).json().detail).toMatch(/^duplicate key in api_keys: index name_uniq/);
+    expect((await app.inject({ method: 'GET', url: '/store/duplicate' })).json().detail).toMatch(
+      /^duplicate key in api_keys: index name_uniq/,
+    );
   });
 
   it('a 5xx store error keeps its status but reveals nothing', async () => {
@@ -90,6 +107,9 @@ describe('problem+json for errors that carry httpStatus and code (document-store
     expect(isHttpStatusError(Object.assign(new Error('m'), { httpStatus: '409', code: 'x' }))).toBe(false);
     expect(isHttpStatusError({ httpStatus: 409, code: 'x', message: 'plain object' })).toBe(false);
     // A MongoDB driver error has a numeric code and no httpStatus: it stays an opaque 500.
-    expect(toProblem(Object.assign(new Error('E11000 duplicate key'), { code: 11000 })).problem).toMatchObject({ status: 500, type: 'urn:strata:problem:internal' });
+    expect(toProblem(Object.assign(new Error('E11000 duplicate key'), { code: 11000 })).problem).toMatchObject({
+      status: 500,
+      type: 'urn:strata:problem:internal',
+    });
   });
 });

@@ -19,7 +19,14 @@ export interface HttpStatusError extends Error {
 export function isHttpStatusError(err: unknown): err is HttpStatusError {
   if (!(err instanceof Error)) return false;
   const e = err as Error & { httpStatus?: unknown; code?: unknown };
-  return typeof e.httpStatus === 'number' && Number.isInteger(e.httpStatus) && e.httpStatus >= 400 && e.httpStatus <= 599 && typeof e.code === 'string' && e.code.length > 0;
+  return (
+    typeof e.httpStatus === 'number' &&
+    Number.isInteger(e.httpStatus) &&
+    e.httpStatus >= 400 &&
+    e.httpStatus <= 599 &&
+    typeof e.code === 'string' &&
+    e.code.length > 0
+  );
 }
 
 interface StatusCarrier {
@@ -64,16 +71,38 @@ export function toProblem(err: unknown): { problem: ProblemDetails; headers: Rec
       detail = Array.isArray(m) ? m.map(String).join('; ') : typeof m === 'string' ? m : undefined;
     }
     if (detail === statusTitle(status)) detail = undefined;
-    return { problem: { type: problemType(SLUGS[status] ?? `http-${status}`), title: statusTitle(status), status, ...(detail ? { detail } : {}) }, headers: {} };
+    return {
+      problem: {
+        type: problemType(SLUGS[status] ?? `http-${status}`),
+        title: statusTitle(status),
+        status,
+        ...(detail ? { detail } : {}),
+      },
+      headers: {},
+    };
   }
   if (isHttpStatusError(err)) {
     const status = err.httpStatus;
     // Client errors explain themselves; server errors reveal nothing (the filter logs them with the request id).
     if (status < 500) {
-      return { problem: { type: problemType(err.code.replace(/_/g, '-')), title: statusTitle(status), status, detail: err.message, code: err.code }, headers: {} };
+      return {
+        problem: {
+          type: problemType(err.code.replace(/_/g, '-')),
+          title: statusTitle(status),
+          status,
+          detail: err.message,
+          code: err.code,
+        },
+        headers: {},
+      };
     }
     return {
-      problem: { type: problemType(SLUGS[status] ?? `http-${status}`), title: statusTitle(status), status, detail: 'An unexpected error occurred; see the server log for this request id.' },
+      problem: {
+        type: problemType(SLUGS[status] ?? `http-${status}`),
+        title: statusTitle(status),
+        status,
+        detail: 'An unexpected error occurred; see the server log for this request id.',
+      },
       headers: {},
     };
   }
@@ -82,16 +111,38 @@ export function toProblem(err: unknown): { problem: ProblemDetails; headers: Rec
   const sc = typeof e.statusCode === 'number' ? e.statusCode : typeof e.status === 'number' ? e.status : undefined;
   if (sc !== undefined && sc >= 400 && sc < 500) {
     return {
-      problem: { type: problemType(SLUGS[sc] ?? `http-${sc}`), title: statusTitle(sc), status: sc, detail: typeof e.message === 'string' ? e.message : undefined },
+      problem: {
+        type: problemType(SLUGS[sc] ?? `http-${sc}`),
+        title: statusTitle(sc),
+        status: sc,
+        detail: typeof e.message === 'string' ? e.message : undefined,
+      },
       headers: {},
     };
   }
-  return { problem: { type: problemType('internal'), title: statusTitle(500), status: 500, detail: 'An unexpected error occurred; see the server log for this request id.' }, headers: {} };
+  return {
+    problem: {
+      type: problemType('internal'),
+      title: statusTitle(500),
+      status: 500,
+      detail: 'An unexpected error occurred; see the server log for this request id.',
+    },
+    headers: {},
+  };
 }
 
 /** Sends `problem` as `application/problem+json`, filling `instance` and `requestId` from the request. */
-export function sendProblem(req: FastifyRequest, reply: FastifyReply, problem: ProblemDetails, headers: Record<string, string> = {}): void {
-  const body: ProblemDetails = { ...problem, instance: problem.instance ?? req.url.split('?')[0], requestId: String(req.id) };
+export function sendProblem(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  problem: ProblemDetails,
+  headers: Record<string, string> = {},
+): void {
+  const body: ProblemDetails = {
+    ...problem,
+    instance: problem.instance ?? req.url.split('?')[0],
+    requestId: String(req.id),
+  };
   for (const [k, v] of Object.entries(headers)) reply.header(k, v);
   void reply.status(body.status).header('content-type', `${PROBLEM_JSON}; charset=utf-8`).send(JSON.stringify(body));
 }
@@ -113,7 +164,11 @@ export class ProblemJsonExceptionFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const { problem, headers } = toProblem(err);
     if (problem.status >= 500) {
-      this.logger.error({ msg: 'request failed', reqId: req.id, err: err instanceof Error ? { message: err.message, stack: err.stack, name: err.name } : String(err) });
+      this.logger.error({
+        msg: 'request failed',
+        reqId: req.id,
+        err: err instanceof Error ? { message: err.message, stack: err.stack, name: err.name } : String(err),
+      });
     }
     if (reply.sent) return;
     sendProblem(req, reply, problem, headers);

@@ -66,7 +66,14 @@ export class ProblemException extends HttpException {
 
   /** 400 with a list of field or line problems. */
   static validation(detail: string, errors: ProblemItem[], extra: Record<string, unknown> = {}): ProblemException {
-    return new ProblemException({ type: problemType('validation'), title: 'Invalid request', status: 400, detail, errors, ...extra });
+    return new ProblemException({
+      type: problemType('validation'),
+      title: 'Invalid request',
+      status: 400,
+      detail,
+      errors,
+      ...extra,
+    });
   }
 
   /** 404 for a resource that does not exist. */

@@ -50,7 +50,10 @@ class ThingsController {
 
 const KEYS = 'admin:admin-key-1,operator:operator-key-1,viewer:viewer-key-1';
 
-@Module({ imports: [StrataHttpModule.forRoot({ apiKeys: new StaticApiKeyResolver(parseApiKeys(KEYS)) })], controllers: [ThingsController] })
+@Module({
+  imports: [StrataHttpModule.forRoot({ apiKeys: new StaticApiKeyResolver(parseApiKeys(KEYS)) })],
+  controllers: [ThingsController],
+})
 class TestModule {}
 
 describe('StrataHttpModule', () => {
@@ -59,7 +62,9 @@ describe('StrataHttpModule', () => {
   const logger = createLogger({ service: 'test', level: 'silent' });
 
   beforeAll(async () => {
-    app = await NestFactory.create<NestFastifyApplication>(TestModule, createStrataFastifyAdapter({ logger }), { logger: new PinoNestLogger(logger) });
+    app = await NestFactory.create<NestFastifyApplication>(TestModule, createStrataFastifyAdapter({ logger }), {
+      logger: new PinoNestLogger(logger),
+    });
     configureStrataHttp(app);
     doc = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('t').build());
     await app.init();
@@ -75,7 +80,12 @@ describe('StrataHttpModule', () => {
     expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(r.headers['www-authenticate']).toMatch(/Bearer/);
     const body = r.json();
-    expect(body).toMatchObject({ type: 'urn:strata:problem:unauthorized', title: 'Unauthorized', status: 401, instance: '/things' });
+    expect(body).toMatchObject({
+      type: 'urn:strata:problem:unauthorized',
+      title: 'Unauthorized',
+      status: 401,
+      instance: '/things',
+    });
     expect(body.requestId).toBe(r.headers['x-request-id']);
   });
 
@@ -85,15 +95,50 @@ describe('StrataHttpModule', () => {
   });
 
   it('accepts Bearer and X-API-Key, and enforces viewer < operator < admin', async () => {
-    expect((await inject({ method: 'GET', url: '/things', headers: { authorization: 'Bearer viewer-key-1' } })).statusCode).toBe(200);
-    expect((await inject({ method: 'GET', url: '/things', headers: { 'x-api-key': 'viewer-key-1' } })).statusCode).toBe(200);
-    const forbidden = await inject({ method: 'POST', url: '/things', headers: { 'x-api-key': 'viewer-key-1' }, payload: { name: 'ab', size: 1 } });
+    expect(
+      (await inject({ method: 'GET', url: '/things', headers: { authorization: 'Bearer viewer-key-1' } })).statusCode,
+    ).toBe(200);
+    expect((await inject({ method: 'GET', url: '/things', headers: { 'x-api-key': 'viewer-key-1' } })).statusCode).toBe(
+      200,
+    );
+    const forbidden = await inject({
+      method: 'POST',
+      url: '/things',
+      headers: { 'x-api-key': 'viewer-key-1' },
+      payload: { name: 'ab', size: 1 },
+    });
     expect(forbidden.statusCode).toBe(403);
-    expect(forbidden.json()).toMatchObject({ type: 'urn:strata:problem:forbidden', status: 403, requiredRole: 'operator' });
-    expect((await inject({ method: 'POST', url: '/things', headers: { 'x-api-key': 'operator-key-1' }, payload: { name: 'ab', size: 1 } })).statusCode).toBe(201);
-    expect((await inject({ method: 'POST', url: '/things', headers: { 'x-api-key': 'admin-key-1' }, payload: { name: 'ab', size: 1 } })).statusCode).toBe(201);
-    expect((await inject({ method: 'GET', url: '/things/admin', headers: { 'x-api-key': 'operator-key-1' } })).statusCode).toBe(403);
-    expect((await inject({ method: 'GET', url: '/things/admin', headers: { 'x-api-key': 'admin-key-1' } })).statusCode).toBe(200);
+    expect(forbidden.json()).toMatchObject({
+      type: 'urn:strata:problem:forbidden',
+      status: 403,
+      requiredRole: 'operator',
+    });
+    expect(
+      (
+        await inject({
+          method: 'POST',
+          url: '/things',
+          headers: { 'x-api-key': 'operator-key-1' },
+          payload: { name: 'ab', size: 1 },
+        })
+      ).statusCode,
+    ).toBe(201);
+    expect(
+      (
+        await inject({
+          method: 'POST',
+          url: '/things',
+          headers: { 'x-api-key': 'admin-key-1' },
+          payload: { name: 'ab', size: 1 },
+        })
+      ).statusCode,
+    ).toBe(201);
+    expect(
+      (await inject({ method: 'GET', url: '/things/admin', headers: { 'x-api-key': 'operator-key-1' } })).statusCode,
+    ).toBe(403);
+    expect(
+      (await inject({ method: 'GET', url: '/things/admin', headers: { 'x-api-key': 'admin-key-1' } })).statusCode,
+    ).toBe(200);
   });
 
   it('public routes need no key', async () => {
@@ -103,7 +148,12 @@ describe('StrataHttpModule', () => {
   });
 
   it('validates the body with zod: 400 problem+json naming each field', async () => {
-    const r = await inject({ method: 'POST', url: '/things', headers: { 'x-api-key': 'operator-key-1' }, payload: { name: 'a', size: -1 } });
+    const r = await inject({
+      method: 'POST',
+      url: '/things',
+      headers: { 'x-api-key': 'operator-key-1' },
+      payload: { name: 'a', size: -1 },
+    });
     expect(r.statusCode).toBe(400);
     expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
     const body = r.json();
@@ -122,7 +172,12 @@ describe('StrataHttpModule', () => {
   });
 
   it('renders framework errors as problem+json: bad JSON, 404, 500 without internals', async () => {
-    const badJson = await inject({ method: 'POST', url: '/things', headers: { 'x-api-key': 'operator-key-1', 'content-type': 'application/json' }, payload: '{"name":' });
+    const badJson = await inject({
+      method: 'POST',
+      url: '/things',
+      headers: { 'x-api-key': 'operator-key-1', 'content-type': 'application/json' },
+      payload: '{"name":',
+    });
     expect(badJson.statusCode).toBe(400);
     expect(badJson.headers['content-type']).toMatch(/^application\/problem\+json/);
     const nf = await inject({ method: 'GET', url: '/nowhere' });
@@ -142,8 +197,14 @@ describe('StrataHttpModule', () => {
 
   it('documents zod bodies and queries in OpenAPI', () => {
     const post = doc.paths['/things'].post!;
-    const schema = (post.requestBody as { content: Record<string, { schema: Record<string, unknown> }> }).content['application/json'].schema;
-    expect(schema).toMatchObject({ type: 'object', required: ['name', 'size'], properties: { name: { type: 'string', minLength: 2 }, size: { type: 'integer' } } });
+    const schema = (post.requestBody as { content: Record<string, { schema: Record<string, unknown> }> }).content[
+      'application/json'
+    ].schema;
+    expect(schema).toMatchObject({
+      type: 'object',
+      required: ['name', 'size'],
+      properties: { name: { type: 'string', minLength: 2 }, size: { type: 'integer' } },
+    });
     const params = doc.paths['/things'].get!.parameters as { name: string; in: string; required: boolean }[];
     expect(params.map((p) => [p.name, p.in, p.required]).sort()).toEqual([
       ['limit', 'query', false],

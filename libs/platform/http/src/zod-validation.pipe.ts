@@ -23,7 +23,10 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, sou
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const items = zodIssuesToProblemItems(r.error.issues, source);
-  throw ProblemException.validation(`invalid ${source}: ${items.map((i) => `${i.field}: ${i.message}`).join('; ')}`, items);
+  throw ProblemException.validation(
+    `invalid ${source}: ${items.map((i) => `${i.field}: ${i.message}`).join('; ')}`,
+    items,
+  );
 }
 
 /** Nest pipe validating a parameter with a zod schema ({@link parseOrThrow}). */
@@ -41,7 +44,10 @@ export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unk
 
 /** JSON Schema (OpenAPI 3.0 dialect) of a zod schema's input, for the OpenAPI document. */
 export function zodToOpenApi(schema: z.ZodType): Record<string, unknown> {
-  const js = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'openapi-3.0' }) as Record<string, unknown>;
+  const js = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'openapi-3.0' }) as Record<
+    string,
+    unknown
+  >;
   delete js.$schema;
   return js;
 }
@@ -79,7 +85,12 @@ export function ZodQuery(schema: z.ZodObject): ParameterDecorator {
       applyToMethod(
         target,
         key,
-        ApiQuery({ name, required: required.has(name), schema: propSchema as never, ...(typeof description === 'string' ? { description } : {}) }),
+        ApiQuery({
+          name,
+          required: required.has(name),
+          schema: propSchema as never,
+          ...(typeof description === 'string' ? { description } : {}),
+        }),
       );
     }
   };

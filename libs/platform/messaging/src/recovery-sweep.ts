@@ -58,7 +58,9 @@ export interface SweepingWorker {
  * Base of a work-queue controller: runs its worker's {@link RecoverySweep} while the Nest context runs. The subclass
  * declares the `@OnCommand(def, (c) => workQueueOptions(c.worker.options))` method that hands each delivery to the worker.
  */
-export abstract class WorkQueueController<W extends SweepingWorker> implements OnApplicationBootstrap, OnApplicationShutdown {
+export abstract class WorkQueueController<W extends SweepingWorker>
+  implements OnApplicationBootstrap, OnApplicationShutdown
+{
   private readonly sweeper: RecoverySweep;
 
   /**

@@ -17,13 +17,22 @@ export function buildOpenApiDocument(app: INestApplication, version = '0.1.0'): 
   // Recursive zod schemas (e.g. StrategyDefinitionV1) carry local definitions; publish them as shared components.
   doc.components ??= {};
   doc.components.schemas ??= {};
-  hoistJsonSchemaDefinitions(doc.paths as unknown as Record<string, unknown>, doc.components.schemas as Record<string, unknown>, '#/components/schemas/', 'Api');
+  hoistJsonSchemaDefinitions(
+    doc.paths as unknown as Record<string, unknown>,
+    doc.components.schemas as Record<string, unknown>,
+    '#/components/schemas/',
+    'Api',
+  );
   return doc;
 }
 
 /** Serves Swagger UI at `/docs` and the OpenAPI document at `/openapi.json` (both public: not Nest routes). */
 export function setupApiDocs(app: INestApplication, version?: string): OpenAPIObject {
   const doc = buildOpenApiDocument(app, version);
-  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: '/openapi.json', yamlDocumentUrl: '/openapi.yaml', customSiteTitle: 'Strata API' });
+  SwaggerModule.setup('docs', app, doc, {
+    jsonDocumentUrl: '/openapi.json',
+    yamlDocumentUrl: '/openapi.yaml',
+    customSiteTitle: 'Strata API',
+  });
   return doc;
 }

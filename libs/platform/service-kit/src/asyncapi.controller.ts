@@ -26,6 +26,10 @@ export class AsyncApiController {
 @Module({})
 export class AsyncApiModule {
   static register(build: () => Record<string, unknown>): DynamicModule {
-    return { module: AsyncApiModule, controllers: [AsyncApiController], providers: [{ provide: ASYNCAPI_DOCUMENT, useValue: build }] };
+    return {
+      module: AsyncApiModule,
+      controllers: [AsyncApiController],
+      providers: [{ provide: ASYNCAPI_DOCUMENT, useValue: build }],
+    };
   }
 }

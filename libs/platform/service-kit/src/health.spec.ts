@@ -2,23 +2,46 @@ import { type DocumentStore, type StoreHealth } from '@strata/platform-contracts
 import { HealthController, storeHealthIndicator, type HealthIndicator } from './health';
 
 const reply = () => {
-  const r = { code: 0, status(c: number) { r.code = c; return r; } };
+  const r = {
+    code: 0,
+    status(c: number) {
+      r.code = c;
+      return r;
+    },
+  };
   return r;
 };
 
 describe('HealthController', () => {
   it('is ready (200) when every dependency is up, and names each one', async () => {
-    const c = new HealthController([{ name: 'bus', check: () => ({ status: 'up', adapter: 'in-process' }) }], 'gateway');
+    const c = new HealthController(
+      [{ name: 'bus', check: () => ({ status: 'up', adapter: 'in-process' }) }],
+      'gateway',
+    );
     const r = reply();
     const body = await c.health(r as never);
     expect(r.code).toBe(200);
-    expect(body).toMatchObject({ status: 'up', service: 'gateway', liveness: { status: 'up' }, readiness: { status: 'up', dependencies: { bus: { status: 'up', adapter: 'in-process' } } } });
+    expect(body).toMatchObject({
+      status: 'up',
+      service: 'gateway',
+      liveness: { status: 'up' },
+      readiness: { status: 'up', dependencies: { bus: { status: 'up', adapter: 'in-process' } } },
+    });
   });
 
   it('is alive but not ready (503) when a dependency is down, throws, or does not answer', async () => {
     const slow: HealthIndicator = { name: 'store', check: () => new Promise(() => undefined) };
     const c = new HealthController(
-      [{ name: 'bus', check: () => ({ status: 'down', adapter: 'jetstream', detail: 'disconnected' }) }, { name: 'cache', check: () => { throw new Error('boom'); } }, slow],
+      [
+        { name: 'bus', check: () => ({ status: 'down', adapter: 'jetstream', detail: 'disconnected' }) },
+        {
+          name: 'cache',
+          check: () => {
+            throw new Error('boom');
+          },
+        },
+        slow,
+      ],
       'gateway',
     );
     const r = reply();
@@ -35,14 +58,27 @@ describe('HealthController', () => {
 
   it('names the document store: embedded duckdb or mongodb, and why it is down', async () => {
     const store = (h: StoreHealth) => ({ health: async () => h }) as unknown as DocumentStore;
-    expect(await storeHealthIndicator(store({ adapter: 'duckdb', status: 'up', detail: '/srv/data/strata.duckdb' })).check()).toEqual({ status: 'up', adapter: 'duckdb', detail: 'embedded' });
-    expect(await storeHealthIndicator(store({ adapter: 'mongo', status: 'up', detail: 'strata' })).check()).toEqual({ status: 'up', adapter: 'mongodb', detail: 'database strata' });
+    expect(
+      await storeHealthIndicator(store({ adapter: 'duckdb', status: 'up', detail: '/srv/data/strata.duckdb' })).check(),
+    ).toEqual({ status: 'up', adapter: 'duckdb', detail: 'embedded' });
+    expect(await storeHealthIndicator(store({ adapter: 'mongo', status: 'up', detail: 'strata' })).check()).toEqual({
+      status: 'up',
+      adapter: 'mongodb',
+      detail: 'database strata',
+    });
     const down = storeHealthIndicator(store({ adapter: 'mongo', status: 'down', detail: 'connection refused' }));
     expect(down.name).toBe('store');
-    const c = new HealthController([{ name: 'bus', check: () => ({ status: 'up', adapter: 'jetstream' }) }, down], 'gateway');
+    const c = new HealthController(
+      [{ name: 'bus', check: () => ({ status: 'up', adapter: 'jetstream' }) }, down],
+      'gateway',
+    );
     const r = reply();
     const body = await c.health(r as never);
     expect(r.code).toBe(503);
-    expect(body.readiness.dependencies.store).toEqual({ status: 'down', adapter: 'mongodb', detail: 'connection refused' });
+    expect(body.readiness.dependencies.store).toEqual({
+      status: 'down',
+      adapter: 'mongodb',
+      detail: 'connection refused',
+    });
   });
 });

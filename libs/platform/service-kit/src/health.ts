@@ -46,7 +46,11 @@ export function storeHealthIndicator(store: DocumentStore): HealthIndicator {
       const adapter = h.adapter === 'mongo' ? 'mongodb' : h.adapter;
       if (h.status === 'down') return { status: 'down', adapter, ...(h.detail ? { detail: h.detail } : {}) };
       // Up: name the mode, not the file path (this endpoint is public).
-      return { status: 'up', adapter, detail: h.adapter === 'duckdb' ? 'embedded' : `database ${h.detail ?? ''}`.trim() };
+      return {
+        status: 'up',
+        adapter,
+        detail: h.adapter === 'duckdb' ? 'embedded' : `database ${h.detail ?? ''}`.trim(),
+      };
     },
   };
 }
@@ -69,7 +73,10 @@ async function checkOne(ind: HealthIndicator): Promise<DependencyHealth> {
     return await Promise.race([
       Promise.resolve(ind.check()),
       new Promise<DependencyHealth>((resolve) => {
-        timer = setTimeout(() => resolve({ status: 'down', detail: `no answer within ${CHECK_TIMEOUT_MS} ms` }), CHECK_TIMEOUT_MS);
+        timer = setTimeout(
+          () => resolve({ status: 'down', detail: `no answer within ${CHECK_TIMEOUT_MS} ms` }),
+          CHECK_TIMEOUT_MS,
+        );
       }),
     ]);
   } catch (e) {

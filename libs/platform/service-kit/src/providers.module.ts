@@ -6,7 +6,12 @@ import { DOCUMENT_STORE, EVENT_BUS, type DocumentStore, type EventBus } from '@s
 @Module({})
 export class EventBusProviderModule {
   static forRoot(bus: EventBus): DynamicModule {
-    return { module: EventBusProviderModule, global: true, providers: [{ provide: EVENT_BUS, useValue: bus }], exports: [EVENT_BUS] };
+    return {
+      module: EventBusProviderModule,
+      global: true,
+      providers: [{ provide: EVENT_BUS, useValue: bus }],
+      exports: [EVENT_BUS],
+    };
   }
 }
 
@@ -15,6 +20,11 @@ export class EventBusProviderModule {
 @Module({})
 export class DocumentStoreProviderModule {
   static forRoot(store: DocumentStore): DynamicModule {
-    return { module: DocumentStoreProviderModule, global: true, providers: [{ provide: DOCUMENT_STORE, useValue: store }], exports: [DOCUMENT_STORE] };
+    return {
+      module: DocumentStoreProviderModule,
+      global: true,
+      providers: [{ provide: DOCUMENT_STORE, useValue: store }],
+      exports: [DOCUMENT_STORE],
+    };
   }
 }

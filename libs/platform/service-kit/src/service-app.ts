@@ -5,7 +5,16 @@ import { AuthModule, createApiKeyAuth, type ApiKeyService } from '@strata/platfo
 import { BusModule, createBusMicroservice, createEventBus, InProcessEventBus } from '@strata/platform-bus';
 import type { DocumentStore, EventBus } from '@strata/platform-contracts';
 import { DuckDbDocumentStore, MongoDocumentStore } from '@strata/platform-document-store';
-import { apiKeyEntriesFromConfig, configureStrataHttp, createLogger, createStrataFastifyAdapter, parseApiKeys, PinoNestLogger, StrataHttpModule, type ApiKeyResolver } from '@strata/platform-http';
+import {
+  apiKeyEntriesFromConfig,
+  configureStrataHttp,
+  createLogger,
+  createStrataFastifyAdapter,
+  parseApiKeys,
+  PinoNestLogger,
+  StrataHttpModule,
+  type ApiKeyResolver,
+} from '@strata/platform-http';
 import type { ServiceContext, ServiceDefinition, ServiceModule } from '@strata/platform-messaging';
 import type { TelemetryHandle } from '@strata/platform-telemetry';
 import { onShutdownSignal, type serviceConfigShape } from '@strata/shared-util';
@@ -51,9 +60,22 @@ export interface ServiceRun {
 /** Names a service for an app: {@link ServiceRun} with the adapter type checked against the definition. */
 export function serviceRun<A>(
   definition: ServiceDefinition<A>,
-  run: { api?: boolean; workers?: readonly string[] | 'all'; adapters: A; imports?: ServiceModule[]; apiImports?: ServiceModule[] },
+  run: {
+    api?: boolean;
+    workers?: readonly string[] | 'all';
+    adapters: A;
+    imports?: ServiceModule[];
+    apiImports?: ServiceModule[];
+  },
 ): ServiceRun {
-  return { definition: definition as ServiceDefinition<unknown>, api: run.api ?? false, workers: run.workers ?? [], adapters: run.adapters, imports: run.imports ?? [], apiImports: run.apiImports ?? [] };
+  return {
+    definition: definition as ServiceDefinition<unknown>,
+    api: run.api ?? false,
+    workers: run.workers ?? [],
+    adapters: run.adapters,
+    imports: run.imports ?? [],
+    apiImports: run.apiImports ?? [],
+  };
 }
 
 /** The HTTP side of an app. */
@@ -106,7 +128,12 @@ export interface ServiceApp {
 }
 
 /** Opens the document store: MongoDB when `MONGODB_URI` is set, else `<dataDir>/<file>` (embedded DuckDB). */
-export async function openDocumentStore(config: ServiceKitConfig, dataDir: string, embedded: { file: string; warning?: string }, logger: Logger): Promise<DocumentStore> {
+export async function openDocumentStore(
+  config: ServiceKitConfig,
+  dataDir: string,
+  embedded: { file: string; warning?: string },
+  logger: Logger,
+): Promise<DocumentStore> {
   if (config.MONGODB_URI) return MongoDocumentStore.connect({ uri: config.MONGODB_URI });
   const path = join(dataDir, embedded.file);
   if (embedded.warning) logger.warn({ duckdb: path }, embedded.warning);
@@ -119,7 +146,9 @@ export async function openDocumentStore(config: ServiceKitConfig, dataDir: strin
  * view of the bus), then the HTTP app with every named service's `api` modules and `/health` naming the bus and the
  * store. A failure closes what was opened and rethrows.
  */
-export async function startServiceApp<C extends ServiceKitConfig, R = object>(opts: ServiceAppOptions<C, R>): Promise<ServiceApp> {
+export async function startServiceApp<C extends ServiceKitConfig, R = object>(
+  opts: ServiceAppOptions<C, R>,
+): Promise<ServiceApp> {
   const { config, logger } = opts;
   const dataDir = resolve(config.STRATA_DATA_DIR);
   const nestLogger = new PinoNestLogger(logger.child({ component: 'nest' }));
@@ -134,7 +163,13 @@ export async function startServiceApp<C extends ServiceKitConfig, R = object>(op
     if (!opts.bus) closers.push(() => bus.close());
     // The collections' tables / indexes exist before anything is served.
     await store.ready();
-    logger.info({ store: config.MONGODB_URI ? 'mongodb' : `duckdb (embedded, ${opts.embeddedStore.file})`, bus: bus.health().adapter }, 'document store and bus open');
+    logger.info(
+      {
+        store: config.MONGODB_URI ? 'mongodb' : `duckdb (embedded, ${opts.embeddedStore.file})`,
+        bus: bus.health().adapter,
+      },
+      'document store and bus open',
+    );
     const view = (service: string): EventBus => (bus instanceof InProcessEventBus ? bus.forService(service) : bus);
 
     const services: Record<string, INestMicroservice> = {};
@@ -143,13 +178,19 @@ export async function startServiceApp<C extends ServiceKitConfig, R = object>(op
     if (resources.close) closers.push(() => resources.close!());
 
     const runs = await opts.services(env, resources);
-    const ctxOf = (run: ServiceRun): ServiceContext<unknown, Record<string, unknown>> => ({ adapters: run.adapters, config: config as Record<string, unknown>, dataDir });
+    const ctxOf = (run: ServiceRun): ServiceContext<unknown, Record<string, unknown>> => ({
+      adapters: run.adapters,
+      config: config as Record<string, unknown>,
+      dataDir,
+    });
     for (const run of runs) {
       const def = run.definition;
       const known = def.workers?.parts ?? [];
       const parts = new Set(run.workers === 'all' ? known : run.workers);
       if (parts.size === 0) continue;
-      for (const p of parts) if (!known.includes(p)) throw new Error(`service ${def.name} has no worker part "${p}" (parts: ${known.join(', ') || 'none'})`);
+      for (const p of parts)
+        if (!known.includes(p))
+          throw new Error(`service ${def.name} has no worker part "${p}" (parts: ${known.join(', ') || 'none'})`);
       const serviceBus = view(def.name);
       @Module({
         imports: [
@@ -160,7 +201,11 @@ export async function startServiceApp<C extends ServiceKitConfig, R = object>(op
         ],
       })
       class ServiceContextModule {}
-      const ctx = await createBusMicroservice(ServiceContextModule, { bus: serviceBus, service: def.name, logger: nestLogger });
+      const ctx = await createBusMicroservice(ServiceContextModule, {
+        bus: serviceBus,
+        service: def.name,
+        logger: nestLogger,
+      });
       closers.push(() => ctx.close());
       services[def.name] = ctx;
     }
@@ -173,14 +218,20 @@ export async function startServiceApp<C extends ServiceKitConfig, R = object>(op
     if (h.kind === 'health') {
       @Module({ imports: [HealthModule.register({ service: h.name, indicators })] })
       class HealthAppModule {}
-      http = await NestFactory.create<NestFastifyApplication>(HealthAppModule, createStrataFastifyAdapter({ logger }), { logger: nestLogger });
+      http = await NestFactory.create<NestFastifyApplication>(HealthAppModule, createStrataFastifyAdapter({ logger }), {
+        logger: nestLogger,
+      });
     } else {
       const configKeys = h.apiKeys
         ? []
-        : apiKeyEntriesFromConfig(parseApiKeys(config.STRATA_API_KEYS), dataDir, (msg, created) => (created ? process.stdout.write(`${msg}\n`) : logger.info(msg)));
+        : apiKeyEntriesFromConfig(parseApiKeys(config.STRATA_API_KEYS), dataDir, (msg, created) =>
+            created ? process.stdout.write(`${msg}\n`) : logger.info(msg),
+          );
       const auth = createApiKeyAuth(store, configKeys);
       const testKeys = h.apiKeys;
-      const resolver: ApiKeyResolver = testKeys ? { resolve: async (key) => (await auth.resolver.resolve(key)) ?? testKeys.resolve(key) } : auth.resolver;
+      const resolver: ApiKeyResolver = testKeys
+        ? { resolve: async (key) => (await auth.resolver.resolve(key)) ?? testKeys.resolve(key) }
+        : auth.resolver;
       apiKeys = auth.service;
       @Module({
         imports: [
@@ -188,13 +239,21 @@ export async function startServiceApp<C extends ServiceKitConfig, R = object>(op
           DocumentStoreProviderModule.forRoot(store),
           StrataHttpModule.forRoot({ apiKeys: resolver }),
           HealthModule.register({ service: h.name, indicators }),
-          ...(h.gateway ? [AsyncApiModule.register(h.gateway.asyncApi), AuthModule.register({ service: auth.service })] : []),
+          ...(h.gateway
+            ? [AsyncApiModule.register(h.gateway.asyncApi), AuthModule.register({ service: auth.service })]
+            : []),
           ...(h.imports ?? []),
-          ...runs.filter((r) => r.api && r.definition.api).flatMap((r) => [...r.apiImports, ...r.definition.api!(ctxOf(r))]),
+          ...runs
+            .filter((r) => r.api && r.definition.api)
+            .flatMap((r) => [...r.apiImports, ...r.definition.api!(ctxOf(r))]),
         ],
       })
       class HttpAppModule {}
-      http = await NestFactory.create<NestFastifyApplication>(HttpAppModule, createStrataFastifyAdapter({ logger, uploadLimitBytes: h.uploadLimitBytes }), { logger: nestLogger, bufferLogs: false });
+      http = await NestFactory.create<NestFastifyApplication>(
+        HttpAppModule,
+        createStrataFastifyAdapter({ logger, uploadLimitBytes: h.uploadLimitBytes }),
+        { logger: nestLogger, bufferLogs: false },
+      );
     }
     closers.push(() => http.close());
     configureStrataHttp(http);
@@ -222,7 +281,16 @@ export async function runServiceApp<C extends ServiceKitConfig>(
   const logger = createLogger({ service: opts.name, level: config.LOG_LEVEL });
   const app = await start(config, logger);
   await app.http.listen({ port: config.PORT, host: '0.0.0.0' });
-  logger.info({ port: config.PORT, bus: app.bus.health(), store: await app.store.health(), services: Object.keys(app.services), telemetry: telemetry.describe }, opts.message(config));
+  logger.info(
+    {
+      port: config.PORT,
+      bus: app.bus.health(),
+      store: await app.store.health(),
+      services: Object.keys(app.services),
+      telemetry: telemetry.describe,
+    },
+    opts.message(config),
+  );
   onShutdownSignal(logger, async () => {
     await app.close();
     await telemetry.shutdown();

@@ -22,11 +22,16 @@ export interface BootOptions<S extends ConfigSchema> {
  */
 export function bootService<S extends ConfigSchema>(opts: BootOptions<S>): void {
   const config = loadConfigOrExit(opts.config);
-  const telemetry = startTelemetry({ serviceName: `strata-${opts.name}`, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
+  const telemetry = startTelemetry({
+    serviceName: `strata-${opts.name}`,
+    otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+  });
   opts
     .load()(config, telemetry)
     .catch((err: unknown) => {
-      process.stderr.write(`${opts.name} failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `${opts.name} failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
       process.exit(1);
     });
 }

@@ -264,29 +264,33 @@ describe.each(['SPY_1d.csv', 'AAPL_1d.csv'])('core v1 against the naive referenc
   const ref = reference(bars, 252);
   const mine = computeCoreFeatures(toColumns(bars), { timeframe: '1d' });
 
-  it.each(CORE_V1_FEATURE_NAMES.map((x) => [x]))('%s matches to 1e-9 relative, NaN exactly where the reference has none', (name) => {
-    const a = mine[name];
-    const e = ref[name];
-    expect(a.length).toBe(e.length);
-    const scale = comparisonScale(name, bars);
-    let worst = 0;
-    let worstAt = -1;
-    let values = 0;
-    for (let t = 0; t < e.length; t++) {
-      if (Number.isNaN(e[t])) {
-        if (!Number.isNaN(a[t])) throw new Error(`${name}[${t}] = ${a[t]}, reference has no value (NaN)`);
-        continue;
+  it.each(CORE_V1_FEATURE_NAMES.map((x) => [x]))(
+    '%s matches to 1e-9 relative, NaN exactly where the reference has none',
+    (name) => {
+      const a = mine[name];
+      const e = ref[name];
+      expect(a.length).toBe(e.length);
+      const scale = comparisonScale(name, bars);
+      let worst = 0;
+      let worstAt = -1;
+      let values = 0;
+      for (let t = 0; t < e.length; t++) {
+        if (Number.isNaN(e[t])) {
+          if (!Number.isNaN(a[t])) throw new Error(`${name}[${t}] = ${a[t]}, reference has no value (NaN)`);
+          continue;
+        }
+        values++;
+        const err = Math.abs(a[t] - e[t]) / Math.max(Math.abs(e[t]), scale);
+        if (!(err <= worst)) {
+          worst = err;
+          worstAt = t;
+        }
       }
-      values++;
-      const err = Math.abs(a[t] - e[t]) / Math.max(Math.abs(e[t]), scale);
-      if (!(err <= worst)) {
-        worst = err;
-        worstAt = t;
-      }
-    }
-    if (!(worst <= 1e-9)) throw new Error(`${name}: relative error ${worst} at bar ${worstAt} (${a[worstAt]} vs ${e[worstAt]})`);
-    expect(values).toBeGreaterThan(bars.close.length - 40);
-  });
+      if (!(worst <= 1e-9))
+        throw new Error(`${name}: relative error ${worst} at bar ${worstAt} (${a[worstAt]} vs ${e[worstAt]})`);
+      expect(values).toBeGreaterThan(bars.close.length - 40);
+    },
+  );
 
   it('starts every feature exactly at the lookback the definition declares', () => {
     for (const def of FEATURE_SET_CORE_V1.features) {
@@ -300,9 +304,28 @@ describe.each(['SPY_1d.csv', 'AAPL_1d.csv'])('core v1 against the naive referenc
 describe('FEATURE_SET_CORE_V1', () => {
   it('lists the 22 names other tools rely on, in a stable order', () => {
     expect(FEATURE_SET_CORE_V1.features.map((x) => x.name)).toEqual([
-      'ret_1', 'ret_5', 'ret_20', 'sma_20_ratio', 'ema_20_ratio', 'macd', 'macd_signal', 'macd_hist', 'rsi_14',
-      'bb_pct_b', 'bb_bandwidth', 'atr_14', 'stoch_k', 'stoch_d', 'willr_14', 'cci_20', 'adx_14', 'obv', 'mfi_14',
-      'roc_10', 'rv_20', 'volume_z_20',
+      'ret_1',
+      'ret_5',
+      'ret_20',
+      'sma_20_ratio',
+      'ema_20_ratio',
+      'macd',
+      'macd_signal',
+      'macd_hist',
+      'rsi_14',
+      'bb_pct_b',
+      'bb_bandwidth',
+      'atr_14',
+      'stoch_k',
+      'stoch_d',
+      'willr_14',
+      'cci_20',
+      'adx_14',
+      'obv',
+      'mfi_14',
+      'roc_10',
+      'rv_20',
+      'volume_z_20',
     ]);
     expect(CORE_V1_FEATURE_NAMES).toHaveLength(22);
     expect(FEATURE_SET_CORE_V1).toMatchObject({ name: 'core', version: 1, warmUpBars: 33 });
@@ -318,7 +341,13 @@ describe('FEATURE_SET_CORE_V1', () => {
   it('flags exactly the features whose last value still depends on the first bar', () => {
     const bars = randomWalkBars(120, 11);
     const base = computeCoreFeatures(bars, { timeframe: '1d' });
-    const changed = { ...bars, high: bars.high.slice(), low: bars.low.slice(), close: bars.close.slice(), volume: bars.volume.slice() };
+    const changed = {
+      ...bars,
+      high: bars.high.slice(),
+      low: bars.low.slice(),
+      close: bars.close.slice(),
+      volume: bars.volume.slice(),
+    };
     changed.close[0] *= 0.97;
     changed.low[0] = Math.min(changed.low[0], changed.close[0]);
     changed.high[0] *= 1.01;
@@ -355,7 +384,8 @@ describe('point-in-time', () => {
     const changed = computeCoreFeatures(altered, { timeframe: '1d' });
     for (const name of CORE_V1_FEATURE_NAMES) {
       for (let t = 0; t <= cut; t++) {
-        if (!Object.is(changed[name][t], full[name][t])) throw new Error(`${name}[${t}] changed when bars after ${cut} changed`);
+        if (!Object.is(changed[name][t], full[name][t]))
+          throw new Error(`${name}[${t}] changed when bars after ${cut} changed`);
       }
       // The future really changed, so the test can fail.
       expect(changed[name][bars.close.length - 1]).not.toBe(full[name][bars.close.length - 1]);
@@ -385,15 +415,18 @@ describe('computeCoreFeaturesTail', () => {
   const n = bars.close.length;
   const full = computeCoreFeatures(bars, { timeframe: '1d' });
 
-  it.each([0, 1, 13, 19, 33, 63, 64, 65, 127, 128, 1000, n - 1, n])('is bit-identical to the full computation from %i', (from) => {
-    const tail: CoreFeatureColumns = computeCoreFeaturesTail(bars, from, { timeframe: '1d' });
-    for (const name of CORE_V1_FEATURE_NAMES) {
-      expect(tail[name].length).toBe(n - from);
-      for (let t = from; t < n; t++) {
-        if (!Object.is(tail[name][t - from], full[name][t])) throw new Error(`${name}[${t}] differs from ${from}`);
+  it.each([0, 1, 13, 19, 33, 63, 64, 65, 127, 128, 1000, n - 1, n])(
+    'is bit-identical to the full computation from %i',
+    (from) => {
+      const tail: CoreFeatureColumns = computeCoreFeaturesTail(bars, from, { timeframe: '1d' });
+      for (const name of CORE_V1_FEATURE_NAMES) {
+        expect(tail[name].length).toBe(n - from);
+        for (let t = from; t < n; t++) {
+          if (!Object.is(tail[name][t - from], full[name][t])) throw new Error(`${name}[${t}] differs from ${from}`);
+        }
       }
-    }
-  });
+    },
+  );
 
   it('rejects a start outside the bars', () => {
     expect(() => computeCoreFeaturesTail(bars, n + 1, { timeframe: '1d' })).toThrow(RangeError);

@@ -88,7 +88,12 @@ describe('realizedVolatility', () => {
     // returns ln 1.1, ln 0.9, ln 1.1: sample sd of a pair (a, b) is |a - b| / sqrt(2)
     const pair = Math.abs(Math.log(1.1) - Math.log(0.9)) / Math.SQRT2;
     expectSeries(realizedVolatility(f64([100, 110, 99, 108.9]), 2, 1), [NaN, NaN, pair, pair]);
-    expectSeries(realizedVolatility(f64([100, 110, 99, 108.9]), 2, 252), [NaN, NaN, pair * Math.sqrt(252), pair * Math.sqrt(252)]);
+    expectSeries(realizedVolatility(f64([100, 110, 99, 108.9]), 2, 252), [
+      NaN,
+      NaN,
+      pair * Math.sqrt(252),
+      pair * Math.sqrt(252),
+    ]);
   });
 
   it('is 0 for constant prices', () => {

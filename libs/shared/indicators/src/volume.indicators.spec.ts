@@ -5,7 +5,9 @@ const f64 = (xs: number[]) => Float64Array.from(xs);
 describe('obv (TA-Lib TA_OBV)', () => {
   it('starts at the first volume and adds/subtracts volume by close direction', () => {
     // 100; up +200 = 300; equal = 300; down -400 = -100; up +500 = 400
-    expect(Array.from(obv(f64([10, 11, 11, 10, 12]), f64([100, 200, 300, 400, 500])))).toEqual([100, 300, 300, -100, 400]);
+    expect(Array.from(obv(f64([10, 11, 11, 10, 12]), f64([100, 200, 300, 400, 500])))).toEqual([
+      100, 300, 300, -100, 400,
+    ]);
   });
 
   it('writes only from `from` on', () => {

@@ -48,4 +48,3 @@ export function volumeZScore(volume: Float64Array, period = 20, out?: Float64Arr
   }
   return o;
 }
-

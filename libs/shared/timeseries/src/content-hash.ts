@@ -30,7 +30,8 @@ function update(h: ReturnType<typeof createHash>, a: Float64Array, length: numbe
  * Rejected rows do not contribute. Symbol and timeframe are not part of the hash.
  */
 export function barsContentHash(bars: HashedBars): string {
-  if (new Uint8Array(new Float64Array([1]).buffer)[7] !== 0x3f) throw new Error('barsContentHash requires a little-endian platform');
+  if (new Uint8Array(new Float64Array([1]).buffer)[7] !== 0x3f)
+    throw new Error('barsContentHash requires a little-endian platform');
   const h = createHash('sha256');
   const cols = bars.adjClose ? 'ts,open,high,low,close,volume,adj_close' : 'ts,open,high,low,close,volume';
   h.update(`${CONTENT_HASH_SCHEME}\n${cols}\n${bars.length}\n`);

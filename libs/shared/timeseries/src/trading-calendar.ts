@@ -106,7 +106,8 @@ function flags(calendar: TradingCalendar): Uint8Array {
     f[d - FLAG_FROM] = calendar === '24x7' || (w !== 0 && w !== 6) ? 1 : 0;
   }
   if (calendar === 'nyse') {
-    for (let y = 1950; y < 2200; y++) for (const h of nyseHolidays(y)) if (h >= FLAG_FROM && h < FLAG_TO) f[h - FLAG_FROM] = 0;
+    for (let y = 1950; y < 2200; y++)
+      for (const h of nyseHolidays(y)) if (h >= FLAG_FROM && h < FLAG_TO) f[h - FLAG_FROM] = 0;
   }
   flagCache.set(calendar, f);
   return f;

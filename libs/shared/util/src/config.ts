@@ -12,7 +12,9 @@ export class ConfigError extends Error {
 export function parseConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
-  throw new ConfigError(result.error.issues.map((i) => ({ variable: String(i.path[0] ?? '(env)'), message: i.message })));
+  throw new ConfigError(
+    result.error.issues.map((i) => ({ variable: String(i.path[0] ?? '(env)'), message: i.message })),
+  );
 }
 
 /** Parses config at boot, printing a readable message and exiting with code 78 (EX_CONFIG) on failure. */

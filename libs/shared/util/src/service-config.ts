@@ -22,20 +22,42 @@ export const serviceConfigShape = {
       .optional()
       .superRefine((v, ctx) => {
         if (!v) return;
-        const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+        const items = v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         items.forEach((item, i) => {
-          if (!ROLE_KEY.test(item)) ctx.addIssue({ code: 'custom', message: `item ${i + 1}: expected role:key with role viewer, operator or admin and a key of at least 8 characters` });
+          if (!ROLE_KEY.test(item))
+            ctx.addIssue({
+              code: 'custom',
+              message: `item ${i + 1}: expected role:key with role viewer, operator or admin and a key of at least 8 characters`,
+            });
         });
       }),
   ),
   /** NATS server(s), e.g. nats://127.0.0.1:4222; unset: the in-process bus. */
-  NATS_URL: z.preprocess(unsetIfEmpty, z.string().regex(/^(nats|tls|ws|wss):\/\/\S+$/, 'expected a nats:// URL').optional()),
+  NATS_URL: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .regex(/^(nats|tls|ws|wss):\/\/\S+$/, 'expected a nats:// URL')
+      .optional(),
+  ),
   /** MongoDB URI for the document store; unset: embedded DuckDB store. */
-  MONGODB_URI: z.preprocess(unsetIfEmpty, z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, 'expected a mongodb:// URI').optional()),
+  MONGODB_URI: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .regex(/^mongodb(\+srv)?:\/\/\S+$/, 'expected a mongodb:// URI')
+      .optional(),
+  ),
   /** OTLP/HTTP endpoint for traces, e.g. http://localhost:4318; unset: tracing off. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(unsetIfEmpty, z.url().optional()),
   /** pino level (default info). */
-  LOG_LEVEL: z.preprocess(unsetIfEmpty, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  LOG_LEVEL: z.preprocess(
+    unsetIfEmpty,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
 };
 
 /** Minimal logger the shutdown hook needs (pino fits). */
@@ -63,7 +85,8 @@ export function onShutdownSignal(logger: ShutdownLogger, close: () => Promise<vo
   process.on('SIGTERM', handler);
 }
 
-const positiveInt = (def: number, max: number) => z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).max(max).default(def));
+const positiveInt = (def: number, max: number) =>
+  z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).max(max).default(def));
 
 /**
  * Webhook delivery settings of the data-quality sentinel, parsed by every app that delivers webhooks (the standalone
@@ -100,7 +123,10 @@ export const alphaVantageConfigShape = {
   /** Alpha Vantage API key; unset: the `alphavantage` ingest source answers 503 "source not configured". */
   ALPHAVANTAGE_API_KEY: z.preprocess(unsetIfEmpty, z.string().trim().min(1).optional()),
   /** Alpha Vantage base URL (requests go to `<base>/query`); default https://www.alphavantage.co. */
-  ALPHAVANTAGE_BASE_URL: z.preprocess(unsetIfEmpty, z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
+  ALPHAVANTAGE_BASE_URL: z.preprocess(
+    unsetIfEmpty,
+    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  ),
 };
 
 /** Settings of the signals service's scoring and artifacts (the standalone `signals`). */

@@ -25,7 +25,12 @@ export const GbdtParamsSchema = z
     featureFraction: z.number().positive().max(1).default(1),
     baggingFraction: z.number().positive().max(1).default(1),
     baggingFreq: z.number().int().min(0).default(0),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(0),
     /** Rounds without improvement of the validation loss before stopping; 0 = off. */
     earlyStoppingRounds: z.number().int().min(0).default(0),
     maxBin: z.number().int().min(2).max(255).default(255),
@@ -41,10 +46,16 @@ export const SignalObjectiveSchema = z.enum(['binary', 'regression']);
 export const TrainModelBodySchema = z
   .object({
     /** Human name of the model line, e.g. `spy_5d_up`. */
-    name: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, _ and -').default('model'),
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, _ and -')
+      .default('model'),
     description: z.string().max(500).default(''),
     /** Feature set and version (default: the latest registered version). */
-    featureSet: z.object({ name: FeatureSetNameSchema.default('core'), version: z.number().int().positive().optional() }).strict().default({ name: 'core' }),
+    featureSet: z
+      .object({ name: FeatureSetNameSchema.default('core'), version: z.number().int().positive().optional() })
+      .strict()
+      .default({ name: 'core' }),
     /** Symbols whose rows are pooled into one dataset (ordered by time). */
     symbols: z.array(SymbolSchema).min(1).max(200),
     timeframe: TimeframeSchema.default('1d'),
@@ -59,7 +70,10 @@ export const TrainModelBodySchema = z
       .strict()
       .default({ horizon: 5, deadZone: 0 }),
     /** Training window (bar start times, inclusive from, exclusive to); default all stored bars. */
-    trainWindow: z.object({ from: InstantQuerySchema.optional(), to: InstantQuerySchema.optional() }).strict().default({}),
+    trainWindow: z
+      .object({ from: InstantQuerySchema.optional(), to: InstantQuerySchema.optional() })
+      .strict()
+      .default({}),
     walkForward: z
       .object({
         /** Out-of-sample test folds, in time order (an expanding training window precedes each). */
@@ -76,7 +90,10 @@ export const TrainModelBodySchema = z
     qualityFilter: QualityFilterSchema.default('include'),
   })
   .strict()
-  .refine((b) => b.trainWindow.from === undefined || b.trainWindow.to === undefined || b.trainWindow.from < b.trainWindow.to, { message: 'from must be before to', path: ['trainWindow', 'from'] });
+  .refine(
+    (b) => b.trainWindow.from === undefined || b.trainWindow.to === undefined || b.trainWindow.from < b.trainWindow.to,
+    { message: 'from must be before to', path: ['trainWindow', 'from'] },
+  );
 /** See {@link TrainModelBodySchema}. */
 export type TrainModelBody = z.output<typeof TrainModelBodySchema>;
 
@@ -90,7 +107,11 @@ export const TrainingSpecSchema = z.object({
   objective: SignalObjectiveSchema,
   label: z.object({ horizon: z.number().int().positive(), deadZone: z.number().min(0) }),
   trainWindow: z.object({ from: z.number().nullable(), to: z.number().nullable() }),
-  walkForward: z.object({ folds: z.number().int().min(2), purge: z.number().int().min(0), embargo: z.number().int().min(0) }),
+  walkForward: z.object({
+    folds: z.number().int().min(2),
+    purge: z.number().int().min(0),
+    embargo: z.number().int().min(0),
+  }),
   params: GbdtParamsSchema,
   qualityFilter: QualityFilterSchema.default('include'),
 });
@@ -100,7 +121,8 @@ export type TrainingSpec = z.output<typeof TrainingSpecSchema>;
 /** Command: train model version `modelId` from `spec`. Work queue; idempotent by `modelId` (a finished model is never retrained). */
 export const TrainModelCommandV1 = defineCommand({
   subject: 'signals.cmd.train.v1',
-  description: 'Train model version `modelId` from the frozen spec (walk-forward evaluation, leakage guard, final fit, ONNX export, registration).',
+  description:
+    'Train model version `modelId` from the frozen spec (walk-forward evaluation, leakage guard, final fit, ONNX export, registration).',
   schema: z.object({ modelId: z.string().min(1).max(64), spec: TrainingSpecSchema, requestedAt: z.iso.datetime() }),
 });
 
@@ -208,7 +230,9 @@ export const ModelVersionDtoSchema = z.object({
       /** Means over the folds. */
       summary: z.record(z.string(), z.number().nullable()),
       baselines: z.record(z.string(), z.record(z.string(), z.number().nullable())),
-      leakageGuard: z.object({ passed: z.boolean(), shuffledAuc: z.number().nullable(), detail: z.string() }).nullable(),
+      leakageGuard: z
+        .object({ passed: z.boolean(), shuffledAuc: z.number().nullable(), detail: z.string() })
+        .nullable(),
       bestIteration: z.number().int().nullable(),
     })
     .nullable(),
@@ -252,7 +276,10 @@ export const ImportModelBodySchema = z
   .object({
     name: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, _ and -'),
     description: z.string().max(500).default(''),
-    featureSet: z.object({ name: FeatureSetNameSchema.default('core'), version: z.number().int().positive().optional() }).strict().default({ name: 'core' }),
+    featureSet: z
+      .object({ name: FeatureSetNameSchema.default('core'), version: z.number().int().positive().optional() })
+      .strict()
+      .default({ name: 'core' }),
     /** The `.onnx` file, base64 (at most 32 MiB decoded). */
     onnxBase64: z.string().min(4).max(45_000_000),
   })
@@ -326,7 +353,15 @@ export type LatestScoreDto = z.output<typeof LatestScoreDtoSchema>;
 export const ModelAliasDtoSchema = z.object({
   alias: ModelAliasSchema,
   modelId: z.string().nullable(),
-  history: z.array(z.object({ revision: z.number().int(), action: z.enum(['promote', 'rollback']), modelId: z.string().nullable(), previousModelId: z.string().nullable(), at: z.string() })),
+  history: z.array(
+    z.object({
+      revision: z.number().int(),
+      action: z.enum(['promote', 'rollback']),
+      modelId: z.string().nullable(),
+      previousModelId: z.string().nullable(),
+      at: z.string(),
+    }),
+  ),
 });
 /** See {@link ModelAliasDtoSchema}. */
 export type ModelAliasDto = z.output<typeof ModelAliasDtoSchema>;

@@ -1,4 +1,12 @@
-import { accuracy, auc, averageRanks, brierScore, informationCoefficient, logLoss, signalMetrics } from './classification.metrics';
+import {
+  accuracy,
+  auc,
+  averageRanks,
+  brierScore,
+  informationCoefficient,
+  logLoss,
+  signalMetrics,
+} from './classification.metrics';
 
 describe('classification metrics (hand-worked values)', () => {
   it('AUC counts correctly ordered positive/negative pairs, ties as ½', () => {

@@ -15,7 +15,7 @@ export function averageRanks(v: ArrayLike<number>): Float64Array {
   for (let i = 0; i < n; i++) order[i] = i;
   order.sort((a, b) => v[a] - v[b]);
   const ranks = new Float64Array(n);
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i + 1;
     while (j < n && v[order[j]] === v[order[i]]) j++;
     const r = (i + 1 + j) / 2; // mean of ranks i+1 .. j
@@ -126,6 +126,16 @@ export interface SignalMetrics {
 }
 
 /** All of {@link SignalMetrics} for probabilities `p` of labels `y` and realised forward returns. */
-export function signalMetrics(y: ArrayLike<number>, p: ArrayLike<number>, forwardReturn: ArrayLike<number>): SignalMetrics {
-  return { auc: auc(y, p), logLoss: logLoss(y, p), accuracy: accuracy(y, p), brier: brierScore(y, p), ic: informationCoefficient(p, forwardReturn) };
+export function signalMetrics(
+  y: ArrayLike<number>,
+  p: ArrayLike<number>,
+  forwardReturn: ArrayLike<number>,
+): SignalMetrics {
+  return {
+    auc: auc(y, p),
+    logLoss: logLoss(y, p),
+    accuracy: accuracy(y, p),
+    brier: brierScore(y, p),
+    ic: informationCoefficient(p, forwardReturn),
+  };
 }

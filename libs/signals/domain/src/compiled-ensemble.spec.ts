@@ -16,7 +16,10 @@ describe('compileTreeEnsemble', () => {
     const b = X[r * d + 1] || 0;
     y[r] = a * b + Math.sin(3 * (X[r * d + 2] || 0)) + (rng.uniform() - 0.5) > 0 ? 1 : 0;
   }
-  const model: TreeEnsemble = trainGbdt({ X, nRows: n, featureNames: ['a', 'b', 'c', 'd', 'e', 'f'], y }, { objective: 'binary', numTrees: 40, maxLeaves: 15, minDataInLeaf: 10, seed: 3 }).model;
+  const model: TreeEnsemble = trainGbdt(
+    { X, nRows: n, featureNames: ['a', 'b', 'c', 'd', 'e', 'f'], y },
+    { objective: 'binary', numTrees: 40, maxLeaves: 15, minDataInLeaf: 10, seed: 3 },
+  ).model;
 
   // Probe rows: random values, missing values, and every threshold of the model exactly (the `<=` boundary).
   const thresholds = model.trees.flatMap((t) => Array.from(t.threshold));
@@ -49,7 +52,12 @@ describe('compileTreeEnsemble', () => {
     let nan = 0;
     for (const v of P) if (v !== v) nan++;
     expect(nan).toBeGreaterThan(2000);
-    const variants = [{}, { reorderMinRows: Infinity }, { reorderMinRows: 1, nodesPerFunction: 1, blockRows: 7 }, { nodesPerFunction: 300, blockRows: 1 }];
+    const variants = [
+      {},
+      { reorderMinRows: Infinity },
+      { reorderMinRows: 1, nodesPerFunction: 1, blockRows: 7 },
+      { nodesPerFunction: 300, blockRows: 1 },
+    ];
     for (const opts of variants) {
       const score = compileTreeEnsemble(model, opts);
       // Twice: the scratch buffers of the first call must not leak into the second (here a shorter one).
@@ -82,18 +90,33 @@ describe('compileTreeEnsemble', () => {
   });
 
   it('builds an order for models without covers (imported) and none for a model without splits', () => {
-    const bare: TreeEnsemble = { ...model, trees: model.trees.map((t) => ({ ...t, internalCover: new Float64Array(t.internalCover.length), leafCover: new Float64Array(t.leafCover.length) })) };
+    const bare: TreeEnsemble = {
+      ...model,
+      trees: model.trees.map((t) => ({
+        ...t,
+        internalCover: new Float64Array(t.internalCover.length),
+        leafCover: new Float64Array(t.leafCover.length),
+      })),
+    };
     const order = RowOrder.forModel(bare)!;
     expect(order.features.length).toBe(4);
     const ref = predictMargin(bare, P, m);
     const got = compileTreeEnsemble(bare, { reorderMinRows: 1 })(P, m);
     for (let r = 0; r < m; r++) expect(Math.abs(got[r] - ref[r])).toBeLessThan(1e-12);
-    const stump: TreeEnsemble = { ...model, trees: [{ ...model.trees[0], splitFeature: new Int32Array(0), leafValue: Float64Array.of(0.5) }] };
+    const stump: TreeEnsemble = {
+      ...model,
+      trees: [{ ...model.trees[0], splitFeature: new Int32Array(0), leafValue: Float64Array.of(0.5) }],
+    };
     expect(RowOrder.forModel(stump)).toBeNull();
   });
 
   it('scores a single-leaf ensemble and refuses a short matrix', () => {
-    const stump: TreeEnsemble = { objective: 'regression', featureNames: ['a'], baseScore: 1.5, trees: [{ ...model.trees[0], splitFeature: new Int32Array(0), leafValue: Float64Array.of(-0.25) }] };
+    const stump: TreeEnsemble = {
+      objective: 'regression',
+      featureNames: ['a'],
+      baseScore: 1.5,
+      trees: [{ ...model.trees[0], splitFeature: new Int32Array(0), leafValue: Float64Array.of(-0.25) }],
+    };
     expect(Array.from(compileTreeEnsemble(stump)(Float64Array.of(7, NaN), 2))).toEqual([1.25, 1.25]);
     expect(() => compileTreeEnsemble(model)(new Float64Array(5), 1)).toThrow(RangeError);
   });

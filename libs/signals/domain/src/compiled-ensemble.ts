@@ -54,12 +54,14 @@ export function compileTreeEnsemble(model: TreeEnsemble, opts: CompileTreeEnsemb
     }
   };
   return (X, nRows, out = new Float64Array(nRows)) => {
-    if (X.length < nRows * d) throw new RangeError(`X has ${X.length} values, ${nRows} rows × ${d} features need ${nRows * d}`);
+    if (X.length < nRows * d)
+      throw new RangeError(`X has ${X.length} values, ${nRows} rows × ${d} features need ${nRows * d}`);
     if (order && nRows >= reorderMinRows) {
       scoreRows(X, order.sort(X, nRows, d), nRows, out);
       return out;
     }
-    if (identity.length < nRows) identity = Int32Array.from({ length: Math.max(nRows, 2 * identity.length) }, (_, i) => i);
+    if (identity.length < nRows)
+      identity = Int32Array.from({ length: Math.max(nRows, 2 * identity.length) }, (_, i) => i);
     scoreRows(X, identity, nRows, out);
     return out;
   };
@@ -69,10 +71,13 @@ export function compileTreeEnsemble(model: TreeEnsemble, opts: CompileTreeEnsemb
 function compileGroups(model: TreeEnsemble, nodesPerFunction: number): TreeGroup[] {
   const d = model.featureNames.length;
   const groups: TreeGroup[] = [];
-  for (let k = 0; k < model.trees.length; ) {
+  for (let k = 0; k < model.trees.length;) {
     const trees: Tree[] = [];
     let nodes = 0;
-    while (k < model.trees.length && (trees.length === 0 || nodes + model.trees[k].splitFeature.length <= nodesPerFunction)) {
+    while (
+      k < model.trees.length &&
+      (trees.length === 0 || nodes + model.trees[k].splitFeature.length <= nodesPerFunction)
+    ) {
       nodes += model.trees[k].splitFeature.length;
       trees.push(model.trees[k++]);
     }
@@ -165,7 +170,10 @@ export class RowOrder {
     if (top.length === 0) return null;
     const bits = Math.min(8, Math.floor(KEY_BITS / top.length));
     const cuts = top.map((f) => {
-      const c = weightedCuts(splits.filter((s) => s.f === f), (1 << bits) - 1);
+      const c = weightedCuts(
+        splits.filter((s) => s.f === f),
+        (1 << bits) - 1,
+      );
       const padded = new Float64Array((1 << bits) - 1).fill(Infinity);
       padded.set(c);
       return padded;

@@ -79,9 +79,15 @@ function canCut(lo: number, hi: number): boolean {
  * spaced sample of rows. Features with at most `maxBin` distinct sampled values get one bin per value; others get
  * `maxBin` bins of about equal sample count (a boundary never splits equal values). Deterministic.
  */
-export function computeFeatureBinning(X: Float64Array, nRows: number, nFeatures: number, opts: FeatureBinningOptions = {}): FeatureBinning {
+export function computeFeatureBinning(
+  X: Float64Array,
+  nRows: number,
+  nFeatures: number,
+  opts: FeatureBinningOptions = {},
+): FeatureBinning {
   const maxBin = opts.maxBin ?? MAX_VALUE_BINS;
-  if (!Number.isInteger(maxBin) || maxBin < 2 || maxBin > MAX_VALUE_BINS) throw new RangeError(`maxBin must be an integer in 2..${MAX_VALUE_BINS}, got ${maxBin}`);
+  if (!Number.isInteger(maxBin) || maxBin < 2 || maxBin > MAX_VALUE_BINS)
+    throw new RangeError(`maxBin must be an integer in 2..${MAX_VALUE_BINS}, got ${maxBin}`);
   const sampleRows = Math.min(nRows, opts.sampleRows ?? 200_000);
   const stride = sampleRows > 0 ? nRows / sampleRows : 1;
   // Gather the sample column-wise in ONE pass over the rows (a pass per feature would stream the whole row-major
@@ -162,11 +168,19 @@ export function binOf(bins: FeatureBins, v: number): number {
  * default equal to it; padding bytes are left untouched), for row-wise histogram building. One pass over the rows
  * (sequential reads of X).
  */
-export function binColumns(binning: FeatureBinning, X: Float64Array, nRows: number, rowMajor?: Uint8Array, rowStride = binning.features.length): Uint8Array[] {
+export function binColumns(
+  binning: FeatureBinning,
+  X: Float64Array,
+  nRows: number,
+  rowMajor?: Uint8Array,
+  rowStride = binning.features.length,
+): Uint8Array[] {
   const d = binning.features.length;
   if (X.length < nRows * d) throw new RangeError(`X has ${X.length} values, expected ${nRows} × ${d}`);
-  if (!(Number.isInteger(rowStride) && rowStride >= d)) throw new RangeError(`rowStride must be an integer ≥ ${d}, got ${rowStride}`);
-  if (rowMajor && rowMajor.length < nRows * rowStride) throw new RangeError(`rowMajor has ${rowMajor.length} cells, expected ${nRows} × ${rowStride}`);
+  if (!(Number.isInteger(rowStride) && rowStride >= d))
+    throw new RangeError(`rowStride must be an integer ≥ ${d}, got ${rowStride}`);
+  if (rowMajor && rowMajor.length < nRows * rowStride)
+    throw new RangeError(`rowMajor has ${rowMajor.length} cells, expected ${nRows} × ${rowStride}`);
   const cols = binning.features.map(() => new Uint8Array(nRows));
   // Upper bounds padded with +∞ to 256 entries per feature: a fixed 8-step lower-bound search, no data-dependent
   // loop length (255 bounds at most, so the search never reaches past index 255).

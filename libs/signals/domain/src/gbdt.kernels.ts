@@ -31,7 +31,18 @@ export const HIST_STRIDE = 2;
  * in `quantizeGradients` of `gbdt.trainer.ts`) or its g, h pair. `reversed` (1) visits the records from the end, so
  * that a reversed leaf is summed in row order as well (exact float sums depend on it).
  */
-export type HistogramKernel = (hist: Float64Array, records: Uint32Array, values: Float64Array | Int32Array, begin: number, end: number, reversed: number, R: number, qg: number, qhBits: number, qShift: number) => void;
+export type HistogramKernel = (
+  hist: Float64Array,
+  records: Uint32Array,
+  values: Float64Array | Int32Array,
+  begin: number,
+  end: number,
+  reversed: number,
+  R: number,
+  qg: number,
+  qhBits: number,
+  qShift: number,
+) => void;
 
 /**
  * Partition of the records [begin, end) of (srcRecords, srcValues) into the same positions of (dstRecords, dstValues),
@@ -40,7 +51,18 @@ export type HistogramKernel = (hist: Float64Array, records: Uint32Array, values:
  * left child, in row order), the others backwards from `end − 1` (the right child, reversed). Returns the end of the
  * left part.
  */
-export type PartitionKernel = (srcRecords: Uint32Array, srcValues: Float64Array | Int32Array, dstRecords: Uint32Array, dstValues: Float64Array | Int32Array, begin: number, end: number, reversed: number, word: number, shift: number, goLeft: Uint8Array) => number;
+export type PartitionKernel = (
+  srcRecords: Uint32Array,
+  srcValues: Float64Array | Int32Array,
+  dstRecords: Uint32Array,
+  dstValues: Float64Array | Int32Array,
+  begin: number,
+  end: number,
+  reversed: number,
+  word: number,
+  shift: number,
+  goLeft: Uint8Array,
+) => number;
 
 const histogramKernels = new Map<string, HistogramKernel>();
 const partitionKernels = new Map<string, PartitionKernel>();
@@ -72,7 +94,9 @@ export function histogramKernel(words: number, packedGradients: boolean): Histog
         else lines.push(`c = ${base} + ((${bin}) << 1); h[c] += g; h[c + 1] += hh;`);
       }
     }
-    const load = packedGradients ? 'const q = V[i]; const v = ((q >>> hb) - qg) * sh + (q & hm);' : 'const g = V[2 * i]; const hh = V[2 * i + 1]; let c = 0;';
+    const load = packedGradients
+      ? 'const q = V[i]; const v = ((q >>> hb) - qg) * sh + (q & hm);'
+      : 'const g = V[2 * i]; const hh = V[2 * i + 1]; let c = 0;';
     const src = `'use strict'; const hm = (1 << hb) - 1; const step = reversed === 1 ? -1 : 1; for (let k = begin, i = reversed === 1 ? end - 1 : begin; k < end; k++, i += step) { const o = i * ${words + 1}; ${load} let w = 0;\n${lines.join('\n')}\n}`;
     kernel = new Function('h', 'B', 'V', 'begin', 'end', 'reversed', 'R', 'qg', 'hb', 'sh', src) as HistogramKernel;
   }
@@ -81,7 +105,18 @@ export function histogramKernel(words: number, packedGradients: boolean): Histog
 }
 
 /** Packed-gradient histogram, any record width: a loop over the bin words, four adds per word. */
-function accumulatePackedWords(hist: Float64Array, records: Uint32Array, codes: Float64Array | Int32Array, begin: number, end: number, reversed: number, R: number, qg: number, qhBits: number, qShift: number): void {
+function accumulatePackedWords(
+  hist: Float64Array,
+  records: Uint32Array,
+  codes: Float64Array | Int32Array,
+  begin: number,
+  end: number,
+  reversed: number,
+  R: number,
+  qg: number,
+  qhBits: number,
+  qShift: number,
+): void {
   const W = R - 1;
   const hm = (1 << qhBits) - 1;
   const step = reversed === 1 ? -1 : 1;
@@ -99,7 +134,15 @@ function accumulatePackedWords(hist: Float64Array, records: Uint32Array, codes: 
 }
 
 /** Exact-gradient histogram (Σg, Σh per cell), any record width. */
-function accumulateExactWords(hist: Float64Array, records: Uint32Array, gh: Float64Array | Int32Array, begin: number, end: number, reversed: number, R: number): void {
+function accumulateExactWords(
+  hist: Float64Array,
+  records: Uint32Array,
+  gh: Float64Array | Int32Array,
+  begin: number,
+  end: number,
+  reversed: number,
+  R: number,
+): void {
   const W = R - 1;
   const FB = BINS_PER_FEATURE * HIST_STRIDE;
   const step = reversed === 1 ? -1 : 1;
@@ -125,7 +168,17 @@ function accumulateExactWords(hist: Float64Array, records: Uint32Array, gh: Floa
 }
 
 /** Exact-gradient histogram over the features `used[0 .. nUsed)` of the records [begin, end). */
-export function accumulateFeatures(hist: Float64Array, records: Uint32Array, R: number, used: Int32Array, nUsed: number, begin: number, end: number, reversed: number, gh: Float64Array): void {
+export function accumulateFeatures(
+  hist: Float64Array,
+  records: Uint32Array,
+  R: number,
+  used: Int32Array,
+  nUsed: number,
+  begin: number,
+  end: number,
+  reversed: number,
+  gh: Float64Array,
+): void {
   const step = reversed === 1 ? -1 : 1;
   for (let k = begin, i = reversed === 1 ? end - 1 : begin; k < end; k++, i += step) {
     const g = gh[2 * i];
@@ -141,7 +194,20 @@ export function accumulateFeatures(hist: Float64Array, records: Uint32Array, R: 
 }
 
 /** Packed-gradient histogram over the features `used[0 .. nUsed)` of the records [begin, end). */
-export function accumulatePackedFeatures(hist: Float64Array, records: Uint32Array, R: number, used: Int32Array, nUsed: number, begin: number, end: number, reversed: number, codes: Int32Array, qg: number, qhBits: number, qShift: number): void {
+export function accumulatePackedFeatures(
+  hist: Float64Array,
+  records: Uint32Array,
+  R: number,
+  used: Int32Array,
+  nUsed: number,
+  begin: number,
+  end: number,
+  reversed: number,
+  codes: Int32Array,
+  qg: number,
+  qhBits: number,
+  qShift: number,
+): void {
   const hm = (1 << qhBits) - 1;
   const step = reversed === 1 ? -1 : 1;
   for (let k = begin, i = reversed === 1 ? end - 1 : begin; k < end; k++, i += step) {
@@ -164,7 +230,10 @@ export function partitionKernel(R: number, vs: number): PartitionKernel {
   const key = `${R}:${vs}`;
   let kernel = partitionKernels.get(key);
   if (kernel) return kernel;
-  const copy = R - 1 > MAX_UNROLLED_WORDS ? `for (let c = 0; c < ${R}; c++) D[t + c] = S[o + c];` : Array.from({ length: R }, (_, c) => `D[t + ${c}] = S[o + ${c}];`).join(' ');
+  const copy =
+    R - 1 > MAX_UNROLLED_WORDS
+      ? `for (let c = 0; c < ${R}; c++) D[t + c] = S[o + c];`
+      : Array.from({ length: R }, (_, c) => `D[t + ${c}] = S[o + ${c}];`).join(' ');
   const copyValues = vs === 1 ? 'DV[p] = SV[i];' : 'DV[2 * p] = SV[2 * i]; DV[2 * p + 1] = SV[2 * i + 1];';
   const src = `'use strict';
 let li = begin;
@@ -182,13 +251,33 @@ for (let k = begin, i = reversed === 1 ? end - 1 : begin; k < end; k++, i += ste
   ${copyValues}
 }
 return li;`;
-  kernel = new Function('S', 'SV', 'D', 'DV', 'begin', 'end', 'reversed', 'word', 'shift', 'goLeft', src) as PartitionKernel;
+  kernel = new Function(
+    'S',
+    'SV',
+    'D',
+    'DV',
+    'begin',
+    'end',
+    'reversed',
+    'word',
+    'shift',
+    'goLeft',
+    src,
+  ) as PartitionKernel;
   partitionKernels.set(key, kernel);
   return kernel;
 }
 
 /** Copies the records (and values) of the rows `rows[0 .. m)` of the row-order set to positions 0 .. m − 1. */
-export function gatherRecords(rowRecords: Uint32Array, rowValues: Float64Array | Int32Array, dst: Uint32Array, dstValues: Float64Array | Int32Array, rows: Int32Array, m: number, R: number): void {
+export function gatherRecords(
+  rowRecords: Uint32Array,
+  rowValues: Float64Array | Int32Array,
+  dst: Uint32Array,
+  dstValues: Float64Array | Int32Array,
+  rows: Int32Array,
+  m: number,
+  R: number,
+): void {
   const vs = rowValues.length === rowRecords.length / R ? 1 : 2;
   for (let i = 0; i < m; i++) {
     const r = rows[i];
@@ -202,6 +291,14 @@ export function gatherRecords(rowRecords: Uint32Array, rowValues: Float64Array |
 }
 
 /** leafOf[row id] = leaf for the records [begin, end) (row id in word `W` of each record). */
-export function markLeafRows(records: Uint32Array, R: number, W: number, begin: number, end: number, leafOf: Uint8Array | Int32Array, leaf: number): void {
+export function markLeafRows(
+  records: Uint32Array,
+  R: number,
+  W: number,
+  begin: number,
+  end: number,
+  leafOf: Uint8Array | Int32Array,
+  leaf: number,
+): void {
   for (let o = begin * R + W, e = end * R + W; o < e; o += R) leafOf[records[o]] = leaf;
 }

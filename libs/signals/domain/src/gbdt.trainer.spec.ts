@@ -25,7 +25,18 @@ describe('trainGbdt', () => {
     // Leaves: −G/(H+λ) = −7/4 = −1.75 (left) and +1.75 (right); threshold between 3 and 4 → 3.5 (float32 exact).
     const X = Float64Array.from([1, 2, 3, 4, 5, 6]);
     const y = Float64Array.from([0, 1, 0, 4, 5, 6]);
-    const r = trainGbdt({ X, nRows: 6, featureNames: ['x'], y }, { objective: 'regression', numTrees: 1, maxLeaves: 2, learningRate: 1, lambdaL2: 1, minDataInLeaf: 1, quantizedGradients: false });
+    const r = trainGbdt(
+      { X, nRows: 6, featureNames: ['x'], y },
+      {
+        objective: 'regression',
+        numTrees: 1,
+        maxLeaves: 2,
+        learningRate: 1,
+        lambdaL2: 1,
+        minDataInLeaf: 1,
+        quantizedGradients: false,
+      },
+    );
     const t = r.model.trees[0];
     expect(r.model.baseScore).toBeCloseTo(8 / 3, 12);
     expect(Array.from(t.splitFeature)).toEqual([0]);
@@ -42,9 +53,22 @@ describe('trainGbdt', () => {
       if (k !== 3) expect(gain).toBeLessThan(12.25);
     }
     const p = predictMargin(r.model, Float64Array.from([3, 3.5, 3.6, 100]), 4);
-    expect(Array.from(p).map((v) => Number(v.toFixed(10)))).toEqual([0.9166666667, 0.9166666667, 4.4166666667, 4.4166666667]);
+    expect(Array.from(p).map((v) => Number(v.toFixed(10)))).toEqual([
+      0.9166666667, 0.9166666667, 4.4166666667, 4.4166666667,
+    ]);
     // Quantized split finding picks the same split; leaf values and covers come from exact sums, the gain is approximate.
-    const q = trainGbdt({ X, nRows: 6, featureNames: ['x'], y }, { objective: 'regression', numTrees: 1, maxLeaves: 2, learningRate: 1, lambdaL2: 1, minDataInLeaf: 1, quantizedGradients: true });
+    const q = trainGbdt(
+      { X, nRows: 6, featureNames: ['x'], y },
+      {
+        objective: 'regression',
+        numTrees: 1,
+        maxLeaves: 2,
+        learningRate: 1,
+        lambdaL2: 1,
+        minDataInLeaf: 1,
+        quantizedGradients: true,
+      },
+    );
     expect(q.model.trees[0].threshold[0]).toBe(3.5);
     for (let l = 0; l < 2; l++) expect(q.model.trees[0].leafValue[l]).toBeCloseTo(t.leafValue[l], 14);
     expect(q.model.trees[0].gain[0]).toBeCloseTo(12.25, 2);
@@ -59,10 +83,12 @@ describe('trainGbdt', () => {
       let pairs = 0;
       let good = 0;
       // AUC by counting pairs on a subsample (independent of the metrics module).
-      for (let i = 0; i < 2000; i++) for (let j = 0; j < 2000; j++) if (valid.y[i] === 1 && valid.y[j] === 0) {
-        pairs++;
-        good += m[i] > m[j] ? 1 : m[i] === m[j] ? 0.5 : 0;
-      }
+      for (let i = 0; i < 2000; i++)
+        for (let j = 0; j < 2000; j++)
+          if (valid.y[i] === 1 && valid.y[j] === 0) {
+            pairs++;
+            good += m[i] > m[j] ? 1 : m[i] === m[j] ? 0.5 : 0;
+          }
       return good / pairs;
     };
     const exact = aucOf(false);
@@ -73,10 +99,16 @@ describe('trainGbdt', () => {
   it('learns the default direction of missing values from the data', () => {
     // Missing rows look like the low group → missing must go left; mirrored labels → right.
     const X = Float64Array.from([1, 2, 3, 4, 5, 6, NaN, NaN]);
-    const lowMissing = trainGbdt({ X, nRows: 8, featureNames: ['x'], y: Float64Array.from([0, 0, 0, 10, 10, 10, 0, 0]) }, { objective: 'regression', numTrees: 1, maxLeaves: 2, learningRate: 1, minDataInLeaf: 1 });
+    const lowMissing = trainGbdt(
+      { X, nRows: 8, featureNames: ['x'], y: Float64Array.from([0, 0, 0, 10, 10, 10, 0, 0]) },
+      { objective: 'regression', numTrees: 1, maxLeaves: 2, learningRate: 1, minDataInLeaf: 1 },
+    );
     expect(lowMissing.model.trees[0].threshold[0]).toBe(3.5);
     expect(lowMissing.model.trees[0].defaultLeft[0]).toBe(1);
-    const highMissing = trainGbdt({ X, nRows: 8, featureNames: ['x'], y: Float64Array.from([0, 0, 0, 10, 10, 10, 10, 10]) }, { objective: 'regression', numTrees: 1, maxLeaves: 2, learningRate: 1, minDataInLeaf: 1 });
+    const highMissing = trainGbdt(
+      { X, nRows: 8, featureNames: ['x'], y: Float64Array.from([0, 0, 0, 10, 10, 10, 10, 10]) },
+      { objective: 'regression', numTrees: 1, maxLeaves: 2, learningRate: 1, minDataInLeaf: 1 },
+    );
     expect(highMissing.model.trees[0].defaultLeft[0]).toBe(0);
     const p = predictMargin(highMissing.model, Float64Array.from([NaN, 1]), 2);
     expect(p[0]).toBeCloseTo(10, 10);
@@ -105,7 +137,10 @@ describe('trainGbdt', () => {
   it('honours maxDepth, minDataInLeaf and covers that add up', () => {
     const data = synthetic(3000, 5, 0);
     const yReg = Float64Array.from(data.y, (v, i) => v + data.X[i * 5]);
-    const r = trainGbdt({ ...data, y: yReg }, { objective: 'regression', numTrees: 5, maxLeaves: 31, maxDepth: 3, minDataInLeaf: 100 });
+    const r = trainGbdt(
+      { ...data, y: yReg },
+      { objective: 'regression', numTrees: 5, maxLeaves: 31, maxDepth: 3, minDataInLeaf: 100 },
+    );
     for (const t of r.model.trees) {
       expect(t.leafValue.length).toBeLessThanOrEqual(8);
       for (const c of t.leafCover) expect(c).toBeGreaterThanOrEqual(100);
@@ -118,18 +153,38 @@ describe('trainGbdt', () => {
 
   it('is deterministic for a seed, with bagging and feature sampling', () => {
     const data = synthetic(3000, 7);
-    const params = { objective: 'binary' as const, numTrees: 10, featureFraction: 0.6, baggingFraction: 0.7, baggingFreq: 1, seed: 11 };
+    const params = {
+      objective: 'binary' as const,
+      numTrees: 10,
+      featureFraction: 0.6,
+      baggingFraction: 0.7,
+      baggingFreq: 1,
+      seed: 11,
+    };
     const a = trainGbdt(data, params);
     const b = trainGbdt(data, params);
     const c = trainGbdt(data, { ...params, seed: 12 });
     expect(Array.from(predictMargin(a.model, data.X, 100))).toEqual(Array.from(predictMargin(b.model, data.X, 100)));
-    expect(Array.from(predictMargin(a.model, data.X, 100))).not.toEqual(Array.from(predictMargin(c.model, data.X, 100)));
+    expect(Array.from(predictMargin(a.model, data.X, 100))).not.toEqual(
+      Array.from(predictMargin(c.model, data.X, 100)),
+    );
   });
 
   it('stops early on the validation loss and keeps the best iteration', () => {
     const train = synthetic(2000, 9);
     const valid = synthetic(2000, 10);
-    const r = trainGbdt(train, { objective: 'binary', numTrees: 400, learningRate: 0.3, maxLeaves: 31, minDataInLeaf: 5, earlyStoppingRounds: 10 }, valid);
+    const r = trainGbdt(
+      train,
+      {
+        objective: 'binary',
+        numTrees: 400,
+        learningRate: 0.3,
+        maxLeaves: 31,
+        minDataInLeaf: 5,
+        earlyStoppingRounds: 10,
+      },
+      valid,
+    );
     expect(r.bestIteration).toBeLessThan(400);
     expect(r.model.trees.length).toBe(r.bestIteration);
     expect(r.evals.valid.length).toBe(r.bestIteration + 10);
@@ -154,7 +209,10 @@ describe('trainGbdt', () => {
     const base = y.reduce((a, b) => a + b, 0) / n;
     for (const quantizedGradients of [false, true]) {
       const featureNames = Array.from({ length: d }, (_, j) => `f${j}`);
-      const t = trainGbdt({ X, nRows: n, featureNames, y }, { objective: 'regression', numTrees: 1, maxLeaves: 2, learningRate: 1, minDataInLeaf: 1, quantizedGradients }).model.trees[0];
+      const t = trainGbdt(
+        { X, nRows: n, featureNames, y },
+        { objective: 'regression', numTrees: 1, maxLeaves: 2, learningRate: 1, minDataInLeaf: 1, quantizedGradients },
+      ).model.trees[0];
       expect(Array.from(t.splitFeature)).toEqual([69]);
       expect(t.threshold[0]).toBeGreaterThanOrEqual(0.3);
       expect(t.threshold[0]).toBeLessThan(0.4);
@@ -167,7 +225,11 @@ describe('trainGbdt', () => {
   it('gives the same model whether the training loss is recorded or not (scores then updated in the gradients pass), with more than 256 leaves', () => {
     const data = synthetic(3000, 21);
     let mostLeaves = 0;
-    for (const extra of [{}, { baggingFraction: 0.6, baggingFreq: 2, seed: 4 }, { quantizedGradients: false, featureFraction: 0.4, seed: 5 }]) {
+    for (const extra of [
+      {},
+      { baggingFraction: 0.6, baggingFreq: 2, seed: 4 },
+      { quantizedGradients: false, featureFraction: 0.4, seed: 5 },
+    ]) {
       const p = { objective: 'binary' as const, numTrees: 2, maxLeaves: 300, minDataInLeaf: 2, ...extra };
       const a = trainGbdt(data, { ...p, evalTrainLoss: true }).model;
       const b = trainGbdt(data, { ...p, evalTrainLoss: false }).model;
@@ -179,7 +241,11 @@ describe('trainGbdt', () => {
 
   it('rejects bad input', () => {
     const X = Float64Array.from([1, 2]);
-    expect(() => trainGbdt({ X, nRows: 2, featureNames: ['x'], y: Float64Array.from([0, 2]) }, { objective: 'binary' })).toThrow(/0 or 1/);
-    expect(() => trainGbdt({ X, nRows: 2, featureNames: ['x'], y: Float64Array.from([0]) }, { objective: 'binary' })).toThrow(/shape/);
+    expect(() =>
+      trainGbdt({ X, nRows: 2, featureNames: ['x'], y: Float64Array.from([0, 2]) }, { objective: 'binary' }),
+    ).toThrow(/0 or 1/);
+    expect(() =>
+      trainGbdt({ X, nRows: 2, featureNames: ['x'], y: Float64Array.from([0]) }, { objective: 'binary' }),
+    ).toThrow(/shape/);
   });
 });

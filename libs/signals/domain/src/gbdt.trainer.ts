@@ -118,7 +118,7 @@ interface SplitInfo {
   defaultLeft: boolean;
   leftG: number;
   leftH: number;
-  }
+}
 
 function thresholdL1(g: number, alpha: number): number {
   if (alpha === 0) return g;
@@ -148,24 +148,40 @@ export function trainGbdt(data: GbdtDataset, params: GbdtParams, validation?: Gb
   const baggingFreq = params.baggingFreq ?? 0;
   const earlyStop = params.earlyStoppingRounds ?? 0;
   const evalTrain = params.evalTrainLoss ?? true;
-  if (objective !== 'binary' && objective !== 'regression') throw new RangeError(`objective must be binary or regression, got ${String(objective)}`);
-  if (!(n >= 1) || data.X.length !== n * d || data.y.length !== n) throw new RangeError(`dataset shape mismatch: nRows ${n}, ${d} features, X ${data.X.length}, y ${data.y.length}`);
-  if (data.weight && data.weight.length !== n) throw new RangeError(`weight has ${data.weight.length} values, expected ${n}`);
-  if (!Number.isInteger(numTrees) || numTrees < 1) throw new RangeError(`numTrees must be an integer ≥ 1, got ${numTrees}`);
+  if (objective !== 'binary' && objective !== 'regression')
+    throw new RangeError(`objective must be binary or regression, got ${String(objective)}`);
+  if (!(n >= 1) || data.X.length !== n * d || data.y.length !== n)
+    throw new RangeError(`dataset shape mismatch: nRows ${n}, ${d} features, X ${data.X.length}, y ${data.y.length}`);
+  if (data.weight && data.weight.length !== n)
+    throw new RangeError(`weight has ${data.weight.length} values, expected ${n}`);
+  if (!Number.isInteger(numTrees) || numTrees < 1)
+    throw new RangeError(`numTrees must be an integer ≥ 1, got ${numTrees}`);
   if (!(lr > 0)) throw new RangeError(`learningRate must be > 0, got ${lr}`);
-  if (!Number.isInteger(maxLeaves) || maxLeaves < 2) throw new RangeError(`maxLeaves must be an integer ≥ 2, got ${maxLeaves}`);
+  if (!Number.isInteger(maxLeaves) || maxLeaves < 2)
+    throw new RangeError(`maxLeaves must be an integer ≥ 2, got ${maxLeaves}`);
   if (!(minData >= 1)) throw new RangeError(`minDataInLeaf must be ≥ 1, got ${minData}`);
-  if (!(alpha >= 0) || !(lambda >= 0) || !(minHess >= 0)) throw new RangeError('lambdaL1, lambdaL2 and minSumHessianInLeaf must be ≥ 0');
-  if (!(featureFraction > 0 && featureFraction <= 1)) throw new RangeError(`featureFraction must be in (0, 1], got ${featureFraction}`);
-  if (!(baggingFraction > 0 && baggingFraction <= 1)) throw new RangeError(`baggingFraction must be in (0, 1], got ${baggingFraction}`);
+  if (!(alpha >= 0) || !(lambda >= 0) || !(minHess >= 0))
+    throw new RangeError('lambdaL1, lambdaL2 and minSumHessianInLeaf must be ≥ 0');
+  if (!(featureFraction > 0 && featureFraction <= 1))
+    throw new RangeError(`featureFraction must be in (0, 1], got ${featureFraction}`);
+  if (!(baggingFraction > 0 && baggingFraction <= 1))
+    throw new RangeError(`baggingFraction must be in (0, 1], got ${baggingFraction}`);
   if (earlyStop > 0 && !validation) throw new RangeError('earlyStoppingRounds needs a validation set');
   const y = data.y;
   const w = data.weight;
   for (let i = 0; i < n; i++) {
     const v = y[i];
-    if (objective === 'binary' ? v !== 0 && v !== 1 : !Number.isFinite(v)) throw new RangeError(`label at row ${i} is ${v}: ${objective === 'binary' ? 'binary labels must be 0 or 1' : 'regression labels must be finite'}`);
+    if (objective === 'binary' ? v !== 0 && v !== 1 : !Number.isFinite(v))
+      throw new RangeError(
+        `label at row ${i} is ${v}: ${objective === 'binary' ? 'binary labels must be 0 or 1' : 'regression labels must be finite'}`,
+      );
   }
-  if (validation && (validation.featureNames.length !== d || validation.X.length !== validation.nRows * d || validation.y.length !== validation.nRows)) {
+  if (
+    validation &&
+    (validation.featureNames.length !== d ||
+      validation.X.length !== validation.nRows * d ||
+      validation.y.length !== validation.nRows)
+  ) {
     throw new RangeError('validation set shape does not match the training set');
   }
 
@@ -231,7 +247,9 @@ export function trainGbdt(data: GbdtDataset, params: GbdtParams, validation?: Gb
   const partition = partitionKernel(R, quantized ? 1 : 2);
   // Record buffers 0 and 1 (values: the quantized codes or the exact g, h of each record); index 2 is the row-order set.
   const records = [new Uint32Array(n * R), new Uint32Array(n * R), staticRecords];
-  const values: (Float64Array | Int32Array)[] = quantized ? [new Int32Array(n), new Int32Array(n), qCodes] : [new Float64Array(2 * n), new Float64Array(2 * n), gh];
+  const values: (Float64Array | Int32Array)[] = quantized
+    ? [new Int32Array(n), new Int32Array(n), qCodes]
+    : [new Float64Array(2 * n), new Float64Array(2 * n), gh];
   const leafBuffer = new Uint8Array(maxLeaves);
   const leafReversed = new Uint8Array(maxLeaves); // 1: the leaf's records are in descending row order
   const hists: Float64Array[] = [];
@@ -247,7 +265,8 @@ export function trainGbdt(data: GbdtDataset, params: GbdtParams, validation?: Gb
   const leafParent = new Int32Array(maxLeaves);
   const leafIsLeft = new Uint8Array(maxLeaves);
   const best: SplitInfo[] = [];
-  for (let i = 0; i < maxLeaves; i++) best.push({ gain: -Infinity, feature: -1, bin: 0, defaultLeft: false, leftG: 0, leftH: 0 });
+  for (let i = 0; i < maxLeaves; i++)
+    best.push({ gain: -Infinity, feature: -1, bin: 0, defaultLeft: false, leftG: 0, leftH: 0 });
 
   const rng = new Xoshiro128ss(params.seed ?? 0, 1);
   const featureOrder = Int32Array.from({ length: d }, (_, i) => i);
@@ -331,8 +350,23 @@ export function trainGbdt(data: GbdtDataset, params: GbdtParams, validation?: Gb
       const base = usedFeatures[u] * BINS_PER_FEATURE * cellStride;
       hist.fill(0, base, base + BINS_PER_FEATURE * cellStride);
     }
-    if (quantized) accumulatePackedFeatures(hist, records[buf], R, usedFeatures, nUsed, begin, end, reversed, values[buf] as Int32Array, qg, qhBits, qShift);
-    else accumulateFeatures(hist, records[buf], R, usedFeatures, nUsed, begin, end, reversed, values[buf] as Float64Array);
+    if (quantized)
+      accumulatePackedFeatures(
+        hist,
+        records[buf],
+        R,
+        usedFeatures,
+        nUsed,
+        begin,
+        end,
+        reversed,
+        values[buf] as Int32Array,
+        qg,
+        qhBits,
+        qShift,
+      );
+    else
+      accumulateFeatures(hist, records[buf], R, usedFeatures, nUsed, begin, end, reversed, values[buf] as Float64Array);
   };
 
   /** Best split of a leaf from its histogram (decoded first when quantized). */
@@ -429,7 +463,18 @@ export function trainGbdt(data: GbdtDataset, params: GbdtParams, validation?: Gb
       goLeft[MISSING] = dl ? 1 : 0;
       const src = leafBuffer[bl];
       const dst = src === 0 ? 1 : 0;
-      const nl = partition(records[src], values[src], records[dst], values[dst], begin, end, leafReversed[bl], f >> 2, (f & 3) << 3, goLeft);
+      const nl = partition(
+        records[src],
+        values[src],
+        records[dst],
+        values[dst],
+        begin,
+        end,
+        leafReversed[bl],
+        f >> 2,
+        (f & 3) << 3,
+        goLeft,
+      );
       leafBuffer[bl] = dst;
       leafReversed[bl] = 0;
 
@@ -487,7 +532,13 @@ export function trainGbdt(data: GbdtDataset, params: GbdtParams, validation?: Gb
       leafHist[small] = freeHist - 1;
       leafHist[large] = parentHist;
       splitOf(hists[leafHist[bl]], leafG[bl], leafH[bl], leafEnd[bl] - leafBegin[bl], best[bl]);
-      splitOf(hists[leafHist[newLeaf]], leafG[newLeaf], leafH[newLeaf], leafEnd[newLeaf] - leafBegin[newLeaf], best[newLeaf]);
+      splitOf(
+        hists[leafHist[newLeaf]],
+        leafG[newLeaf],
+        leafH[newLeaf],
+        leafEnd[newLeaf] - leafBegin[newLeaf],
+        best[newLeaf],
+      );
     }
 
     // Leaf outputs; update the in-bag scores from the partition.
@@ -542,7 +593,12 @@ export function trainGbdt(data: GbdtDataset, params: GbdtParams, validation?: Gb
     }
   }
   if (!validation || earlyStop === 0) bestIteration = trees.length;
-  const model: TreeEnsemble = { objective, featureNames: [...data.featureNames], baseScore, trees: trees.slice(0, bestIteration) };
+  const model: TreeEnsemble = {
+    objective,
+    featureNames: [...data.featureNames],
+    baseScore,
+    trees: trees.slice(0, bestIteration),
+  };
   return { model, evals, bestIteration, binning };
 }
 
@@ -553,7 +609,15 @@ export function trainGbdt(data: GbdtDataset, params: GbdtParams, validation?: Gb
  */
 
 /** Σg, Σh of each leaf's rows (in-bag only when `inBag` is given), summed in row order. */
-function leafSums(gh: Float64Array, leafOf: Uint8Array | Int32Array, inBag: Uint8Array | null, n: number, G: Float64Array, H: Float64Array, nLeaves: number): void {
+function leafSums(
+  gh: Float64Array,
+  leafOf: Uint8Array | Int32Array,
+  inBag: Uint8Array | null,
+  n: number,
+  G: Float64Array,
+  H: Float64Array,
+  nLeaves: number,
+): void {
   G.fill(0, 0, nLeaves);
   H.fill(0, 0, nLeaves);
   for (let r = 0; r < n; r++) {
@@ -565,12 +629,24 @@ function leafSums(gh: Float64Array, leafOf: Uint8Array | Int32Array, inBag: Uint
 }
 
 /** score[r] += leafValue[leafOf[r]] for every (in-bag) row. */
-function addLeafValues(score: Float64Array, leafOf: Uint8Array | Int32Array, inBag: Uint8Array | null, n: number, leafValue: Float64Array): void {
+function addLeafValues(
+  score: Float64Array,
+  leafOf: Uint8Array | Int32Array,
+  inBag: Uint8Array | null,
+  n: number,
+  leafValue: Float64Array,
+): void {
   for (let r = 0; r < n; r++) if (inBag === null || inBag[r] === 1) score[r] += leafValue[leafOf[r]];
 }
 
 /** parent −= child over the used features (histogram subtraction); `W` cells per feature. */
-function subtractHistogram(parent: Float64Array, child: Float64Array, used: Int32Array, nUsed: number, W: number): void {
+function subtractHistogram(
+  parent: Float64Array,
+  child: Float64Array,
+  used: Int32Array,
+  nUsed: number,
+  W: number,
+): void {
   for (let u = 0; u < nUsed; u++) {
     const base = used[u] * W;
     for (let k = base, e = base + W; k < e; k++) parent[k] -= child[k];
@@ -578,7 +654,14 @@ function subtractHistogram(parent: Float64Array, child: Float64Array, used: Int3
 }
 
 /** Adds a tree's output to the scores of binned rows (only rows with inBag 0 when `inBag` is given). */
-function addTreeToScores(score: Float64Array, tree: Tree, bins: Int32Array, cols: Uint8Array[], n: number, inBag: Uint8Array | null): void {
+function addTreeToScores(
+  score: Float64Array,
+  tree: Tree,
+  bins: Int32Array,
+  cols: Uint8Array[],
+  n: number,
+  inBag: Uint8Array | null,
+): void {
   for (let i = 0; i < n; i++) if (!inBag || !inBag[i]) score[i] += tree.leafValue[binnedLeaf(tree, bins, cols, i)];
 }
 
@@ -589,7 +672,18 @@ function addTreeToScores(score: Float64Array, tree: Tree, bins: Int32Array, cols
  * and hScale = max h / qh are written to scale[0], scale[1], and the sum of the packed values (in rowIdx order) to
  * scale[3]. `maxima` (max|g|, max h of those rows) skips a pass.
  */
-function quantizeGradients(gh: Float64Array, rowIdx: Int32Array, m: number, codes: Int32Array, qg: number, qh: number, qhBits: number, shift: number, scale: Float64Array, maxima: Float64Array | null): void {
+function quantizeGradients(
+  gh: Float64Array,
+  rowIdx: Int32Array,
+  m: number,
+  codes: Int32Array,
+  qg: number,
+  qh: number,
+  qhBits: number,
+  shift: number,
+  scale: Float64Array,
+  maxima: Float64Array | null,
+): void {
   let gMax = 0;
   let hMax = 0;
   if (maxima !== null) {
@@ -634,7 +728,15 @@ function quantizeGradients(gh: Float64Array, rowIdx: Int32Array, m: number, code
 }
 
 /** Unpacks a quantized histogram (one packed sum per bin) into Σg, Σh pairs for the used features. */
-function decodeHistogram(q: Float64Array, out: Float64Array, used: Int32Array, nUsed: number, shift: number, gScale: number, hScale: number): void {
+function decodeHistogram(
+  q: Float64Array,
+  out: Float64Array,
+  used: Int32Array,
+  nUsed: number,
+  shift: number,
+  gScale: number,
+  hScale: number,
+): void {
   for (let u = 0; u < nUsed; u++) {
     const base = used[u] * BINS_PER_FEATURE;
     for (let b = base, e = base + BINS_PER_FEATURE; b < e; b++) {
@@ -686,7 +788,14 @@ function binnedLeaf(tree: Tree, bins: Int32Array, cols: Uint8Array[], r: number)
   let node = 0;
   for (;;) {
     const b = cols[tree.splitFeature[node]][r];
-    const c = b === MISSING ? (tree.defaultLeft[node] ? tree.left[node] : tree.right[node]) : b <= bins[node] ? tree.left[node] : tree.right[node];
+    const c =
+      b === MISSING
+        ? tree.defaultLeft[node]
+          ? tree.left[node]
+          : tree.right[node]
+        : b <= bins[node]
+          ? tree.left[node]
+          : tree.right[node];
     if (c < 0) return ~c;
     node = c;
   }
@@ -697,7 +806,18 @@ function binnedLeaf(tree: Tree, bins: Int32Array, cols: Uint8Array[], r: number)
  * max|g| and max h into maxima[0], maxima[1]. With `leafValue`, first adds the previous tree's output to the margins
  * of its rows (score[i] += leafValue[leafOf[i]], in-bag rows only when `inBag` is given) in the same pass.
  */
-function computeGradients(objective: TreeObjective, score: Float64Array, y: Float64Array, w: Float64Array | undefined, gh: Float64Array, n: number, maxima: Float64Array, leafOf: Uint8Array | Int32Array, leafValue: Float64Array | null, inBag: Uint8Array | null): void {
+function computeGradients(
+  objective: TreeObjective,
+  score: Float64Array,
+  y: Float64Array,
+  w: Float64Array | undefined,
+  gh: Float64Array,
+  n: number,
+  maxima: Float64Array,
+  leafOf: Uint8Array | Int32Array,
+  leafValue: Float64Array | null,
+  inBag: Uint8Array | null,
+): void {
   if (objective === 'binary' && !w && leafValue !== null && inBag === null) {
     binaryGradientsAfterTree(score, y, gh, n, maxima, leafOf, leafValue);
     return;
@@ -731,7 +851,15 @@ function computeGradients(objective: TreeObjective, score: Float64Array, y: Floa
 }
 
 /** {@link computeGradients} for the common case (log loss, no weights, no bagging, a previous tree): no per-row tests (11% faster, measured). */
-function binaryGradientsAfterTree(score: Float64Array, y: Float64Array, gh: Float64Array, n: number, maxima: Float64Array, leafOf: Uint8Array | Int32Array, leafValue: Float64Array): void {
+function binaryGradientsAfterTree(
+  score: Float64Array,
+  y: Float64Array,
+  gh: Float64Array,
+  n: number,
+  maxima: Float64Array,
+  leafOf: Uint8Array | Int32Array,
+  leafValue: Float64Array,
+): void {
   let gMax = 0;
   let hMax = 0;
   for (let i = 0; i < n; i++) {
@@ -752,7 +880,13 @@ function binaryGradientsAfterTree(score: Float64Array, y: Float64Array, gh: Floa
 }
 
 /** Mean (weighted) log loss of margins `score` (binary) or mean squared error (regression). */
-function meanLoss(objective: TreeObjective, score: Float64Array, y: Float64Array, w: Float64Array | undefined, n: number): number {
+function meanLoss(
+  objective: TreeObjective,
+  score: Float64Array,
+  y: Float64Array,
+  w: Float64Array | undefined,
+  n: number,
+): number {
   let s = 0;
   let sw = 0;
   for (let i = 0; i < n; i++) {

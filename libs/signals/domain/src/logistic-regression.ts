@@ -35,14 +35,22 @@ export interface LogisticOptions {
  * Fits the model on `nRows` rows of the row-major matrix `X` (NaN = missing) with labels `y` ∈ {0, 1}.
  * @throws RangeError on shape mismatch, labels other than 0/1, or λ < 0.
  */
-export function fitLogisticRegression(X: Float64Array, nRows: number, featureNames: string[], y: ArrayLike<number>, opts: LogisticOptions = {}): LogisticModel {
+export function fitLogisticRegression(
+  X: Float64Array,
+  nRows: number,
+  featureNames: string[],
+  y: ArrayLike<number>,
+  opts: LogisticOptions = {},
+): LogisticModel {
   const d = featureNames.length;
   const l2 = opts.l2 ?? 1;
   const maxIt = opts.maxIterations ?? 100;
   const tol = opts.tolerance ?? 1e-10;
-  if (X.length !== nRows * d || y.length !== nRows) throw new RangeError(`shape mismatch: X ${X.length}, nRows ${nRows}, ${d} features, y ${y.length}`);
+  if (X.length !== nRows * d || y.length !== nRows)
+    throw new RangeError(`shape mismatch: X ${X.length}, nRows ${nRows}, ${d} features, y ${y.length}`);
   if (!(l2 >= 0)) throw new RangeError(`l2 must be ≥ 0, got ${l2}`);
-  for (let i = 0; i < nRows; i++) if (y[i] !== 0 && y[i] !== 1) throw new RangeError(`label at row ${i} is ${y[i]}, expected 0 or 1`);
+  for (let i = 0; i < nRows; i++)
+    if (y[i] !== 0 && y[i] !== 1) throw new RangeError(`label at row ${i} is ${y[i]}, expected 0 or 1`);
 
   const mean = new Float64Array(d);
   const scale = new Float64Array(d);

@@ -53,7 +53,14 @@ export function leafIndexFor(tree: Tree, X: ArrayLike<number>, offset: number): 
   let n = 0;
   for (;;) {
     const v = X[offset + tree.splitFeature[n]];
-    const c = v !== v ? (tree.defaultLeft[n] === 1 ? tree.left[n] : tree.right[n]) : v <= tree.threshold[n] ? tree.left[n] : tree.right[n];
+    const c =
+      v !== v
+        ? tree.defaultLeft[n] === 1
+          ? tree.left[n]
+          : tree.right[n]
+        : v <= tree.threshold[n]
+          ? tree.left[n]
+          : tree.right[n];
     if (c < 0) return ~c;
     n = c;
   }
@@ -63,7 +70,12 @@ export function leafIndexFor(tree: Tree, X: ArrayLike<number>, offset: number): 
  * Raw margins of `nRows` rows of the row-major matrix `X` (`model.featureNames.length` columns, NaN = missing), into
  * `out` (allocated when absent). Binary: log-odds; regression: the prediction.
  */
-export function predictMargin(model: TreeEnsemble, X: ArrayLike<number>, nRows: number, out: Float64Array = new Float64Array(nRows)): Float64Array {
+export function predictMargin(
+  model: TreeEnsemble,
+  X: ArrayLike<number>,
+  nRows: number,
+  out: Float64Array = new Float64Array(nRows),
+): Float64Array {
   const d = model.featureNames.length;
   out.fill(model.baseScore, 0, nRows);
   for (const tree of model.trees) {
@@ -81,7 +93,10 @@ export function sigmoid(m: number): number {
  * Feature columns (each of length `nRows`, NaN = missing) as the row-major matrix scorers take, plus a mask of the
  * rows with every feature present (1) — the rows a model trained on complete rows may score.
  */
-export function featureRows(columns: readonly Float64Array[], nRows: number): { X: Float64Array; complete: Uint8Array } {
+export function featureRows(
+  columns: readonly Float64Array[],
+  nRows: number,
+): { X: Float64Array; complete: Uint8Array } {
   const d = columns.length;
   const X = new Float64Array(nRows * d);
   const complete = new Uint8Array(nRows).fill(1);

@@ -43,7 +43,17 @@ function condExpectation(tree: Tree, x: number[], inS: boolean[]): number {
 function bruteForceShapley(model: TreeEnsemble, x: number[]): number[] {
   const M = model.featureNames.length;
   const fact = (k: number): number => (k <= 1 ? 1 : k * fact(k - 1));
-  const v = (mask: number) => model.trees.reduce((s, t) => s + condExpectation(t, x, Array.from({ length: M }, (_, j) => ((mask >> j) & 1) === 1)), model.baseScore);
+  const v = (mask: number) =>
+    model.trees.reduce(
+      (s, t) =>
+        s +
+        condExpectation(
+          t,
+          x,
+          Array.from({ length: M }, (_, j) => ((mask >> j) & 1) === 1),
+        ),
+      model.baseScore,
+    );
   const phi = new Array<number>(M).fill(0);
   for (let i = 0; i < M; i++) {
     for (let mask = 0; mask < 1 << M; mask++) {
@@ -88,7 +98,10 @@ describe('TreeSHAP', () => {
       for (let j = 0; j < d; j++) X[i * d + j] = rng.uniform() < 0.1 ? NaN : rng.normal();
       y[i] = (X[i * d] || 0) + (X[i * d + 1] || 0) * (X[i * d + 2] || 0) > 0 ? 1 : 0;
     }
-    const { model } = trainGbdt({ X, nRows: n, featureNames: ['a', 'b', 'c', 'd'], y }, { objective: 'binary', numTrees: 40, maxLeaves: 15 });
+    const { model } = trainGbdt(
+      { X, nRows: n, featureNames: ['a', 'b', 'c', 'd'], y },
+      { objective: 'binary', numTrees: 40, maxLeaves: 15 },
+    );
     const rows = 200;
     const phi = treeShap(model, X, rows);
     const margin = predictMargin(model, X, rows);

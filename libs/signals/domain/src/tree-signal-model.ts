@@ -7,7 +7,11 @@ import { featureRows, type TreeEnsemble } from './tree-ensemble';
  * NaN at bars where any input feature is NaN (warm-up): the model was trained on complete rows only, so a score
  * outside that domain would be invented. `column(name)` supplies each input feature's series (length `n`).
  */
-export function signalModelScores(model: TreeEnsemble, column: (feature: string) => Float64Array, n: number): Float64Array {
+export function signalModelScores(
+  model: TreeEnsemble,
+  column: (feature: string) => Float64Array,
+  n: number,
+): Float64Array {
   return scoreColumns(model, model.featureNames.map(column), n);
 }
 
@@ -16,7 +20,12 @@ export function signalModelScores(model: TreeEnsemble, column: (feature: string)
  * one column per name of `model.featureNames` and scores like {@link signalModelScores}.
  */
 export function treeSignalModel(modelId: string, featureSet: string, model: TreeEnsemble): SignalModel {
-  return { modelId, featureSet, featureNames: model.featureNames, score: (columns, n) => scoreColumns(model, columns, n) };
+  return {
+    modelId,
+    featureSet,
+    featureNames: model.featureNames,
+    score: (columns, n) => scoreColumns(model, columns, n),
+  };
 }
 
 function scoreColumns(model: TreeEnsemble, columns: readonly Float64Array[], n: number): Float64Array {

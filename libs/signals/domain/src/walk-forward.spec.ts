@@ -1,5 +1,13 @@
 import { Xoshiro128ss } from '@strata/shared-random';
-import { evaluateWalkForward, LeakageDetectedError, nullAucVariance, runLeakageGuard, walkForwardSplits, type FoldData, type LabelledRows } from './walk-forward';
+import {
+  evaluateWalkForward,
+  LeakageDetectedError,
+  nullAucVariance,
+  runLeakageGuard,
+  walkForwardSplits,
+  type FoldData,
+  type LabelledRows,
+} from './walk-forward';
 
 const H = 5; // label horizon in bars
 
@@ -8,7 +16,12 @@ const H = 5; // label horizon in bars
  * the forward return), label at t = 1 when Σ r[t+1..t+H] > 0. Folds: test blocks in time order; training rows purged
  * so that their label window ends before the test block (t + H < testStart).
  */
-function foldsFrom(r: Float64Array, opts: { leaky: boolean; signal?: Float64Array }, nFolds = 3, minTrain = 1500): { folds: FoldData[]; featureNames: string[] } {
+function foldsFrom(
+  r: Float64Array,
+  opts: { leaky: boolean; signal?: Float64Array },
+  nFolds = 3,
+  minTrain = 1500,
+): { folds: FoldData[]; featureNames: string[] } {
   const n = r.length;
   const featureNames = ['ret_1', 'ret_5', 'ret_20', 'signal', ...(opts.leaky ? ['fwd_ret'] : [])];
   const d = featureNames.length;
@@ -96,7 +109,11 @@ describe('evaluateWalkForward and the leakage guard', () => {
     const sig = Float64Array.from(returns(n, 3), (v) => v * 100);
     const r = returns(n, 4, sig);
     const { folds, featureNames } = foldsFrom(r, { leaky: false, signal: sig });
-    const rep = evaluateWalkForward(folds, featureNames, { gbdt: GBDT, logistic: { l2: 1 }, leakageGuard: { seed: 5, permutations: 2 } });
+    const rep = evaluateWalkForward(folds, featureNames, {
+      gbdt: GBDT,
+      logistic: { l2: 1 },
+      leakageGuard: { seed: 5, permutations: 2 },
+    });
     expect(rep.folds).toHaveLength(3);
     expect(rep.mean.gbdt.auc).toBeGreaterThan(0.55);
     expect(rep.mean.logistic.auc).toBeGreaterThan(0.55);
@@ -105,7 +122,10 @@ describe('evaluateWalkForward and the leakage guard', () => {
     expect(rep.leakageGuard.passed).toBe(true);
     expect(rep.leakageGuard.mode).toBe('label-shuffle');
     // Tolerance = 3 · SE, SE from the Mann–Whitney null variance of each fold over 3 folds × 2 permutations.
-    const v = rep.folds.reduce((s, f) => s + nullAucVariance(f.testRows * f.testUpRate, f.testRows * (1 - f.testUpRate)), 0);
+    const v = rep.folds.reduce(
+      (s, f) => s + nullAucVariance(f.testRows * f.testUpRate, f.testRows * (1 - f.testUpRate)),
+      0,
+    );
     // (The shuffle moves labels between train and test, so the test up rate, hence the variance, moves a little.)
     expect(rep.leakageGuard.tolerance).toBeCloseTo(3 * Math.sqrt((2 * v) / 36), 3);
   });
@@ -121,7 +141,13 @@ describe('evaluateWalkForward and the leakage guard', () => {
     };
     const overlapping = folds.map((f) => ({
       ...f,
-      train: { X: cat(f.train.X, f.test.X), nRows: f.train.nRows + f.test.nRows, y: cat(f.train.y, f.test.y), forwardReturn: cat(f.train.forwardReturn, f.test.forwardReturn), rowId: cat(f.train.rowId!, f.test.rowId!) },
+      train: {
+        X: cat(f.train.X, f.test.X),
+        nRows: f.train.nRows + f.test.nRows,
+        y: cat(f.train.y, f.test.y),
+        forwardReturn: cat(f.train.forwardReturn, f.test.forwardReturn),
+        rowId: cat(f.train.rowId!, f.test.rowId!),
+      },
     }));
     const params = { objective: 'binary' as const, numTrees: 30, learningRate: 0.3, maxLeaves: 31, minDataInLeaf: 1 };
     expect(runLeakageGuard(folds, featureNames, params, { seed: 2 }).passed).toBe(true);
@@ -130,21 +156,34 @@ describe('evaluateWalkForward and the leakage guard', () => {
 
   it('null world: fires on a look-ahead feature (= the future return), passes without it', () => {
     const r = returns(4000, 8);
-    const nullFolds = (leaky: boolean) => (p: number, seed: number) => foldsFrom(permuted(r, seed * 31 + p), { leaky }).folds;
+    const nullFolds = (leaky: boolean) => (p: number, seed: number) =>
+      foldsFrom(permuted(r, seed * 31 + p), { leaky }).folds;
     const honest = foldsFrom(r, { leaky: false });
-    const ok = runLeakageGuard(honest.folds, honest.featureNames, { objective: 'binary', ...GBDT }, { nullFolds: nullFolds(false), varianceInflation: H, permutations: 2 });
+    const ok = runLeakageGuard(
+      honest.folds,
+      honest.featureNames,
+      { objective: 'binary', ...GBDT },
+      { nullFolds: nullFolds(false), varianceInflation: H, permutations: 2 },
+    );
     expect(ok.mode).toBe('null-world');
     expect(Math.abs(ok.meanAuc - 0.5)).toBeLessThan(ok.tolerance);
     const leaky = foldsFrom(r, { leaky: true });
     let err: unknown;
     try {
-      runLeakageGuard(leaky.folds, leaky.featureNames, { objective: 'binary', ...GBDT }, { nullFolds: nullFolds(true), varianceInflation: H });
+      runLeakageGuard(
+        leaky.folds,
+        leaky.featureNames,
+        { objective: 'binary', ...GBDT },
+        { nullFolds: nullFolds(true), varianceInflation: H },
+      );
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(LeakageDetectedError);
     expect((err as LeakageDetectedError).result.meanAuc).toBeGreaterThan(0.9);
     // A plain label shuffle cannot see this leak: the shuffled labels no longer match the look-ahead feature.
-    expect(runLeakageGuard(leaky.folds, leaky.featureNames, { objective: 'binary', ...GBDT }, { seed: 3 }).passed).toBe(true);
+    expect(runLeakageGuard(leaky.folds, leaky.featureNames, { objective: 'binary', ...GBDT }, { seed: 3 }).passed).toBe(
+      true,
+    );
   });
 });

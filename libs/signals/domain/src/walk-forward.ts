@@ -53,14 +53,19 @@ export function walkForwardSplits(times: ArrayLike<number>, opts: WalkForwardSpl
   const T = times.length;
   const { folds, minTrainBars } = opts;
   const window = opts.window ?? 'expanding';
-  for (let i = 1; i < T; i++) if (!(times[i] > times[i - 1])) throw new RangeError(`times must be strictly ascending (index ${i})`);
+  for (let i = 1; i < T; i++)
+    if (!(times[i] > times[i - 1])) throw new RangeError(`times must be strictly ascending (index ${i})`);
   if (!Number.isInteger(folds) || folds < 1) throw new RangeError(`folds must be an integer ≥ 1, got ${folds}`);
-  if (!Number.isInteger(minTrainBars) || minTrainBars < 1) throw new RangeError(`minTrainBars must be an integer ≥ 1, got ${minTrainBars}`);
+  if (!Number.isInteger(minTrainBars) || minTrainBars < 1)
+    throw new RangeError(`minTrainBars must be an integer ≥ 1, got ${minTrainBars}`);
   const testBars = opts.testBars ?? Math.floor((T - minTrainBars) / folds);
   if (!Number.isInteger(testBars) || testBars < 1 || minTrainBars + folds * testBars > T) {
-    throw new RangeError(`${folds} folds of ${testBars} bars after ${minTrainBars} training bars need more than the ${T} bars given`);
+    throw new RangeError(
+      `${folds} folds of ${testBars} bars after ${minTrainBars} training bars need more than the ${T} bars given`,
+    );
   }
-  if (window === 'rolling' && !(Number.isInteger(opts.trainBars) && (opts.trainBars ?? 0) >= 1)) throw new RangeError('rolling windows need trainBars ≥ 1');
+  if (window === 'rolling' && !(Number.isInteger(opts.trainBars) && (opts.trainBars ?? 0) >= 1))
+    throw new RangeError('rolling windows need trainBars ≥ 1');
   const out: WalkForwardSplit[] = [];
   for (let k = 0; k < folds; k++) {
     const s = minTrainBars + k * testBars;
@@ -139,7 +144,9 @@ export interface LeakageGuardResult {
 /** Thrown when the model beats chance on shuffled labels: something lets the labels reach the scores. */
 export class LeakageDetectedError extends Error {
   constructor(readonly result: LeakageGuardResult) {
-    super(`leakage guard failed (${result.mode}): mean AUC on shuffled labels ${result.meanAuc.toFixed(4)}, |AUC − 0.5| ≥ tolerance ${result.tolerance.toFixed(4)}`);
+    super(
+      `leakage guard failed (${result.mode}): mean AUC on shuffled labels ${result.meanAuc.toFixed(4)}, |AUC − 0.5| ≥ tolerance ${result.tolerance.toFixed(4)}`,
+    );
     this.name = 'LeakageDetectedError';
   }
 }
@@ -166,7 +173,8 @@ function positives(y: Float64Array): number {
 export function shuffleFoldLabels(fold: FoldData, seed: number): FoldData {
   const nTr = fold.train.nRows;
   const n = nTr + fold.test.nRows;
-  const idAt = (k: number) => (k < nTr ? (fold.train.rowId ? fold.train.rowId[k] : k) : fold.test.rowId ? fold.test.rowId[k - nTr] : k);
+  const idAt = (k: number) =>
+    k < nTr ? (fold.train.rowId ? fold.train.rowId[k] : k) : fold.test.rowId ? fold.test.rowId[k - nTr] : k;
   const useIds = !!(fold.train.rowId && fold.test.rowId);
   // Observation index of each row and the label of each observation (its first row's).
   const obsOf = new Int32Array(n);
@@ -221,7 +229,12 @@ export function shuffleFoldLabels(fold: FoldData, seed: number): FoldData {
  * future return is invisible to a pure label shuffle (the shuffled labels no longer match it), which is why the
  * evaluation script runs both.
  */
-export function runLeakageGuard(folds: FoldData[], featureNames: string[], params: GbdtParams, opts: LeakageGuardOptions = {}): LeakageGuardResult {
+export function runLeakageGuard(
+  folds: FoldData[],
+  featureNames: string[],
+  params: GbdtParams,
+  opts: LeakageGuardOptions = {},
+): LeakageGuardResult {
   const seed = opts.seed ?? 1;
   const P = opts.permutations ?? 1;
   const z = opts.z ?? 3;
@@ -231,9 +244,14 @@ export function runLeakageGuard(folds: FoldData[], featureNames: string[], param
   let variance = 0;
   const foldAucs: number[] = [];
   for (let p = 0; p < P; p++) {
-    const nullFolds = opts.nullFolds ? opts.nullFolds(p, seed + p) : folds.map((f, k) => shuffleFoldLabels(f, seed * 7919 + p * 104729 + k));
+    const nullFolds = opts.nullFolds
+      ? opts.nullFolds(p, seed + p)
+      : folds.map((f, k) => shuffleFoldLabels(f, seed * 7919 + p * 104729 + k));
     for (const f of nullFolds) {
-      const model = trainGbdt({ X: f.train.X, nRows: f.train.nRows, featureNames, y: f.train.y }, { ...params, objective: 'binary', evalTrainLoss: false }).model;
+      const model = trainGbdt(
+        { X: f.train.X, nRows: f.train.nRows, featureNames, y: f.train.y },
+        { ...params, objective: 'binary', evalTrainLoss: false },
+      ).model;
       const a = auc(f.test.y, predictMargin(model, f.test.X, f.test.nRows));
       if (a !== a) continue;
       const n1 = positives(f.test.y);
@@ -247,7 +265,15 @@ export function runLeakageGuard(folds: FoldData[], featureNames: string[], param
   const standardError = Math.sqrt((inflation * variance) / (count * count));
   const tolerance = z * standardError;
   const passed = count > 0 && Math.abs(meanAuc - 0.5) < tolerance;
-  const result: LeakageGuardResult = { mode: opts.nullFolds ? 'null-world' : 'label-shuffle', passed, meanAuc, tolerance, standardError, foldAucs, permutations: P };
+  const result: LeakageGuardResult = {
+    mode: opts.nullFolds ? 'null-world' : 'label-shuffle',
+    passed,
+    meanAuc,
+    tolerance,
+    standardError,
+    foldAucs,
+    permutations: P,
+  };
   if (!passed) throw new LeakageDetectedError(result);
   return result;
 }
@@ -304,14 +330,22 @@ export function meanMetrics(ms: SignalMetrics[]): SignalMetrics {
  * baseline (constant probability = the training up rate), all on the same rows; then runs the leakage guard.
  * @throws LeakageDetectedError when the guard fails.
  */
-export function evaluateWalkForward(folds: FoldData[], featureNames: string[], opts: WalkForwardEvaluationOptions): WalkForwardReport {
+export function evaluateWalkForward(
+  folds: FoldData[],
+  featureNames: string[],
+  opts: WalkForwardEvaluationOptions,
+): WalkForwardReport {
   if (folds.length === 0) throw new RangeError('no folds');
   const params: GbdtParams = { ...opts.gbdt, objective: 'binary' };
   const reports: FoldReport[] = [];
   for (const f of folds) {
     const { train, test } = f;
-    if (train.nRows === 0 || test.nRows === 0) throw new RangeError(`fold ${f.name} has no ${train.nRows === 0 ? 'training' : 'test'} rows`);
-    const model = trainGbdt({ X: train.X, nRows: train.nRows, featureNames, y: train.y }, { ...params, evalTrainLoss: false }).model;
+    if (train.nRows === 0 || test.nRows === 0)
+      throw new RangeError(`fold ${f.name} has no ${train.nRows === 0 ? 'training' : 'test'} rows`);
+    const model = trainGbdt(
+      { X: train.X, nRows: train.nRows, featureNames, y: train.y },
+      { ...params, evalTrainLoss: false },
+    ).model;
     const margin = predictMargin(model, test.X, test.nRows);
     const pG = margin.map(sigmoid);
     const lr = fitLogisticRegression(train.X, train.nRows, featureNames, train.y, opts.logistic);
@@ -331,7 +365,11 @@ export function evaluateWalkForward(folds: FoldData[], featureNames: string[], o
   const leakageGuard = runLeakageGuard(folds, featureNames, params, opts.leakageGuard);
   return {
     folds: reports,
-    mean: { gbdt: meanMetrics(reports.map((r) => r.gbdt)), logistic: meanMetrics(reports.map((r) => r.logistic)), majority: meanMetrics(reports.map((r) => r.majority)) },
+    mean: {
+      gbdt: meanMetrics(reports.map((r) => r.gbdt)),
+      logistic: meanMetrics(reports.map((r) => r.logistic)),
+      majority: meanMetrics(reports.map((r) => r.majority)),
+    },
     leakageGuard,
   };
 }

@@ -25,7 +25,10 @@ export function registrySignalModels(scoring: () => SignalScoringService): Backt
       const ensemble = m.scorer.info.ensemble;
       if (!ensemble) throw new Error(`model ${m.doc.id} is not a tree ensemble the backtest engine can score`);
       const fs = m.doc.featureSet;
-      const featureSet = fs.name === FEATURE_SET_CORE_V1.name && fs.version === FEATURE_SET_CORE_V1.version ? fs.name : `${fs.name}@v${fs.version}`;
+      const featureSet =
+        fs.name === FEATURE_SET_CORE_V1.name && fs.version === FEATURE_SET_CORE_V1.version
+          ? fs.name
+          : `${fs.name}@v${fs.version}`;
       return treeSignalModel(m.doc.id, featureSet, ensemble);
     },
   };

@@ -31,7 +31,10 @@ export class FeatureSetRefreshedHandler {
 
   /** Scores and stores the refreshed bars with the champion (see the class comment). Returns the rows scored. */
   @OnEvent(FeatureSetRefreshedV1, { prefetch: 8 })
-  async onRefreshed(@Payload() data: PayloadOf<typeof FeatureSetRefreshedV1>, @Ctx() ctx?: BusContext): Promise<number> {
+  async onRefreshed(
+    @Payload() data: PayloadOf<typeof FeatureSetRefreshedV1>,
+    @Ctx() ctx?: BusContext,
+  ): Promise<number> {
     let model;
     try {
       model = await this.scoring.resolve('champion');
@@ -47,7 +50,14 @@ export class FeatureSetRefreshedHandler {
     const n = res.tsArray.length;
     if (n === 0) return 0;
     const key = data.materialisationId ?? `${from}-${to}`;
-    await this.scores.write({ modelId: model.doc.id, symbol: data.symbol, timeframe: data.timeframe, ts: res.tsArray, score: res.raw, key });
+    await this.scores.write({
+      modelId: model.doc.id,
+      symbol: data.symbol,
+      timeframe: data.timeframe,
+      ts: res.tsArray,
+      score: res.raw,
+      key,
+    });
     const last = res.raw[n - 1];
     await this.bus.publish(
       ScoreComputedV1,
@@ -62,7 +72,11 @@ export class FeatureSetRefreshedHandler {
         rows: n,
         latest: Number.isFinite(last) ? last : null,
       },
-      { id: `score.${model.doc.id}.${data.symbol}.${data.timeframe}.${key}`, correlationId: ctx?.getEnvelope().correlationId, causationId: ctx?.getEnvelope().id ?? null },
+      {
+        id: `score.${model.doc.id}.${data.symbol}.${data.timeframe}.${key}`,
+        correlationId: ctx?.getEnvelope().correlationId,
+        causationId: ctx?.getEnvelope().id ?? null,
+      },
     );
     this.logger.debug?.({ msg: 'scored refreshed bars', modelId: model.doc.id, symbol: data.symbol, rows: n });
     return n;

@@ -1,5 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DOCUMENT_STORE, DuplicateKeyError, type DocumentCollection, type DocumentStore, type StoredDocument } from '@strata/platform-contracts';
+import {
+  DOCUMENT_STORE,
+  DuplicateKeyError,
+  type DocumentCollection,
+  type DocumentStore,
+  type StoredDocument,
+} from '@strata/platform-contracts';
 import { type ModelAlias } from '@strata/signals-contracts';
 
 /** One change of an alias. */
@@ -49,11 +55,21 @@ export class SignalAliasesRepository {
   }
 
   /** Points `alias` at `modelId` (pushing the current holder, if another model, on the rollback stack). */
-  async promote(alias: ModelAlias, modelId: string, now = new Date()): Promise<{ doc: StoredDocument<SignalAliasDoc>; change: AliasChange }> {
+  async promote(
+    alias: ModelAlias,
+    modelId: string,
+    now = new Date(),
+  ): Promise<{ doc: StoredDocument<SignalAliasDoc>; change: AliasChange }> {
     await this.ensure(alias, now);
     let change: AliasChange | undefined;
     const doc = await this.aliases.updateWithRetry(alias, (cur) => {
-      change = { revision: cur.history.length + 1, action: 'promote', modelId, previousModelId: cur.modelId, at: now.toISOString() };
+      change = {
+        revision: cur.history.length + 1,
+        action: 'promote',
+        modelId,
+        previousModelId: cur.modelId,
+        at: now.toISOString(),
+      };
       const previous = cur.modelId !== null && cur.modelId !== modelId ? [...cur.previous, cur.modelId] : cur.previous;
       return { set: { modelId, previous, history: [...cur.history, change], updatedAt: change.at } };
     });
@@ -61,23 +77,41 @@ export class SignalAliasesRepository {
   }
 
   /** Restores the previous holder of `alias`. @throws NothingToRollBackError when there is none. */
-  async rollback(alias: ModelAlias, now = new Date()): Promise<{ doc: StoredDocument<SignalAliasDoc>; change: AliasChange }> {
+  async rollback(
+    alias: ModelAlias,
+    now = new Date(),
+  ): Promise<{ doc: StoredDocument<SignalAliasDoc>; change: AliasChange }> {
     const cur0 = await this.aliases.get(alias);
     if (!cur0 || cur0.previous.length === 0) throw new NothingToRollBackError(alias);
     let change: AliasChange | undefined;
     const doc = await this.aliases.updateWithRetry(alias, (cur) => {
       if (cur.previous.length === 0) throw new NothingToRollBackError(alias);
       const back = cur.previous[cur.previous.length - 1];
-      change = { revision: cur.history.length + 1, action: 'rollback', modelId: back, previousModelId: cur.modelId, at: now.toISOString() };
-      return { set: { modelId: back, previous: cur.previous.slice(0, -1), history: [...cur.history, change], updatedAt: change.at } };
+      change = {
+        revision: cur.history.length + 1,
+        action: 'rollback',
+        modelId: back,
+        previousModelId: cur.modelId,
+        at: now.toISOString(),
+      };
+      return {
+        set: {
+          modelId: back,
+          previous: cur.previous.slice(0, -1),
+          history: [...cur.history, change],
+          updatedAt: change.at,
+        },
+      };
     });
     return { doc, change: change! };
   }
 
   private async ensure(alias: ModelAlias, now: Date): Promise<void> {
     if (await this.aliases.get(alias)) return;
-    await this.aliases.insert({ id: alias, alias, modelId: null, previous: [], history: [], updatedAt: now.toISOString() }).catch((e: unknown) => {
-      if (!(e instanceof DuplicateKeyError)) throw e;
-    });
+    await this.aliases
+      .insert({ id: alias, alias, modelId: null, previous: [], history: [], updatedAt: now.toISOString() })
+      .catch((e: unknown) => {
+        if (!(e instanceof DuplicateKeyError)) throw e;
+      });
   }
 }

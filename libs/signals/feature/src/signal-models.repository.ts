@@ -1,5 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DOCUMENT_STORE, type DocumentChange, type DocumentCollection, type DocumentStore, type NewDocument, type Page, type StoredDocument } from '@strata/platform-contracts';
+import {
+  DOCUMENT_STORE,
+  type DocumentChange,
+  type DocumentCollection,
+  type DocumentStore,
+  type NewDocument,
+  type Page,
+  type StoredDocument,
+} from '@strata/platform-contracts';
 import { type ModelStatus, type ModelVersionDto, type TrainingSpec } from '@strata/signals-contracts';
 
 /** The claim a training worker holds on a running model version (`leaseUntil` ISO-8601 UTC; void after it). */
@@ -41,7 +49,12 @@ export interface SignalModelDoc {
 }
 
 /** A fresh queued model version for a training spec. */
-export function queuedModel(id: string, spec: TrainingSpec, featureNames: string[], createdAt: string): NewDocument<SignalModelDoc> {
+export function queuedModel(
+  id: string,
+  spec: TrainingSpec,
+  featureNames: string[],
+  createdAt: string,
+): NewDocument<SignalModelDoc> {
   return {
     id,
     name: spec.name,
@@ -76,7 +89,10 @@ export class SignalModelsRepository {
   readonly models: DocumentCollection<SignalModelDoc>;
 
   constructor(@Inject(DOCUMENT_STORE) store: DocumentStore) {
-    this.models = store.collection<SignalModelDoc>({ name: 'signal_models', indexes: [{ fields: ['status'] }, { fields: ['createdAt'] }, { fields: ['name'] }] });
+    this.models = store.collection<SignalModelDoc>({
+      name: 'signal_models',
+      indexes: [{ fields: ['status'] }, { fields: ['createdAt'] }, { fields: ['name'] }],
+    });
   }
 
   insert(doc: NewDocument<SignalModelDoc>): Promise<StoredDocument<SignalModelDoc>> {
@@ -88,13 +104,22 @@ export class SignalModelsRepository {
   }
 
   /** Compare-and-set (VersionConflictError when the stored version is not `expectedVersion`). */
-  update(id: string, expectedVersion: number, change: DocumentChange<SignalModelDoc>): Promise<StoredDocument<SignalModelDoc>> {
+  update(
+    id: string,
+    expectedVersion: number,
+    change: DocumentChange<SignalModelDoc>,
+  ): Promise<StoredDocument<SignalModelDoc>> {
     return this.models.update(id, expectedVersion, change);
   }
 
   /** Model versions newest first, optionally of one status. */
   page(req: { limit: number; cursor?: string | null; status?: ModelStatus }): Promise<Page<SignalModelDoc>> {
-    return this.models.page({ filter: req.status ? { status: req.status } : {}, sort: { field: 'createdAt', direction: 'desc' }, limit: req.limit, cursor: req.cursor ?? null });
+    return this.models.page({
+      filter: req.status ? { status: req.status } : {},
+      sort: { field: 'createdAt', direction: 'desc' },
+      limit: req.limit,
+      cursor: req.cursor ?? null,
+    });
   }
 
   /** Oldest first in a status (recovery sweeps). */

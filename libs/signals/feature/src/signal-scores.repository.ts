@@ -1,5 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DOCUMENT_STORE, DuplicateKeyError, type DocumentCollection, type DocumentStore } from '@strata/platform-contracts';
+import {
+  DOCUMENT_STORE,
+  DuplicateKeyError,
+  type DocumentCollection,
+  type DocumentStore,
+} from '@strata/platform-contracts';
 import { type Timeframe } from '@strata/marketdata-contracts';
 
 /**
@@ -40,14 +45,25 @@ export class SignalScoresRepository {
   readonly batches: DocumentCollection<SignalScoreBatchDoc>;
 
   constructor(@Inject(DOCUMENT_STORE) store: DocumentStore) {
-    this.batches = store.collection<SignalScoreBatchDoc>({ name: 'signal_scores', indexes: [{ fields: ['series', 'toTs'] }] });
+    this.batches = store.collection<SignalScoreBatchDoc>({
+      name: 'signal_scores',
+      indexes: [{ fields: ['series', 'toTs'] }],
+    });
   }
 
   /**
    * Stores scores of bars `ts` (ascending) in batches; a batch already stored for the same range (a redelivered event)
    * is kept as is. `key` distinguishes scoring passes of the same range (e.g. the materialisation id).
    */
-  async write(req: { modelId: string; symbol: string; timeframe: Timeframe; ts: Float64Array; score: Float64Array; key: string; scoredAt?: string }): Promise<number> {
+  async write(req: {
+    modelId: string;
+    symbol: string;
+    timeframe: Timeframe;
+    ts: Float64Array;
+    score: Float64Array;
+    key: string;
+    scoredAt?: string;
+  }): Promise<number> {
     const series = `${req.modelId}|${req.symbol}|${req.timeframe}`;
     const scoredAt = req.scoredAt ?? new Date().toISOString();
     let written = 0;
@@ -57,7 +73,18 @@ export class SignalScoresRepository {
       const score = Array.from(req.score.subarray(i, end), (v) => (Number.isFinite(v) ? v : null));
       const id = `${series}|${ts[0]}|${ts[ts.length - 1]}|${req.key}`;
       try {
-        await this.batches.insert({ id, series, modelId: req.modelId, symbol: req.symbol, timeframe: req.timeframe, fromTs: ts[0], toTs: ts[ts.length - 1], ts, score, scoredAt });
+        await this.batches.insert({
+          id,
+          series,
+          modelId: req.modelId,
+          symbol: req.symbol,
+          timeframe: req.timeframe,
+          fromTs: ts[0],
+          toTs: ts[ts.length - 1],
+          ts,
+          score,
+          scoredAt,
+        });
         written += ts.length;
       } catch (e) {
         if (!(e instanceof DuplicateKeyError)) throw e;
@@ -68,7 +95,11 @@ export class SignalScoresRepository {
 
   /** The score of the latest scored bar of a series, or null. */
   async latest(modelId: string, symbol: string, timeframe: Timeframe): Promise<StoredScore | null> {
-    const page = await this.batches.page({ filter: { series: `${modelId}|${symbol}|${timeframe}` }, sort: { field: 'toTs', direction: 'desc' }, limit: 20 });
+    const page = await this.batches.page({
+      filter: { series: `${modelId}|${symbol}|${timeframe}` },
+      sort: { field: 'toTs', direction: 'desc' },
+      limit: 20,
+    });
     // Among the batches ending at the latest bar, the latest scoring pass wins.
     let b = page.items[0];
     if (!b) return null;
@@ -77,17 +108,34 @@ export class SignalScoresRepository {
   }
 
   /** Scores of bars in `[from, to]` (epoch ms, inclusive), ascending; the latest scoring pass wins where batches overlap. */
-  async read(modelId: string, symbol: string, timeframe: Timeframe, from = -Infinity, to = Infinity): Promise<StoredScore[]> {
+  async read(
+    modelId: string,
+    symbol: string,
+    timeframe: Timeframe,
+    from = -Infinity,
+    to = Infinity,
+  ): Promise<StoredScore[]> {
     const byTs = new Map<number, StoredScore>();
     let cursor: string | null = null;
     const docs: SignalScoreBatchDoc[] = [];
     do {
-      const page = await this.batches.page({ filter: { series: `${modelId}|${symbol}|${timeframe}`, ...(Number.isFinite(from) ? { toTs: { $gte: from } } : {}) }, sort: { field: 'toTs', direction: 'asc' }, limit: 200, cursor });
+      const page = await this.batches.page({
+        filter: {
+          series: `${modelId}|${symbol}|${timeframe}`,
+          ...(Number.isFinite(from) ? { toTs: { $gte: from } } : {}),
+        },
+        sort: { field: 'toTs', direction: 'asc' },
+        limit: 200,
+        cursor,
+      });
       docs.push(...page.items.filter((d) => d.fromTs <= to));
       cursor = page.nextCursor;
     } while (cursor);
     docs.sort((a, b) => (a.scoredAt < b.scoredAt ? -1 : a.scoredAt > b.scoredAt ? 1 : 0));
-    for (const d of docs) for (let i = 0; i < d.ts.length; i++) if (d.ts[i] >= from && d.ts[i] <= to) byTs.set(d.ts[i], { ts: d.ts[i], score: d.score[i], scoredAt: d.scoredAt });
+    for (const d of docs)
+      for (let i = 0; i < d.ts.length; i++)
+        if (d.ts[i] >= from && d.ts[i] <= to)
+          byTs.set(d.ts[i], { ts: d.ts[i], score: d.score[i], scoredAt: d.scoredAt });
     return [...byTs.values()].sort((a, b) => a.ts - b.ts);
   }
 }

@@ -6,8 +6,21 @@ import { featureRows, type TreeEnsemble } from '@strata/signals-domain';
 import { FEATURE_READER, type FeatureReader } from '@strata/features-contracts';
 import { SignalAliasesRepository } from './signal-aliases.repository';
 import { SignalModelsRepository, type SignalModelDoc } from './signal-models.repository';
-import { AliasUnsetError, ExplanationUnavailableError, ModelNotFoundError, ModelNotReadyError, ScoreInputError, SignalDataNotFoundError } from './signals.errors';
-import { ARTIFACT_STORE, SIGNAL_MODEL_RUNTIME, type ArtifactStore, type SignalModelRuntime, type SignalModelScorer } from './signals.ports';
+import {
+  AliasUnsetError,
+  ExplanationUnavailableError,
+  ModelNotFoundError,
+  ModelNotReadyError,
+  ScoreInputError,
+  SignalDataNotFoundError,
+} from './signals.errors';
+import {
+  ARTIFACT_STORE,
+  SIGNAL_MODEL_RUNTIME,
+  type ArtifactStore,
+  type SignalModelRuntime,
+  type SignalModelScorer,
+} from './signals.ports';
 import { explainRows, type RowExplanation } from './signals-training';
 
 /** A model version ready to score: its document and open scorer. */
@@ -82,12 +95,19 @@ export class SignalScoringService {
       this.docs.set(id, d);
     }
     const artifact = doc.artifact!;
-    const expect = { featureNames: doc.featureSet.featureNames, featureSet: { name: doc.featureSet.name, version: doc.featureSet.version } };
-    const scorer = await this.runtime.scorer(`${doc.id}:${artifact.sha256}`, async () => {
-      const bytes = await this.artifacts.get(artifact.key);
-      if (!bytes) throw new Error(`artifact ${artifact.uri} of model ${doc!.id} is missing from the artifact store`);
-      return bytes;
-    }, expect);
+    const expect = {
+      featureNames: doc.featureSet.featureNames,
+      featureSet: { name: doc.featureSet.name, version: doc.featureSet.version },
+    };
+    const scorer = await this.runtime.scorer(
+      `${doc.id}:${artifact.sha256}`,
+      async () => {
+        const bytes = await this.artifacts.get(artifact.key);
+        if (!bytes) throw new Error(`artifact ${artifact.uri} of model ${doc!.id} is missing from the artifact store`);
+        return bytes;
+      },
+      expect,
+    );
     return { doc, scorer, alias };
   }
 
@@ -106,14 +126,25 @@ export class SignalScoringService {
       let seen = 0;
       for (let j = 0; j < d; j++) {
         const v = row[names[j]];
-        if (v === undefined) problems.push({ field: `rows.${r}.${names[j]}`, reason: 'missing_feature', message: `feature ${names[j]} is required (null = missing value)` });
+        if (v === undefined)
+          problems.push({
+            field: `rows.${r}.${names[j]}`,
+            reason: 'missing_feature',
+            message: `feature ${names[j]} is required (null = missing value)`,
+          });
         else {
           seen++;
           X[r * d + j] = v === null ? NaN : v;
         }
       }
       if (seen !== Object.keys(row).length) {
-        for (const k of Object.keys(row)) if (!names.includes(k)) problems.push({ field: `rows.${r}.${k}`, reason: 'unknown_feature', message: `${k} is not a feature of ${model.doc.featureSet.name} v${model.doc.featureSet.version}` });
+        for (const k of Object.keys(row))
+          if (!names.includes(k))
+            problems.push({
+              field: `rows.${r}.${k}`,
+              reason: 'unknown_feature',
+              message: `${k} is not a feature of ${model.doc.featureSet.name} v${model.doc.featureSet.version}`,
+            });
       }
     }
     if (problems.length) throw new ScoreInputError(problems);
@@ -125,12 +156,23 @@ export class SignalScoringService {
    * Scores the stored features of a series over `[from, to]` (bar start times, epoch ms, inclusive). Bars with a
    * missing feature (warm-up) get null: the model was trained on complete rows only.
    */
-  async scoreSeries(ref: string | ResolvedModel, req: { symbol: string; timeframe: Timeframe; from?: number; to?: number }, explain = false): Promise<ScoreResult & { tsArray: Float64Array; raw: Float64Array }> {
+  async scoreSeries(
+    ref: string | ResolvedModel,
+    req: { symbol: string; timeframe: Timeframe; from?: number; to?: number },
+    explain = false,
+  ): Promise<ScoreResult & { tsArray: Float64Array; raw: Float64Array }> {
     const model = typeof ref === 'string' ? await this.resolve(ref) : ref;
     const fs = model.doc.featureSet;
     let values;
     try {
-      values = await this.features.read({ set: fs.name, version: fs.version, symbol: req.symbol, timeframe: req.timeframe, from: req.from, to: req.to });
+      values = await this.features.read({
+        set: fs.name,
+        version: fs.version,
+        symbol: req.symbol,
+        timeframe: req.timeframe,
+        from: req.from,
+        to: req.to,
+      });
     } catch (e) {
       if ((e as Error).name === 'FeatureSetNotFoundError') throw new SignalDataNotFoundError((e as Error).message);
       throw e;
@@ -138,7 +180,10 @@ export class SignalScoringService {
     const n = values.ts.length;
     const cols = fs.featureNames.map((name) => {
       const c = values.columns[name];
-      if (!c) throw new SignalDataNotFoundError(`feature ${name} of model ${model.doc.id} is not stored for ${fs.name} v${fs.version}`);
+      if (!c)
+        throw new SignalDataNotFoundError(
+          `feature ${name} of model ${model.doc.id} is not stored for ${fs.name} v${fs.version}`,
+        );
       return c;
     });
     const { X, complete } = featureRows(cols, n);
@@ -158,7 +203,10 @@ export class SignalScoringService {
   private explain(model: ResolvedModel, X: Float64Array, n: number): RowExplanation {
     const ens: TreeEnsemble | null = model.scorer.info.ensemble;
     if (!ens) throw new ExplanationUnavailableError('the ONNX model is not a single-score BRANCH_LEQ tree ensemble');
-    if (!model.scorer.info.hasCover) throw new ExplanationUnavailableError('the model carries no training covers (external models): TreeSHAP needs them');
+    if (!model.scorer.info.hasCover)
+      throw new ExplanationUnavailableError(
+        'the model carries no training covers (external models): TreeSHAP needs them',
+      );
     return explainRows(ens, X, n, model.doc.importance);
   }
 }

@@ -31,7 +31,14 @@ describe('signals registry documents (embedded store)', () => {
     expect(doc.modelId).toBe('m1');
     expect(change).toMatchObject({ revision: 6, action: 'rollback', modelId: 'm1', previousModelId: 'm2' });
     await expect(aliases.rollback('champion')).rejects.toBeInstanceOf(NothingToRollBackError);
-    expect(doc.history.map((h) => `${h.action}:${h.modelId}`)).toEqual(['promote:m1', 'promote:m2', 'promote:m2', 'promote:m3', 'rollback:m2', 'rollback:m1']);
+    expect(doc.history.map((h) => `${h.action}:${h.modelId}`)).toEqual([
+      'promote:m1',
+      'promote:m2',
+      'promote:m2',
+      'promote:m3',
+      'rollback:m2',
+      'rollback:m1',
+    ]);
     expect(await aliases.get('challenger')).toBeNull();
   });
 
@@ -49,13 +56,39 @@ describe('signals registry documents (embedded store)', () => {
     const n = SCORE_BATCH_ROWS + 10;
     const ts = Float64Array.from({ length: n }, (_, i) => 1_000 + i * 60_000);
     const s = Float64Array.from({ length: n }, (_, i) => (i % 100 === 0 ? NaN : i / n));
-    expect(await scores.write({ modelId: 'm', symbol: 'SPY', timeframe: '1m', ts, score: s, key: 'pass1', scoredAt: '2024-01-01T00:00:00.000Z' })).toBe(n);
+    expect(
+      await scores.write({
+        modelId: 'm',
+        symbol: 'SPY',
+        timeframe: '1m',
+        ts,
+        score: s,
+        key: 'pass1',
+        scoredAt: '2024-01-01T00:00:00.000Z',
+      }),
+    ).toBe(n);
     expect(await scores.write({ modelId: 'm', symbol: 'SPY', timeframe: '1m', ts, score: s, key: 'pass1' })).toBe(0); // redelivery
     expect(await scores.batches.count()).toBe(2);
-    expect(await scores.latest('m', 'SPY', '1m')).toEqual({ ts: ts[n - 1], score: s[n - 1], scoredAt: '2024-01-01T00:00:00.000Z' });
+    expect(await scores.latest('m', 'SPY', '1m')).toEqual({
+      ts: ts[n - 1],
+      score: s[n - 1],
+      scoredAt: '2024-01-01T00:00:00.000Z',
+    });
     // A correction re-scores the last 3 bars.
-    await scores.write({ modelId: 'm', symbol: 'SPY', timeframe: '1m', ts: ts.subarray(n - 3), score: Float64Array.of(0.9, 0.8, 0.7), key: 'pass2', scoredAt: '2024-01-02T00:00:00.000Z' });
-    expect(await scores.latest('m', 'SPY', '1m')).toEqual({ ts: ts[n - 1], score: 0.7, scoredAt: '2024-01-02T00:00:00.000Z' });
+    await scores.write({
+      modelId: 'm',
+      symbol: 'SPY',
+      timeframe: '1m',
+      ts: ts.subarray(n - 3),
+      score: Float64Array.of(0.9, 0.8, 0.7),
+      key: 'pass2',
+      scoredAt: '2024-01-02T00:00:00.000Z',
+    });
+    expect(await scores.latest('m', 'SPY', '1m')).toEqual({
+      ts: ts[n - 1],
+      score: 0.7,
+      scoredAt: '2024-01-02T00:00:00.000Z',
+    });
     const read = await scores.read('m', 'SPY', '1m', ts[n - 5], ts[n - 1]);
     expect(read.map((r) => r.score)).toEqual([s[n - 5], s[n - 4], 0.9, 0.8, 0.7]);
     const all = await scores.read('m', 'SPY', '1m');

@@ -1,6 +1,12 @@
 import { Controller, Inject, Injectable, Logger } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
-import { EVENT_BUS, VersionConflictError, type EventBus, type PayloadOf, type StoredDocument } from '@strata/platform-contracts';
+import {
+  EVENT_BUS,
+  VersionConflictError,
+  type EventBus,
+  type PayloadOf,
+  type StoredDocument,
+} from '@strata/platform-contracts';
 import { ModelTrainedV1, ModelTrainingFailedV1, TrainModelCommandV1 } from '@strata/signals-contracts';
 import { FEATURE_READER, type FeatureReader } from '@strata/features-contracts';
 import { BusContext, OnCommand, WorkQueueController, workQueueOptions } from '@strata/platform-messaging';
@@ -9,7 +15,15 @@ import { hostname } from 'node:os';
 import { SignalModelsRepository, queuedModel, type SignalModelDoc } from './signal-models.repository';
 import { ARTIFACT_STORE, SIGNAL_MODEL_RUNTIME, type ArtifactStore, type SignalModelRuntime } from './signals.ports';
 import { LeakageDetectedError } from '@strata/signals-domain';
-import { buildPooledDataset, buildWalkForwardFolds, datasetHash, evaluateFolds, fitFinal, gainImportance, InsufficientDataError } from './signals-training';
+import {
+  buildPooledDataset,
+  buildWalkForwardFolds,
+  datasetHash,
+  evaluateFolds,
+  fitFinal,
+  gainImportance,
+  InsufficientDataError,
+} from './signals-training';
 import { SIGNALS_WORKER_OPTIONS } from './signals.tokens';
 
 /** The train command's payload. */
@@ -108,7 +122,12 @@ export class SignalsTrainWorker {
         claimed = await this.models.update(doc.id, doc._version, {
           set: {
             status: 'running',
-            claim: { token, workerId: this.options.workerId, claimedAt: iso(now), leaseUntil: iso(now + this.options.leaseMs) },
+            claim: {
+              token,
+              workerId: this.options.workerId,
+              claimedAt: iso(now),
+              leaseUntil: iso(now + this.options.leaseMs),
+            },
             attempts: doc.attempts + 1,
             startedAt: doc.startedAt ?? iso(now),
             progress: { phase: 'dataset', fraction: 0 },
@@ -125,13 +144,21 @@ export class SignalsTrainWorker {
   /** Inserts the model document when the command arrives without one (published by another service). */
   private async ensureModel(cmd: TrainModelCommand): Promise<void> {
     if (await this.models.get(cmd.modelId)) return;
-    const def = await this.features.resolveVersion(cmd.spec.featureSet.name, cmd.spec.featureSet.version).catch(() => null);
-    await this.models.insert(queuedModel(cmd.modelId, cmd.spec, def ? def.features.map((f) => f.name) : [], cmd.requestedAt)).catch(async (e: unknown) => {
-      if (!(await this.models.get(cmd.modelId))) throw e;
-    });
+    const def = await this.features
+      .resolveVersion(cmd.spec.featureSet.name, cmd.spec.featureSet.version)
+      .catch(() => null);
+    await this.models
+      .insert(queuedModel(cmd.modelId, cmd.spec, def ? def.features.map((f) => f.name) : [], cmd.requestedAt))
+      .catch(async (e: unknown) => {
+        if (!(await this.models.get(cmd.modelId))) throw e;
+      });
   }
 
-  private async execute(doc: StoredDocument<SignalModelDoc>, token: string, ctx: { deliveryCount: number }): Promise<void> {
+  private async execute(
+    doc: StoredDocument<SignalModelDoc>,
+    token: string,
+    ctx: { deliveryCount: number },
+  ): Promise<void> {
     let version = doc._version;
     const cas = async (set: Partial<SignalModelDoc>): Promise<StoredDocument<SignalModelDoc> | null> => {
       for (;;) {
@@ -151,7 +178,10 @@ export class SignalsTrainWorker {
     const started = Date.now();
     try {
       const ds = await buildPooledDataset(this.features, spec);
-      if (ds.nRows === 0) throw new InsufficientDataError(`no labelled rows for ${spec.symbols.join(', ')} ${spec.timeframe} in the train window`);
+      if (ds.nRows === 0)
+        throw new InsufficientDataError(
+          `no labelled rows for ${spec.symbols.join(', ')} ${spec.timeframe} in the train window`,
+        );
       if (!(await cas({ progress: { phase: 'walk_forward', fraction: 0.1 } }))) return;
       await yieldToLoop();
       const folds = await buildWalkForwardFolds(this.features, spec, ds);
@@ -187,18 +217,44 @@ export class SignalsTrainWorker {
         finishedAt: trainedAt,
       });
       if (!completed) return;
-      this.logger.log({ msg: 'model trained', modelId: doc.id, rows: ds.nRows, ms: Date.now() - started, auc: metrics.summary.auc, sha256: artifact.sha256 });
+      this.logger.log({
+        msg: 'model trained',
+        modelId: doc.id,
+        rows: ds.nRows,
+        ms: Date.now() - started,
+        auc: metrics.summary.auc,
+        sha256: artifact.sha256,
+      });
       await this.publishFinal(completed);
     } catch (e) {
-      const reason = e instanceof LeakageDetectedError ? 'leakage_detected' : e instanceof InsufficientDataError ? 'insufficient_data' : e instanceof RangeError ? 'invalid_spec' : (e as Error).name === 'FeatureSetNotFoundError' ? 'no_feature_set' : null;
+      const reason =
+        e instanceof LeakageDetectedError
+          ? 'leakage_detected'
+          : e instanceof InsufficientDataError
+            ? 'insufficient_data'
+            : e instanceof RangeError
+              ? 'invalid_spec'
+              : (e as Error).name === 'FeatureSetNotFoundError'
+                ? 'no_feature_set'
+                : null;
       if (reason === null && ctx.deliveryCount < this.options.maxDeliver) {
         // Possibly transient (store, bus): give the model back and let the bus retry.
         await cas({ status: 'queued', claim: null, progress: null }).catch(() => undefined);
         throw e;
       }
-      const failed = await cas({ status: 'failed', error: { reason: reason ?? 'internal', detail: (e as Error).message ?? String(e) }, claim: null, finishedAt: iso(Date.now()) });
+      const failed = await cas({
+        status: 'failed',
+        error: { reason: reason ?? 'internal', detail: (e as Error).message ?? String(e) },
+        claim: null,
+        finishedAt: iso(Date.now()),
+      });
       if (failed) {
-        this.logger.warn({ msg: 'training failed', modelId: doc.id, reason: reason ?? 'internal', detail: (e as Error).message });
+        this.logger.warn({
+          msg: 'training failed',
+          modelId: doc.id,
+          reason: reason ?? 'internal',
+          detail: (e as Error).message,
+        });
         await this.publishFinal(failed);
       }
     }
@@ -222,9 +278,15 @@ export class SignalsTrainWorker {
         { id: trainedEventId(doc.id), correlationId: doc.id },
       );
     } else if (doc.status === 'failed' && doc.error) {
-      await this.bus.publish(ModelTrainingFailedV1, { modelId: doc.id, reason: doc.error.reason, detail: doc.error.detail }, { id: trainingFailedEventId(doc.id), correlationId: doc.id });
+      await this.bus.publish(
+        ModelTrainingFailedV1,
+        { modelId: doc.id, reason: doc.error.reason, detail: doc.error.detail },
+        { id: trainingFailedEventId(doc.id), correlationId: doc.id },
+      );
     } else return;
-    await this.models.models.updateWithRetry(doc.id, (cur) => (cur.finalEventPublished ? null : { set: { finalEventPublished: true } }));
+    await this.models.models.updateWithRetry(doc.id, (cur) =>
+      cur.finalEventPublished ? null : { set: { finalEventPublished: true } },
+    );
   }
 
   /**
@@ -237,9 +299,16 @@ export class SignalsTrainWorker {
       const page = await this.models.stale(status, 100);
       for (const doc of page.items) {
         if (doc.source !== 'trained' || !doc.spec) continue;
-        const expired = status === 'running' ? !doc.claim || Date.parse(doc.claim.leaseUntil) < now : Date.parse(doc.createdAt) < now - this.options.requeueAfterMs;
+        const expired =
+          status === 'running'
+            ? !doc.claim || Date.parse(doc.claim.leaseUntil) < now
+            : Date.parse(doc.createdAt) < now - this.options.requeueAfterMs;
         if (!expired) continue;
-        await this.bus.publish(TrainModelCommandV1, { modelId: doc.id, spec: doc.spec, requestedAt: doc.createdAt }, { id: `${doc.id}.retry-${doc.attempts}`, correlationId: doc.id });
+        await this.bus.publish(
+          TrainModelCommandV1,
+          { modelId: doc.id, spec: doc.spec, requestedAt: doc.createdAt },
+          { id: `${doc.id}.retry-${doc.attempts}`, correlationId: doc.id },
+        );
         n++;
       }
     }

@@ -1,5 +1,19 @@
 import { type ModelVersionDto, type TrainingSpec } from '@strata/signals-contracts';
-import { evaluateWalkForward as evaluateBinaryWalkForward, expectedMargin, gainImportance as gainPerFeature, informationCoefficient, predictMargin, trainGbdt, treeShap, walkForwardSplits, type FoldData, type GbdtParams, type LabelledRows, type SignalMetrics, type TreeEnsemble } from '@strata/signals-domain';
+import {
+  evaluateWalkForward as evaluateBinaryWalkForward,
+  expectedMargin,
+  gainImportance as gainPerFeature,
+  informationCoefficient,
+  predictMargin,
+  trainGbdt,
+  treeShap,
+  walkForwardSplits,
+  type FoldData,
+  type GbdtParams,
+  type LabelledRows,
+  type SignalMetrics,
+  type TreeEnsemble,
+} from '@strata/signals-domain';
 import type { FeatureReader } from '@strata/features-contracts';
 import { createHash } from 'node:crypto';
 
@@ -32,8 +46,15 @@ const FAR_PAST = -8.64e15;
 const FAR_FUTURE = 8.64e15;
 
 /** Labelled rows of each segment, pooled over the spec's symbols (builder run per symbol with purge and embargo). */
-async function pooledSegments(features: FeatureReader, spec: TrainingSpec, segments: { name: string; from: number; to: number }[]): Promise<PooledDataset[]> {
-  const perSymbol: { sym: number; parts: { ts: Float64Array; X: Record<string, Float64Array>; y: Float64Array; direction: Int8Array }[] }[] = [];
+async function pooledSegments(
+  features: FeatureReader,
+  spec: TrainingSpec,
+  segments: { name: string; from: number; to: number }[],
+): Promise<PooledDataset[]> {
+  const perSymbol: {
+    sym: number;
+    parts: { ts: Float64Array; X: Record<string, Float64Array>; y: Float64Array; direction: Int8Array }[];
+  }[] = [];
   let featureNames: string[] = [];
   for (const [k, symbol] of spec.symbols.entries()) {
     const ds = await features.buildTrainingDataset({
@@ -43,7 +64,13 @@ async function pooledSegments(features: FeatureReader, spec: TrainingSpec, segme
       timeframe: spec.timeframe,
       segments,
       qualityFilter: spec.qualityFilter,
-      options: { horizon: spec.label.horizon, deadZone: spec.label.deadZone, dropDeadZone: spec.objective === 'binary', purge: spec.walkForward.purge, embargo: spec.walkForward.embargo },
+      options: {
+        horizon: spec.label.horizon,
+        deadZone: spec.label.deadZone,
+        dropDeadZone: spec.objective === 'binary',
+        purge: spec.walkForward.purge,
+        embargo: spec.walkForward.embargo,
+      },
     });
     featureNames = ds.definition.features.map((f) => f.name);
     perSymbol.push({ sym: k, parts: ds.parts });
@@ -54,7 +81,16 @@ async function pooledSegments(features: FeatureReader, spec: TrainingSpec, segme
     perSymbol.forEach((p, pi) => p.parts[s].ts.forEach((_t, i) => order.push([pi, i])));
     order.sort((a, b) => perSymbol[a[0]].parts[s].ts[a[1]] - perSymbol[b[0]].parts[s].ts[b[1]] || a[0] - b[0]);
     const n = order.length;
-    const out: PooledDataset = { X: new Float64Array(n * d), y: new Float64Array(n), forwardReturn: new Float64Array(n), ts: new Float64Array(n), symbol: new Int32Array(n), symbols: [...spec.symbols], nRows: n, featureNames };
+    const out: PooledDataset = {
+      X: new Float64Array(n * d),
+      y: new Float64Array(n),
+      forwardReturn: new Float64Array(n),
+      ts: new Float64Array(n),
+      symbol: new Int32Array(n),
+      symbols: [...spec.symbols],
+      nRows: n,
+      featureNames,
+    };
     order.forEach(([pi, i], r) => {
       const p = perSymbol[pi].parts[s];
       for (let j = 0; j < d; j++) out.X[r * d + j] = p.X[featureNames[j]][i];
@@ -69,7 +105,9 @@ async function pooledSegments(features: FeatureReader, spec: TrainingSpec, segme
 
 /** The whole train window as one labelled dataset (the final model's training rows). */
 export async function buildPooledDataset(features: FeatureReader, spec: TrainingSpec): Promise<PooledDataset> {
-  const [all] = await pooledSegments(features, spec, [{ name: 'train', from: spec.trainWindow.from ?? FAR_PAST, to: spec.trainWindow.to ?? FAR_FUTURE }]);
+  const [all] = await pooledSegments(features, spec, [
+    { name: 'train', from: spec.trainWindow.from ?? FAR_PAST, to: spec.trainWindow.to ?? FAR_FUTURE },
+  ]);
   return all;
 }
 
@@ -78,15 +116,25 @@ export async function buildPooledDataset(features: FeatureReader, spec: Training
  * first `1 / (folds + 1)` of them train the first fold), each fold's rows labelled by the training-dataset builder with
  * the spec's purge (default = label horizon) and embargo at the train/test boundary.
  */
-export async function buildWalkForwardFolds(features: FeatureReader, spec: TrainingSpec, all: PooledDataset): Promise<(FoldData & { testFrom: number; testTo: number })[]> {
+export async function buildWalkForwardFolds(
+  features: FeatureReader,
+  spec: TrainingSpec,
+  all: PooledDataset,
+): Promise<(FoldData & { testFrom: number; testTo: number })[]> {
   const times = Float64Array.from(new Set(all.ts)).sort();
   const K = spec.walkForward.folds;
-  if (times.length < (K + 1) * 20) throw new InsufficientDataError(`${times.length} labelled bar times are too few for ${K} walk-forward folds (need ≥ ${(K + 1) * 20})`);
+  if (times.length < (K + 1) * 20)
+    throw new InsufficientDataError(
+      `${times.length} labelled bar times are too few for ${K} walk-forward folds (need ≥ ${(K + 1) * 20})`,
+    );
   const splits = walkForwardSplits(times, { folds: K, minTrainBars: Math.floor(times.length / (K + 1)) });
   const out: (FoldData & { testFrom: number; testTo: number })[] = [];
   for (const s of splits) {
     const [train, test] = await pooledSegments(features, spec, [s.train, s.test]);
-    if (train.nRows === 0 || test.nRows === 0) throw new InsufficientDataError(`walk-forward fold ${s.fold} has no ${train.nRows === 0 ? 'training' : 'test'} rows`);
+    if (train.nRows === 0 || test.nRows === 0)
+      throw new InsufficientDataError(
+        `walk-forward fold ${s.fold} has no ${train.nRows === 0 ? 'training' : 'test'} rows`,
+      );
     out.push({ name: `fold_${s.fold}`, train, test, testFrom: test.ts[0], testTo: test.ts[test.nRows - 1] });
   }
   return out;
@@ -109,7 +157,14 @@ export function gbdtParams(spec: TrainingSpec): GbdtParams {
 export type ModelMetrics = NonNullable<ModelVersionDto['metrics']>;
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
-const metricsDto = (m: SignalMetrics) => ({ auc: finite(m.auc), logLoss: finite(m.logLoss), accuracy: finite(m.accuracy), brier: finite(m.brier), ic: finite(m.ic), rmse: null });
+const metricsDto = (m: SignalMetrics) => ({
+  auc: finite(m.auc),
+  logLoss: finite(m.logLoss),
+  accuracy: finite(m.accuracy),
+  brier: finite(m.brier),
+  ic: finite(m.ic),
+  rmse: null,
+});
 
 /**
  * Out-of-sample evaluation on the folds. Binary: GBDT vs the logistic-regression and majority-class baselines on the
@@ -117,10 +172,17 @@ const metricsDto = (m: SignalMetrics) => ({ auc: finite(m.auc), logLoss: finite(
  * `LeakageDetectedError` when a model trained on shuffled labels beats chance). Regression: GBDT information
  * coefficient and RMSE vs a mean-return baseline per fold (no leakage guard: the guard is defined on AUC).
  */
-export function evaluateFolds(folds: (FoldData & { testFrom: number; testTo: number })[], featureNames: string[], spec: TrainingSpec): ModelMetrics {
+export function evaluateFolds(
+  folds: (FoldData & { testFrom: number; testTo: number })[],
+  featureNames: string[],
+  spec: TrainingSpec,
+): ModelMetrics {
   const { earlyStoppingRounds: _es, ...gbdt } = spec.params;
   if (spec.objective === 'binary') {
-    const report = evaluateBinaryWalkForward(folds, featureNames, { gbdt, leakageGuard: { seed: spec.params.seed + 1 } });
+    const report = evaluateBinaryWalkForward(folds, featureNames, {
+      gbdt,
+      leakageGuard: { seed: spec.params.seed + 1 },
+    });
     const g = report.leakageGuard;
     return {
       folds: report.folds.map((f, i) => ({
@@ -134,13 +196,20 @@ export function evaluateFolds(folds: (FoldData & { testFrom: number; testTo: num
       })),
       summary: metricsDto(report.mean.gbdt),
       baselines: { logistic: metricsDto(report.mean.logistic), majority: metricsDto(report.mean.majority) },
-      leakageGuard: { passed: g.passed, shuffledAuc: finite(g.meanAuc), detail: `${g.mode}: mean AUC on shuffled labels ${g.meanAuc.toFixed(4)}, tolerance ±${g.tolerance.toFixed(4)} (SE ${g.standardError.toFixed(4)}) over ${g.foldAucs.length} folds` },
+      leakageGuard: {
+        passed: g.passed,
+        shuffledAuc: finite(g.meanAuc),
+        detail: `${g.mode}: mean AUC on shuffled labels ${g.meanAuc.toFixed(4)}, tolerance ±${g.tolerance.toFixed(4)} (SE ${g.standardError.toFixed(4)}) over ${g.foldAucs.length} folds`,
+      },
       bestIteration: null,
     };
   }
   const out: ModelMetrics['folds'] = [];
   for (const [i, f] of folds.entries()) {
-    const model = trainGbdt({ X: f.train.X, nRows: f.train.nRows, featureNames, y: f.train.y }, { ...gbdt, objective: 'regression', evalTrainLoss: false }).model;
+    const model = trainGbdt(
+      { X: f.train.X, nRows: f.train.nRows, featureNames, y: f.train.y },
+      { ...gbdt, objective: 'regression', evalTrainLoss: false },
+    ).model;
     const pred = predictMargin(model, f.test.X, f.test.nRows);
     let mean = 0;
     for (let r = 0; r < f.train.nRows; r++) mean += f.train.y[r];
@@ -170,7 +239,14 @@ export function evaluateFolds(folds: (FoldData & { testFrom: number; testTo: num
   };
   return {
     folds: out,
-    summary: { auc: null, logLoss: null, accuracy: null, brier: null, ic: avg(out.map((f) => f.ic)), rmse: avg(out.map((f) => f.rmse)) },
+    summary: {
+      auc: null,
+      logLoss: null,
+      accuracy: null,
+      brier: null,
+      ic: avg(out.map((f) => f.ic)),
+      rmse: avg(out.map((f) => f.rmse)),
+    },
     baselines: { mean: { ic: null, rmse: avg(out.map((f) => f.baselines.mean.rmse)) } },
     leakageGuard: null,
     bestIteration: null,
@@ -210,7 +286,12 @@ export interface RowExplanation {
 }
 
 /** Exact TreeSHAP explanation of `n` rows of X (see {@link RowExplanation}). */
-export function explainRows(model: TreeEnsemble, X: Float64Array, n: number, gain: { feature: string; gain: number }[] | null): RowExplanation {
+export function explainRows(
+  model: TreeEnsemble,
+  X: Float64Array,
+  n: number,
+  gain: { feature: string; gain: number }[] | null,
+): RowExplanation {
   const d = model.featureNames.length;
   const phi = treeShap(model, X, n);
   const contributions: Record<string, number>[] = [];
@@ -228,6 +309,8 @@ export function explainRows(model: TreeEnsemble, X: Float64Array, n: number, gai
   return {
     expectedValue: expectedMargin(model),
     contributions,
-    importance: model.featureNames.map((feature, j) => ({ feature, gain: byName.get(feature) ?? 0, meanAbsShap: meanAbs[j] })).sort((a, b) => b.meanAbsShap - a.meanAbsShap),
+    importance: model.featureNames
+      .map((feature, j) => ({ feature, gain: byName.get(feature) ?? 0, meanAbsShap: meanAbs[j] }))
+      .sort((a, b) => b.meanAbsShap - a.meanAbsShap),
   };
 }

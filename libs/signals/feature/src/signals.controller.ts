@@ -1,29 +1,104 @@
 import { Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
 import { DocumentStoreError } from '@strata/platform-contracts';
-import { ImportModelBodySchema, LatestScoreDtoSchema, ListModelsQuerySchema, ModelAliasDtoSchema, ModelAliasSchema, ModelVersionDtoSchema, ScoreBodySchema, ScoreResponseSchema, TrainModelBodySchema, type ImportModelBody, type LatestScoreDto, type ListModelsQuery, type ModelAliasDto, type ModelVersionDto, type ScoreBody, type ScoreResponse, type TrainModelBody } from '@strata/signals-contracts';
+import {
+  ImportModelBodySchema,
+  LatestScoreDtoSchema,
+  ListModelsQuerySchema,
+  ModelAliasDtoSchema,
+  ModelAliasSchema,
+  ModelVersionDtoSchema,
+  ScoreBodySchema,
+  ScoreResponseSchema,
+  TrainModelBodySchema,
+  type ImportModelBody,
+  type LatestScoreDto,
+  type ListModelsQuery,
+  type ModelAliasDto,
+  type ModelVersionDto,
+  type ScoreBody,
+  type ScoreResponse,
+  type TrainModelBody,
+} from '@strata/signals-contracts';
 import { SymbolSchema, TimeframeSchema } from '@strata/marketdata-contracts';
-import { parseOrThrow, ProblemException, problemType, Roles, ZodBody, ZodQuery, zodToOpenApi } from '@strata/platform-http';
+import {
+  parseOrThrow,
+  ProblemException,
+  problemType,
+  Roles,
+  ZodBody,
+  ZodQuery,
+  zodToOpenApi,
+} from '@strata/platform-http';
 import { z } from 'zod';
 import { NothingToRollBackError } from './signal-aliases.repository';
-import { AliasUnsetError, ExplanationUnavailableError, ModelNotFoundError, ModelNotReadyError, ModelRejectedError, ScoreInputError, SignalDataNotFoundError } from './signals.errors';
+import {
+  AliasUnsetError,
+  ExplanationUnavailableError,
+  ModelNotFoundError,
+  ModelNotReadyError,
+  ModelRejectedError,
+  ScoreInputError,
+  SignalDataNotFoundError,
+} from './signals.errors';
 import { SignalsService } from './signals.service';
 
 const LatestQuerySchema = z.object({ timeframe: TimeframeSchema.default('1d') });
-const pageOf = (item: z.ZodType) => zodToOpenApi(z.object({ items: z.array(item), nextCursor: z.string().nullable() })) as never;
+const pageOf = (item: z.ZodType) =>
+  zodToOpenApi(z.object({ items: z.array(item), nextCursor: z.string().nullable() })) as never;
 
 /** Maps signals errors to problem+json. */
 export function signalsProblem(e: unknown): never {
   if (e instanceof ProblemException) throw e;
-  if (e instanceof ModelNotFoundError || e instanceof SignalDataNotFoundError) throw ProblemException.notFound(e.message);
-  if (e instanceof AliasUnsetError) throw new ProblemException({ type: problemType('alias-unset'), status: 404, detail: e.message, alias: e.alias });
-  if (e instanceof ModelNotReadyError) throw new ProblemException({ type: problemType('model-not-ready'), status: 409, detail: e.message, modelStatus: e.status });
-  if (e instanceof NothingToRollBackError) throw new ProblemException({ type: problemType('nothing-to-roll-back'), status: 409, detail: e.message, alias: e.alias });
+  if (e instanceof ModelNotFoundError || e instanceof SignalDataNotFoundError)
+    throw ProblemException.notFound(e.message);
+  if (e instanceof AliasUnsetError)
+    throw new ProblemException({ type: problemType('alias-unset'), status: 404, detail: e.message, alias: e.alias });
+  if (e instanceof ModelNotReadyError)
+    throw new ProblemException({
+      type: problemType('model-not-ready'),
+      status: 409,
+      detail: e.message,
+      modelStatus: e.status,
+    });
+  if (e instanceof NothingToRollBackError)
+    throw new ProblemException({
+      type: problemType('nothing-to-roll-back'),
+      status: 409,
+      detail: e.message,
+      alias: e.alias,
+    });
   if (e instanceof ModelRejectedError)
-    throw new ProblemException({ type: problemType('model-rejected'), status: 422, detail: e.message, errors: e.problems.map((p) => ({ field: p.field, reason: 'model_rejected', message: p.reason })) });
-  if (e instanceof ScoreInputError) throw ProblemException.validation('the rows do not match the model’s features', e.problems.map((p) => ({ field: `body.${p.field}`, reason: p.reason, message: p.message })));
-  if (e instanceof ExplanationUnavailableError) throw new ProblemException({ type: problemType('explanation-unavailable'), status: 422, detail: e.message });
-  if (e instanceof DocumentStoreError && e.httpStatus < 500) throw new ProblemException({ type: problemType(e.code.replace(/_/g, '-')), status: e.httpStatus, detail: e.message });
+    throw new ProblemException({
+      type: problemType('model-rejected'),
+      status: 422,
+      detail: e.message,
+      errors: e.problems.map((p) => ({ field: p.field, reason: 'model_rejected', message: p.reason })),
+    });
+  if (e instanceof ScoreInputError)
+    throw ProblemException.validation(
+      'the rows do not match the model’s features',
+      e.problems.map((p) => ({ field: `body.${p.field}`, reason: p.reason, message: p.message })),
+    );
+  if (e instanceof ExplanationUnavailableError)
+    throw new ProblemException({ type: problemType('explanation-unavailable'), status: 422, detail: e.message });
+  if (e instanceof DocumentStoreError && e.httpStatus < 500)
+    throw new ProblemException({
+      type: problemType(e.code.replace(/_/g, '-')),
+      status: e.httpStatus,
+      detail: e.message,
+    });
   throw e;
 }
 
@@ -56,9 +131,14 @@ export class SignalsController {
   @Post('models/import')
   @Roles('operator')
   @HttpCode(201)
-  @ApiOperation({ summary: 'Register an external ONNX tree model (e.g. LightGBM via onnxmltools) after checking its input schema against a feature-set version' })
+  @ApiOperation({
+    summary:
+      'Register an external ONNX tree model (e.g. LightGBM via onnxmltools) after checking its input schema against a feature-set version',
+  })
   @ApiCreatedResponse({ schema: zodToOpenApi(ModelVersionDtoSchema) as never })
-  @ApiUnprocessableEntityResponse({ description: 'The model does not fit the feature set: every problem with its field (application/problem+json).' })
+  @ApiUnprocessableEntityResponse({
+    description: 'The model does not fit the feature set: every problem with its field (application/problem+json).',
+  })
   importModel(@ZodBody(ImportModelBodySchema) body: ImportModelBody): Promise<ModelVersionDto> {
     return this.signals.importModel(body).catch(signalsProblem);
   }
@@ -67,13 +147,18 @@ export class SignalsController {
   @Roles('viewer')
   @ApiOperation({ summary: 'Model versions, newest first (cursor pagination); filter by status or alias' })
   @ApiOkResponse({ schema: pageOf(ModelVersionDtoSchema) })
-  list(@ZodQuery(ListModelsQuerySchema) q: ListModelsQuery): Promise<{ items: ModelVersionDto[]; nextCursor: string | null }> {
+  list(
+    @ZodQuery(ListModelsQuerySchema) q: ListModelsQuery,
+  ): Promise<{ items: ModelVersionDto[]; nextCursor: string | null }> {
     return this.signals.list(q).catch(signalsProblem);
   }
 
   @Get('models/:id')
   @Roles('viewer')
-  @ApiOperation({ summary: 'A model version: status, params, walk-forward metrics per fold with baselines, artifact, lineage, aliases' })
+  @ApiOperation({
+    summary:
+      'A model version: status, params, walk-forward metrics per fold with baselines, artifact, lineage, aliases',
+  })
   @ApiParam({ name: 'id' })
   @ApiOkResponse({ schema: zodToOpenApi(ModelVersionDtoSchema) as never })
   @ApiNotFoundResponse({ description: 'No such model (application/problem+json).' })
@@ -90,7 +175,11 @@ export class SignalsController {
   @ApiOkResponse({ schema: zodToOpenApi(ModelAliasDtoSchema) as never })
   @ApiNotFoundResponse({ description: 'No such model (application/problem+json).' })
   @ApiConflictResponse({ description: 'The model has not completed (application/problem+json).' })
-  promote(@Param('id') id: string, @Param('alias') alias: string, @Req() req: { id?: unknown }): Promise<ModelAliasDto> {
+  promote(
+    @Param('id') id: string,
+    @Param('alias') alias: string,
+    @Req() req: { id?: unknown },
+  ): Promise<ModelAliasDto> {
     const a = parseOrThrow(ModelAliasSchema, alias, 'params');
     return this.signals.promote(id, a, { correlationId: requestId(req) }).catch(signalsProblem);
   }
@@ -112,7 +201,9 @@ export class SignalsController {
   @ApiOkResponse({ schema: zodToOpenApi(ModelAliasDtoSchema) as never })
   @ApiConflictResponse({ description: 'The alias has no previous holder (application/problem+json).' })
   rollback(@Param('alias') alias: string, @Req() req: { id?: unknown }): Promise<ModelAliasDto> {
-    return this.signals.rollback(parseOrThrow(ModelAliasSchema, alias, 'params'), { correlationId: requestId(req) }).catch(signalsProblem);
+    return this.signals
+      .rollback(parseOrThrow(ModelAliasSchema, alias, 'params'), { correlationId: requestId(req) })
+      .catch(signalsProblem);
   }
 
   @Post('score')
@@ -132,12 +223,17 @@ export class SignalsController {
 
   @Get(':symbol/latest')
   @Roles('viewer')
-  @ApiOperation({ summary: 'The latest stored score of the champion for a series (written when the feature set refreshes)' })
+  @ApiOperation({
+    summary: 'The latest stored score of the champion for a series (written when the feature set refreshes)',
+  })
   @ApiParam({ name: 'symbol' })
   @ApiQuery({ name: 'timeframe', required: false })
   @ApiOkResponse({ schema: zodToOpenApi(LatestScoreDtoSchema) as never })
   @ApiNotFoundResponse({ description: 'No champion, or no stored score for the series (application/problem+json).' })
-  latest(@Param('symbol') symbol: string, @ZodQuery(LatestQuerySchema) q: z.output<typeof LatestQuerySchema>): Promise<LatestScoreDto> {
+  latest(
+    @Param('symbol') symbol: string,
+    @ZodQuery(LatestQuerySchema) q: z.output<typeof LatestQuerySchema>,
+  ): Promise<LatestScoreDto> {
     return this.signals.latest(parseOrThrow(SymbolSchema, symbol, 'params'), q.timeframe).catch(signalsProblem);
   }
 }

@@ -25,19 +25,30 @@ export const SignalsConfigSchema = z.object(signalsConfigShape);
  */
 export const signalsService: ServiceDefinition<SignalsServiceAdapters, typeof SignalsConfigSchema> = {
   name: SIGNALS_SERVICE,
-  description: 'Trains, registers and serves gradient-boosted signal models (ONNX), scores refreshed features with the champion',
+  description:
+    'Trains, registers and serves gradient-boosted signal models (ONNX), scores refreshed features with the champion',
   config: SignalsConfigSchema,
   owns: {
     duckdbTables: [],
     collections: ['signal_models', 'signal_aliases', 'signal_scores'],
     streams: ['signals'],
-    consumers: [durableConsumerName(SIGNALS_SERVICE, TrainModelCommandV1), durableConsumerName(SIGNALS_SERVICE, FeatureSetRefreshedV1)],
+    consumers: [
+      durableConsumerName(SIGNALS_SERVICE, TrainModelCommandV1),
+      durableConsumerName(SIGNALS_SERVICE, FeatureSetRefreshedV1),
+    ],
   },
   api: ({ adapters: { features, artifacts, runtime } }) => [SignalsModule.register({ features, artifacts, runtime })],
   workers: {
     parts: ['train', 'score'],
     modules: ({ adapters: { features, artifacts, runtime, worker } }, parts) => [
-      SignalsModule.register({ features, artifacts, runtime, http: false, worker: parts.has('train') ? (worker ?? true) : false, scoreOnRefresh: parts.has('score') }),
+      SignalsModule.register({
+        features,
+        artifacts,
+        runtime,
+        http: false,
+        worker: parts.has('train') ? (worker ?? true) : false,
+        scoreOnRefresh: parts.has('score'),
+      }),
     ],
   },
 };

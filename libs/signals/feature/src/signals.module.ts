@@ -52,7 +52,10 @@ export class SignalsModule {
     ];
     const controllers: Type<unknown>[] = opts.http === false ? [] : [SignalsController];
     if (opts.worker) {
-      providers.push({ provide: SIGNALS_WORKER_OPTIONS, useValue: opts.worker === true ? {} : opts.worker }, SignalsTrainWorker);
+      providers.push(
+        { provide: SIGNALS_WORKER_OPTIONS, useValue: opts.worker === true ? {} : opts.worker },
+        SignalsTrainWorker,
+      );
       controllers.push(SignalsTrainController);
     }
     if (opts.scoreOnRefresh) controllers.push(FeatureSetRefreshedHandler);
@@ -61,7 +64,13 @@ export class SignalsModule {
       imports: [opts.features],
       controllers,
       providers,
-      exports: [SignalsService, SignalScoringService, SignalScoresRepository, SignalModelsRepository, ...(opts.worker ? [SignalsTrainWorker] : [])],
+      exports: [
+        SignalsService,
+        SignalScoringService,
+        SignalScoresRepository,
+        SignalModelsRepository,
+        ...(opts.worker ? [SignalsTrainWorker] : []),
+      ],
     };
   }
 }

@@ -64,8 +64,14 @@ export interface ModelExpectation {
  * - `scorer` opens (once, then cached under `key`) a scorer for the model bytes loaded by `load`.
  */
 export interface SignalModelRuntime {
-  exportModel(model: TreeEnsemble, opts: { modelId: string; featureSet: { name: string; version: number } }): Uint8Array;
-  inspect(bytes: Uint8Array, expect: ModelExpectation): { ok: true; info: SignalModelInfo } | { ok: false; problems: ModelProblem[] };
+  exportModel(
+    model: TreeEnsemble,
+    opts: { modelId: string; featureSet: { name: string; version: number } },
+  ): Uint8Array;
+  inspect(
+    bytes: Uint8Array,
+    expect: ModelExpectation,
+  ): { ok: true; info: SignalModelInfo } | { ok: false; problems: ModelProblem[] };
   scorer(key: string, load: () => Promise<Uint8Array>, expect: ModelExpectation): Promise<SignalModelScorer>;
 }
 

@@ -1,6 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EVENT_BUS, type EventBus } from '@strata/platform-contracts';
-import { ModelAliasChangedV1, TrainModelCommandV1, type ImportModelBody, type LatestScoreDto, type ListModelsQuery, type ModelAlias, type ModelAliasDto, type ModelVersionDto, type ScoreBody, type ScoreResponse, type TrainModelBody, type TrainingSpec } from '@strata/signals-contracts';
+import {
+  ModelAliasChangedV1,
+  TrainModelCommandV1,
+  type ImportModelBody,
+  type LatestScoreDto,
+  type ListModelsQuery,
+  type ModelAlias,
+  type ModelAliasDto,
+  type ModelVersionDto,
+  type ScoreBody,
+  type ScoreResponse,
+  type TrainModelBody,
+  type TrainingSpec,
+} from '@strata/signals-contracts';
 import { type Timeframe } from '@strata/marketdata-contracts';
 import { FEATURE_READER, type FeatureReader } from '@strata/features-contracts';
 import { uuidv7 } from '@strata/shared-util';
@@ -9,7 +22,13 @@ import { toModelDto } from './signal-model.dto';
 import { SignalModelsRepository, queuedModel } from './signal-models.repository';
 import { SignalScoresRepository } from './signal-scores.repository';
 import { SignalScoringService } from './signal-scoring.service';
-import { AliasUnsetError, ModelNotFoundError, ModelNotReadyError, ModelRejectedError, SignalDataNotFoundError } from './signals.errors';
+import {
+  AliasUnsetError,
+  ModelNotFoundError,
+  ModelNotReadyError,
+  ModelRejectedError,
+  SignalDataNotFoundError,
+} from './signals.errors';
 import { ARTIFACT_STORE, SIGNAL_MODEL_RUNTIME, type ArtifactStore, type SignalModelRuntime } from './signals.ports';
 
 const ALIASES: ModelAlias[] = ['champion', 'challenger'];
@@ -44,14 +63,29 @@ export class SignalsService {
       objective: body.objective,
       label: body.label,
       trainWindow: { from: body.trainWindow.from ?? null, to: body.trainWindow.to ?? null },
-      walkForward: { folds: body.walkForward.folds, purge: body.walkForward.purge ?? body.label.horizon, embargo: body.walkForward.embargo },
+      walkForward: {
+        folds: body.walkForward.folds,
+        purge: body.walkForward.purge ?? body.label.horizon,
+        embargo: body.walkForward.embargo,
+      },
       params: body.params,
       qualityFilter: body.qualityFilter,
     };
     const id = uuidv7();
     const createdAt = new Date().toISOString();
-    const doc = await this.models.insert(queuedModel(id, spec, def.features.map((f) => f.name), createdAt));
-    await this.bus.publish(TrainModelCommandV1, { modelId: id, spec, requestedAt: createdAt }, { id, correlationId: meta.correlationId ?? id });
+    const doc = await this.models.insert(
+      queuedModel(
+        id,
+        spec,
+        def.features.map((f) => f.name),
+        createdAt,
+      ),
+    );
+    await this.bus.publish(
+      TrainModelCommandV1,
+      { modelId: id, spec, requestedAt: createdAt },
+      { id, correlationId: meta.correlationId ?? id },
+    );
     return toModelDto(doc);
   }
 
@@ -59,7 +93,8 @@ export class SignalsService {
   async importModel(body: ImportModelBody): Promise<ModelVersionDto> {
     const def = await this.featureSet(body.featureSet.name, body.featureSet.version);
     const bytes = new Uint8Array(Buffer.from(body.onnxBase64, 'base64'));
-    if (bytes.length > 32 * 1024 * 1024) throw new ModelRejectedError([{ field: 'onnxBase64', reason: 'larger than 32 MiB' }]);
+    if (bytes.length > 32 * 1024 * 1024)
+      throw new ModelRejectedError([{ field: 'onnxBase64', reason: 'larger than 32 MiB' }]);
     const featureNames = def.features.map((f) => f.name);
     const res = this.runtime.inspect(bytes, { featureNames, featureSet: { name: def.name, version: def.version } });
     if (!res.ok) throw new ModelRejectedError(res.problems);
@@ -78,7 +113,15 @@ export class SignalsService {
       metrics: null,
       importance: null,
       artifact,
-      lineage: { featureSet: `${def.name}@${def.version}`, datasetHash: null, codeVersion: res.info.producer, trainedAt: now, trainWindow: { from: null, to: null }, rows: 0, symbols: [] },
+      lineage: {
+        featureSet: `${def.name}@${def.version}`,
+        datasetHash: null,
+        codeVersion: res.info.producer,
+        trainedAt: now,
+        trainWindow: { from: null, to: null },
+        rows: 0,
+        symbols: [],
+      },
       progress: null,
       error: null,
       createdAt: now,
@@ -102,12 +145,21 @@ export class SignalsService {
     if (q.alias) {
       const target = (await this.aliases.get(q.alias))?.modelId;
       const doc = target ? await this.models.get(target) : null;
-      const items = doc && (!q.status || doc.status === q.status) ? [toModelDto(doc, await this.aliasesOf(doc.id))] : [];
+      const items =
+        doc && (!q.status || doc.status === q.status) ? [toModelDto(doc, await this.aliasesOf(doc.id))] : [];
       return { items, nextCursor: null };
     }
     const page = await this.models.page({ limit: q.limit, cursor: q.cursor, status: q.status });
     const holders = await this.holders();
-    return { items: page.items.map((d) => toModelDto(d, ALIASES.filter((a) => holders[a] === d.id))), nextCursor: page.nextCursor };
+    return {
+      items: page.items.map((d) =>
+        toModelDto(
+          d,
+          ALIASES.filter((a) => holders[a] === d.id),
+        ),
+      ),
+      nextCursor: page.nextCursor,
+    };
   }
 
   /** Points `alias` at completed model `id`. */
@@ -138,7 +190,11 @@ export class SignalsService {
     const res =
       'rows' in body
         ? await this.scoring.scoreRows(body.model, body.rows, body.explain)
-        : await this.scoring.scoreSeries(body.model, { symbol: body.symbol, timeframe: body.timeframe, from: body.from, to: body.to }, body.explain);
+        : await this.scoring.scoreSeries(
+            body.model,
+            { symbol: body.symbol, timeframe: body.timeframe, from: body.from, to: body.to },
+            body.explain,
+          );
     const doc = res.model.doc;
     return {
       modelId: doc.id,
@@ -155,15 +211,32 @@ export class SignalsService {
     const modelId = await this.scoring.aliasTarget('champion');
     if (!modelId) throw new AliasUnsetError('champion');
     const s = await this.scores.latest(modelId, symbol, timeframe);
-    if (!s) throw new SignalDataNotFoundError(`the champion ${modelId} has no stored score for ${symbol} ${timeframe} yet (scores are written when the feature set refreshes)`);
-    return { symbol, timeframe, modelId, alias: 'champion', ts: new Date(s.ts).toISOString(), score: s.score, scoredAt: s.scoredAt };
+    if (!s)
+      throw new SignalDataNotFoundError(
+        `the champion ${modelId} has no stored score for ${symbol} ${timeframe} yet (scores are written when the feature set refreshes)`,
+      );
+    return {
+      symbol,
+      timeframe,
+      modelId,
+      alias: 'champion',
+      ts: new Date(s.ts).toISOString(),
+      score: s.score,
+      scoredAt: s.scoredAt,
+    };
   }
 
   private async announce(alias: ModelAlias, change: AliasChange, meta: { correlationId?: string }): Promise<void> {
     this.scoring.invalidateAlias(alias);
     await this.bus.publish(
       ModelAliasChangedV1,
-      { alias, modelId: change.modelId, previousModelId: change.previousModelId, action: change.action, revision: change.revision },
+      {
+        alias,
+        modelId: change.modelId,
+        previousModelId: change.previousModelId,
+        action: change.action,
+        revision: change.revision,
+      },
       { id: `alias.${alias}.${change.revision}`, correlationId: meta.correlationId },
     );
   }

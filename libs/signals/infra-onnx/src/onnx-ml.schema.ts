@@ -25,7 +25,23 @@ export const ONNX_ML_DESCRIPTOR = {
           },
           nested: {
             AttributeType: {
-              values: { UNDEFINED: 0, FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8, TENSORS: 9, GRAPHS: 10, SPARSE_TENSOR: 11, SPARSE_TENSORS: 12, TYPE_PROTO: 13, TYPE_PROTOS: 14 },
+              values: {
+                UNDEFINED: 0,
+                FLOAT: 1,
+                INT: 2,
+                STRING: 3,
+                TENSOR: 4,
+                GRAPH: 5,
+                FLOATS: 6,
+                INTS: 7,
+                STRINGS: 8,
+                TENSORS: 9,
+                GRAPHS: 10,
+                SPARSE_TENSOR: 11,
+                SPARSE_TENSORS: 12,
+                TYPE_PROTO: 13,
+                TYPE_PROTOS: 14,
+              },
             },
           },
         },
@@ -204,7 +220,13 @@ export interface ModelMsg {
   domain?: string;
   model_version?: number;
   doc_string?: string;
-  graph?: { node?: NodeMsg[]; name?: string; input?: ValueInfoMsg[]; output?: ValueInfoMsg[]; initializer?: TensorMsg[] };
+  graph?: {
+    node?: NodeMsg[];
+    name?: string;
+    input?: ValueInfoMsg[];
+    output?: ValueInfoMsg[];
+    initializer?: TensorMsg[];
+  };
   opset_import?: { domain?: string; version?: number }[];
   metadata_props?: { key: string; value: string }[];
 }

@@ -49,7 +49,10 @@ export class OnnxModelRuntime {
     const opening = (async () => {
       const bytes = await load();
       const res = importOnnxTreeModel(bytes, expect);
-      if (!res.ok) throw new Error(`model ${key} does not fit its feature set: ${res.problems.map((p) => `${p.field}: ${p.reason}`).join('; ')}`);
+      if (!res.ok)
+        throw new Error(
+          `model ${key} does not fit its feature set: ${res.problems.map((p) => `${p.field}: ${p.reason}`).join('; ')}`,
+        );
       return OnnxTreeScorer.create(bytes, res.info, this.opts);
     })();
     this.sessions.set(key, opening);

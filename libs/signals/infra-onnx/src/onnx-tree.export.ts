@@ -1,5 +1,13 @@
 import { type Tree, type TreeEnsemble } from '@strata/signals-domain';
-import { encodeModel, OnnxAttributeType, OnnxDataType, type AttributeMsg, type NodeMsg, type TensorMsg, type ValueInfoMsg } from './onnx-ml.schema';
+import {
+  encodeModel,
+  OnnxAttributeType,
+  OnnxDataType,
+  type AttributeMsg,
+  type NodeMsg,
+  type TensorMsg,
+  type ValueInfoMsg,
+} from './onnx-ml.schema';
 
 /** Name of the one input tensor of exported models: `[N, nFeatures]`, row-major, NaN = missing. */
 export const ONNX_INPUT_NAME = 'features';
@@ -75,7 +83,20 @@ interface FlatNodes {
 }
 
 function flatten(trees: readonly Tree[]): FlatNodes {
-  const f: FlatNodes = { treeIds: [], nodeIds: [], featureIds: [], modes: [], values: [], trueIds: [], falseIds: [], missingTrue: [], hitrates: [], leafTree: [], leafNode: [], leafWeight: [] };
+  const f: FlatNodes = {
+    treeIds: [],
+    nodeIds: [],
+    featureIds: [],
+    modes: [],
+    values: [],
+    trueIds: [],
+    falseIds: [],
+    missingTrue: [],
+    hitrates: [],
+    leafTree: [],
+    leafNode: [],
+    leafWeight: [],
+  };
   trees.forEach((t, ti) => {
     const nInt = t.splitFeature.length;
     const ref = (c: number): number => (c >= 0 ? c : nInt + ~c);
@@ -126,7 +147,8 @@ export function exportTreeEnsembleToOnnx(model: TreeEnsemble, opts: OnnxExportOp
   if (d === 0) throw new RangeError('a model needs at least one feature');
   for (const [ti, t] of model.trees.entries()) {
     for (let n = 0; n < t.splitFeature.length; n++) {
-      if (t.splitFeature[n] < 0 || t.splitFeature[n] >= d) throw new RangeError(`tree ${ti} node ${n} splits on feature ${t.splitFeature[n]}, the model has ${d}`);
+      if (t.splitFeature[n] < 0 || t.splitFeature[n] >= d)
+        throw new RangeError(`tree ${ti} node ${n} splits on feature ${t.splitFeature[n]}, the model has ${d}`);
       if (!Number.isFinite(t.threshold[n])) throw new RangeError(`tree ${ti} node ${n} has a non-finite threshold`);
     }
   }
@@ -164,7 +186,10 @@ export function exportTreeEnsembleToOnnx(model: TreeEnsemble, opts: OnnxExportOp
         { name: 'post_transform', type: OnnxAttributeType.STRING, s: str('LOGISTIC') },
       ],
     };
-    outputs = [tensorInfo('label', OnnxDataType.INT64, ['N']), tensorInfo('probabilities', OnnxDataType.FLOAT, ['N', 2])];
+    outputs = [
+      tensorInfo('label', OnnxDataType.INT64, ['N']),
+      tensorInfo('probabilities', OnnxDataType.FLOAT, ['N', 2]),
+    ];
   } else {
     node = {
       input: [ONNX_INPUT_NAME],
@@ -216,5 +241,13 @@ export function exportTreeEnsembleToOnnx(model: TreeEnsemble, opts: OnnxExportOp
 }
 
 function tensorInfo(name: string, elemType: number, shape: (string | number)[]): ValueInfoMsg {
-  return { name, type: { tensor_type: { elem_type: elemType, shape: { dim: shape.map((s) => (typeof s === 'number' ? { dim_value: s } : { dim_param: s })) } } } };
+  return {
+    name,
+    type: {
+      tensor_type: {
+        elem_type: elemType,
+        shape: { dim: shape.map((s) => (typeof s === 'number' ? { dim_value: s } : { dim_param: s })) },
+      },
+    },
+  };
 }

@@ -1,6 +1,13 @@
 import { type Tree, type TreeEnsemble, type TreeObjective } from '@strata/signals-domain';
 import { OnnxMetadataKeys } from './onnx-tree.export';
-import { decodeModel, OnnxDataType, type AttributeMsg, type ModelMsg, type NodeMsg, type TensorMsg } from './onnx-ml.schema';
+import {
+  decodeModel,
+  OnnxDataType,
+  type AttributeMsg,
+  type ModelMsg,
+  type NodeMsg,
+  type TensorMsg,
+} from './onnx-ml.schema';
 
 /** One reason an ONNX model was refused: `field` names the part of the model (e.g. `graph.input[0].shape[1]`). */
 export interface OnnxModelProblem {
@@ -74,7 +81,11 @@ export function importOnnxTreeModel(bytes: Uint8Array, expect: OnnxImportExpecta
   const nExpected = expect.featureNames.length;
   let inputType: 'float32' | 'float64' = 'float32';
   let inputName = '';
-  if (inputs.length !== 1) problems.push({ field: 'graph.input', reason: `expected exactly one input tensor [N, ${nExpected}], found ${inputs.length}` });
+  if (inputs.length !== 1)
+    problems.push({
+      field: 'graph.input',
+      reason: `expected exactly one input tensor [N, ${nExpected}], found ${inputs.length}`,
+    });
   else {
     const inp = inputs[0];
     inputName = inp.name;
@@ -82,12 +93,27 @@ export function importOnnxTreeModel(bytes: Uint8Array, expect: OnnxImportExpecta
     if (!tt) problems.push({ field: 'graph.input[0].type', reason: 'the input is not a tensor' });
     else {
       if (tt.elem_type === OnnxDataType.DOUBLE) inputType = 'float64';
-      else if (tt.elem_type !== OnnxDataType.FLOAT) problems.push({ field: 'graph.input[0].type.elem_type', reason: `expected float (1) or double (11), found ${tt.elem_type ?? 'none'}` });
+      else if (tt.elem_type !== OnnxDataType.FLOAT)
+        problems.push({
+          field: 'graph.input[0].type.elem_type',
+          reason: `expected float (1) or double (11), found ${tt.elem_type ?? 'none'}`,
+        });
       const dims = tt.shape?.dim ?? [];
-      if (dims.length !== 2) problems.push({ field: 'graph.input[0].shape', reason: `expected rank 2 [N, ${nExpected}], found rank ${dims.length}` });
-      else if (dims[1].dim_value === undefined) problems.push({ field: 'graph.input[0].shape[1]', reason: `the feature dimension must be fixed to ${nExpected}, found ${dims[1].dim_param ?? 'unknown'}` });
+      if (dims.length !== 2)
+        problems.push({
+          field: 'graph.input[0].shape',
+          reason: `expected rank 2 [N, ${nExpected}], found rank ${dims.length}`,
+        });
+      else if (dims[1].dim_value === undefined)
+        problems.push({
+          field: 'graph.input[0].shape[1]',
+          reason: `the feature dimension must be fixed to ${nExpected}, found ${dims[1].dim_param ?? 'unknown'}`,
+        });
       else if (Number(dims[1].dim_value) !== nExpected)
-        problems.push({ field: 'graph.input[0].shape[1]', reason: `the model takes ${dims[1].dim_value} features, the feature set has ${nExpected}` });
+        problems.push({
+          field: 'graph.input[0].shape[1]',
+          reason: `the model takes ${dims[1].dim_value} features, the feature set has ${nExpected}`,
+        });
     }
   }
 
@@ -101,7 +127,8 @@ export function importOnnxTreeModel(bytes: Uint8Array, expect: OnnxImportExpecta
     } catch {
       names = null;
     }
-    if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) problems.push({ field: 'metadata_props.feature_names', reason: 'not a list of names' });
+    if (!Array.isArray(names) || !names.every((n) => typeof n === 'string'))
+      problems.push({ field: 'metadata_props.feature_names', reason: 'not a list of names' });
     else {
       const diff = firstDifference(names as string[], expect.featureNames);
       if (diff !== null) problems.push({ field: 'metadata_props.feature_names', reason: diff });
@@ -112,37 +139,70 @@ export function importOnnxTreeModel(bytes: Uint8Array, expect: OnnxImportExpecta
     }
   }
   const metaSet = metadata[OnnxMetadataKeys.featureSet];
-  if (metaSet !== undefined && expect.featureSet && metaSet !== `${expect.featureSet.name}@${expect.featureSet.version}`) {
-    problems.push({ field: `metadata_props.${OnnxMetadataKeys.featureSet}`, reason: `the model was built for ${metaSet}, not ${expect.featureSet.name}@${expect.featureSet.version}` });
+  if (
+    metaSet !== undefined &&
+    expect.featureSet &&
+    metaSet !== `${expect.featureSet.name}@${expect.featureSet.version}`
+  ) {
+    problems.push({
+      field: `metadata_props.${OnnxMetadataKeys.featureSet}`,
+      reason: `the model was built for ${metaSet}, not ${expect.featureSet.name}@${expect.featureSet.version}`,
+    });
   }
 
   const treeNodes = (graph.node ?? []).filter((n) => n.domain === 'ai.onnx.ml' && TREE_OPS.has(n.op_type));
   if (treeNodes.length !== 1) {
-    problems.push({ field: 'graph.node', reason: `expected exactly one ai.onnx.ml TreeEnsembleClassifier / TreeEnsembleRegressor node, found ${treeNodes.length}` });
+    problems.push({
+      field: 'graph.node',
+      reason: `expected exactly one ai.onnx.ml TreeEnsembleClassifier / TreeEnsembleRegressor node, found ${treeNodes.length}`,
+    });
     return { ok: false, problems };
   }
   const node = treeNodes[0];
   const attrs = attributeMap(node);
   const operator = node.op_type as OnnxTreeModelInfo['operator'];
   const objective: TreeObjective = operator === 'TreeEnsembleClassifier' ? 'binary' : 'regression';
-  if (inputName && node.input?.[0] !== inputName) problems.push({ field: `graph.node[${node.name ?? operator}].input`, reason: 'the tree ensemble does not read the graph input directly' });
+  if (inputName && node.input?.[0] !== inputName)
+    problems.push({
+      field: `graph.node[${node.name ?? operator}].input`,
+      reason: 'the tree ensemble does not read the graph input directly',
+    });
   if (operator === 'TreeEnsembleClassifier') {
     const labels = ints(attrs, 'classlabels_int64s') ?? [];
     const strLabels = attrs.get('classlabels_strings')?.strings ?? [];
-    if (labels.length + strLabels.length !== 2) problems.push({ field: 'attribute.classlabels', reason: `only binary classifiers are supported, found ${labels.length + strLabels.length} classes` });
+    if (labels.length + strLabels.length !== 2)
+      problems.push({
+        field: 'attribute.classlabels',
+        reason: `only binary classifiers are supported, found ${labels.length + strLabels.length} classes`,
+      });
     const pt = str(attrs, 'post_transform') ?? 'NONE';
-    if (pt !== 'LOGISTIC') problems.push({ field: 'attribute.post_transform', reason: `a binary classifier must output probabilities (LOGISTIC), found ${pt}` });
+    if (pt !== 'LOGISTIC')
+      problems.push({
+        field: 'attribute.post_transform',
+        reason: `a binary classifier must output probabilities (LOGISTIC), found ${pt}`,
+      });
   } else {
     const nt = attrs.get('n_targets')?.i ?? 1;
-    if (Number(nt) !== 1) problems.push({ field: 'attribute.n_targets', reason: `only single-target regressors are supported, found ${nt}` });
+    if (Number(nt) !== 1)
+      problems.push({
+        field: 'attribute.n_targets',
+        reason: `only single-target regressors are supported, found ${nt}`,
+      });
     const pt = str(attrs, 'post_transform') ?? 'NONE';
-    if (pt !== 'NONE') problems.push({ field: 'attribute.post_transform', reason: `a regressor must have post_transform NONE, found ${pt}` });
+    if (pt !== 'NONE')
+      problems.push({
+        field: 'attribute.post_transform',
+        reason: `a regressor must have post_transform NONE, found ${pt}`,
+      });
   }
   const featureIds = ints(attrs, 'nodes_featureids') ?? [];
   const modes = (attrs.get('nodes_modes')?.strings ?? []).map((b) => dec.decode(b));
   for (let i = 0; i < featureIds.length; i++) {
     if (modes[i] !== 'LEAF' && (featureIds[i] < 0 || featureIds[i] >= nExpected)) {
-      problems.push({ field: `attribute.nodes_featureids[${i}]`, reason: `splits on column ${featureIds[i]}, the feature set has ${nExpected}` });
+      problems.push({
+        field: `attribute.nodes_featureids[${i}]`,
+        reason: `splits on column ${featureIds[i]}, the feature set has ${nExpected}`,
+      });
       break;
     }
   }
@@ -150,8 +210,19 @@ export function importOnnxTreeModel(bytes: Uint8Array, expect: OnnxImportExpecta
   // The score output: the graph output fed (possibly through Identity / Cast / Mul-by-one nodes) by the tree node's
   // probabilities (classifier, 2nd output) or its predictions (regressor).
   const outNames = (graph.output ?? []).map((o) => o.name);
-  const scoreName = objective === 'binary' ? (outNames.includes('probabilities') ? 'probabilities' : node.output?.[1]) : outNames.includes('variable') ? 'variable' : node.output?.[0];
-  if (!scoreName || !outNames.includes(scoreName)) problems.push({ field: 'graph.output', reason: `no graph output carries the ${objective === 'binary' ? 'probabilities' : 'predictions'}` });
+  const scoreName =
+    objective === 'binary'
+      ? outNames.includes('probabilities')
+        ? 'probabilities'
+        : node.output?.[1]
+      : outNames.includes('variable')
+        ? 'variable'
+        : node.output?.[0];
+  if (!scoreName || !outNames.includes(scoreName))
+    problems.push({
+      field: 'graph.output',
+      reason: `no graph output carries the ${objective === 'binary' ? 'probabilities' : 'predictions'}`,
+    });
 
   if (problems.length) return { ok: false, problems };
   const { ensemble, reason } = toEnsemble(attrs, objective, featureNames);
@@ -179,7 +250,9 @@ export function importOnnxTreeModel(bytes: Uint8Array, expect: OnnxImportExpecta
 
 function firstDifference(got: readonly string[], want: readonly string[]): string | null {
   if (got.length !== want.length) return `the model names ${got.length} features, the feature set has ${want.length}`;
-  for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) return `column ${i} is ${JSON.stringify(got[i])} in the model, ${JSON.stringify(want[i])} in the feature set`;
+  for (let i = 0; i < want.length; i++)
+    if (got[i] !== want[i])
+      return `column ${i} is ${JSON.stringify(got[i])} in the model, ${JSON.stringify(want[i])} in the feature set`;
   return null;
 }
 
@@ -216,7 +289,11 @@ function reals(attrs: Map<string, AttributeMsg>, name: string): number[] | undef
  * leaves in the order reached. Null (with the reason) when the model uses anything but BRANCH_LEQ splits or scores
  * more than one class.
  */
-function toEnsemble(attrs: Map<string, AttributeMsg>, objective: TreeObjective, featureNames: string[]): { ensemble: TreeEnsemble | null; reason?: string } {
+function toEnsemble(
+  attrs: Map<string, AttributeMsg>,
+  objective: TreeObjective,
+  featureNames: string[],
+): { ensemble: TreeEnsemble | null; reason?: string } {
   const pre = objective === 'binary' ? 'class' : 'target';
   const treeIds = ints(attrs, 'nodes_treeids') ?? [];
   const nodeIds = ints(attrs, 'nodes_nodeids') ?? [];
@@ -240,13 +317,15 @@ function toEnsemble(attrs: Map<string, AttributeMsg>, objective: TreeObjective, 
   const at = new Map<string, number>();
   for (let i = 0; i < treeIds.length; i++) at.set(key(treeIds[i], nodeIds[i]), i);
   const weight = new Map<string, number>();
-  for (let i = 0; i < wTree.length; i++) weight.set(key(wTree[i], wNode[i]), (weight.get(key(wTree[i], wNode[i])) ?? 0) + w[i]);
+  for (let i = 0; i < wTree.length; i++)
+    weight.set(key(wTree[i], wNode[i]), (weight.get(key(wTree[i], wNode[i])) ?? 0) + w[i]);
   const treeOrder = [...new Set(treeIds)].sort((a, b) => a - b);
   const trees: Tree[] = [];
   for (const t of treeOrder) {
     // Root: the node of this tree no other node points to.
     const children = new Set<number>();
-    for (let i = 0; i < treeIds.length; i++) if (treeIds[i] === t && modes[i] !== 'LEAF') children.add(trueIds[i]).add(falseIds[i]);
+    for (let i = 0; i < treeIds.length; i++)
+      if (treeIds[i] === t && modes[i] !== 'LEAF') children.add(trueIds[i]).add(falseIds[i]);
     let root = -1;
     for (let i = 0; i < treeIds.length; i++) if (treeIds[i] === t && !children.has(nodeIds[i])) root = nodeIds[i];
     if (root < 0) return { ensemble: null, reason: `tree ${t} has no root` };

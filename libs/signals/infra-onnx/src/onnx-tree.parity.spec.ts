@@ -23,7 +23,14 @@ function reference(model: TreeEnsemble, X: Float64Array, n: number): Float64Arra
 describe('ONNX export parity (onnxruntime-node vs predictMargin)', () => {
   for (const objective of ['binary', 'regression'] as const) {
     it(`${objective}: ${N_ROWS} rows with NaNs and exact threshold hits agree to 1e-6`, async () => {
-      const model = randomEnsemble({ seed: objective === 'binary' ? 11 : 12, objective, nFeatures: N_FEATURES, nTrees: 60, leaves: 31, thresholdPool: POOL });
+      const model = randomEnsemble({
+        seed: objective === 'binary' ? 11 : 12,
+        objective,
+        nFeatures: N_FEATURES,
+        nTrees: 60,
+        leaves: 31,
+        thresholdPool: POOL,
+      });
       const X = randomRows(mulberry32(99), N_ROWS, N_FEATURES, POOL, 0.15, 0.35);
       let nan = 0;
       let hits = 0;
@@ -56,7 +63,10 @@ describe('ONNX export parity (onnxruntime-node vs predictMargin)', () => {
       await session.release();
 
       // Through the importer + scorer, with Float64 and Float32 inputs (Float32 is converted to the model's double).
-      const res = importOnnxTreeModel(bytes, { featureNames: model.featureNames, featureSet: { name: 'core', version: 1 } });
+      const res = importOnnxTreeModel(bytes, {
+        featureNames: model.featureNames,
+        featureSet: { name: 'core', version: 1 },
+      });
       if (!res.ok) throw new Error(JSON.stringify(res.problems));
       // Every batch engine: the compiled ensemble on 1 or 2 worker threads (the default) or the calling thread, and
       // onnxruntime itself.
@@ -88,7 +98,8 @@ describe('ONNX export parity (onnxruntime-node vs predictMargin)', () => {
       for (let r = 0; r < 4000; r++) expect(b[r]).toBe(got[1000 + r]);
       // Small calls (≤ 256 rows) are scored by the decoded ensemble compiled to JS on the calling thread: same scores.
       let d5 = 0;
-      for (let r = 0; r < 300; r++) d5 = Math.max(d5, Math.abs((await scorer.score(X.subarray(r * width, (r + 1) * width), 1))[0] - got[r]));
+      for (let r = 0; r < 300; r++)
+        d5 = Math.max(d5, Math.abs((await scorer.score(X.subarray(r * width, (r + 1) * width), 1))[0] - got[r]));
       expect(d5).toBeLessThanOrEqual(1e-6);
       const X32 = Float32Array.from(X);
       const got32 = await scorer.score(X32, N_ROWS);
@@ -105,14 +116,24 @@ describe('ONNX export parity (onnxruntime-node vs predictMargin)', () => {
       let d4 = 0;
       for (let r = 0; r < N_ROWS; r++) d4 = Math.max(d4, Math.abs(again[r] - want[r]));
       expect(d4).toBeLessThanOrEqual(1e-12);
-      const cover = (m: TreeEnsemble) => m.trees.reduce((s, t) => s + (t.internalCover.length ? t.internalCover[0] : t.leafCover[0]), 0);
+      const cover = (m: TreeEnsemble) =>
+        m.trees.reduce((s, t) => s + (t.internalCover.length ? t.internalCover[0] : t.leafCover[0]), 0);
       expect(cover(back)).toBeCloseTo(cover(model), 9);
     }, 60_000);
   }
 
   it('keeps margin semantics when every leaf weight is positive (onnxruntime special-cases all-positive binary weights in some versions)', async () => {
-    const model = randomEnsemble({ seed: 5, objective: 'binary', nFeatures: 4, nTrees: 5, leaves: 4, thresholdPool: POOL, baseScore: -0.7 });
-    for (const t of model.trees) for (let i = 0; i < t.leafValue.length; i++) t.leafValue[i] = Math.abs(t.leafValue[i]) + 0.01;
+    const model = randomEnsemble({
+      seed: 5,
+      objective: 'binary',
+      nFeatures: 4,
+      nTrees: 5,
+      leaves: 4,
+      thresholdPool: POOL,
+      baseScore: -0.7,
+    });
+    for (const t of model.trees)
+      for (let i = 0; i < t.leafValue.length; i++) t.leafValue[i] = Math.abs(t.leafValue[i]) + 0.01;
     const X = randomRows(mulberry32(3), 500, 4, POOL);
     const bytes = exportTreeEnsembleToOnnx(model);
     const res = importOnnxTreeModel(bytes, { featureNames: model.featureNames });
@@ -125,8 +146,17 @@ describe('ONNX export parity (onnxruntime-node vs predictMargin)', () => {
   });
 
   it('writes the metadata: feature names in order, feature set, objective, model id', () => {
-    const model = randomEnsemble({ seed: 1, objective: 'regression', nFeatures: 3, nTrees: 2, leaves: 3, thresholdPool: POOL });
-    const m = decodeModel(exportTreeEnsembleToOnnx(model, { modelId: 'abc', featureSet: { name: 'core', version: 2 } }));
+    const model = randomEnsemble({
+      seed: 1,
+      objective: 'regression',
+      nFeatures: 3,
+      nTrees: 2,
+      leaves: 3,
+      thresholdPool: POOL,
+    });
+    const m = decodeModel(
+      exportTreeEnsembleToOnnx(model, { modelId: 'abc', featureSet: { name: 'core', version: 2 } }),
+    );
     const meta = Object.fromEntries((m.metadata_props ?? []).map((p) => [p.key, p.value]));
     expect(JSON.parse(meta[OnnxMetadataKeys.featureNames])).toEqual(['f0', 'f1', 'f2']);
     expect(meta[OnnxMetadataKeys.featureSet]).toBe('core@2');

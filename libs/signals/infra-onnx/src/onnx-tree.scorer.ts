@@ -66,13 +66,27 @@ export class OnnxTreeScorer {
   ) {}
 
   /** Opens the engines on the model bytes (already accepted by `importOnnxTreeModel`). */
-  static async create(bytes: Uint8Array, info: OnnxTreeModelInfo, opts: OnnxScorerOptions = {}): Promise<OnnxTreeScorer> {
+  static async create(
+    bytes: Uint8Array,
+    info: OnnxTreeModelInfo,
+    opts: OnnxScorerOptions = {},
+  ): Promise<OnnxTreeScorer> {
     const threads = opts.intraOpNumThreads ?? 0;
-    const open = (intraOpNumThreads: number) => ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads, interOpNumThreads: 1, logSeverityLevel: 3 });
+    const open = (intraOpNumThreads: number) =>
+      ort.InferenceSession.create(bytes, {
+        executionProviders: ['cpu'],
+        graphOptimizationLevel: 'all',
+        intraOpNumThreads,
+        interOpNumThreads: 1,
+        logSeverityLevel: 3,
+      });
     const smallBatchRows = opts.smallBatchRows ?? 256;
     const compiledBatches = info.ensemble !== null && (opts.batchEngine ?? 'compiled') === 'compiled';
     const batchThreads = opts.batchThreads ?? defaultBatchThreads();
-    const compiled = info.ensemble && (smallBatchRows > 0 || (compiledBatches && batchThreads === 0)) ? compileTreeEnsemble(info.ensemble) : null;
+    const compiled =
+      info.ensemble && (smallBatchRows > 0 || (compiledBatches && batchThreads === 0))
+        ? compileTreeEnsemble(info.ensemble)
+        : null;
     const session = compiledBatches ? null : await open(threads);
     const small = !compiled && threads !== 1 && smallBatchRows > 0 ? await open(1) : null;
     return new OnnxTreeScorer(session, small, compiled, compiledBatches ? batchThreads : 0, smallBatchRows, info);
@@ -80,7 +94,8 @@ export class OnnxTreeScorer {
 
   /** The engine that scores a call of `nRows` rows. */
   engineFor(nRows: number): OnnxScorerEngine {
-    if (nRows <= this.smallBatchRows) return this.compiled ? 'compiled-js' : this.small ? 'onnxruntime-1thread' : 'onnxruntime';
+    if (nRows <= this.smallBatchRows)
+      return this.compiled ? 'compiled-js' : this.small ? 'onnxruntime-1thread' : 'onnxruntime';
     if (this.poolThreads > 0) return `compiled-js-workers-${this.poolThreads}`;
     return this.session ? 'onnxruntime' : 'compiled-js';
   }
@@ -94,10 +109,15 @@ export class OnnxTreeScorer {
    * Scores `nRows` rows of `X` (row-major, at least `nRows × nFeatures` values) into `out` (allocated when absent).
    * @throws RangeError when `X` is too short.
    */
-  async score(X: Float64Array | Float32Array, nRows: number, out: Float64Array = new Float64Array(nRows)): Promise<Float64Array> {
+  async score(
+    X: Float64Array | Float32Array,
+    nRows: number,
+    out: Float64Array = new Float64Array(nRows),
+  ): Promise<Float64Array> {
     const d = this.info.nFeatures;
     const len = nRows * d;
-    if (X.length < len) throw new RangeError(`expected ${len} values for ${nRows} rows × ${d} features, got ${X.length}`);
+    if (X.length < len)
+      throw new RangeError(`expected ${len} values for ${nRows} rows × ${d} features, got ${X.length}`);
     if (nRows === 0) return out;
     if (this.poolThreads > 0 && nRows > this.smallBatchRows) {
       if (this.closed) throw new Error('the scorer is closed');
@@ -110,7 +130,12 @@ export class OnnxTreeScorer {
     if (wantF64 === X instanceof Float64Array) input = X.length === len ? X : X.subarray(0, len);
     else {
       // Sequential calls reuse one conversion buffer; concurrent ones would race on it, so they get their own.
-      const buf = this.convert && this.convert.length >= len ? this.convert : wantF64 ? new Float64Array(len) : new Float32Array(len);
+      const buf =
+        this.convert && this.convert.length >= len
+          ? this.convert
+          : wantF64
+            ? new Float64Array(len)
+            : new Float32Array(len);
       this.convert = null;
       for (let i = 0; i < len; i++) buf[i] = X[i];
       input = buf.length === len ? buf : buf.subarray(0, len);
@@ -146,13 +171,15 @@ export class OnnxTreeScorer {
    * side of a threshold it rounds to).
    */
   private compiledInput(X: Float64Array | Float32Array, len: number): Float64Array {
-    if (this.info.inputType === 'float32' && X instanceof Float64Array) return Float64Array.from(Float32Array.from(X.subarray(0, len)));
+    if (this.info.inputType === 'float32' && X instanceof Float64Array)
+      return Float64Array.from(Float32Array.from(X.subarray(0, len)));
     return X instanceof Float64Array ? X : Float64Array.from(X.subarray(0, len));
   }
 
   /** Margins → probabilities in place for binary models. */
   private probabilities(out: Float64Array, nRows: number): Float64Array {
-    if (this.info.ensemble!.objective === 'binary') for (let r = 0; r < nRows; r++) out[r] = 1 / (1 + Math.exp(-out[r]));
+    if (this.info.ensemble!.objective === 'binary')
+      for (let r = 0; r < nRows; r++) out[r] = 1 / (1 + Math.exp(-out[r]));
     return out;
   }
 

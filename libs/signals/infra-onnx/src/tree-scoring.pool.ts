@@ -83,15 +83,25 @@ export class TreeScoringPool {
    * Raw margins of `nRows` row-major rows of `X` into `out` (allocated when absent).
    * @throws RangeError when `X` is too short; rejects when the pool is closed or a worker fails.
    */
-  margin(X: Float64Array | Float32Array, nRows: number, out: Float64Array = new Float64Array(nRows)): Promise<Float64Array> {
+  margin(
+    X: Float64Array | Float32Array,
+    nRows: number,
+    out: Float64Array = new Float64Array(nRows),
+  ): Promise<Float64Array> {
     const len = nRows * this.nFeatures;
-    if (X.length < len) throw new RangeError(`expected ${len} values for ${nRows} rows × ${this.nFeatures} features, got ${X.length}`);
+    if (X.length < len)
+      throw new RangeError(`expected ${len} values for ${nRows} rows × ${this.nFeatures} features, got ${X.length}`);
     const run = this.queue.then(() => this.run(X, nRows, len, out));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async run(X: Float64Array | Float32Array, nRows: number, len: number, out: Float64Array): Promise<Float64Array> {
+  private async run(
+    X: Float64Array | Float32Array,
+    nRows: number,
+    len: number,
+    out: Float64Array,
+  ): Promise<Float64Array> {
     if (this.closed) throw new Error('tree scoring pool is closed');
     if (nRows === 0) return out;
     if (this.x.byteLength < len * 8) {

@@ -1,4 +1,10 @@
-import { ExecutionSettingsSchema, StrategyDefinitionV1Schema, type ExecutionSettings, type StrategyDefinition, type StrategyDefinitionInput } from '@strata/backtests-contracts';
+import {
+  ExecutionSettingsSchema,
+  StrategyDefinitionV1Schema,
+  type ExecutionSettings,
+  type StrategyDefinition,
+  type StrategyDefinitionInput,
+} from '@strata/backtests-contracts';
 import { readBarsCsv } from '@strata/marketdata-domain';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +19,15 @@ export type BarRow = [string, number, number, number, number, number];
 /** Bars of one symbol from rows. */
 export function barsOf(symbol: string, rows: BarRow[]): SymbolBars {
   const col = (k: number) => Float64Array.from(rows.map((r) => r[k] as number));
-  return { symbol, ts: Float64Array.from(rows.map((r) => Date.parse(`${r[0]}T00:00:00Z`))), open: col(1), high: col(2), low: col(3), close: col(4), volume: col(5) };
+  return {
+    symbol,
+    ts: Float64Array.from(rows.map((r) => Date.parse(`${r[0]}T00:00:00Z`))),
+    open: col(1),
+    high: col(2),
+    low: col(3),
+    close: col(4),
+    volume: col(5),
+  };
 }
 
 /** Signals from bar indices: `{ entryLong: [0], exitLong: [2] }`. */
@@ -24,7 +38,12 @@ export function signalsAt(n: number, at: Partial<Record<keyof SymbolSignals, num
     for (const i of idx) a[i] = 1;
     return a;
   };
-  return { entryLong: mk(at.entryLong), exitLong: mk(at.exitLong), entryShort: mk(at.entryShort), exitShort: mk(at.exitShort) };
+  return {
+    entryLong: mk(at.entryLong),
+    exitLong: mk(at.exitLong),
+    entryShort: mk(at.entryShort),
+    exitShort: mk(at.exitShort),
+  };
 }
 
 /** A signal source returning fixed signals. */
@@ -33,7 +52,9 @@ export function fixedSignals(...s: SymbolSignals[]): SignalSource {
 }
 
 /** A definition (defaults applied) for tests driving the engine with fixed signals. */
-export function definition(partial: Partial<StrategyDefinitionInput> & { symbols?: string[] } = {}): StrategyDefinition {
+export function definition(
+  partial: Partial<StrategyDefinitionInput> & { symbols?: string[] } = {},
+): StrategyDefinition {
   const { symbols, ...rest } = partial;
   return StrategyDefinitionV1Schema.parse({
     universe: { symbols: symbols ?? ['AAA'], timeframe: '1d', adjust: 'raw' },

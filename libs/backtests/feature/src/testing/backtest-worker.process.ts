@@ -26,26 +26,43 @@ const say = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringi
 async function main(): Promise<void> {
   Logger.overrideLogger(['error']);
   const env = process.env;
-  const bus = await JetStreamEventBus.connect({ servers: env.NATS_URL!, service: `worker-${env.WORKER_ID}`, streamPrefix: env.STREAM_PREFIX });
-  const store = await MongoDocumentStore.connect({ uri: env.MONGODB_URI!, dbName: env.STORE_DB, logger: { warn: () => undefined } });
+  const bus = await JetStreamEventBus.connect({
+    servers: env.NATS_URL!,
+    service: `worker-${env.WORKER_ID}`,
+    streamPrefix: env.STREAM_PREFIX,
+  });
+  const store = await MongoDocumentStore.connect({
+    uri: env.MONGODB_URI!,
+    dbName: env.STORE_DB,
+    logger: { warn: () => undefined },
+  });
   const db = await DuckDb.create(DUCKDB_MEMORY);
   const marketData = {
     async bars(req: { symbol: string; timeframe: Timeframe; adjust: Adjustment }): Promise<SymbolBars | null> {
-      const b = readBarsCsv(readFileSync(join(SAMPLE, `${req.symbol}_${req.timeframe}.csv`)), { timeframe: req.timeframe }).bars;
+      const b = readBarsCsv(readFileSync(join(SAMPLE, `${req.symbol}_${req.timeframe}.csv`)), {
+        timeframe: req.timeframe,
+      }).bars;
       return { symbol: req.symbol, ts: b.ts, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume };
     },
   };
-  const worker = new BacktestWorker(new BacktestRunsRepository(store), marketData, new DuckDbBacktestSeriesStore(db), bus, {
-    workerId: env.WORKER_ID,
-    leaseMs: 1_500,
-    heartbeatMs: 200,
-    sliceSteps: 300,
-    ackWaitMs: 3_000,
-    backoffMs: [200, 500],
-    maxDeliver: 50,
-    sweepIntervalMs: 500,
-    afterSlice: env.HANG === '1' ? (runId) => (say({ event: 'hung', runId }), new Promise<void>(() => undefined)) : undefined,
-  });
+  const worker = new BacktestWorker(
+    new BacktestRunsRepository(store),
+    marketData,
+    new DuckDbBacktestSeriesStore(db),
+    bus,
+    {
+      workerId: env.WORKER_ID,
+      leaseMs: 1_500,
+      heartbeatMs: 200,
+      sliceSteps: 300,
+      ackWaitMs: 3_000,
+      backoffMs: [200, 500],
+      maxDeliver: 50,
+      sweepIntervalMs: 500,
+      afterSlice:
+        env.HANG === '1' ? (runId) => (say({ event: 'hung', runId }), new Promise<void>(() => undefined)) : undefined,
+    },
+  );
   const runner = await startBacktestWorker(worker, bus);
   say({ event: 'ready' });
   process.on('SIGTERM', () => {

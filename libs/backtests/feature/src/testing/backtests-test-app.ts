@@ -6,7 +6,15 @@ import { DOCUMENT_STORE, type DocumentStore, type EventBus } from '@strata/platf
 import { readBarsCsv } from '@strata/marketdata-domain';
 import { MarketDataModule } from '@strata/marketdata-feature';
 import { StrategiesModule } from '../strategies.module';
-import { configureStrataHttp, createLogger, createStrataFastifyAdapter, parseApiKeys, PinoNestLogger, StaticApiKeyResolver, StrataHttpModule } from '@strata/platform-http';
+import {
+  configureStrataHttp,
+  createLogger,
+  createStrataFastifyAdapter,
+  parseApiKeys,
+  PinoNestLogger,
+  StaticApiKeyResolver,
+  StrataHttpModule,
+} from '@strata/platform-http';
 import { BusModule, connectBusTransport, createBusMicroservice, InProcessEventBus } from '@strata/platform-bus';
 import { DuckDb, DUCKDB_MEMORY } from '@strata/platform-duckdb';
 import { DuckDbBacktestSeriesStore } from '@strata/backtests-infra-duckdb';
@@ -37,7 +45,9 @@ export interface BacktestsTestEnv {
 }
 
 /** In-memory DuckDB with the sample symbols committed (as ingestion would) and the sample splits recorded. */
-export async function backtestsTestEnv(symbols: readonly string[] = ['SPY', 'QQQ', 'IBM', 'AAPL']): Promise<BacktestsTestEnv> {
+export async function backtestsTestEnv(
+  symbols: readonly string[] = ['SPY', 'QQQ', 'IBM', 'AAPL'],
+): Promise<BacktestsTestEnv> {
   const db = await DuckDb.create(DUCKDB_MEMORY);
   const store = new DuckDbDocumentStore(db);
   const bars = new DuckDbBarsRepository(db);
@@ -46,7 +56,9 @@ export async function backtestsTestEnv(symbols: readonly string[] = ['SPY', 'QQQ
     const batch = readBarsCsv(readFileSync(join(SAMPLE, `${symbol}_1d.csv`)), { timeframe: '1d' });
     await bars.commit({ ingestionId: `test-${symbol}`, symbol, timeframe: '1d', bars: batch.bars });
   }
-  const parsed = z.object({ actions: z.array(CorporateActionSchema) }).parse(JSON.parse(readFileSync(join(SAMPLE, 'corporate-actions.json'), 'utf8')));
+  const parsed = z
+    .object({ actions: z.array(CorporateActionSchema) })
+    .parse(JSON.parse(readFileSync(join(SAMPLE, 'corporate-actions.json'), 'utf8')));
   await actions.upsert(parsed.actions);
   const bus = new InProcessEventBus({ service: 'backtests-test' });
   return {
@@ -65,7 +77,10 @@ export async function backtestsTestEnv(symbols: readonly string[] = ['SPY', 'QQQ
 }
 
 /** A Fastify Nest app with strategies, market data and backtests (API and, unless `worker: false`, a worker bound by the bus transport). */
-export async function backtestsTestApp(env: BacktestsTestEnv, worker: false | BacktestWorkerOptions = {}): Promise<NestFastifyApplication> {
+export async function backtestsTestApp(
+  env: BacktestsTestEnv,
+  worker: false | BacktestWorkerOptions = {},
+): Promise<NestFastifyApplication> {
   @Global()
   @Module({ providers: [{ provide: DOCUMENT_STORE, useValue: env.store }], exports: [DOCUMENT_STORE] })
   class StoreModule {}
@@ -74,15 +89,22 @@ export async function backtestsTestApp(env: BacktestsTestEnv, worker: false | Ba
     imports: [
       StoreModule,
       BusModule.forRoot(env.bus, { closeOnShutdown: false }),
-      StrataHttpModule.forRoot({ apiKeys: new StaticApiKeyResolver(parseApiKeys(`operator:${OPERATOR_KEY},viewer:${VIEWER_KEY}`)) }),
+      StrataHttpModule.forRoot({
+        apiKeys: new StaticApiKeyResolver(parseApiKeys(`operator:${OPERATOR_KEY},viewer:${VIEWER_KEY}`)),
+      }),
       MarketDataModule.register({ bars: env.bars, corporateActions: env.actions, http: false }),
       StrategiesModule.register(),
-      BacktestsModule.register({ seriesStore: env.series, worker: worker === false ? false : { sweepIntervalMs: 0, progressIntervalMs: 0, ...worker } }),
+      BacktestsModule.register({
+        seriesStore: env.series,
+        worker: worker === false ? false : { sweepIntervalMs: 0, progressIntervalMs: 0, ...worker },
+      }),
     ],
   })
   class TestApp {}
   const logger = createLogger({ service: 'test', level: 'silent' });
-  const app = await NestFactory.create<NestFastifyApplication>(TestApp, createStrataFastifyAdapter({ logger }), { logger: new PinoNestLogger(logger) });
+  const app = await NestFactory.create<NestFastifyApplication>(TestApp, createStrataFastifyAdapter({ logger }), {
+    logger: new PinoNestLogger(logger),
+  });
   configureStrataHttp(app);
   // The worker's @OnCommand controller is bound by the bus transport, as in a service's bus context.
   connectBusTransport(app, { bus: env.bus, service: BACKTESTS_SERVICE });

@@ -60,7 +60,15 @@ function sha(parts: readonly ArrayBufferView[]): string {
 /** The {@link BatchDigest} of a batch. */
 export function batchDigest(b: DigestibleBatch): BatchDigest {
   const n = b.bars.length;
-  const cols = [b.bars.ts, b.bars.open, b.bars.high, b.bars.low, b.bars.close, b.bars.volume, ...(b.bars.adjClose ? [b.bars.adjClose] : [])];
+  const cols = [
+    b.bars.ts,
+    b.bars.open,
+    b.bars.high,
+    b.bars.low,
+    b.bars.close,
+    b.bars.volume,
+    ...(b.bars.adjClose ? [b.bars.adjClose] : []),
+  ];
   return {
     columns: b.columns,
     rowsRead: b.rowsRead,
@@ -81,11 +89,21 @@ export function batchDigest(b: DigestibleBatch): BatchDigest {
  * The digest as stored in the golden files: reject and gap lists longer than 20 are kept as their count, the first
  * 5 and a SHA-256 of the whole list (equal digests still mean equal lists).
  */
-export function compactDigest(d: BatchDigest): BatchDigest & { rejectsCount?: number; rejectsSha?: string; gapsCount?: number; gapsSha?: string } {
-  const out: BatchDigest & { rejectsCount?: number; rejectsSha?: string; gapsCount?: number; gapsSha?: string } = { ...d };
+export function compactDigest(
+  d: BatchDigest,
+): BatchDigest & { rejectsCount?: number; rejectsSha?: string; gapsCount?: number; gapsSha?: string } {
+  const out: BatchDigest & { rejectsCount?: number; rejectsSha?: string; gapsCount?: number; gapsSha?: string } = {
+    ...d,
+  };
   const digest = (x: unknown) => createHash('sha256').update(JSON.stringify(x)).digest('hex');
-  if (d.rejects && d.rejects.length > 20) Object.assign(out, { rejects: d.rejects.slice(0, 5), rejectsCount: d.rejects.length, rejectsSha: digest(d.rejects) });
-  if (d.gaps && d.gaps.length > 20) Object.assign(out, { gaps: d.gaps.slice(0, 5), gapsCount: d.gaps.length, gapsSha: digest(d.gaps) });
+  if (d.rejects && d.rejects.length > 20)
+    Object.assign(out, {
+      rejects: d.rejects.slice(0, 5),
+      rejectsCount: d.rejects.length,
+      rejectsSha: digest(d.rejects),
+    });
+  if (d.gaps && d.gaps.length > 20)
+    Object.assign(out, { gaps: d.gaps.slice(0, 5), gapsCount: d.gaps.length, gapsSha: digest(d.gaps) });
   return out;
 }
 
@@ -197,7 +215,15 @@ function fuzzCsv(seed: number, rows: number, opts: { adj: boolean; order?: numbe
     const high = Math.round((low + rnd() * 5) * 10000) / 10000;
     const open = Math.round((low + rnd() * (high - low)) * 10000) / 10000;
     const close = Math.round((low + rnd() * (high - low)) * 10000) / 10000;
-    const fields: string[] = [ts, String(open), String(high), String(low), String(close), String(Math.floor(rnd() * 1e6)), ...(opts.adj ? [String(close * 0.9)] : [])];
+    const fields: string[] = [
+      ts,
+      String(open),
+      String(high),
+      String(low),
+      String(close),
+      String(Math.floor(rnd() * 1e6)),
+      ...(opts.adj ? [String(close * 0.9)] : []),
+    ];
     let arity = 0;
     const v = rnd();
     if (v < 0.04) fields[1 + Math.floor(rnd() * (fields.length - 1))] = pick(ODD_NUMBERS);
@@ -259,7 +285,11 @@ export function csvCases(): CsvCase[] {
       timeframe: '1d',
       text: 'adj_close,Volume,CLOSE,low,high,open,timestamp\n9,100,10,9,11,10,2024-01-02\n0,100,10,9,11,10,2024-01-03\n-1,100,10,9,11,10,2024-01-04\n,100,10,9,11,10,2024-01-05\nnan,100,10,9,11,10,2024-01-08\n9.5,100,10,9,11,10,2024-01-09\n',
     },
-    { name: 'quoted-header', timeframe: '1d', text: '"timestamp", "open" ,high,low,close,volume\n2024-01-02,1,2,0.5,1.5,10\n' },
+    {
+      name: 'quoted-header',
+      timeframe: '1d',
+      text: '"timestamp", "open" ,high,low,close,volume\n2024-01-02,1,2,0.5,1.5,10\n',
+    },
     { name: 'only-header', timeframe: '1d', text: `${HEADER}\n` },
     { name: 'header-and-blank-lines', timeframe: '1d', text: `${HEADER}\n\n  \n\t\n` },
     { name: 'blank-then-row', timeframe: '1d', text: `${HEADER}\n\n \n2024-01-02,1,2,0.5,1.5,10\n` },
@@ -268,31 +298,65 @@ export function csvCases(): CsvCase[] {
     { name: 'missing-column', timeframe: '1d', text: 'timestamp,open,high,low,close\n2024-01-02,1,2,0.5,1.5\n' },
     { name: 'duplicate-column', timeframe: '1d', text: 'timestamp,open,open,high,low,close,volume\n' },
     { name: 'unknown-and-empty-columns', timeframe: '1d', text: 'timestamp,open,high,low,close,volume,,note\n' },
-    { name: 'trailing-comma', timeframe: '1d', text: `${HEADER}\n2024-01-02,1,2,0.5,1.5,10,\n2024-01-03,1,2,0.5,1.5,10\n` },
+    {
+      name: 'trailing-comma',
+      timeframe: '1d',
+      text: `${HEADER}\n2024-01-02,1,2,0.5,1.5,10,\n2024-01-03,1,2,0.5,1.5,10\n`,
+    },
     {
       name: 'odd-numbers',
       timeframe: '1d',
-      text: [HEADER, ...ODD_NUMBERS.map((x, i) => `${new Date(Date.UTC(2021, 0, 1 + i)).toISOString().slice(0, 10)},${x},${x},${x},${x},${x}`)].join('\n'),
+      text: [
+        HEADER,
+        ...ODD_NUMBERS.map(
+          (x, i) => `${new Date(Date.UTC(2021, 0, 1 + i)).toISOString().slice(0, 10)},${x},${x},${x},${x},${x}`,
+        ),
+      ].join('\n'),
     },
     {
       name: 'odd-numbers-in-range',
       timeframe: '1d',
-      text: [HEADER, ...ODD_NUMBERS.map((x, i) => `${new Date(Date.UTC(2021, 0, 1 + i)).toISOString().slice(0, 10)},${x},1e300,1e-300,${x},${x}`)].join('\n'),
+      text: [
+        HEADER,
+        ...ODD_NUMBERS.map(
+          (x, i) => `${new Date(Date.UTC(2021, 0, 1 + i)).toISOString().slice(0, 10)},${x},1e300,1e-300,${x},${x}`,
+        ),
+      ].join('\n'),
     },
     { name: 'odd-times', timeframe: '1h', text: [HEADER, ...ODD_TIMES.map((x) => `${x},1,2,0.5,1.5,10`)].join('\n') },
-    { name: 'odd-times-sorted', timeframe: '1m', text: [HEADER, ...[...ODD_TIMES].sort().map((x) => `${x},1,2,0.5,1.5,10`)].join('\n') },
+    {
+      name: 'odd-times-sorted',
+      timeframe: '1m',
+      text: [HEADER, ...[...ODD_TIMES].sort().map((x) => `${x},1,2,0.5,1.5,10`)].join('\n'),
+    },
   ];
   const intraday: Timeframe[] = ['1m', '5m', '15m', '1h'];
   for (let k = 0; k < 6; k++) {
     const tf: Timeframe = k < 2 ? '1d' : intraday[k - 2];
-    cases.push({ name: `fuzz-${k}`, timeframe: tf, text: fuzzCsv(101 + k, 1500, { adj: k % 2 === 1, intraday: k >= 2 }) });
+    cases.push({
+      name: `fuzz-${k}`,
+      timeframe: tf,
+      text: fuzzCsv(101 + k, 1500, { adj: k % 2 === 1, intraday: k >= 2 }),
+    });
   }
-  cases.push({ name: 'fuzz-reordered', timeframe: '1d', text: fuzzCsv(300, 1500, { adj: true, order: [6, 5, 4, 3, 2, 1, 0], intraday: false }) });
+  cases.push({
+    name: 'fuzz-reordered',
+    timeframe: '1d',
+    text: fuzzCsv(300, 1500, { adj: true, order: [6, 5, 4, 3, 2, 1, 0], intraday: false }),
+  });
   return cases;
 }
 
 /** Synthetic series specs (seed, size, timeframe, anomalies) compared between `toIngestCsv` + CSV and direct arrays. */
-export const SYNTHETIC_CASES: { name: string; seed: number | string; bars: number; timeframe: Timeframe; start?: string; anomalies: boolean; priceDecimals?: number }[] = [
+export const SYNTHETIC_CASES: {
+  name: string;
+  seed: number | string;
+  bars: number;
+  timeframe: Timeframe;
+  start?: string;
+  anomalies: boolean;
+  priceDecimals?: number;
+}[] = [
   { name: 'daily-clean', seed: 1, bars: 2000, timeframe: '1d', anomalies: false },
   { name: 'daily-anomalies', seed: 2, bars: 3000, timeframe: '1d', anomalies: true },
   { name: 'hourly-anomalies', seed: 'h', bars: 3000, timeframe: '1h', anomalies: true },
@@ -308,7 +372,19 @@ export const SYNTHETIC_ANOMALY_RATES = { spike: 0.01, gap: 0.01, stale: 0.01, ba
  * Column sets written as they are (no generator): non-finite values, zero, negative zero, negative prices and volume,
  * NaN adjusted closes, repeated and earlier times. As rows `i`: `ts0 + i day` unless given.
  */
-export function columnCases(): { name: string; timeframe: Timeframe; columns: { ts: number[]; open: number[]; high: number[]; low: number[]; close: number[]; volume: number[]; adjClose: number[] | null } }[] {
+export function columnCases(): {
+  name: string;
+  timeframe: Timeframe;
+  columns: {
+    ts: number[];
+    open: number[];
+    high: number[];
+    low: number[];
+    close: number[];
+    volume: number[];
+    adjClose: number[] | null;
+  };
+}[] {
   const day = 86_400_000;
   const t0 = Date.UTC(2022, 0, 3);
   const ts = [0, 1, 2, 3, 4, 5, 6, 7, 8, 8, 6, 9, 10, 11].map((i) => t0 + i * day);
@@ -341,7 +417,15 @@ export function columnCases(): { name: string; timeframe: Timeframe; columns: { 
     {
       name: 'intraday-ms',
       timeframe: '1m',
-      columns: { ts: [0, 60_000, 60_001, 120_500, 120_500, 180_000].map((x) => Date.UTC(2023, 5, 1, 14) + x), open: base(10).slice(0, 6), high: base(11).slice(0, 6), low: base(9).slice(0, 6), close: base(10).slice(0, 6), volume: base(1).slice(0, 6), adjClose: null },
+      columns: {
+        ts: [0, 60_000, 60_001, 120_500, 120_500, 180_000].map((x) => Date.UTC(2023, 5, 1, 14) + x),
+        open: base(10).slice(0, 6),
+        high: base(11).slice(0, 6),
+        low: base(9).slice(0, 6),
+        close: base(10).slice(0, 6),
+        volume: base(1).slice(0, 6),
+        adjClose: null,
+      },
     },
   ];
 }

@@ -79,7 +79,9 @@ export function ingestionLogConformance(open: () => Promise<IngestionLog>): void
   });
 
   it('of 10 concurrent completed records of one batch exactly one wins', async () => {
-    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => log.record(rec(`race-${i}`, 'completed'))));
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => log.record(rec(`race-${i}`, 'completed'))),
+    );
     const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [`race-${i}`] : []));
     expect(won).toHaveLength(1);
     for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(DuplicateIngestionError);
@@ -87,7 +89,11 @@ export function ingestionLogConformance(open: () => Promise<IngestionLog>): void
   });
 
   it('keeps every rejected row of a large file, in file order', async () => {
-    const rejects: RejectedRow[] = Array.from({ length: 12_345 }, (_, i) => ({ line: i + 2, reason: 'non_finite', message: `row ${i + 2}: close is NaN` }));
+    const rejects: RejectedRow[] = Array.from({ length: 12_345 }, (_, i) => ({
+      line: i + 2,
+      reason: 'non_finite',
+      message: `row ${i + 2}: close is NaN`,
+    }));
     await log.record(rec('big', 'failed', { rejected: rejects.length, rejects, error: 'no valid rows' }));
     const back = await log.get('big');
     expect(back?.rejects).toHaveLength(12_345);

@@ -58,10 +58,17 @@ export class AlphaVantageReplayServer {
   async start(): Promise<string> {
     this.server = createServer((req: IncomingMessage, res) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      this.received.push({ path: url.pathname, params: Object.fromEntries(url.searchParams), at: this.clock?.now() ?? Date.now() });
+      this.received.push({
+        path: url.pathname,
+        params: Object.fromEntries(url.searchParams),
+        at: this.clock?.now() ?? Date.now(),
+      });
       const next = this.script.shift() ?? { status: 500, body: 'replay script exhausted: unexpected request' };
       const text = typeof next.body === 'string' ? next.body : JSON.stringify(next.body, null, 4);
-      res.writeHead(next.status ?? 200, { 'content-type': typeof next.body === 'string' ? 'text/plain' : 'application/json', ...next.headers });
+      res.writeHead(next.status ?? 200, {
+        'content-type': typeof next.body === 'string' ? 'text/plain' : 'application/json',
+        ...next.headers,
+      });
       res.end(text);
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));

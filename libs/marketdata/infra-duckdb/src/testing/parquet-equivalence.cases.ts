@@ -70,12 +70,33 @@ export const PARQUET_CASES: ParquetCase[] = [
         ('2024-01-10', 1.5, 2, 1, 1.5, 10)
       ) AS t(timestamp, open, high, low, close, volume)`,
   },
-  { name: 'dates', timeframe: '1d', select: `SELECT DATE '2024-01-02' + i::INTEGER AS timestamp, 1.5 AS open, 2 AS high, 1 AS low, 1.5 AS close, i AS volume FROM range(0, 40) t(i)` },
-  { name: 'timestamp-ns', timeframe: '1m', select: `SELECT (TIMESTAMP '2024-01-02 14:30:00' + to_minutes(i))::TIMESTAMP_NS AS timestamp, 1.5 AS open, 2 AS high, 1 AS low, 1.5 AS close, i AS volume FROM range(0, 40) t(i)` },
-  { name: 'extra-column', timeframe: '1d', select: `SELECT '2024-01-02' AS timestamp, 1 AS open, 2 AS high, 1 AS low, 1 AS close, 10 AS volume, 'x' AS note` },
-  { name: 'missing-column', timeframe: '1d', select: `SELECT '2024-01-02' AS timestamp, 1 AS open, 2 AS high, 1 AS low, 1 AS close` },
-  { name: 'empty', timeframe: '1d', select: `SELECT * FROM (SELECT TIMESTAMP '2024-01-02' AS timestamp, 1.0 AS open, 2.0 AS high, 1.0 AS low, 1.0 AS close, 1.0 AS volume) WHERE false` },
+  {
+    name: 'dates',
+    timeframe: '1d',
+    select: `SELECT DATE '2024-01-02' + i::INTEGER AS timestamp, 1.5 AS open, 2 AS high, 1 AS low, 1.5 AS close, i AS volume FROM range(0, 40) t(i)`,
+  },
+  {
+    name: 'timestamp-ns',
+    timeframe: '1m',
+    select: `SELECT (TIMESTAMP '2024-01-02 14:30:00' + to_minutes(i))::TIMESTAMP_NS AS timestamp, 1.5 AS open, 2 AS high, 1 AS low, 1.5 AS close, i AS volume FROM range(0, 40) t(i)`,
+  },
+  {
+    name: 'extra-column',
+    timeframe: '1d',
+    select: `SELECT '2024-01-02' AS timestamp, 1 AS open, 2 AS high, 1 AS low, 1 AS close, 10 AS volume, 'x' AS note`,
+  },
+  {
+    name: 'missing-column',
+    timeframe: '1d',
+    select: `SELECT '2024-01-02' AS timestamp, 1 AS open, 2 AS high, 1 AS low, 1 AS close`,
+  },
+  {
+    name: 'empty',
+    timeframe: '1d',
+    select: `SELECT * FROM (SELECT TIMESTAMP '2024-01-02' AS timestamp, 1.0 AS open, 2.0 AS high, 1.0 AS low, 1.0 AS close, 1.0 AS volume) WHERE false`,
+  },
 ];
 
 /** The bundled samples written to Parquet as DuckDB reads them (`read_csv`, header): DATE, DOUBLE, BIGINT columns. */
-export const PARQUET_SAMPLE_SELECT = (csvPath: string): string => `SELECT * FROM read_csv('${csvPath.replace(/'/g, "''")}', header = true)`;
+export const PARQUET_SAMPLE_SELECT = (csvPath: string): string =>
+  `SELECT * FROM read_csv('${csvPath.replace(/'/g, "''")}', header = true)`;

@@ -29,7 +29,11 @@ export class BusModule {
     return {
       module: BusModule,
       global: true,
-      providers: [{ provide: EVENT_BUS, useValue: bus }, { provide: BUS_MODULE_OPTIONS, useValue: options }, BusLifecycle],
+      providers: [
+        { provide: EVENT_BUS, useValue: bus },
+        { provide: BUS_MODULE_OPTIONS, useValue: options },
+        BusLifecycle,
+      ],
       exports: [EVENT_BUS],
     };
   }

@@ -53,7 +53,11 @@ class PriceHandlers {
 describe('BusTransport (NestJS microservice over the in-process bus)', () => {
   it('binds @OnEvent / @OnCommand methods to contracts with durable consumers, redelivery, DLQ and request/reply', async () => {
     const bus = new InProcessEventBus({ service: 'test' });
-    @Module({ imports: [BusModule.forRoot(bus, { closeOnShutdown: false })], controllers: [PriceHandlers], providers: [Seen] })
+    @Module({
+      imports: [BusModule.forRoot(bus, { closeOnShutdown: false })],
+      controllers: [PriceHandlers],
+      providers: [Seen],
+    })
     class AppModule {}
 
     const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule, {
@@ -74,7 +78,11 @@ describe('BusTransport (NestJS microservice over the in-process bus)', () => {
       { symbol: 'AAPL', bps: 12, delivery: 1, id: ok.id },
       expect.objectContaining({ symbol: 'FLAKY', delivery: 2 }),
     ]);
-    expect(dls[0]).toMatchObject({ reason: 'max_deliveries', consumer: `pricing__${domain}_evt_price_moved__v1`, deliveries: 3 });
+    expect(dls[0]).toMatchObject({
+      reason: 'max_deliveries',
+      consumer: `pricing__${domain}_evt_price_moved__v1`,
+      deliveries: 3,
+    });
     await expect(bus.request(Quote, { symbol: 'MSFT' })).resolves.toEqual({ symbol: 'MSFT', price: 40 });
 
     await app.close();
@@ -96,7 +104,10 @@ describe('BusTransport (NestJS microservice over the in-process bus)', () => {
     @Module({ controllers: [Bare] })
     class BareModule {}
     const bus = new InProcessEventBus({ service: 'test' });
-    const app = await NestFactory.createMicroservice<MicroserviceOptions>(BareModule, { strategy: new BusTransport(bus, { service: 'x' }), logger: false });
+    const app = await NestFactory.createMicroservice<MicroserviceOptions>(BareModule, {
+      strategy: new BusTransport(bus, { service: 'x' }),
+      logger: false,
+    });
     await expect(app.listen()).rejects.toThrow(/not bound to a contract/);
     await app.close().catch(() => undefined);
     await bus.close();

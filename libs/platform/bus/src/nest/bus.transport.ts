@@ -2,9 +2,20 @@ import type { INestApplication, INestMicroservice, LoggerService, Type } from '@
 import { NestFactory } from '@nestjs/core';
 import { type CustomTransportStrategy, Server, type MessageHandler as NestMessageHandler } from '@nestjs/microservices';
 import { isObservable, lastValueFrom, type Observable } from 'rxjs';
-import { durableConsumerName, type BusSubscription, type CommandDefinition, type EventBus, type MessageContext } from '@strata/platform-contracts';
+import {
+  durableConsumerName,
+  type BusSubscription,
+  type CommandDefinition,
+  type EventBus,
+  type MessageContext,
+} from '@strata/platform-contracts';
 import { BusError } from '../bus-errors';
-import { BUS_HANDLER_EXTRAS, BusContext, resolveBusHandlerOptions, type BusHandlerExtras } from '@strata/platform-messaging';
+import {
+  BUS_HANDLER_EXTRAS,
+  BusContext,
+  resolveBusHandlerOptions,
+  type BusHandlerExtras,
+} from '@strata/platform-messaging';
 
 /** Transport id of {@link BusTransport} (pass it to `@EventPattern(..., BUS_TRANSPORT)` to pin a handler). */
 export const BUS_TRANSPORT = Symbol('STRATA_BUS_TRANSPORT');
@@ -42,22 +53,39 @@ export class BusTransport extends Server implements CustomTransportStrategy {
   async listen(callback: (...optionalParams: unknown[]) => void): Promise<void> {
     try {
       for (const [pattern, handler] of this.messageHandlers) {
-        const extras = (handler.extras as Record<string, unknown> | undefined)?.[BUS_HANDLER_EXTRAS] as BusHandlerExtras | undefined;
+        const extras = (handler.extras as Record<string, unknown> | undefined)?.[BUS_HANDLER_EXTRAS] as
+          BusHandlerExtras | undefined;
         if (!extras) {
-          throw new BusError('unavailable', `handler for "${pattern}" is not bound to a contract: use @OnEvent(def) / @OnCommand(def) instead of a bare pattern`);
+          throw new BusError(
+            'unavailable',
+            `handler for "${pattern}" is not bound to a contract: use @OnEvent(def) / @OnCommand(def) instead of a bare pattern`,
+          );
         }
         const { def, mode } = extras;
         const options = resolveBusHandlerOptions(extras, () => {
-          if (!this.options.controllers) throw new BusError('unavailable', `handler ${extras.controller.name}.${extras.method} takes its options from its controller: give BusTransport a controllers lookup (createBusMicroservice does)`);
+          if (!this.options.controllers)
+            throw new BusError(
+              'unavailable',
+              `handler ${extras.controller.name}.${extras.method} takes its options from its controller: give BusTransport a controllers lookup (createBusMicroservice does)`,
+            );
           return this.options.controllers(extras.controller);
         });
         const consumer = options.consumer ?? durableConsumerName(this.options.service, def);
         if (mode === 'reply') {
           this.subscriptions.push(
-            await this.bus.reply(def as CommandDefinition<string, unknown, unknown>, (data, ctx) => this.invoke(handler, data, ctx), { queue: consumer }),
+            await this.bus.reply(
+              def as CommandDefinition<string, unknown, unknown>,
+              (data, ctx) => this.invoke(handler, data, ctx),
+              { queue: consumer },
+            ),
           );
         } else {
-          this.subscriptions.push(await this.bus.subscribe(def, (data, ctx) => this.invoke(handler, data, ctx).then(() => undefined), { ...options, consumer }));
+          this.subscriptions.push(
+            await this.bus.subscribe(def, (data, ctx) => this.invoke(handler, data, ctx).then(() => undefined), {
+              ...options,
+              consumer,
+            }),
+          );
         }
       }
       this._status$.next('listening');
@@ -75,7 +103,9 @@ export class BusTransport extends Server implements CustomTransportStrategy {
         const runEnd = this.createProcessingEndHookRunner(context);
         try {
           const out: unknown = await handler(data, context);
-          resolve(isObservable(out) ? await lastValueFrom(out as Observable<unknown>, { defaultValue: undefined }) : out);
+          resolve(
+            isObservable(out) ? await lastValueFrom(out as Observable<unknown>, { defaultValue: undefined }) : out,
+          );
         } catch (e) {
           reject(e);
         } finally {
@@ -110,10 +140,20 @@ export class BusTransport extends Server implements CustomTransportStrategy {
  * `@OnEvent` / `@OnCommand` controller method of the context is bound (durable consumers `<service>__<subject>__v<N>`,
  * reply queues). Resolves once listening; on failure the context is closed and the error rethrown.
  */
-export async function createBusMicroservice(module: Type<unknown>, opts: { bus: EventBus; service: string; logger?: LoggerService | false }): Promise<INestMicroservice> {
+export async function createBusMicroservice(
+  module: Type<unknown>,
+  opts: { bus: EventBus; service: string; logger?: LoggerService | false },
+): Promise<INestMicroservice> {
   const ref: { ctx?: INestMicroservice } = {};
-  const strategy = new BusTransport(opts.bus, { service: opts.service, controllers: (type) => ref.ctx?.get(type, { strict: false }) });
-  const ctx = (ref.ctx = await NestFactory.createMicroservice(module, { strategy, abortOnError: false, ...(opts.logger !== undefined ? { logger: opts.logger } : {}) }));
+  const strategy = new BusTransport(opts.bus, {
+    service: opts.service,
+    controllers: (type) => ref.ctx?.get(type, { strict: false }),
+  });
+  const ctx = (ref.ctx = await NestFactory.createMicroservice(module, {
+    strategy,
+    abortOnError: false,
+    ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
+  }));
   try {
     await ctx.listen();
   } catch (err) {
@@ -128,5 +168,10 @@ export async function createBusMicroservice(module: Type<unknown>, opts: { bus: 
  * the handlers are bound by `app.startAllMicroservices()`, which the caller awaits after `app.init()`.
  */
 export function connectBusTransport(app: INestApplication, opts: { bus: EventBus; service: string }): void {
-  app.connectMicroservice({ strategy: new BusTransport(opts.bus, { service: opts.service, controllers: (type) => app.get(type, { strict: false }) }) });
+  app.connectMicroservice({
+    strategy: new BusTransport(opts.bus, {
+      service: opts.service,
+      controllers: (type) => app.get(type, { strict: false }),
+    }),
+  });
 }

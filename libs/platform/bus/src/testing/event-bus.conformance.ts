@@ -1,7 +1,13 @@
 import { context, trace } from '@opentelemetry/api';
 import { node, tracing } from '@opentelemetry/sdk-node';
 import { z } from 'zod';
-import { defineCommand, defineEvent, type DeadLetter, type EventBus, type MessageContext } from '@strata/platform-contracts';
+import {
+  defineCommand,
+  defineEvent,
+  type DeadLetter,
+  type EventBus,
+  type MessageContext,
+} from '@strata/platform-contracts';
 import { BusError } from '../bus-errors';
 
 /** How the conformance suite obtains bus instances of one adapter. */
@@ -51,14 +57,22 @@ export function uniqueDomain(): string {
 const ThingSchema = z.object({ n: z.number().int().nonnegative(), note: z.string().optional() });
 
 function contracts(domain: string) {
-  const Happened = defineEvent({ subject: `${domain}.evt.thing.happened.v1`, schema: ThingSchema, description: 'test event' });
+  const Happened = defineEvent({
+    subject: `${domain}.evt.thing.happened.v1`,
+    schema: ThingSchema,
+    description: 'test event',
+  });
   /** Same subject, looser schema: a producer that publishes what a strict consumer must reject. */
   const HappenedLoose = defineEvent({
     subject: `${domain}.evt.thing.happened.v1`,
     schema: z.object({ n: z.number(), note: z.string().optional() }),
     description: 'test event, loose producer',
   });
-  const Other = defineEvent({ subject: `${domain}.evt.other.happened.v1`, schema: ThingSchema, description: 'another subject' });
+  const Other = defineEvent({
+    subject: `${domain}.evt.other.happened.v1`,
+    schema: ThingSchema,
+    description: 'another subject',
+  });
   const Add = defineCommand({
     subject: `${domain}.cmd.add.v1`,
     schema: z.object({ a: z.number(), b: z.number() }),
@@ -123,7 +137,14 @@ export function eventBusConformance(adapter: string, makeFactory: () => EventBus
       const first = ctxs[0];
       expect(first.subject).toBe(Happened.subject);
       expect(first.deliveryCount).toBe(1);
-      expect(first.envelope).toMatchObject({ id: envs[0].id, type: Happened.subject, version: 1, producer: 'orders', causationId: null, data: { n: 0 } });
+      expect(first.envelope).toMatchObject({
+        id: envs[0].id,
+        type: Happened.subject,
+        version: 1,
+        producer: 'orders',
+        causationId: null,
+        data: { n: 0 },
+      });
       expect(first.envelope.correlationId).toBe(envs[0].id);
       expect(new Date(first.envelope.occurredAt).toISOString()).toBe(first.envelope.occurredAt);
     });
@@ -183,7 +204,12 @@ export function eventBusConformance(adapter: string, makeFactory: () => EventBus
       await sleep(150);
       expect(calls).toEqual([1, 2, 3]);
       expect(dls).toHaveLength(1);
-      expect(dls[0]).toMatchObject({ subject: Happened.subject, consumer: 'c_dlq', reason: 'max_deliveries', deliveries: 3 });
+      expect(dls[0]).toMatchObject({
+        subject: Happened.subject,
+        consumer: 'c_dlq',
+        reason: 'max_deliveries',
+        deliveries: 3,
+      });
       expect(dls[0].detail).toContain('poisoned thirteen');
       expect(JSON.parse(dls[0].payload)).toMatchObject({ id: env.id, data: { n: 13 } });
       expect(ok).toEqual([14]);
@@ -338,7 +364,9 @@ export function eventBusConformance(adapter: string, makeFactory: () => EventBus
       expect((failed as BusError).message).toContain('negative a');
       const bad = await client.request(Add, { a: 666, b: 0 }).catch((e: unknown) => e);
       expect((bad as BusError).code).toBe('invalid_reply');
-      const invalid = await client.request(Add, { a: 'x', b: 0 } as unknown as { a: number; b: number }).catch((e: unknown) => e);
+      const invalid = await client
+        .request(Add, { a: 'x', b: 0 } as unknown as { a: number; b: number })
+        .catch((e: unknown) => e);
       expect((invalid as BusError).code).toBe('invalid_payload');
     });
 
@@ -362,7 +390,10 @@ export function eventBusConformance(adapter: string, makeFactory: () => EventBus
       await waitFor(() => seen !== undefined, 'traced delivery');
       expect(seen!.header).toMatch(new RegExp(`^00-${producerTrace}-[0-9a-f]{16}-0[01]$`));
       expect(seen!.traceId).toBe(producerTrace);
-      await waitFor(() => spans.getFinishedSpans().some((s) => s.name === `${Happened.subject} process`), 'consumer span ended');
+      await waitFor(
+        () => spans.getFinishedSpans().some((s) => s.name === `${Happened.subject} process`),
+        'consumer span ended',
+      );
       const consumerSpan = spans.getFinishedSpans().find((s) => s.name === `${Happened.subject} process`)!;
       expect(consumerSpan.spanContext().traceId).toBe(producerTrace);
       expect(consumerSpan.attributes['messaging.consumer.group.name']).toBe('c_trace');

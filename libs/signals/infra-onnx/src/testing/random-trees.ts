@@ -6,7 +6,13 @@ import { type Tree, type TreeEnsemble, type TreeObjective } from '@strata/signal
  * Thresholds are drawn from `thresholdPool` (so test rows can hit them exactly); covers are consistent
  * (internal cover = sum of its children's).
  */
-export function randomTree(rand: () => number, nFeatures: number, leaves: number, thresholdPool: Float64Array, leafScale = 0.1): Tree {
+export function randomTree(
+  rand: () => number,
+  nFeatures: number,
+  leaves: number,
+  thresholdPool: Float64Array,
+  leafScale = 0.1,
+): Tree {
   const nInt = leaves - 1;
   const splitFeature = new Int32Array(nInt);
   const threshold = new Float64Array(nInt);
@@ -40,14 +46,23 @@ export function randomTree(rand: () => number, nFeatures: number, leaves: number
 }
 
 /** A random ensemble (see {@link randomTree}); feature names `f0..f{n-1}`. */
-export function randomEnsemble(opts: { seed: number; objective: TreeObjective; nFeatures: number; nTrees: number; leaves: number; thresholdPool: Float64Array; baseScore?: number }): TreeEnsemble {
+export function randomEnsemble(opts: {
+  seed: number;
+  objective: TreeObjective;
+  nFeatures: number;
+  nTrees: number;
+  leaves: number;
+  thresholdPool: Float64Array;
+  baseScore?: number;
+}): TreeEnsemble {
   const rand = mulberry32(opts.seed);
   const trees: Tree[] = [];
-  for (let t = 0; t < opts.nTrees; t++) trees.push(randomTree(rand, opts.nFeatures, t % 7 === 6 ? 1 : opts.leaves, opts.thresholdPool));
+  for (let t = 0; t < opts.nTrees; t++)
+    trees.push(randomTree(rand, opts.nFeatures, t % 7 === 6 ? 1 : opts.leaves, opts.thresholdPool));
   return {
     objective: opts.objective,
     featureNames: Array.from({ length: opts.nFeatures }, (_, i) => `f${i}`),
-    baseScore: opts.baseScore ?? (rand() - 0.5),
+    baseScore: opts.baseScore ?? rand() - 0.5,
     trees,
   };
 }
@@ -56,7 +71,14 @@ export function randomEnsemble(opts: { seed: number; objective: TreeObjective; n
  * Random rows (row-major) whose values come from `thresholdPool` (exact threshold hits) with probability `pHit`,
  * NaN with probability `pNaN`, else uniform in [−3, 3).
  */
-export function randomRows(rand: () => number, nRows: number, nFeatures: number, thresholdPool: Float64Array, pNaN = 0.1, pHit = 0.3): Float64Array {
+export function randomRows(
+  rand: () => number,
+  nRows: number,
+  nFeatures: number,
+  thresholdPool: Float64Array,
+  pNaN = 0.1,
+  pHit = 0.3,
+): Float64Array {
   const X = new Float64Array(nRows * nFeatures);
   for (let i = 0; i < X.length; i++) {
     const u = rand();
