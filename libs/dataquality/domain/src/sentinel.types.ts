@@ -1,10 +1,12 @@
 /**
  * The data-quality sentinel's public types: what goes in (one series of bars, the first of which to score), what
- * comes out (one {@link BarAnomaly} per flagged bar). Shared by the domain scorer and the `sentinel` service.
+ * comes out (one {@link BarAnomaly} per flagged bar). Shared by the domain scorer and the `sentinel` service. The
+ * severity, anomaly-kind and detector lists are the contracts' enums, so events and the scorer cannot disagree.
  */
+import { AnomalyKindSchema, DataQualitySeveritySchema, DetectorNameSchema } from '@strata/dataquality-contracts';
 
 /** Severity ladder, lowest first. HIGH and above page (webhooks). */
-export const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
+export const SEVERITIES = DataQualitySeveritySchema.options;
 /** One step of {@link SEVERITIES}. */
 export type Severity = (typeof SEVERITIES)[number];
 
@@ -17,22 +19,12 @@ export type Severity = (typeof SEVERITIES)[number];
  *   operator to confirm, never paged as a price anomaly;
  * - statistical kinds: `spike` (price), `volume_burst`, `outlier` (unusual bar the detectors agree on, no rule fired).
  */
-export const ANOMALY_KINDS = [
-  'spike',
-  'bad_tick',
-  'stale',
-  'gap',
-  'zero_volume',
-  'volume_burst',
-  'correction',
-  'probable_split',
-  'outlier',
-] as const;
+export const ANOMALY_KINDS = AnomalyKindSchema.options;
 /** One of {@link ANOMALY_KINDS}. */
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
 
 /** The detectors whose scores are recorded per anomaly. */
-export const DETECTORS = ['rules', 'isolation_forest', 'forecast_residual'] as const;
+export const DETECTORS = DetectorNameSchema.options;
 /** One of {@link DETECTORS}. */
 export type DetectorName = (typeof DETECTORS)[number];
 
