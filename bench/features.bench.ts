@@ -22,14 +22,12 @@
  * Run: npm run bench:features
  */
 import { Logger, Module } from '@nestjs/common';
-import { BarsIngestedV1, MARKET_DATA_READER } from '@strata/marketdata-contracts';
+import { BarsIngestedV1, MARKET_DATA_READER, type BarColumns } from '@strata/marketdata-contracts';
 import { FeatureSetRefreshedV1 } from '@strata/features-contracts';
 import { computeCoreFeatures, emaRatio, randomWalkBars, simpleReturn, smaRatio } from '@strata/shared-indicators';
 import { readBarsCsv } from '@strata/marketdata-domain';
-import { type BarColumns } from '@strata/marketdata-contracts';
 import { CORE_V1, FeatureRefreshService } from '@strata/features-feature';
-import { IngestBarsUseCase, InMemoryIngestionLog } from '@strata/marketdata-feature';
-import { MarketDataService } from '@strata/marketdata-feature';
+import { IngestBarsUseCase, InMemoryIngestionLog, MarketDataService } from '@strata/marketdata-feature';
 import { createBusMicroservice, InProcessEventBus } from '@strata/platform-bus';
 import { appendColumns, DuckDb, readDoubleColumns } from '@strata/platform-duckdb';
 import { DuckDbBarsRepository, DuckDbCorporateActionsRepository } from '@strata/marketdata-infra-duckdb';

@@ -18,8 +18,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DocumentStore } from '@strata/platform-contracts';
 import { DuckDb } from '@strata/platform-duckdb';
-import { DuckDbDocumentStore } from '@strata/platform-document-store';
-import { MongoDocumentStore } from '@strata/platform-document-store';
+import { DuckDbDocumentStore, MongoDocumentStore } from '@strata/platform-document-store';
 
 interface Event {
   symbol: string;

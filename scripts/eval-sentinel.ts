@@ -14,9 +14,13 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import { type Timeframe } from '@strata/marketdata-contracts';
-import { parseBarsCsv } from '@strata/marketdata-domain';
+import {
+  parseBarsCsv,
+  ANOMALY_KINDS as SYN_KINDS,
+  generateSyntheticSeries,
+  type SyntheticConfig,
+} from '@strata/marketdata-domain';
 import { type TradingCalendar } from '@strata/shared-timeseries';
-import { ANOMALY_KINDS as SYN_KINDS, generateSyntheticSeries, type SyntheticConfig } from '@strata/marketdata-domain';
 import { scoreBars, sentinelConfigFromJson, severityAtLeast, type BarAnomaly } from '@strata/dataquality-domain';
 
 /** Scorer config: the defaults, or a JSON override in SENTINEL_CONFIG (same variable the service reads). */

@@ -22,11 +22,10 @@
  * EVAL_INJECT_LEAK=1 adds a deliberately leaky feature (the 5-bar forward return) to show the guard failing (exit 1).
  * Run: npm run eval:signals
  */
-import { CorporateActionSchema, type CorporateAction } from '@strata/marketdata-contracts';
+import { CorporateActionSchema, type CorporateAction, type BarColumns } from '@strata/marketdata-contracts';
 import { CORE_V1_FEATURE_NAMES, computeCoreFeatures, type AnnualisationCalendar } from '@strata/shared-indicators';
 import { inferTradingCalendar } from '@strata/shared-timeseries';
 import { parseBarsCsv } from '@strata/marketdata-domain';
-import { type BarColumns } from '@strata/marketdata-contracts';
 import {
   evaluateWalkForward,
   LeakageDetectedError,

@@ -2,8 +2,7 @@
  * Issue 3, "Done when", with MONGODB_URI (FerretDB in .ci/run): the platform keeps its documents in MongoDB, not in
  * its DuckDB file, and data, duplicates and API keys behave exactly as with the embedded store across a restart.
  */
-import { DOCSTORE_SCHEMA } from '@strata/platform-document-store';
-import { MongoDocumentStore } from '@strata/platform-document-store';
+import { DOCSTORE_SCHEMA, MongoDocumentStore } from '@strata/platform-document-store';
 import mongoose from 'mongoose';
 import { mongoTarget, uniqueName } from '../../../test/infra';
 import { persistenceScenario } from './testing/persistence-scenario';

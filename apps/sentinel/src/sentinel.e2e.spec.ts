@@ -6,7 +6,7 @@ import { AnomalyDetectedV1, type AnomalyDetected } from '@strata/dataquality-con
 import { WebhooksService } from '@strata/dataquality-feature';
 import { createLogger } from '@strata/platform-http';
 import { InProcessEventBus } from '@strata/platform-bus';
-import { parseConfig } from '@strata/shared-util';
+import { parseConfig, webhookDeliveryOptions } from '@strata/shared-util';
 import { createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -15,7 +15,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigSchema } from './config';
 import { SENTINEL_DUCKDB_FILE, startSentinel, type SentinelService } from './sentinel';
-import { webhookDeliveryOptions } from '@strata/shared-util';
 
 jest.setTimeout(60_000);
 

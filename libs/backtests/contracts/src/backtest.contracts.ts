@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { defineCommand, defineEvent } from '@strata/platform-contracts';
 import { QualityFilterSchema } from '@strata/features-contracts';
-import { InstantQuerySchema } from '@strata/marketdata-contracts';
-import { SymbolSchema } from '@strata/marketdata-contracts';
+import { InstantQuerySchema, SymbolSchema } from '@strata/marketdata-contracts';
 import { StrategyDefinitionV1Schema, StrategyParamNameSchema } from './strategy.contracts';
 
 /*

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { AdjustmentSchema } from '@strata/marketdata-contracts';
-import { SymbolSchema, TimeframeSchema } from '@strata/marketdata-contracts';
+import { AdjustmentSchema, SymbolSchema, TimeframeSchema } from '@strata/marketdata-contracts';
 
 /*
  * The strategy definition language (version 1): JSON rules over raw bars, stored features, indicators computed on the

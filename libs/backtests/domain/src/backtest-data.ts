@@ -1,7 +1,6 @@
-import { type Timeframe } from '@strata/marketdata-contracts';
+import { type Timeframe, type OhlcvSeries } from '@strata/marketdata-contracts';
 import { annualisationFactor, type AnnualisationCalendar } from '@strata/shared-indicators';
 import { inferTradingCalendar } from '@strata/shared-timeseries';
-import { type OhlcvSeries } from '@strata/marketdata-contracts';
 
 /**
  * One symbol's bars in ascending time, as columns. Times are bar starts in epoch ms UTC; prices in quote currency

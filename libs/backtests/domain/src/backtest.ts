@@ -1,10 +1,15 @@
-import { type ExecutionSettings, type StrategyDefinition } from '@strata/backtests-contracts';
+import {
+  type ExecutionSettings,
+  type StrategyDefinition,
+  type EquityCurve,
+  type OrderRecord,
+  type TradeRecord,
+  type SignalModel,
+} from '@strata/backtests-contracts';
 import { timelinePeriodsPerYear, validateBacktestData, type BacktestData } from './backtest-data';
 import { PortfolioSimulation, type DecisionRecord, type OpenPosition, type SimulationConfig } from './engine';
-import { type EquityCurve, type OrderRecord, type TradeRecord } from '@strata/backtests-contracts';
 import { Fingerprint } from './fingerprint';
 import { alignBenchmark, computeKpis, type Kpis } from './kpis';
-import type { SignalModel } from '@strata/backtests-contracts';
 import { strategySignalSource, type SeriesCache, type SignalSource, type SymbolSignals } from './signals';
 import type { StrategyCatalog } from './strategy-validation';
 

@@ -4,12 +4,13 @@ import {
   type BacktestTradeDto,
   type BacktestEquityPointDto,
   type BacktestOrderDto,
+  type SignalModel,
+  type OrderRecord,
+  type TradeRecord,
 } from '@strata/backtests-contracts';
 import type { BacktestData } from './backtest-data';
 import { ENGINE_VERSION, type BacktestOutcome } from './backtest';
 import type { LookAheadReport } from './lookahead';
-import type { SignalModel } from '@strata/backtests-contracts';
-import type { OrderRecord, TradeRecord } from '@strata/backtests-contracts';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 /** JSON has no NaN / Infinity: non-finite numbers become null. */

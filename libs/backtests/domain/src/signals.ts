@@ -4,6 +4,7 @@ import {
   type StrategyDefinition,
   type StrategyPeriod,
   type StrategyValue,
+  type SignalModel,
 } from '@strata/backtests-contracts';
 import {
   atr,
@@ -18,7 +19,6 @@ import {
 } from '@strata/shared-indicators';
 import { barsPerYearOf, seriesCalendar, type BacktestData, type SymbolBars } from './backtest-data';
 import { afterLeadingNaN, rollingExtreme, rollingStd, rollingZScore, shiftBack } from './rolling';
-import type { SignalModel } from '@strata/backtests-contracts';
 import {
   DEFAULT_STRATEGY_CATALOG,
   StrategyDefinitionError,

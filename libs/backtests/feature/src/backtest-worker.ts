@@ -6,6 +6,11 @@ import {
   BacktestRunProgressedV1,
   RunBacktestCommandV1,
   type BacktestRunSpec,
+  type SignalModel,
+  BACKTEST_SERIES_STORE,
+  BACKTEST_SIGNAL_MODELS,
+  type BacktestSeriesStore,
+  type BacktestSignalModels,
 } from '@strata/backtests-contracts';
 import {
   EVENT_BUS,
@@ -26,17 +31,10 @@ import {
   type BenchmarkSeries,
   type SymbolBars,
 } from '@strata/backtests-domain';
-import { type SignalModel } from '@strata/backtests-contracts';
 import { BusContext, OnCommand, WorkQueueController, workQueueOptions } from '@strata/platform-messaging';
 import { uuidv7 } from '@strata/shared-util';
 import { hostname } from 'node:os';
 import { BACKTEST_MARKET_DATA, type BacktestMarketData } from './backtests.ports';
-import {
-  BACKTEST_SERIES_STORE,
-  BACKTEST_SIGNAL_MODELS,
-  type BacktestSeriesStore,
-  type BacktestSignalModels,
-} from '@strata/backtests-contracts';
 import { BacktestRunsRepository, queuedRun, type BacktestRunDoc } from './backtest-runs.repository';
 import { BACKTEST_WORKER_OPTIONS } from './backtests.tokens';
 

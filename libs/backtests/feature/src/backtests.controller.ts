@@ -21,8 +21,7 @@ import {
   type BacktestSeriesQuery,
   type CreateBacktestBody,
 } from '@strata/backtests-contracts';
-import { DocumentStoreError } from '@strata/platform-contracts';
-import { MAX_PAGE_LIMIT } from '@strata/platform-contracts';
+import { DocumentStoreError, MAX_PAGE_LIMIT } from '@strata/platform-contracts';
 import { strategyProblem } from './strategy-problems';
 import { ProblemException, problemType, Roles, ZodBody, ZodQuery, zodToOpenApi } from '@strata/platform-http';
 import { z } from 'zod';

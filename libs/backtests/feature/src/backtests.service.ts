@@ -8,10 +8,11 @@ import {
   type BacktestRunSpec,
   type BacktestTradeDto,
   type CreateBacktestBody,
+  BACKTEST_SERIES_STORE,
+  type BacktestSeriesStore,
 } from '@strata/backtests-contracts';
 import { definitionHash, StrategiesService } from './strategies.service';
 import { uuidv7 } from '@strata/shared-util';
-import { BACKTEST_SERIES_STORE, type BacktestSeriesStore } from '@strata/backtests-contracts';
 import {
   BacktestRunsRepository,
   queuedRun,

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { Adjustment, Timeframe } from '@strata/marketdata-contracts';
+import { Adjustment, Timeframe, MARKET_DATA_READER, type MarketDataReader } from '@strata/marketdata-contracts';
 import { QualityFilter } from '@strata/features-contracts';
 import { SymbolBars } from '@strata/backtests-domain';
 import {
@@ -8,7 +8,6 @@ import {
   UNRESOLVED_FLAG_STATUSES,
   type BarQualityFlagsStore,
 } from '@strata/dataquality-contracts';
-import { MARKET_DATA_READER, type MarketDataReader } from '@strata/marketdata-contracts';
 import type { BacktestMarketData } from './backtests.ports';
 
 /**

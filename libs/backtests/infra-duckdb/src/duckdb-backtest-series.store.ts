@@ -6,8 +6,7 @@ import type {
   BacktestSeriesStore,
   BacktestTradeDto,
 } from '@strata/backtests-contracts';
-import { appendColumns } from '@strata/platform-duckdb';
-import type { DuckDb } from '@strata/platform-duckdb';
+import { appendColumns, type DuckDb } from '@strata/platform-duckdb';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import { EnvelopeSchema } from '@strata/platform-contracts';
-import type { MessageDefinition } from '@strata/platform-contracts';
-import { hoistJsonSchemaDefinitions } from '@strata/platform-contracts';
+import { EnvelopeSchema, type MessageDefinition, hoistJsonSchemaDefinitions } from '@strata/platform-contracts';
 import { ALL_MESSAGES } from './registry';
 
 /** Builds the AsyncAPI 3.0 document from the message definitions; never written by hand. */

@@ -7,8 +7,12 @@ import {
 import { AnomalyDetectedV1 } from '@strata/dataquality-contracts';
 import type { MessageDefinition } from '@strata/platform-contracts';
 import { FeatureSetRefreshedV1 } from '@strata/features-contracts';
-import { BarsCorrectedV1, CorporateActionsRecordedV1 } from '@strata/marketdata-contracts';
-import { BarsIngestedV1, IngestCommandV1 } from '@strata/marketdata-contracts';
+import {
+  BarsCorrectedV1,
+  CorporateActionsRecordedV1,
+  BarsIngestedV1,
+  IngestCommandV1,
+} from '@strata/marketdata-contracts';
 import {
   ModelAliasChangedV1,
   ModelTrainedV1,

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { defineEvent } from '@strata/platform-contracts';
-import { InstantQuerySchema } from '@strata/marketdata-contracts';
-import { SymbolSchema, TimeframeSchema } from '@strata/marketdata-contracts';
+import { InstantQuerySchema, SymbolSchema, TimeframeSchema } from '@strata/marketdata-contracts';
 
 /*
  * Data-quality sentinel contracts: the anomaly event, the stored DataQualityEvent as served by REST, the dashboard

@@ -1,7 +1,6 @@
-import { findCalendarGaps } from '@strata/marketdata-domain';
+import { findCalendarGaps, generateSyntheticSeries } from '@strata/marketdata-domain';
 import { formatIsoUtc } from '@strata/shared-timeseries';
 import { type OhlcvSeries } from '@strata/marketdata-contracts';
-import { generateSyntheticSeries } from '@strata/marketdata-domain';
 import { correctionAnomaly, excursionAt, matchSplit, missingBarsBefore } from './sentinel.rules';
 import { DEFAULT_SENTINEL_CONFIG } from './sentinel.config';
 

@@ -1,4 +1,4 @@
-import { type BarCorrection, type Timeframe } from '@strata/marketdata-contracts';
+import { type BarCorrection, type Timeframe, type OhlcvSeries } from '@strata/marketdata-contracts';
 import {
   DAY_MS,
   TIMEFRAME_MS,
@@ -6,7 +6,6 @@ import {
   tradingDaysBetween,
   type TradingCalendar,
 } from '@strata/shared-timeseries';
-import { type OhlcvSeries } from '@strata/marketdata-contracts';
 import { isStaleBar } from './bar-features';
 import type { SentinelConfig } from './sentinel.config';
 import type { BarAnomaly, Severity } from './sentinel.types';

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseBarsCsv } from '@strata/marketdata-domain';
+import { parseBarsCsv, generateSyntheticSeries } from '@strata/marketdata-domain';
 import { type BarColumns, type OhlcvSeries } from '@strata/marketdata-contracts';
-import { generateSyntheticSeries } from '@strata/marketdata-domain';
 import { DEFAULT_SENTINEL_CONFIG, mergeSentinelConfig, severityAtLeast } from './sentinel.config';
 import { requiredContextBars, scoreBars } from './sentinel.scorer';
 import type { BarAnomaly } from './sentinel.types';

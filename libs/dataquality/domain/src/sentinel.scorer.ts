@@ -1,6 +1,5 @@
-import { type Timeframe } from '@strata/marketdata-contracts';
+import { type Timeframe, type OhlcvSeries } from '@strata/marketdata-contracts';
 import { TIMEFRAME_MS, formatIsoUtc, type TradingCalendar } from '@strata/shared-timeseries';
-import { type OhlcvSeries } from '@strata/marketdata-contracts';
 import { computeBarStats, FEATURE_COUNT, isConsistentBar, PARKINSON, type BarStats } from './bar-features';
 import { IsolationForest } from './isolation-forest';
 import {

@@ -6,9 +6,10 @@ import {
   type DataQualityStatus,
   type DataQualitySummary,
   type DataQualitySummaryQuery,
+  BAR_QUALITY_FLAGS,
+  type BarQualityFlagsStore,
 } from '@strata/dataquality-contracts';
 import { type Page } from '@strata/platform-contracts';
-import { BAR_QUALITY_FLAGS, type BarQualityFlagsStore } from '@strata/dataquality-contracts';
 import { DataQualityEventsRepository, toEventDto, type DataQualityEventDoc } from './data-quality-events.repository';
 
 /** No DataQualityEvent with that id. */

@@ -1,7 +1,18 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { AnomalyDetectedV1 } from '@strata/dataquality-contracts';
+import {
+  AnomalyDetectedV1,
+  BAR_QUALITY_FLAGS,
+  type BarQualityFlagsStore,
+  type BarQualityFlag,
+} from '@strata/dataquality-contracts';
 import { DuplicateKeyError, EVENT_BUS, type EventBus, type StoredDocument } from '@strata/platform-contracts';
-import { type BarCorrection, type Timeframe } from '@strata/marketdata-contracts';
+import {
+  type BarCorrection,
+  type Timeframe,
+  type BarColumns,
+  BARS_REPOSITORY,
+  type BarsRepository,
+} from '@strata/marketdata-contracts';
 import {
   correctionAnomaly,
   DEFAULT_SENTINEL_CONFIG,
@@ -13,10 +24,6 @@ import {
   type SentinelConfig,
 } from '@strata/dataquality-domain';
 import { inferTradingCalendar, TIMEFRAME_MS, type TradingCalendar } from '@strata/shared-timeseries';
-import { type BarColumns } from '@strata/marketdata-contracts';
-import { BAR_QUALITY_FLAGS, type BarQualityFlagsStore } from '@strata/dataquality-contracts';
-import { type BarQualityFlag } from '@strata/dataquality-contracts';
-import { BARS_REPOSITORY, type BarsRepository } from '@strata/marketdata-contracts';
 import {
   dataQualityEventId,
   DataQualityEventsRepository,

@@ -1,4 +1,4 @@
-import { AnomalyDetectedV1 } from '@strata/dataquality-contracts';
+import { AnomalyDetectedV1, type WebhookTransport } from '@strata/dataquality-contracts';
 import { BarsCorrectedV1, BarsIngestedV1 } from '@strata/marketdata-contracts';
 import { durableConsumerName } from '@strata/platform-contracts';
 import type { ServiceDefinition } from '@strata/platform-messaging';
@@ -8,7 +8,6 @@ import { SENTINEL_SERVICE } from './sentinel-events.handler';
 import { SentinelModule, type SentinelModuleOptions } from './sentinel.module';
 import type { SentinelScoringOptions } from './sentinel-scoring.service';
 import type { WebhookDispatcherOptions } from './webhook-dispatcher';
-import type { WebhookTransport } from '@strata/dataquality-contracts';
 
 /** Adapters of the sentinel's ports and its settings, supplied by the app. */
 export interface SentinelServiceAdapters {

@@ -1,5 +1,10 @@
 import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
-import { BAR_QUALITY_FLAGS, type BarQualityFlagsStore } from '@strata/dataquality-contracts';
+import {
+  BAR_QUALITY_FLAGS,
+  type BarQualityFlagsStore,
+  WEBHOOK_TRANSPORT,
+  type WebhookTransport,
+} from '@strata/dataquality-contracts';
 import { DataQualityEventsRepository } from './data-quality-events.repository';
 import { DataQualityController, DataQualityDashboardController } from './data-quality.controller';
 import { DataQualityService } from './data-quality.service';
@@ -10,7 +15,6 @@ import {
   type SentinelScoringOptions,
 } from './sentinel-scoring.service';
 import { WEBHOOK_DISPATCHER_OPTIONS, WebhookDispatcher, type WebhookDispatcherOptions } from './webhook-dispatcher';
-import { WEBHOOK_TRANSPORT, type WebhookTransport } from '@strata/dataquality-contracts';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksRepository } from './webhooks.repository';
 import { WebhooksService } from './webhooks.service';

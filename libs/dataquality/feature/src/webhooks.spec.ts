@@ -2,7 +2,12 @@
  * Webhook fan-out, signing, retries with backoff, dead-lettering, redelivery, crash recovery and bounded concurrency,
  * against the embedded document store and a scripted transport (the HTTP adapter has its own spec).
  */
-import { type AnomalyDetected } from '@strata/dataquality-contracts';
+import {
+  type AnomalyDetected,
+  type WebhookRequest,
+  type WebhookResponse,
+  type WebhookTransport,
+} from '@strata/dataquality-contracts';
 import { type DocumentStore } from '@strata/platform-contracts';
 import { DuckDbDocumentStore } from '@strata/platform-document-store';
 import { createHmac } from 'node:crypto';
@@ -11,7 +16,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { retryDelayMs, WebhookDispatcher } from './webhook-dispatcher';
 import { verifyWebhookSignature } from './webhook-signature';
-import type { WebhookRequest, WebhookResponse, WebhookTransport } from '@strata/dataquality-contracts';
 import { WebhooksRepository } from './webhooks.repository';
 import { WebhooksService } from './webhooks.service';
 

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { defineEvent } from '@strata/platform-contracts';
-import { InstantQuerySchema } from '@strata/marketdata-contracts';
-import { SymbolSchema, TimeframeSchema } from '@strata/marketdata-contracts';
+import { InstantQuerySchema, SymbolSchema, TimeframeSchema } from '@strata/marketdata-contracts';
 
 /** Feature-set names: lower-case snake case, 1–48 characters (`core`). */
 export const FeatureSetNameSchema = z

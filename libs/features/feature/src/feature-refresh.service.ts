@@ -1,17 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EVENT_BUS, type EventBus } from '@strata/platform-contracts';
-import { FeatureSetRefreshedV1 } from '@strata/features-contracts';
-import { type Timeframe } from '@strata/marketdata-contracts';
-import { barsContentHash } from '@strata/shared-timeseries';
-import { MARKET_DATA_READER, type MarketDataReader } from '@strata/marketdata-contracts';
-import { createHash } from 'node:crypto';
-import { FEATURE_SETS, type FeatureSetImplementation } from './feature-set.registry';
 import {
+  FeatureSetRefreshedV1,
   FEATURE_STORE,
   type FeatureStore,
   type MaterialisationLineage,
   type MaterialisationRecord,
 } from '@strata/features-contracts';
+import { type Timeframe, MARKET_DATA_READER, type MarketDataReader } from '@strata/marketdata-contracts';
+import { barsContentHash } from '@strata/shared-timeseries';
+import { createHash } from 'node:crypto';
+import { FEATURE_SETS, type FeatureSetImplementation } from './feature-set.registry';
 
 /** Outcome of one refresh of one feature set for one series. */
 export interface RefreshOutcome {

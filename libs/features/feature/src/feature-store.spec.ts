@@ -4,13 +4,12 @@
  * past features unchanged), the as-of join without leakage, and refresh on market-data events.
  */
 import { Logger, Module } from '@nestjs/common';
-import { BarsIngestedV1, MARKET_DATA_READER } from '@strata/marketdata-contracts';
-import { FeatureSetRefreshedV1 } from '@strata/features-contracts';
+import { BarsIngestedV1, MARKET_DATA_READER, type BarColumns } from '@strata/marketdata-contracts';
+import { FeatureSetRefreshedV1, type FeatureStore } from '@strata/features-contracts';
 import { type Envelope, type PayloadOf } from '@strata/platform-contracts';
 import { computeCoreFeatures, CORE_V1_FEATURE_NAMES } from '@strata/shared-indicators';
 import { barsContentHash } from '@strata/shared-timeseries';
 import { readBarsCsv } from '@strata/marketdata-domain';
-import { type BarColumns } from '@strata/marketdata-contracts';
 import { MarketDataService } from '@strata/marketdata-feature';
 import { createBusMicroservice, InProcessEventBus } from '@strata/platform-bus';
 import { DuckDb, DUCKDB_MEMORY } from '@strata/platform-duckdb';
@@ -21,7 +20,6 @@ import { resolve } from 'node:path';
 import { BarsIngestedHandler } from './bars-ingested.handler';
 import { FeatureRefreshService } from './feature-refresh.service';
 import { CORE_V1 } from './feature-set.registry';
-import type { FeatureStore } from '@strata/features-contracts';
 import { FeaturesService } from './features.service';
 
 jest.setTimeout(120_000);

@@ -12,8 +12,16 @@ import {
   type FeaturesQuery,
 } from '@strata/features-contracts';
 import { SymbolSchema, TimeframeSchema } from '@strata/marketdata-contracts';
-import { badCursor, decodeCursor, encodeCursor } from '@strata/platform-http';
-import { parseOrThrow, ProblemException, Roles, ZodQuery, zodToOpenApi } from '@strata/platform-http';
+import {
+  badCursor,
+  decodeCursor,
+  encodeCursor,
+  parseOrThrow,
+  ProblemException,
+  Roles,
+  ZodQuery,
+  zodToOpenApi,
+} from '@strata/platform-http';
 import { z } from 'zod';
 import { FeatureSetNotFoundError, FeaturesService } from './features.service';
 

@@ -13,8 +13,7 @@ import {
 import { TIMEFRAME_MS } from '@strata/shared-timeseries';
 import { uuidv7 } from '@strata/shared-util';
 import { createHash } from 'node:crypto';
-import { appendColumns, readDoubleColumns, type ColumnSource } from '@strata/platform-duckdb';
-import type { DuckDb } from '@strata/platform-duckdb';
+import { appendColumns, readDoubleColumns, type ColumnSource, type DuckDb } from '@strata/platform-duckdb';
 
 const MIN_MS = -62135596800000;
 const MAX_MS = 253402300799999;

@@ -1,6 +1,5 @@
-import { type Timeframe } from '@strata/marketdata-contracts';
+import { type Timeframe, type BarColumns } from '@strata/marketdata-contracts';
 import { civilFromDays } from '@strata/shared-timeseries';
-import type { BarColumns } from '@strata/marketdata-contracts';
 
 /** The ingest CSV header (the same six columns as the files in `data/`); `,adj_close` is appended when present. */
 export const INGEST_CSV_HEADER = 'timestamp,open,high,low,close,volume';

@@ -1,5 +1,4 @@
-import { TimeframeSchema } from '@strata/marketdata-contracts';
-import type { OhlcvSeries } from '@strata/marketdata-contracts';
+import { TimeframeSchema, type OhlcvSeries } from '@strata/marketdata-contracts';
 import { layoutSlots, parseClock, US_EQUITY_SESSION, type SessionSpec } from './synthetic.calendar';
 import { Xoshiro128ss } from '@strata/shared-random';
 import { stationaryDistribution } from './regime.markov';

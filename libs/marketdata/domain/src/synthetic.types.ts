@@ -1,5 +1,4 @@
-import { type RejectReason, type Timeframe } from '@strata/marketdata-contracts';
-import type { BarColumns } from '@strata/marketdata-contracts';
+import { type RejectReason, type Timeframe, type BarColumns } from '@strata/marketdata-contracts';
 import type { SessionSpec, SyntheticCalendar } from './synthetic.calendar';
 
 /** One market regime of the Markov chain. Drift and volatility are annualised, in fractions (0.2 = 20 % per year). */

@@ -1,5 +1,4 @@
-import { type CorporateAction } from '@strata/marketdata-contracts';
-import { type BarColumns } from '@strata/marketdata-contracts';
+import { type CorporateAction, type BarColumns } from '@strata/marketdata-contracts';
 import { adjustBars, adjustmentSteps, cumulativeFactors, exDateInstant } from './corporate-actions.adjustment';
 
 const day = (d: string) => Date.parse(`${d}T00:00:00Z`);

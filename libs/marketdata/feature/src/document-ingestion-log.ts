@@ -1,6 +1,12 @@
 import { DuplicateKeyError, type DocumentCollection, type DocumentStore } from '@strata/platform-contracts';
-import { type IngestResult, type RejectedRow, type Timeframe } from '@strata/marketdata-contracts';
-import { DuplicateIngestionError, type IngestionLog, type IngestionRecord } from '@strata/marketdata-contracts';
+import {
+  type IngestResult,
+  type RejectedRow,
+  type Timeframe,
+  DuplicateIngestionError,
+  type IngestionLog,
+  type IngestionRecord,
+} from '@strata/marketdata-contracts';
 
 /** Rejected rows kept inside the ingestion document; more go to `ingestion_rejects` in chunks. */
 export const INLINE_REJECTS = 500;

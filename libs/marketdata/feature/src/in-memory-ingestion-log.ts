@@ -1,5 +1,9 @@
-import { type Timeframe } from '@strata/marketdata-contracts';
-import { DuplicateIngestionError, type IngestionLog, type IngestionRecord } from '@strata/marketdata-contracts';
+import {
+  type Timeframe,
+  DuplicateIngestionError,
+  type IngestionLog,
+  type IngestionRecord,
+} from '@strata/marketdata-contracts';
 
 /**
  * {@link IngestionLog} in process memory, for tests (the apps use `DocumentIngestionLog` on the document store).

@@ -6,32 +6,13 @@ import {
   type IngestCommandV1,
   type IngestErrorKind,
   type IngestResult,
-} from '@strata/marketdata-contracts';
-import { EVENT_BUS, type EventBus, type PayloadOf } from '@strata/platform-contracts';
-import {
-  BarsCsvFormatError,
-  decodeBarColumns,
-  decodeBarsCsv,
-  validateBars,
-  type BarBatch,
-} from '@strata/marketdata-domain';
-import {
-  ANOMALY_KINDS,
-  generateSyntheticSeries,
-  SyntheticConfigError,
-  type SyntheticConfig,
-} from '@strata/marketdata-domain';
-import { BARS_REPOSITORY, type BarsCommitOutcome, type BarsRepository } from '@strata/marketdata-contracts';
-import { uuidv7 } from '@strata/shared-util';
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
-import {
+  BARS_REPOSITORY,
+  type BarsCommitOutcome,
+  type BarsRepository,
   DuplicateIngestionError,
   INGESTION_LOG,
   type IngestionLog,
   type IngestionRecord,
-} from '@strata/marketdata-contracts';
-import {
   ALPHAVANTAGE_SOURCE,
   BARS_FILE_READER,
   CORPORATE_ACTIONS_RECORDER,
@@ -42,6 +23,21 @@ import {
   type SyntheticGroundTruthRow,
   type SyntheticGroundTruthStore,
 } from '@strata/marketdata-contracts';
+import { EVENT_BUS, type EventBus, type PayloadOf } from '@strata/platform-contracts';
+import {
+  BarsCsvFormatError,
+  decodeBarColumns,
+  decodeBarsCsv,
+  validateBars,
+  type BarBatch,
+  ANOMALY_KINDS,
+  generateSyntheticSeries,
+  SyntheticConfigError,
+  type SyntheticConfig,
+} from '@strata/marketdata-domain';
+import { uuidv7 } from '@strata/shared-util';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { INGESTION_OPTIONS, type IngestionOptions } from './ingestion.tokens';
 
 /** Payload of `marketdata.cmd.ingest.v1` after validation. */

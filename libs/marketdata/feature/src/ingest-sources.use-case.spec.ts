@@ -1,4 +1,11 @@
-import { BarsIngestedV1, type CorporateAction, type Timeframe } from '@strata/marketdata-contracts';
+import {
+  BarsIngestedV1,
+  type CorporateAction,
+  type Timeframe,
+  type AlphaVantageBarsSource,
+  type SyntheticGroundTruthRow,
+  type SyntheticGroundTruthStore,
+} from '@strata/marketdata-contracts';
 import { type Envelope } from '@strata/platform-contracts';
 import { decodeBarsCsv, generateSyntheticSeries } from '@strata/marketdata-domain';
 import { InProcessEventBus } from '@strata/platform-bus';
@@ -7,11 +14,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InMemoryIngestionLog } from './in-memory-ingestion-log';
 import { IngestBarsUseCase, SOURCE_FAILED, SOURCE_INVALID, SOURCE_NOT_CONFIGURED } from './ingest-bars.use-case';
-import type {
-  AlphaVantageBarsSource,
-  SyntheticGroundTruthRow,
-  SyntheticGroundTruthStore,
-} from '@strata/marketdata-contracts';
 
 class MemoryGroundTruth implements SyntheticGroundTruthStore {
   readonly saved: {

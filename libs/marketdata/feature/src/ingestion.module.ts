@@ -1,9 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { BARS_REPOSITORY, type BarsRepository } from '@strata/marketdata-contracts';
-import { IngestBarsUseCase } from './ingest-bars.use-case';
-import { IngestCommandResponder } from './ingest-command.responder';
-import { INGESTION_LOG, type IngestionLog } from '@strata/marketdata-contracts';
 import {
+  BARS_REPOSITORY,
+  type BarsRepository,
+  INGESTION_LOG,
+  type IngestionLog,
   ALPHAVANTAGE_SOURCE,
   BARS_FILE_READER,
   CORPORATE_ACTIONS_RECORDER,
@@ -13,6 +13,8 @@ import {
   type CorporateActionsRecorder,
   type SyntheticGroundTruthStore,
 } from '@strata/marketdata-contracts';
+import { IngestBarsUseCase } from './ingest-bars.use-case';
+import { IngestCommandResponder } from './ingest-command.responder';
 import {
   INGESTION_HTTP_OPTIONS,
   INGESTION_OPTIONS,

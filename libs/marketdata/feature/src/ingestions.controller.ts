@@ -1,7 +1,11 @@
 import { Controller, Get, Inject, Param } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { IngestResultSchema } from '@strata/marketdata-contracts';
-import { INGESTION_LOG, type IngestionLog, type IngestionRecord } from '@strata/marketdata-contracts';
+import {
+  IngestResultSchema,
+  INGESTION_LOG,
+  type IngestionLog,
+  type IngestionRecord,
+} from '@strata/marketdata-contracts';
 import { parseOrThrow, ProblemException, Roles, zodToOpenApi } from '@strata/platform-http';
 import { z } from 'zod';
 

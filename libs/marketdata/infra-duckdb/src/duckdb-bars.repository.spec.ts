@@ -1,5 +1,4 @@
-import { type BarsRepository, type CorporateActionsRepository } from '@strata/marketdata-contracts';
-import { type BarColumns } from '@strata/marketdata-contracts';
+import { type BarsRepository, type CorporateActionsRepository, type BarColumns } from '@strata/marketdata-contracts';
 import { DuckDbBarsRepository } from './duckdb-bars.repository';
 import { DuckDbCorporateActionsRepository } from './duckdb-corporate-actions.repository';
 import { DuckDb, DUCKDB_MEMORY } from '@strata/platform-duckdb';

@@ -8,8 +8,7 @@ import type {
   SymbolSeries,
   Timeframe,
 } from '@strata/marketdata-contracts';
-import { appendColumns, readDoubleColumns } from '@strata/platform-duckdb';
-import type { DuckDb, DuckDbSession } from '@strata/platform-duckdb';
+import { appendColumns, readDoubleColumns, type DuckDb, type DuckDbSession } from '@strata/platform-duckdb';
 
 /** Epoch-ms bounds used when a range end is open (years 0001 and 9999). */
 const MIN_MS = -62135596800000;

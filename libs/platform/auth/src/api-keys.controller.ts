@@ -7,8 +7,7 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import { DocumentStoreError } from '@strata/platform-contracts';
-import { MAX_PAGE_LIMIT } from '@strata/platform-contracts';
+import { DocumentStoreError, MAX_PAGE_LIMIT } from '@strata/platform-contracts';
 import {
   API_ROLES,
   ProblemException,

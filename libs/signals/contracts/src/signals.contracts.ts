@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { defineCommand, defineEvent } from '@strata/platform-contracts';
 import { FeatureSetNameSchema, QualityFilterSchema } from '@strata/features-contracts';
-import { InstantQuerySchema } from '@strata/marketdata-contracts';
-import { SymbolSchema, TimeframeSchema } from '@strata/marketdata-contracts';
+import { InstantQuerySchema, SymbolSchema, TimeframeSchema } from '@strata/marketdata-contracts';
 
 /*
  * Signals contracts: the training command, model / alias / score events and the REST bodies of `/signals`.

@@ -23,9 +23,8 @@ import { DuckDbDocumentStore } from '@strata/platform-document-store';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { BacktestsModule } from '../backtests.module';
+import { BacktestsModule, BACKTESTS_SERVICE } from '../backtests.module';
 import { BacktestWorker, BacktestWorkerController, type BacktestWorkerOptions } from '../backtest-worker';
-import { BACKTESTS_SERVICE } from '../backtests.module';
 
 /** Keys of the test app. */
 export const OPERATOR_KEY = 'test-operator-key';

@@ -2,8 +2,13 @@
  * Contract tests of the {@link IngestionLog} port, run against every adapter (in-memory, document store on DuckDB,
  * document store on MongoDB/FerretDB). Call inside a `describe`.
  */
-import { type IngestResult, type RejectedRow } from '@strata/marketdata-contracts';
-import { DuplicateIngestionError, type IngestionLog, type IngestionRecord } from '@strata/marketdata-contracts';
+import {
+  type IngestResult,
+  type RejectedRow,
+  DuplicateIngestionError,
+  type IngestionLog,
+  type IngestionRecord,
+} from '@strata/marketdata-contracts';
 
 const HASH_A = 'a'.repeat(64);
 const HASH_B = 'b'.repeat(64);

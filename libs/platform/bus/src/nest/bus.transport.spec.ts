@@ -5,8 +5,7 @@ import { z } from 'zod';
 import { defineCommand, defineEvent, EVENT_BUS, type DeadLetter, type EventBus } from '@strata/platform-contracts';
 import { InProcessEventBus } from '../in-process-event-bus';
 import { uniqueDomain, waitFor } from '../testing/event-bus.conformance';
-import { BusContext } from '@strata/platform-messaging';
-import { OnCommand, OnEvent } from '@strata/platform-messaging';
+import { BusContext, OnCommand, OnEvent } from '@strata/platform-messaging';
 import { BusModule } from './bus.module';
 import { BusTransport } from './bus.transport';
 
