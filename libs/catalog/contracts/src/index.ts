@@ -1,2 +1,3 @@
 export * from './registry';
 export * from './asyncapi';
+export * from './gateway-routes';
