@@ -1,1 +1,3 @@
 export * from './local-directory-artifact.store';
+export * from './object-store-artifact.store';
+export * from './artifact-stores';

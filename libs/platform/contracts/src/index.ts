@@ -3,3 +3,4 @@ export * from './envelope';
 export * from './event-bus.port';
 export * from './document-store.port';
 export * from './json-schema';
+export * from './artifact-store.port';

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ModelAliasSchema, type ModelAlias } from '@strata/signals-contracts';
-import { type StoredDocument } from '@strata/platform-contracts';
+import { ARTIFACT_STORE, type ArtifactStore, type StoredDocument } from '@strata/platform-contracts';
 import { type Timeframe } from '@strata/marketdata-contracts';
 import { featureRows, type TreeEnsemble } from '@strata/signals-domain';
 import { FEATURE_READER, type FeatureReader } from '@strata/features-contracts';
@@ -14,13 +14,7 @@ import {
   ScoreInputError,
   SignalDataNotFoundError,
 } from './signals.errors';
-import {
-  ARTIFACT_STORE,
-  SIGNAL_MODEL_RUNTIME,
-  type ArtifactStore,
-  type SignalModelRuntime,
-  type SignalModelScorer,
-} from './signals.ports';
+import { SIGNAL_MODEL_RUNTIME, type SignalModelRuntime, type SignalModelScorer } from './signals.ports';
 import { explainRows, type RowExplanation } from './signals-training';
 
 /** A model version ready to score: its document and open scorer. */

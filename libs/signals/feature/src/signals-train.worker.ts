@@ -1,8 +1,10 @@
 import { Controller, Inject, Injectable, Logger } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import {
+  ARTIFACT_STORE,
   EVENT_BUS,
   VersionConflictError,
+  type ArtifactStore,
   type EventBus,
   type PayloadOf,
   type StoredDocument,
@@ -13,7 +15,7 @@ import { BusContext, OnCommand, WorkQueueController, workQueueOptions } from '@s
 import { uuidv7 } from '@strata/shared-util';
 import { hostname } from 'node:os';
 import { SignalModelsRepository, queuedModel, type SignalModelDoc } from './signal-models.repository';
-import { ARTIFACT_STORE, SIGNAL_MODEL_RUNTIME, type ArtifactStore, type SignalModelRuntime } from './signals.ports';
+import { SIGNAL_MODEL_RUNTIME, type SignalModelRuntime } from './signals.ports';
 import { LeakageDetectedError } from '@strata/signals-domain';
 import {
   buildPooledDataset,

@@ -1,30 +1,5 @@
 import { type TreeEnsemble, type TreeObjective } from '@strata/signals-domain';
 
-/** A stored artifact: content-addressed key, its location, SHA-256 (hex) and size in bytes. */
-export interface StoredArtifact {
-  /** Content-addressed key (`sha256/<2 hex>/<sha256><ext>`): the same bytes always get the same key. */
-  key: string;
-  /** Location for lineage (`file:///…`, `s3://bucket/…`). */
-  uri: string;
-  sha256: string;
-  bytes: number;
-}
-
-/**
- * Port: where model artifacts (ONNX files) live. Content-addressed and immutable: `put` of the same bytes returns the
- * same key and writes once; `get` returns exactly the bytes stored (adapters verify the hash) or null. Adapters: a
- * local directory (`LocalDirectoryArtifactStore` in `@strata/platform-artifacts`, the embedded default under
- * `<STRATA_DATA_DIR>/artifacts`); an S3-compatible adapter keeps the same keys.
- */
-export interface ArtifactStore {
-  put(bytes: Uint8Array, opts?: { extension?: string }): Promise<StoredArtifact>;
-  get(key: string): Promise<Uint8Array | null>;
-  exists(key: string): Promise<boolean>;
-}
-
-/** Injection token of {@link ArtifactStore}. */
-export const ARTIFACT_STORE = Symbol('ARTIFACT_STORE');
-
 /** One reason a model was refused by the runtime's import check. */
 export interface ModelProblem {
   field: string;

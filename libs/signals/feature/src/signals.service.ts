@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EVENT_BUS, type EventBus } from '@strata/platform-contracts';
+import { ARTIFACT_STORE, EVENT_BUS, type ArtifactStore, type EventBus } from '@strata/platform-contracts';
 import {
   ModelAliasChangedV1,
   TrainModelCommandV1,
@@ -29,7 +29,7 @@ import {
   ModelRejectedError,
   SignalDataNotFoundError,
 } from './signals.errors';
-import { ARTIFACT_STORE, SIGNAL_MODEL_RUNTIME, type ArtifactStore, type SignalModelRuntime } from './signals.ports';
+import { SIGNAL_MODEL_RUNTIME, type SignalModelRuntime } from './signals.ports';
 
 const ALIASES: ModelAlias[] = ['champion', 'challenger'];
 
