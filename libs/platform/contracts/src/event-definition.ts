@@ -1,8 +1,11 @@
 import { type z } from 'zod';
 
-/** Subject grammar: `<domain>.evt.<entity>.<past-tense-verb>.v<N>` (facts) or `<domain>.cmd.<verb>.v<N>` (requests). */
+/**
+ * Subject grammar: `<domain>.evt.<entity>.<past-tense-verb>.v<N>` (facts) or `<domain>.cmd.[<entity>.]<verb>.v<N>`
+ * (requests, e.g. `marketdata.cmd.ingest.v1`, `marketdata.cmd.read.bars.v1`).
+ */
 export const SUBJECT_PATTERN =
-  /^[a-z][a-z0-9-]*\.(evt\.[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*|cmd\.[a-z][a-z0-9-]*)\.v[1-9][0-9]*$/;
+  /^[a-z][a-z0-9-]*\.(evt\.[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*|cmd\.[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)?)\.v[1-9][0-9]*$/;
 
 /** A fact or a request on the bus: subject literal, version and payload schema travel together. */
 export interface MessageDefinition<S extends string = string, T = unknown> {
@@ -46,7 +49,7 @@ function parseSubject(
 ): { domain: string; version: number; baseSubject: string } {
   if (!SUBJECT_PATTERN.test(subject))
     throw new Error(
-      `invalid subject "${subject}": expected <domain>.evt.<entity>.<verb>.v<N> or <domain>.cmd.<verb>.v<N>`,
+      `invalid subject "${subject}": expected <domain>.evt.<entity>.<verb>.v<N> or <domain>.cmd.[<entity>.]<verb>.v<N>`,
     );
   const parts = subject.split('.');
   if ((parts[1] === 'evt') !== (kind === 'event')) throw new Error(`subject "${subject}" does not match kind ${kind}`);
