@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { API_KEY_RESOLVER, roleSatisfies, type ApiKeyResolver, type ApiPrincipal, type ApiRole } from './api-keys';
 import { IS_PUBLIC_KEY, ROLES_KEY } from './auth.decorators';
+import { forwardedPrincipal } from './forwarded-principal';
 import { ProblemException, problemType } from './problem';
 
 /** A request after authentication: `principal` is set by {@link ApiKeyGuard}. */
@@ -25,7 +26,8 @@ const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="strata", ApiKey header="X
 /**
  * Global guard for HTTP routes: `@Public()` routes pass; otherwise a known key is required (401 problem+json
  * without or with an unknown key) whose role satisfies `@Roles(...)` (403 problem+json when below; default
- * viewer). Sets `request.principal`.
+ * viewer). Sets `request.principal`. A request the gateway forwarded over the bus carries the principal it authenticated
+ * (trusted only with this process's internal token, see `forwardedPrincipal`); its role is checked the same way.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -39,6 +41,9 @@ export class ApiKeyGuard implements CanActivate {
     const targets = [ctx.getHandler(), ctx.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets)) return true;
     const req = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
+    // Forwarded by the gateway over the bus (and injected by this process's own bus handler): already authenticated.
+    const forwarded = forwardedPrincipal(req.headers);
+    if (forwarded) return this.authorize(req, forwarded, targets);
     const key = extractApiKey(req.headers);
     if (!key) {
       throw new ProblemException(
@@ -56,6 +61,14 @@ export class ApiKeyGuard implements CanActivate {
         { type: problemType('unauthorized'), status: 401, detail: 'The API key is not valid.' },
         CHALLENGE,
       );
+    return this.authorize(req, principal, targets);
+  }
+
+  private authorize(
+    req: AuthenticatedRequest,
+    principal: ApiPrincipal,
+    targets: Parameters<Reflector['getAllAndOverride']>[1],
+  ): boolean {
     req.principal = principal;
     const required = this.reflector.getAllAndOverride<ApiRole | undefined>(ROLES_KEY, targets) ?? 'viewer';
     if (!roleSatisfies(principal.role, required)) {

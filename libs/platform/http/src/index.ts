@@ -9,3 +9,5 @@ export * from './http-tracing.interceptor';
 export * from './fastify-app';
 export * from './strata-http.module';
 export * from './page-cursor';
+export * from './forwarded-principal';
+export * from './bus-problem';
