@@ -3,6 +3,9 @@ import { z } from 'zod';
 /** Empty strings (compose `${VAR:-}`, chart placeholders) count as unset. */
 export const unsetIfEmpty = (v: unknown): unknown => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
+/** Default of `STRATA_INLINE_MAX_BYTES`: 256 KiB. */
+export const DEFAULT_INLINE_MAX_BYTES = 256 * 1024;
+
 const ROLE_KEY = /^(viewer|operator|admin):\S{8,}$/;
 
 /**
@@ -42,6 +45,19 @@ export const serviceConfigShape = {
       .string()
       .regex(/^(nats|tls|ws|wss):\/\/\S+$/, 'expected a nats:// URL')
       .optional(),
+  ),
+  /**
+   * Largest body sent inside a bus message, bytes (default 256 KiB, well under NATS's 1 MiB max payload): uploads,
+   * windows and results above it go to the staging / snapshot artifact store and the message names them.
+   */
+  STRATA_INLINE_MAX_BYTES: z.preprocess(
+    unsetIfEmpty,
+    z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(1 << 30)
+      .default(DEFAULT_INLINE_MAX_BYTES),
   ),
   /** MongoDB URI for the document store; unset: embedded DuckDB store. */
   MONGODB_URI: z.preprocess(
