@@ -14,7 +14,20 @@ export type BusErrorCode =
   /** The bus is closing or closed. */
   | 'closed'
   /** The server refused or failed an operation (stream, consumer, publish). */
-  | 'unavailable';
+  | 'unavailable'
+  /**
+   * The encoded message (or reply) is larger than the server's max payload (`nc.info.max_payload`, 1 MiB by default);
+   * `size` names both. Large bodies belong in an artifact store, the message naming them (docs/split-topology.md).
+   */
+  | 'payload_too_large';
+
+/** Sizes of a {@link BusError} `payload_too_large`, bytes. */
+export interface BusPayloadSize {
+  /** Encoded size of the message: payload plus headers. */
+  bytes: number;
+  /** The server's max payload. */
+  maxBytes: number;
+}
 
 /** One schema problem: dotted path of the field and the reason. */
 export interface BusIssue {
@@ -32,6 +45,8 @@ export class BusError extends Error {
     message: string,
     readonly subject?: string,
     readonly issues: BusIssue[] = [],
+    /** For `payload_too_large`: the message's size and the server's limit. */
+    readonly size?: BusPayloadSize,
   ) {
     super(message);
     this.name = 'BusError';

@@ -95,7 +95,32 @@ const TERMINAL_ERRORS: ReadonlySet<BusErrorCode> = new Set<BusErrorCode>([
   'invalid_reply',
   'handler_error',
   'not_a_request',
+  'payload_too_large',
 ]);
+
+const utf8 = new TextEncoder();
+
+/**
+ * Encodes a message body and checks it (with its headers) against the server's max payload, so an oversized message
+ * fails as `payload_too_large` naming both sizes instead of as an unexplained client error.
+ */
+function encodeWithin(nc: NatsConnection, subject: string, json: string, h?: MsgHdrs, what = 'message'): Uint8Array {
+  const body = utf8.encode(json);
+  const maxBytes = nc.info?.max_payload;
+  if (maxBytes && body.length > maxBytes - 4096) {
+    const hdr = h && typeof (h as { encode?: () => Uint8Array }).encode === 'function';
+    const bytes = body.length + (hdr ? (h as unknown as { encode(): Uint8Array }).encode().length : 0);
+    if (bytes > maxBytes)
+      throw new BusError(
+        'payload_too_large',
+        `${subject} ${what} is ${bytes} bytes, over the NATS server's max payload of ${maxBytes} bytes`,
+        subject,
+        [],
+        { bytes, maxBytes },
+      );
+  }
+  return body;
+}
 
 /** A running subscription's consume loop. */
 interface ConsumeLoop {
@@ -253,7 +278,11 @@ export class JetStreamEventBus implements EventBus {
   }
 
   private unavailable(what: string, e: unknown): BusError {
-    return new BusError('unavailable', `${what}: ${e instanceof Error ? e.message : String(e)}`);
+    const message = e instanceof Error ? e.message : String(e);
+    // The client's own size check (headers larger than encodeWithin's margin): still the caller's payload, not the server.
+    if (/max_payload/i.test(message))
+      return new BusError('payload_too_large', `${what}: ${message} (max payload ${this.nc.info?.max_payload} bytes)`);
+    return new BusError('unavailable', `${what}: ${message}`);
   }
 
   // ---------------------------------------------------------------- publish
@@ -270,8 +299,9 @@ export class JetStreamEventBus implements EventBus {
     h.set(BusHeaders.MsgId, env.id);
     const extra = outgoingHeaders(opts?.headers);
     if (extra) for (const k in extra) h.set(k, extra[k]);
+    const body = encodeWithin(this.nc, def.subject, JSON.stringify(env), h);
     try {
-      await this.acks.publish(def.subject, JSON.stringify(env), h);
+      await this.acks.publish(def.subject, body, h);
     } catch (e) {
       throw this.unavailable(`publish ${def.subject}`, e);
     }
@@ -662,9 +692,10 @@ export class JetStreamEventBus implements EventBus {
     const extra = outgoingHeaders(opts?.headers);
     if (extra) for (const k in extra) h.set(k, extra[k]);
     const timeout = opts?.timeoutMs ?? this.opts.requestTimeoutMs ?? 5000;
+    const body = encodeWithin(this.nc, def.subject, JSON.stringify(env), h);
     let m: Msg;
     try {
-      m = await this.nc.request(requestSubject(def.subject), JSON.stringify(env), { timeout, headers: h });
+      m = await this.nc.request(requestSubject(def.subject), body, { timeout, headers: h });
     } catch (e) {
       if (e instanceof NoRespondersError || (e instanceof RequestError && e.isNoResponders()))
         throw new BusError('no_responders', `no responders for ${def.subject}`, def.subject);
@@ -769,7 +800,13 @@ export class JetStreamEventBus implements EventBus {
       const r = compiledSchema(def.reply).safeParse(out);
       if (!r.success) return fail('invalid_reply', `invalid ${def.subject} reply: ${describeIssues(r.error.issues)}`);
     }
-    m.respond(JSON.stringify(out ?? null));
+    let body: Uint8Array;
+    try {
+      body = encodeWithin(this.nc, def.subject, JSON.stringify(out ?? null), undefined, 'reply');
+    } catch (e) {
+      return fail('payload_too_large', (e as Error).message);
+    }
+    m.respond(body);
   }
 
   // ---------------------------------------------------------------- lifecycle

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PROBLEM_JSON, ProblemException, problemType, statusTitle, type ProblemDetails } from './problem';
+import { busErrorProblem, isBusError } from './bus-problem';
 
 /**
  * An error that knows its HTTP answer without this library knowing its class: an `Error` with a numeric
@@ -61,6 +62,8 @@ export function toProblem(err: unknown): { problem: ProblemDetails; headers: Rec
     const body = err.getResponse() as ProblemDetails;
     return { problem: { ...body }, headers: err.headers };
   }
+  // A bus call that failed and was not handled by the caller: 413 / 503 / 500 by its code (see busErrorProblem).
+  if (isBusError(err)) return toProblem(busErrorProblem(err));
   if (err instanceof HttpException) {
     const status = err.getStatus();
     const res = err.getResponse();
