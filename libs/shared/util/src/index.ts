@@ -1,3 +1,4 @@
 export * from './ids';
 export * from './config';
 export * from './service-config';
+export * from './gateway-config';
