@@ -6,3 +6,4 @@ export * from './subjects';
 export { fastUuidv7 } from './fast-id';
 export * from './nest/bus.transport';
 export * from './nest/bus.module';
+export * from './binary-request-reply';
