@@ -55,7 +55,7 @@ export const serviceConfigShape = {
     z.coerce
       .number()
       .int()
-      .min(1024)
+      .min(1)
       .max(1 << 30)
       .default(DEFAULT_INLINE_MAX_BYTES),
   ),
