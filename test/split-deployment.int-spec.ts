@@ -1,5 +1,5 @@
 /**
- * The split deployment's document sharing (issue 3): the standalone gateway and the standalone ingestion service,
+ * The split deployment's document sharing (issue 3): the standalone gateway and the standalone marketdata service,
  * each with its own connection to the same MongoDB (FerretDB in .ci/run), as separate processes would be. The
  * ingestion service records an ingest; the gateway serves it from the shared store; a second post of the same CSV
  * is a duplicate with no second event; keys issued on the gateway live in MongoDB. (Their bus is the in-process one,
@@ -14,13 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigSchema as GatewayConfigSchema } from '../apps/gateway/src/config';
 import { startGateway, type Gateway } from '../apps/gateway/src/gateway';
-import { ConfigSchema as IngestionConfigSchema } from '../apps/ingestion/src/config';
-import { startIngestion, type IngestionService } from '../apps/ingestion/src/ingestion';
+import { ConfigSchema as MarketDataConfigSchema } from '../apps/marketdata/src/config';
+import { MARKETDATA_DUCKDB_FILE, startMarketData, type MarketDataApp } from '../apps/marketdata/src/marketdata';
 import { mongoTarget, uniqueName } from './infra';
 
 const mongo = mongoTarget();
 
-mongo.describeIf('split deployment: gateway and ingestion share MongoDB', () => {
+mongo.describeIf('split deployment: gateway and marketdata share MongoDB', () => {
   jest.setTimeout(120_000);
   // describe.skip still runs this body to collect tests, so it must not throw when MONGODB_URI is unset.
   const u = new URL(mongo.url ?? 'mongodb://127.0.0.1:27017/unset');
@@ -29,7 +29,7 @@ mongo.describeIf('split deployment: gateway and ingestion share MongoDB', () => 
   const ADMIN = 'split-admin-key-0001';
   let bus: InProcessEventBus;
   let gateway: Gateway;
-  let ingestion: IngestionService;
+  let ingestion: MarketDataApp;
   const dirs: string[] = [];
   const events: string[] = [];
   const logger = createLogger({ service: 'int', level: 'silent' });
@@ -42,10 +42,10 @@ mongo.describeIf('split deployment: gateway and ingestion share MongoDB', () => 
       dirs.push(d);
       return d;
     };
-    ingestion = await startIngestion({
-      config: IngestionConfigSchema.parse({ STRATA_DATA_DIR: dir(), MONGODB_URI: uri, LOG_LEVEL: 'silent' }),
+    ingestion = await startMarketData({
+      config: MarketDataConfigSchema.parse({ STRATA_DATA_DIR: dir(), MONGODB_URI: uri, LOG_LEVEL: 'silent' }),
       logger,
-      bus: bus.forService('ingestion'),
+      bus: bus.forService('marketdata'),
     });
     gateway = await startGateway({
       config: GatewayConfigSchema.parse({
@@ -77,20 +77,21 @@ mongo.describeIf('split deployment: gateway and ingestion share MongoDB', () => 
       ...(payload === undefined ? {} : { payload }),
     } as never);
 
-  it('both name MongoDB in /health and keep no embedded document file', async () => {
+  it('both name MongoDB in /health; only marketdata keeps a DuckDB file (its bars), the gateway none', async () => {
     const g = (await gateway.app.inject({ method: 'GET', url: '/health' })).json();
-    const i = (await ingestion.health.inject({ method: 'GET', url: '/health' })).json();
+    const i = (await ingestion.http.inject({ method: 'GET', url: '/health' })).json();
     for (const h of [g, i])
       expect(h.readiness.dependencies.store).toEqual({
         status: 'up',
         adapter: 'mongodb',
         detail: `database ${u.pathname.slice(1)}`,
       });
-    for (const d of dirs) expect(readdirSync(d).filter((f) => f.endsWith('.duckdb'))).toEqual([]);
+    expect(readdirSync(dirs[0]).filter((f) => f.endsWith('.duckdb'))).toEqual([MARKETDATA_DUCKDB_FILE]);
+    expect(readdirSync(dirs[1]).filter((f) => f.endsWith('.duckdb'))).toEqual([]);
     expect(existsSync(dirs[0])).toBe(true);
   });
 
-  it('an ingest recorded by the ingestion service is served by the gateway; the same CSV again is a duplicate', async () => {
+  it('an ingest recorded by the marketdata service is served by the gateway; the same CSV again is a duplicate', async () => {
     const op = (await call('POST', '/admin/api-keys', ADMIN, { name: 'ops', role: 'operator' })).json();
     const csv = 'timestamp,open,high,low,close,volume\n2024-06-03,5,6,4,5.5,10\n2024-06-04,5.5,6,5,5.8,12\n';
     const first = await call('POST', '/market-data/ingest', op.key, { symbol: 'SPLIT', timeframe: '1d', csv });

@@ -3,8 +3,8 @@ import { bootService } from '@strata/platform-telemetry';
 import { ConfigSchema } from './config';
 
 bootService({
-  name: 'ingestion',
+  name: 'marketdata',
   config: ConfigSchema,
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  load: () => (require('./ingestion') as typeof import('./ingestion')).runIngestion,
+  load: () => (require('./marketdata') as typeof import('./marketdata')).runMarketData,
 });

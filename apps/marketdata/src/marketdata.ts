@@ -1,76 +1,149 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentIngestionLog, ingestionService } from '@strata/marketdata-feature';
+import { DuckDbBarQualityFlagsStore } from '@strata/dataquality-infra-duckdb';
+import { featuresService } from '@strata/features-feature';
+import { DuckDbFeatureStore } from '@strata/features-infra-duckdb';
+import {
+  DocumentIngestionLog,
+  IngestBarsUseCase,
+  ingestionService,
+  loadSampleDataIfEmpty,
+  MarketDataModule,
+  MarketDataService,
+} from '@strata/marketdata-feature';
 import {
   AlphaVantageClient,
   AlphaVantageConfigSchema,
   AlphaVantageIngestSource,
 } from '@strata/marketdata-infra-alphavantage';
+import {
+  DuckDbBarsRepository,
+  DuckDbCorporateActionsRepository,
+  DuckDbParquetBarsReader,
+  DuckDbSyntheticGroundTruthStore,
+} from '@strata/marketdata-infra-duckdb';
 import { type EventBus } from '@strata/platform-contracts';
+import { DuckDbDocumentStore } from '@strata/platform-document-store';
+import { DUCKDB_FILE_NAME, duckDbPathFor, openDuckDb } from '@strata/platform-duckdb';
 import { runServiceApp, serviceRun, startServiceApp, type ServiceApp } from '@strata/platform-service-kit';
 import { type TelemetryHandle } from '@strata/platform-telemetry';
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 
 /**
- * File of the standalone ingestion service's embedded document store when `MONGODB_URI` is unset: its own file, so
- * it never contends for the lock of the platform's `strata.duckdb` or of another service sharing the data directory.
+ * The one DuckDB file of a split deployment, `<STRATA_DATA_DIR>/strata.duckdb`: bars, corrections, corporate actions,
+ * feature tables and bar-quality flags (and, without `MONGODB_URI`, the documents). Only this process opens it.
  */
-export const INGESTION_DUCKDB_FILE = 'strata-ingestion.duckdb';
+export const MARKETDATA_DUCKDB_FILE = DUCKDB_FILE_NAME;
 
-/** A running standalone ingestion service: its bus context, `/health` app, bus and store. */
-export type IngestionService = ServiceApp & { health: NestFastifyApplication };
+/** A running marketdata service. */
+export type MarketDataApp = ServiceApp & {
+  /** Bars stored in the service's DuckDB file (tests and the sample loader count them). */
+  bars: DuckDbBarsRepository;
+};
 
 /**
- * Builds the standalone ingestion service: serves `marketdata.cmd.ingest.v1` over the bus (NATS JetStream when
- * `NATS_URL` is set; replicas share the work), records every ingest in the document store (MongoDB when
- * `MONGODB_URI` is set; replicas then share one duplicate check) and serves `GET /health` for probes.
+ * Builds the marketdata service, the single writer of `strata.duckdb` (DuckDB allows one process per file, so this
+ * service runs as ONE replica: a StatefulSet with a volume in Kubernetes):
+ * - `ingestion`: `POST /market-data/ingest`, `GET /market-data/ingestions/{id}`, the bar reads
+ *   (`/market-data/bars|symbols|corrections|corporate-actions`) and the `marketdata.cmd.ingest.v1` worker;
+ * - `features`: `GET /features…` and the refresh worker on `marketdata.evt.bars.ingested.v1`;
+ * - the bundled sample (`STRATA_SAMPLE_DIR`) loaded once when the bars table is empty.
+ * Other services read bars, features and flags through the `MarketDataReader` bus adapter, never the file.
  */
-export async function startIngestion(opts: {
+export async function startMarketData(opts: {
   config: Config;
   logger: Logger;
   bus?: EventBus;
-}): Promise<IngestionService> {
-  const { config } = opts;
+}): Promise<MarketDataApp> {
+  const { config, logger } = opts;
+  let bars: DuckDbBarsRepository | undefined;
   const app = await startServiceApp({
-    name: 'ingestion',
+    name: 'marketdata',
     config,
-    logger: opts.logger,
+    logger,
     bus: opts.bus,
-    embeddedStore: {
-      file: INGESTION_DUCKDB_FILE,
-      warning:
-        "MONGODB_URI is not set: the ingestion log lives in this process's own embedded file (duplicates are recognised per replica, and the gateway cannot show these ingestions); in a split deployment set MONGODB_URI",
+    // Without MONGODB_URI the documents share the service's one DuckDB file (openDuckDb caches the handle by path).
+    embeddedStore: { file: MARKETDATA_DUCKDB_FILE },
+    http: { name: 'marketdata', kind: 'api' },
+    open: async ({ store, dataDir }) => {
+      const db = await openDuckDb(duckDbPathFor(dataDir));
+      if (store instanceof DuckDbDocumentStore && store.db !== db) {
+        await db.close();
+        throw new Error(`the document store opened a second handle on ${duckDbPathFor(dataDir)}`);
+      }
+      return { db, close: () => db.close() };
     },
-    http: { name: 'ingestion', kind: 'health' },
-    services: ({ store }) => [
-      serviceRun(ingestionService, {
-        workers: 'all',
-        adapters: {
-          ingestionLog: new DocumentIngestionLog(store),
-          // Alpha Vantage when ALPHAVANTAGE_API_KEY is set; otherwise the source answers "not configured" (503).
-          ingest: {
-            alphaVantage: config.ALPHAVANTAGE_API_KEY
-              ? new AlphaVantageIngestSource(
-                  AlphaVantageClient.fromConfig(
-                    AlphaVantageConfigSchema.parse({
-                      ALPHAVANTAGE_API_KEY: config.ALPHAVANTAGE_API_KEY,
-                      ALPHAVANTAGE_BASE_URL: config.ALPHAVANTAGE_BASE_URL,
-                    }),
-                  ),
-                )
-              : undefined,
+    services: ({ store, services }, { db }) => {
+      bars = new DuckDbBarsRepository(db);
+      const marketData = { bars, corporateActions: new DuckDbCorporateActionsRepository(db) };
+      const qualityFlags = new DuckDbBarQualityFlagsStore(db);
+      return [
+        serviceRun(ingestionService, {
+          api: true,
+          workers: 'all',
+          adapters: {
+            ingestionLog: new DocumentIngestionLog(store),
+            marketData,
+            ingest: {
+              bars: marketData.bars,
+              fileReader: new DuckDbParquetBarsReader(db),
+              groundTruth: new DuckDbSyntheticGroundTruthStore(db),
+              alphaVantage: alphaVantageSource(config),
+              corporateActions: {
+                recordCorporateActions: (actions) =>
+                  services.features.get(MarketDataService).recordCorporateActions(actions),
+              },
+            },
           },
-        },
-      }),
-    ],
+        }),
+        serviceRun(featuresService, {
+          api: true,
+          workers: 'all',
+          adapters: { store: new DuckDbFeatureStore(db), qualityFlags },
+          imports: [MarketDataModule.register({ ...marketData, http: false })],
+        }),
+      ];
+    },
   });
-  return { ...app, health: app.http };
+
+  try {
+    if (config.STRATA_SAMPLE_DIR) {
+      const dir = resolve(config.STRATA_SAMPLE_DIR);
+      const ingest = app.services.ingestion.get(IngestBarsUseCase);
+      const md = app.services.features.get(MarketDataService);
+      const report = await loadSampleDataIfEmpty({
+        dir,
+        countBars: () => bars!.count(),
+        ingest: (cmd) => ingest.execute(cmd, { requestedBy: 'sample-loader' }),
+        recordCorporateActions: (actions) => md.recordCorporateActions(actions),
+      });
+      if (report.loaded)
+        logger.info(
+          { files: report.results, corporateActions: report.corporateActions },
+          `loaded the sample in ${dir}`,
+        );
+    }
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+  return { ...app, bars: bars! };
 }
 
-/** Starts the standalone ingestion service with `/health` on `PORT`, and closes it on SIGINT/SIGTERM. */
-export async function runIngestion(config: Config, telemetry: TelemetryHandle): Promise<void> {
-  await runServiceApp(config, telemetry, (c, logger) => startIngestion({ config: c, logger }), {
-    name: 'ingestion',
-    message: () => 'ingestion service running',
+/** The Alpha Vantage ingest source when `ALPHAVANTAGE_API_KEY` is set, else undefined (the source answers 503). */
+function alphaVantageSource(config: Config): AlphaVantageIngestSource | undefined {
+  if (!config.ALPHAVANTAGE_API_KEY) return undefined;
+  const av = AlphaVantageConfigSchema.parse({
+    ALPHAVANTAGE_API_KEY: config.ALPHAVANTAGE_API_KEY,
+    ALPHAVANTAGE_BASE_URL: config.ALPHAVANTAGE_BASE_URL,
+  });
+  return new AlphaVantageIngestSource(AlphaVantageClient.fromConfig(av));
+}
+
+/** Starts the marketdata service on `PORT`, and closes it on SIGINT/SIGTERM. */
+export async function runMarketData(config: Config, telemetry: TelemetryHandle): Promise<void> {
+  await runServiceApp(config, telemetry, (c, logger) => startMarketData({ config: c, logger }), {
+    name: 'marketdata',
+    message: () => 'marketdata service running (owns strata.duckdb: bars, features, quality flags)',
   });
 }
