@@ -17,7 +17,7 @@ export function requestIdFor(req: IncomingMessage): string {
 
 /** Options of {@link createStrataFastifyAdapter}. */
 export interface StrataFastifyOptions {
-  /** pino logger for request logs (`incoming request` / `request completed` with `reqId`). */
+  /** pino logger for request logs (one `request completed` line per request with `reqId`, see {@link configureStrataHttp}). */
   logger: Logger;
   /** Largest JSON or form body, bytes (default 64 MiB). */
   bodyLimitBytes?: number;
@@ -26,30 +26,49 @@ export interface StrataFastifyOptions {
 }
 
 /**
- * A Nest Fastify adapter with the platform's HTTP conventions: pino request logging with the request id as
- * `reqId`, request ids from {@link requestIdFor}, body limits, and `@fastify/multipart` (one file, ten fields).
+ * A Nest Fastify adapter with the platform's HTTP conventions: pino logger with the request id as `reqId`, request
+ * ids from {@link requestIdFor}, body limits, and `@fastify/multipart` (one file, ten fields). Fastify's own two
+ * lines per request (`incoming request`, `request completed`) are off: {@link configureStrataHttp} writes one.
  */
 export function createStrataFastifyAdapter(opts: StrataFastifyOptions): FastifyAdapter {
   return new FastifyAdapter({
     loggerInstance: opts.logger,
     genReqId: requestIdFor,
     requestIdHeader: false,
+    disableRequestLogging: true,
     bodyLimit: opts.bodyLimitBytes ?? 64 * 1024 * 1024,
     multipart: { limits: { fileSize: opts.uploadLimitBytes ?? 256 * 1024 * 1024, files: 1, fields: 10, parts: 11 } },
   });
 }
 
+/** Paths of the health probes, whose request lines are logged at `debug` (a kubelet calls them every few seconds). */
+const PROBE_PATH = /^\/health(?:\/live|\/ready)?(?:\?|$)/;
+
 /**
  * Adds the hooks every Strata HTTP app needs: echo the request id in `X-Request-Id`, end the request span with
- * the final status. Call once after `NestFactory.create`, before `listen`/`init`.
+ * the final status, and log one `request completed` line per request (`reqId`, `req.method`, `req.url`,
+ * `res.statusCode`, `responseTime` ms; at `debug` for `/health`, `/health/live` and `/health/ready`, else `info`).
+ * Callback-style hooks: no promise per request. Call once after `NestFactory.create`, before `listen`/`init`.
  */
 export function configureStrataHttp(app: NestFastifyApplication): void {
   const f = app.getHttpAdapter().getInstance();
-  f.addHook('onSend', async (req, reply, payload) => {
+  f.addHook('onSend', (req, reply, payload, done) => {
     void reply.header(REQUEST_ID_HEADER, req.id);
-    return payload;
+    done(null, payload);
   });
-  f.addHook('onResponse', async (req, reply) => {
+  f.addHook('onResponse', (req, reply, done) => {
     endRequestSpan(req, reply.statusCode);
+    const level = PROBE_PATH.test(req.url) ? 'debug' : 'info';
+    const log = req.log as unknown as Logger;
+    if (log.isLevelEnabled(level))
+      log[level](
+        {
+          req: { method: req.method, url: req.url, remoteAddress: req.ip },
+          res: { statusCode: reply.statusCode },
+          responseTime: reply.elapsedTime,
+        },
+        'request completed',
+      );
+    done();
   });
 }

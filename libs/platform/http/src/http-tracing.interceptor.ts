@@ -2,6 +2,7 @@ import { Injectable, type CallHandler, type ExecutionContext, type NestIntercept
 import {
   context,
   propagation,
+  ProxyTracerProvider,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -56,6 +57,15 @@ export class HttpTracingInterceptor implements NestInterceptor {
     // Nest binds the handler's async context when handle() is called, so the handler (and its awaits) see the span.
     return context.with(trace.setSpan(parent, span), () => next.handle());
   }
+}
+
+/**
+ * True when an OpenTelemetry tracer provider is registered (the telemetry SDK started), so request spans are
+ * recorded. Without one every span is a no-op and {@link HttpTracingInterceptor} would only cost time.
+ */
+export function httpTracingActive(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegateTracer(TRACER) !== undefined;
 }
 
 /** Ends the request span with the response status (5xx marks it as an error). Called from an `onResponse` hook. */

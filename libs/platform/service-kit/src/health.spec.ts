@@ -81,4 +81,44 @@ describe('HealthController', () => {
       detail: 'connection refused',
     });
   });
+
+  it('answers readiness from one round of checks for at most the cache age, then checks again', async () => {
+    let calls = 0;
+    let state: 'up' | 'down' = 'up';
+    const bus: HealthIndicator = {
+      name: 'bus',
+      check: async () => {
+        calls++;
+        await new Promise((res) => setTimeout(res, 20));
+        return { status: state, adapter: 'jetstream' };
+      },
+    };
+    const c = new HealthController([bus], 'gateway', 200);
+    const t0 = Date.now();
+    const first = await Promise.all(Array.from({ length: 50 }, () => c.report()));
+    expect(calls).toBe(1);
+    expect(first.every((r) => r.readiness.status === 'up')).toBe(true);
+    expect(Date.parse(first[0].readiness.checkedAt)).toBeGreaterThanOrEqual(t0 - 1);
+    state = 'down';
+    // Within the cache age: the same round answers (no new check), /health/ready included.
+    const r = reply();
+    expect((await c.ready(r as never)).status).toBe('up');
+    expect(r.code).toBe(200);
+    expect(calls).toBe(1);
+    await new Promise((res) => setTimeout(res, 220));
+    const r2 = reply();
+    const body = await c.health(r2 as never);
+    expect(calls).toBe(2);
+    expect(r2.code).toBe(503);
+    expect(body.readiness.dependencies.bus.status).toBe('down');
+    expect(Date.now() - Date.parse(body.readiness.checkedAt)).toBeLessThan(200);
+  });
+
+  it('checks on every call with a cache age of 0', async () => {
+    let calls = 0;
+    const c = new HealthController([{ name: 'bus', check: () => (calls++, { status: 'up' }) }], 'gateway', 0);
+    await c.report();
+    await c.report();
+    expect(calls).toBe(2);
+  });
 });

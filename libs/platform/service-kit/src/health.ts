@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Module, Res, type DynamicModule } from '@nestjs/common';
+import { Controller, Get, Inject, Module, Optional, Res, type DynamicModule } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { DocumentStore, EventBus } from '@strata/platform-contracts';
 import { Public } from '@strata/platform-http';
@@ -22,6 +22,14 @@ export interface HealthIndicator {
 export const HEALTH_INDICATORS = Symbol('HEALTH_INDICATORS');
 /** Longest a dependency check may take before it counts as down, ms. */
 export const CHECK_TIMEOUT_MS = 2000;
+/**
+ * How long one round of dependency checks answers readiness, ms (default of {@link HealthModule.register}'s
+ * `maxAgeMs`): probes and load balancers polling `/health` many times a second cost one check per second, and the
+ * state reported is never older than this. Concurrent requests share one round in flight.
+ */
+export const READINESS_MAX_AGE_MS = 1000;
+/** Injection token of the readiness cache age, ms (optional; {@link READINESS_MAX_AGE_MS} when absent). */
+export const HEALTH_MAX_AGE_MS = Symbol('HEALTH_MAX_AGE_MS');
 
 /** The bus as a health indicator (`bus`: adapter and connection state). */
 export function busHealthIndicator(bus: EventBus): HealthIndicator {
@@ -62,7 +70,14 @@ export interface HealthReport {
   /** Seconds since the process started. */
   uptimeSeconds: number;
   liveness: { status: 'up' };
-  readiness: { status: 'up' | 'down'; dependencies: Record<string, DependencyHealth> };
+  readiness: Readiness;
+}
+
+/** Readiness: every dependency's state as of `checkedAt` (ISO-8601 UTC; at most the cache age ago, see {@link READINESS_MAX_AGE_MS}). */
+export interface Readiness {
+  status: 'up' | 'down';
+  dependencies: Record<string, DependencyHealth>;
+  checkedAt: string;
 }
 
 const HEALTH_SERVICE = Symbol('HEALTH_SERVICE');
@@ -94,22 +109,49 @@ async function checkOne(ind: HealthIndicator): Promise<DependencyHealth> {
 @Public()
 @Controller('health')
 export class HealthController {
+  /** The last round of checks: when it started, and its result (pending while in flight). */
+  private last: { startedAt: number; readiness: Promise<Readiness> } | undefined;
+  private readonly maxAgeMs: number;
+
   constructor(
     @Inject(HEALTH_INDICATORS) private readonly indicators: HealthIndicator[],
     @Inject(HEALTH_SERVICE) private readonly service: string,
-  ) {}
+    @Optional() @Inject(HEALTH_MAX_AGE_MS) maxAgeMs?: number,
+  ) {
+    this.maxAgeMs = maxAgeMs ?? READINESS_MAX_AGE_MS;
+  }
 
-  /** Runs every indicator (concurrently, each with a timeout). */
-  async report(): Promise<HealthReport> {
+  /**
+   * Readiness: the round of checks started less than the cache age ago (or still in flight), else a new round that
+   * runs every indicator (concurrently, each with a timeout).
+   */
+  readiness(): Promise<Readiness> {
+    const now = Date.now();
+    if (this.last && now - this.last.startedAt < this.maxAgeMs) return this.last.readiness;
+    const readiness = this.checkAll(now);
+    this.last = { startedAt: now, readiness };
+    return readiness;
+  }
+
+  private async checkAll(startedAt: number): Promise<Readiness> {
     const results = await Promise.all(this.indicators.map(async (i) => [i.name, await checkOne(i)] as const));
-    const dependencies = Object.fromEntries(results);
     const ready = results.every(([, r]) => r.status === 'up');
     return {
       status: ready ? 'up' : 'down',
+      dependencies: Object.fromEntries(results),
+      checkedAt: new Date(startedAt).toISOString(),
+    };
+  }
+
+  /** The full report: liveness, and readiness at most the cache age old. */
+  async report(): Promise<HealthReport> {
+    const readiness = await this.readiness();
+    return {
+      status: readiness.status,
       service: this.service,
       uptimeSeconds: Math.round(process.uptime()),
       liveness: { status: 'up' },
-      readiness: { status: ready ? 'up' : 'down', dependencies },
+      readiness,
     };
   }
 
@@ -131,23 +173,27 @@ export class HealthController {
 
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: 200 when every dependency is up, else 503' })
-  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthReport['readiness']> {
-    const r = await this.report();
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<Readiness> {
+    const r = await this.readiness();
     void reply.status(r.status === 'up' ? 200 : 503);
-    return r.readiness;
+    return r;
   }
 }
 
-/** The health endpoints for any Strata HTTP process (gateway and the small HTTP side of each service). */
+/**
+ * The health endpoints for any Strata HTTP process (gateway and the small HTTP side of each service). `maxAgeMs`:
+ * how long one round of dependency checks answers readiness (default {@link READINESS_MAX_AGE_MS}; 0: every call checks).
+ */
 @Module({})
 export class HealthModule {
-  static register(opts: { service: string; indicators: HealthIndicator[] }): DynamicModule {
+  static register(opts: { service: string; indicators: HealthIndicator[]; maxAgeMs?: number }): DynamicModule {
     return {
       module: HealthModule,
       controllers: [HealthController],
       providers: [
         { provide: HEALTH_INDICATORS, useValue: opts.indicators },
         { provide: HEALTH_SERVICE, useValue: opts.service },
+        { provide: HEALTH_MAX_AGE_MS, useValue: opts.maxAgeMs ?? READINESS_MAX_AGE_MS },
       ],
     };
   }
