@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { openArtifactStores } from '@strata/platform-artifacts';
 import { buildAsyncApiDocument } from '@strata/catalog-contracts';
 import { sentinelService } from '@strata/dataquality-feature';
 import { DocumentIngestionLog, ingestionService } from '@strata/marketdata-feature';
@@ -42,8 +43,13 @@ export async function startGateway(opts: { config: Config; logger: Logger; bus?:
     },
     http: { name: 'gateway', kind: 'api', gateway: { asyncApi: () => buildAsyncApiDocument() } },
     // Data-quality events, the dashboard and webhook subscriptions are documents: served here from the shared store.
-    services: ({ store }) => [
-      serviceRun(ingestionService, { api: true, adapters: { ingestionLog: new DocumentIngestionLog(store) } }),
+    // Uploads above STRATA_INLINE_MAX_BYTES are staged in the strata-staging bucket (JetStream) for the ingest worker.
+    open: async ({ bus, dataDir }) => ({ stores: await openArtifactStores({ bus, dataDir }) }),
+    services: ({ store }, { stores }) => [
+      serviceRun(ingestionService, {
+        api: true,
+        adapters: { ingestionLog: new DocumentIngestionLog(store), staging: stores.staging },
+      }),
       serviceRun(sentinelService, { api: true, adapters: {} }),
     ],
   });

@@ -21,7 +21,7 @@ import {
 } from '@strata/marketdata-feature';
 import type { IngestionLog } from '@strata/marketdata-contracts';
 import { registrySignalModels, SignalScoringService, signalsService } from '@strata/signals-feature';
-import { LocalDirectoryArtifactStore } from '@strata/platform-artifacts';
+import { openArtifactStores } from '@strata/platform-artifacts';
 import { OnnxModelRuntime } from '@strata/signals-infra-onnx';
 import type { ApiKeyResolver } from '@strata/platform-http';
 import { DuckDbBacktestSeriesStore } from '@strata/backtests-infra-duckdb';
@@ -113,16 +113,19 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
         throw new Error(`the document store opened a second handle on ${duckDbPathFor(dataDir)}`);
       }
       const runtime = new OnnxModelRuntime();
+      // One process: artifacts, snapshots and staged uploads are directories under the data dir, whatever the bus.
+      const stores = await openArtifactStores({ dataDir });
       return {
         db,
         runtime,
+        stores,
         close: async () => {
           await runtime.close();
           await db.close();
         },
       };
     },
-    services: ({ store, dataDir, services }, { db, runtime }) => {
+    services: ({ store, services }, { db, runtime, stores }) => {
       duckdb = db;
       ingestionLog = new DocumentIngestionLog(store);
       bars = new DuckDbBarsRepository(db);
@@ -132,7 +135,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       // Bars the data-quality sentinel flagged, next to the bars and features (training can exclude them).
       const qualityFlags = new DuckDbBarQualityFlagsStore(db);
       // Signals: ONNX artifacts under <data dir>/artifacts; one onnxruntime session cache shared by every context.
-      const artifacts = new LocalDirectoryArtifactStore(resolve(dataDir, 'artifacts'));
+      const artifacts = stores.artifacts;
       return [
         // Ingest sources: Parquet through DuckDB's read_parquet, synthetic ground truth in DuckDB, Alpha Vantage when a
         // key is configured; reported splits and dividends go through the `features` context's market-data service.
@@ -142,8 +145,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
           adapters: {
             ingestionLog,
             marketData,
-            // One process: the CSV never leaves memory, so it always travels inline.
-            inlineMaxBytes: Number.POSITIVE_INFINITY,
+            // Uploads above STRATA_INLINE_MAX_BYTES (and Parquet) go through <data dir>/staging, as in the split deployment.
+            staging: stores.staging,
             ingest: {
               bars: marketData.bars,
               fileReader: new DuckDbParquetBarsReader(db),

@@ -9,6 +9,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { BarsIngestedV1 } from '@strata/marketdata-contracts';
 import { type EventBus } from '@strata/platform-contracts';
+import { LocalDirectoryArtifactStore } from '@strata/platform-artifacts';
 import { serviceRun, startServiceApp, type ServiceApp } from '@strata/platform-service-kit';
 import { IngestionModule, ingestionService, InMemoryIngestionLog } from '@strata/marketdata-feature';
 import { serviceConfigShape } from '@strata/shared-util';
@@ -54,6 +55,7 @@ nats.describeIf('gateway and ingestion as separate services over JetStream', () 
         IngestionModule.register({
           ingestionLog: new InMemoryIngestionLog(),
           allowedFileRoots: [join(dir, 'uploads')],
+          staging: new LocalDirectoryArtifactStore(join(dir, 'staging')),
         }),
       ],
     })
@@ -65,7 +67,10 @@ nats.describeIf('gateway and ingestion as separate services over JetStream', () 
     await ingestion.listen();
     gatewayApp = await startServiceApp({
       name: 'gateway',
-      config: z.object(serviceConfigShape).parse({ STRATA_DATA_DIR: dir, LOG_LEVEL: 'silent' }),
+      // STRATA_INLINE_MAX_BYTES 64: force the staged path (the staging store under <dir>/staging) for anything but tiny CSVs.
+      config: z
+        .object(serviceConfigShape)
+        .parse({ STRATA_DATA_DIR: dir, LOG_LEVEL: 'silent', STRATA_INLINE_MAX_BYTES: '64' }),
       logger,
       bus: await open('gateway'),
       embeddedStore: { file: 'strata-gateway.duckdb' },
@@ -74,11 +79,13 @@ nats.describeIf('gateway and ingestion as separate services over JetStream', () 
         kind: 'api',
         apiKeys: new StaticApiKeyResolver([{ role: 'operator', key: 'operator-key-0001' }]),
       },
-      // inlineMaxBytes 64: force the staged-file path (under <dir>/uploads) for anything but tiny CSVs.
       services: () => [
         serviceRun(ingestionService, {
           api: true,
-          adapters: { ingestionLog: new InMemoryIngestionLog(), inlineMaxBytes: 64 },
+          adapters: {
+            ingestionLog: new InMemoryIngestionLog(),
+            staging: new LocalDirectoryArtifactStore(join(dir, 'staging')),
+          },
         }),
       ],
     });

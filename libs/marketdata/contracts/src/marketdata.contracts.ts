@@ -95,12 +95,29 @@ export const SyntheticSourceSchema = z.object({
 });
 
 /**
+ * An upload too large to ride in the message (above `STRATA_INLINE_MAX_BYTES`, and every Parquet upload): its bytes
+ * sit in the staging artifact store (`strata-staging` bucket, expiring) under their content-addressed key.
+ */
+export const StagedIngestSourceSchema = z.object({
+  kind: z.literal('staged'),
+  /** Content-addressed key in the staging store: `sha256/<2 hex>/<sha256><ext>`. */
+  key: z
+    .string()
+    .regex(/^sha256\/[0-9a-f]{2}\/[0-9a-f]{64}(\.[a-z0-9]{1,16})?$/, 'expected a key sha256/<2 hex>/<sha256>[.ext]'),
+  format: z.enum(['csv', 'parquet']),
+});
+/** See {@link StagedIngestSourceSchema}. */
+export type StagedIngestSource = z.infer<typeof StagedIngestSourceSchema>;
+
+/**
  * Where an ingest reads its bars from: inline CSV text, a file (CSV, or Parquet when the name ends in `.parquet` or
- * the content starts with `PAR1`) inside the service's allowed directories, Alpha Vantage, or the synthetic generator.
+ * the content starts with `PAR1`) inside the service's allowed directories, an upload staged in the staging artifact
+ * store, Alpha Vantage, or the synthetic generator.
  */
 export const IngestSourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('csv'), csv: z.string().min(1), filename: z.string().optional() }),
   z.object({ kind: z.literal('file'), path: z.string().min(1) }),
+  StagedIngestSourceSchema,
   AlphaVantageSourceSchema,
   SyntheticSourceSchema,
 ]);

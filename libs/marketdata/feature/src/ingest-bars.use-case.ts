@@ -36,8 +36,9 @@ import {
   type SyntheticConfig,
 } from '@strata/marketdata-domain';
 import { uuidv7 } from '@strata/shared-util';
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { INGESTION_OPTIONS, type IngestionOptions } from './ingestion.tokens';
 
 /** Payload of `marketdata.cmd.ingest.v1` after validation. */
@@ -342,9 +343,27 @@ export class IngestBarsUseCase {
     return answer;
   }
 
+  /** Decodes Parquet bytes (also on disk at `path`) through the file reader; `label` names them in problems. */
+  private async readParquet(bytes: Uint8Array, label: string, path: string): Promise<BarRows> {
+    if (!this.fileReader)
+      throw new SourceProblem(
+        'source_not_configured',
+        'Parquet files need a Parquet reader (DuckDB), which this ingestion service does not have',
+      );
+    if (!PARQUET_MAGIC.every((b, i) => bytes[i] === b))
+      throw new SourceProblem('source_invalid', `${label} is not a Parquet file (no PAR1 magic bytes)`);
+    try {
+      return await this.fileReader.readParquet(path);
+    } catch (e) {
+      if (e instanceof BarsCsvFormatError) throw e;
+      throw new SourceProblem('source_invalid', `${label} could not be read as Parquet: ${(e as Error).message}`);
+    }
+  }
+
   /**
    * Turns the command's source into its decoder's input: inline CSV as is; a file (CSV, or Parquet by `.parquet` name
-   * or `PAR1` magic, decoded into rows by {@link BarsFileReader}, row i at line i + 1); Alpha Vantage rows through its
+   * or `PAR1` magic, decoded into rows by {@link BarsFileReader}, row i at line i + 1); a staged upload read from the
+   * staging artifact store (CSV bytes, or Parquet through a temporary file); Alpha Vantage rows through its
    * port (its splits and dividends recorded after the commit); synthetic series from the seeded generator, decoded
    * as columns (its ground truth stored after the commit). Throws {@link SourceProblem} for configuration and spec
    * problems, `BarsCsvFormatError` for a Parquet file whose columns are not bars.
@@ -358,21 +377,29 @@ export class IngestBarsUseCase {
         const bytes = await this.readAllowedFile(src.path);
         const isParquet = /\.parquet$/i.test(src.path) || PARQUET_MAGIC.every((b, i) => bytes[i] === b);
         if (!isParquet) return { csv: bytes };
-        if (!this.fileReader)
+        return { rows: await this.readParquet(bytes, src.path, resolve(src.path)) };
+      }
+      case 'staged': {
+        if (!this.options.staging)
           throw new SourceProblem(
             'source_not_configured',
-            'Parquet files need a Parquet reader (DuckDB), which this ingestion service does not have',
+            'staged uploads need the staging artifact store, which this ingestion service does not have',
           );
-        if (!PARQUET_MAGIC.every((b, i) => bytes[i] === b))
-          throw new SourceProblem('source_invalid', `${src.path} is not a Parquet file (no PAR1 magic bytes)`);
-        try {
-          return { rows: await this.fileReader.readParquet(resolve(src.path)) };
-        } catch (e) {
-          if (e instanceof BarsCsvFormatError) throw e;
+        const bytes = await this.options.staging.get(src.key);
+        if (bytes === null)
           throw new SourceProblem(
-            'source_invalid',
-            `${src.path} could not be read as Parquet: ${(e as Error).message}`,
+            'source_unreadable',
+            `staged upload ${src.key} is not in the staging store (expired, or staged to another store)`,
           );
+        if (src.format === 'csv') return { csv: bytes };
+        // DuckDB's read_parquet reads files: a private temporary copy, removed once decoded.
+        const dir = await mkdtemp(join(tmpdir(), 'strata-staged-'));
+        try {
+          const path = join(dir, 'upload.parquet');
+          await writeFile(path, bytes, { mode: 0o600 });
+          return { rows: await this.readParquet(bytes, `staged upload ${src.key}`, path) };
+        } finally {
+          await rm(dir, { recursive: true, force: true });
         }
       }
       case 'alphavantage': {

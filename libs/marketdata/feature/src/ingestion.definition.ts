@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { ServiceDefinition } from '@strata/platform-messaging';
-import { alphaVantageConfigShape } from '@strata/shared-util';
+import type { ArtifactStore } from '@strata/platform-contracts';
+import { alphaVantageConfigShape, serviceConfigShape } from '@strata/shared-util';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { INGEST_QUEUE } from './ingest-command.responder';
@@ -29,18 +30,25 @@ export interface IngestionServiceAdapters {
   ingest?: Omit<Parameters<typeof IngestionModule.register>[0], 'ingestionLog' | 'allowedFileRoots'>;
   /** Market-data reads: when given, the HTTP app also serves `/market-data/bars|symbols|corrections|corporate-actions`. */
   marketData?: MarketDataModuleOptions;
-  /** Largest CSV sent inside the ingest command, bytes (default 512 KiB; the all-in-one process can use Infinity). */
-  inlineMaxBytes?: number;
+  /**
+   * Staging artifact store shared by the HTTP side and the ingest worker: uploads above `STRATA_INLINE_MAX_BYTES` (and
+   * every Parquet upload) are put there and the command names their key (`openArtifactStores(...).staging` of
+   * `@strata/platform-artifacts`: the `strata-staging` bucket on JetStream, `<STRATA_DATA_DIR>/staging` otherwise).
+   */
+  staging: ArtifactStore;
 }
 
 /** Environment variables of the ingestion service (beyond the common ones). */
-export const IngestionConfigSchema = z.object(alphaVantageConfigShape);
+export const IngestionConfigSchema = z.object({
+  ...alphaVantageConfigShape,
+  STRATA_INLINE_MAX_BYTES: serviceConfigShape.STRATA_INLINE_MAX_BYTES,
+});
 
 /**
  * The market-data ingestion service: `POST /market-data/ingest` and `GET /market-data/ingestions/{id}` on the HTTP
  * side (plus the market-data reads when the app has the bars), and the `ingest` worker serving
- * `marketdata.cmd.ingest.v1` (files under `<STRATA_DATA_DIR>/uploads` and `data/`), which commits the bars and
- * publishes `marketdata.evt.bars.ingested.v1`.
+ * `marketdata.cmd.ingest.v1` (inline CSV, uploads staged in the staging store, files under
+ * `<STRATA_DATA_DIR>/uploads` and `data/`), which commits the bars and publishes `marketdata.evt.bars.ingested.v1`.
  */
 export const ingestionService: ServiceDefinition<IngestionServiceAdapters, typeof IngestionConfigSchema> = {
   name: 'ingestion',
@@ -61,9 +69,9 @@ export const ingestionService: ServiceDefinition<IngestionServiceAdapters, typeo
     streams: ['marketdata'],
     consumers: [INGEST_QUEUE],
   },
-  api: ({ adapters, dataDir }) => [
+  api: ({ adapters, config }) => [
     ...(adapters.marketData ? [MarketDataModule.register(adapters.marketData)] : []),
-    IngestionHttpModule.register({ uploadDir: join(dataDir, 'uploads'), inlineMaxBytes: adapters.inlineMaxBytes }),
+    IngestionHttpModule.register({ staging: adapters.staging, inlineMaxBytes: config.STRATA_INLINE_MAX_BYTES }),
     IngestionsLookupModule.register(adapters.ingestionLog),
   ],
   workers: {
@@ -72,6 +80,7 @@ export const ingestionService: ServiceDefinition<IngestionServiceAdapters, typeo
       IngestionModule.register({
         ingestionLog: adapters.ingestionLog,
         allowedFileRoots: [join(dataDir, 'uploads'), resolve('data')],
+        staging: adapters.staging,
         ...adapters.ingest,
       }),
     ],

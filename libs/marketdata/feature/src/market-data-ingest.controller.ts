@@ -12,6 +12,8 @@ import {
   type IngestSource,
 } from '@strata/marketdata-contracts';
 import {
+  busErrorProblem,
+  isBusError,
   parseOrThrow,
   ProblemException,
   problemType,
@@ -19,10 +21,8 @@ import {
   zodToOpenApi,
   type AuthenticatedRequest,
 } from '@strata/platform-http';
-import { uuidv7 } from '@strata/shared-util';
+import { DEFAULT_INLINE_MAX_BYTES } from '@strata/shared-util';
 import type { FastifyReply } from 'fastify';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { INGESTION_HTTP_OPTIONS, type IngestionHttpOptions } from './ingestion.tokens';
 
@@ -41,7 +41,7 @@ export const IngestSourceJsonBodySchema = z.object({
   symbol: SymbolSchema,
   timeframe: TimeframeSchema,
   source: IngestSourceSchema.describe(
-    'alphavantage {function: daily_adjusted|intraday, interval?, outputsize?}; synthetic {seed, bars, start?, config?}; file {path} (CSV or .parquet inside the allowed directories); csv {csv}.',
+    'alphavantage {function: daily_adjusted|intraday, interval?, outputsize?}; synthetic {seed, bars, start?, config?}; file {path} (CSV or .parquet inside the allowed directories); csv {csv}. (staged is internal: large uploads are staged by this endpoint.)',
   ),
 });
 
@@ -75,17 +75,14 @@ const MULTIPART_SCHEMA = {
   },
 };
 
-interface BusErrorLike {
-  name?: string;
-  code?: string;
-  message?: string;
-}
-
 /**
  * `POST /market-data/ingest` (operator): accepts a CSV as multipart/form-data (`file`, `symbol`, `timeframe`) or as
  * JSON `{ symbol, timeframe, csv }`, sends `marketdata.cmd.ingest.v1` and answers with the ingest result:
  * 201 `completed` (Location: the ingestion), 200 `duplicate` (the same batch was committed before, no event),
- * 400 problem+json for a malformed CSV, naming the line(s).
+ * 400 problem+json for a malformed CSV, naming the line(s). A CSV above `inlineMaxBytes` and every Parquet upload is
+ * put in the staging artifact store and the command names its key (`source.kind = "staged"`), so no large body rides
+ * in a bus message; the staged object is removed once the ingestion service answered (the bucket's TTL is the net).
+ * A message still too large for the bus answers 413, an absent ingestion service 503, other bus failures 500.
  */
 @ApiTags('market-data')
 @Controller('market-data')
@@ -130,16 +127,15 @@ export class MarketDataIngestController {
     const { symbol, timeframe } = request;
     let staged: string | undefined;
     let source: IngestSource;
-    const inlineMax = this.options.inlineMaxBytes ?? 512 * 1024;
+    const inlineMax = this.options.inlineMaxBytes ?? DEFAULT_INLINE_MAX_BYTES;
     if ('source' in request) {
       source = request.source;
     } else if (request.parquet || Buffer.byteLength(request.csv) > inlineMax) {
-      // Parquet is binary: it always travels as a staged file the ingestion service reads with DuckDB.
-      const csv = request.csv;
-      await mkdir(this.options.uploadDir, { recursive: true });
-      staged = join(this.options.uploadDir, `${uuidv7()}.${request.parquet ? 'parquet' : 'csv'}`);
-      await writeFile(staged, csv, { mode: 0o600 });
-      source = { kind: 'file', path: staged };
+      // Parquet is binary: it always travels staged, and the ingestion service reads it with DuckDB.
+      const format = request.parquet ? 'parquet' : 'csv';
+      const bytes = typeof request.csv === 'string' ? Buffer.from(request.csv, 'utf8') : request.csv;
+      staged = (await this.options.staging.put(bytes, { extension: `.${format}` })).key;
+      source = { kind: 'staged', key: staged, format };
     } else {
       const csv = request.csv;
       source = {
@@ -155,11 +151,14 @@ export class MarketDataIngestController {
         { timeoutMs: this.options.requestTimeoutMs ?? 120_000, correlationId: String(req.id) },
       );
     } catch (e) {
-      throw this.busProblem(e as BusErrorLike);
+      if (!isBusError(e)) throw e;
+      if (e.code !== 'payload_too_large' && e.code !== 'no_responders' && e.code !== 'unavailable')
+        this.logger.error({ msg: 'ingest request failed', err: { code: e.code, message: e.message } });
+      throw busErrorProblem(e, 'ingestion');
     } finally {
-      if (staged) await rm(staged, { force: true });
+      if (staged) await this.options.staging.delete(staged).catch(() => undefined);
     }
-    if (result.status === 'failed' && result.errorKind === 'source_unreadable' && !staged && source.kind === 'file') {
+    if (result.status === 'failed' && result.errorKind === 'source_unreadable' && source.kind === 'file') {
       // A path the client named (JSON `source.kind = "file"`): outside the allowed directories or missing.
       throw new ProblemException({
         type: problemType('invalid-source'),
@@ -171,7 +170,7 @@ export class MarketDataIngestController {
       });
     }
     if (result.status === 'failed' && result.errorKind === 'source_unreadable') {
-      // The CSV is fine as far as we know: the service could not read what the gateway staged (no shared volume).
+      // The upload is fine as far as we know: the service could not read what this side staged (different stores).
       this.logger.error({
         msg: 'ingestion service could not read the staged upload',
         ingestionId: result.id,
@@ -180,7 +179,7 @@ export class MarketDataIngestController {
       throw new ProblemException({
         type: problemType('upload-unavailable'),
         status: 503,
-        detail: `the ingestion service could not read the uploaded file (${result.error}); uploads larger than ${inlineMax} bytes need an uploads directory shared by gateway and ingestion (STRATA_DATA_DIR/uploads)`,
+        detail: `the ingestion service could not read the staged upload (${result.error}); uploads larger than ${inlineMax} bytes (STRATA_INLINE_MAX_BYTES) go through the staging artifact store, which both sides must share (the strata-staging bucket on NATS)`,
         ingestionId: result.id,
       });
     }
@@ -281,32 +280,14 @@ export class MarketDataIngestController {
     const raw = (req.body ?? {}) as Record<string, unknown>;
     if (raw && typeof raw === 'object' && 'source' in raw) {
       const body = parseOrThrow(IngestSourceJsonBodySchema, raw, 'body');
+      if (body.source.kind === 'staged')
+        // Staged keys are what this endpoint itself puts in the staging store; clients upload the file instead.
+        throw ProblemException.validation('source.kind "staged" is internal: upload the file as multipart instead', [
+          { field: 'body.source.kind', reason: 'not_allowed', message: 'staged sources are created by this endpoint' },
+        ]);
       return { symbol: body.symbol, timeframe: body.timeframe, source: body.source };
     }
     const body = parseOrThrow(IngestCsvJsonBodySchema, raw, 'body');
     return { symbol: body.symbol, timeframe: body.timeframe, csv: body.csv, parquet: false };
-  }
-
-  private busProblem(e: BusErrorLike): ProblemException {
-    if (e?.name === 'BusError' && (e.code === 'no_responders' || e.code === 'closed' || e.code === 'unavailable')) {
-      return new ProblemException({
-        type: problemType('unavailable'),
-        status: 503,
-        detail: `the ingestion service is not available (${e.code})`,
-      });
-    }
-    if (e?.name === 'BusError' && e.code === 'timeout') {
-      return new ProblemException({
-        type: problemType('timeout'),
-        status: 504,
-        detail: 'the ingestion service did not answer in time',
-      });
-    }
-    this.logger.error({ msg: 'ingest request failed', err: { name: e?.name, code: e?.code, message: e?.message } });
-    return new ProblemException({
-      type: problemType('internal'),
-      status: 500,
-      detail: 'ingest failed; see the server log for this request id',
-    });
   }
 }
