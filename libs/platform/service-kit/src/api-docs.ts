@@ -26,13 +26,21 @@ export function buildOpenApiDocument(app: INestApplication, version = '0.1.0'): 
   return doc;
 }
 
-/** Serves Swagger UI at `/docs` and the OpenAPI document at `/openapi.json` (both public: not Nest routes). */
-export function setupApiDocs(app: INestApplication, version?: string): OpenAPIObject {
+/**
+ * Serves Swagger UI at `/docs` and the OpenAPI document at `/openapi.json` (both public: not Nest routes). `patch`
+ * rewrites the document on each request (the gateway merges its owners' documents into its own).
+ */
+export function setupApiDocs(
+  app: INestApplication,
+  version?: string,
+  patch?: (doc: OpenAPIObject) => Promise<OpenAPIObject>,
+): OpenAPIObject {
   const doc = buildOpenApiDocument(app, version);
   SwaggerModule.setup('docs', app, doc, {
     jsonDocumentUrl: '/openapi.json',
     yamlDocumentUrl: '/openapi.yaml',
     customSiteTitle: 'Strata API',
+    ...(patch ? { patchDocumentOnRequest: (_req: unknown, _res: unknown, d: OpenAPIObject) => patch(d) } : {}),
   });
   return doc;
 }

@@ -3,3 +3,7 @@ export * from './asyncapi.controller';
 export * from './api-docs';
 export * from './providers.module';
 export * from './service-app';
+export * from './http-over-bus';
+export * from './http-owner';
+export * from './gateway-forwarding';
+export * from './gateway-openapi';

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AuthModule, createApiKeyAuth, type ApiKeyService } from '@strata/platform-auth';
 import { BusModule, createBusMicroservice, createEventBus, InProcessEventBus } from '@strata/platform-bus';
-import type { DocumentStore, EventBus } from '@strata/platform-contracts';
+import type { ArtifactStore, DocumentStore, EventBus } from '@strata/platform-contracts';
 import { DuckDbDocumentStore, MongoDocumentStore } from '@strata/platform-document-store';
 import {
   apiKeyEntriesFromConfig,
@@ -22,6 +22,15 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { setupApiDocs } from './api-docs';
+import {
+  DEFAULT_FORWARD_TIMEOUT_MS,
+  DEFAULT_UPLOAD_TIMEOUT_MS,
+  registerGatewayForwarding,
+  type ForwardedRoute,
+} from './gateway-forwarding';
+import { OwnerOpenApiDocuments } from './gateway-openapi';
+import { httpBusTransportFor } from './http-over-bus';
+import { restrictToBus, serveHttpOverBus } from './http-owner';
 import { AsyncApiModule } from './asyncapi.controller';
 import { busHealthIndicator, HealthModule, storeHealthIndicator } from './health';
 import { DocumentStoreProviderModule, EventBusProviderModule } from './providers.module';
@@ -82,16 +91,36 @@ export function serviceRun<A>(
 export interface ServiceAppHttp {
   /** `service` in `/health` (e.g. `gateway`). */
   name: string;
-  /** `health`: only the health endpoints (a bus-side service's probes); `api`: REST with API keys, `/docs`, `/openapi.json`. */
-  kind: 'health' | 'api';
-  /** The REST gateway's own routes: `/admin/api-keys` and `/asyncapi.json` (built by this function, from the app's message catalog). */
-  gateway?: { asyncApi: () => Record<string, unknown> };
+  /**
+   * `health`: only the health endpoints (a bus-side service's probes); `api`: REST with API keys, `/docs`,
+   * `/openapi.json`; `service`: a route owner of the split deployment: the same REST app, answered over the bus
+   * (`rpc.<name>.cmd.http.v1`, queue group `<name>__http`) for the gateway, while its port serves `/health` only.
+   */
+  kind: 'health' | 'api' | 'service';
+  /**
+   * The REST gateway's own routes: `/admin/api-keys` and `/asyncapi.json` (built by this function, from the app's
+   * message catalog); with `forward`, every route under a prefix is authenticated here and answered by its owner over
+   * the bus, and `/openapi.json` / `/docs` merge the owners' documents.
+   */
+  gateway?: { asyncApi: () => Record<string, unknown>; forward?: GatewayForwarding };
+  /** Test isolation on a shared NATS server: prefix of the HTTP-over-bus subjects (e.g. `t1234.`); empty in production. */
+  busNamespace?: string;
   /** Keys consulted after the issued ones (tests); when set, `STRATA_API_KEYS` and the bootstrap key are not read. */
   apiKeys?: ApiKeyResolver;
   /** Largest upload, bytes (default 256 MiB). */
   uploadLimitBytes?: number;
   /** Modules the app adds to the HTTP app (e.g. another capability's reader). */
   imports?: ServiceModule[];
+}
+
+/** The gateway's forwarding table and budgets (see `registerGatewayForwarding`). */
+export interface GatewayForwarding {
+  /** Prefix → owning service (`GATEWAY_ROUTES` of `@strata/catalog-contracts`). */
+  routes: readonly ForwardedRoute[];
+  /** `GATEWAY_FORWARD_TIMEOUT_MS` (default 30000). */
+  timeoutMs?: number;
+  /** `GATEWAY_UPLOAD_TIMEOUT_MS`: budget when the body was staged (default 300000). */
+  uploadTimeoutMs?: number;
 }
 
 /** What {@link startServiceApp} builds. */
@@ -105,6 +134,11 @@ export interface ServiceAppOptions<C extends ServiceKitConfig, R> {
   /** The embedded document store's file under the data dir when `MONGODB_URI` is unset, and what to warn about it. */
   embeddedStore: { file: string; warning?: string };
   http: ServiceAppHttp;
+  /**
+   * Staging store of bodies above `STRATA_INLINE_MAX_BYTES` on the HTTP-over-bus path (gateway and route owners):
+   * the JetStream Object Store bucket `strata-staging` in a split deployment. Without it such a body answers 413.
+   */
+  staging?: (env: AppEnv<C>) => Pick<ArtifactStore, 'put' | 'get'> | undefined;
   /** Opens what the adapters need (DuckDB, onnxruntime sessions) once the store and bus are up; closed after the services. */
   open?: (env: AppEnv<C>) => Promise<R & { close?(): Promise<void> }>;
   /** The services this process runs, in start order. */
@@ -215,6 +249,9 @@ export async function startServiceApp<C extends ServiceKitConfig, R = object>(
     const indicators = [busHealthIndicator(httpBus), storeHealthIndicator(store)];
     let http: NestFastifyApplication;
     let apiKeys: ApiKeyService | undefined;
+    let resolverOf: ApiKeyResolver | undefined;
+    const inlineMaxBytes = (config as { STRATA_INLINE_MAX_BYTES?: number }).STRATA_INLINE_MAX_BYTES ?? 256 * 1024;
+    const staging = opts.staging?.(env);
     if (h.kind === 'health') {
       @Module({ imports: [HealthModule.register({ service: h.name, indicators })] })
       class HealthAppModule {}
@@ -222,24 +259,27 @@ export async function startServiceApp<C extends ServiceKitConfig, R = object>(
         logger: nestLogger,
       });
     } else {
-      const configKeys = h.apiKeys
-        ? []
-        : apiKeyEntriesFromConfig(parseApiKeys(config.STRATA_API_KEYS), dataDir, (msg, created) =>
-            created ? process.stdout.write(`${msg}\n`) : logger.info(msg),
-          );
+      // A route owner (`service`) authenticates nothing itself: the gateway forwards the principal it authenticated.
+      const configKeys =
+        h.apiKeys || h.kind === 'service'
+          ? []
+          : apiKeyEntriesFromConfig(parseApiKeys(config.STRATA_API_KEYS), dataDir, (msg, created) =>
+              created ? process.stdout.write(`${msg}\n`) : logger.info(msg),
+            );
       const auth = createApiKeyAuth(store, configKeys);
       const testKeys = h.apiKeys;
       const resolver: ApiKeyResolver = testKeys
         ? { resolve: async (key) => (await auth.resolver.resolve(key)) ?? testKeys.resolve(key) }
         : auth.resolver;
       apiKeys = auth.service;
+      resolverOf = resolver;
       @Module({
         imports: [
           EventBusProviderModule.forRoot(httpBus),
           DocumentStoreProviderModule.forRoot(store),
           StrataHttpModule.forRoot({ apiKeys: resolver }),
           HealthModule.register({ service: h.name, indicators }),
-          ...(h.gateway
+          ...(h.gateway && h.kind === 'api'
             ? [AsyncApiModule.register(h.gateway.asyncApi), AuthModule.register({ service: auth.service })]
             : []),
           ...(h.imports ?? []),
@@ -257,8 +297,50 @@ export async function startServiceApp<C extends ServiceKitConfig, R = object>(
     }
     closers.push(() => http.close());
     configureStrataHttp(http);
-    if (h.kind === 'api') setupApiDocs(http);
+    const forwarding = h.kind === 'api' ? h.gateway?.forward : undefined;
+    const transport = forwarding || h.kind === 'service' ? httpBusTransportFor(bus) : undefined;
+    let ownerDocs: OwnerOpenApiDocuments | undefined;
+    if (forwarding && transport) {
+      const timeoutMs = forwarding.timeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS;
+      registerGatewayForwarding(http, {
+        routes: forwarding.routes,
+        transport,
+        apiKeys: resolverOf!,
+        staging,
+        inlineMaxBytes,
+        timeoutMs,
+        uploadTimeoutMs: forwarding.uploadTimeoutMs ?? DEFAULT_UPLOAD_TIMEOUT_MS,
+        bodyLimitBytes: h.uploadLimitBytes ?? 256 * 1024 * 1024,
+        namespace: h.busNamespace,
+        logger,
+      });
+      ownerDocs = new OwnerOpenApiDocuments({
+        services: [...new Set(forwarding.routes.map((r) => r.service))],
+        transport,
+        timeoutMs: Math.min(timeoutMs, 5000),
+        namespace: h.busNamespace,
+        logger,
+      });
+    }
+    if (h.kind === 'service') restrictToBus(http);
+    if (h.kind !== 'health') {
+      const docs = ownerDocs;
+      setupApiDocs(http, undefined, docs && (async (own) => (await docs.refresh(), docs.merge(own))));
+    }
     await http.init();
+    if (h.kind === 'service' && transport) {
+      const responder = await serveHttpOverBus(http, {
+        service: h.name,
+        transport,
+        staging,
+        inlineMaxBytes,
+        namespace: h.busNamespace,
+        logger,
+      });
+      closers.push(() => responder.stop());
+    }
+    // The owners' documents are fetched in the background, so /openapi.json rarely waits for them.
+    if (ownerDocs) void ownerDocs.refresh();
 
     let closed: Promise<void> | undefined;
     return { http, bus, store, services, apiKeys, close: () => (closed ??= closeAll()) };

@@ -1,0 +1,308 @@
+import {
+  headers as natsHeaders,
+  NoRespondersError,
+  RequestError,
+  TimeoutError,
+  type Msg,
+  type NatsConnection,
+  type Subscription,
+} from '@nats-io/nats-core';
+import { InProcessEventBus, JetStreamEventBus, requestSubject } from '@strata/platform-bus';
+import type { ArtifactStore, EventBus } from '@strata/platform-contracts';
+
+/**
+ * HTTP over the bus: the wire between the gateway and a route owner. A request is one core-NATS request on
+ * {@link httpSubject} (queue group: the owner's replicas share requests) whose `Strata-Http` header holds the JSON of a
+ * {@link ForwardedRequest} and whose data is the raw request body; the reply's `Strata-Http` header holds a
+ * {@link ForwardedResponse} and its data the raw response body. A body above the inline limit travels through the
+ * staging {@link ArtifactStore} instead and the message names its key (`bodyRef`). Raw headers + bytes rather than
+ * the typed `EventBus.request` envelope: no JSON (or base64) encoding of bodies, no envelope, no schema pass on a path
+ * that only relays bytes.
+ */
+
+/** NATS header carrying the request or response metadata (JSON). */
+export const HTTP_META_HEADER = 'Strata-Http';
+/** NATS header carrying a transport failure code on a reply ({@link ForwardErrorCode}). */
+export const HTTP_ERROR_CODE_HEADER = 'Strata-Http-Error-Code';
+/** NATS header carrying a transport failure message on a reply. */
+export const HTTP_ERROR_HEADER = 'Strata-Http-Error';
+
+/** Headroom kept under the server's max payload for the NATS headers of a message, bytes. */
+const HEADER_HEADROOM_BYTES = 64 * 1024;
+
+/**
+ * Subject a service's HTTP app answers on: `rpc.<namespace><service>.cmd.http.v1`. Outside the domain streams
+ * (`<domain>.>`) on purpose, like every request/reply subject (a stream would answer with its PubAck). `namespace`
+ * isolates tests sharing one NATS server (e.g. `t1234.`); production leaves it empty.
+ */
+export function httpSubject(service: string, namespace = ''): string {
+  return requestSubject(`${namespace}${service}.cmd.http.v1`);
+}
+
+/** Queue group of a service's HTTP responders: its replicas share the requests. */
+export function httpQueue(service: string): string {
+  return `${service}__http`;
+}
+
+/** An HTTP request as the gateway forwards it. */
+export interface ForwardedRequest {
+  method: string;
+  /** Path and query, as received (`/market-data/bars?symbol=SPY&limit=100`). */
+  url: string;
+  /** Request headers to pass on (hop-by-hop headers, credentials and internal headers removed). */
+  headers: Record<string, string | string[]>;
+  /** Staged body's key in the staging store when the body was above the inline limit (the message data is empty). */
+  bodyRef?: string;
+}
+
+/** An HTTP response as the owner sends it back. */
+export interface ForwardedResponse {
+  status: number;
+  /** Response headers (without `content-length`, `transfer-encoding`, `connection`). */
+  headers: Record<string, string | string[]>;
+  /** Staged body's key when the body was above the inline limit (the message data is empty). */
+  bodyRef?: string;
+}
+
+/**
+ * Why a forward failed: nobody serves the subject; no answer in time; a message exceeded the server's max payload;
+ * anything else (the owner failed to answer, a staged body is missing, the connection is closed).
+ */
+export type ForwardErrorCode = 'no_responders' | 'timeout' | 'too_large' | 'failed';
+
+/** A failed forward; `code` maps to 503 (no_responders, timeout), 413 (too_large) or 500 (failed). */
+export class ForwardError extends Error {
+  constructor(
+    readonly code: ForwardErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ForwardError';
+  }
+}
+
+/** One raw message of the HTTP-over-bus wire: metadata JSON and body bytes. */
+export interface HttpBusMessage {
+  meta: string;
+  body: Uint8Array;
+}
+
+/** A running responder. */
+export interface HttpBusResponder {
+  /** Stops taking requests and waits for those in flight. */
+  stop(): Promise<void>;
+}
+
+/** The wire itself: NATS core request/reply in a split deployment, a direct call in one process. */
+export interface HttpBusTransport {
+  /** Largest message (headers + data) the transport carries, bytes. */
+  readonly maxPayloadBytes: number;
+  /** Sends one request and waits for its reply. @throws ForwardError */
+  request(subject: string, msg: HttpBusMessage, timeoutMs: number): Promise<HttpBusMessage>;
+  /** Answers requests on `subject` in queue group `queue`; resolves once the server registered the subscription. */
+  serve(
+    subject: string,
+    queue: string,
+    handler: (msg: HttpBusMessage) => Promise<HttpBusMessage>,
+  ): Promise<HttpBusResponder>;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** {@link HttpBusTransport} over a NATS connection (core request/reply, headers + bytes). */
+export class NatsHttpBusTransport implements HttpBusTransport {
+  constructor(private readonly nc: NatsConnection) {}
+
+  get maxPayloadBytes(): number {
+    return this.nc.info?.max_payload ?? 1024 * 1024;
+  }
+
+  async request(subject: string, msg: HttpBusMessage, timeoutMs: number): Promise<HttpBusMessage> {
+    const h = natsHeaders();
+    h.set(HTTP_META_HEADER, msg.meta);
+    let m: Msg;
+    try {
+      m = await this.nc.request(subject, msg.body, { timeout: timeoutMs, headers: h });
+    } catch (e) {
+      if (e instanceof NoRespondersError || (e instanceof RequestError && e.isNoResponders()))
+        throw new ForwardError('no_responders', `no responder on ${subject}`);
+      if (e instanceof TimeoutError || (e instanceof RequestError && e.cause instanceof TimeoutError))
+        throw new ForwardError('timeout', `no answer on ${subject} within ${timeoutMs} ms`);
+      const text = (e as Error).message ?? String(e);
+      if (/max_payload/i.test(text))
+        throw new ForwardError(
+          'too_large',
+          `the request exceeds the NATS max payload of ${this.maxPayloadBytes} bytes`,
+        );
+      throw new ForwardError('failed', `request on ${subject} failed: ${text}`);
+    }
+    const code = m.headers?.get(HTTP_ERROR_CODE_HEADER);
+    if (code) throw new ForwardError(code as ForwardErrorCode, m.headers?.get(HTTP_ERROR_HEADER) || code);
+    const meta = m.headers?.get(HTTP_META_HEADER);
+    if (!meta) throw new ForwardError('failed', `the reply on ${subject} has no ${HTTP_META_HEADER} header`);
+    return { meta, body: m.data ?? EMPTY };
+  }
+
+  async serve(
+    subject: string,
+    queue: string,
+    handler: (msg: HttpBusMessage) => Promise<HttpBusMessage>,
+  ): Promise<HttpBusResponder> {
+    const inflight = new Set<Promise<void>>();
+    const answer = async (m: Msg): Promise<void> => {
+      const fail = (code: ForwardErrorCode, message: string): void => {
+        const h = natsHeaders();
+        h.set(HTTP_ERROR_CODE_HEADER, code);
+        h.set(HTTP_ERROR_HEADER, message.replace(/[\r\n]+/g, ' ').slice(0, 1024));
+        m.respond(EMPTY, { headers: h });
+      };
+      try {
+        const out = await handler({ meta: m.headers?.get(HTTP_META_HEADER) ?? '', body: m.data ?? EMPTY });
+        const h = natsHeaders();
+        h.set(HTTP_META_HEADER, out.meta);
+        try {
+          m.respond(out.body, { headers: h });
+        } catch (e) {
+          const text = (e as Error).message ?? String(e);
+          if (/max_payload/i.test(text))
+            return fail('too_large', `the response exceeds the NATS max payload of ${this.maxPayloadBytes} bytes`);
+          throw e;
+        }
+      } catch (e) {
+        const err = e as Error;
+        try {
+          fail(e instanceof ForwardError ? e.code : 'failed', err.message ?? String(e));
+        } catch {
+          // The connection is gone: the requester times out.
+        }
+      }
+    };
+    const sub: Subscription = this.nc.subscribe(subject, {
+      queue,
+      callback: (err, m) => {
+        if (err) return;
+        const p = answer(m).finally(() => inflight.delete(p));
+        inflight.add(p);
+      },
+    });
+    // Resolve only once the server has the subscription, so a request sent right after finds a responder.
+    await this.nc.flush();
+    return {
+      stop: async () => {
+        await sub.drain().catch(() => undefined);
+        await Promise.all(inflight);
+      },
+    };
+  }
+}
+
+/** Responders of one in-process bus, by subject. */
+const inProcessResponders = new WeakMap<object, Map<string, Array<(msg: HttpBusMessage) => Promise<HttpBusMessage>>>>();
+
+/**
+ * {@link HttpBusTransport} inside one process (apps sharing one in-process bus in tests): a direct call of a
+ * responder registered on the same bus, round-robin among replicas, with the same timeout and no-responder answers.
+ */
+export class InProcessHttpBusTransport implements HttpBusTransport {
+  readonly maxPayloadBytes = Number.POSITIVE_INFINITY;
+  private turn = 0;
+
+  constructor(private readonly scope: object) {}
+
+  private table(): Map<string, Array<(msg: HttpBusMessage) => Promise<HttpBusMessage>>> {
+    let t = inProcessResponders.get(this.scope);
+    if (!t) inProcessResponders.set(this.scope, (t = new Map()));
+    return t;
+  }
+
+  async request(subject: string, msg: HttpBusMessage, timeoutMs: number): Promise<HttpBusMessage> {
+    const handlers = this.table().get(subject);
+    if (!handlers?.length) throw new ForwardError('no_responders', `no responder on ${subject}`);
+    const handler = handlers[this.turn++ % handlers.length];
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        handler(msg),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new ForwardError('timeout', `no answer on ${subject} within ${timeoutMs} ms`)),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } catch (e) {
+      if (e instanceof ForwardError) throw e;
+      throw new ForwardError('failed', (e as Error).message ?? String(e));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async serve(
+    subject: string,
+    _queue: string,
+    handler: (msg: HttpBusMessage) => Promise<HttpBusMessage>,
+  ): Promise<HttpBusResponder> {
+    const t = this.table();
+    const list = t.get(subject) ?? [];
+    list.push(handler);
+    t.set(subject, list);
+    return {
+      stop: async () => {
+        const i = list.indexOf(handler);
+        if (i >= 0) list.splice(i, 1);
+      },
+    };
+  }
+}
+
+/**
+ * The HTTP-over-bus transport of a process's bus: NATS core request/reply on a JetStream bus's connection, a direct
+ * call on an in-process bus (scoped to that bus instance, so apps sharing it in one test reach each other).
+ */
+export function httpBusTransportFor(bus: EventBus): HttpBusTransport {
+  if (bus instanceof JetStreamEventBus) return new NatsHttpBusTransport(bus.connection());
+  if (bus instanceof InProcessEventBus) return new InProcessHttpBusTransport(bus);
+  throw new Error(`HTTP over the bus needs a JetStream or in-process bus (got ${bus.constructor.name})`);
+}
+
+/**
+ * Bodies above this size travel through the staging store: `STRATA_INLINE_MAX_BYTES`, and never more than the
+ * transport's max payload minus room for the headers.
+ */
+export function inlineLimit(transport: HttpBusTransport, inlineMaxBytes: number): number {
+  return Math.max(0, Math.min(inlineMaxBytes, transport.maxPayloadBytes - HEADER_HEADROOM_BYTES));
+}
+
+/**
+ * Puts a body inline or in the staging store: returns the message data and the staged key, if any.
+ * @throws ForwardError `too_large` when the body is above the limit and there is no staging store.
+ */
+export async function stageBody(
+  body: Uint8Array,
+  limit: number,
+  staging: Pick<ArtifactStore, 'put'> | undefined,
+): Promise<{ data: Uint8Array; bodyRef?: string }> {
+  if (body.length <= limit) return { data: body };
+  if (!staging)
+    throw new ForwardError(
+      'too_large',
+      `the body (${body.length} bytes) exceeds the inline limit of ${limit} bytes and no staging store is configured`,
+    );
+  const stored = await staging.put(body, { extension: '.body' });
+  return { data: EMPTY, bodyRef: stored.key };
+}
+
+/** The body a message names: its data, or the staged bytes. @throws ForwardError `failed` when the staged key is gone. */
+export async function unstageBody(
+  data: Uint8Array,
+  bodyRef: string | undefined,
+  staging: Pick<ArtifactStore, 'get'> | undefined,
+): Promise<Uint8Array> {
+  if (!bodyRef) return data;
+  if (!staging)
+    throw new ForwardError('failed', `the body was staged as ${bodyRef} but no staging store is configured`);
+  const bytes = await staging.get(bodyRef);
+  if (!bytes) throw new ForwardError('failed', `the staged body ${bodyRef} is not in the staging store (expired?)`);
+  return bytes;
+}
