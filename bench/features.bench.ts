@@ -27,7 +27,12 @@ import { FeatureSetRefreshedV1 } from '@strata/features-contracts';
 import { computeCoreFeatures, emaRatio, randomWalkBars, simpleReturn, smaRatio } from '@strata/shared-indicators';
 import { readBarsCsv } from '@strata/marketdata-domain';
 import { CORE_V1, FeatureRefreshService } from '@strata/features-feature';
-import { IngestBarsUseCase, InMemoryIngestionLog, MarketDataService } from '@strata/marketdata-feature';
+import {
+  IngestBarsUseCase,
+  InMemoryIngestionLog,
+  InProcessMarketDataReader,
+  MarketDataService,
+} from '@strata/marketdata-feature';
 import { createBusMicroservice, InProcessEventBus } from '@strata/platform-bus';
 import { appendColumns, DuckDb, readDoubleColumns } from '@strata/platform-duckdb';
 import { DuckDbBarsRepository, DuckDbCorporateActionsRepository } from '@strata/marketdata-infra-duckdb';
@@ -89,7 +94,7 @@ async function main(): Promise<void> {
   const bars = new DuckDbBarsRepository(db);
   const store = new DuckDbFeatureStore(db);
   const marketData = new MarketDataService(bars, new DuckDbCorporateActionsRepository(db), bus);
-  const refresh = new FeatureRefreshService(marketData, store, [CORE_V1], bus);
+  const refresh = new FeatureRefreshService(new InProcessMarketDataReader({ marketData }), store, [CORE_V1], bus);
   const ingest = new IngestBarsUseCase(bus, new InMemoryIngestionLog(), { allowedFileRoots: [] }, bars);
   try {
     // ---- ingest: CSV → validated → DuckDB

@@ -7,7 +7,7 @@ import {
 } from '@strata/backtests-contracts';
 import { type EventBus, type PayloadOf } from '@strata/platform-contracts';
 import { runBacktest, STRATEGY_TEMPLATES } from '@strata/backtests-domain';
-import { MarketDataService } from '@strata/marketdata-feature';
+import { InProcessMarketDataReader, MarketDataService } from '@strata/marketdata-feature';
 import { definitionHash } from './strategies.service';
 import { uuidv7 } from '@strata/shared-util';
 import { BacktestRunsRepository } from './backtest-runs.repository';
@@ -61,7 +61,9 @@ describe('backtest worker crash: a worker dies mid-run, another takes over, exac
     Logger.overrideLogger(false);
     env = await backtestsTestEnv(['SPY']);
     runs = new BacktestRunsRepository(env.store);
-    marketData = new MarketDataBacktestData(new MarketDataService(env.bars, env.actions, env.bus));
+    marketData = new MarketDataBacktestData(
+      new InProcessMarketDataReader({ marketData: new MarketDataService(env.bars, env.actions, env.bus) }),
+    );
     await env.bus.subscribe(BacktestRunCompletedV1, (e) => void completed.push(e), { consumer: 'test__completed' });
   });
   afterAll(async () => {

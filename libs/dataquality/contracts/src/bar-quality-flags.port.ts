@@ -1,22 +1,11 @@
-import type { Timeframe } from '@strata/marketdata-contracts';
-import type { AnomalyKindName, DataQualitySeverity, DataQualityStatus } from './dataquality.contracts';
+import type { BarQualityFlag, DataQualityStatus, Timeframe } from '@strata/marketdata-contracts';
 
 /**
  * One flagged bar, as the data-quality sentinel marks it next to the bars and features (the
- * {@link BarQualityFlagsStore} port and its DuckDB adapter store this shape). Keyed by (symbol, timeframe, ts, kind):
- * one bar may carry several kinds.
+ * {@link BarQualityFlagsStore} port and its DuckDB adapter store this shape). Defined in marketdata-contracts with its
+ * schema (`BarQualityFlagSchema`): the MarketDataReader port reads flags and the marketdata service stores them.
  */
-export interface BarQualityFlag {
-  symbol: string;
-  timeframe: Timeframe;
-  /** Bar start, epoch ms UTC. */
-  ts: number;
-  kind: AnomalyKindName;
-  /** The DataQualityEvent behind the flag (`GET /data-quality/events/{id}`). */
-  eventId: string;
-  severity: DataQualitySeverity;
-  status: DataQualityStatus;
-}
+export type { BarQualityFlag } from '@strata/marketdata-contracts';
 
 /**
  * Port: the bar-quality flags table, written by the data-quality sentinel and read by the feature store and backtests

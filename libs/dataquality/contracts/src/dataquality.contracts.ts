@@ -1,6 +1,23 @@
 import { z } from 'zod';
 import { defineEvent } from '@strata/platform-contracts';
-import { InstantQuerySchema, SymbolSchema, TimeframeSchema } from '@strata/marketdata-contracts';
+import {
+  AnomalyKindSchema,
+  DataQualitySeveritySchema,
+  DataQualityStatusSchema,
+  InstantQuerySchema,
+  SymbolSchema,
+  TimeframeSchema,
+} from '@strata/marketdata-contracts';
+
+// Defined in marketdata-contracts (the MarketDataReader port reads bar-quality flags); one definition, re-exported here.
+export {
+  AnomalyKindSchema,
+  DataQualitySeveritySchema,
+  DataQualityStatusSchema,
+  type AnomalyKindName,
+  type DataQualitySeverity,
+  type DataQualityStatus,
+} from '@strata/marketdata-contracts';
 
 /*
  * Data-quality sentinel contracts: the anomaly event, the stored DataQualityEvent as served by REST, the dashboard
@@ -8,36 +25,8 @@ import { InstantQuerySchema, SymbolSchema, TimeframeSchema } from '@strata/marke
  * (`sentinel.types.ts`); the enums below carry the same values (the feature library checks this at compile time).
  */
 
-/** Severity ladder, lowest first. HIGH and above page (webhooks default to `minSeverity: HIGH`). */
-export const DataQualitySeveritySchema = z.enum(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL']);
-/** See {@link DataQualitySeveritySchema}. */
-export type DataQualitySeverity = z.infer<typeof DataQualitySeveritySchema>;
-
-/**
- * What a flagged bar looks like: rule kinds `stale`, `gap`, `bad_tick`, `zero_volume`, `correction`; the proposal
- * `probable_split` (never paged as a price anomaly); statistical kinds `spike`, `volume_burst`, `outlier`.
- */
-export const AnomalyKindSchema = z.enum([
-  'spike',
-  'bad_tick',
-  'stale',
-  'gap',
-  'zero_volume',
-  'volume_burst',
-  'correction',
-  'probable_split',
-  'outlier',
-]);
-/** See {@link AnomalyKindSchema}. */
-export type AnomalyKindName = z.infer<typeof AnomalyKindSchema>;
-
 /** Detectors whose scores each event records. */
 export const DetectorNameSchema = z.enum(['rules', 'isolation_forest', 'forecast_residual']);
-
-/** Lifecycle of a DataQualityEvent: open → acknowledged → resolved (or open → resolved). Resolved is final. */
-export const DataQualityStatusSchema = z.enum(['open', 'acknowledged', 'resolved']);
-/** See {@link DataQualityStatusSchema}. */
-export type DataQualityStatus = z.infer<typeof DataQualityStatusSchema>;
 
 /** Each detector's score in [0, 1]; null when the detector did not run for this bar (e.g. warm-up). */
 export const DetectorScoresSchema = z.object({

@@ -1,4 +1,6 @@
-import type { Adjustment, SeriesWindow, Timeframe } from '@strata/marketdata-contracts';
+import type { Adjustment, FeatureColumns, SeriesWindow, Timeframe } from '@strata/marketdata-contracts';
+
+export type { FeatureColumns } from '@strata/marketdata-contracts';
 import type { FeatureSetSummary, FeatureSetVersion, QualityFilter } from './features.contracts';
 
 /** A feature-set version to register: its immutable definition. */
@@ -45,12 +47,6 @@ export interface MaterialisationRecord extends MaterialisationLineage {
   rows: number;
   /** When it was written, epoch ms UTC. */
   createdAt: number;
-}
-
-/** Feature values of one series as columns: `ts` (bar start, epoch ms UTC) and one Float64Array per feature (NaN = NULL). */
-export interface FeatureColumns {
-  ts: Float64Array;
-  columns: Record<string, Float64Array>;
 }
 
 /**

@@ -1,11 +1,16 @@
 import { z } from 'zod';
 import { defineEvent } from '@strata/platform-contracts';
-import { InstantQuerySchema, SymbolSchema, TimeframeSchema } from '@strata/marketdata-contracts';
+import { FeatureSetNameSchema, InstantQuerySchema, SymbolSchema, TimeframeSchema } from '@strata/marketdata-contracts';
 
-/** Feature-set names: lower-case snake case, 1–48 characters (`core`). */
-export const FeatureSetNameSchema = z
-  .string()
-  .regex(/^[a-z][a-z0-9_]{0,47}$/, 'feature-set names are lower-case snake case');
+// Defined in marketdata-contracts (the MarketDataReader port reads feature windows); one definition, re-exported here.
+export {
+  FeatureDtoSchema,
+  FeatureSetNameSchema,
+  FeatureSetVersionSchema,
+  QualityFilterSchema,
+  type FeatureSetVersion,
+  type QualityFilter,
+} from '@strata/marketdata-contracts';
 
 /** Fact: a feature set was (re)materialised for one series over `[from, to]`. */
 export const FeatureSetRefreshedV1 = defineEvent({
@@ -28,31 +33,6 @@ export const FeatureSetRefreshedV1 = defineEvent({
     reason: z.enum(['bars_ingested', 'bars_corrected', 'corporate_actions', 'backfill']).optional(),
   }),
 });
-
-/** One feature of a registered feature set, as served by `GET /features/sets/{name}/versions`. */
-export const FeatureDtoSchema = z.object({
-  name: z.string(),
-  description: z.string(),
-  params: z.record(z.string(), z.union([z.number(), z.string()])),
-  lookback: z.number().int().nonnegative(),
-});
-
-/** A registered feature-set version. Immutable once registered. */
-export const FeatureSetVersionSchema = z.object({
-  name: z.string(),
-  version: z.number().int().positive(),
-  codeVersion: z.string(),
-  /** DuckDB view holding its values, e.g. `features.core_v1`. */
-  view: z.string(),
-  /** Bars the values are computed from (`raw`, `split` or `total` adjusted). */
-  adjust: z.enum(['raw', 'split', 'total']),
-  warmUpBars: z.number().int().nonnegative(),
-  features: z.array(FeatureDtoSchema),
-  /** SHA-256 of the canonical definition JSON: re-registering must match it. */
-  definitionHash: z.string(),
-  registeredAt: z.iso.datetime(),
-});
-export type FeatureSetVersion = z.infer<typeof FeatureSetVersionSchema>;
 
 /** Item of `GET /features/sets`. */
 export const FeatureSetSummarySchema = z.object({
@@ -83,11 +63,3 @@ export const FeaturesPageSchema = z.object({
   items: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.null()]))),
   nextCursor: z.string().nullable(),
 });
-
-/**
- * How training datasets and backtests treat bars the data-quality sentinel flagged: `include` (default) uses every
- * bar as stored; `exclude` leaves out bars with an unresolved flag (open or acknowledged).
- */
-export const QualityFilterSchema = z.enum(['include', 'exclude']);
-/** See {@link QualityFilterSchema}. */
-export type QualityFilter = z.infer<typeof QualityFilterSchema>;

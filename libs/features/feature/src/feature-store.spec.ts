@@ -10,7 +10,7 @@ import { type Envelope, type PayloadOf } from '@strata/platform-contracts';
 import { computeCoreFeatures, CORE_V1_FEATURE_NAMES } from '@strata/shared-indicators';
 import { barsContentHash } from '@strata/shared-timeseries';
 import { readBarsCsv } from '@strata/marketdata-domain';
-import { MarketDataService } from '@strata/marketdata-feature';
+import { InProcessMarketDataReader, MarketDataService } from '@strata/marketdata-feature';
 import { createBusMicroservice, InProcessEventBus } from '@strata/platform-bus';
 import { DuckDb, DUCKDB_MEMORY } from '@strata/platform-duckdb';
 import { DuckDbBarsRepository, DuckDbCorporateActionsRepository } from '@strata/marketdata-infra-duckdb';
@@ -65,8 +65,9 @@ describe('feature store (DuckDB, core v1)', () => {
     bars = new DuckDbBarsRepository(db);
     store = new DuckDbFeatureStore(db);
     marketData = new MarketDataService(bars, new DuckDbCorporateActionsRepository(db), bus);
-    refresh = new FeatureRefreshService(marketData, store, [CORE_V1], bus);
-    features = new FeaturesService(store, marketData);
+    const reader = new InProcessMarketDataReader({ marketData, features: store });
+    refresh = new FeatureRefreshService(reader, store, [CORE_V1], bus);
+    features = new FeaturesService(store, reader);
     await bus.subscribe(FeatureSetRefreshedV1, (_d, ctx) => void refreshed.push(ctx.envelope), {
       consumer: 'spec__refreshed',
     });

@@ -1,5 +1,12 @@
 import type { Timeframe } from './marketdata.contracts';
 import type { Adjustment, BarCorrection, CorporateAction, SymbolSeries } from './market-data-api.contracts';
+import type {
+  BarQualityFlag,
+  DataQualityStatus,
+  FeatureColumns,
+  FeatureSetVersion,
+  QualityFilter,
+} from './market-data-reads.contracts';
 
 /**
  * One series of OHLCV bars as columns: one typed array per field, all of one length, rows strictly increasing in `ts`.
@@ -150,16 +157,68 @@ export interface AppliedAdjustment {
   steps: AdjustmentStep[];
 }
 
+/** A window of bars as read, with the adjustment applied to it. */
+export interface BarsWindow {
+  bars: BarColumns;
+  adjustment: AppliedAdjustment;
+}
+
 /**
- * Port: what other capabilities read of market data (the feature store, backtests). Implemented by the market-data
- * capability's `MarketDataService` and provided under {@link MARKET_DATA_READER} by its `MarketDataModule`.
+ * What {@link MarketDataReader.getFeatures} reads: a window of one feature-set version (the latest registered when
+ * `version` is absent), or, with `asOf`, the values as of arbitrary event times.
+ */
+export interface FeaturesRequest extends SeriesWindow {
+  set: string;
+  version?: number;
+  /**
+   * Event times (epoch ms UTC): for each, the values of the latest bar that had CLOSED by then (bar start + timeframe
+   * length ≤ event time), as the FeatureStore port's `asOf` defines it; `ts` is then the start of that bar (NaN where
+   * none had closed). Excludes `from` / `to` / `after` / `limit` and `qualityFilter: 'exclude'`.
+   */
+  asOf?: Float64Array;
+  /** `exclude` leaves out rows of bars with an unresolved quality flag (a page may then hold fewer than `limit`). */
+  qualityFilter?: QualityFilter;
+}
+
+/** Feature values of one set version and the definition they were read with. */
+export interface FeaturesWindow extends FeatureColumns {
+  definition: FeatureSetVersion;
+}
+
+/** What {@link MarketDataReader.getQualityFlags} reads: flags of one series in `[from, to]` (inclusive), by status. */
+export interface QualityFlagsRequest {
+  symbol: string;
+  timeframe: Timeframe;
+  from?: number;
+  to?: number;
+  statuses?: readonly DataQualityStatus[];
+}
+
+/**
+ * Port: what other capabilities read of market data (features, backtests, signals training, the sentinel): bar
+ * windows (any adjustment), feature windows of a set version (with as-of joins and the quality filter), the
+ * bar-quality flags of a window, and the stored series. The marketdata service owns the data. Guarantees every
+ * adapter keeps (one conformance suite, `@strata/marketdata-contracts/testing`):
+ * - reads are in ascending time (as-of reads: in event-time order); NaN stands for NULL feature values;
+ * - adjustment factors take every recorded action of the symbol into account wherever the window lies, so pages of
+ *   one query fit together;
+ * - a series, feature set or version that does not exist rejects with {@link MarketDataNotFoundError}; a window of
+ *   an existing series that holds nothing is empty, not an error.
+ * Adapters: `InProcessMarketDataReader` (`@strata/marketdata-feature`, the all-in-one and the marketdata process) and
+ * `NatsMarketDataReader` (`@strata/marketdata-infra-nats`: request/reply, Arrow IPC, Object Store snapshots).
  */
 export interface MarketDataReader {
   /**
    * Bars of one series in ascending time, adjusted as asked. Adjustment factors always take every recorded action of
    * the symbol into account, wherever the requested window lies, so pages of one query fit together.
    */
-  getBars(req: BarsRequest): Promise<{ bars: BarColumns; adjustment: AppliedAdjustment }>;
+  getBars(req: BarsRequest): Promise<BarsWindow>;
+  /** Feature values of one set version (latest when `version` is absent), over a window or as of event times. */
+  getFeatures(req: FeaturesRequest): Promise<FeaturesWindow>;
+  /** Registered feature-set versions (of one set when `name` is given; none when it is unknown), by name and version. */
+  listFeatureSetVersions(name?: string): Promise<FeatureSetVersion[]>;
+  /** Bar-quality flags of one series, ascending by `ts`. */
+  getQualityFlags(req: QualityFlagsRequest): Promise<BarQualityFlag[]>;
   /** Stored series, paged by (symbol, timeframe). */
   listSeries(opts: {
     after?: { symbol: string; timeframe: string };

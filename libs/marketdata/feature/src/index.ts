@@ -14,3 +14,5 @@ export * from './market-data.controller';
 export * from './market-data.module';
 export * from './sample-data.loader';
 export * from './ingestion.definition';
+export * from './in-process-market-data.reader';
+export * from './quality-flags.commands';

@@ -6,6 +6,9 @@ import {
   type BarsRepository,
   type CorporateActionsRepository,
 } from '@strata/marketdata-contracts';
+import type { BarQualityFlagsStore } from '@strata/dataquality-contracts';
+import type { FeatureStore } from '@strata/features-contracts';
+import { InProcessMarketDataReader } from './in-process-market-data.reader';
 import { MarketDataController } from './market-data.controller';
 import { MarketDataService } from './market-data.service';
 
@@ -15,11 +18,16 @@ export interface MarketDataModuleOptions {
   corporateActions: CorporateActionsRepository;
   /** Serve the REST controllers (default true); false in processes without HTTP. */
   http?: boolean;
+  /** Feature tables, for the `MarketDataReader`'s feature windows (the same store `FeaturesModule` writes). */
+  features?: FeatureStore;
+  /** Bar-quality flags, for the `MarketDataReader`'s flag reads and `qualityFilter: 'exclude'`. */
+  qualityFlags?: BarQualityFlagsStore;
 }
 
 /**
  * Market data: {@link MarketDataService} and, unless `http: false`, the `/market-data/bars|symbols|corrections|
- * corporate-actions` routes. Global: the service, the {@link MarketDataReader} port (`MARKET_DATA_READER`) and both repository tokens can be
+ * corporate-actions` routes. Global: the service, the {@link MarketDataReader} port (`MARKET_DATA_READER`: an
+ * {@link InProcessMarketDataReader} over the service and the `features` / `qualityFlags` stores given) and both repository tokens can be
  * injected anywhere (ingestion, feature store, backtests).
  */
 @Module({})
@@ -33,7 +41,12 @@ export class MarketDataModule {
         { provide: BARS_REPOSITORY, useValue: opts.bars },
         { provide: CORPORATE_ACTIONS_REPOSITORY, useValue: opts.corporateActions },
         MarketDataService,
-        { provide: MARKET_DATA_READER, useExisting: MarketDataService },
+        {
+          provide: MARKET_DATA_READER,
+          useFactory: (marketData: MarketDataService) =>
+            new InProcessMarketDataReader({ marketData, features: opts.features, qualityFlags: opts.qualityFlags }),
+          inject: [MarketDataService],
+        },
       ],
       exports: [BARS_REPOSITORY, CORPORATE_ACTIONS_REPOSITORY, MarketDataService, MARKET_DATA_READER],
     };

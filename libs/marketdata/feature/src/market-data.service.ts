@@ -23,10 +23,11 @@ import { adjustBars, adjustmentSteps, exDateInstant } from './corporate-actions.
 /**
  * Market-data queries and corporate actions: raw or adjusted bars, stored series, correction audit records, and
  * recording splits/dividends (which announces `marketdata.evt.corporate-actions.recorded.v1` per changed symbol so
- * that feature sets and backtests recompute). Other capabilities read it through the {@link MarketDataReader} port.
+ * that feature sets and backtests recompute). Other capabilities read bars through the {@link MarketDataReader} port
+ * (`InProcessMarketDataReader` composes this service with the feature and flag stores).
  */
 @Injectable()
-export class MarketDataService implements MarketDataReader {
+export class MarketDataService implements Pick<MarketDataReader, 'getBars' | 'listSeries'> {
   private readonly logger = new Logger('market-data');
 
   constructor(
