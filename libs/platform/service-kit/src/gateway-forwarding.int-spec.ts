@@ -5,7 +5,8 @@
  */
 import { Body, Controller, Get, Module, Param, Post, Req } from '@nestjs/common';
 import { GATEWAY_ROUTES, ROUTE_OWNERS } from '@strata/catalog-contracts';
-import { LocalDirectoryArtifactStore } from '@strata/platform-artifacts';
+import { ObjectStoreArtifactStore } from '@strata/platform-artifacts';
+import { JetStreamEventBus } from '@strata/platform-bus';
 import {
   createLogger,
   FORWARDED_PRINCIPAL_HEADER,
@@ -17,11 +18,12 @@ import {
 import type { ServiceDefinition } from '@strata/platform-messaging';
 import { serviceConfigShape } from '@strata/shared-util';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { mongoTarget, natsTarget, uniqueName } from '../../../../test/infra';
+import { ForwardError, httpSubject, NatsHttpBusTransport } from './http-over-bus';
 import { serviceRun, startServiceApp, type ServiceApp } from './service-app';
 
 jest.setTimeout(120_000);
@@ -102,7 +104,9 @@ describeIf('gateway forwarding over real NATS (owners as separate service apps)'
   // A database of its own, dropped afterwards.
   const mongoUri = (mongo.url ?? '').replace(/\/[^/?]*(\?|$)/, `/${dbName}$1`);
   let dataDir: string;
-  let staging: LocalDirectoryArtifactStore;
+  let staging: ObjectStoreArtifactStore;
+  let stagingBus: JetStreamEventBus;
+  const staged = { put: 0, get: 0 };
   let gateway: ServiceApp;
   const owners: Record<string, ServiceApp | undefined> = {};
   const logger = createLogger({ service: 'gw-int', level: 'silent' });
@@ -122,7 +126,7 @@ describeIf('gateway forwarding over real NATS (owners as separate service apps)'
       logger,
       embeddedStore: { file: `${service}.duckdb` },
       http: { name: service, kind: 'service', busNamespace: namespace },
-      staging: () => staging,
+      staging: () => countingStaging,
       services: () => [serviceRun(ownerDefinition(service), { api: true, adapters: {} })],
     });
   };
@@ -141,8 +145,12 @@ describeIf('gateway forwarding over real NATS (owners as separate service apps)'
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'strata-gwfwd-'));
-    // The staging store both sides share (in production the JetStream Object Store bucket strata-staging).
-    staging = new LocalDirectoryArtifactStore(join(dataDir, 'staging'));
+    // The staging store every side shares: a JetStream Object Store bucket of its own (production: strata-staging).
+    stagingBus = await JetStreamEventBus.connect({ servers: nats.url!, service: 'gw-int-staging' });
+    staging = await ObjectStoreArtifactStore.open(stagingBus.connection(), {
+      bucket: uniqueName('gw-staging').replace(/_/g, '-'),
+      ttlMs: 10 * 60_000,
+    });
     for (const s of ROUTE_OWNERS) await startOwner(s);
     gateway = await startGateway();
   });
@@ -167,7 +175,7 @@ describeIf('gateway forwarding over real NATS (owners as separate service apps)'
           forward: { routes: GATEWAY_ROUTES, timeoutMs: FORWARD_TIMEOUT_MS },
         },
       },
-      staging: () => staging,
+      staging: () => countingStaging,
       services: () => [],
     });
 
@@ -179,8 +187,16 @@ describeIf('gateway forwarding over real NATS (owners as separate service apps)'
     const client = await MongoClient.connect(mongoUri);
     await client.db(dbName).dropDatabase();
     await client.close();
+    await staging?.destroy();
+    await stagingBus?.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
+
+  /** The shared staging store, counting what goes through it. */
+  const countingStaging = {
+    put: (bytes: Uint8Array, opts?: { extension?: string }) => (staged.put++, staging.put(bytes, opts)),
+    get: (key: string) => (staged.get++, staging.get(key)),
+  };
 
   it('answers a route under every prefix from the owning service, with the principal the gateway authenticated', async () => {
     for (const route of GATEWAY_ROUTES) {
@@ -249,10 +265,7 @@ describeIf('gateway forwarding over real NATS (owners as separate service apps)'
     expect(body).toMatchObject({ service: 'marketdata', bytes: text.length, sha256: sha(text) });
     expect(body.text).toBe(text);
     // Both the request and the response went through staging (each body is above the inline limit).
-    const staged = readdirSync(join(dataDir, 'staging', 'sha256'), { recursive: true }).filter((f) =>
-      String(f).endsWith('.body'),
-    );
-    expect(staged.length).toBeGreaterThanOrEqual(2);
+    expect(staged).toEqual({ put: 2, get: 2 });
 
     const file = randomBytes(1536 * 1024);
     const boundary = '----strata-gw-test';
@@ -275,6 +288,10 @@ describeIf('gateway forwarding over real NATS (owners as separate service apps)'
       bytes: file.length,
       sha256: sha(file),
     });
+    expect(staged).toEqual({ put: 3, get: 3 });
+    // A small body stays inline.
+    expect((await call('POST', '/market-data/probe', OPERATOR, { payload: { text: 'small' } })).statusCode).toBe(201);
+    expect(staged).toEqual({ put: 3, get: 3 });
   });
 
   it('503 naming the service when the owner is stopped, and answers again once it is back', async () => {
@@ -308,6 +325,17 @@ describeIf('gateway forwarding over real NATS (owners as separate service apps)'
     } finally {
       await second.close();
     }
+  });
+
+  it('a message above the NATS max payload fails as too_large (413), never as unavailable', async () => {
+    const transport = new NatsHttpBusTransport(stagingBus.connection());
+    const body = new Uint8Array(transport.maxPayloadBytes + 1);
+    const err = await transport
+      .request(httpSubject('marketdata', namespace), { meta: '{}', body }, 1000)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ForwardError);
+    expect((err as ForwardError).code).toBe('too_large');
+    expect((err as ForwardError).message).toMatch(/max payload/);
   });
 
   it('503 within the configured timeout when the owner hangs', async () => {

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AuthModule, createApiKeyAuth, type ApiKeyService } from '@strata/platform-auth';
 import { BusModule, createBusMicroservice, createEventBus, InProcessEventBus } from '@strata/platform-bus';
+import { openArtifactStores } from '@strata/platform-artifacts';
 import type { ArtifactStore, DocumentStore, EventBus } from '@strata/platform-contracts';
 import { DuckDbDocumentStore, MongoDocumentStore } from '@strata/platform-document-store';
 import {
@@ -136,9 +137,11 @@ export interface ServiceAppOptions<C extends ServiceKitConfig, R> {
   http: ServiceAppHttp;
   /**
    * Staging store of bodies above `STRATA_INLINE_MAX_BYTES` on the HTTP-over-bus path (gateway and route owners):
-   * the JetStream Object Store bucket `strata-staging` in a split deployment. Without it such a body answers 413.
+   * by default `openArtifactStores({ bus, dataDir }).staging` (`@strata/platform-artifacts`: the JetStream Object
+   * Store bucket `strata-staging` on JetStream, `<dataDir>/staging` otherwise), opened only by the gateway and route
+   * owners (`kind: 'service'`). Give the app's own when it already opened the stores.
    */
-  staging?: (env: AppEnv<C>) => Pick<ArtifactStore, 'put' | 'get'> | undefined;
+  staging?: (env: AppEnv<C>, resources: R) => Pick<ArtifactStore, 'put' | 'get'>;
   /** Opens what the adapters need (DuckDB, onnxruntime sessions) once the store and bus are up; closed after the services. */
   open?: (env: AppEnv<C>) => Promise<R & { close?(): Promise<void> }>;
   /** The services this process runs, in start order. */
@@ -251,7 +254,12 @@ export async function startServiceApp<C extends ServiceKitConfig, R = object>(
     let apiKeys: ApiKeyService | undefined;
     let resolverOf: ApiKeyResolver | undefined;
     const inlineMaxBytes = (config as { STRATA_INLINE_MAX_BYTES?: number }).STRATA_INLINE_MAX_BYTES ?? 256 * 1024;
-    const staging = opts.staging?.(env);
+    const overBus = h.kind === 'service' || (h.kind === 'api' && !!h.gateway?.forward);
+    const staging = !overBus
+      ? undefined
+      : opts.staging
+        ? opts.staging(env, resources)
+        : (await openArtifactStores({ bus, dataDir })).staging;
     if (h.kind === 'health') {
       @Module({ imports: [HealthModule.register({ service: h.name, indicators })] })
       class HealthAppModule {}
