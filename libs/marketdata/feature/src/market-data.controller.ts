@@ -12,7 +12,7 @@ import {
   SymbolsPageSchema,
   SymbolsQuerySchema,
   type BarCorrection,
-  type BarsPage,
+  type BarColumns,
   type BarsQuery,
   type CorporateAction,
   type RecordCorporateActionsBody,
@@ -73,7 +73,7 @@ export class MarketDataController {
     @ZodQuery(BarsQuerySchema) q: BarsQuery,
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<BarsPage | string | Buffer> {
+  ): Promise<string | Buffer> {
     const format = negotiateFormat(req.headers.accept);
     if (!format) throw notAcceptable(['application/json', TEXT_CSV, ARROW_STREAM]);
     const filter = `bars|${q.symbol}|${q.timeframe}|${q.from ?? ''}|${q.to ?? ''}|${q.adjust}`;
@@ -94,19 +94,8 @@ export class MarketDataController {
     const n = Math.min(bars.length, q.limit);
     const nextCursor = bars.length > q.limit ? encodeCursor(bars.ts[n - 1], filter) : null;
     if (format === 'json') {
-      const items = new Array(n);
-      for (let i = 0; i < n; i++) {
-        items[i] = {
-          ts: new Date(bars.ts[i]).toISOString(),
-          open: bars.open[i],
-          high: bars.high[i],
-          low: bars.low[i],
-          close: bars.close[i],
-          volume: bars.volume[i],
-          adjClose: bars.adjClose && bars.adjClose[i] === bars.adjClose[i] ? bars.adjClose[i] : null,
-        };
-      }
-      return { symbol: q.symbol, timeframe: q.timeframe, adjust: q.adjust, items, nextCursor };
+      void reply.header('content-type', 'application/json; charset=utf-8');
+      return barsPageJson(q, bars, n, nextCursor);
     }
     const columns: OutputColumn[] = [
       { name: 'timestamp', kind: 'timestamp', values: bars.ts },
@@ -201,4 +190,26 @@ export function setNextCursorHeaders(reply: FastifyReply, req: FastifyRequest, n
   const url = new URL(req.url, 'http://placeholder');
   url.searchParams.set('cursor', nextCursor);
   void reply.header('x-next-cursor', nextCursor).header('link', `<${url.pathname}${url.search}>; rel="next"`);
+}
+
+/** A finite number as JSON; NaN and ±Infinity (never stored, but not valid JSON) as null. */
+const num = (x: number): string => (Number.isFinite(x) ? String(x) : 'null');
+
+/**
+ * The JSON bars page ({@link BarsPageSchema}: `symbol`, `timeframe`, `adjust`, `items`, `nextCursor`), written straight
+ * from the columns: the same text as `JSON.stringify` of the page object, without building 100 item objects first.
+ */
+export function barsPageJson(
+  q: Pick<BarsQuery, 'symbol' | 'timeframe' | 'adjust'>,
+  bars: BarColumns,
+  n: number,
+  nextCursor: string | null,
+): string {
+  const { ts, open, high, low, close, volume, adjClose } = bars;
+  let out = `{"symbol":${JSON.stringify(q.symbol)},"timeframe":${JSON.stringify(q.timeframe)},"adjust":${JSON.stringify(q.adjust)},"items":[`;
+  for (let i = 0; i < n; i++) {
+    const adj = adjClose && adjClose[i] === adjClose[i] ? num(adjClose[i]) : 'null';
+    out += `${i ? ',' : ''}{"ts":"${new Date(ts[i]).toISOString()}","open":${num(open[i])},"high":${num(high[i])},"low":${num(low[i])},"close":${num(close[i])},"volume":${num(volume[i])},"adjClose":${adj}}`;
+  }
+  return `${out}],"nextCursor":${nextCursor === null ? 'null' : JSON.stringify(nextCursor)}}`;
 }

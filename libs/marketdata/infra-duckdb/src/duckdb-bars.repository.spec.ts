@@ -178,6 +178,103 @@ describe('DuckDbBarsRepository (in-memory DuckDB)', () => {
   });
 });
 
+describe('DuckDbBarsRepository read path: series catalogue and hot-series cache', () => {
+  let db: DuckDb;
+  beforeEach(async () => {
+    db = await DuckDb.create(DUCKDB_MEMORY);
+  });
+  afterEach(() => db.close());
+
+  /** The catalogue as a scan of the tables computes it. */
+  const scan = async () =>
+    (
+      await db.all<{ symbol: string; timeframe: string; n: bigint; f: number; t: number }>(
+        `SELECT symbol, timeframe, count(*) AS n, epoch_ms(min(ts))::DOUBLE AS f, epoch_ms(max(ts))::DOUBLE AS t
+         FROM bars GROUP BY ALL ORDER BY symbol, timeframe`,
+      )
+    ).map((r) => ({
+      symbol: r.symbol,
+      timeframe: r.timeframe,
+      bars: Number(r.n),
+      from: new Date(r.f).toISOString(),
+      to: new Date(r.t).toISOString(),
+    }));
+
+  it('answers every window from a cached series exactly as a query does, through appends, corrections and rollbacks', async () => {
+    const cached = new DuckDbBarsRepository(db);
+    const queried = new DuckDbBarsRepository(db, { hotSeriesBytes: 0 });
+    const same = async () => {
+      const windows = [
+        {},
+        { limit: 7 },
+        { from: T0 + 3 * DAY, to: T0 + 40 * DAY },
+        { after: T0 + 5 * DAY, limit: 3 },
+        { from: T0 + 500 * DAY },
+        { from: T0 + 9 * DAY, to: T0 + 2 * DAY },
+        { to: T0 - DAY },
+      ];
+      for (const w of windows) {
+        const a = await cached.read({ symbol: 'AAA', timeframe: '1d', ...w });
+        const b = await queried.read({ symbol: 'AAA', timeframe: '1d', ...w });
+        expect(a.length).toBe(b.length);
+        for (const k of ['ts', 'open', 'high', 'low', 'close', 'volume'] as const)
+          expect(Array.from(a[k])).toEqual(Array.from(b[k]));
+        expect(a.adjClose && Array.from(a.adjClose)).toEqual(b.adjClose && Array.from(b.adjClose));
+      }
+      const instants = [T0, T0 + 2 * DAY + 1, T0 + 60 * DAY, T0 - DAY];
+      expect(Array.from(await cached.lastClosesBefore('AAA', '1d', instants))).toEqual(
+        Array.from(await queried.lastClosesBefore('AAA', '1d', instants)),
+      );
+    };
+    await cached.commit({ ingestionId: 'i1', symbol: 'AAA', timeframe: '1d', bars: bars(30) });
+    await same();
+    // Appended through the other repository on the same database: the cached series is dropped, not served stale.
+    await queried.commit({ ingestionId: 'i2', symbol: 'AAA', timeframe: '1d', bars: bars(20, 25, true) });
+    await same();
+    const fix = bars(5, 10);
+    fix.close[2] = 999;
+    await queried.commit({ ingestionId: 'i3', symbol: 'AAA', timeframe: '1d', bars: fix });
+    expect(
+      Array.from((await cached.read({ symbol: 'AAA', timeframe: '1d', from: T0 + 12 * DAY, limit: 1 })).close),
+    ).toEqual([999]);
+    await same();
+    const bad = bars(12, 20);
+    bad.close[2] = 1;
+    (bad as { ts: Float64Array }).ts = bad.ts.subarray(0, 5); // shorter than length: the append refuses it
+    await expect(cached.commit({ ingestionId: 'x', symbol: 'AAA', timeframe: '1d', bars: bad })).rejects.toThrow();
+    await same();
+    // A caller writing into what it read does not change what the next reader gets.
+    const r = await cached.read({ symbol: 'AAA', timeframe: '1d', limit: 3 });
+    r.close[0] = -1;
+    expect((await cached.read({ symbol: 'AAA', timeframe: '1d', limit: 1 })).close[0]).toBe(100);
+  });
+
+  it('keeps the catalogue of series current on every commit, without scanning the bars', async () => {
+    const a = new DuckDbBarsRepository(db);
+    const b = new DuckDbBarsRepository(db);
+    expect(await a.listSeries({ limit: 10 })).toEqual([]);
+    await a.commit({ ingestionId: '1', symbol: 'BBB', timeframe: '1d', bars: bars(10, 5) });
+    await b.commit({ ingestionId: '2', symbol: 'AAA', timeframe: '1h', bars: bars(3) });
+    await a.commit({ ingestionId: '3', symbol: 'BBB', timeframe: '1d', bars: bars(10) }); // 5 new before, 5 unchanged
+    await b.commit({ ingestionId: '4', symbol: 'BBB', timeframe: '1d', bars: bars(4, 20) }); // after, 4 new
+    const fix = bars(2, 1);
+    fix.close[0] = 1;
+    await a.commit({ ingestionId: '5', symbol: 'AAA', timeframe: '1h', bars: fix }); // corrections only
+    const expected = await scan();
+    expect(expected.map((e) => e.bars)).toEqual([3, 19]);
+    expect(await a.listSeries({ limit: 10 })).toEqual(expected);
+    expect(await b.listSeries({ limit: 10 })).toEqual(expected);
+    expect(await a.listSeries({ limit: 1, after: { symbol: 'AAA', timeframe: '1h' } })).toEqual([expected[1]]);
+    expect(await a.listSeries({ limit: 10, symbol: 'AAA' })).toEqual([expected[0]]);
+    // A fresh repository on a reopened file would load it once; rows written behind the repository's back are not
+    // seen by listSeries: it answers from the catalogue, not from a scan.
+    await db.run(
+      `INSERT INTO bar_values SELECT series_id, ts + INTERVAL 1000 DAY, open, high, low, close, volume, adj_close, write_id FROM bar_values`,
+    );
+    expect(await a.listSeries({ limit: 10 })).toEqual(expected);
+  });
+});
+
 describe('DuckDbBarsRepository storage layout', () => {
   it('stores only fixed-width columns per bar; the bars view joins series and writer back', async () => {
     const db = await DuckDb.create(DUCKDB_MEMORY);

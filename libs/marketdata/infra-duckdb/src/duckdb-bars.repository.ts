@@ -14,6 +14,80 @@ import { appendColumns, readDoubleColumns, type DuckDb, type DuckDbSession } fro
 const MIN_MS = -62135596800000;
 const MAX_MS = 253402300799999;
 
+/** Bytes one cached bar takes (ts, open, high, low, close, volume, adj_close as float64). */
+const BAR_BYTES = 56;
+/** Default budget of the hot-series cache, bytes (see {@link DuckDbBarsRepositoryOptions.hotSeriesBytes}). */
+export const DEFAULT_HOT_SERIES_BYTES = 64 * 1024 * 1024;
+
+/** Options of {@link DuckDbBarsRepository}. */
+export interface DuckDbBarsRepositoryOptions {
+  /**
+   * Memory for whole series kept as columns after their first read, bytes (default 64 MiB; 0: every read queries
+   * DuckDB). A series is cached when it takes at most a quarter of the budget; least recently read series leave
+   * first. A commit of a series drops it before anything is written, so a cached read always equals a query.
+   */
+  hotSeriesBytes?: number;
+}
+
+/** One stored series in the catalogue: bar count and range, kept current by every commit. */
+interface CatalogueEntry {
+  symbol: string;
+  timeframe: Timeframe;
+  bars: number;
+  from: number;
+  to: number;
+}
+
+/** A whole series as columns (adj_close NaN where missing), ascending by ts. */
+interface HotSeries {
+  ts: Float64Array;
+  cols: Float64Array[];
+  bytes: number;
+}
+
+/**
+ * What every repository on one database shares (several repositories may be built on one {@link DuckDb}, and all
+ * of them must see each other's commits): the catalogue of series and the hot-series cache.
+ */
+interface SharedSeriesState {
+  /** By `symbol\u0000timeframe`; undefined until loaded (once, at init) or after a failed commit (reloaded). */
+  catalogue: Map<string, CatalogueEntry> | undefined;
+  /** Catalogue keys in (symbol, timeframe) order; undefined when the key set changed. */
+  order: string[] | undefined;
+  /** Cached series by series id, least recently read first. */
+  hot: Map<number, HotSeries>;
+  hotBytes: number;
+}
+
+const SHARED = new WeakMap<DuckDb, SharedSeriesState>();
+
+function sharedState(db: DuckDb): SharedSeriesState {
+  let st = SHARED.get(db);
+  if (!st) {
+    st = { catalogue: undefined, order: undefined, hot: new Map(), hotBytes: 0 };
+    SHARED.set(db, st);
+  }
+  return st;
+}
+
+/** First index whose value is ≥ `x` (`strict`: > `x`) in an ascending array. */
+function lowerBound(a: Float64Array, x: number, strict = false): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < x || (strict && a[mid] === x)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const SERIES_SQL = `SELECT epoch_ms(ts)::DOUBLE AS ts, open, high, low, close, volume, adj_close
+  FROM bar_values WHERE series_id = $sid ORDER BY ts`;
+const WINDOW_SQL = `SELECT epoch_ms(ts)::DOUBLE AS ts, open, high, low, close, volume, adj_close
+  FROM bar_values WHERE series_id = $sid AND ts BETWEEN epoch_ms($lo::BIGINT) AND epoch_ms($hi::BIGINT)
+  ORDER BY ts LIMIT $lim::BIGINT`;
+
 /**
  * DuckDB storage of OHLCV bars, keyed by (symbol, timeframe, ts). `ts` is the bar start as a TIMESTAMP holding UTC;
  * prices and volume are DOUBLE exactly as ingested (never adjusted in storage).
@@ -36,13 +110,27 @@ const MAX_MS = 253402300799999;
  * Writes are columnar: a batch goes into DuckDB through data chunks (one memcpy per column per 2,048 rows), straight
  * into `bar_values` when no stored bar of the series falls in the batch's time range, otherwise into a staging table
  * that is compared with the stored bars in SQL before anything is written.
+ *
+ * Reads: the catalogue of series (`listSeries`: count and range per series) is loaded once at init and then kept
+ * current by every commit, so listing series never scans `bar_values`. Series read recently are kept whole as columns
+ * (hot-series cache, {@link DuckDbBarsRepositoryOptions.hotSeriesBytes}): a window of one is two binary searches and
+ * a copy, answered without waiting behind queued writes; a commit drops its series first. Other reads run one
+ * prepared statement. Catalogue and cache are shared by every repository on the same {@link DuckDb}.
  */
 export class DuckDbBarsRepository implements BarsRepository {
   private ready: Promise<void> | undefined;
   /** Committed `bar_series` ids by `symbol\u0000timeframe` (rows are never deleted or renumbered, so a hit stays valid). */
   private readonly seriesIds = new Map<string, number>();
+  private readonly shared: SharedSeriesState;
+  private readonly hotSeriesBytes: number;
 
-  constructor(private readonly db: DuckDb) {}
+  constructor(
+    private readonly db: DuckDb,
+    opts: DuckDbBarsRepositoryOptions = {},
+  ) {
+    this.shared = sharedState(db);
+    this.hotSeriesBytes = opts.hotSeriesBytes ?? DEFAULT_HOT_SERIES_BYTES;
+  }
 
   /** Creates the tables when missing and migrates the earlier single-table layout (idempotent; called lazily by every method). */
   init(): Promise<void> {
@@ -72,7 +160,12 @@ export class DuckDbBarsRepository implements BarsRepository {
           SELECT s.symbol, s.timeframe, v.ts, v.open, v.high, v.low, v.close, v.volume, v.adj_close, w.ingestion_id
           FROM bar_values v JOIN bar_series s ON s.series_id = v.series_id JOIN bar_writes w ON w.write_id = v.write_id`);
       })
-      .then(() => this.db.exclusive((s) => this.ensureTempTables(s)))
+      .then(() =>
+        this.db.exclusive(async (s) => {
+          await this.ensureTempTables(s);
+          if (!this.shared.catalogue) await this.loadCatalogue(s);
+        }),
+      )
       .catch((err) => {
         this.ready = undefined;
         throw err;
@@ -94,6 +187,63 @@ export class DuckDbBarsRepository implements BarsRepository {
       FROM bars b JOIN bar_series s ON s.symbol = b.symbol AND s.timeframe = b.timeframe JOIN bar_writes w ON w.ingestion_id = b.ingestion_id
       ORDER BY s.series_id, b.ts`);
     await s.run('DROP TABLE bars');
+  }
+
+  /** Reads the catalogue from the tables (at init, or after a failed commit left it unknown). */
+  private async loadCatalogue(s: DuckDbSession): Promise<Map<string, CatalogueEntry>> {
+    const rows = await s.all<{ id: number; symbol: string; timeframe: Timeframe; n: bigint; f: number; t: number }>(
+      `SELECT s.series_id AS id, s.symbol, s.timeframe, count(*) AS n, epoch_ms(min(v.ts))::DOUBLE AS f,
+              epoch_ms(max(v.ts))::DOUBLE AS t
+       FROM bar_series s JOIN bar_values v ON v.series_id = s.series_id GROUP BY ALL`,
+    );
+    const catalogue = new Map<string, CatalogueEntry>();
+    for (const r of rows)
+      catalogue.set(`${r.symbol}\u0000${r.timeframe}`, {
+        symbol: r.symbol,
+        timeframe: r.timeframe,
+        bars: Number(r.n),
+        from: r.f,
+        to: r.t,
+      });
+    this.shared.catalogue = catalogue;
+    this.shared.order = undefined;
+    return catalogue;
+  }
+
+  /** Drops a series from the hot cache (before a commit writes it). */
+  private dropHot(sid: number): void {
+    const hot = this.shared.hot.get(sid);
+    if (!hot) return;
+    this.shared.hot.delete(sid);
+    this.shared.hotBytes -= hot.bytes;
+  }
+
+  /** The cached series `sid`, loading it when the catalogue says it fits the budget; undefined otherwise. */
+  private async hotSeries(s: DuckDbSession, sid: number, key: string): Promise<HotSeries | undefined> {
+    const st = this.shared;
+    const hit = st.hot.get(sid);
+    if (hit) return hit;
+    const bars = st.catalogue?.get(key)?.bars;
+    if (bars === undefined || bars === 0 || bars * BAR_BYTES * 4 > this.hotSeriesBytes) return undefined;
+    const stmt = await s.prepare(SERIES_SQL);
+    stmt.clearBindings();
+    stmt.bind({ sid });
+    const [ts, ...cols] = readDoubleColumns(await stmt.run());
+    const series: HotSeries = { ts, cols, bytes: ts.length * BAR_BYTES };
+    st.hot.set(sid, series);
+    st.hotBytes += series.bytes;
+    for (const [id, old] of st.hot) {
+      if (st.hotBytes <= this.hotSeriesBytes) break;
+      st.hot.delete(id);
+      st.hotBytes -= old.bytes;
+    }
+    return series;
+  }
+
+  /** Marks `sid` most recently read. */
+  private touch(sid: number, hot: HotSeries): void {
+    this.shared.hot.delete(sid);
+    this.shared.hot.set(sid, hot);
   }
 
   private async ensureTempTables(s: DuckDbSession): Promise<void> {
@@ -127,6 +277,56 @@ export class DuckDbBarsRepository implements BarsRepository {
    */
   async commit(req: BarsCommitRequest): Promise<BarsCommitOutcome> {
     await this.init();
+    const { symbol, timeframe } = req;
+    if (req.bars.length === 0)
+      return {
+        inserted: 0,
+        updated: 0,
+        unchanged: 0,
+        changedFrom: null,
+        changedTo: null,
+        correctedFrom: null,
+        correctedTo: null,
+      };
+    let committedSeries: number | undefined;
+    const key = `${symbol}\u0000${timeframe}`;
+    const outcome = await this.db
+      .transaction(async (s) => {
+        const out = await this.commitIn(s, req, (sid) => (committedSeries = sid));
+        this.recordInCatalogue(key, symbol, timeframe, out);
+        return out;
+      })
+      .catch((err: unknown) => {
+        // The catalogue may now differ from the tables: read it again on next use.
+        this.shared.catalogue = undefined;
+        this.shared.order = undefined;
+        throw err;
+      });
+    if (committedSeries !== undefined) this.seriesIds.set(key, committedSeries);
+    return outcome;
+  }
+
+  /** Applies a commit's outcome to the catalogue (inside its transaction, so no read sees the tables ahead of it). */
+  private recordInCatalogue(key: string, symbol: string, timeframe: Timeframe, out: BarsCommitOutcome): void {
+    const catalogue = this.shared.catalogue;
+    if (!catalogue || out.inserted + out.updated === 0) return;
+    const e = catalogue.get(key);
+    if (!e) {
+      catalogue.set(key, { symbol, timeframe, bars: out.inserted, from: out.changedFrom!, to: out.changedTo! });
+      this.shared.order = undefined;
+      return;
+    }
+    e.bars += out.inserted;
+    e.from = Math.min(e.from, out.changedFrom!);
+    e.to = Math.max(e.to, out.changedTo!);
+  }
+
+  /** The body of {@link commit}, inside its transaction; `onSeries` learns the series id. */
+  private async commitIn(
+    s: DuckDbSession,
+    req: BarsCommitRequest,
+    onSeries: (sid: number) => void,
+  ): Promise<BarsCommitOutcome> {
     const { bars, symbol, timeframe, ingestionId } = req;
     const n = bars.length;
     const none: BarsCommitOutcome = {
@@ -138,13 +338,12 @@ export class DuckDbBarsRepository implements BarsRepository {
       correctedFrom: null,
       correctedTo: null,
     };
-    if (n === 0) return none;
     const from = bars.ts[0];
     const to = bars.ts[n - 1];
     const adj = bars.adjClose;
-    let committedSeries: number | undefined;
-    const outcome = await this.db.transaction(async (s) => {
+    {
       let sid = await this.seriesId(s, symbol, timeframe);
+      if (sid !== undefined) this.dropHot(sid);
       if (sid === undefined) {
         // A new series: its row is part of this transaction and disappears with it on rollback.
         const [row] = await s.all<{ id: number }>(
@@ -156,7 +355,7 @@ export class DuckDbBarsRepository implements BarsRepository {
         );
         sid = row.id;
       }
-      committedSeries = sid;
+      onSeries(sid);
       const newWrite = async (): Promise<number> => {
         const [w] = await s.all<{ id: number }>(
           `INSERT INTO bar_writes VALUES (nextval('bar_write_seq'), $ing, epoch_ms($now::BIGINT)) RETURNING write_id AS id`,
@@ -268,9 +467,7 @@ export class DuckDbBarsRepository implements BarsRepository {
         correctedFrom: st.rf,
         correctedTo: st.rt,
       };
-    });
-    if (committedSeries !== undefined) this.seriesIds.set(`${symbol}\u0000${timeframe}`, committedSeries);
-    return outcome;
+    }
   }
 
   /**
@@ -280,21 +477,28 @@ export class DuckDbBarsRepository implements BarsRepository {
   async read(req: SeriesWindow): Promise<BarColumns> {
     await this.init();
     const lower = Math.max(req.from ?? MIN_MS, req.after !== undefined ? req.after + 1 : MIN_MS);
+    const upper = req.to ?? MAX_MS;
+    const limit = req.limit ?? Number.MAX_SAFE_INTEGER;
+    const key = `${req.symbol}\u0000${req.timeframe}`;
+    // Cached series: answered at once (a commit of it drops it before writing, so this is the committed state).
+    const known = this.seriesIds.get(key);
+    const cached = known !== undefined ? this.shared.hot.get(known) : undefined;
+    if (cached) {
+      this.touch(known!, cached);
+      return windowOf(cached, lower, upper, limit);
+    }
     const cols = await this.db.exclusive(async (s) => {
       const sid = await this.seriesId(s, req.symbol, req.timeframe);
       if (sid === undefined) return [0, 1, 2, 3, 4, 5, 6].map(() => new Float64Array(0));
-      const res = await s.connection.run(
-        `SELECT epoch_ms(ts)::DOUBLE AS ts, open, high, low, close, volume, adj_close
-         FROM bar_values WHERE series_id = $sid AND ts BETWEEN epoch_ms($lo::BIGINT) AND epoch_ms($hi::BIGINT)
-         ORDER BY ts LIMIT $lim::BIGINT`,
-        { sid, lo: lower, hi: req.to ?? MAX_MS, lim: req.limit ?? Number.MAX_SAFE_INTEGER },
-      );
-      return readDoubleColumns(res);
+      const hot = await this.hotSeries(s, sid, key);
+      if (hot) return hot;
+      const stmt = await s.prepare(WINDOW_SQL);
+      stmt.clearBindings();
+      stmt.bind({ sid, lo: lower, hi: upper, lim: limit });
+      return readDoubleColumns(await stmt.run());
     });
-    const [ts, open, high, low, close, volume, adjClose] = cols;
-    let anyAdj = false;
-    for (let i = 0; i < adjClose.length && !anyAdj; i++) anyAdj = adjClose[i] === adjClose[i];
-    return { length: ts.length, ts, open, high, low, close, volume, adjClose: anyAdj ? adjClose : null };
+    if (!Array.isArray(cols)) return windowOf(cols, lower, upper, limit);
+    return barColumns(cols[0], cols.slice(1));
   }
 
   /** Number of stored bars (all series). */
@@ -304,27 +508,40 @@ export class DuckDbBarsRepository implements BarsRepository {
     return Number(r.n);
   }
 
-  /** Stored series ordered by symbol then timeframe, starting after `after` (exclusive), at most `limit`. */
+  /**
+   * Stored series ordered by symbol then timeframe, starting after `after` (exclusive), at most `limit`: from the
+   * catalogue (kept current by every commit), not a scan of the bars.
+   */
   async listSeries(opts: {
     after?: { symbol: string; timeframe: string };
     limit: number;
     symbol?: string;
   }): Promise<SymbolSeries[]> {
     await this.init();
-    const rows = await this.db.all<{ symbol: string; timeframe: Timeframe; n: bigint; f: number; t: number }>(
-      `SELECT s.symbol, s.timeframe, count(*) AS n, epoch_ms(min(v.ts))::DOUBLE AS f, epoch_ms(max(v.ts))::DOUBLE AS t
-       FROM bar_series s JOIN bar_values v ON v.series_id = s.series_id
-       WHERE (s.symbol > $as OR (s.symbol = $as AND s.timeframe > $at)) AND ($only = '' OR s.symbol = $only)
-       GROUP BY s.symbol, s.timeframe ORDER BY s.symbol, s.timeframe LIMIT $lim::BIGINT`,
-      { as: opts.after?.symbol ?? '', at: opts.after?.timeframe ?? '', lim: opts.limit, only: opts.symbol ?? '' },
-    );
-    return rows.map((r) => ({
-      symbol: r.symbol,
-      timeframe: r.timeframe,
-      bars: Number(r.n),
-      from: new Date(r.f).toISOString(),
-      to: new Date(r.t).toISOString(),
+    const st = this.shared;
+    const catalogue = st.catalogue ?? (await this.db.exclusive((s) => this.loadCatalogue(s)));
+    const order = (st.order ??= [...catalogue.keys()].sort((a, b) => {
+      const x = catalogue.get(a)!;
+      const y = catalogue.get(b)!;
+      return x.symbol < y.symbol ? -1 : x.symbol > y.symbol ? 1 : x.timeframe < y.timeframe ? -1 : 1;
     }));
+    const out: SymbolSeries[] = [];
+    const as = opts.after?.symbol ?? '';
+    const at = opts.after?.timeframe ?? '';
+    for (const k of order) {
+      if (out.length >= opts.limit) break;
+      const e = catalogue.get(k)!;
+      if (e.bars === 0 || (opts.symbol && e.symbol !== opts.symbol)) continue;
+      if (!(e.symbol > as || (e.symbol === as && e.timeframe > at))) continue;
+      out.push({
+        symbol: e.symbol,
+        timeframe: e.timeframe,
+        bars: e.bars,
+        from: new Date(e.from).toISOString(),
+        to: new Date(e.to).toISOString(),
+      });
+    }
+    return out;
   }
 
   /** Audit records of corrected bars of one series, newest correction first, at most `limit`. */
@@ -371,6 +588,15 @@ export class DuckDbBarsRepository implements BarsRepository {
     const rows = await this.db.exclusive(async (s) => {
       const sid = await this.seriesId(s, symbol, timeframe);
       if (sid === undefined) return [];
+      const hot = await this.hotSeries(s, sid, `${symbol}\u0000${timeframe}`);
+      if (hot) {
+        // The last bar strictly before each instant, by binary search in the cached series.
+        const close = hot.cols[3];
+        return instants.map((t, i) => {
+          const j = lowerBound(hot.ts, t) - 1;
+          return { i, close: j >= 0 ? close[j] : null };
+        });
+      }
       return s.all<{ i: number; close: number | null }>(
         `SELECT q.i AS i, b.close AS close
          FROM (VALUES ${values}) q(i, t)
@@ -381,4 +607,23 @@ export class DuckDbBarsRepository implements BarsRepository {
     for (const r of rows) if (r.close !== null) out[r.i] = r.close;
     return out;
   }
+}
+
+/** Bars as {@link BarColumns}; `adjClose` null when no bar has one. */
+function barColumns(ts: Float64Array, cols: Float64Array[]): BarColumns {
+  const [open, high, low, close, volume, adjClose] = cols;
+  let anyAdj = false;
+  for (let i = 0; i < adjClose.length && !anyAdj; i++) anyAdj = adjClose[i] === adjClose[i];
+  return { length: ts.length, ts, open, high, low, close, volume, adjClose: anyAdj ? adjClose : null };
+}
+
+/** The bars of a cached series with `lower ≤ ts ≤ upper`, at most `limit`, as copies (callers may write them). */
+function windowOf(hot: HotSeries, lower: number, upper: number, limit: number): BarColumns {
+  const start = lowerBound(hot.ts, lower);
+  const end = Math.min(lowerBound(hot.ts, upper, true), start + Math.max(0, limit));
+  const b = Math.max(start, end);
+  return barColumns(
+    hot.ts.slice(start, b),
+    hot.cols.map((c) => c.slice(start, b)),
+  );
 }

@@ -35,6 +35,11 @@ export interface DuckDbSession {
     rows: readonly (readonly DuckDBValue[])[],
     opts?: { schema?: string; types?: readonly DuckDBType[] },
   ): Promise<number>;
+  /**
+   * The prepared statement of `sql` from the database's statement cache (prepared once per SQL text; owned by the
+   * cache, never destroy it). Bind and run it inside this session, e.g. for columnar reads of a materialized result.
+   */
+  prepare(sql: string): Promise<DuckDBPreparedStatement>;
   /** The raw connection, for APIs this wrapper does not cover (data chunks, streaming). */
   readonly connection: DuckDBConnection;
 }
@@ -50,7 +55,7 @@ const STATEMENT_CACHE_SIZE = 256;
  * Statements are prepared once and cached by SQL text. Long analytical reads that should not wait behind writes
  * can open a dedicated connection with {@link DuckDb.connect}.
  */
-export class DuckDb implements Omit<DuckDbSession, 'connection'> {
+export class DuckDb implements Omit<DuckDbSession, 'connection' | 'prepare'> {
   private tail: Promise<unknown> = Promise.resolve();
   private readonly statements = new Map<string, DuckDBPreparedStatement>();
   private readonly extraConnections = new Set<DuckDBConnection>();
@@ -182,6 +187,7 @@ export class DuckDb implements Omit<DuckDbSession, 'connection'> {
     };
     return {
       connection: conn,
+      prepare: (sql) => this.prepared(sql),
       run: async (sql, params) => {
         const res = params ? await (await bound(sql, params)).run() : await conn.run(sql);
         return Number(res.rowsChanged);

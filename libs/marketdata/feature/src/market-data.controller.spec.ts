@@ -1,0 +1,43 @@
+import type { BarColumns } from '@strata/marketdata-contracts';
+import { barsPageJson } from './market-data.controller';
+
+describe('barsPageJson', () => {
+  const cols = (adj: boolean): BarColumns => ({
+    length: 4,
+    ts: Float64Array.from([Date.UTC(1999, 11, 31), Date.UTC(2024, 1, 29, 14, 30), -86_400_000, 0]),
+    open: Float64Array.from([1.5, 0.1 + 0.2, 1e21, -0]),
+    high: Float64Array.from([2, 3, 4, 5]),
+    low: Float64Array.from([1e-7, 2, 3, 4]),
+    close: Float64Array.from([1.25, 2.5, 123456789.123, 4]),
+    volume: Float64Array.from([1000, 0, 5e9, 7]),
+    adjClose: adj ? Float64Array.from([1.2, NaN, 3, 4]) : null,
+  });
+  /** The page as the route built it before: objects, then JSON.stringify. */
+  const viaObjects = (bars: BarColumns, n: number, nextCursor: string | null) =>
+    JSON.stringify({
+      symbol: 'BRK.B',
+      timeframe: '1d',
+      adjust: 'raw',
+      items: Array.from({ length: n }, (_, i) => ({
+        ts: new Date(bars.ts[i]).toISOString(),
+        open: bars.open[i],
+        high: bars.high[i],
+        low: bars.low[i],
+        close: bars.close[i],
+        volume: bars.volume[i],
+        adjClose: bars.adjClose && bars.adjClose[i] === bars.adjClose[i] ? bars.adjClose[i] : null,
+      })),
+      nextCursor,
+    });
+
+  it('writes the same JSON text as JSON.stringify of the page objects', () => {
+    const q = { symbol: 'BRK.B', timeframe: '1d', adjust: 'raw' } as const;
+    for (const adj of [true, false])
+      for (const n of [0, 1, 4]) {
+        const bars = cols(adj);
+        expect(barsPageJson(q, bars, n, null)).toBe(viaObjects(bars, n, null));
+        expect(barsPageJson(q, bars, n, 'eyJ"\\x')).toBe(viaObjects(bars, n, 'eyJ"\\x'));
+        expect(JSON.parse(barsPageJson(q, bars, n, null)).items).toHaveLength(n);
+      }
+  });
+});
