@@ -2,7 +2,8 @@ import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { z } from 'zod';
-import { defineEvent, type DeadLetter, type EventBus } from '@strata/platform-contracts';
+import { defineCommand, defineEvent, type DeadLetter, type EventBus } from '@strata/platform-contracts';
+import { BusError } from './bus-errors';
 import { natsTarget, uniqueName } from '../../../../test/infra';
 import { JetStreamEventBus } from './jetstream-event-bus';
 import { eventBusConformance, uniqueDomain, waitFor, type EventBusFactory } from './testing/event-bus.conformance';
@@ -157,6 +158,54 @@ nats.describeIf('JetStreamEventBus against a real nats-server', () => {
       });
       expect(JSON.parse(dls[0].payload)).toMatchObject({ id: env.id });
       await Promise.all([watcher.close(), nc.close()]);
+    }, 20_000);
+
+    it('refuses messages and replies above the server max payload as payload_too_large, naming both sizes', async () => {
+      const domain = uniqueDomain();
+      domains.push(domain);
+      const Ev = defineEvent({
+        subject: `${domain}.evt.blob.stored.v1`,
+        schema: z.object({ s: z.string() }),
+        description: 'x',
+      });
+      const Echo = defineCommand({
+        subject: `${domain}.cmd.echo.v1`,
+        schema: z.object({ n: z.number() }),
+        reply: z.object({ s: z.string() }),
+        description: 'answers n bytes',
+      });
+      const bus = await JetStreamEventBus.connect({
+        servers: url,
+        service: 'p',
+        streamPrefix: prefix,
+        domains: [domain],
+      });
+      const max = bus.connection().info!.max_payload;
+      const big = 'x'.repeat(max);
+      const rejected = async (p: Promise<unknown>): Promise<BusError> => {
+        try {
+          await p;
+        } catch (e) {
+          return e as BusError;
+        }
+        throw new Error('expected a rejection');
+      };
+      const pub = await rejected(bus.publish(Ev, { s: big }));
+      expect(pub).toBeInstanceOf(BusError);
+      expect(pub.code).toBe('payload_too_large');
+      expect(pub.size!.maxBytes).toBe(max);
+      expect(pub.size!.bytes).toBeGreaterThan(max);
+      expect(pub.message).toContain(`${max} bytes`);
+      await bus.reply(Echo, async ({ n }) => ({ s: 'y'.repeat(n) }), { queue: 'echo' });
+      expect(await bus.request(Echo, { n: 10 })).toEqual({ s: 'y'.repeat(10) });
+      const req = await rejected(bus.request(Echo, { n: 0 }, { headers: { pad: big } }));
+      expect(req.code).toBe('payload_too_large');
+      const reply = await rejected(bus.request(Echo, { n: max }));
+      expect(reply.code).toBe('payload_too_large');
+      expect(reply.message).toMatch(/reply is \d+ bytes, over the NATS server's max payload/);
+      // The bus still works afterwards.
+      expect(await bus.request(Echo, { n: 3 })).toEqual({ s: 'yyy' });
+      await bus.close();
     }, 20_000);
   });
 });
