@@ -1,8 +1,6 @@
 import {
+  createInbox,
   headers as natsHeaders,
-  NoRespondersError,
-  RequestError,
-  TimeoutError,
   type Msg,
   type NatsConnection,
   type Subscription,
@@ -109,38 +107,85 @@ export interface HttpBusTransport {
 
 const EMPTY = new Uint8Array(0);
 
-/** {@link HttpBusTransport} over a NATS connection (core request/reply, headers + bytes). */
+/** A request waiting for its reply. */
+interface PendingRequest {
+  subject: string;
+  resolve: (msg: HttpBusMessage) => void;
+  reject: (err: ForwardError) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * {@link HttpBusTransport} over a NATS connection (core request/reply, headers + bytes). Requests share one reply
+ * subscription (`<inbox>.<n>`) with their own timers, instead of `nc.request`, which captures two stack traces per
+ * call (a tenth of the gateway's CPU at a few thousand requests per second).
+ */
 export class NatsHttpBusTransport implements HttpBusTransport {
-  constructor(private readonly nc: NatsConnection) {}
+  private readonly inbox: string;
+  private readonly pending = new Map<number, PendingRequest>();
+  private replies: Subscription | undefined;
+  private seq = 0;
+
+  constructor(private readonly nc: NatsConnection) {
+    this.inbox = createInbox(nc.options?.inboxPrefix);
+  }
 
   get maxPayloadBytes(): number {
     return this.nc.info?.max_payload ?? 1024 * 1024;
   }
 
-  async request(subject: string, msg: HttpBusMessage, timeoutMs: number): Promise<HttpBusMessage> {
-    const h = natsHeaders();
-    h.set(HTTP_META_HEADER, msg.meta);
-    let m: Msg;
-    try {
-      m = await this.nc.request(subject, msg.body, { timeout: timeoutMs, headers: h });
-    } catch (e) {
-      if (e instanceof NoRespondersError || (e instanceof RequestError && e.isNoResponders()))
-        throw new ForwardError('no_responders', `no responder on ${subject}`);
-      if (e instanceof TimeoutError || (e instanceof RequestError && e.cause instanceof TimeoutError))
-        throw new ForwardError('timeout', `no answer on ${subject} within ${timeoutMs} ms`);
-      const text = (e as Error).message ?? String(e);
-      if (/max_payload/i.test(text))
-        throw new ForwardError(
-          'too_large',
-          `the request exceeds the NATS max payload of ${this.maxPayloadBytes} bytes`,
+  request(subject: string, msg: HttpBusMessage, timeoutMs: number): Promise<HttpBusMessage> {
+    this.replies ??= this.nc.subscribe(`${this.inbox}.*`, { callback: (err, m) => this.onReply(err, m) });
+    const id = ++this.seq;
+    return new Promise<HttpBusMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new ForwardError('timeout', `no answer on ${subject} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { subject, resolve, reject, timer });
+      const h = natsHeaders();
+      h.set(HTTP_META_HEADER, msg.meta);
+      try {
+        this.nc.publish(subject, msg.body, { reply: `${this.inbox}.${id}`, headers: h });
+      } catch (e) {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        const text = (e as Error).message ?? String(e);
+        reject(
+          /max_payload/i.test(text)
+            ? new ForwardError('too_large', `the request exceeds the NATS max payload of ${this.maxPayloadBytes} bytes`)
+            : new ForwardError('failed', `request on ${subject} failed: ${text}`),
         );
-      throw new ForwardError('failed', `request on ${subject} failed: ${text}`);
+      }
+    });
+  }
+
+  private onReply(err: Error | null, m: Msg): void {
+    if (err) {
+      // The reply subscription ended (connection closed): fail what waits now rather than at its timeout.
+      for (const [id, p] of this.pending) {
+        clearTimeout(p.timer);
+        this.pending.delete(id);
+        p.reject(new ForwardError('failed', `request on ${p.subject} failed: ${err.message}`));
+      }
+      this.replies = undefined;
+      return;
     }
-    const code = m.headers?.get(HTTP_ERROR_CODE_HEADER);
-    if (code) throw new ForwardError(code as ForwardErrorCode, m.headers?.get(HTTP_ERROR_HEADER) || code);
-    const meta = m.headers?.get(HTTP_META_HEADER);
-    if (!meta) throw new ForwardError('failed', `the reply on ${subject} has no ${HTTP_META_HEADER} header`);
-    return { meta, body: m.data ?? EMPTY };
+    const id = Number(m.subject.slice(this.inbox.length + 1));
+    const p = this.pending.get(id);
+    if (!p) return; // timed out already
+    clearTimeout(p.timer);
+    this.pending.delete(id);
+    const h = m.headers;
+    // The server answers 503 itself when no subscription matches the subject (no responders).
+    if (h?.hasError && h.code === 503)
+      return p.reject(new ForwardError('no_responders', `no responder on ${p.subject}`));
+    const code = h?.get(HTTP_ERROR_CODE_HEADER);
+    if (code) return p.reject(new ForwardError(code as ForwardErrorCode, h?.get(HTTP_ERROR_HEADER) || code));
+    const meta = h?.get(HTTP_META_HEADER);
+    if (!meta)
+      return p.reject(new ForwardError('failed', `the reply on ${p.subject} has no ${HTTP_META_HEADER} header`));
+    p.resolve({ meta, body: m.data ?? EMPTY });
   }
 
   async serve(
