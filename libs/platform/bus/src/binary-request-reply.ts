@@ -16,6 +16,14 @@ export const BINARY_REPLY_META_HEADER = 'Strata-Reply-Meta';
 const ERROR_CODE = 'Strata-Error-Code';
 const ERROR = 'Strata-Error';
 
+/**
+ * Subject a binary request travels on: `rpc.<subject>`, or `<subjectPrefix>.<subject>` (tests isolate themselves from
+ * other processes on a shared server with a prefix of their own).
+ */
+export function binarySubject(subject: string, subjectPrefix?: string): string {
+  return subjectPrefix ? `${subjectPrefix}.${subject}` : requestSubject(subject);
+}
+
 /** A binary reply: the body bytes and the metadata the responder attached. */
 export interface BinaryReply {
   body: Uint8Array;
@@ -45,8 +53,7 @@ export class BinaryRequestError extends BusError {
     message: string,
     subject: string,
   ) {
-    super(code, message, subject);
-    this.name = 'BinaryRequestError';
+    super(code, message, subject); // name stays 'BusError': HTTP layers map it like any bus failure
   }
 }
 
@@ -61,14 +68,16 @@ export async function requestBinary<T>(
   nc: NatsConnection,
   def: CommandDefinition<string, T, unknown>,
   data: T,
-  opts: { timeoutMs: number },
+  opts: { timeoutMs: number; subjectPrefix?: string },
 ): Promise<BinaryReply> {
   const parsed = def.schema.safeParse(data);
   if (!parsed.success)
     throw new BusError('invalid_payload', `invalid ${def.subject} payload: ${describeIssues(parsed.error.issues)}`);
   let m: Msg;
   try {
-    m = await nc.request(requestSubject(def.subject), JSON.stringify(parsed.data), { timeout: opts.timeoutMs });
+    m = await nc.request(binarySubject(def.subject, opts.subjectPrefix), JSON.stringify(parsed.data), {
+      timeout: opts.timeoutMs,
+    });
   } catch (e) {
     if (e instanceof NoRespondersError || (e instanceof RequestError && e.isNoResponders()))
       throw new BusError('no_responders', `no responders for ${def.subject}`, def.subject);
@@ -107,7 +116,7 @@ export async function serveBinary<T>(
   nc: NatsConnection,
   def: CommandDefinition<string, T, unknown>,
   handler: (data: T) => Promise<BinaryReply>,
-  opts: { queue: string },
+  opts: { queue: string; subjectPrefix?: string },
 ): Promise<{ stop(): Promise<void> }> {
   const inflight = new Set<Promise<void>>();
   const fail = (m: Msg, code: string, message: string): void => {
@@ -136,7 +145,7 @@ export async function serveBinary<T>(
       return fail(m, 'handler_error', (e as Error).message ?? String(e));
     }
   };
-  const sub = nc.subscribe(requestSubject(def.subject), {
+  const sub = nc.subscribe(binarySubject(def.subject, opts.subjectPrefix), {
     queue: opts.queue,
     callback: (err, m) => {
       if (err) return;

@@ -1,0 +1,160 @@
+import type { NatsConnection } from '@nats-io/nats-core';
+import {
+  MarketDataNotFoundError,
+  ReadBarsCommandV1,
+  ReadFeatureSetsCommandV1,
+  ReadFeaturesCommandV1,
+  type FeatureSetVersion,
+  ReadQualityFlagsCommandV1,
+  ReadSeriesCommandV1,
+  type BarQualityFlag,
+  type BarsRequest,
+  type BarsWindow,
+  type FeaturesRequest,
+  type FeaturesWindow,
+  type MarketDataReader,
+  type QualityFlagsRequest,
+  type SymbolSeries,
+} from '@strata/marketdata-contracts';
+import { BinaryRequestError, requestBinary, type BinaryReply } from '@strata/platform-bus';
+import type { ArtifactStore, CommandDefinition } from '@strata/platform-contracts';
+import { decodeBarsWindow, decodeFeaturesWindow, decodeQualityFlags } from './arrow-windows.codec';
+import { SnapshotCache, type SnapshotSource } from './snapshot.cache';
+
+/** What {@link NatsMarketDataReader} needs. */
+export interface NatsMarketDataReaderOptions {
+  /** The NATS connection (`JetStreamEventBus.connection()`). */
+  connection: NatsConnection;
+  /** The snapshots bucket (`openArtifactStores(...).snapshots`), where replies above the inline limit are. */
+  snapshots: ArtifactStore;
+  /** Directory of the local snapshot cache (e.g. `<STRATA_DATA_DIR>/snapshot-cache`). */
+  cacheDir: string;
+  /** Reply timeout, ms (default 10 000); a marketdata service that does not answer → `BusError('timeout')`. */
+  timeoutMs?: number;
+  /** Decoded windows kept in memory (default 8). */
+  memoryEntries?: number;
+  /** Subject prefix instead of `rpc` (tests on a shared server; the responder must use the same). */
+  subjectPrefix?: string;
+}
+
+/**
+ * The bus adapter of the {@link MarketDataReader} port, for every process but the marketdata service: request/reply
+ * on `marketdata.cmd.read.*.v1`, Arrow IPC replies decoded into typed-array views (no per-row objects), large
+ * windows fetched once from the snapshots store and cached locally by content hash (see {@link SnapshotCache}).
+ * Errors: an unknown series / set / version → {@link MarketDataNotFoundError}; nobody serving →
+ * `BusError('no_responders')`; no reply in time → `BusError('timeout')` (callers map both to 503). Windows served
+ * from the cache are shared: treat the arrays as read-only.
+ */
+export class NatsMarketDataReader implements MarketDataReader {
+  readonly cache: SnapshotCache;
+  /** Where the last snapshot read came from (`inline` when the reply carried the window). */
+  lastSource: SnapshotSource | 'inline' | undefined;
+
+  constructor(private readonly opts: NatsMarketDataReaderOptions) {
+    this.cache = new SnapshotCache({
+      dir: opts.cacheDir,
+      snapshots: opts.snapshots,
+      memoryEntries: opts.memoryEntries,
+    });
+  }
+
+  /** Bars of one series, adjusted as asked (default `total`). */
+  getBars(req: BarsRequest): Promise<BarsWindow> {
+    return this.read(
+      ReadBarsCommandV1,
+      {
+        symbol: req.symbol,
+        timeframe: req.timeframe,
+        from: req.from,
+        to: req.to,
+        after: req.after,
+        limit: req.limit,
+        adjust: req.adjust,
+      },
+      'bars',
+      decodeBarsWindow,
+    );
+  }
+
+  /** Feature values of one set version over a window or as of event times. */
+  getFeatures(req: FeaturesRequest): Promise<FeaturesWindow> {
+    return this.read(
+      ReadFeaturesCommandV1,
+      {
+        symbol: req.symbol,
+        timeframe: req.timeframe,
+        from: req.from,
+        to: req.to,
+        after: req.after,
+        limit: req.limit,
+        set: req.set,
+        version: req.version,
+        qualityFilter: req.qualityFilter,
+        asOf: req.asOf ? Array.from(req.asOf) : undefined,
+      },
+      'features',
+      decodeFeaturesWindow,
+    );
+  }
+
+  /** Registered feature-set versions (of one set when `name` is given), by name and version. */
+  async listFeatureSetVersions(name?: string): Promise<FeatureSetVersion[]> {
+    const reply = await this.request(ReadFeatureSetsCommandV1, name === undefined ? {} : { name });
+    return JSON.parse(new TextDecoder().decode(reply.body)) as FeatureSetVersion[];
+  }
+
+  /** Bar-quality flags of one series, ascending by `ts`. */
+  getQualityFlags(req: QualityFlagsRequest): Promise<BarQualityFlag[]> {
+    return this.read(
+      ReadQualityFlagsCommandV1,
+      { symbol: req.symbol, timeframe: req.timeframe, from: req.from, to: req.to, statuses: req.statuses?.slice() },
+      'quality-flags',
+      decodeQualityFlags,
+    );
+  }
+
+  /** Stored series, paged by (symbol, timeframe). */
+  async listSeries(opts: {
+    after?: { symbol: string; timeframe: string };
+    limit: number;
+    symbol?: string;
+  }): Promise<SymbolSeries[]> {
+    const reply = await this.request(ReadSeriesCommandV1, opts);
+    return JSON.parse(new TextDecoder().decode(reply.body)) as SymbolSeries[];
+  }
+
+  private async read<T, R>(
+    def: CommandDefinition<string, T, unknown>,
+    req: T,
+    kind: string,
+    decode: (bytes: Uint8Array) => R,
+  ): Promise<R> {
+    const reply = await this.request(def, req);
+    const snapshot = reply.meta.snapshot;
+    if (typeof snapshot !== 'string') {
+      this.lastSource = 'inline';
+      return decode(reply.body);
+    }
+    const { value, source } = await this.cache.get(snapshot, kind, decode);
+    this.lastSource = source;
+    return value;
+  }
+
+  private async request<T>(def: CommandDefinition<string, T, unknown>, data: T): Promise<BinaryReply> {
+    try {
+      return await requestBinary(this.opts.connection, def, stripUndefined(data), {
+        timeoutMs: this.opts.timeoutMs ?? 10_000,
+        subjectPrefix: this.opts.subjectPrefix,
+      });
+    } catch (e) {
+      if (e instanceof BinaryRequestError && e.remoteCode === 'not_found') throw new MarketDataNotFoundError(e.message);
+      throw e;
+    }
+  }
+}
+
+function stripUndefined<T>(v: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (x !== undefined) out[k] = x;
+  return out as T;
+}
