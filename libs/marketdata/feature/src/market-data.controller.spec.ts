@@ -1,5 +1,5 @@
 import type { BarColumns } from '@strata/marketdata-contracts';
-import { barsPageJson } from './market-data.controller';
+import { barsPageJson, isoInstant } from './market-data.controller';
 
 describe('barsPageJson', () => {
   const cols = (adj: boolean): BarColumns => ({
@@ -39,5 +39,14 @@ describe('barsPageJson', () => {
         expect(barsPageJson(q, bars, n, 'eyJ"\\x')).toBe(viaObjects(bars, n, 'eyJ"\\x'));
         expect(JSON.parse(barsPageJson(q, bars, n, null)).items).toHaveLength(n);
       }
+  });
+});
+
+describe('isoInstant', () => {
+  it('equals Date#toISOString for every instant, in range or not', () => {
+    const edge = [0, -1, 1, -86_400_000, -62135596800000, 253402300799999, -62135596800001, 253402300800000, 0.5];
+    const leap = [Date.UTC(2000, 1, 29, 23, 59, 59, 999), Date.UTC(1900, 2, 1), Date.UTC(2024, 1, 29, 14, 30, 5, 7)];
+    const random = Array.from({ length: 20_000 }, () => Math.floor((Math.random() * 2.2 - 1.1) * 253402300799999));
+    for (const ms of [...edge, ...leap, ...random]) expect(isoInstant(ms)).toBe(new Date(ms).toISOString());
   });
 });

@@ -192,6 +192,31 @@ export function setNextCursorHeaders(reply: FastifyReply, req: FastifyRequest, n
   void reply.header('x-next-cursor', nextCursor).header('link', `<${url.pathname}${url.search}>; rel="next"`);
 }
 
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : `${i}`));
+
+/**
+ * `new Date(ms).toISOString()` for integer epoch ms in years 0001–9999, about three times faster (civil-from-days
+ * integer arithmetic, no Date object); anything else goes through Date.
+ */
+export function isoInstant(ms: number): string {
+  if (!(ms >= -62135596800000 && ms <= 253402300799999) || ms !== Math.floor(ms)) return new Date(ms).toISOString();
+  const days = Math.floor(ms / 86_400_000);
+  const rem = ms - days * 86_400_000;
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const milli = rem % 1000;
+  return `${y >= 1000 ? y : `000${y}`.slice(-4)}-${TWO_DIGITS[m]}-${TWO_DIGITS[d]}T${TWO_DIGITS[Math.floor(rem / 3_600_000)]}:${
+    TWO_DIGITS[Math.floor(rem / 60_000) % 60]
+  }:${TWO_DIGITS[Math.floor(rem / 1000) % 60]}.${milli < 10 ? `00${milli}` : milli < 100 ? `0${milli}` : milli}Z`;
+}
+
 /** A finite number as JSON; NaN and ±Infinity (never stored, but not valid JSON) as null. */
 const num = (x: number): string => (Number.isFinite(x) ? String(x) : 'null');
 
@@ -209,7 +234,7 @@ export function barsPageJson(
   let out = `{"symbol":${JSON.stringify(q.symbol)},"timeframe":${JSON.stringify(q.timeframe)},"adjust":${JSON.stringify(q.adjust)},"items":[`;
   for (let i = 0; i < n; i++) {
     const adj = adjClose && adjClose[i] === adjClose[i] ? num(adjClose[i]) : 'null';
-    out += `${i ? ',' : ''}{"ts":"${new Date(ts[i]).toISOString()}","open":${num(open[i])},"high":${num(high[i])},"low":${num(low[i])},"close":${num(close[i])},"volume":${num(volume[i])},"adjClose":${adj}}`;
+    out += `${i ? ',' : ''}{"ts":"${isoInstant(ts[i])}","open":${num(open[i])},"high":${num(high[i])},"low":${num(low[i])},"close":${num(close[i])},"volume":${num(volume[i])},"adjClose":${adj}}`;
   }
   return `${out}],"nextCursor":${nextCursor === null ? 'null' : JSON.stringify(nextCursor)}}`;
 }
