@@ -111,41 +111,46 @@ describe('environment variables: apps, docker-compose.yml and helm values agree'
   });
 
   const helm = findHelm();
-  (helm ? it : it.skip)('the rendered chart gives each Deployment every variable its app parses', () => {
-    // Empty values are left out of the ConfigMap/Secret on purpose (unset, not ""): fill them to see the wiring.
-    const fill = [
-      'apiKeys=admin:test-key',
-      ...Object.entries(values.env ?? {})
-        .filter(([, v]) => v === '' || v === null)
-        .map(([k]) => `env.${k}=x`),
-    ];
-    const objects = helmTemplate(helm as string, fill);
-    const dataKeys = (kind: string, name: string): string[] => {
-      const o = objects.find((x) => x.kind === kind && x.metadata.name === name) as
-        (K8sObject & { data?: object; stringData?: object }) | undefined;
-      return o ? [...Object.keys(o.data ?? {}), ...Object.keys(o.stringData ?? {})] : [];
-    };
-    type Container = {
-      env?: { name: string }[];
-      envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
-    };
-    for (const app of deployableApps()) {
-      const d = objects.find(
-        (o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === app,
-      ) as (K8sObject & { spec: { template: { spec: { containers: Container[] } } } }) | undefined;
-      expect({ app, deployment: !!d }).toEqual({ app, deployment: true });
-      const c = d!.spec.template.spec.containers[0];
-      const names = [
-        ...(c.env ?? []).map((e) => e.name),
-        ...(c.envFrom ?? []).flatMap((f) =>
-          f.configMapRef
-            ? dataKeys('ConfigMap', f.configMapRef.name)
-            : f.secretRef
-              ? dataKeys('Secret', f.secretRef.name)
-              : [],
-        ),
+  (helm ? it : it.skip)(
+    'the rendered chart gives each workload (Deployment / StatefulSet) every variable its app parses',
+    () => {
+      // Empty values are left out of the ConfigMap/Secret on purpose (unset, not ""): fill them to see the wiring.
+      const fill = [
+        'apiKeys=admin:test-key',
+        ...Object.entries(values.env ?? {})
+          .filter(([, v]) => v === '' || v === null)
+          .map(([k]) => `env.${k}=x`),
       ];
-      expect({ app, missing: missing(parsed[app], names) }).toEqual({ app, missing: [] });
-    }
-  });
+      const objects = helmTemplate(helm as string, fill);
+      const dataKeys = (kind: string, name: string): string[] => {
+        const o = objects.find((x) => x.kind === kind && x.metadata.name === name) as
+          (K8sObject & { data?: object; stringData?: object }) | undefined;
+        return o ? [...Object.keys(o.data ?? {}), ...Object.keys(o.stringData ?? {})] : [];
+      };
+      type Container = {
+        env?: { name: string }[];
+        envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+      };
+      for (const app of deployableApps()) {
+        const d = objects.find(
+          (o) =>
+            (o.kind === 'Deployment' || o.kind === 'StatefulSet') &&
+            o.metadata.labels?.['app.kubernetes.io/component'] === app,
+        ) as (K8sObject & { spec: { template: { spec: { containers: Container[] } } } }) | undefined;
+        expect({ app, deployment: !!d }).toEqual({ app, deployment: true });
+        const c = d!.spec.template.spec.containers[0];
+        const names = [
+          ...(c.env ?? []).map((e) => e.name),
+          ...(c.envFrom ?? []).flatMap((f) =>
+            f.configMapRef
+              ? dataKeys('ConfigMap', f.configMapRef.name)
+              : f.secretRef
+                ? dataKeys('Secret', f.secretRef.name)
+                : [],
+          ),
+        ];
+        expect({ app, missing: missing(parsed[app], names) }).toEqual({ app, missing: [] });
+      }
+    },
+  );
 });

@@ -1,8 +1,9 @@
 /**
  * helm/strata: `helm lint`, `helm template`, every rendered manifest validated offline against the Kubernetes
  * schemas (types and unknown fields), and the chart's promises checked on the rendered objects: a Deployment per
- * service with /health probes and resources, a Service and a PodDisruptionBudget each, an HPA for the workers,
- * configuration through a ConfigMap and a Secret.
+ * service (a StatefulSet with one replica and a PersistentVolumeClaim for marketdata, the single DuckDB writer) with
+ * /health probes and resources, a Service and a PodDisruptionBudget each, an HPA for the workers, KEDA ScaledObjects
+ * when asked, configuration through a ConfigMap and a Secret.
  *
  * Needs helm ($HELM_BIN, ~/.cache/strata-infra/bin/helm or PATH); skipped with one loud line without it, and a
  * failure instead under REQUIRE_INFRA=1 (.ci/run installs helm).
@@ -16,6 +17,13 @@ const describeHelm = helm ? describe : describe.skip;
 function byKind(objects: K8sObject[], kind: string): K8sObject[] {
   return objects.filter((o) => o.kind === kind);
 }
+
+/** Deployments and StatefulSets: one per service. */
+function workloads(objects: K8sObject[]): DeploymentView[] {
+  return objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet') as DeploymentView[];
+}
+
+const component = (o: K8sObject): string | undefined => o.metadata.labels?.['app.kubernetes.io/component'];
 
 // Structural views of the rendered objects, enough for the assertions below.
 interface Probe {
@@ -35,10 +43,16 @@ interface Container {
 interface DeploymentView extends K8sObject {
   spec: {
     replicas?: number;
+    serviceName?: string;
+    volumeClaimTemplates?: { metadata: { name: string }; spec: { resources: { requests: { storage: string } } } }[];
     selector: { matchLabels: Record<string, string> };
     template: {
       metadata: { labels: Record<string, string> };
-      spec: { containers: Container[]; securityContext?: { runAsNonRoot?: boolean } };
+      spec: {
+        containers: (Container & { volumeMounts?: { name: string; mountPath: string }[] })[];
+        securityContext?: { runAsNonRoot?: boolean };
+        volumes?: { name: string; emptyDir?: object }[];
+      };
     };
   };
 }
@@ -69,10 +83,101 @@ describeHelm('helm chart helm/strata', () => {
     expect(validateManifests(objects)).toEqual([]);
   });
 
-  it('renders a Deployment per enabled service in values.yaml', () => {
+  it('renders one workload per enabled service in values.yaml: a StatefulSet for marketdata, Deployments otherwise', () => {
     const services = Object.keys(readValues().services).sort();
-    const deployments = byKind(objects, 'Deployment') as DeploymentView[];
-    expect(deployments.map((d) => d.metadata.labels?.['app.kubernetes.io/component']).sort()).toEqual(services);
+    expect(workloads(objects).map(component).sort()).toEqual(services);
+    expect(byKind(objects, 'StatefulSet').map(component)).toEqual(['marketdata']);
+  });
+
+  it('runs marketdata, the single DuckDB writer, as ONE replica with a PersistentVolumeClaim at the data directory', () => {
+    const md = byKind(objects, 'StatefulSet')[0] as DeploymentView;
+    expect(md.spec.replicas).toBe(1);
+    const svc = byKind(objects, 'Service').find((s) => component(s) === 'marketdata')!;
+    expect(md.spec.serviceName).toBe(svc.metadata.name);
+    expect(md.spec.volumeClaimTemplates?.map((v) => v.metadata.name)).toEqual(['data']);
+    const pod = md.spec.template.spec;
+    expect(pod.volumes?.find((v) => v.name === 'data')).toBeUndefined();
+    const dataDir = (readValues() as unknown as { env: { STRATA_DATA_DIR: string } }).env.STRATA_DATA_DIR;
+    expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'data', mountPath: dataDir });
+    // No HPA for it, and the chart refuses a second replica or an HPA.
+    const hpas = byKind(objects, 'HorizontalPodAutoscaler') as (K8sObject & {
+      spec: { scaleTargetRef: { name: string } };
+    })[];
+    expect(hpas.map((h) => h.spec.scaleTargetRef.name)).not.toContain(md.metadata.name);
+    const two = helmRun(h, [
+      'template',
+      'strata',
+      CHART_DIR,
+      '--kube-version',
+      KUBE_VERSION,
+      '--set',
+      'services.marketdata.replicas=2',
+    ]);
+    expect(two.status).not.toBe(0);
+    expect(two.output).toContain('exactly 1 replica');
+    const hpa = helmRun(h, [
+      'template',
+      'strata',
+      CHART_DIR,
+      '--kube-version',
+      KUBE_VERSION,
+      '--set',
+      'services.marketdata.hpa.enabled=true',
+    ]);
+    expect(hpa.status).not.toBe(0);
+    expect(hpa.output).toContain('cannot have an HPA');
+  });
+
+  it("renders KEDA ScaledObjects on the workers' JetStream consumers when asked, in place of their HPAs", () => {
+    expect(byKind(objects, 'ScaledObject')).toEqual([]);
+    const rendered = helmTemplate(h, [
+      'keda.enabled=true',
+      'keda.natsMonitoringEndpoint=nats.nats.svc:8222',
+      'services.backtests.keda.enabled=true',
+      'services.signals.keda.enabled=true',
+    ]);
+    const scaled = byKind(rendered, 'ScaledObject') as (K8sObject & {
+      apiVersion: string;
+      spec: {
+        scaleTargetRef: { kind: string; name: string };
+        minReplicaCount: number;
+        triggers: { type: string; metadata: Record<string, string> }[];
+      };
+    })[];
+    expect(scaled.map(component).sort()).toEqual(['backtests', 'signals']);
+    for (const so of scaled) {
+      expect(so.apiVersion).toBe('keda.sh/v1alpha1');
+      expect(so.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: so.metadata.name });
+      expect(so.spec.triggers[0]).toMatchObject({
+        type: 'nats-jetstream',
+        metadata: { natsServerMonitoringEndpoint: 'nats.nats.svc:8222', account: '$G' },
+      });
+    }
+    const bt = scaled.find((s) => component(s) === 'backtests')!;
+    expect(bt.spec.triggers[0].metadata).toMatchObject({
+      stream: 'BACKTEST',
+      consumer: 'backtests__backtest_cmd_run__v1',
+    });
+    const hpaTargets = (
+      byKind(rendered, 'HorizontalPodAutoscaler') as (K8sObject & { spec: { scaleTargetRef: { name: string } } })[]
+    ).map((x) => x.spec.scaleTargetRef.name);
+    for (const so of scaled) expect(hpaTargets).not.toContain(so.metadata.name);
+    // Everything else still validates (ScaledObject is a CRD the offline validator does not know).
+    expect(validateManifests(rendered.filter((o) => o.kind !== 'ScaledObject'))).toEqual([]);
+    // The monitoring endpoint is required.
+    expect(
+      helmRun(h, [
+        'template',
+        'strata',
+        CHART_DIR,
+        '--kube-version',
+        KUBE_VERSION,
+        '--set',
+        'keda.enabled=true',
+        '--set',
+        'services.backtests.keda.enabled=true',
+      ]).output,
+    ).toContain('keda.natsMonitoringEndpoint');
   });
 
   it('gives each Deployment /health/live liveness and /health/ready readiness probes, resources, a non-root pod and shared config', () => {
@@ -80,7 +185,7 @@ describeHelm('helm chart helm/strata', () => {
     const secret = byKind(objects, 'Secret')[0];
     expect(configMap).toBeDefined();
     expect(secret).toBeDefined();
-    for (const d of byKind(objects, 'Deployment') as DeploymentView[]) {
+    for (const d of workloads(objects)) {
       const pod = d.spec.template.spec;
       expect(pod.securityContext?.runAsNonRoot).toBe(true);
       expect(pod.containers).toHaveLength(1);
@@ -103,8 +208,8 @@ describeHelm('helm chart helm/strata', () => {
     }
   });
 
-  it('selects each Deployment by exactly one Service and one PodDisruptionBudget', () => {
-    const deployments = byKind(objects, 'Deployment') as DeploymentView[];
+  it('selects each workload by exactly one Service and one PodDisruptionBudget', () => {
+    const deployments = workloads(objects);
     for (const kind of ['Service', 'PodDisruptionBudget']) {
       const selectors = (byKind(objects, kind) as SelectorView[]).map((o) => {
         const s = o.spec.selector as { matchLabels?: Record<string, string> } & Record<string, string>;
@@ -129,6 +234,9 @@ describeHelm('helm chart helm/strata', () => {
       spec: { scaleTargetRef: { kind: string; name: string }; minReplicas: number; maxReplicas: number };
     })[];
     const deployments = byKind(objects, 'Deployment') as DeploymentView[];
+    // The system test's topology: two backtest workers and two signals workers at least.
+    for (const w of ['backtests', 'signals'])
+      expect(hpas.find((x) => x.spec.scaleTargetRef.name === `strata-${w}`)?.spec.minReplicas).toBe(2);
     const gateway = deployments.find((d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'gateway');
     expect(gateway?.spec.replicas).toBeGreaterThanOrEqual(2);
     const workers = deployments.filter((d) => d !== gateway);
@@ -164,7 +272,7 @@ describeHelm('helm chart helm/strata', () => {
   it('uses an existing Secret instead of creating one when existingSecret is set', () => {
     const rendered = helmTemplate(h, ['existingSecret=my-strata-secrets']);
     expect(byKind(rendered, 'Secret')).toHaveLength(0);
-    for (const d of byKind(rendered, 'Deployment') as DeploymentView[]) {
+    for (const d of workloads(rendered)) {
       expect(d.spec.template.spec.containers[0].envFrom?.map((e) => e.secretRef?.name).filter(Boolean)).toEqual([
         'my-strata-secrets',
       ]);
@@ -173,10 +281,10 @@ describeHelm('helm chart helm/strata', () => {
   });
 
   it('renders an HPA for the gateway when asked, and drops a disabled service entirely', () => {
-    const rendered = helmTemplate(h, ['services.gateway.hpa.enabled=true', 'services.ingestion.enabled=false']);
-    const deployments = byKind(rendered, 'Deployment') as DeploymentView[];
-    const others = Object.keys(readValues().services).filter((s) => s !== 'ingestion');
-    expect(deployments.map((d) => d.metadata.labels?.['app.kubernetes.io/component']).sort()).toEqual(others.sort());
+    const rendered = helmTemplate(h, ['services.gateway.hpa.enabled=true', 'services.sentinel.enabled=false']);
+    const deployments = workloads(rendered);
+    const others = Object.keys(readValues().services).filter((s) => s !== 'sentinel');
+    expect(deployments.map(component).sort()).toEqual(others.sort());
     const gateway = deployments.find((d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'gateway')!;
     expect(gateway.spec.replicas).toBeUndefined();
     // The gateway's HPA, asked for here, next to those the values enable by default (the workers').
@@ -184,14 +292,15 @@ describeHelm('helm chart helm/strata', () => {
       serviceDefaults: { hpa: { enabled: boolean } };
       services: Record<string, { hpa?: { enabled?: boolean } } | null>;
     };
-    const hpaOn = (s: string) => values.services[s]?.hpa?.enabled ?? values.serviceDefaults.hpa.enabled;
+    const hpaOn = (s: string) =>
+      s !== 'marketdata' && (values.services[s]?.hpa?.enabled ?? values.serviceDefaults.hpa.enabled);
     const withHpa = others.filter((s) => s === 'gateway' || hpaOn(s)).map((s) => `strata-${s}`);
     expect(
       byKind(rendered, 'HorizontalPodAutoscaler')
         .map((o) => o.metadata.name)
         .sort(),
     ).toEqual(withHpa.sort());
-    expect(rendered.filter((o) => o.metadata.name.endsWith('-ingestion'))).toEqual([]);
+    expect(rendered.filter((o) => o.metadata.name.endsWith('-sentinel'))).toEqual([]);
     expect(validateManifests(rendered)).toEqual([]);
   });
 
@@ -201,7 +310,7 @@ describeHelm('helm chart helm/strata', () => {
       'image.repository=quant/strata',
       'image.tag=1.2.3',
     ]);
-    const images = (byKind(rendered, 'Deployment') as DeploymentView[])
+    const images = workloads(rendered)
       .map((d) => d.spec.template.spec.containers[0].image)
       .sort();
     expect(images).toEqual(
@@ -224,9 +333,9 @@ describeHelm('helm chart helm/strata', () => {
         '--kube-version',
         KUBE_VERSION,
         '--set',
-        'services.ingestion.hpa.minReplicas=5',
+        'services.backtests.hpa.minReplicas=5',
         '--set',
-        'services.ingestion.hpa.maxReplicas=2',
+        'services.backtests.hpa.maxReplicas=2',
       ]).status,
     ).not.toBe(0);
   });

@@ -1,11 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { openArtifactStores } from '@strata/platform-artifacts';
-import { buildAsyncApiDocument } from '@strata/catalog-contracts';
-import { sentinelService } from '@strata/dataquality-feature';
-import { DocumentIngestionLog, ingestionService } from '@strata/marketdata-feature';
+import { buildAsyncApiDocument, GATEWAY_ROUTES } from '@strata/catalog-contracts';
 import type { ApiKeyService } from '@strata/platform-auth';
 import { type EventBus } from '@strata/platform-contracts';
-import { runServiceApp, serviceRun, startServiceApp, type ServiceApp } from '@strata/platform-service-kit';
+import { runServiceApp, startServiceApp, type ServiceApp } from '@strata/platform-service-kit';
 import { type TelemetryHandle } from '@strata/platform-telemetry';
 import type { Logger } from 'pino';
 import type { Config } from './config';
@@ -25,33 +22,38 @@ export type Gateway = ServiceApp & {
 };
 
 /**
- * Builds the standalone gateway: REST (ingest, ingestion lookup, data quality and webhooks, API keys, AsyncAPI),
- * commands and events over NATS when `NATS_URL` is set, documents in MongoDB when `MONGODB_URI` is set. In a split
- * deployment every service must share MongoDB: without it the gateway's embedded file holds only its own keys and
- * sees no ingestion recorded by the ingestion service (`GET /market-data/ingestions/{id}` answers 404).
+ * Builds the standalone gateway, which holds no data: it authenticates each request (API keys in the shared document
+ * store, MongoDB when `MONGODB_URI` is set) and forwards every route under a `GATEWAY_ROUTES` prefix to the owning
+ * service over the bus (HTTP over NATS request/reply; bodies above `STRATA_INLINE_MAX_BYTES` staged in the
+ * `strata-staging` bucket). An owner that does not answer within `GATEWAY_FORWARD_TIMEOUT_MS`
+ * (`GATEWAY_UPLOAD_TIMEOUT_MS` for staged uploads), or that has no replica up, gives a 503 problem+json naming it.
+ * It serves `/admin/api-keys`, `/asyncapi.json`, `/openapi.json` (merged from the owners) and `/health` itself.
  */
 export async function startGateway(opts: { config: Config; logger: Logger; bus?: EventBus }): Promise<Gateway> {
+  const { config } = opts;
   const app = await startServiceApp({
     name: 'gateway',
-    config: opts.config,
+    config,
     logger: opts.logger,
     bus: opts.bus,
     embeddedStore: {
       file: GATEWAY_DUCKDB_FILE,
       warning:
-        "MONGODB_URI is not set: API keys and the ingestion log live in this gateway's own embedded file; in a split deployment set MONGODB_URI so the services share them",
+        "MONGODB_URI is not set: API keys live in this gateway's own embedded file; in a split deployment set MONGODB_URI so the services share them",
     },
-    http: { name: 'gateway', kind: 'api', gateway: { asyncApi: () => buildAsyncApiDocument() } },
-    // Data-quality events, the dashboard and webhook subscriptions are documents: served here from the shared store.
-    // Uploads above STRATA_INLINE_MAX_BYTES are staged in the strata-staging bucket (JetStream) for the ingest worker.
-    open: async ({ bus, dataDir }) => ({ stores: await openArtifactStores({ bus, dataDir }) }),
-    services: ({ store }, { stores }) => [
-      serviceRun(ingestionService, {
-        api: true,
-        adapters: { ingestionLog: new DocumentIngestionLog(store), staging: stores.staging },
-      }),
-      serviceRun(sentinelService, { api: true, adapters: {} }),
-    ],
+    http: {
+      name: 'gateway',
+      kind: 'api',
+      gateway: {
+        asyncApi: () => buildAsyncApiDocument(),
+        forward: {
+          routes: GATEWAY_ROUTES,
+          timeoutMs: config.GATEWAY_FORWARD_TIMEOUT_MS,
+          uploadTimeoutMs: config.GATEWAY_UPLOAD_TIMEOUT_MS,
+        },
+      },
+    },
+    services: () => [],
   });
   return { ...app, app: app.http, apiKeys: app.apiKeys! };
 }

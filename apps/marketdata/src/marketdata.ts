@@ -1,4 +1,9 @@
+import type { BarQualityFlagsStore } from '@strata/dataquality-contracts';
 import { DuckDbBarQualityFlagsStore } from '@strata/dataquality-infra-duckdb';
+import type { FeatureStore } from '@strata/features-contracts';
+import { MarketDataReadResponder, SeriesChangeTracker } from '@strata/marketdata-infra-nats';
+import { openArtifactStores } from '@strata/platform-artifacts';
+import { JetStreamEventBus } from '@strata/platform-bus';
 import { featuresService } from '@strata/features-feature';
 import { DuckDbFeatureStore } from '@strata/features-infra-duckdb';
 import {
@@ -6,8 +11,10 @@ import {
   IngestBarsUseCase,
   ingestionService,
   loadSampleDataIfEmpty,
+  InProcessMarketDataReader,
   MarketDataModule,
   MarketDataService,
+  QualityFlagsCommandsModule,
 } from '@strata/marketdata-feature';
 import {
   AlphaVantageClient,
@@ -20,7 +27,7 @@ import {
   DuckDbParquetBarsReader,
   DuckDbSyntheticGroundTruthStore,
 } from '@strata/marketdata-infra-duckdb';
-import { type EventBus } from '@strata/platform-contracts';
+import { type ArtifactStore, type EventBus } from '@strata/platform-contracts';
 import { DuckDbDocumentStore } from '@strata/platform-document-store';
 import { DUCKDB_FILE_NAME, duckDbPathFor, openDuckDb } from '@strata/platform-duckdb';
 import { runServiceApp, serviceRun, startServiceApp, type ServiceApp } from '@strata/platform-service-kit';
@@ -39,6 +46,8 @@ export const MARKETDATA_DUCKDB_FILE = DUCKDB_FILE_NAME;
 export type MarketDataApp = ServiceApp & {
   /** Bars stored in the service's DuckDB file (tests and the sample loader count them). */
   bars: DuckDbBarsRepository;
+  /** The bus side of the `MarketDataReader` (JetStream only). */
+  responder?: MarketDataReadResponder;
 };
 
 /**
@@ -46,9 +55,14 @@ export type MarketDataApp = ServiceApp & {
  * service runs as ONE replica: a StatefulSet with a volume in Kubernetes):
  * - `ingestion`: `POST /market-data/ingest`, `GET /market-data/ingestions/{id}`, the bar reads
  *   (`/market-data/bars|symbols|corrections|corporate-actions`) and the `marketdata.cmd.ingest.v1` worker;
- * - `features`: `GET /features…` and the refresh worker on `marketdata.evt.bars.ingested.v1`;
+ * - `features`: `GET /features…` and the refresh worker on `marketdata.evt.bars.ingested.v1`, plus the handler of the
+ *   sentinel's quality-flag commands (`marketdata.cmd.quality-flags.*`);
+ * - on JetStream, the `MarketDataReader` responder (`marketdata.cmd.read.*`, Arrow IPC, large windows as snapshots in
+ *   the Object Store), answered from the same stores through a {@link SeriesChangeTracker} so a write is never
+ *   followed by a stale cached window;
  * - the bundled sample (`STRATA_SAMPLE_DIR`) loaded once when the bars table is empty.
- * Other services read bars, features and flags through the `MarketDataReader` bus adapter, never the file.
+ * REST goes through the gateway (HTTP over the bus); the port answers `/health`. Other services read bars, features
+ * and flags through the `MarketDataReader` bus adapter, never the file.
  */
 export async function startMarketData(opts: {
   config: Config;
@@ -57,6 +71,9 @@ export async function startMarketData(opts: {
 }): Promise<MarketDataApp> {
   const { config, logger } = opts;
   let bars: DuckDbBarsRepository | undefined;
+  let readStores: { features: FeatureStore; qualityFlags: BarQualityFlagsStore } | undefined;
+  const tracker = new SeriesChangeTracker();
+  let snapshots: ArtifactStore | undefined;
   const app = await startServiceApp({
     name: 'marketdata',
     config,
@@ -64,19 +81,28 @@ export async function startMarketData(opts: {
     bus: opts.bus,
     // Without MONGODB_URI the documents share the service's one DuckDB file (openDuckDb caches the handle by path).
     embeddedStore: { file: MARKETDATA_DUCKDB_FILE },
-    http: { name: 'marketdata', kind: 'api' },
-    open: async ({ store, dataDir }) => {
+    // REST through the gateway only (HTTP over the bus); the port answers /health.
+    http: { name: 'marketdata', kind: 'service' },
+    open: async ({ store, bus, dataDir }) => {
       const db = await openDuckDb(duckDbPathFor(dataDir));
       if (store instanceof DuckDbDocumentStore && store.db !== db) {
         await db.close();
         throw new Error(`the document store opened a second handle on ${duckDbPathFor(dataDir)}`);
       }
-      return { db, close: () => db.close() };
+      const stores = await openArtifactStores({ bus, dataDir });
+      snapshots = stores.snapshots;
+      return { db, stores, close: () => db.close() };
     },
-    services: ({ store, services }, { db }) => {
+    services: ({ store, services }, { db, stores }) => {
+      // Every write to what the reads serve goes through the tracker (cache invalidation, snapshot.published).
       bars = new DuckDbBarsRepository(db);
-      const marketData = { bars, corporateActions: new DuckDbCorporateActionsRepository(db) };
-      const qualityFlags = new DuckDbBarQualityFlagsStore(db);
+      const marketData = {
+        bars: tracker.trackBars(bars),
+        corporateActions: tracker.trackCorporateActions(new DuckDbCorporateActionsRepository(db)),
+      };
+      const features = tracker.trackFeatureStore(new DuckDbFeatureStore(db));
+      const qualityFlags = tracker.trackQualityFlags(new DuckDbBarQualityFlagsStore(db));
+      readStores = { features, qualityFlags };
       return [
         serviceRun(ingestionService, {
           api: true,
@@ -84,6 +110,7 @@ export async function startMarketData(opts: {
           adapters: {
             ingestionLog: new DocumentIngestionLog(store),
             marketData,
+            staging: stores.staging,
             ingest: {
               bars: marketData.bars,
               fileReader: new DuckDbParquetBarsReader(db),
@@ -99,14 +126,33 @@ export async function startMarketData(opts: {
         serviceRun(featuresService, {
           api: true,
           workers: 'all',
-          adapters: { store: new DuckDbFeatureStore(db), qualityFlags },
-          imports: [MarketDataModule.register({ ...marketData, http: false })],
+          adapters: { store: features, qualityFlags },
+          imports: [
+            MarketDataModule.register({ ...marketData, http: false, features, qualityFlags }),
+            // The sentinel's flags arrive as commands; only this process writes the flags table.
+            QualityFlagsCommandsModule.register(qualityFlags),
+          ],
+          apiImports: [MarketDataModule.register({ ...marketData, http: false, features, qualityFlags })],
         }),
       ];
     },
+    staging: (_env, { stores }) => stores.staging,
   });
 
+  let responder: MarketDataReadResponder | undefined;
   try {
+    if (app.bus instanceof JetStreamEventBus) {
+      const md = app.services.features.get(MarketDataService);
+      responder = new MarketDataReadResponder({
+        connection: app.bus.connection(),
+        reader: new InProcessMarketDataReader({ marketData: md, ...readStores! }),
+        snapshots: snapshots!,
+        tracker,
+        bus: app.bus,
+        inlineMaxBytes: config.STRATA_INLINE_MAX_BYTES,
+      });
+      await responder.start();
+    }
     if (config.STRATA_SAMPLE_DIR) {
       const dir = resolve(config.STRATA_SAMPLE_DIR);
       const ingest = app.services.ingestion.get(IngestBarsUseCase);
@@ -124,10 +170,18 @@ export async function startMarketData(opts: {
         );
     }
   } catch (err) {
+    await responder?.stop();
     await app.close();
     throw err;
   }
-  return { ...app, bars: bars! };
+  const close = app.close;
+  let closed: Promise<void> | undefined;
+  return {
+    ...app,
+    bars: bars!,
+    responder,
+    close: () => (closed ??= (async () => (await responder?.stop(), await close()))()),
+  };
 }
 
 /** The Alpha Vantage ingest source when `ALPHAVANTAGE_API_KEY` is set, else undefined (the source answers 503). */

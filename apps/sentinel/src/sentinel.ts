@@ -1,33 +1,48 @@
-import type { INestMicroservice } from '@nestjs/common';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { sentinelService } from '@strata/dataquality-feature';
 import { HttpWebhookTransport } from '@strata/dataquality-infra-webhooks';
+import { BARS_REPOSITORY, type BarsRepository } from '@strata/marketdata-contracts';
 import { type EventBus } from '@strata/platform-contracts';
 import { runServiceApp, serviceRun, startServiceApp, type ServiceApp } from '@strata/platform-service-kit';
 import { type TelemetryHandle } from '@strata/platform-telemetry';
 import { webhookDeliveryOptions } from '@strata/shared-util';
 import type { Logger } from 'pino';
 import type { Config } from './config';
+import { BusBarsRepository, openRemoteMarketData } from './remote-market-data';
 
 /** File of the standalone sentinel's embedded document store when `MONGODB_URI` is unset. */
 export const SENTINEL_DUCKDB_FILE = 'strata-sentinel.duckdb';
 
-/** A running standalone sentinel service: its bus context (`service`), `/health` app, bus and store. */
-export type SentinelService = ServiceApp & { service: INestMicroservice; health: NestFastifyApplication };
+/** A running sentinel service. */
+export type SentinelService = ServiceApp;
+
+/** `BARS_REPOSITORY` (global) for the scoring part: raw bars read over the bus. */
+@Module({})
+class BusBarsModule {
+  static register(bars: BarsRepository): DynamicModule {
+    return {
+      module: BusBarsModule,
+      global: true,
+      providers: [{ provide: BARS_REPOSITORY, useValue: bars }],
+      exports: [BARS_REPOSITORY],
+    };
+  }
+}
 
 /**
- * Builds the standalone sentinel: the `webhooks` part of the data-quality sentinel. It consumes
- * `dataquality.evt.anomaly.detected.v1` (NATS JetStream when `NATS_URL` is set; replicas share the work), queues one
- * signed delivery per matching subscription in the document store (MongoDB when `MONGODB_URI` is set, shared with the
- * gateway that manages `/webhooks`) and delivers them with retries. Scoring itself runs where the bars are: DuckDB
- * is single-process, so the platform's `sentinel` context scores (docs/sentinel.md).
+ * Builds the sentinel service: scores every committed batch (`marketdata.evt.bars.ingested.v1`; raw bars read from the
+ * marketdata service over NATS), keeps DataQualityEvents in the document store, sends bar-quality flags to the
+ * marketdata service as commands (it never writes the DuckDB file), fans out and delivers signed webhooks, and serves
+ * `/data-quality`, `/dashboard/data-quality` and `/webhooks` through the gateway. Replicas share the work. Needs
+ * NATS_URL.
  */
 export async function startSentinel(opts: {
   config: Config;
   logger: Logger;
   bus?: EventBus;
 }): Promise<SentinelService> {
-  const app = await startServiceApp({
+  const webhooks = webhookDeliveryOptions(opts.config);
+  return startServiceApp({
     name: 'sentinel',
     config: opts.config,
     logger: opts.logger,
@@ -35,23 +50,27 @@ export async function startSentinel(opts: {
     embeddedStore: {
       file: SENTINEL_DUCKDB_FILE,
       warning:
-        "MONGODB_URI is not set: webhook subscriptions and deliveries live in this process's own embedded file; in a split deployment set MONGODB_URI",
+        "MONGODB_URI is not set: data-quality events and webhook subscriptions live in this process's own embedded file; in a split deployment set MONGODB_URI",
     },
-    http: { name: 'sentinel', kind: 'health' },
-    services: () => [
+    // REST through the gateway only (HTTP over the bus); the port answers /health.
+    http: { name: 'sentinel', kind: 'service' },
+    open: async ({ bus, dataDir }) => ({ remote: await openRemoteMarketData({ service: 'sentinel', bus, dataDir }) }),
+    services: (_env, { remote }) => [
       serviceRun(sentinelService, {
-        workers: ['webhooks'],
-        adapters: { transport: new HttpWebhookTransport(), webhooks: webhookDeliveryOptions(opts.config) },
+        api: true,
+        workers: 'all',
+        adapters: { flags: remote.qualityFlags, transport: new HttpWebhookTransport(), webhooks },
+        imports: [remote.module, BusBarsModule.register(new BusBarsRepository(remote.reader))],
       }),
     ],
+    staging: (_env, { remote }) => remote.staging,
   });
-  return { ...app, service: app.services.sentinel, health: app.http };
 }
 
-/** Starts the standalone sentinel with `/health` on `PORT`, and closes it on SIGINT/SIGTERM. */
+/** Starts the sentinel on `PORT`, and closes it on SIGINT/SIGTERM. */
 export async function runSentinel(config: Config, telemetry: TelemetryHandle): Promise<void> {
   await runServiceApp(config, telemetry, (c, logger) => startSentinel({ config: c, logger }), {
     name: 'sentinel',
-    message: () => 'sentinel service running (webhook delivery)',
+    message: () => 'sentinel service running (scoring, data-quality events, webhooks)',
   });
 }

@@ -79,3 +79,21 @@ sorted by name, disabled ones left out. Returned as YAML; use with fromYaml.
 {{- end -}}
 {{- toYaml (dict "items" $out) -}}
 {{- end -}}
+
+{{/* Workload kind of one service: "StatefulSet" when services.<name>.workload is statefulset, else "Deployment". */}}
+{{- define "strata.workloadKind" -}}
+{{- if eq (default "deployment" .svc.workload) "statefulset" -}}StatefulSet{{- else -}}Deployment{{- end -}}
+{{- end -}}
+
+{{/*
+"true" when something other than the workload owns the replica count: the service's HPA, or a KEDA ScaledObject
+(keda.enabled and services.<name>.keda.enabled). Empty otherwise. Call with (dict "root" $ "name" $name "svc" $svc).
+*/}}
+{{- define "strata.autoscaled" -}}
+{{- if or .svc.hpa.enabled (include "strata.kedaScaled" .) -}}true{{- end -}}
+{{- end -}}
+
+{{/* "true" when a KEDA ScaledObject scales this service (replacing its HPA); empty otherwise. */}}
+{{- define "strata.kedaScaled" -}}
+{{- if and .root.Values.keda.enabled .svc.keda .svc.keda.enabled -}}true{{- end -}}
+{{- end -}}

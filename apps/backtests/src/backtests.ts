@@ -1,0 +1,78 @@
+import { backtestsService } from '@strata/backtests-feature';
+import { DuckDbBacktestSeriesStore } from '@strata/backtests-infra-duckdb';
+import { type EventBus } from '@strata/platform-contracts';
+import { openDuckDb } from '@strata/platform-duckdb';
+import { runServiceApp, serviceRun, startServiceApp, type ServiceApp } from '@strata/platform-service-kit';
+import { type TelemetryHandle } from '@strata/platform-telemetry';
+import { registrySignalModels, SignalScoringService, SignalsModule } from '@strata/signals-feature';
+import { OnnxModelRuntime } from '@strata/signals-infra-onnx';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from './config';
+import { openRemoteMarketData } from './remote-market-data';
+
+/** File of the embedded document store when `MONGODB_URI` is unset (never the marketdata service's file). */
+export const BACKTESTS_DUCKDB_FILE = 'strata-backtests.duckdb';
+
+/** A running backtests service. */
+export type BacktestsApp = ServiceApp;
+
+/**
+ * Builds the backtests service: `/strategies` and `/backtests` REST, and the backtest worker on the
+ * `backtest.cmd.run.v1` work queue (replicas share it; a run whose worker died is taken over once its lease,
+ * `BACKTESTS_WORKER_LEASE_MS`, expired, and completes exactly once). Bars and quality flags are read from the
+ * marketdata service over NATS (`NatsMarketDataReader`); `{ signal: alias }` strategies resolve the model registry
+ * (documents) and its ONNX artifacts (JetStream Object Store). Needs NATS_URL.
+ */
+export async function startBacktests(opts: { config: Config; logger: Logger; bus?: EventBus }): Promise<BacktestsApp> {
+  const { config } = opts;
+  return startServiceApp({
+    name: 'backtests',
+    config,
+    logger: opts.logger,
+    bus: opts.bus,
+    embeddedStore: { file: BACKTESTS_DUCKDB_FILE },
+    // REST through the gateway only (HTTP over the bus); the port answers /health.
+    http: { name: 'backtests', kind: 'service' },
+    open: async ({ bus, dataDir }) => {
+      const remote = await openRemoteMarketData({ service: 'backtests', bus, dataDir });
+      const runtime = new OnnxModelRuntime({ intraOpNumThreads: 1 });
+      const series = await openDuckDb(join(dataDir, BACKTESTS_DUCKDB_FILE));
+      return {
+        remote,
+        runtime,
+        series,
+        close: async () => {
+          await runtime.close();
+          await series.close();
+        },
+      };
+    },
+    services: ({ services }, { remote, runtime, series }) => [
+      serviceRun(backtestsService, {
+        api: true,
+        workers: 'all',
+        adapters: {
+          seriesStore: new DuckDbBacktestSeriesStore(series),
+          qualityFlags: remote.qualityFlags,
+          signalModels: registrySignalModels(() => services.backtests.get(SignalScoringService)),
+          worker: { leaseMs: config.BACKTESTS_WORKER_LEASE_MS },
+        },
+        imports: [
+          remote.module,
+          // The registry side of signals (no REST, no worker): resolves `{ signal: alias }` to the champion's model.
+          SignalsModule.register({ features: remote.features, artifacts: remote.artifacts, runtime, http: false }),
+        ],
+      }),
+    ],
+    staging: (_env, { remote }) => remote.staging,
+  });
+}
+
+/** Starts the backtests service on `PORT`, and closes it on SIGINT/SIGTERM. */
+export async function runBacktests(config: Config, telemetry: TelemetryHandle): Promise<void> {
+  await runServiceApp(config, telemetry, (c, logger) => startBacktests({ config: c, logger }), {
+    name: 'backtests',
+    message: () => 'backtests service running (REST /strategies, /backtests; backtest worker)',
+  });
+}
