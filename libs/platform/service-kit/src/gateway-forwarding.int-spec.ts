@@ -42,12 +42,12 @@ const sha = (b: Uint8Array | string) => createHash('sha256').update(b).digest('h
 const hung: Array<() => void> = [];
 
 /** A probe controller for one prefix of one owner. */
-function probeController(prefix: string, service: string) {
+function probeController(prefix: string, service: string, replica: number) {
   @Controller(prefix.slice(1))
   class ProbeController {
     @Get('probe')
     probe(@Req() req: AuthenticatedRequest) {
-      return { service, prefix, principal: req.principal, query: req.query, requestId: req.id };
+      return { service, replica, prefix, principal: req.principal, query: req.query, requestId: req.id };
     }
 
     @Post('probe')
@@ -83,9 +83,9 @@ function probeController(prefix: string, service: string) {
   return ProbeController;
 }
 
-function ownerDefinition(service: string): ServiceDefinition<object> {
+function ownerDefinition(service: string, replica: number): ServiceDefinition<object> {
   const controllers = GATEWAY_ROUTES.filter((r) => r.service === service).map((r) =>
-    probeController(r.prefix, service),
+    probeController(r.prefix, service, replica),
   );
   @Module({ controllers })
   class OwnerApiModule {}
@@ -119,16 +119,18 @@ describeIf('gateway forwarding over real NATS (owners as separate service apps)'
       LOG_LEVEL: 'silent',
     });
 
-  const startOwner = async (service: string): Promise<void> => {
-    owners[service] = await startServiceApp({
+  const startOwner = async (service: string, replica = 1): Promise<ServiceApp> => {
+    const app = await startServiceApp({
       name: service,
       config: config(),
       logger,
       embeddedStore: { file: `${service}.duckdb` },
       http: { name: service, kind: 'service', busNamespace: namespace },
       staging: () => countingStaging,
-      services: () => [serviceRun(ownerDefinition(service), { api: true, adapters: {} })],
+      services: () => [serviceRun(ownerDefinition(service, replica), { api: true, adapters: {} })],
     });
+    if (replica === 1) owners[service] = app;
+    return app;
   };
   const stopOwner = async (service: string): Promise<void> => {
     await owners[service]?.close();
@@ -336,6 +338,44 @@ describeIf('gateway forwarding over real NATS (owners as separate service apps)'
     expect(err).toBeInstanceOf(ForwardError);
     expect((err as ForwardError).code).toBe('too_large');
     expect((err as ForwardError).message).toMatch(/max payload/);
+  });
+
+  it("an owner's replicas share its requests (queue group)", async () => {
+    const second = await startOwner('backtests', 2);
+    try {
+      const seen = new Set<number>();
+      for (let i = 0; i < 40 && seen.size < 2; i++) {
+        const res = await call('GET', '/backtests/probe', VIEWER);
+        expect(res.statusCode).toBe(200);
+        seen.add(res.json().replica);
+      }
+      expect([...seen].sort()).toEqual([1, 2]);
+    } finally {
+      await second.close();
+    }
+    // With the replica gone, the first one answers everything.
+    for (let i = 0; i < 5; i++) expect((await call('GET', '/backtests/probe', VIEWER)).json().replica).toBe(1);
+  });
+
+  it('forwards a 100 MB multipart upload through the staging store', async () => {
+    const file = Buffer.alloc(100 * 1024 * 1024);
+    for (let i = 0; i < file.length; i += 4096) file[i] = (i * 2654435761) >>> 24;
+    const boundary = '----strata-gw-big';
+    const payload = Buffer.concat([
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\nContent-Type: text/csv\r\n\r\n`,
+      ),
+      file,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const before = staged.put;
+    const res = await call('POST', '/market-data/upload', OPERATOR, {
+      payload,
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+    });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ service: 'marketdata', bytes: file.length, sha256: sha(file) });
+    expect(staged.put).toBe(before + 1);
   });
 
   it('503 within the configured timeout when the owner hangs', async () => {

@@ -106,6 +106,8 @@ export interface HttpBusTransport {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Longest a stopping responder waits for the requests it is answering, ms. */
+const STOP_GRACE_MS = 10_000;
 
 /** A request waiting for its reply. */
 interface PendingRequest {
@@ -235,7 +237,13 @@ export class NatsHttpBusTransport implements HttpBusTransport {
     return {
       stop: async () => {
         await sub.drain().catch(() => undefined);
-        await Promise.all(inflight);
+        // A hung handler must not hold shutdown: its requester has timed out long before.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.all(inflight),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_GRACE_MS).unref())),
+        ]);
+        clearTimeout(timer);
       },
     };
   }
