@@ -77,6 +77,18 @@ describe('ApiKeyService on the embedded document store', () => {
     expect(await replica.verify(key)).toBeUndefined();
   });
 
+  it('keeps at most cacheMaxEntries verified keys: the oldest leaves and is looked up again', async () => {
+    const small = new ApiKeyService(repo, { now: () => clock, cacheTtlMs: 60_000, cacheMaxEntries: 2 });
+    const keys = [];
+    for (let i = 0; i < 3; i++) keys.push(await service.create({ name: `b${i}`, role: 'viewer' }));
+    for (const k of keys) expect(await small.verify(k.key)).toBeDefined();
+    // Revoked by another replica: the evicted (oldest) key is read from the store again, the cached one is not yet.
+    await service.revoke(keys[0].id, null);
+    await service.revoke(keys[2].id, null);
+    expect(await small.verify(keys[0].key)).toBeUndefined();
+    expect(await small.verify(keys[2].key)).toBeDefined();
+  });
+
   it('an expired key stops working', async () => {
     const { key, id } = await service.create({ name: 'e', role: 'viewer', expiresAt: '2024-01-01T01:00:00.000Z' });
     expect(await service.verify(key)).toBeDefined();

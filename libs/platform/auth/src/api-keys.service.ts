@@ -66,6 +66,8 @@ export interface ApiKeyServiceOptions {
   /** How long a successful verification is cached in this process, ms (default 5000; 0 disables). Revocation
    *  through this service clears the cache at once; a revocation made by another replica is seen within this time. */
   cacheTtlMs?: number;
+  /** Most verified keys cached at once (default 10,000); beyond it the oldest entry leaves. */
+  cacheMaxEntries?: number;
   /** Clock (default `Date.now`), epoch ms. */
   now?: () => number;
 }
@@ -78,6 +80,7 @@ export class ApiKeyService {
   private readonly cache = new Map<string, { principal: ApiPrincipal; until: number; id: string }>();
   private readonly now: () => number;
   private readonly cacheTtlMs: number;
+  private readonly cacheMaxEntries: number;
 
   constructor(
     private readonly repo: ApiKeyRepository,
@@ -85,6 +88,7 @@ export class ApiKeyService {
   ) {
     this.now = opts.now ?? Date.now;
     this.cacheTtlMs = opts.cacheTtlMs ?? 5_000;
+    this.cacheMaxEntries = Math.max(1, opts.cacheMaxEntries ?? 10_000);
   }
 
   /** Issues a key. The plaintext is in the result only; store it now, it cannot be shown again. */
@@ -147,7 +151,10 @@ export class ApiKeyService {
     const cacheKey = d.toString('hex');
     const now = this.now();
     const hit = this.cache.get(cacheKey);
-    if (hit && hit.until > now) return hit.principal;
+    if (hit) {
+      if (hit.until > now) return hit.principal;
+      this.cache.delete(cacheKey);
+    }
     const id = `key_${m[1]}`;
     const k = await this.repo.get(id);
     if (!k || !timingSafeEqual(Buffer.from(k.secretHash, 'hex'), d)) return undefined;
@@ -155,6 +162,8 @@ export class ApiKeyService {
     const principal: ApiPrincipal = { role: k.role, keyId: id };
     if (this.cacheTtlMs > 0) {
       const until = Math.min(now + this.cacheTtlMs, k.expiresAt ? Date.parse(k.expiresAt) : Infinity);
+      // Bounded: the oldest entry (Map insertion order) leaves first.
+      if (this.cache.size >= this.cacheMaxEntries) this.cache.delete(this.cache.keys().next().value!);
       this.cache.set(cacheKey, { principal, until, id });
     }
     return principal;
