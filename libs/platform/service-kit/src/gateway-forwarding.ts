@@ -1,9 +1,11 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { context, propagation } from '@opentelemetry/api';
 import type { ArtifactStore } from '@strata/platform-contracts';
 import {
   encodeForwardedPrincipal,
   extractApiKey,
   FORWARDED_PRINCIPAL_HEADER,
+  httpTracingActive,
   INTERNAL_TOKEN_HEADER,
   PROBLEM_JSON,
   problemType,
@@ -121,6 +123,8 @@ function problem(
 export function registerGatewayForwarding(app: NestFastifyApplication, opts: GatewayForwardingOptions): void {
   const fastify = app.getHttpAdapter().getInstance();
   const limit = inlineLimit(opts.transport, opts.inlineMaxBytes);
+  // Telemetry starts before Nest (main.ts), so whether spans are recorded is known here.
+  const tracing = httpTracingActive();
 
   const forward = (route: ForwardedRoute) => {
     const subject = httpSubject(route.service, opts.namespace);
@@ -149,6 +153,8 @@ export function registerGatewayForwarding(app: NestFastifyApplication, opts: Gat
       headers[FORWARDED_PRINCIPAL_HEADER] = encodeForwardedPrincipal(principal);
       headers[REQUEST_ID_HEADER] = req.id;
       headers['x-forwarded-for'] = req.ip;
+      // The owner's request span continues the gateway's trace (W3C traceparent of the active span, when recorded).
+      if (tracing) propagation.inject(context.active(), headers, { set: (c, k, v) => (c[k] = v) });
       const raw = req.body;
       const body = raw instanceof Uint8Array ? raw : EMPTY;
       try {

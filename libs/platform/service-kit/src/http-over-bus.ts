@@ -129,7 +129,8 @@ export class NatsHttpBusTransport implements HttpBusTransport {
   private seq = 0;
 
   constructor(private readonly nc: NatsConnection) {
-    this.inbox = createInbox(nc.options?.inboxPrefix);
+    // The connection's own inbox prefix (the implementation keeps its options), so NATS permissions on inboxes hold.
+    this.inbox = createInbox((nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
   }
 
   get maxPayloadBytes(): number {
