@@ -4,7 +4,7 @@ import { type DocumentStore, type EventBus } from '@strata/platform-contracts';
 import type { ApiKeyService } from '@strata/platform-auth';
 import { serviceRun, startServiceApp, runServiceApp } from '@strata/platform-service-kit';
 import { buildAsyncApiDocument } from '@strata/catalog-contracts';
-import { backtestsService } from '@strata/backtests-feature';
+import { ArtifactBacktestSeriesStore, backtestsService } from '@strata/backtests-feature';
 import { FeaturesModule, featuresService } from '@strata/features-feature';
 import {
   sentinelService,
@@ -24,7 +24,6 @@ import { registrySignalModels, SignalScoringService, signalsService } from '@str
 import { openArtifactStores } from '@strata/platform-artifacts';
 import { OnnxModelRuntime } from '@strata/signals-infra-onnx';
 import type { ApiKeyResolver } from '@strata/platform-http';
-import { DuckDbBacktestSeriesStore } from '@strata/backtests-infra-duckdb';
 import { DuckDbBarQualityFlagsStore } from '@strata/dataquality-infra-duckdb';
 import {
   DuckDbBarsRepository,
@@ -62,7 +61,7 @@ export interface Platform {
    * (schema `docstore`). Ingestion log, API keys, strategies and backtests all use it.
    */
   store: DocumentStore;
-  /** The process's DuckDB database, `<STRATA_DATA_DIR>/strata.duckdb`: bars, features, backtest series (and documents when embedded). */
+  /** The process's DuckDB database, `<STRATA_DATA_DIR>/strata.duckdb`: bars, features, quality flags (and documents when embedded); backtest series are blobs under `<STRATA_DATA_DIR>/artifacts`. */
   duckdb: DuckDb;
   /** Issued API keys (`/admin/api-keys`). */
   apiKeys: ApiKeyService;
@@ -181,7 +180,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
           api: true,
           workers: 'all',
           adapters: {
-            seriesStore: new DuckDbBacktestSeriesStore(db),
+            seriesStore: new ArtifactBacktestSeriesStore(stores.artifacts, store),
             qualityFlags,
             signalModels: registrySignalModels(() => services.signals.get(SignalScoringService)),
           },

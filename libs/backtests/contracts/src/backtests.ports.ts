@@ -84,8 +84,9 @@ export interface BacktestSeriesPage {
 /**
  * Port: storage of the large series of backtest runs (equity curve, trades, orders), keyed by (run, attempt, seq).
  * Guarantees: `write` replaces an attempt's rows atomically (a retried write never duplicates); reads are ascending
- * by `seq`; `prune(runId, keep)` removes every other attempt of the run. The DuckDB adapter is
- * `DuckDbBacktestSeriesStore` (`@strata/backtests-infra-duckdb`).
+ * by `seq`; `prune(runId, keep)` removes every other attempt of the run. The adapter is `ArtifactBacktestSeriesStore`
+ * (`@strata/backtests-feature`: a blob per attempt in the artifact store, an index document in the document store),
+ * shared by every replica; its conformance suite is `backtestSeriesStoreConformance` (`@strata/backtests-feature/testing`).
  */
 export interface BacktestSeriesStore {
   write(runId: string, attempt: string, series: BacktestSeries): Promise<unknown>;

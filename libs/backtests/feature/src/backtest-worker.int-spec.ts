@@ -9,6 +9,7 @@ import {
 import { type PayloadOf } from '@strata/platform-contracts';
 import { instantiateTemplate, STRATEGY_TEMPLATES } from '@strata/backtests-domain';
 import { definitionHash } from './strategies.service';
+import { ObjectStoreArtifactStore } from '@strata/platform-artifacts';
 import { JetStreamEventBus } from '@strata/platform-bus';
 import { MongoDocumentStore } from '@strata/platform-document-store';
 import { uuidv7 } from '@strata/shared-util';
@@ -16,6 +17,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { mongoTarget, natsTarget, uniqueName } from '../../../../test/infra';
+import { ArtifactBacktestSeriesStore } from './artifact-backtest-series.store';
 import { BacktestRunsRepository } from './backtest-runs.repository';
 
 const nats = natsTarget();
@@ -73,6 +75,8 @@ describeIf('backtest workers as processes on JetStream + MongoDB: one is killed 
       .toUpperCase()
       .replace(/[^A-Z0-9_]/g, '_') + '_';
   const dbName = uniqueName('strata_bt');
+  const bucket = uniqueName('bt-artifacts').replace(/_/g, '-');
+  let artifacts: ObjectStoreArtifactStore;
   let bus: JetStreamEventBus;
   let store: MongoDocumentStore;
   let runs: BacktestRunsRepository;
@@ -82,11 +86,13 @@ describeIf('backtest workers as processes on JetStream + MongoDB: one is killed 
   beforeAll(async () => {
     bus = await JetStreamEventBus.connect({ servers: nats.url!, service: 'bt-int-test', streamPrefix: prefix });
     store = await MongoDocumentStore.connect({ uri: mongo.url!, dbName, logger: { warn: () => undefined } });
+    artifacts = await ObjectStoreArtifactStore.open(bus.connection(), { bucket });
     runs = new BacktestRunsRepository(store);
     await bus.subscribe(BacktestRunCompletedV1, (e) => void completed.push(e), { consumer: 'bt_int_test_completed' });
   });
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await artifacts?.destroy().catch(() => undefined);
     await bus?.close();
     await store?.connection.dropDatabase();
     await store?.close();
@@ -98,7 +104,13 @@ describeIf('backtest workers as processes on JetStream + MongoDB: one is killed 
   });
 
   it('the run is taken over by the surviving worker and completes exactly once', async () => {
-    const env = { NATS_URL: nats.url!, MONGODB_URI: mongo.url!, STORE_DB: dbName, STREAM_PREFIX: prefix };
+    const env = {
+      NATS_URL: nats.url!,
+      MONGODB_URI: mongo.url!,
+      STORE_DB: dbName,
+      STREAM_PREFIX: prefix,
+      ARTIFACTS_BUCKET: bucket,
+    };
     const a = spawnWorker({ ...env, WORKER_ID: 'A', HANG: '1' });
     children.push(a.child);
     await a.waitFor('ready');
@@ -143,6 +155,13 @@ describeIf('backtest workers as processes on JetStream + MongoDB: one is killed 
       result: { resultSchemaVersion: 1, lookAhead: { passed: true } },
     });
     expect(doc!.attempts).toBeGreaterThanOrEqual(2);
+    // The series are in the shared stores (Object Store blob + document): readable here, only the winning attempt's.
+    const series = new ArtifactBacktestSeriesStore(artifacts, store);
+    const rows = await series.count(runId);
+    expect(rows).toEqual(await series.count(runId, doc!.seriesAttempt!));
+    expect(rows.equity).toBe(doc!.result!.periods + 1);
+    const page = await series.readEquity({ runId, attempt: doc!.seriesAttempt!, limit: 5 });
+    expect(page.map((p) => p.seq)).toEqual([0, 1, 2, 3, 4]);
 
     // Let redeliveries of the killed worker's delivery arrive: they find the run completed.
     await new Promise((r) => setTimeout(r, 5_000));

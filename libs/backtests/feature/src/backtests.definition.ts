@@ -2,6 +2,7 @@ import { RunBacktestCommandV1 } from '@strata/backtests-contracts';
 import { durableConsumerName } from '@strata/platform-contracts';
 import type { ServiceDefinition } from '@strata/platform-messaging';
 import { z } from 'zod';
+import { BACKTEST_SERIES_COLLECTION } from './artifact-backtest-series.store';
 import type { BacktestWorkerOptions } from './backtest-worker';
 import { BACKTESTS_SERVICE, BacktestsModule, type BacktestsModuleOptions } from './backtests.module';
 import { StrategiesModule } from './strategies.module';
@@ -25,8 +26,8 @@ export const backtestsService: ServiceDefinition<BacktestsServiceAdapters> = {
   description: 'Strategy definitions with versions, and backtests run by workers on a shared queue',
   config: z.object({}),
   owns: {
-    duckdbTables: ['backtests.equity', 'backtests.trades', 'backtests.orders'],
-    collections: ['strategies', 'strategy_versions', 'backtest_runs'],
+    duckdbTables: [],
+    collections: ['strategies', 'strategy_versions', 'backtest_runs', BACKTEST_SERIES_COLLECTION],
     streams: ['backtest'],
     consumers: [durableConsumerName(BACKTESTS_SERVICE, RunBacktestCommandV1)],
   },

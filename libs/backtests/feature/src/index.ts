@@ -12,3 +12,4 @@ export * from './strategy-problems';
 export * from './strategies.controller';
 export * from './strategies.module';
 export * from './backtests.definition';
+export * from './artifact-backtest-series.store';

@@ -3,7 +3,12 @@ import { toProblem } from './problem-json.filter';
 
 /** A bus error as `@strata/platform-bus` raises it (this kit matches it structurally). */
 function busError(code: string, message: string, size?: { bytes: number; maxBytes: number }) {
-  return Object.assign(new Error(message), { name: 'BusError', code, subject: 'marketdata.cmd.ingest.v1', size });
+  return Object.assign(new Error(message), {
+    name: 'BusError' as const,
+    code,
+    subject: 'marketdata.cmd.ingest.v1',
+    size,
+  });
 }
 
 describe('busErrorProblem', () => {

@@ -1,8 +1,9 @@
 /*
  * A backtest worker as its own OS process, for the crash integration test (backtest-worker.int-spec.ts): JetStream
- * bus, MongoDB-compatible document store, its own in-memory DuckDB for series, bars from the bundled sample CSVs.
+ * bus, MongoDB-compatible document store, series in an Object Store bucket shared by the workers (ARTIFACTS_BUCKET)
+ * and the document store, bars from the bundled sample CSVs.
  *
- * Env: NATS_URL, MONGODB_URI, STORE_DB, STREAM_PREFIX, WORKER_ID, HANG=1 (stop after the first simulated slice, as
+ * Env: NATS_URL, MONGODB_URI, STORE_DB, STREAM_PREFIX, ARTIFACTS_BUCKET, WORKER_ID, HANG=1 (stop after the first simulated slice, as
  * if the process froze; the test then kills it with SIGKILL). Prints one JSON line per event on stdout:
  * {"event":"ready"} once subscribed, {"event":"hung","runId":…} when frozen.
  */
@@ -11,11 +12,11 @@ import { type Adjustment, type Timeframe } from '@strata/marketdata-contracts';
 import { type SymbolBars } from '@strata/backtests-domain';
 import { readBarsCsv } from '@strata/marketdata-domain';
 import { JetStreamEventBus } from '@strata/platform-bus';
-import { DuckDb, DUCKDB_MEMORY } from '@strata/platform-duckdb';
-import { DuckDbBacktestSeriesStore } from '@strata/backtests-infra-duckdb';
+import { ObjectStoreArtifactStore } from '@strata/platform-artifacts';
 import { MongoDocumentStore } from '@strata/platform-document-store';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ArtifactBacktestSeriesStore } from '../artifact-backtest-series.store';
 import { BacktestRunsRepository } from '../backtest-runs.repository';
 import { BacktestWorker } from '../backtest-worker';
 import { startBacktestWorker } from './backtests-test-app';
@@ -36,7 +37,10 @@ async function main(): Promise<void> {
     dbName: env.STORE_DB,
     logger: { warn: () => undefined },
   });
-  const db = await DuckDb.create(DUCKDB_MEMORY);
+  const artifacts = await ObjectStoreArtifactStore.open(bus.connection(), {
+    bucket:
+      env.ARTIFACTS_BUCKET ?? `${(env.STREAM_PREFIX ?? 'strata').toLowerCase().replace(/[^a-z0-9-]/g, '-')}artifacts`,
+  });
   const marketData = {
     async bars(req: { symbol: string; timeframe: Timeframe; adjust: Adjustment }): Promise<SymbolBars | null> {
       const b = readBarsCsv(readFileSync(join(SAMPLE, `${req.symbol}_${req.timeframe}.csv`)), {
@@ -48,7 +52,7 @@ async function main(): Promise<void> {
   const worker = new BacktestWorker(
     new BacktestRunsRepository(store),
     marketData,
-    new DuckDbBacktestSeriesStore(db),
+    new ArtifactBacktestSeriesStore(artifacts, store),
     bus,
     {
       workerId: env.WORKER_ID,
@@ -70,7 +74,6 @@ async function main(): Promise<void> {
       await runner.close();
       await bus.close();
       await store.close();
-      await db.close();
       process.exit(0);
     })();
   });

@@ -17,12 +17,14 @@ import {
 } from '@strata/platform-http';
 import { BusModule, connectBusTransport, createBusMicroservice, InProcessEventBus } from '@strata/platform-bus';
 import { DuckDb, DUCKDB_MEMORY } from '@strata/platform-duckdb';
-import { DuckDbBacktestSeriesStore } from '@strata/backtests-infra-duckdb';
+import { LocalDirectoryArtifactStore } from '@strata/platform-artifacts';
 import { DuckDbBarsRepository, DuckDbCorporateActionsRepository } from '@strata/marketdata-infra-duckdb';
 import { DuckDbDocumentStore } from '@strata/platform-document-store';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { ArtifactBacktestSeriesStore } from '../artifact-backtest-series.store';
 import { BacktestsModule, BACKTESTS_SERVICE } from '../backtests.module';
 import { BacktestWorker, BacktestWorkerController, type BacktestWorkerOptions } from '../backtest-worker';
 
@@ -38,7 +40,7 @@ export interface BacktestsTestEnv {
   store: DocumentStore;
   bars: DuckDbBarsRepository;
   actions: DuckDbCorporateActionsRepository;
-  series: DuckDbBacktestSeriesStore;
+  series: ArtifactBacktestSeriesStore;
   bus: EventBus;
   close(): Promise<void>;
 }
@@ -60,17 +62,19 @@ export async function backtestsTestEnv(
     .parse(JSON.parse(readFileSync(join(SAMPLE, 'corporate-actions.json'), 'utf8')));
   await actions.upsert(parsed.actions);
   const bus = new InProcessEventBus({ service: 'backtests-test' });
+  const artifactsDir = mkdtempSync(join(tmpdir(), 'backtests-artifacts-'));
   return {
     db,
     store,
     bars,
     actions,
-    series: new DuckDbBacktestSeriesStore(db),
+    series: new ArtifactBacktestSeriesStore(new LocalDirectoryArtifactStore(artifactsDir), store),
     bus,
     close: async () => {
       await bus.close();
       await store.close();
       await db.close();
+      rmSync(artifactsDir, { recursive: true, force: true });
     },
   };
 }
