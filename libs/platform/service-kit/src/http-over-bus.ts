@@ -127,6 +127,7 @@ export class NatsHttpBusTransport implements HttpBusTransport {
   private readonly pending = new Map<number, PendingRequest>();
   private replies: Subscription | undefined;
   private seq = 0;
+  private outbox: Array<() => void> = [];
 
   constructor(private readonly nc: NatsConnection) {
     // The connection's own inbox prefix (the implementation keeps its options), so NATS permissions on inboxes hold.
@@ -148,18 +149,37 @@ export class NatsHttpBusTransport implements HttpBusTransport {
       this.pending.set(id, { subject, resolve, reject, timer });
       const h = natsHeaders();
       h.set(HTTP_META_HEADER, msg.meta);
-      try {
-        this.nc.publish(subject, msg.body, { reply: `${this.inbox}.${id}`, headers: h });
-      } catch (e) {
-        clearTimeout(timer);
-        this.pending.delete(id);
-        const text = (e as Error).message ?? String(e);
-        reject(
-          /max_payload/i.test(text)
-            ? new ForwardError('too_large', `the request exceeds the NATS max payload of ${this.maxPayloadBytes} bytes`)
-            : new ForwardError('failed', `request on ${subject} failed: ${text}`),
-        );
-      }
+      this.send(() => {
+        try {
+          this.nc.publish(subject, msg.body, { reply: `${this.inbox}.${id}`, headers: h });
+        } catch (e) {
+          clearTimeout(timer);
+          this.pending.delete(id);
+          const text = (e as Error).message ?? String(e);
+          reject(
+            /max_payload/i.test(text)
+              ? new ForwardError(
+                  'too_large',
+                  `the request exceeds the NATS max payload of ${this.maxPayloadBytes} bytes`,
+                )
+              : new ForwardError('failed', `request on ${subject} failed: ${text}`),
+          );
+        }
+      });
+    });
+  }
+
+  /**
+   * Runs `write` (a publish or a respond) with the others of this event-loop turn: the client flushes its buffer once
+   * per batch, so under load one socket write carries many messages instead of one each.
+   */
+  private send(write: () => void): void {
+    this.outbox.push(write);
+    if (this.outbox.length > 1) return;
+    setImmediate(() => {
+      const batch = this.outbox;
+      this.outbox = [];
+      for (const w of batch) w();
     });
   }
 
@@ -208,14 +228,20 @@ export class NatsHttpBusTransport implements HttpBusTransport {
         const out = await handler({ meta: m.headers?.get(HTTP_META_HEADER) ?? '', body: m.data ?? EMPTY });
         const h = natsHeaders();
         h.set(HTTP_META_HEADER, out.meta);
-        try {
-          m.respond(out.body, { headers: h });
-        } catch (e) {
-          const text = (e as Error).message ?? String(e);
-          if (/max_payload/i.test(text))
-            return fail('too_large', `the response exceeds the NATS max payload of ${this.maxPayloadBytes} bytes`);
-          throw e;
-        }
+        this.send(() => {
+          try {
+            m.respond(out.body, { headers: h });
+          } catch (e) {
+            const text = (e as Error).message ?? String(e);
+            try {
+              if (/max_payload/i.test(text))
+                fail('too_large', `the response exceeds the NATS max payload of ${this.maxPayloadBytes} bytes`);
+              else fail('failed', text);
+            } catch {
+              // The connection is gone: the requester times out.
+            }
+          }
+        });
       } catch (e) {
         const err = e as Error;
         try {
