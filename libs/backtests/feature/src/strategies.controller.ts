@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { Controller, Delete, Get, Header, HttpCode, Param, Post, Put } from '@nestjs/common';
 import {
   ApiConflictResponse,
   ApiCreatedResponse,
@@ -50,14 +50,19 @@ const INVALID =
 @ApiTags('strategies')
 @Controller('strategies')
 export class StrategiesController {
+  /** The templates page as JSON text: the templates ship with the code, so it is written once. */
+  private templatesJson: string | undefined;
+
   constructor(private readonly strategies: StrategiesService) {}
 
   @Get('templates')
   @Roles('viewer')
+  @Header('content-type', 'application/json; charset=utf-8')
   @ApiOperation({ summary: 'Strategy templates shipped with the platform' })
   @ApiOkResponse({ schema: zodToOpenApi(z.object({ items: z.array(StrategyTemplateDtoSchema) })) as never })
-  templates(): { items: StrategyTemplateDto[] } {
-    return { items: this.strategies.templates() };
+  templates(): string {
+    const page = (): { items: StrategyTemplateDto[] } => ({ items: this.strategies.templates() });
+    return (this.templatesJson ??= JSON.stringify(page()));
   }
 
   @Post('from-template')

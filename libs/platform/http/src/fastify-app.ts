@@ -1,4 +1,5 @@
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
@@ -26,6 +27,19 @@ export interface StrataFastifyOptions {
 }
 
 /**
+ * Fastify's log lines minus the two per request (`incoming request`, `request completed`), which
+ * {@link configureStrataHttp} replaces with one; errors (failed responses, the default error handler, stream errors)
+ * are still logged by Fastify.
+ */
+class AccessLogController extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) super.requestCompleted(error, request, reply);
+  }
+}
+
+/**
  * A Nest Fastify adapter with the platform's HTTP conventions: pino logger with the request id as `reqId`, request
  * ids from {@link requestIdFor}, body limits, and `@fastify/multipart` (one file, ten fields). Fastify's own two
  * lines per request (`incoming request`, `request completed`) are off: {@link configureStrataHttp} writes one.
@@ -35,7 +49,7 @@ export function createStrataFastifyAdapter(opts: StrataFastifyOptions): FastifyA
     loggerInstance: opts.logger,
     genReqId: requestIdFor,
     requestIdHeader: false,
-    disableRequestLogging: true,
+    logController: new AccessLogController(),
     bodyLimit: opts.bodyLimitBytes ?? 64 * 1024 * 1024,
     multipart: { limits: { fileSize: opts.uploadLimitBytes ?? 256 * 1024 * 1024, files: 1, fields: 10, parts: 11 } },
   });
