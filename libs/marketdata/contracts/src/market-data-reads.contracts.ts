@@ -204,6 +204,30 @@ export const ReadSeriesCommandV1 = defineCommand({
   reply: z.array(z.object({ symbol: z.string(), timeframe: z.string() }).loose()),
 });
 
+/**
+ * Request of `marketdata.cmd.read.snapshot.v1`: a byte range of a snapshot the marketdata service named in a read
+ * reply (readers fetch a fresh snapshot straight from the service in ranges no larger than the inline limit, in
+ * parallel, instead of waiting for the Object Store; they verify its SHA-256 like any snapshot).
+ */
+export const ReadSnapshotRequestSchema = z.object({
+  key: z.string().regex(/^sha256\/[0-9a-f]{2}\/[0-9a-f]{64}\.arrow$/, 'a snapshot key sha256/<2 hex>/<sha256>.arrow'),
+  offset: z.number().int().nonnegative(),
+  length: z
+    .number()
+    .int()
+    .positive()
+    .max(1024 * 1024),
+});
+
+/** Reads a byte range of a snapshot from the marketdata service (bytes reply). */
+export const ReadSnapshotCommandV1 = defineCommand({
+  subject: 'marketdata.cmd.read.snapshot.v1',
+  description:
+    'Reads a byte range of a snapshot named by a read reply, straight from the marketdata service (bytes reply; not_found when the service no longer holds it: read it from strata-snapshots).',
+  schema: ReadSnapshotRequestSchema,
+  reply: ReadReplySchema,
+});
+
 /** Lists registered feature-set versions. */
 export const ReadFeatureSetsCommandV1 = defineCommand({
   subject: 'marketdata.cmd.read.feature-sets.v1',

@@ -2,7 +2,8 @@
  * The MarketDataReader conformance suite on the bus adapter over real NATS (NATS_URL): `NatsMarketDataReader` ↔
  * `MarketDataReadResponder` (Arrow IPC replies, snapshots in a JetStream Object Store bucket above the inline limit,
  * the reader's local cache by content hash), plus what only the bus path has: the responder's window cache, the
- * snapshot.published event after a write, a corrupted cached snapshot detected and fetched again, and the errors of a
+ * snapshot.published event after a write, a corrupted cached snapshot detected and fetched again, the store path when
+ * the responder no longer holds a snapshot, and the errors of a
  * marketdata service that is down or silent.
  */
 import { connect } from '@nats-io/transport-node';
@@ -84,32 +85,43 @@ nats.describeIf('NatsMarketDataReader (real NATS)', () => {
       const r = newReader();
       await r.getBars({ symbol: 'AAPL', timeframe: '1d', limit: 100 });
       expect(r.lastSource).toBe('inline');
-      const before = responder.stats.snapshots;
-      await r.getBars({ symbol: 'AAPL', timeframe: '1d', adjust: 'split' });
-      expect(r.lastSource).toBe('store');
-      expect(responder.stats.snapshots).toBe(before + 1);
+      const fresh = await r.getBars({ symbol: 'AAPL', timeframe: '1d', adjust: 'split' });
+      expect(r.lastSource).toBe('service'); // fetched in ranges from the responder while the store write runs
+      await responder.flush();
+      const keys = responder.snapshotKeys();
+      expect(keys.length).toBeGreaterThan(0);
+      for (const k of keys) expect(await snapshots.exists(k)).toBe(true); // written once, in the background
+      // Another process, once the responder no longer holds the bytes: from the snapshots store.
+      responder.dropSnapshotMemory();
+      const other = newReader();
+      const stored = await other.getBars({ symbol: 'AAPL', timeframe: '1d', adjust: 'split' });
+      expect(other.lastSource).toBe('store');
+      expect(Array.from(stored.bars.close)).toEqual(Array.from(fresh.bars.close));
     });
 
     it('a warm read of another reader is answered from the responder window cache and that reader’s disk', async () => {
       const r1 = newReader();
       await r1.getFeatures({ symbol: 'AAPL', timeframe: '1d', set: 'core' });
-      expect(r1.lastSource).toBe('store');
+      expect(['service', 'store']).toContain(r1.lastSource);
+      const notModified = responder.stats.notModified;
       const computed = responder.stats.computed;
       const cached = responder.stats.cached;
       await r1.getFeatures({ symbol: 'AAPL', timeframe: '1d', set: 'core' });
       expect(r1.lastSource).toBe('memory');
       r1.cache.clearMemory();
+      await r1.cache.flush();
       await r1.getFeatures({ symbol: 'AAPL', timeframe: '1d', set: 'core' });
       expect(r1.lastSource).toBe('disk');
       expect(responder.stats.computed).toBe(computed);
       expect(responder.stats.cached).toBe(cached + 2);
+      expect(responder.stats.notModified).toBe(notModified + 1); // the memory hit cost an empty reply
     });
 
     it('detects a corrupted cached snapshot, deletes it and fetches the snapshot again', async () => {
       const r1 = newReader();
       const good = await r1.getBars({ symbol: 'AAPL', timeframe: '1d', adjust: 'total' });
-      const files = r1.cache.stats;
-      expect(files.store).toBe(1);
+      await r1.cache.flush();
+      expect(r1.cache.stats.service + r1.cache.stats.store).toBe(1);
       const key = (await import('node:fs')).readdirSync(dirs[dirs.length - 1]).find((f) => f.endsWith('.arrow'))!;
       const path = join(dirs[dirs.length - 1], key);
       const bytes = readFileSync(path);
@@ -118,7 +130,8 @@ nats.describeIf('NatsMarketDataReader (real NATS)', () => {
       r1.cache.clearMemory();
       const again = await r1.getBars({ symbol: 'AAPL', timeframe: '1d', adjust: 'total' });
       expect(r1.cache.stats.corrupt).toBe(1);
-      expect(r1.lastSource).toBe('store');
+      expect(['service', 'store']).toContain(r1.lastSource);
+      await r1.cache.flush();
       expect(Array.from(again.bars.close)).toEqual(Array.from(good.bars.close));
       expect(createHash('sha256').update(readFileSync(path)).digest('hex')).toBe(key.replace(/\.arrow$/, ''));
     });

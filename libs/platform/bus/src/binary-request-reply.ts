@@ -12,6 +12,8 @@ import { requestSubject } from './subjects';
 
 /** Header of a binary reply's metadata (JSON). */
 export const BINARY_REPLY_META_HEADER = 'Strata-Reply-Meta';
+/** Header of a binary request's metadata (JSON; e.g. the content hash the requester already holds). */
+export const BINARY_REQUEST_META_HEADER = 'Strata-Request-Meta';
 /** Error headers, the same as the JSON request/reply of `JetStreamEventBus`. */
 const ERROR_CODE = 'Strata-Error-Code';
 const ERROR = 'Strata-Error';
@@ -59,8 +61,8 @@ export class BinaryRequestError extends BusError {
 
 /**
  * Request/reply whose reply body is bytes (Arrow IPC, Parquet), on core NATS `rpc.<subject>` like the JSON
- * request/reply of the bus: the request is the command's JSON payload (validated by the command schema on both sides),
- * the reply a body plus JSON metadata in the `Strata-Reply-Meta` header. No responder → `BusError('no_responders')`,
+ * request/reply of the bus: the request is the command's JSON payload (validated by the command schema on both sides)
+ * plus optional JSON metadata (`Strata-Request-Meta`), the reply a body plus JSON metadata (`Strata-Reply-Meta`). No responder → `BusError('no_responders')`,
  * no reply in `timeoutMs` → `BusError('timeout')`, an error reply → {@link BinaryRequestError} (`invalid_payload` for a
  * refused request, else `handler_error` with `remoteCode`).
  */
@@ -68,15 +70,21 @@ export async function requestBinary<T>(
   nc: NatsConnection,
   def: CommandDefinition<string, T, unknown>,
   data: T,
-  opts: { timeoutMs: number; subjectPrefix?: string },
+  opts: { timeoutMs: number; subjectPrefix?: string; meta?: Record<string, unknown> },
 ): Promise<BinaryReply> {
   const parsed = def.schema.safeParse(data);
   if (!parsed.success)
     throw new BusError('invalid_payload', `invalid ${def.subject} payload: ${describeIssues(parsed.error.issues)}`);
   let m: Msg;
   try {
+    let headers: ReturnType<typeof natsHeaders> | undefined;
+    if (opts.meta) {
+      headers = natsHeaders();
+      headers.set(BINARY_REQUEST_META_HEADER, JSON.stringify(opts.meta));
+    }
     m = await nc.request(binarySubject(def.subject, opts.subjectPrefix), JSON.stringify(parsed.data), {
       timeout: opts.timeoutMs,
+      headers,
     });
   } catch (e) {
     if (e instanceof NoRespondersError || (e instanceof RequestError && e.isNoResponders()))
@@ -115,7 +123,7 @@ export async function requestBinary<T>(
 export async function serveBinary<T>(
   nc: NatsConnection,
   def: CommandDefinition<string, T, unknown>,
-  handler: (data: T) => Promise<BinaryReply>,
+  handler: (data: T, meta: Record<string, unknown>) => Promise<BinaryReply>,
   opts: { queue: string; subjectPrefix?: string },
 ): Promise<{ stop(): Promise<void> }> {
   const inflight = new Set<Promise<void>>();
@@ -136,7 +144,16 @@ export async function serveBinary<T>(
     if (!parsed.success)
       return fail(m, 'invalid_payload', `invalid ${def.subject} payload: ${describeIssues(parsed.error.issues)}`);
     try {
-      const reply = await handler(parsed.data);
+      let meta: Record<string, unknown> = {};
+      const rawMeta = m.headers?.get(BINARY_REQUEST_META_HEADER);
+      if (rawMeta) {
+        try {
+          meta = JSON.parse(rawMeta) as Record<string, unknown>;
+        } catch {
+          return fail(m, 'invalid_payload', `${BINARY_REQUEST_META_HEADER} is not JSON`);
+        }
+      }
+      const reply = await handler(parsed.data, meta);
       const h = natsHeaders();
       h.set(BINARY_REPLY_META_HEADER, JSON.stringify(reply.meta));
       m.respond(reply.body, { headers: h });
