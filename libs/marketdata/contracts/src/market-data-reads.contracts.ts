@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineCommand, defineEvent } from '@strata/platform-contracts';
 import { SymbolSchema, TimeframeSchema } from './marketdata.contracts';
-import { AdjustmentSchema } from './market-data-api.contracts';
+import { AdjustmentSchema, BarCorrectionSchema } from './market-data-api.contracts';
 
 /*
  * Records the MarketDataReader port reads besides bars: feature windows and bar-quality flags. They are defined here,
@@ -226,6 +226,14 @@ export const ReadSnapshotCommandV1 = defineCommand({
     'Reads a byte range of a snapshot named by a read reply, straight from the marketdata service (bytes reply; not_found when the service no longer holds it: read it from strata-snapshots).',
   schema: ReadSnapshotRequestSchema,
   reply: ReadReplySchema,
+});
+
+/** Reads the correction audit records of one series (newest first). */
+export const ReadCorrectionsCommandV1 = defineCommand({
+  subject: 'marketdata.cmd.read.corrections.v1',
+  description: 'Reads the correction audit records of one series, newest first (JSON reply: BarCorrection[]).',
+  schema: z.object({ symbol: SymbolSchema, timeframe: TimeframeSchema, limit: z.number().int().min(1).max(10_000) }),
+  reply: z.array(BarCorrectionSchema),
 });
 
 /** Lists registered feature-set versions. */

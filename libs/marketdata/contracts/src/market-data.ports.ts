@@ -197,7 +197,7 @@ export interface QualityFlagsRequest {
 /**
  * Port: what other capabilities read of market data (features, backtests, signals training, the sentinel): bar
  * windows (any adjustment), feature windows of a set version (with as-of joins and the quality filter), the
- * bar-quality flags of a window, and the stored series. The marketdata service owns the data. Guarantees every
+ * bar-quality flags of a window, the correction audits and the stored series. The marketdata service owns the data. Guarantees every
  * adapter keeps (one conformance suite, `@strata/marketdata-contracts/testing`):
  * - reads are in ascending time (as-of reads: in event-time order); NaN stands for NULL feature values;
  * - adjustment factors take every recorded action of the symbol into account wherever the window lies, so pages of
@@ -219,6 +219,8 @@ export interface MarketDataReader {
   listFeatureSetVersions(name?: string): Promise<FeatureSetVersion[]>;
   /** Bar-quality flags of one series, ascending by `ts`. */
   getQualityFlags(req: QualityFlagsRequest): Promise<BarQualityFlag[]>;
+  /** Correction audit records of one series, newest first (empty for a series never corrected). */
+  listCorrections(opts: { symbol: string; timeframe: Timeframe; limit: number }): Promise<BarCorrection[]>;
   /** Stored series, paged by (symbol, timeframe). */
   listSeries(opts: {
     after?: { symbol: string; timeframe: string };

@@ -4,6 +4,7 @@ import type { FeatureStore } from '@strata/features-contracts';
 import {
   MARKET_DATA_READER,
   MarketDataNotFoundError,
+  type BarCorrection,
   type BarQualityFlag,
   type BarsRequest,
   type BarsWindow,
@@ -23,7 +24,7 @@ const UNRESOLVED = ['open', 'acknowledged'] as const;
 /** What {@link InProcessMarketDataReader} composes: the market-data service and the stores next to the bars. */
 export interface InProcessMarketDataReaderStores {
   /** Bars and series (the `MarketDataService` of the process, or anything with its two read methods). */
-  marketData: Pick<MarketDataService, 'getBars' | 'listSeries'>;
+  marketData: Pick<MarketDataService, 'getBars' | 'listSeries' | 'listCorrections'>;
   /** Feature tables (`DuckDbFeatureStore`); without it feature reads reject. */
   features?: FeatureStore;
   /** Bar-quality flags (`DuckDbBarQualityFlagsStore`); without it flag reads and `qualityFilter: 'exclude'` reject. */
@@ -107,6 +108,11 @@ export class InProcessMarketDataReader implements MarketDataReader {
     const flags = await store.read(req);
     if (flags.length === 0) await this.requireSeries(req.symbol, req.timeframe);
     return flags;
+  }
+
+  /** Correction audit records of one series, newest first. */
+  listCorrections(opts: { symbol: string; timeframe: Timeframe; limit: number }): Promise<BarCorrection[]> {
+    return this.stores.marketData.listCorrections(opts);
   }
 
   /** Stored series, paged by (symbol, timeframe). */

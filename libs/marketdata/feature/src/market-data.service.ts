@@ -27,7 +27,7 @@ import { adjustBars, adjustmentSteps, exDateInstant } from './corporate-actions.
  * (`InProcessMarketDataReader` composes this service with the feature and flag stores).
  */
 @Injectable()
-export class MarketDataService implements Pick<MarketDataReader, 'getBars' | 'listSeries'> {
+export class MarketDataService implements Pick<MarketDataReader, 'getBars' | 'listSeries' | 'listCorrections'> {
   private readonly logger = new Logger('market-data');
 
   constructor(

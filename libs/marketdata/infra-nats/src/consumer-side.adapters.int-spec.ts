@@ -16,7 +16,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { natsTarget, uniqueName } from '../../../../test/infra';
-import { BusBarQualityFlagsStore, FEATURE_TABLES_OWNED, ReadOnlyFeatureStore } from './consumer-side.adapters';
+import {
+  BARS_OWNED,
+  BusBarQualityFlagsStore,
+  FEATURE_TABLES_OWNED,
+  ReadOnlyBarsRepository,
+  ReadOnlyFeatureStore,
+} from './consumer-side.adapters';
 import { MarketDataReadResponder } from './market-data-read.responder';
 import { NatsMarketDataReader } from './nats-market-data.reader';
 import { openMarketDataFixture, sampleBars, type MarketDataFixture } from './testing';
@@ -110,6 +116,16 @@ nats.describeIf('consumer-side adapters over the bus reader (real NATS)', () => 
       eventTimes: Float64Array.of(split),
     });
     expect(asOf.ts[0]).toBe(raw.ts[3999]);
+  });
+
+  it('ReadOnlyBarsRepository (the sentinel’s bars) reads raw windows, empty for an unknown series, and refuses commits', async () => {
+    const repo = new ReadOnlyBarsRepository(reader);
+    const w = await repo.read({ symbol: 'AAPL', timeframe: '1d', after: raw.ts[99], limit: 50 });
+    expect(Array.from(w.ts)).toEqual(Array.from(raw.ts.slice(100, 150)));
+    expect(Array.from(w.close)).toEqual(Array.from(raw.close.slice(100, 150)));
+    expect((await repo.read({ symbol: 'NOPE', timeframe: '1d' })).length).toBe(0);
+    expect(await repo.listCorrections({ symbol: 'AAPL', timeframe: '1d', limit: 5 })).toEqual([]);
+    await expect(repo.commit()).rejects.toThrow(BARS_OWNED);
   });
 
   it('refuses writes to the feature tables from other processes', async () => {

@@ -8,6 +8,11 @@ import type {
 } from '@strata/features-contracts';
 import {
   MarketDataNotFoundError,
+  type BarColumns,
+  type BarCorrection,
+  type BarsCommitOutcome,
+  type BarsRepository,
+  type SymbolSeries,
   SetQualityFlagStatusCommandV1,
   UpsertQualityFlagsCommandV1,
   type BarQualityFlag,
@@ -135,5 +140,54 @@ export class BusBarQualityFlagsStore implements BarQualityFlagsStore {
       if (e instanceof MarketDataNotFoundError) return [];
       throw e;
     }
+  }
+}
+
+/** Why a read-only bars repository refuses a write. */
+export const BARS_OWNED = 'bars are written by the marketdata service only';
+
+/**
+ * The `BarsRepository` shape over a {@link MarketDataReader}, for modules of other processes that read raw bars
+ * through it (the sentinel's scoring): `read` is a raw window (an unknown series reads as empty, like the DuckDB
+ * repository), `listSeries` and `listCorrections` go over the bus; `commit` rejects with {@link BARS_OWNED};
+ * `count` and `lastClosesBefore` are served by the marketdata service only.
+ */
+export class ReadOnlyBarsRepository implements BarsRepository {
+  constructor(private readonly reader: MarketDataReader) {}
+
+  /** Raw bars of a window, ascending. */
+  async read(req: SeriesWindow): Promise<BarColumns> {
+    try {
+      return (await this.reader.getBars({ ...req, adjust: 'raw' })).bars;
+    } catch (e) {
+      if (!(e instanceof MarketDataNotFoundError)) throw e;
+      const z = () => new Float64Array(0);
+      return { length: 0, ts: z(), open: z(), high: z(), low: z(), close: z(), volume: z(), adjClose: null };
+    }
+  }
+
+  /** Stored series, paged. */
+  listSeries(opts: Parameters<BarsRepository['listSeries']>[0]): Promise<SymbolSeries[]> {
+    return this.reader.listSeries(opts);
+  }
+
+  /** Correction audits of a series, newest first. */
+  listCorrections(opts: { symbol: string; timeframe: Timeframe; limit: number }): Promise<BarCorrection[]> {
+    return this.reader.listCorrections(opts);
+  }
+
+  /** Refused: {@link BARS_OWNED}. */
+  commit(): Promise<BarsCommitOutcome> {
+    return Promise.reject(new Error(BARS_OWNED));
+  }
+
+  /** Not served over the bus. */
+  count(): Promise<number> {
+    return Promise.reject(new Error('bar counts are served by the marketdata service only'));
+  }
+
+  /** Not served over the bus. */
+  lastClosesBefore(): Promise<Float64Array> {
+    return Promise.reject(new Error('lastClosesBefore is served by the marketdata service only'));
   }
 }

@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import {
   MarketDataNotFoundError,
   ReadBarsCommandV1,
+  ReadCorrectionsCommandV1,
   ReadFeatureSetsCommandV1,
   ReadFeaturesCommandV1,
   ReadQualityFlagsCommandV1,
@@ -168,6 +169,7 @@ export class MarketDataReadResponder {
         async (r) => json(await this.opts.reader.listFeatureSetVersions(r.name)),
         o,
       ),
+      await serveBinary(nc, ReadCorrectionsCommandV1, async (r) => json(await this.opts.reader.listCorrections(r)), o),
       await serveBinary(nc, ReadSnapshotCommandV1, (r) => this.snapshotRange(r), o),
     );
     this.unsubscribe = this.opts.tracker?.onChange((c) => {

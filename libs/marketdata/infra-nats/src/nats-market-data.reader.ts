@@ -2,6 +2,8 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import {
   MarketDataNotFoundError,
   ReadBarsCommandV1,
+  ReadCorrectionsCommandV1,
+  type BarCorrection,
   ReadFeatureSetsCommandV1,
   ReadFeaturesCommandV1,
   type FeatureSetVersion,
@@ -16,6 +18,7 @@ import {
   type MarketDataReader,
   type QualityFlagsRequest,
   type SymbolSeries,
+  type Timeframe,
 } from '@strata/marketdata-contracts';
 import { BinaryRequestError, requestBinary, type BinaryReply } from '@strata/platform-bus';
 import type { ArtifactStore, CommandDefinition } from '@strata/platform-contracts';
@@ -119,6 +122,12 @@ export class NatsMarketDataReader implements MarketDataReader {
       'quality-flags',
       decodeQualityFlags,
     );
+  }
+
+  /** Correction audit records of one series, newest first. */
+  async listCorrections(opts: { symbol: string; timeframe: Timeframe; limit: number }): Promise<BarCorrection[]> {
+    const reply = await this.request(ReadCorrectionsCommandV1, opts);
+    return JSON.parse(new TextDecoder().decode(reply.body)) as BarCorrection[];
   }
 
   /** Stored series, paged by (symbol, timeframe). */

@@ -54,7 +54,7 @@ function expectSame(actual: Float64Array, expected: Float64Array): void {
  * four splits, `core` v1 features, three quality flags). Checks bars raw and total-adjusted against an oracle computed
  * from the file, paging, feature windows of a set version with as-of joins and the quality filter, flags, a window
  * above the inline limit read twice (snapshot and cached path), that a write is visible to the next read, and the
- * not-found errors.
+ * not-found errors (and the correction audit a write leaves).
  */
 export function describeMarketDataReaderConformance(name: string, open: () => Promise<MarketDataReaderHarness>): void {
   describe(`MarketDataReader conformance: ${name}`, () => {
@@ -201,6 +201,11 @@ export function describeMarketDataReaderConformance(name: string, open: () => Pr
       const after = await h.reader.getBars({ symbol: 'AAPL', timeframe: '1d', adjust: 'raw' });
       expect(before.bars.close[last]).toBe(raw.close[last]);
       expect(after.bars.close[last]).toBe(raw.close[last] + 0.5);
+      const audits = await h.reader.listCorrections({ symbol: 'AAPL', timeframe: '1d', limit: 10 });
+      expect(audits.map((a) => [Date.parse(a.ts), a.old.close, a.new.close, a.ingestionId])).toEqual([
+        [raw.ts[last], raw.close[last], raw.close[last] + 0.5, 'conformance-fix'],
+      ]);
+      expect(await h.reader.listCorrections({ symbol: 'SPY', timeframe: '1d', limit: 10 })).toEqual([]);
       await h.fixture.flags.upsert([
         {
           symbol: 'AAPL',
