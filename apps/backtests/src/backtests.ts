@@ -1,12 +1,9 @@
-import { backtestsService } from '@strata/backtests-feature';
-import { DuckDbBacktestSeriesStore } from '@strata/backtests-infra-duckdb';
+import { ArtifactBacktestSeriesStore, backtestsService } from '@strata/backtests-feature';
 import { type EventBus } from '@strata/platform-contracts';
-import { openDuckDb } from '@strata/platform-duckdb';
 import { runServiceApp, serviceRun, startServiceApp, type ServiceApp } from '@strata/platform-service-kit';
 import { type TelemetryHandle } from '@strata/platform-telemetry';
 import { registrySignalModels, SignalScoringService, SignalsModule } from '@strata/signals-feature';
 import { OnnxModelRuntime } from '@strata/signals-infra-onnx';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import { openRemoteMarketData } from './remote-market-data';
@@ -37,23 +34,21 @@ export async function startBacktests(opts: { config: Config; logger: Logger; bus
     open: async ({ bus, dataDir }) => {
       const remote = await openRemoteMarketData({ service: 'backtests', bus, dataDir });
       const runtime = new OnnxModelRuntime({ intraOpNumThreads: 1 });
-      const series = await openDuckDb(join(dataDir, BACKTESTS_DUCKDB_FILE));
       return {
         remote,
         runtime,
-        series,
         close: async () => {
           await runtime.close();
-          await series.close();
         },
       };
     },
-    services: ({ services }, { remote, runtime, series }) => [
+    services: ({ services, store }, { remote, runtime }) => [
       serviceRun(backtestsService, {
         api: true,
         workers: 'all',
         adapters: {
-          seriesStore: new DuckDbBacktestSeriesStore(series),
+          // Series in the shared stores (artifact blob + document): any replica pages any run.
+          seriesStore: new ArtifactBacktestSeriesStore(remote.artifacts, store),
           qualityFlags: remote.qualityFlags,
           signalModels: registrySignalModels(() => services.backtests.get(SignalScoringService)),
           worker: { leaseMs: config.BACKTESTS_WORKER_LEASE_MS },
