@@ -1,1 +1,0 @@
-export * from './duckdb-backtest-series.store';
