@@ -96,6 +96,10 @@ async function main(): Promise<void> {
   else if (APPS[role]) await splitApp(role, port);
   else throw new Error(`unknown role ${role}`);
   await settled();
+  // The bench asks again after it made the servers work (an ingest): answer once quiet.
+  process.on('message', (m: { settle?: boolean }) => {
+    if (m.settle) void settled().then(() => send({ settled: true }));
+  });
   send({ ready: true, port });
 }
 
