@@ -37,6 +37,7 @@ export async function waitFor<T>(
       const v = await fn();
       if (v !== undefined) return v;
     } catch (e) {
+      if (e instanceof FatalError) throw e;
       last = e;
     }
     if (Date.now() > end)

@@ -15,7 +15,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openInfra, type SystemInfra } from './infra';
-import { freePort, ProcessGroup, sleep, waitFor, type ServiceProcess } from './processes';
+import { FatalError, freePort, ProcessGroup, sleep, waitFor, type ServiceProcess } from './processes';
 import { bigMinuteCsv, continuedDailyCsv, plantedBadTicks } from './data';
 
 const ROOT = resolve(__dirname, '../..');
@@ -154,6 +154,22 @@ async function main(): Promise<void> {
     expectStatus(spyBars, 200, 'SPY bars');
     assert.equal(spyBars.body.items.at(-1).close, Number(spy.trim().split('\n').at(-1)!.split(',')[4]));
 
+    // ------------------------------------------------------------------ planted bad tick → DataQualityEvent → exclude
+    const dq = plantedBadTicks(spy, [300, 420]);
+    const d0 = performance.now();
+    expectStatus(await gw.ingestFile('SPYDQ', '1d', dq.csv), 201, 'ingest of the planted bad ticks');
+    const events = await waitFor(
+      'DataQualityEvents of the planted ticks',
+      async () => {
+        const r = await gw.get('/data-quality/events?symbol=SPYDQ&limit=100');
+        const items = (r.body?.items ?? []) as { barTs: string }[];
+        return dq.planted.every((p) => items.some((e) => e.barTs === p)) ? items : undefined;
+      },
+      120_000,
+      250,
+    );
+    t('ingestToDataQualityEventMs', performance.now() - d0);
+    log(`${events.length} DataQualityEvents for SPYDQ`);
     const big = bigMinuteCsv(10 * 1024 * 1024, 7);
     const g0 = performance.now();
     const bigIngest = await gw.ingestFile('BIGM', '1m', big.csv, 'BIGM_1m.csv');
@@ -175,17 +191,6 @@ async function main(): Promise<void> {
     t('ingest10MbToFeaturesMs', performance.now() - g0);
     log(`ingested SPY and ${big.rows} BIGM bars; features readable`);
 
-    // ------------------------------------------------------------------ planted bad tick → DataQualityEvent → exclude
-    const dq = plantedBadTicks(spy, [300, 420]);
-    const d0 = performance.now();
-    expectStatus(await gw.ingestFile('SPYDQ', '1d', dq.csv), 201, 'ingest of the planted bad ticks');
-    const events = await waitFor('DataQualityEvents of the planted ticks', async () => {
-      const r = await gw.get('/data-quality/events?symbol=SPYDQ&limit=100');
-      const items = (r.body?.items ?? []) as { barTs: string }[];
-      return dq.planted.every((p) => items.some((e) => e.barTs === p)) ? items : undefined;
-    });
-    t('ingestToDataQualityEventMs', performance.now() - d0);
-    log(`${events.length} DataQualityEvents for SPYDQ`);
     const strategy = await gw.post('/strategies/from-template', { template: 'sma_crossover', symbols: ['SPYDQ'] });
     expectStatus(strategy, 201, 'strategy from template');
     const runBacktest = async (body: object): Promise<{ dto: any; ms: number }> => {
@@ -215,6 +220,7 @@ async function main(): Promise<void> {
     assert.ok(exclude.dto.result.data[0].bars <= dq.rows - dq.planted.length, 'flagged bars left out of the run');
     const equity = await gw.get(`/backtests/${exclude.dto.id}/equity?limit=10000`);
     expectStatus(equity, 200, 'equity of the excluding run');
+    assert.ok(equity.body.items.length >= exclude.dto.result.data[0].bars - 1, 'the run series are readable');
     const times = new Set((equity.body.items as { ts: string }[]).map((p) => p.ts));
     for (const p of dq.planted) assert.ok(!times.has(p), `planted tick ${p} is not on the excluding run's timeline`);
     log(
@@ -262,20 +268,28 @@ async function main(): Promise<void> {
     log(`champion ${model.id} scored ${latest.ts}: ${latest.score}`);
 
     // ---------------------------------------------------------------------- fault: kill -9 a backtest worker mid-run
+    // A long run: every 1-minute bar of the 10 MB series, with the look-ahead check re-running it.
+    const bigStrategy = await gw.post('/strategies/from-template', { template: 'sma_crossover', symbols: ['BIGM'] });
+    expectStatus(bigStrategy, 201, 'strategy for BIGM');
+    const def = bigStrategy.body.latest.definition;
     const longRun = await gw.post('/backtests', {
-      strategyId: (await gw.post('/strategies/from-template', { template: 'sma_crossover', symbols: ['BIGM'] })).body
-        .id,
-      lookAheadCheck: { enabled: true, samples: 200 },
+      definition: { ...def, universe: { ...def.universe, timeframe: '1m' } },
+      lookAheadCheck: { enabled: true, samples: Number(process.env.STRATA_SYSTEM_LOOKAHEAD_SAMPLES ?? 60) },
     });
     expectStatus(longRun, 202, 'POST /backtests (long run)');
-    await waitFor('the long run to start', async () => {
+    await waitFor('the long run to start simulating', async () => {
       const g = await gw.get(`/backtests/${longRun.body.id}`);
-      return g.body?.status === 'running' ? true : undefined;
+      if (['completed', 'failed'].includes(g.body?.status))
+        throw new FatalError(`the long run finished before the kill: ${JSON.stringify(g.body.error ?? g.body.status)}`);
+      return g.body?.status === 'running' && g.body.progress?.phase !== 'loading' ? true : undefined;
     });
     // The worker running it is the one burning CPU.
-    const before = backtests.map((p) => cpuTicks(p.child!.pid!));
-    await sleep(400);
-    const delta = backtests.map((p, i) => cpuTicks(p.child!.pid!) - before[i]);
+    const delta = await waitFor('one busy backtest worker', async () => {
+      const before = backtests.map((p) => cpuTicks(p.child!.pid!));
+      await sleep(500);
+      const d = backtests.map((p, i) => cpuTicks(p.child!.pid!) - before[i]);
+      return Math.abs(d[0] - d[1]) >= 10 ? d : undefined;
+    });
     const victim = backtests[delta[0] >= delta[1] ? 0 : 1];
     const survivor = backtests[delta[0] >= delta[1] ? 1 : 0];
     const k0 = performance.now();

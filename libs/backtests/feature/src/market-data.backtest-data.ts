@@ -1,5 +1,12 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { Adjustment, Timeframe, MARKET_DATA_READER, type MarketDataReader } from '@strata/marketdata-contracts';
+import {
+  Adjustment,
+  Timeframe,
+  MARKET_DATA_READER,
+  MarketDataNotFoundError,
+  type BarsWindow,
+  type MarketDataReader,
+} from '@strata/marketdata-contracts';
 import { QualityFilter } from '@strata/features-contracts';
 import { SymbolBars } from '@strata/backtests-domain';
 import {
@@ -28,11 +35,15 @@ export class MarketDataBacktestData implements BacktestMarketData {
     adjust: Adjustment;
     qualityFilter?: QualityFilter;
   }): Promise<SymbolBars | null> {
-    const { bars } = await this.marketData.getBars({
-      symbol: req.symbol,
-      timeframe: req.timeframe,
-      adjust: req.adjust,
-    });
+    let window: BarsWindow;
+    try {
+      window = await this.marketData.getBars({ symbol: req.symbol, timeframe: req.timeframe, adjust: req.adjust });
+    } catch (e) {
+      // An unknown series is "no data" (the run fails as no_data), not a failure to retry.
+      if (e instanceof MarketDataNotFoundError) return null;
+      throw e;
+    }
+    const { bars } = window;
     if (bars.length === 0) return null;
     const n = bars.length;
     const series: SymbolBars = {
