@@ -4,16 +4,6 @@ import { BusBarQualityFlagsStore, NatsMarketDataReader, ReadOnlyFeatureStore } f
 import { openArtifactStores, type ArtifactStores } from '@strata/platform-artifacts';
 import { JetStreamEventBus } from '@strata/platform-bus';
 import type { EventBus } from '@strata/platform-contracts';
-import {
-  MarketDataNotFoundError,
-  type BarColumns,
-  type BarCorrection,
-  type BarsCommitOutcome,
-  type BarsRepository,
-  type MarketDataReader,
-  type SeriesWindow,
-  type SymbolSeries,
-} from '@strata/marketdata-contracts';
 import { join } from 'node:path';
 
 /**
@@ -48,47 +38,4 @@ export async function openRemoteMarketData(opts: { service: string; bus: EventBu
       qualityFlags,
     }),
   };
-}
-
-/**
- * The sentinel's scoring reads raw bars through the `BarsRepository` shape; here that shape over the bus reader
- * (`adjust: 'raw'`). Only `read` and `listSeries` are served over the bus: correction audits (`bars.corrected`) and
- * the other methods reject naming the marketdata service, so such an event is retried and dead-lettered, not lost.
- */
-export class BusBarsRepository implements BarsRepository {
-  constructor(private readonly reader: MarketDataReader) {}
-
-  async read(req: SeriesWindow): Promise<BarColumns> {
-    try {
-      return (await this.reader.getBars({ ...req, adjust: 'raw' })).bars;
-    } catch (e) {
-      if (e instanceof MarketDataNotFoundError) return emptyBars();
-      throw e;
-    }
-  }
-
-  listSeries(opts: Parameters<BarsRepository['listSeries']>[0]): Promise<SymbolSeries[]> {
-    return this.reader.listSeries(opts);
-  }
-
-  commit(): Promise<BarsCommitOutcome> {
-    return Promise.reject(new Error('bars are written by the marketdata service only'));
-  }
-
-  count(): Promise<number> {
-    return Promise.reject(new Error('bar counts are served by the marketdata service only'));
-  }
-
-  listCorrections(): Promise<BarCorrection[]> {
-    return Promise.reject(new Error('correction audits are not served over the bus yet (marketdata service)'));
-  }
-
-  lastClosesBefore(): Promise<Float64Array> {
-    return Promise.reject(new Error('lastClosesBefore is served by the marketdata service only'));
-  }
-}
-
-function emptyBars(): BarColumns {
-  const z = () => new Float64Array(0);
-  return { length: 0, ts: z(), open: z(), high: z(), low: z(), close: z(), volume: z(), adjClose: null };
 }

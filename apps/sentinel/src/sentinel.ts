@@ -2,13 +2,14 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { sentinelService } from '@strata/dataquality-feature';
 import { HttpWebhookTransport } from '@strata/dataquality-infra-webhooks';
 import { BARS_REPOSITORY, type BarsRepository } from '@strata/marketdata-contracts';
+import { ReadOnlyBarsRepository } from '@strata/marketdata-infra-nats';
 import { type EventBus } from '@strata/platform-contracts';
 import { runServiceApp, serviceRun, startServiceApp, type ServiceApp } from '@strata/platform-service-kit';
 import { type TelemetryHandle } from '@strata/platform-telemetry';
 import { webhookDeliveryOptions } from '@strata/shared-util';
 import type { Logger } from 'pino';
 import type { Config } from './config';
-import { BusBarsRepository, openRemoteMarketData } from './remote-market-data';
+import { openRemoteMarketData } from './remote-market-data';
 
 /** File of the standalone sentinel's embedded document store when `MONGODB_URI` is unset. */
 export const SENTINEL_DUCKDB_FILE = 'strata-sentinel.duckdb';
@@ -16,7 +17,7 @@ export const SENTINEL_DUCKDB_FILE = 'strata-sentinel.duckdb';
 /** A running sentinel service. */
 export type SentinelService = ServiceApp;
 
-/** `BARS_REPOSITORY` (global) for the scoring part: raw bars read over the bus. */
+/** `BARS_REPOSITORY` (global) for the scoring part: raw bars and correction audits read over the bus. */
 @Module({})
 class BusBarsModule {
   static register(bars: BarsRepository): DynamicModule {
@@ -60,7 +61,7 @@ export async function startSentinel(opts: {
         api: true,
         workers: 'all',
         adapters: { flags: remote.qualityFlags, transport: new HttpWebhookTransport(), webhooks },
-        imports: [remote.module, BusBarsModule.register(new BusBarsRepository(remote.reader))],
+        imports: [remote.module, BusBarsModule.register(new ReadOnlyBarsRepository(remote.reader))],
       }),
     ],
     staging: (_env, { remote }) => remote.staging,
