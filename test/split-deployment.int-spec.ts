@@ -45,7 +45,7 @@ mongo.describeIf('split deployment: gateway and marketdata share MongoDB', () =>
     ingestion = await startMarketData({
       config: MarketDataConfigSchema.parse({ STRATA_DATA_DIR: dir(), MONGODB_URI: uri, LOG_LEVEL: 'silent' }),
       logger,
-      bus: bus.forService('marketdata'),
+      bus,
     });
     gateway = await startGateway({
       config: GatewayConfigSchema.parse({
@@ -55,7 +55,7 @@ mongo.describeIf('split deployment: gateway and marketdata share MongoDB', () =>
         LOG_LEVEL: 'silent',
       }),
       logger,
-      bus: bus.forService('gateway'),
+      bus,
     });
   });
 

@@ -1,7 +1,8 @@
 /**
  * The standalone marketdata service without MONGODB_URI: one DuckDB file under STRATA_DATA_DIR (bars, features and the
- * ingestion log); an ingest through its REST API is stored and its features are materialised by its own refresh
- * worker; after a restart the bars are still there and the same batch is recognised as a duplicate (no second event).
+ * ingestion log); its port answers /health only, its REST goes through the gateway (HTTP over the bus); an ingest is
+ * stored and its features are materialised by its own refresh worker; after a restart the bars are still there and
+ * the same batch is recognised as a duplicate (no second event).
  */
 import { BarsIngestedV1 } from '@strata/marketdata-contracts';
 import { createLogger } from '@strata/platform-http';
@@ -9,6 +10,8 @@ import { InProcessEventBus } from '@strata/platform-bus';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ConfigSchema as GatewayConfigSchema } from '../../gateway/src/config';
+import { startGateway, type Gateway } from '../../gateway/src/gateway';
 import { ConfigSchema } from './config';
 import { MARKETDATA_DUCKDB_FILE, startMarketData, type MarketDataApp } from './marketdata';
 
@@ -24,26 +27,37 @@ describe('standalone marketdata service (embedded store)', () => {
   let dataDir: string;
   let bus: InProcessEventBus;
   let svc: MarketDataApp | undefined;
+  let gateway: Gateway;
   const events: string[] = [];
 
   const start = async () => {
     svc = await startMarketData({
       config: ConfigSchema.parse({ STRATA_DATA_DIR: dataDir, LOG_LEVEL: 'silent', STRATA_API_KEYS: `operator:${KEY}` }),
       logger: createLogger({ service: 'e2e', level: 'silent' }),
-      bus: bus.forService('marketdata'),
+      bus,
     });
   };
   const call = (method: 'GET' | 'POST', url: string, payload?: object) =>
-    svc!.http.inject({ method, url, headers: { 'x-api-key': KEY }, ...(payload ? { payload } : {}) });
+    gateway.app.inject({ method, url, headers: { 'x-api-key': KEY }, ...(payload ? { payload } : {}) });
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'strata-md-'));
     bus = new InProcessEventBus({ service: 'test' });
     await bus.subscribe(BarsIngestedV1, (d) => void events.push(d.ingestionId), { consumer: 'e2e__bars_ingested' });
     await start();
+    gateway = await startGateway({
+      config: GatewayConfigSchema.parse({
+        STRATA_DATA_DIR: join(dataDir, 'gateway'),
+        LOG_LEVEL: 'silent',
+        STRATA_API_KEYS: `operator:${KEY}`,
+      }),
+      logger: createLogger({ service: 'e2e', level: 'silent' }),
+      bus,
+    });
   });
 
   afterAll(async () => {
+    await gateway?.close();
     await svc?.close();
     await bus.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -57,6 +71,13 @@ describe('standalone marketdata service (embedded store)', () => {
       readiness: { status: 'up', dependencies: { bus: { status: 'up' }, store: { status: 'up', adapter: 'duckdb' } } },
     });
     expect(readdirSync(dataDir).filter((f) => f.endsWith('.duckdb'))).toEqual([MARKETDATA_DUCKDB_FILE]);
+    // REST only through the gateway.
+    const direct = await svc!.http.inject({
+      method: 'GET',
+      url: '/market-data/symbols',
+      headers: { 'x-api-key': KEY },
+    });
+    expect(direct.statusCode).toBe(404);
   });
 
   let ingestionId: string;
