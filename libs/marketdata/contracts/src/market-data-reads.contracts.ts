@@ -159,18 +159,33 @@ export const ReadSeriesRequestSchema = z.object({
 });
 
 /**
- * Metadata of every read reply (the `Strata-Read` header, JSON); the body is Arrow IPC (stream format) of the window,
- * or empty when the window is above the inline limit and `snapshot` names the content-addressed key
- * (`sha256/<2 hex>/<sha256>.arrow`) in the snapshots bucket.
+ * Metadata of every window reply (the `Strata-Reply-Meta` header, JSON); the body is Arrow IPC (stream format) of the
+ * window, or empty when the window is above the inline limit and `snapshot` names its content-addressed key
+ * (`sha256/<2 hex>/<sha256>.arrow`) in the snapshots bucket, or empty when `notModified` (the requester sent the
+ * `sha256` it holds as `have` in `Strata-Request-Meta`).
  */
 export const ReadReplySchema = z.object({
+  /** Rows of the window. */
   rows: z.number().int().nonnegative(),
+  /** Size of its Arrow IPC, bytes. */
   bytes: z.number().int().nonnegative(),
-  snapshot: z.string().optional(),
+  /** SHA-256 of the Arrow IPC (lowercase hex): the window's identity, inline or not. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Snapshot key, when the window is above the inline limit. */
+  snapshot: z
+    .string()
+    .regex(/^sha256\/[0-9a-f]{2}\/[0-9a-f]{64}\.arrow$/)
+    .optional(),
+  /** Largest range `marketdata.cmd.read.snapshot.v1` serves, bytes (the inline limit). */
+  chunkBytes: z.number().int().positive().optional(),
+  /** The requester already holds this window: the body is empty. */
+  notModified: z.literal(true).optional(),
 });
+/** See {@link ReadReplySchema}. */
+export type ReadReplyMeta = z.infer<typeof ReadReplySchema>;
 
 const ARROW_NOTE =
-  'Request/reply on rpc.<subject> (queue group of the marketdata service); the reply body is Arrow IPC, or names a snapshot in strata-snapshots (Strata-Snapshot header) when above STRATA_INLINE_MAX_BYTES; errors travel as Strata-Error-Code / Strata-Error headers.';
+  'Request/reply on rpc.<subject> (queue group of the marketdata service); the reply body is Arrow IPC and its metadata (the reply schema) travels in the Strata-Reply-Meta header; above STRATA_INLINE_MAX_BYTES the metadata names a snapshot in strata-snapshots instead; errors travel as Strata-Error-Code / Strata-Error headers.';
 
 /** Reads a window of bars (any adjustment). */
 export const ReadBarsCommandV1 = defineCommand({
@@ -225,7 +240,7 @@ export const ReadSnapshotCommandV1 = defineCommand({
   description:
     'Reads a byte range of a snapshot named by a read reply, straight from the marketdata service (bytes reply; not_found when the service no longer holds it: read it from strata-snapshots).',
   schema: ReadSnapshotRequestSchema,
-  reply: ReadReplySchema,
+  reply: z.object({}).describe('The body is the requested bytes of the snapshot; the metadata is empty.'),
 });
 
 /** Reads the correction audit records of one series (newest first). */

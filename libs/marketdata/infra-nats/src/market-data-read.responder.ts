@@ -10,6 +10,7 @@ import {
   ReadSnapshotCommandV1,
   SnapshotPublishedV1,
   type MarketDataReader,
+  type ReadReplyMeta,
   type Timeframe,
 } from '@strata/marketdata-contracts';
 import { BinaryReplyError, serveBinary, type BinaryReply } from '@strata/platform-bus';
@@ -22,21 +23,8 @@ import { sha256Hex } from './snapshot.cache';
 /** Queue group of the read responders (replicas of the marketdata service share requests). */
 export const MARKET_DATA_READ_QUEUE = 'marketdata__read';
 
-/** What a window read replies with in `Strata-Reply-Meta`. */
-export interface WindowReplyMeta {
-  /** Rows of the window. */
-  rows: number;
-  /** Size of its Arrow IPC, bytes. */
-  bytes: number;
-  /** SHA-256 of the Arrow IPC (lowercase hex): the window's identity, inline or not. */
-  sha256: string;
-  /** Snapshot key in the snapshots store, when the window is above the inline limit (the body is then empty). */
-  snapshot?: string;
-  /** Largest range `marketdata.cmd.read.snapshot.v1` serves, bytes (the inline limit). */
-  chunkBytes?: number;
-  /** The requester already holds this content (it sent `have: sha256`): the body is empty. */
-  notModified?: true;
-}
+/** What a window read replies with in `Strata-Reply-Meta` (`ReadReplySchema` of the contracts). */
+export type WindowReplyMeta = ReadReplyMeta;
 
 type What = 'bars' | 'features' | 'quality-flags';
 

@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import {
   MarketDataNotFoundError,
   ReadBarsCommandV1,
+  ReadReplySchema,
   ReadCorrectionsCommandV1,
   type BarCorrection,
   ReadFeatureSetsCommandV1,
@@ -20,7 +21,7 @@ import {
   type SymbolSeries,
   type Timeframe,
 } from '@strata/marketdata-contracts';
-import { BinaryRequestError, requestBinary, type BinaryReply } from '@strata/platform-bus';
+import { BinaryRequestError, BusError, requestBinary, type BinaryReply } from '@strata/platform-bus';
 import type { ArtifactStore, CommandDefinition } from '@strata/platform-contracts';
 import { decodeBarsWindow, decodeFeaturesWindow, decodeQualityFlags } from './arrow-windows.codec';
 import type { WindowReplyMeta } from './market-data-read.responder';
@@ -150,7 +151,14 @@ export class NatsMarketDataReader implements MarketDataReader {
     const have = this.known.get(requestKey);
     const held = have !== undefined && this.cache.has(kind, have);
     const reply = await this.request(def, req, held ? { have } : undefined);
-    const meta = reply.meta as unknown as WindowReplyMeta;
+    const parsed = ReadReplySchema.safeParse(reply.meta);
+    if (!parsed.success)
+      throw new BusError(
+        'invalid_reply',
+        `invalid ${def.subject} reply metadata: ${parsed.error.message}`,
+        def.subject,
+      );
+    const meta: WindowReplyMeta = parsed.data;
     if (meta.notModified) {
       const value = this.cache.peek<R>(kind, meta.sha256);
       if (value !== undefined) {
