@@ -134,7 +134,7 @@ export function webhookDeliveryOptions(config: {
   };
 }
 
-/** Alpha Vantage settings of the ingestion service (the standalone `ingestion` and the all-in-one `platform`). */
+/** Alpha Vantage settings of the ingestion service (the standalone `marketdata` and the all-in-one `platform`). */
 export const alphaVantageConfigShape = {
   /** Alpha Vantage API key; unset: the `alphavantage` ingest source answers 503 "source not configured". */
   ALPHAVANTAGE_API_KEY: z.preprocess(unsetIfEmpty, z.string().trim().min(1).optional()),
