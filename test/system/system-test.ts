@@ -193,7 +193,7 @@ async function main(): Promise<void> {
 
     const strategy = await gw.post('/strategies/from-template', { template: 'sma_crossover', symbols: ['SPYDQ'] });
     expectStatus(strategy, 201, 'strategy from template');
-    const runBacktest = async (body: object): Promise<{ dto: any; ms: number }> => {
+    const runBacktest = async (body: object): Promise<{ dto: Reply['body']; ms: number }> => {
       const s0 = performance.now();
       const r = await gw.post('/backtests', body);
       expectStatus(r, 202, 'POST /backtests');
