@@ -1,4 +1,7 @@
 import { ArtifactBacktestSeriesStore, backtestsService } from '@strata/backtests-feature';
+import { FeaturesModule } from '@strata/features-feature';
+import { MarketDataReaderModule } from '@strata/marketdata-feature';
+import { openRemoteMarketData } from '@strata/marketdata-infra-nats';
 import { type EventBus } from '@strata/platform-contracts';
 import { runServiceApp, serviceRun, startServiceApp, type ServiceApp } from '@strata/platform-service-kit';
 import { type TelemetryHandle } from '@strata/platform-telemetry';
@@ -6,7 +9,6 @@ import { registrySignalModels, SignalScoringService, SignalsModule } from '@stra
 import { OnnxModelRuntime } from '@strata/signals-infra-onnx';
 import type { Logger } from 'pino';
 import type { Config } from './config';
-import { openRemoteMarketData } from './remote-market-data';
 
 /** File of the embedded document store when `MONGODB_URI` is unset (never the marketdata service's file). */
 export const BACKTESTS_DUCKDB_FILE = 'strata-backtests.duckdb';
@@ -48,19 +50,29 @@ export async function startBacktests(opts: { config: Config; logger: Logger; bus
         workers: 'all',
         adapters: {
           // Series in the shared stores (artifact blob + document): any replica pages any run.
-          seriesStore: new ArtifactBacktestSeriesStore(remote.artifacts, store),
+          seriesStore: new ArtifactBacktestSeriesStore(remote.stores.artifacts, store),
           qualityFlags: remote.qualityFlags,
           signalModels: registrySignalModels(() => services.backtests.get(SignalScoringService)),
           worker: { leaseMs: config.BACKTESTS_WORKER_LEASE_MS },
         },
         imports: [
-          remote.module,
+          MarketDataReaderModule.register(remote.reader),
           // The registry side of signals (no REST, no worker): resolves `{ signal: alias }` to the champion's model.
-          SignalsModule.register({ features: remote.features, artifacts: remote.artifacts, runtime, http: false }),
+          SignalsModule.register({
+            features: FeaturesModule.register({
+              store: remote.featureStore,
+              http: false,
+              refresh: false,
+              qualityFlags: remote.qualityFlags,
+            }),
+            artifacts: remote.stores.artifacts,
+            runtime,
+            http: false,
+          }),
         ],
       }),
     ],
-    staging: (_env, { remote }) => remote.staging,
+    staging: (_env, { remote }) => remote.stores.staging,
   });
 }
 

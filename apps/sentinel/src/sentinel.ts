@@ -2,14 +2,14 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { sentinelService } from '@strata/dataquality-feature';
 import { HttpWebhookTransport } from '@strata/dataquality-infra-webhooks';
 import { BARS_REPOSITORY, type BarsRepository } from '@strata/marketdata-contracts';
-import { ReadOnlyBarsRepository } from '@strata/marketdata-infra-nats';
+import { MarketDataReaderModule } from '@strata/marketdata-feature';
+import { openRemoteMarketData } from '@strata/marketdata-infra-nats';
 import { type EventBus } from '@strata/platform-contracts';
 import { runServiceApp, serviceRun, startServiceApp, type ServiceApp } from '@strata/platform-service-kit';
 import { type TelemetryHandle } from '@strata/platform-telemetry';
 import { webhookDeliveryOptions } from '@strata/shared-util';
 import type { Logger } from 'pino';
 import type { Config } from './config';
-import { openRemoteMarketData } from './remote-market-data';
 
 /** File of the standalone sentinel's embedded document store when `MONGODB_URI` is unset. */
 export const SENTINEL_DUCKDB_FILE = 'strata-sentinel.duckdb';
@@ -61,10 +61,10 @@ export async function startSentinel(opts: {
         api: true,
         workers: 'all',
         adapters: { flags: remote.qualityFlags, transport: new HttpWebhookTransport(), webhooks },
-        imports: [remote.module, BusBarsModule.register(new ReadOnlyBarsRepository(remote.reader))],
+        imports: [MarketDataReaderModule.register(remote.reader), BusBarsModule.register(remote.bars)],
       }),
     ],
-    staging: (_env, { remote }) => remote.staging,
+    staging: (_env, { remote }) => remote.stores.staging,
   });
 }
 

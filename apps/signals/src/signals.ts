@@ -1,3 +1,6 @@
+import { FeaturesModule } from '@strata/features-feature';
+import { MarketDataReaderModule } from '@strata/marketdata-feature';
+import { openRemoteMarketData } from '@strata/marketdata-infra-nats';
 import { type EventBus } from '@strata/platform-contracts';
 import { runServiceApp, serviceRun, startServiceApp, type ServiceApp } from '@strata/platform-service-kit';
 import { type TelemetryHandle } from '@strata/platform-telemetry';
@@ -5,7 +8,6 @@ import { signalsService } from '@strata/signals-feature';
 import { OnnxModelRuntime } from '@strata/signals-infra-onnx';
 import type { Logger } from 'pino';
 import type { Config } from './config';
-import { openRemoteMarketData } from './remote-market-data';
 
 /** File of the embedded document store when `MONGODB_URI` is unset (never the marketdata service's file). */
 export const SIGNALS_DUCKDB_FILE = 'strata-signals.duckdb';
@@ -39,16 +41,26 @@ export async function startSignals(opts: { config: Config; logger: Logger; bus?:
       }));
       return { remote, runtime: ort, close: () => ort.close() };
     },
-    services: (_env, { remote, runtime: ort }) => [
-      serviceRun(signalsService, {
-        api: true,
-        workers: 'all',
-        adapters: { features: remote.features, artifacts: remote.artifacts, runtime: ort },
-        imports: [remote.module],
-        apiImports: [remote.module],
-      }),
-    ],
-    staging: (_env, { remote }) => remote.staging,
+    services: (_env, { remote, runtime: ort }) => {
+      const reader = MarketDataReaderModule.register(remote.reader);
+      // Training datasets, as-of joins and series scoring read the feature tables over the bus (read-only).
+      const features = FeaturesModule.register({
+        store: remote.featureStore,
+        http: false,
+        refresh: false,
+        qualityFlags: remote.qualityFlags,
+      });
+      return [
+        serviceRun(signalsService, {
+          api: true,
+          workers: 'all',
+          adapters: { features, artifacts: remote.stores.artifacts, runtime: ort },
+          imports: [reader],
+          apiImports: [reader],
+        }),
+      ];
+    },
+    staging: (_env, { remote }) => remote.stores.staging,
   });
   return { ...app, runtime: runtime! };
 }

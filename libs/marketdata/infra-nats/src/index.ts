@@ -5,3 +5,4 @@ export * from './series-change.tracker';
 export * from './market-data-read.responder';
 export * from './nats-market-data.reader';
 export * from './consumer-side.adapters';
+export * from './remote-market-data';
