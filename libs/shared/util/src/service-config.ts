@@ -145,13 +145,11 @@ export const alphaVantageConfigShape = {
   ),
 };
 
-/** Settings of the signals service's scoring and artifacts (the standalone `signals`). */
+/**
+ * Settings of the signals service's scoring (the standalone `signals`; its ONNX artifacts are in the JetStream Object
+ * Store bucket `strata-artifacts`, shared by every replica and the backtests service, so no directory to configure).
+ */
 export const signalsConfigShape = {
-  /**
-   * Directory of the ONNX model artifacts (content-addressed); default `<STRATA_DATA_DIR>/artifacts`. Replicas and the
-   * platform's training worker must see the same directory (a shared volume) until an S3-compatible store is used.
-   */
-  SIGNALS_ARTIFACTS_DIR: z.preprocess(unsetIfEmpty, z.string().min(1).optional()),
   /** onnxruntime intra-op threads per scoring session (0 = one per core, the onnxruntime default). */
   SIGNALS_ORT_THREADS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).max(64).default(0)),
   /**
