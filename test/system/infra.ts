@@ -1,6 +1,7 @@
 /**
- * The system test's servers: NATS_URL / MONGODB_URI when both are set (CI's servers), otherwise nats-server and FerretDB
- * started by deploy/local/infra.sh on free ports with their own state directory, and stopped afterwards. Each run uses
+ * The system test's servers: NATS_URL / MONGODB_URI when both are set (CI's servers) and the NATS server holds no message
+ * streams yet, otherwise nats-server and FerretDB started by deploy/local/infra.sh on free ports with their own state
+ * directory, and stopped afterwards. Each run uses
  * a database of its own, dropped at the end; on a shared NATS server the streams and buckets the run created are
  * deleted at the end (names that existed before are left alone).
  */
@@ -28,6 +29,17 @@ export async function openInfra(root: string, runId: string, stateDir: string): 
   let baseMongo = process.env.MONGODB_URI;
   let kind: SystemInfra['kind'] = 'shared';
   let env: Record<string, string> | undefined;
+  if (natsUrl && baseMongo) {
+    // The services create the default streams (MARKETDATA, BACKTEST, ...), whose subjects no other stream may capture;
+    // on a server where message streams already exist (a developer's server, leftovers) use servers of our own.
+    const busy = [...(await streamNames(natsUrl))].filter((n) => !/^(OBJ|KV)_/.test(n));
+    if (busy.length) {
+      process.stderr.write(
+        `\n*** system test: ${natsUrl} already has streams (${busy.slice(0, 5).join(', ')}${busy.length > 5 ? ', ...' : ''}); starting nats-server and FerretDB of its own ***\n`,
+      );
+      natsUrl = undefined;
+    }
+  }
   if (!natsUrl || !baseMongo) {
     kind = 'own';
     env = {
