@@ -1,7 +1,8 @@
 /**
  * The standalone gateway without MONGODB_URI: documents in its own embedded file under STRATA_DATA_DIR, API keys
  * issued through /admin/api-keys (admin role) authenticating until revoked and surviving a restart, and /health
- * naming the bus and the store.
+ * naming the bus and the store. It holds no data: an authenticated request under /market-data is forwarded to the
+ * marketdata service, which does not run here, so it answers 503 naming it (an unauthenticated one 401).
  */
 import { createLogger } from '@strata/platform-http';
 import { InProcessEventBus } from '@strata/platform-bus';
@@ -70,16 +71,20 @@ describe('standalone gateway with the embedded document store', () => {
     const issued = await call('POST', '/admin/api-keys', ADMIN, { name: 'reader', role: 'viewer' });
     expect(issued.statusCode).toBe(201);
     const { id, key } = issued.json();
-    // Authenticated (404 for an unknown ingestion, not 401).
-    expect((await call('GET', '/market-data/ingestions/none-such', key)).statusCode).toBe(404);
+    // Authenticated, then forwarded: the owner is not running, so 503 naming it (not 401).
+    const forwarded = async (k: string) => {
+      const r = await call('GET', '/market-data/ingestions/none-such', k);
+      return { status: r.statusCode, namesOwner: JSON.stringify(r.json()).includes('marketdata') };
+    };
+    expect(await forwarded(key)).toEqual({ status: 503, namesOwner: true });
     await gw!.close();
     await start();
-    expect((await call('GET', '/market-data/ingestions/none-such', key)).statusCode).toBe(404);
+    expect(await forwarded(key)).toEqual({ status: 503, namesOwner: true });
     expect((await call('DELETE', `/admin/api-keys/${id}`, ADMIN)).statusCode).toBe(200);
     const denied = await call('GET', '/market-data/ingestions/none-such', key);
     expect(denied.statusCode).toBe(401);
     expect(denied.headers['content-type']).toMatch(/^application\/problem\+json/);
     // Config keys keep working next to the stored ones.
-    expect((await call('GET', '/market-data/ingestions/none-such', VIEWER)).statusCode).toBe(404);
+    expect(await forwarded(VIEWER)).toEqual({ status: 503, namesOwner: true });
   });
 });
