@@ -14,8 +14,9 @@
  * daily series, ingested at start); then 200,000 synthetic one-minute bars are ingested through the gateway and
  * `/market-data/symbols` is measured again (a scan slows down with the bar count, a catalogue does not).
  *
- * Prints ONE JSON line: `plain` (the peer before each topology), per topology per route req/s, p50, p99 (ms),
- * errors and the ratio to the adjacent plain Fastify run, `symbolsAfterIngest`, `targets` with `met` flags
+ * Prints ONE JSON line: `plain` (the peer before each topology), `livePairs` (three back-to-back plain / `/health/live`
+ * pairs per topology; the live ratio is their median), per topology per route req/s, p50, p99 (ms), errors and the
+ * ratio to the adjacent plain Fastify run, `symbolsAfterIngest`, `targets` with `met` flags
  * (issue 13 item 10), `machine` {cpus, node, loadavg}.
  * Options (env): BENCH_DURATION_S (10), BENCH_WARMUP_S (2), BENCH_CONNECTIONS (32), BENCH_TOPOLOGIES
  * (`allInOne,split`), BENCH_ROUTES (comma-separated route names: live, health, templates, bars, symbols), LOG_LEVEL.
@@ -263,11 +264,26 @@ async function main(): Promise<void> {
     const peer = await startServer('plain', {}, join(work, 'plain.log'));
     children.push(peer.child);
     const plainRuns: Record<string, RouteResult> = {};
+    const livePairs: Record<string, Array<{ plain: number; live: number; ratio: number }>> = {};
     const run = async (name: string, servers: ChildProcess[], port: number) => {
+      // The live ratio from three back-to-back (plain, live) pairs, median: one pair can straddle a load change.
+      const pairs: Array<{ plain: number; live: number; ratio: number }> = [];
+      if (routes.includes('live'))
+        for (let i = 0; i < 3; i++) {
+          const p = await measure(peer.port, { path: '/health' }, {});
+          const l = await measure(port, ROUTES.live, headers);
+          pairs.push({
+            plain: p.reqPerSec,
+            live: l.reqPerSec,
+            ratio: Math.round((l.reqPerSec / p.reqPerSec) * 1000) / 1000,
+          });
+        }
+      livePairs[name] = pairs;
       plainRuns[name] = await measure(peer.port, { path: '/health' }, {});
       topo[name] = await measureRoutes(port, routes, headers);
       for (const r of Object.values(topo[name]))
         r.ratioToPlain = Math.round((r.reqPerSec / plainRuns[name].reqPerSec) * 1000) / 1000;
+      if (pairs.length) topo[name].live.ratioToPlain = [...pairs].sort((a, b) => a.ratio - b.ratio)[1].ratio;
       if (routes.includes('symbols'))
         extra[name] = { ...(await symbolsAfterIngest(port, servers, headers)), before: topo[name].symbols };
     };
@@ -316,6 +332,7 @@ async function main(): Promise<void> {
       for (const c of split.reverse()) await stop(c);
     }
     result.plain = plainRuns;
+    result.livePairs = livePairs;
     result.topologies = topo;
     result.symbolsAfterIngest = extra;
     result.targets = targets(topo, extra);
