@@ -21,7 +21,7 @@ import { createLogger, StaticApiKeyResolver } from '@strata/platform-http';
 import { serviceRun, startServiceApp, type ServiceApp } from '@strata/platform-service-kit';
 import { serviceConfigShape } from '@strata/shared-util';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -32,12 +32,15 @@ const MB = 1024 * 1024;
 const WEEK_MS = 7 * 86_400_000;
 const OPERATOR = 'operator-key-0001';
 
+/** The shared market data beside the checkout (`../shared/data/market`), wherever the clone sits; else the workspace copy. */
+const SPY_1H =
+  [resolve(__dirname, '../../../../shared/data/market'), '/work/shared/data/market']
+    .map((d) => join(d, 'SPY_1h.csv'))
+    .find((f) => existsSync(f)) ?? resolve(__dirname, '../../../../shared/data/market/SPY_1h.csv');
+
 /** Real hourly SPY bars: ISO timestamps (ms) and the rest of each line (`,open,high,low,close,volume`). */
 function spyHourly(): { ts: number[]; rest: string[] } {
-  const lines = readFileSync(resolve(__dirname, '../../../../shared/data/market/SPY_1h.csv'), 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1);
+  const lines = readFileSync(SPY_1H, 'utf8').trim().split('\n').slice(1);
   return {
     ts: lines.map((l) => Date.parse(l.slice(0, l.indexOf(',')))),
     rest: lines.map((l) => l.slice(l.indexOf(','))),
