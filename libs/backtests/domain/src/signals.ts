@@ -8,9 +8,8 @@ import {
 } from '@strata/backtests-contracts';
 import {
   atr,
-  computeCoreFeatures,
+  CORE_FEATURE_SET_VERSIONS,
   ema,
-  FEATURE_SET_CORE_V1,
   realizedVolatility,
   roc,
   rsi,
@@ -20,6 +19,7 @@ import {
 import { barsPerYearOf, seriesCalendar, type BacktestData, type SymbolBars } from './backtest-data';
 import { afterLeadingNaN, rollingExtreme, rollingStd, rollingZScore, shiftBack } from './rolling';
 import {
+  coreVersionOfSet,
   DEFAULT_STRATEGY_CATALOG,
   StrategyDefinitionError,
   validateStrategyDefinition,
@@ -202,7 +202,7 @@ export class SeriesEvaluator {
   }
 
   private modelScores(name: string, m: SignalModel): Float64Array {
-    if (m.featureSet !== FEATURE_SET_CORE_V1.name) {
+    if (coreVersionOfSet(m.featureSet) === undefined) {
       throw new StrategyDefinitionError([
         {
           path: `signal:${name}`,
@@ -218,7 +218,8 @@ export class SeriesEvaluator {
   }
 
   private feature(set: string, name: string): Float64Array {
-    if (set !== FEATURE_SET_CORE_V1.name)
+    const version = coreVersionOfSet(set);
+    if (version === undefined)
       throw new StrategyDefinitionError([
         {
           path: 'feature.set',
@@ -228,12 +229,12 @@ export class SeriesEvaluator {
       ]);
     const key = `f:${set}:${name}`;
     if (!this.memo.has(key)) {
-      // One pass computes all 22 `core` v1 columns from the same bars the strategy trades (same kernels and
-      // calendar as the feature store, so the values equal the stored ones for the same adjusted bars).
-      const cols = computeCoreFeatures(this.bars, { timeframe: this.timeframe, calendar: this.calendar }) as Record<
-        string,
-        Float64Array
-      >;
+      // One pass computes all 22 columns of that `core` version from the same bars the strategy trades (same kernels
+      // and calendar as the feature store, so the values equal the stored ones for the same adjusted bars).
+      const cols = CORE_FEATURE_SET_VERSIONS[version].computeTail(this.bars, 0, {
+        timeframe: this.timeframe,
+        calendar: this.calendar,
+      });
       for (const [k, col] of Object.entries(cols)) this.memo.set(`f:${set}:${k}`, col);
     }
     const col = this.memo.get(key);

@@ -4,7 +4,7 @@ import {
   type StrategyPeriod,
   type StrategyValue,
 } from '@strata/backtests-contracts';
-import { CORE_V1_FEATURE_NAMES, FEATURE_SET_CORE_V1 } from '@strata/shared-indicators';
+import { CORE_V1_FEATURE_NAMES, CORE_V2_FEATURE_NAMES, FEATURE_SET_CORE_V1 } from '@strata/shared-indicators';
 import { SIGNAL_MODEL_ALIASES } from './signal-models';
 
 /**
@@ -21,11 +21,28 @@ export interface StrategyCatalog {
 }
 
 /**
- * The catalog the engine can compute by itself: the `core` v1 feature set and ML signals by model alias (scored on
- * the fly from core features); no regimes yet.
+ * How the engine names the `core` versions it computes: `core` is v1 (the name strategies have always used),
+ * `core@v2` is v2 (the scale-free, point-in-time version new models train on).
+ */
+export const CORE_SET_NAMES: Readonly<Record<string, number>> = Object.freeze({
+  [FEATURE_SET_CORE_V1.name]: 1,
+  [`${FEATURE_SET_CORE_V1.name}@v2`]: 2,
+});
+
+/** The `core` version a feature-set name of a strategy or signal model denotes (undefined: not one the engine computes). */
+export function coreVersionOfSet(set: string): number | undefined {
+  return Object.hasOwn(CORE_SET_NAMES, set) ? CORE_SET_NAMES[set] : undefined;
+}
+
+/**
+ * The catalog the engine can compute by itself: the `core` v1 (`core`) and v2 (`core@v2`) feature sets and ML signals
+ * by model alias (scored on the fly from core features); no regimes yet.
  */
 export const DEFAULT_STRATEGY_CATALOG: StrategyCatalog = Object.freeze({
-  featureSets: Object.freeze({ [FEATURE_SET_CORE_V1.name]: CORE_V1_FEATURE_NAMES }),
+  featureSets: Object.freeze({
+    [FEATURE_SET_CORE_V1.name]: CORE_V1_FEATURE_NAMES,
+    [`${FEATURE_SET_CORE_V1.name}@v2`]: CORE_V2_FEATURE_NAMES,
+  }),
   signals: SIGNAL_MODEL_ALIASES,
   regimes: Object.freeze([]) as readonly string[],
 });

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BarsIngestedHandler } from './bars-ingested.handler';
 import { FeatureRefreshService } from './feature-refresh.service';
-import { CORE_V1, FEATURE_SETS, type FeatureSetImplementation } from './feature-set.registry';
+import { DEFAULT_FEATURE_SETS, FEATURE_SETS, type FeatureSetImplementation } from './feature-set.registry';
 import { BAR_QUALITY_FLAGS, type BarQualityFlagsStore } from '@strata/dataquality-contracts';
 import { FEATURE_READER, FEATURE_STORE, type FeatureStore } from '@strata/features-contracts';
 import { FeaturesController } from './features.controller';
@@ -10,7 +10,7 @@ import { FeaturesService } from './features.service';
 /** What {@link FeaturesModule} needs. `EVENT_BUS` and `MarketDataModule` must be available globally. */
 export interface FeaturesModuleOptions {
   store: FeatureStore;
-  /** Feature sets to register and keep fresh (default: `core` v1). */
+  /** Feature sets to register and keep fresh (default: `core` v1 and v2, {@link DEFAULT_FEATURE_SETS}). */
   sets?: readonly FeatureSetImplementation[];
   /** Serve `GET /features…` (default true). */
   http?: boolean;
@@ -36,7 +36,7 @@ export class FeaturesModule {
       ],
       providers: [
         { provide: FEATURE_STORE, useValue: opts.store },
-        { provide: FEATURE_SETS, useValue: opts.sets ?? [CORE_V1] },
+        { provide: FEATURE_SETS, useValue: opts.sets ?? DEFAULT_FEATURE_SETS },
         ...(opts.qualityFlags ? [{ provide: BAR_QUALITY_FLAGS, useValue: opts.qualityFlags }] : []),
         FeaturesService,
         { provide: FEATURE_READER, useExisting: FeaturesService },

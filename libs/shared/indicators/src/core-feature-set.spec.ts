@@ -1,12 +1,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
+  CORE_FEATURE_SET_VERSIONS,
   CORE_V1_FEATURE_NAMES,
+  CORE_V2_FEATURE_NAMES,
   type CoreFeatureColumns,
   type CoreFeatureName,
   FEATURE_SET_CORE_V1,
+  FEATURE_SET_CORE_V2,
   computeCoreFeatures,
   computeCoreFeaturesTail,
+  computeCoreFeaturesV2,
+  computeCoreFeaturesV2Tail,
 } from './core-feature-set';
 import { InvalidBarsError, type OhlcvColumns } from './ohlcv';
 import { randomWalkBars } from './random-walk-bars';
@@ -294,7 +299,7 @@ describe.each(['SPY_1d.csv', 'AAPL_1d.csv'])('core v1 against the naive referenc
 
   it('starts every feature exactly at the lookback the definition declares', () => {
     for (const def of FEATURE_SET_CORE_V1.features) {
-      const a = mine[def.name];
+      const a = mine[def.name as CoreFeatureName];
       const first = a.findIndex((x) => !Number.isNaN(x));
       expect({ name: def.name, first }).toEqual({ name: def.name, first: def.lookback });
     }
@@ -355,7 +360,8 @@ describe('FEATURE_SET_CORE_V1', () => {
     changed.volume[0] += 12345;
     const other = computeCoreFeatures(changed, { timeframe: '1d' });
     for (const def of FEATURE_SET_CORE_V1.features) {
-      const differs = base[def.name][119] !== other[def.name][119];
+      const name = def.name as CoreFeatureName;
+      const differs = base[name][119] !== other[name][119];
       expect({ name: def.name, differs }).toEqual({ name: def.name, differs: def.dependsOnFullHistory });
     }
   });
@@ -468,5 +474,101 @@ describe('input validation', () => {
     const c = computeCoreFeatures(b, { timeframe: '1d', calendar: 'crypto-24x7' }).rv_20[40];
     expect(h / d).toBeCloseTo(Math.sqrt(1638 / 252), 12);
     expect(c / d).toBeCloseTo(Math.sqrt(365 / 252), 12);
+  });
+});
+
+describe.each(['SPY_1d.csv', 'AAPL_1d.csv'])('core v2 against the naive reference on %s', (file) => {
+  const bars = readCsv(file);
+  const ref = reference(bars, 252);
+  const c = bars.close;
+  const v = bars.volume;
+  // v2's five scale-free columns from the reference's v1 columns, by the formulas FEATURE_SET_CORE_V2 states.
+  const expected: Record<string, number[]> = {
+    ...ref,
+    macd_norm: ref.macd.map((x, t) => x / c[t]),
+    macd_signal_norm: ref.macd_signal.map((x, t) => x / c[t]),
+    macd_hist_norm: ref.macd_hist.map((x, t) => x / c[t]),
+    natr_14: ref.atr_14.map((x, t) => (x / c[t]) * 100),
+    obv_rate_20: ref.obv.map((x, t) => {
+      if (t < 20) return NaN;
+      const total = window(v, t, 20).reduce((a, b) => a + b, 0);
+      return total > 0 ? (x - ref.obv[t - 20]) / total : NaN;
+    }),
+  };
+  const mine = computeCoreFeaturesV2(toColumns(bars), { timeframe: '1d' }) as Record<string, Float64Array>;
+
+  it.each(CORE_V2_FEATURE_NAMES.map((x) => [x]))('%s matches to 1e-9 relative (1e-12 absolute), same NaNs', (name) => {
+    const a = mine[name];
+    const e = expected[name];
+    let worst = 0;
+    for (let t = 0; t < e.length; t++) {
+      if (Number.isNaN(e[t]) !== Number.isNaN(a[t])) throw new Error(`${name}[${t}]: ${a[t]} vs ${e[t]}`);
+      if (Number.isNaN(e[t])) continue;
+      worst = Math.max(worst, Math.abs(a[t] - e[t]) / Math.max(Math.abs(e[t]), 1e-3));
+    }
+    expect(worst).toBeLessThanOrEqual(1e-9);
+  });
+
+  it('starts each column at its declared lookback; shares v1's other 17 columns bit for bit', () => {
+    const v1 = computeCoreFeatures(toColumns(bars), { timeframe: '1d' }) as Record<string, Float64Array>;
+    for (const def of FEATURE_SET_CORE_V2.features) {
+      expect({ name: def.name, first: mine[def.name].findIndex((x) => !Number.isNaN(x)) }).toEqual({
+        name: def.name,
+        first: def.lookback,
+      });
+      if (v1[def.name]) expect(Buffer.compare(bytes(v1[def.name]), bytes(mine[def.name]))).toBe(0);
+    }
+    expect(FEATURE_SET_CORE_V2.features.map((x) => x.name)).toEqual([...CORE_V2_FEATURE_NAMES]);
+    expect(FEATURE_SET_CORE_V2).toMatchObject({ name: 'core', version: 2, warmUpBars: 33 });
+    expect(CORE_FEATURE_SET_VERSIONS[2].definition).toBe(FEATURE_SET_CORE_V2);
+    expect(FEATURE_SET_CORE_V2.features.every((x) => x.talib.length > 0)).toBe(true);
+  });
+});
+
+const bytes = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+describe('core v2 is scale-free: a split recorded after t changes nothing at or before t', () => {
+  const bars = toColumns(readCsv('AAPL_1d.csv'));
+  const n = bars.close.length;
+  const cut = 3000;
+  // A 2:1 split dated after `cut`, back-adjusted: earlier prices halved, earlier volumes doubled (exact in binary).
+  const split: OhlcvColumns = {
+    open: bars.open.map((x, t) => (t <= cut ? x / 2 : x)),
+    high: bars.high.map((x, t) => (t <= cut ? x / 2 : x)),
+    low: bars.low.map((x, t) => (t <= cut ? x / 2 : x)),
+    close: bars.close.map((x, t) => (t <= cut ? x / 2 : x)),
+    volume: bars.volume.map((x, t) => (t <= cut ? x * 2 : x)),
+  };
+  const changedUpTo = (a: Record<string, Float64Array>, b: Record<string, Float64Array>, names: readonly string[]) =>
+    names.filter((name) => {
+      for (let t = 0; t <= cut; t++) if (!Object.is(a[name][t], b[name][t])) return true;
+      return false;
+    });
+
+  it('v2: no column changes at any bar up to t', () => {
+    const before = computeCoreFeaturesV2(bars, { timeframe: '1d' });
+    const after = computeCoreFeaturesV2(split, { timeframe: '1d' });
+    expect(changedUpTo(before, after, CORE_V2_FEATURE_NAMES)).toEqual([]);
+  });
+
+  it('v1: exactly its five unit-bearing columns change (what v2 replaces)', () => {
+    const before = computeCoreFeatures(bars, { timeframe: '1d' });
+    const after = computeCoreFeatures(split, { timeframe: '1d' });
+    expect(changedUpTo(before, after, CORE_V1_FEATURE_NAMES)).toEqual([
+      'macd',
+      'macd_signal',
+      'macd_hist',
+      'atr_14',
+      'obv',
+    ]);
+  });
+
+  it.each([0, 1, 20, 33, 64, 1000, n - 1, n])('computeCoreFeaturesV2Tail is bit-identical from %i', (from) => {
+    const full = computeCoreFeaturesV2(bars, { timeframe: '1d' });
+    const tail = computeCoreFeaturesV2Tail(bars, from, { timeframe: '1d' });
+    for (const name of CORE_V2_FEATURE_NAMES) {
+      expect(tail[name].length).toBe(n - from);
+      expect(Buffer.compare(bytes(tail[name]), bytes(full[name].subarray(from)))).toBe(0);
+    }
   });
 });

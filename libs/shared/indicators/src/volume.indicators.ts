@@ -48,3 +48,42 @@ export function volumeZScore(volume: Float64Array, period = 20, out?: Float64Arr
   }
   return o;
 }
+
+/**
+ * `obv_rate_<n>`: On-Balance Volume as a normalised rate, the signed volume of the last n bars over their volume:
+ * `Σ_{i=t-n+1..t} s_i·volume[i] / Σ_{i=t-n+1..t} volume[i]`, `s_i = +1 / −1 / 0` as `close[i]` is above / below /
+ * equal to `close[i-1]`. Equals `(OBV[t] − OBV[t−n]) / SUM(volume, n)[t]` with TA-Lib `TA_OBV` and `TA_SUM`
+ * (the OBV seed cancels in the difference). In [−1, 1]; NaN when the window's volume is 0 (undefined).
+ *
+ * Scale-free (a share split rescales every volume of a window by the same factor, which cancels) and windowed (reads
+ * bars t−n..t only, not the whole history), so unlike {@link obv} its value at a bar is unchanged by a later split.
+ * Each window is summed afresh in ascending order (n additions per bar), so a value depends only on its window.
+ * Lookback n (the first sign needs a previous close).
+ */
+export function obvRate(
+  close: Float64Array,
+  volume: Float64Array,
+  period = 20,
+  out?: Float64Array,
+  from = 0,
+): Float64Array {
+  const n = checkSameLength({ close, volume });
+  checkPeriod('period', period, 1);
+  checkFrom(from, n);
+  const o = outputArray(n, out);
+  const start = fillWarmUp(o, from, period);
+  for (let t = start; t < n; t++) {
+    let signed = 0;
+    let total = 0;
+    for (let i = t - period + 1; i <= t; i++) {
+      const v = volume[i];
+      const c = close[i];
+      const p = close[i - 1];
+      if (c > p) signed += v;
+      else if (c < p) signed -= v;
+      total += v;
+    }
+    o[t] = total > 0 ? signed / total : NaN;
+  }
+  return o;
+}

@@ -1,5 +1,4 @@
 import type { BacktestSignalModels } from '@strata/backtests-contracts';
-import { FEATURE_SET_CORE_V1 } from '@strata/shared-indicators';
 import { treeSignalModel } from '@strata/signals-domain';
 import { type ModelAlias } from '@strata/signals-contracts';
 import { AliasUnsetError } from './signals.errors';
@@ -8,8 +7,8 @@ import type { SignalScoringService } from './signal-scoring.service';
 /**
  * The model registry as the backtest worker's {@link BacktestSignalModels}: an alias resolves to the completed model
  * version holding it, decoded from its ONNX artifact into the tree ensemble the engine scores on the fly ({@link treeSignalModel}). The
- * feature set is named `core` only for the version the engine computes itself (`core` v1); any other version is
- * passed on as `<name>@v<version>` so the engine refuses it with a clear reason.
+ * feature set is named `core` for `core` v1 and `<name>@v<version>` otherwise: the engine computes `core` and
+ * `core@v2` itself and refuses any other with a clear reason.
  * `scoring` is a getter because the signals context may start after the backtests context.
  */
 export function registrySignalModels(scoring: () => SignalScoringService): BacktestSignalModels {
@@ -25,10 +24,8 @@ export function registrySignalModels(scoring: () => SignalScoringService): Backt
       const ensemble = m.scorer.info.ensemble;
       if (!ensemble) throw new Error(`model ${m.doc.id} is not a tree ensemble the backtest engine can score`);
       const fs = m.doc.featureSet;
-      const featureSet =
-        fs.name === FEATURE_SET_CORE_V1.name && fs.version === FEATURE_SET_CORE_V1.version
-          ? fs.name
-          : `${fs.name}@v${fs.version}`;
+      // `core` v1 is `core` to the engine; every other version is `<name>@v<version>` (`core@v2` it computes too).
+      const featureSet = fs.name === 'core' && fs.version === 1 ? fs.name : `${fs.name}@v${fs.version}`;
       return treeSignalModel(m.doc.id, featureSet, ensemble);
     },
   };
