@@ -509,7 +509,7 @@ describe.each(['SPY_1d.csv', 'AAPL_1d.csv'])('core v2 against the naive referenc
     expect(worst).toBeLessThanOrEqual(1e-9);
   });
 
-  it('starts each column at its declared lookback; shares v1's other 17 columns bit for bit', () => {
+  it('starts each column at its declared lookback; shares the other 17 columns with v1 bit for bit', () => {
     const v1 = computeCoreFeatures(toColumns(bars), { timeframe: '1d' }) as Record<string, Float64Array>;
     for (const def of FEATURE_SET_CORE_V2.features) {
       expect({ name: def.name, first: mine[def.name].findIndex((x) => !Number.isNaN(x)) }).toEqual({
