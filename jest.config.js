@@ -1,4 +1,5 @@
-// Two jest projects: `unit` (*.spec.ts, no servers) and `int` (*.int-spec.ts, real NATS / MongoDB-compatible servers).
+// Three jest projects: `unit` (*.spec.ts, no servers), `int` (*.int-spec.ts, real NATS / MongoDB-compatible servers) and
+// `peer` (*.peer-spec.ts, parity with the Python peers).
 const fs = require('node:fs');
 const path = require('node:path');
 const swc = JSON.parse(fs.readFileSync(path.join(__dirname, '.swcrc'), 'utf8'));
@@ -40,6 +41,8 @@ const common = {
     '^@strata/([a-z]+)-([a-z0-9-]+)$': '<rootDir>/libs/$1/$2/src/index.ts',
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // The Python peers venv holds package.json files of Jupyter extensions; keep them out of Jest's module map.
+  modulePathIgnorePatterns: ['<rootDir>/bench/peers/\\.venv/'],
   setupFiles: ['<rootDir>/test/jest.setup.ts'],
 };
 module.exports = {
@@ -49,6 +52,14 @@ module.exports = {
       ...common,
       displayName: 'int',
       testMatch: ['<rootDir>/{apps,libs,test}/**/*.int-spec.ts'],
+      slowTestThreshold: 30,
+    },
+    // Parity with the Python peers (TA-Lib, LightGBM + onnxmltools) from bench/peers/setup.sh; REQUIRE_PEERS=1 (.ci/run)
+    // turns a missing venv into a failure.
+    {
+      ...common,
+      displayName: 'peer',
+      testMatch: ['<rootDir>/{apps,libs,test}/**/*.peer-spec.ts'],
       slowTestThreshold: 30,
     },
   ],

@@ -1,29 +1,42 @@
 #!/usr/bin/env bash
-# Creates bench/peers/.venv with the Python peers the benchmarks compare against.
-# Never needed by `npm test`; benchmarks skip a peer (and say so) when the venv is absent.
-#   - TA-Lib (PyPI `TA-Lib`, >= 0.6 ships manylinux wheels with the C library bundled) + numpy:
-#     peer of bench/indicators.bench.ts (bench:indicators / bench:features).
+# Creates the Python peers venv: the libraries the benchmarks compare against and the `peer` jest project checks
+# parity with. Binary wheels only: if no wheel fits this platform we fail loudly rather than build C libraries.
+#
+# Usage: bench/peers/setup.sh [parity|all]   (default all)
+#   parity  what the `peer` jest project needs (test/peer/*.peer-spec.ts; `.ci/run` installs this):
+#           numpy + TA-Lib (>= 0.6 ships manylinux wheels with the C library bundled), LightGBM, scikit-learn (LightGBM's
+#           sklearn API), onnx + onnxmltools (LightGBM -> ONNX; it imports `packaging` without declaring it).
+#   all     parity plus the benchmarks' other peers: vectorbt (numba, pandas; large), XGBoost (CPU wheel).
+# STRATA_PEERS_VENV: where the venv goes (default bench/peers/.venv, which the benchmarks use).
+# A venv already set up by this exact script for the same (or a larger) mode is reused without calling pip, so a
+# cached venv costs nothing; pip's own wheel cache (~/.cache/pip) makes a fresh one quick.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-venv="$here/.venv"
+mode="${1:-all}"
+case "$mode" in parity | all) ;; *) echo "usage: $0 [parity|all]" >&2; exit 2 ;; esac
+venv="${STRATA_PEERS_VENV:-$here/.venv}"
 python="${PYTHON:-python3}"
+script_hash="$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)"
+stamp="$venv/.strata-peers"
+if [ -f "$stamp" ] && { grep -qx "$script_hash all" "$stamp" || grep -qx "$script_hash $mode" "$stamp"; }; then
+  echo "peers venv $venv is up to date ($mode)"
+  exit 0
+fi
 if [ ! -x "$venv/bin/python" ]; then
   "$python" -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install --quiet --upgrade pip
-# Binary wheels only: if no wheel fits this platform we fail loudly rather than try to build the C library.
-"$venv/bin/python" -m pip install --quiet --only-binary=:all: "numpy>=1.26" "TA-Lib>=0.6,<0.9"
-"$venv/bin/python" -c 'import talib, numpy; print("peers ready: TA-Lib", talib.__version__, "(C", talib.__ta_version__.decode() if isinstance(talib.__ta_version__, bytes) else talib.__ta_version__, ") numpy", numpy.__version__)'
-# Peer of bench/backtest.bench.ts (bench:backtest): vectorbt, where it installs (it needs numba / llvmlite wheels);
-# the backtest bench runs its numpy peer without it and says vectorbt was skipped.
-"$venv/bin/python" -m pip install --quiet --only-binary=:all: "vectorbt>=0.26" || echo "vectorbt did not install: bench:backtest compares with numpy only"
-# Peer of bench/sentinel.bench.ts (bench:sentinel): scikit-learn's IsolationForest, one thread.
-# Peer of bench/signals.bench.ts (bench:signals): LightGBM, one thread, same data and parameters.
-"$venv/bin/python" -m pip install --quiet --only-binary=:all: "scikit-learn>=1.4" "lightgbm>=4"
-"$venv/bin/python" -c 'import sklearn, lightgbm; print("peers ready: scikit-learn", sklearn.__version__, "lightgbm", lightgbm.__version__)'
-# ONNX tooling: onnx (the reference onnx-ml.proto the exporter's field numbers were checked against) and onnxmltools
-# (converts LightGBM models to ONNX: libs/signals/infra-onnx/src/testing/fixtures/make_lightgbm_fixture.py).
-"$venv/bin/python" -m pip install --quiet --only-binary=:all: onnx onnxmltools lightgbm
-# Second peer of bench/signals.bench.ts (bench:signals): XGBoost `tree_method="hist"`, one thread (the issue's training
-# target is stated against it); the CPU-only wheel.
-"$venv/bin/python" -m pip install --quiet --only-binary=:all: xgboost-cpu
+pip() { "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: "$@"; }
+
+# Parity peers (and the peers of bench:indicators / bench:features, bench:sentinel, bench:signals' LightGBM side).
+pip "numpy>=1.26" "TA-Lib>=0.6,<0.9" "scikit-learn>=1.4" "lightgbm>=4" onnx onnxmltools packaging
+"$venv/bin/python" -c 'import talib, numpy, sklearn, lightgbm, onnxmltools; print("peers ready: TA-Lib", talib.__version__, "(C", talib.__ta_version__.decode() if isinstance(talib.__ta_version__, bytes) else talib.__ta_version__, ") numpy", numpy.__version__, "scikit-learn", sklearn.__version__, "lightgbm", lightgbm.__version__, "onnxmltools", onnxmltools.__version__)'
+
+if [ "$mode" = all ]; then
+  # Peer of bench/backtest.bench.ts (bench:backtest): vectorbt, where it installs (it needs numba / llvmlite wheels);
+  # the backtest bench runs its numpy peer without it and says vectorbt was skipped.
+  pip "vectorbt>=0.26" || echo "vectorbt did not install: bench:backtest compares with numpy only"
+  # Second peer of bench/signals.bench.ts (bench:signals): XGBoost `tree_method="hist"`, one thread; the CPU-only wheel.
+  pip xgboost-cpu
+  "$venv/bin/python" -c 'import xgboost; print("peers ready: xgboost", xgboost.__version__)'
+fi
+echo "$script_hash $mode" >"$stamp"
