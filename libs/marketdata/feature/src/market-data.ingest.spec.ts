@@ -12,12 +12,14 @@ import { InMemoryIngestionLog } from './in-memory-ingestion-log';
 import { InProcessEventBus } from '@strata/platform-bus';
 import { DuckDb, DUCKDB_MEMORY } from '@strata/platform-duckdb';
 import { DuckDbBarsRepository, DuckDbCorporateActionsRepository } from '@strata/marketdata-infra-duckdb';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MarketDataService } from './market-data.service';
+import { sharedMarketData } from '../../../../test/infra';
 
 const REPO = resolve(__dirname, '../../../..');
-const SHARED_MARKET = [resolve(REPO, '../shared/data/market'), '/work/shared/data/market'].find((p) => existsSync(p));
+const shared = sharedMarketData(REPO, 'ingest of every shared market data file');
+const SHARED_MARKET = shared.dir;
 const SAMPLE = resolve(REPO, 'data/sample');
 
 jest.setTimeout(180_000);
@@ -59,60 +61,60 @@ describe('ingest into DuckDB (use case + bars repository + in-process bus)', () 
   const run = (symbol: string, timeframe: '1d' | '1h' | '1m', csv: string): Promise<IngestResult> =>
     ingest.execute({ symbol, timeframe, source: { kind: 'csv', csv } });
 
-  it('ingests every file of the shared market data, reporting calendar gaps such as the QQQ hole', async () => {
-    if (!SHARED_MARKET) {
-      console.warn('SKIPPED: shared market data (../shared/data/market) not found');
-      return;
-    }
-    const files = readdirSync(SHARED_MARKET)
-      .filter((f) => /^[A-Z]+_(1d|1h|1m)\.csv$/.test(f))
-      .sort();
-    expect(files.length).toBeGreaterThanOrEqual(13);
-    const before = ingested.length;
-    let total = 0;
-    for (const f of files) {
-      const [symbol, tf] = f.replace('.csv', '').split('_') as [string, '1d' | '1h' | '1m'];
-      const csv = readFileSync(join(SHARED_MARKET, f), 'utf8');
-      const rows = csv.trimEnd().split('\n').length - 1;
-      const r = await run(symbol, tf, csv);
-      expect({ f, status: r.status, accepted: r.accepted, rejected: r.rejected }).toEqual({
-        f,
-        status: 'completed',
-        accepted: rows,
-        rejected: 0,
-      });
-      expect(r.changes).toEqual({ inserted: rows, updated: 0, unchanged: 0 });
-      total += rows;
-      if (f === 'QQQ_1d.csv') {
-        expect(r.gaps).toContainEqual({
-          after: '2004-11-30T00:00:00.000Z',
-          before: '2011-03-23T00:00:00.000Z',
-          missingBars: 1588,
+  shared.itIf(
+    'ingests every file of the shared market data, reporting calendar gaps such as the QQQ hole',
+    async () => {
+      const files = readdirSync(SHARED_MARKET!)
+        .filter((f) => /^[A-Z]+_(1d|1h|1m)\.csv$/.test(f))
+        .sort();
+      expect(files.length).toBeGreaterThanOrEqual(13);
+      const before = ingested.length;
+      let total = 0;
+      for (const f of files) {
+        const [symbol, tf] = f.replace('.csv', '').split('_') as [string, '1d' | '1h' | '1m'];
+        const csv = readFileSync(join(SHARED_MARKET!, f), 'utf8');
+        const rows = csv.trimEnd().split('\n').length - 1;
+        const r = await run(symbol, tf, csv);
+        expect({ f, status: r.status, accepted: r.accepted, rejected: r.rejected }).toEqual({
+          f,
+          status: 'completed',
+          accepted: rows,
+          rejected: 0,
         });
+        expect(r.changes).toEqual({ inserted: rows, updated: 0, unchanged: 0 });
+        total += rows;
+        if (f === 'QQQ_1d.csv') {
+          expect(r.gaps).toContainEqual({
+            after: '2004-11-30T00:00:00.000Z',
+            before: '2011-03-23T00:00:00.000Z',
+            missingBars: 1588,
+          });
+        }
+        if (f === 'SPY_1d.csv') expect(r.gaps).toEqual([]);
+        if (f === 'BTCUSD_1d.csv') expect(r.gaps.reduce((s, g) => s + g.missingBars, 0)).toBe(34);
+        // Stored exactly as parsed.
+        const parsed = readBarsCsv(csv, { timeframe: tf }).bars;
+        const stored = await bars.read({ symbol, timeframe: tf });
+        expect(stored.length).toBe(rows);
+        expect(Buffer.from(stored.close.buffer).equals(Buffer.from(parsed.close.buffer, 0, rows * 8))).toBe(true);
+        expect(Buffer.from(stored.ts.buffer).equals(Buffer.from(parsed.ts.buffer, 0, rows * 8))).toBe(true);
+        if (parsed.adjClose)
+          expect(Array.from(stored.adjClose!)).toEqual(Array.from(parsed.adjClose.subarray(0, rows)));
       }
-      if (f === 'SPY_1d.csv') expect(r.gaps).toEqual([]);
-      if (f === 'BTCUSD_1d.csv') expect(r.gaps.reduce((s, g) => s + g.missingBars, 0)).toBe(34);
-      // Stored exactly as parsed.
-      const parsed = readBarsCsv(csv, { timeframe: tf }).bars;
-      const stored = await bars.read({ symbol, timeframe: tf });
-      expect(stored.length).toBe(rows);
-      expect(Buffer.from(stored.close.buffer).equals(Buffer.from(parsed.close.buffer, 0, rows * 8))).toBe(true);
-      expect(Buffer.from(stored.ts.buffer).equals(Buffer.from(parsed.ts.buffer, 0, rows * 8))).toBe(true);
-      if (parsed.adjClose) expect(Array.from(stored.adjClose!)).toEqual(Array.from(parsed.adjClose.subarray(0, rows)));
-    }
-    await waitFor(() => ingested.length - before >= files.length);
-    expect(ingested.length - before).toBe(files.length);
-    expect(await bars.count()).toBe(total);
-    const qqq = ingested.find((e) => e.data.symbol === 'QQQ')!;
-    expect(qqq.data).toMatchObject({
-      timeframe: '1d',
-      from: '1999-03-10T00:00:00.000Z',
-      to: '2021-03-31T00:00:00.000Z',
-      inserted: 3964,
-      updated: 0,
-      changedFrom: '1999-03-10T00:00:00.000Z',
-    });
-  });
+      await waitFor(() => ingested.length - before >= files.length);
+      expect(ingested.length - before).toBe(files.length);
+      expect(await bars.count()).toBe(total);
+      const qqq = ingested.find((e) => e.data.symbol === 'QQQ')!;
+      expect(qqq.data).toMatchObject({
+        timeframe: '1d',
+        from: '1999-03-10T00:00:00.000Z',
+        to: '2021-03-31T00:00:00.000Z',
+        inserted: 3964,
+        updated: 0,
+        changedFrom: '1999-03-10T00:00:00.000Z',
+      });
+    },
+  );
 
   it('keeps every good row of a file with planted bad rows and rejects each bad one with its line and reason', async () => {
     const good = readFileSync(join(SAMPLE, 'SPY_1d.csv'), 'utf8').trimEnd().split('\n').slice(1, 61);
