@@ -167,7 +167,7 @@ function buildFolds(prepared: Prepared[], splits: WalkForwardSplit[], countDrops
       const ds = buildTrainingDataset({ ts: p.ts, close: p.close, features: p.features }, [sp.train, sp.test], {
         horizon: HORIZON,
         deadZone: DEAD_ZONE,
-        dropDeadZone: true,
+        dropDeadZoneFrom: [sp.train.name],
         purge: HORIZON,
         embargo: EMBARGO,
       });
@@ -182,19 +182,21 @@ function buildFolds(prepared: Prepared[], splits: WalkForwardSplit[], countDrops
       const X = new Float64Array(m * d);
       const y = new Float64Array(m);
       const fr = new Float64Array(m);
-      const rowId = new Float64Array(m);
+      const symbol = new Int32Array(m);
+      const ts = new Float64Array(m);
       let o = 0;
       parts.forEach((ps, symbolIndex) => {
         const part = ps[j];
         for (let i = 0; i < part.index.length; i++, o++) {
           for (let f = 0; f < d; f++) X[o * d + f] = part.X[FEATURES[f]][i];
-          y[o] = part.direction[i] > 0 ? 1 : 0;
+          y[o] = part.y[i] > 0 ? 1 : 0;
           fr[o] = part.y[i];
-          // Observation identity: symbol and bar time (ms < 2^42 until the year 2109).
-          rowId[o] = symbolIndex * 2 ** 42 + part.ts[i];
+          // Observation identity: symbol and bar time.
+          symbol[o] = symbolIndex;
+          ts[o] = part.ts[i];
         }
       });
-      return { X, nRows: m, y, forwardReturn: fr, rowId };
+      return { X, nRows: m, y, forwardReturn: fr, symbol, ts };
     };
     return { name: `fold_${sp.fold}`, train: side(0), test: side(1) };
   });

@@ -5,7 +5,7 @@
  */
 import { FeatureSetRefreshedV1 } from '@strata/features-contracts';
 import { type Envelope, type PayloadOf } from '@strata/platform-contracts';
-import { CORE_V1_FEATURE_NAMES } from '@strata/shared-indicators';
+import { CORE_V1_FEATURE_NAMES, CORE_V2_FEATURE_NAMES } from '@strata/shared-indicators';
 import { createLogger, StaticApiKeyResolver } from '@strata/platform-http';
 import { InProcessEventBus } from '@strata/platform-bus';
 import { tableFromIPC } from 'apache-arrow';
@@ -48,7 +48,8 @@ describe('market data and features REST (platform, first boot with the bundled s
       sampleDataDir: SAMPLE,
     });
     // The six sample series get their features materialised from the bars.ingested events.
-    await waitFor(() => new Set(refreshed.map((e) => e.data.symbol)).size >= 6);
+    // Both `core` versions (v1, then v2 for each series) materialised for the six sample series.
+    await waitFor(() => new Set(refreshed.filter((e) => e.data.version === 2).map((e) => e.data.symbol)).size >= 6);
   });
 
   afterAll(async () => {
@@ -180,11 +181,14 @@ describe('market data and features REST (platform, first boot with the bundled s
 
   it('lists feature sets and versions, and serves point-in-time features with null warm-up, paginated', async () => {
     expect((await get('/features/sets')).json()).toEqual({
-      items: [{ name: 'core', versions: [1], latestVersion: 1 }],
+      items: [{ name: 'core', versions: [1, 2], latestVersion: 2 }],
     });
     const versions = (await get('/features/sets/core/versions')).json();
     expect(versions.items[0]).toMatchObject({ name: 'core', version: 1, view: 'features.core_v1', adjust: 'total' });
     expect(versions.items[0].features.map((f: { name: string }) => f.name)).toEqual([...CORE_V1_FEATURE_NAMES]);
+    // v2 (scale-free, the default for new models) is materialised next to v1.
+    expect(versions.items[1]).toMatchObject({ name: 'core', version: 2, view: 'features.core_v2', adjust: 'total' });
+    expect(versions.items[1].features.map((f: { name: string }) => f.name)).toEqual([...CORE_V2_FEATURE_NAMES]);
     const page = (await get('/features?set=core&version=1&symbol=SPY&timeframe=1d&limit=40')).json();
     expect(page.items).toHaveLength(40);
     expect(Object.keys(page.items[0])).toEqual(['symbol', 'ts', ...CORE_V1_FEATURE_NAMES]);
@@ -196,7 +200,7 @@ describe('market data and features REST (platform, first boot with the bundled s
       obv: 2150000,
     });
     expect(page.items[39].macd).toEqual(expect.any(Number));
-    const next = (await get(`/features?set=core&symbol=SPY&limit=40&cursor=${page.nextCursor}`)).json();
+    const next = (await get(`/features?set=core&version=1&symbol=SPY&limit=40&cursor=${page.nextCursor}`)).json();
     expect(next.items[0].ts > page.items[39].ts).toBe(true);
     const ranged = (await get('/features?set=core&symbol=SPY&from=2020-03-16&to=2020-03-20')).json();
     expect(ranged.items.map((r: { ts: string }) => r.ts.slice(0, 10))).toEqual([
@@ -210,7 +214,7 @@ describe('market data and features REST (platform, first boot with the bundled s
     const lineage = (await get('/features/lineage?set=core&symbol=SPY&limit=1')).json();
     expect(lineage.items[0]).toMatchObject({
       set: 'core',
-      version: 1,
+      version: 2,
       symbol: 'SPY',
       timeframe: '1d',
       rows: 5849,
@@ -300,7 +304,7 @@ describe('market data and features REST (platform, first boot with the bundled s
       rejects: [],
     });
     expect((await get('/market-data/bars?symbol=NEWX&timeframe=1d')).json().items).toHaveLength(60);
-    expect(await waitFor(() => refreshed.some((e) => e.data.symbol === 'NEWX'))).toBe(true);
+    expect(await waitFor(() => refreshed.some((e) => e.data.symbol === 'NEWX' && e.data.version === 2))).toBe(true);
     const f = (await get('/features?set=core&symbol=NEWX&limit=10000')).json();
     expect(f.items).toHaveLength(60);
     expect(f.items[59].rsi_14).toEqual(expect.any(Number));

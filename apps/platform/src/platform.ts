@@ -5,7 +5,7 @@ import type { ApiKeyService } from '@strata/platform-auth';
 import { serviceRun, startServiceApp, runServiceApp } from '@strata/platform-service-kit';
 import { buildAsyncApiDocument } from '@strata/catalog-contracts';
 import { ArtifactBacktestSeriesStore, backtestsService } from '@strata/backtests-feature';
-import { FeaturesModule, featuresService } from '@strata/features-feature';
+import { FeaturesModule, featuresService, type FeatureSetImplementation } from '@strata/features-feature';
 import {
   sentinelService,
   type SentinelScoringOptions,
@@ -84,6 +84,8 @@ export interface PlatformOptions {
   sampleDataDir?: string;
   /** Data-quality sentinel settings: scoring (batch size, detector config) and webhook delivery (attempts, delays). */
   sentinel?: { scoring?: SentinelScoringOptions; webhooks?: WebhookDispatcherOptions };
+  /** Feature sets to materialise and train on (tests: e.g. a deliberately leaky one); default `core` v1 and v2. */
+  featureSets?: readonly FeatureSetImplementation[];
 }
 
 /**
@@ -161,7 +163,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
         serviceRun(featuresService, {
           api: true,
           workers: 'all',
-          adapters: { store: featureStore, qualityFlags },
+          adapters: { store: featureStore, qualityFlags, sets: opts.featureSets },
           imports: [marketDataReader()],
         }),
         // The sentinel scores where the bars are (this process's DuckDB): scoring, webhook fan-out and delivery.
@@ -190,7 +192,13 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
           api: true,
           workers: 'all',
           adapters: {
-            features: FeaturesModule.register({ store: featureStore, http: false, refresh: false, qualityFlags }),
+            features: FeaturesModule.register({
+              store: featureStore,
+              http: false,
+              refresh: false,
+              qualityFlags,
+              sets: opts.featureSets,
+            }),
             artifacts,
             runtime,
           },

@@ -13,12 +13,43 @@ import { InProcessEventBus } from '@strata/platform-bus';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { CORE_V2, DEFAULT_FEATURE_SETS, type FeatureSetImplementation } from '@strata/features-feature';
+import { CORE_V2_FEATURE_NAMES } from '@strata/shared-indicators';
 import { ConfigSchema } from './config';
 import { startPlatform, type Platform } from './platform';
 
 jest.setTimeout(600_000);
 
 const KEYS = { operator: 'operator-key-0001', viewer: 'viewer-key-0001' };
+
+/**
+ * A deliberately leaky feature set: three honest `core` v2 columns and `peek_ret_1`, the return of the NEXT bar
+ * (close[t+1] / close[t] − 1), which reads a later bar. Registered in the platform like any set.
+ */
+const LEAKY: FeatureSetImplementation = {
+  registration: {
+    name: 'leaky',
+    version: 1,
+    codeVersion: 'test/leaky@1',
+    adjust: 'total',
+    warmUpBars: 20,
+    features: [
+      { name: 'ret_5', description: 'core v2 ret_5', params: { period: 5 }, lookback: 5 },
+      { name: 'rsi_14', description: 'core v2 rsi_14', params: { period: 14 }, lookback: 14 },
+      { name: 'volume_z_20', description: 'core v2 volume_z_20', params: { period: 20 }, lookback: 19 },
+      { name: 'peek_ret_1', description: 'LOOK-AHEAD: close[t+1] / close[t] - 1', params: { bars: 1 }, lookback: 0 },
+    ],
+  },
+  calendarOf: CORE_V2.calendarOf,
+  computeTail(bars, from, timeframe, calendar) {
+    const core = CORE_V2.computeTail(bars, from, timeframe, calendar);
+    const n = bars.close.length;
+    const peek = Float64Array.from({ length: n - from }, (_, i) =>
+      from + i + 1 < n ? bars.close[from + i + 1] / bars.close[from + i] - 1 : NaN,
+    );
+    return { ret_5: core.ret_5, rsi_14: core.rsi_14, volume_z_20: core.volume_z_20, peek_ret_1: peek };
+  },
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('signals on the platform (bundled sample)', () => {
@@ -64,6 +95,7 @@ describe('signals on the platform (bundled sample)', () => {
       bus,
       apiKeys: new StaticApiKeyResolver(Object.entries(KEYS).map(([role, key]) => ({ role: role as 'operator', key }))),
       sampleDataDir: resolve(__dirname, '../../../data/sample'),
+      featureSets: [...DEFAULT_FEATURE_SETS, LEAKY],
     });
     // Features of the sample are materialised by the features context after the first-boot load.
     expect(
@@ -100,9 +132,9 @@ describe('signals on the platform (bundled sample)', () => {
       status: 'completed',
       source: 'trained',
       objective: 'binary',
-      featureSet: { name: 'core', version: 1 },
+      // v2 (scale-free, point-in-time across splits) is the default for new models.
+      featureSet: { name: 'core', version: 2, featureNames: [...CORE_V2_FEATURE_NAMES] },
     });
-    expect(dto.featureSet.featureNames).toHaveLength(22);
     expect(dto.metrics.folds).toHaveLength(3);
     for (const f of dto.metrics.folds) {
       expect(f.testRows).toBeGreaterThan(100);
@@ -110,13 +142,19 @@ describe('signals on the platform (bundled sample)', () => {
       expect(f.auc).toBeLessThan(0.7);
       expect(f.baselines.majority).toBeDefined();
     }
-    expect(dto.metrics.leakageGuard).toMatchObject({ passed: true });
+    // Both guards ran and passed: label shuffle by blocks and the null world (features recomputed on permuted bars).
+    expect(dto.metrics.leakageGuard).toMatchObject({
+      passed: true,
+      shuffledAuc: expect.any(Number),
+      nullWorldAuc: expect.any(Number),
+    });
+    expect(dto.metrics.leakageGuard.detail).toMatch(/label-shuffle: .*; null-world: /);
     expect(dto.artifact).toMatchObject({
       sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
       uri: expect.stringMatching(/^file:\/\//),
     });
     expect(dto.lineage).toMatchObject({
-      featureSet: 'core@1',
+      featureSet: 'core@2',
       datasetHash: expect.stringMatching(/^[0-9a-f]{64}$/),
       symbols: ['SPY', 'QQQ'],
     });
@@ -137,6 +175,32 @@ describe('signals on the platform (bundled sample)', () => {
       await call('GET', `/signals/models?limit=1&cursor=${encodeURIComponent(list.nextCursor)}`, undefined, KEYS.viewer)
     ).json();
     expect(page2.items[0].id).not.toBe(list.items[0].id);
+  });
+
+  it('a feature set that reads a later bar ends with leakage_detected and cannot be promoted (problem+json)', async () => {
+    const leaky = await trainAndWait({
+      name: 'spy_qqq_5d_up_leaky',
+      featureSet: { name: 'leaky' },
+      symbols: ['SPY', 'QQQ'],
+      objective: 'binary',
+      label: { horizon: 5, deadZone: 0.001 },
+      walkForward: { folds: 3 },
+      params: { numTrees: 20, maxLeaves: 7, learningRate: 0.1, minDataInLeaf: 50, seed: 1 },
+    });
+    expect(leaky).toMatchObject({
+      status: 'failed',
+      featureSet: { name: 'leaky', version: 1 },
+      error: { reason: 'leakage_detected', detail: expect.stringMatching(/null-world/) },
+      artifact: null,
+    });
+    const promote = await call('POST', `/signals/models/${leaky.id}/aliases/champion`);
+    expect(promote.statusCode).toBe(409);
+    expect(promote.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(promote.json()).toMatchObject({
+      type: 'urn:strata:problem:model-not-ready',
+      modelStatus: 'failed',
+      detail: expect.stringContaining('leakage_detected'),
+    });
   });
 
   it('promotes and rolls back the champion through REST, with the alias history and events', async () => {
@@ -197,7 +261,10 @@ describe('signals on the platform (bundled sample)', () => {
     expect(dto.error).toBeNull();
     expect(dto).toMatchObject({
       status: 'completed',
-      result: { signalModels: { champion: { modelId: first.id, featureSet: 'core' } }, lookAhead: { passed: true } },
+      result: {
+        signalModels: { champion: { modelId: first.id, featureSet: 'core@v2' } },
+        lookAhead: { passed: true },
+      },
     });
     expect(dto.result.counts.trades).toBeGreaterThan(3);
     // Each entry was decided at the close of the bar before its fill, where the champion's stored-feature score

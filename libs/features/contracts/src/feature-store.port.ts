@@ -115,11 +115,15 @@ export interface TrainingDatasetOptions {
   /** Label horizon in bars: `y[t] = close[t + horizon] / close[t] − 1` (a fraction). ≥ 1. */
   horizon: number;
   /**
-   * Dead zone, a fraction ≥ 0: `direction` is +1 when y > deadZone, −1 when y < −deadZone, else 0. With
-   * `dropDeadZone` the rows inside it are left out (binary classification). Default 0.
+   * Dead zone, a fraction ≥ 0: `direction` is +1 when y > deadZone, −1 when y < −deadZone, else 0. Default 0.
    */
   deadZone?: number;
-  dropDeadZone?: boolean;
+  /**
+   * Names of the segments whose dead-zone rows are left out: the TRAINING segments of a binary classifier (fitting on
+   * clear moves only). Every other segment keeps its dead-zone rows (direction 0): a test fold that left them out
+   * would keep rows by their realised return, i.e. select its rows on the outcome it is scoring. Default: none.
+   */
+  dropDeadZoneFrom?: readonly string[];
   /**
    * Purge, in bars (default = `horizon`): a row of the earlier segment at a boundary is dropped when its label
    * window `[t, t + purge]` reaches the first bar of the later segment.
@@ -154,7 +158,7 @@ export interface DatasetDropCounts {
   missingFeature: number;
   /** Fewer than `horizon` bars after the row (no label). */
   noLabel: number;
-  /** Inside the dead zone with `dropDeadZone`. */
+  /** Inside the dead zone, in a segment named in `dropDeadZoneFrom`. */
   deadZone: number;
   /** Label window reaches the next segment. */
   purged: number;
@@ -225,4 +229,11 @@ export interface TrainingDatasetRequest {
   options: TrainingDatasetOptions;
   /** `exclude` leaves out bars with open quality flags. */
   qualityFilter?: QualityFilter;
+  /**
+   * Build the dataset in a NULL WORLD instead (the leakage guard): the series' bars rebuilt from a seeded permutation
+   * of its bar-to-bar moves (`nullWorldBars` of `@strata/shared-indicators`), the set's features recomputed on them by
+   * the set's own implementation, labels from the permuted closes, same segments and options. Nothing is predictable
+   * there except through look-ahead. Needs the set's implementation in the process (else rejected).
+   */
+  nullWorld?: { seed: number };
 }

@@ -23,6 +23,8 @@ import {
   type SeriesWindow,
   type Timeframe,
 } from '@strata/marketdata-contracts';
+import { nullWorldBars } from '@strata/shared-indicators';
+import { DEFAULT_FEATURE_SETS, FEATURE_SETS, type FeatureSetImplementation } from './feature-set.registry';
 import { buildTrainingDataset } from './training-dataset.builder';
 
 /** Raised when a feature set or version is not registered. */
@@ -43,6 +45,8 @@ export class FeaturesService implements FeatureReader {
     @Inject(FEATURE_STORE) private readonly store: FeatureStore,
     @Inject(MARKET_DATA_READER) private readonly marketData: MarketDataReader,
     @Optional() @Inject(BAR_QUALITY_FLAGS) private readonly qualityFlags?: BarQualityFlagsStore,
+    /** Implementations of the sets (for null worlds); default {@link DEFAULT_FEATURE_SETS}. */
+    @Optional() @Inject(FEATURE_SETS) private readonly sets: readonly FeatureSetImplementation[] = DEFAULT_FEATURE_SETS,
   ) {}
 
   listSets(): Promise<FeatureSetSummary[]> {
@@ -151,6 +155,7 @@ export class FeaturesService implements FeatureReader {
     req: TrainingDatasetRequest,
   ): Promise<TrainingDataset & { definition: FeatureSetVersion }> {
     const definition = await this.resolveVersion(req.set, req.version);
+    if (req.nullWorld) return this.buildNullWorldDataset(req, definition, req.nullWorld.seed);
     const values = await this.store.read({
       set: req.set,
       version: definition.version,
@@ -183,5 +188,36 @@ export class FeaturesService implements FeatureReader {
       ...buildTrainingDataset({ ts: values.ts, close, features: values.columns }, req.segments, options),
       definition,
     };
+  }
+
+  /**
+   * The dataset of {@link buildTrainingDataset} in a null world (see `TrainingDatasetRequest.nullWorld`): every bar of
+   * the series, rebuilt by `nullWorldBars(bars, seed)`, the set's features computed on them by its implementation
+   * (nothing stored), labels from the permuted closes; quality flags, segments and options as asked.
+   */
+  private async buildNullWorldDataset(
+    req: TrainingDatasetRequest,
+    definition: FeatureSetVersion,
+    seed: number,
+  ): Promise<TrainingDataset & { definition: FeatureSetVersion }> {
+    const impl = this.sets.find(
+      (s) => s.registration.name === definition.name && s.registration.version === definition.version,
+    );
+    if (!impl)
+      throw new Error(
+        `feature set ${definition.name} v${definition.version} has no implementation in this process: its null world cannot be computed`,
+      );
+    const { bars } = await this.marketData.getBars({
+      symbol: req.symbol,
+      timeframe: req.timeframe,
+      adjust: definition.adjust,
+    });
+    const moved = nullWorldBars(bars, seed);
+    const ts = bars.ts;
+    const features = impl.computeTail(moved, 0, req.timeframe, impl.calendarOf(ts, bars.length));
+    let options = req.options;
+    if (req.qualityFilter === 'exclude')
+      options = { ...options, excludeBars: flaggedBarMask(ts, await this.unresolvedFlags(req.symbol, req.timeframe)) };
+    return { ...buildTrainingDataset({ ts, close: moved.close, features }, req.segments, options), definition };
   }
 }

@@ -60,10 +60,37 @@ describe('buildTrainingDataset', () => {
     const drop = buildTrainingDataset(x, [{ name: 'all', from: T0, to: T0 + 20 * DAY }], {
       horizon: 1,
       deadZone: 0.001,
-      dropDeadZone: true,
+      dropDeadZoneFrom: ['all'],
     });
     expect(drop.parts[0].index.length).toBe(idx.length - drop.dropped.deadZone);
     expect(drop.dropped.deadZone).toBe(9); // bars 10..18 have y = 0; bar 9 gains 110/109 − 1 = 0.92%
+  });
+
+  it('drops the dead zone from the training segment only: the test segment keeps its dead-zone rows', () => {
+    const x = input();
+    // Flat stretches in both segments: bars 3..7 (train) and 13..17 (test) have a 1-bar return of 0.
+    for (let i = 3; i < 9; i++) x.close[i] = 103;
+    for (let i = 13; i < 19; i++) x.close[i] = 113;
+    const segments = [
+      { name: 'train', from: T0, to: T0 + 10 * DAY },
+      { name: 'test', from: T0 + 10 * DAY, to: T0 + 20 * DAY },
+    ];
+    const ds = buildTrainingDataset(x, segments, {
+      horizon: 1,
+      deadZone: 0.001,
+      purge: 1,
+      dropDeadZoneFrom: ['train'],
+    });
+    const [train, test] = ds.parts;
+    // Train: no direction-0 row is left; the flat bars 3..7 are gone.
+    expect(Array.from(train.direction).every((d) => d !== 0)).toBe(true);
+    expect(Array.from(train.index).some((i) => i >= 3 && i <= 7)).toBe(false);
+    expect(ds.dropped.deadZone).toBe(5);
+    // Test: every bar from 10 to 18 is there (19 has no label), the flat ones with direction 0 and y = 0.
+    expect(Array.from(test.index)).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18]);
+    const flat = Array.from(test.index).flatMap((i, j) => (i >= 13 && i <= 17 ? [j] : []));
+    expect(flat.map((j) => test.direction[j])).toEqual([0, 0, 0, 0, 0]);
+    expect(flat.map((j) => test.y[j])).toEqual([0, 0, 0, 0, 0]);
   });
 
   it('refuses misaligned inputs and overlapping segments', () => {

@@ -14,7 +14,8 @@ import type {
 /**
  * Builds a labelled dataset from one series' aligned bars and features (same `ts`, ascending; `close` adjusted).
  * Point-in-time: features at t use bars ≤ t (as stored); the label uses bars t..t+horizon, which is why rows near a
- * later segment are purged. Pure and deterministic.
+ * later segment are purged. Dead-zone rows are dropped only from the segments named in `dropDeadZoneFrom` (training);
+ * the others keep them. Pure and deterministic.
  * @throws RangeError on misaligned inputs, overlapping or unsorted segments, or bad options.
  */
 export function buildTrainingDataset(
@@ -45,6 +46,7 @@ export function buildTrainingDataset(
       throw new RangeError(`segments must be in time order without overlap (${sorted[i - 1].name}, ${sorted[i].name})`);
   }
 
+  const dropDeadZone = sorted.map((sg) => opts.dropDeadZoneFrom?.includes(sg.name) ?? false);
   // Segment of each bar (-1: none) and the first bar index of each segment.
   const seg = new Int32Array(n).fill(-1);
   const first = new Int32Array(sorted.length).fill(-1);
@@ -109,7 +111,7 @@ export function buildTrainingDataset(
     }
     const r = input.close[i + horizon] / input.close[i] - 1;
     const d = r > deadZone ? 1 : r < -deadZone ? -1 : 0;
-    if (d === 0 && opts.dropDeadZone) {
+    if (d === 0 && dropDeadZone[k]) {
       dropped.deadZone++;
       continue;
     }

@@ -7,3 +7,4 @@ export * from './trend.indicators';
 export * from './volume.indicators';
 export * from './core-feature-set';
 export * from './random-walk-bars';
+export * from './null-world-bars';

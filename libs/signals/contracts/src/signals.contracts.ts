@@ -230,7 +230,14 @@ export const ModelVersionDtoSchema = z.object({
       summary: z.record(z.string(), z.number().nullable()),
       baselines: z.record(z.string(), z.record(z.string(), z.number().nullable())),
       leakageGuard: z
-        .object({ passed: z.boolean(), shuffledAuc: z.number().nullable(), detail: z.string() })
+        .object({
+          passed: z.boolean(),
+          /** Mean test AUC of the label-shuffle (by blocks) guard. */
+          shuffledAuc: z.number().nullable(),
+          /** Mean test AUC of the null-world guard (absent on models trained before it ran). */
+          nullWorldAuc: z.number().nullable().optional(),
+          detail: z.string(),
+        })
         .nullable(),
       bestIteration: z.number().int().nullable(),
     })

@@ -4,6 +4,7 @@ import {
   LeakageDetectedError,
   nullAucVariance,
   runLeakageGuard,
+  shuffleFoldLabels,
   walkForwardSplits,
   type FoldData,
   type LabelledRows,
@@ -32,7 +33,7 @@ function foldsFrom(
     const X = new Float64Array(m * d);
     const y = new Float64Array(m);
     const fr = new Float64Array(m);
-    const rowId = new Float64Array(m);
+    const ts = new Float64Array(m);
     for (let k = 0; k < m; k++) {
       const t = from + k;
       let s5 = 0;
@@ -46,9 +47,9 @@ function foldsFrom(
       X.set([r[t], s5, s20, opts.signal ? opts.signal[t] : 0, ...(opts.leaky ? [f] : [])], k * d);
       y[k] = f > 0 ? 1 : 0;
       fr[k] = f;
-      rowId[k] = t;
+      ts[k] = t;
     }
-    return { X, nRows: m, y, forwardReturn: fr, rowId };
+    return { X, nRows: m, y, forwardReturn: fr, symbol: new Int32Array(m), ts };
   };
   const testBars = Math.floor((last - minTrain) / nFolds);
   const folds: FoldData[] = [];
@@ -146,12 +147,61 @@ describe('evaluateWalkForward and the leakage guard', () => {
         nRows: f.train.nRows + f.test.nRows,
         y: cat(f.train.y, f.test.y),
         forwardReturn: cat(f.train.forwardReturn, f.test.forwardReturn),
-        rowId: cat(f.train.rowId!, f.test.rowId!),
+        symbol: new Int32Array(f.train.nRows + f.test.nRows),
+        ts: cat(f.train.ts!, f.test.ts!),
       },
     }));
     const params = { objective: 'binary' as const, numTrees: 30, learningRate: 0.3, maxLeaves: 31, minDataInLeaf: 1 };
     expect(runLeakageGuard(folds, featureNames, params, { seed: 2 }).passed).toBe(true);
     expect(() => runLeakageGuard(overlapping, featureNames, params, { seed: 2 })).toThrow(LeakageDetectedError);
+  });
+
+  it('label shuffle by blocks: moves whole runs of labels, never across the train/test boundary; fires on overlap', () => {
+    const r = returns(4000, 6);
+    const { folds, featureNames } = foldsFrom(r, { leaky: false });
+    const f = folds[0];
+    // Each label is identified by its forward return (distinct doubles): where did each row's label come from?
+    const where = new Map<number, number>();
+    [f.train, f.test].forEach((side) => side.forwardReturn.forEach((x, i) => where.set(x, side.ts![i])));
+    const s = shuffleFoldLabels(f, 11, H);
+    const srcOf = (side: LabelledRows, i: number) => where.get(side.forwardReturn[i])!;
+    const testStart = f.test.ts![0];
+    let runs = 0;
+    let breaks = 0;
+    for (const side of [s.train, s.test])
+      for (let i = 1; i < side.nRows; i++) {
+        const t = side.ts![i];
+        const sameBlock = Math.floor((t - testStart) / H) === Math.floor((side.ts![i - 1] - testStart) / H);
+        // Inside a block, consecutive bars carry consecutive source labels; a block whose image is one of the two
+        // short end blocks wraps around it (at most H − 1 times each).
+        if (sameBlock) {
+          if (srcOf(side, i) === srcOf(side, i - 1) + 1) runs++;
+          else breaks++;
+        }
+        // Across a block boundary the source jumps (a new random block) almost always.
+      }
+    expect(runs).toBeGreaterThan(1000);
+    expect(breaks).toBeLessThanOrEqual(2 * (H - 1));
+    // Nearly a permutation of the fold's labels: only the wrap around a short end block repeats a few.
+    const used = new Set([...s.train.forwardReturn, ...s.test.forwardReturn]);
+    expect(f.train.nRows + f.test.nRows - used.size).toBeLessThanOrEqual(2 * H);
+    // And the block guard still sees test observations inside the training rows.
+    const cat = (a: Float64Array, b: Float64Array) => Float64Array.from([...a, ...b]);
+    const overlapping = folds.map((g) => ({
+      ...g,
+      train: {
+        X: cat(g.train.X, g.test.X),
+        nRows: g.train.nRows + g.test.nRows,
+        y: cat(g.train.y, g.test.y),
+        forwardReturn: cat(g.train.forwardReturn, g.test.forwardReturn),
+        symbol: new Int32Array(g.train.nRows + g.test.nRows),
+        ts: cat(g.train.ts!, g.test.ts!),
+      },
+    }));
+    const params = { objective: 'binary' as const, numTrees: 30, learningRate: 0.3, maxLeaves: 31, minDataInLeaf: 1 };
+    const opts = { seed: 2, blockBars: H, varianceInflation: H };
+    expect(runLeakageGuard(folds, featureNames, params, opts).passed).toBe(true);
+    expect(() => runLeakageGuard(overlapping, featureNames, params, opts)).toThrow(LeakageDetectedError);
   });
 
   it('null world: fires on a look-ahead feature (= the future return), passes without it', () => {

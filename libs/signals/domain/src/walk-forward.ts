@@ -90,11 +90,13 @@ export interface LabelledRows {
   /** Realised forward return of each row (fraction), for the information coefficient. */
   forwardReturn: Float64Array;
   /**
-   * Identity of each row's underlying observation (e.g. symbol index × 2^42 + bar time), optional. The label-shuffle
-   * guard gives rows with the same id the same shuffled label, so the same observation in train and test (overlapping
-   * segments, duplicated rows) is caught. Without ids every row is its own observation.
+   * Identity of each row's observation, optional: the symbol (an index) and the bar time (epoch ms) it was computed
+   * at. The label-shuffle guard permutes labels between observations, not rows (the same observation in train and test
+   * gets the same shuffled label, so overlap is caught), and cuts blocks on each symbol's time axis. Without them every
+   * row is its own observation, in row order.
    */
-  rowId?: Float64Array;
+  symbol?: Int32Array;
+  ts?: Float64Array;
 }
 
 /** One fold's training and test rows (already purged and embargoed by the dataset builder). */
@@ -110,6 +112,12 @@ export interface LeakageGuardOptions {
   seed?: number;
   /** Independent permutations (null worlds) averaged (default 1). */
   permutations?: number;
+  /**
+   * Label shuffle by blocks (default 1 = by observation): each symbol's time axis is cut into blocks of this many bar
+   * times (aligned to each fold's test start, so no block straddles the boundary) and blocks of labels are permuted
+   * whole, keeping the serial dependence of overlapping labels; pass the label horizon with `varianceInflation` alike.
+   */
+  blockBars?: number;
   /** Tolerance in standard errors of the mean null AUC (default 3: a false alarm about 0.3% of the time). */
   z?: number;
   /**
@@ -166,51 +174,89 @@ function positives(y: Float64Array): number {
 }
 
 /**
- * The fold with the labels (and forward returns) of train ∪ test permuted jointly by a seeded Fisher–Yates shuffle of
- * the distinct observations (`rowId`; every row is distinct without ids): each observation gets the label of another,
- * and every row of one observation gets the same one. Features are unchanged.
+ * The fold with the labels (and forward returns) of train ∪ test permuted jointly by a seeded shuffle of BLOCKS of
+ * observations. An observation is a distinct (symbol, bar time) (`symbol`/`ts` of the rows; without them each row is
+ * one, in row order); a block is up to `blockBars` consecutive bar times of one symbol, cut on the fold's grid of
+ * distinct bar times from its first test time (so a block never spans the train/test boundary). The blocks (of every
+ * symbol) are permuted by Fisher–Yates; the j-th observation of a block takes the label of the j-th observation of its
+ * image (cycling when the image is shorter), and every row of one observation gets the same label. `blockBars = 1`
+ * is a shuffle by observation. Features are unchanged.
  */
-export function shuffleFoldLabels(fold: FoldData, seed: number): FoldData {
+export function shuffleFoldLabels(fold: FoldData, seed: number, blockBars = 1): FoldData {
+  if (!Number.isInteger(blockBars) || blockBars < 1)
+    throw new RangeError(`blockBars must be an integer ≥ 1, got ${blockBars}`);
   const nTr = fold.train.nRows;
   const n = nTr + fold.test.nRows;
-  const idAt = (k: number) =>
-    k < nTr ? (fold.train.rowId ? fold.train.rowId[k] : k) : fold.test.rowId ? fold.test.rowId[k - nTr] : k;
-  const useIds = !!(fold.train.rowId && fold.test.rowId);
-  // Observation index of each row and the label of each observation (its first row's).
+  const ided = !!(fold.train.symbol && fold.train.ts && fold.test.symbol && fold.test.ts);
+  const symAt = (k: number) => (!ided ? 0 : k < nTr ? fold.train.symbol![k] : fold.test.symbol![k - nTr]);
+  const tsAt = (k: number) => (!ided ? k : k < nTr ? fold.train.ts![k] : fold.test.ts![k - nTr]);
+  const yAt = (k: number) => (k < nTr ? fold.train.y[k] : fold.test.y[k - nTr]);
+  const rAt = (k: number) => (k < nTr ? fold.train.forwardReturn[k] : fold.test.forwardReturn[k - nTr]);
+  // Observations (first row's label), keyed by symbol and time (times < 2^42 ms, symbols < 2^11: exact in a double).
   const obsOf = new Int32Array(n);
+  const obsSym: number[] = [];
+  const obsTs: number[] = [];
   const obsY: number[] = [];
   const obsR: number[] = [];
   const seen = new Map<number, number>();
   for (let k = 0; k < n; k++) {
-    const id = useIds ? idAt(k) : k;
-    let o = seen.get(id);
+    const key = symAt(k) * 2 ** 42 + tsAt(k);
+    let o = seen.get(key);
     if (o === undefined) {
       o = obsY.length;
-      seen.set(id, o);
-      obsY.push(k < nTr ? fold.train.y[k] : fold.test.y[k - nTr]);
-      obsR.push(k < nTr ? fold.train.forwardReturn[k] : fold.test.forwardReturn[k - nTr]);
+      seen.set(key, o);
+      obsSym.push(symAt(k));
+      obsTs.push(tsAt(k));
+      obsY.push(yAt(k));
+      obsR.push(rAt(k));
     }
     obsOf[k] = o;
   }
-  const U = obsY.length;
-  const perm = new Int32Array(U);
-  for (let i = 0; i < U; i++) perm[i] = i;
+  // Blocks on the grid of distinct times, aligned to the first test time.
+  const grid = Float64Array.from(new Set(obsTs)).sort();
+  const gridIndex = new Map<number, number>();
+  grid.forEach((t, i) => gridIndex.set(t, i));
+  let testStart = Infinity;
+  for (let k = nTr; k < n; k++) testStart = Math.min(testStart, gridIndex.get(tsAt(k))!);
+  if (testStart === Infinity) testStart = 0;
+  const blockKey = new Map<string, number>();
+  const blocks: number[][] = [];
+  const order = Array.from(obsY.keys()).sort((a, b) => obsSym[a] - obsSym[b] || obsTs[a] - obsTs[b]);
+  for (const o of order) {
+    const key = `${obsSym[o]}:${Math.floor((gridIndex.get(obsTs[o])! - testStart) / blockBars)}`;
+    let b = blockKey.get(key);
+    if (b === undefined) {
+      b = blocks.length;
+      blockKey.set(key, b);
+      blocks.push([]);
+    }
+    blocks[b].push(o);
+  }
+  const B = blocks.length;
+  const perm = new Int32Array(B);
+  for (let i = 0; i < B; i++) perm[i] = i;
   const rng = new Xoshiro128ss(seed, 2);
-  for (let i = U - 1; i > 0; i--) {
+  for (let i = B - 1; i > 0; i--) {
     const j = Math.floor(rng.uniform() * (i + 1));
     const t = perm[i];
     perm[i] = perm[j];
     perm[j] = t;
   }
+  // Source observation of each observation.
+  const src = new Int32Array(obsY.length);
+  for (let b = 0; b < B; b++) {
+    const from = blocks[perm[b]];
+    blocks[b].forEach((o, j) => (src[o] = from[j % from.length]));
+  }
   const side = (rows: LabelledRows, off: number): LabelledRows => {
     const y = new Float64Array(rows.nRows);
     const r = new Float64Array(rows.nRows);
     for (let i = 0; i < rows.nRows; i++) {
-      const src = perm[obsOf[off + i]];
-      y[i] = obsY[src];
-      r[i] = obsR[src];
+      const o = src[obsOf[off + i]];
+      y[i] = obsY[o];
+      r[i] = obsR[o];
     }
-    return { X: rows.X, nRows: rows.nRows, y, forwardReturn: r, rowId: rows.rowId };
+    return { ...rows, y, forwardReturn: r };
   };
   return { name: fold.name, train: side(fold.train, 0), test: side(fold.test, nTr) };
 }
@@ -222,8 +268,9 @@ export function shuffleFoldLabels(fold: FoldData, seed: number): FoldData {
  * labels reach the scores by some other path (test rows in training, model selection on the test fold, look-ahead
  * features in a null world) and {@link LeakageDetectedError} is thrown.
  *
- * What each mode catches: `label-shuffle` (default) — the same observation on both sides of the boundary (overlapping
- * segments, duplicated rows; needs `rowId`), since its shuffled label is then learnt in training; `null-world`
+ * What each mode catches: `label-shuffle` (default; by blocks with `blockBars`) — the same observation on both sides
+ * of the boundary (overlapping segments, duplicated rows; needs the rows' `symbol` and `ts`), since its shuffled label
+ * is then learnt in training; `null-world`
  * (`nullFolds`, the caller permutes the underlying returns and recomputes features and labels with the real pipeline)
  * — also features or labels computed with look-ahead, which keep predicting the shuffled future. A feature equal to the
  * future return is invisible to a pure label shuffle (the shuffled labels no longer match it), which is why the
@@ -246,7 +293,7 @@ export function runLeakageGuard(
   for (let p = 0; p < P; p++) {
     const nullFolds = opts.nullFolds
       ? opts.nullFolds(p, seed + p)
-      : folds.map((f, k) => shuffleFoldLabels(f, seed * 7919 + p * 104729 + k));
+      : folds.map((f, k) => shuffleFoldLabels(f, seed * 7919 + p * 104729 + k, opts.blockBars ?? 1));
     for (const f of nullFolds) {
       const model = trainGbdt(
         { X: f.train.X, nRows: f.train.nRows, featureNames, y: f.train.y },

@@ -18,6 +18,7 @@ import { SignalModelsRepository, queuedModel, type SignalModelDoc } from './sign
 import { SIGNAL_MODEL_RUNTIME, type SignalModelRuntime } from './signals.ports';
 import { LeakageDetectedError } from '@strata/signals-domain';
 import {
+  buildNullWorldFolds,
   buildPooledDataset,
   buildWalkForwardFolds,
   datasetHash,
@@ -87,8 +88,10 @@ export const trainingFailedEventId = (modelId: string): string => `${modelId}.fa
  *   claim is taken over;
  * - completion is one compare-and-set checking the claim token, so a model completes once; a delivery for a
  *   completed or failed model only makes sure its final event went out (same envelope id), never trains again.
- * Steps: dataset from the feature store's training builder (pooled over symbols) → walk-forward evaluation with the
- * leakage guard → final fit → ONNX export → artifact store (content-addressed) → registry document.
+ * Steps: dataset from the feature store's training builder (pooled over symbols) → walk-forward evaluation with both
+ * leakage guards (label shuffle by blocks; null world: the same folds over permuted bars, features recomputed) → final
+ * fit → ONNX export → artifact store (content-addressed) → registry document. A guard that fails ends the model as
+ * `failed` with reason `leakage_detected` (it can never be promoted).
  */
 @Injectable()
 export class SignalsTrainWorker {
@@ -188,7 +191,10 @@ export class SignalsTrainWorker {
       await yieldToLoop();
       const folds = await buildWalkForwardFolds(this.features, spec, ds);
       await yieldToLoop();
-      const metrics = evaluateFolds(folds, ds.featureNames, spec);
+      // The null world of the leakage guard: the same folds over permuted bars with features recomputed (binary only).
+      const nullFolds = spec.objective === 'binary' ? [await buildNullWorldFolds(this.features, spec, folds, 0)] : [];
+      await yieldToLoop();
+      const metrics = evaluateFolds(folds, ds.featureNames, spec, nullFolds);
       if (!(await cas({ progress: { phase: 'final_fit', fraction: 0.7 } }))) return;
       await yieldToLoop();
       const { model, bestIteration } = fitFinal(ds, spec);

@@ -5,10 +5,13 @@ import {
   gainImportance as gainPerFeature,
   informationCoefficient,
   predictMargin,
+  runLeakageGuard,
   trainGbdt,
   treeShap,
   walkForwardSplits,
   type FoldData,
+  type LeakageGuardResult,
+  type WalkForwardSplit,
   type GbdtParams,
   type LabelledRows,
   type SignalMetrics,
@@ -45,11 +48,17 @@ export class InsufficientDataError extends Error {
 const FAR_PAST = -8.64e15;
 const FAR_FUTURE = 8.64e15;
 
-/** Labelled rows of each segment, pooled over the spec's symbols (builder run per symbol with purge and embargo). */
+/**
+ * Labelled rows of each segment, pooled over the spec's symbols (builder run per symbol with purge and embargo). For a
+ * binary objective the dead zone is dropped from the FIRST segment only (the training one); later segments (test
+ * folds) keep their dead-zone rows, labelled by the sign of the forward return. `nullSeed`: the same in a null world
+ * (the leakage guard), each symbol's bars permuted with its own seed.
+ */
 async function pooledSegments(
   features: FeatureReader,
   spec: TrainingSpec,
   segments: { name: string; from: number; to: number }[],
+  nullSeed?: number,
 ): Promise<PooledDataset[]> {
   const perSymbol: {
     sym: number;
@@ -67,10 +76,11 @@ async function pooledSegments(
       options: {
         horizon: spec.label.horizon,
         deadZone: spec.label.deadZone,
-        dropDeadZone: spec.objective === 'binary',
+        dropDeadZoneFrom: spec.objective === 'binary' ? [segments[0].name] : [],
         purge: spec.walkForward.purge,
         embargo: spec.walkForward.embargo,
       },
+      ...(nullSeed === undefined ? {} : { nullWorld: { seed: nullSeed * 1009 + k } }),
     });
     featureNames = ds.definition.features.map((f) => f.name);
     perSymbol.push({ sym: k, parts: ds.parts });
@@ -95,7 +105,8 @@ async function pooledSegments(
       const p = perSymbol[pi].parts[s];
       for (let j = 0; j < d; j++) out.X[r * d + j] = p.X[featureNames[j]][i];
       out.forwardReturn[r] = p.y[i];
-      out.y[r] = spec.objective === 'binary' ? (p.direction[i] > 0 ? 1 : 0) : p.y[i];
+      // Binary: up = a positive forward return (training rows are outside the dead zone, so this is direction > 0).
+      out.y[r] = spec.objective === 'binary' ? (p.y[i] > 0 ? 1 : 0) : p.y[i];
       out.ts[r] = p.ts[i];
       out.symbol[r] = perSymbol[pi].sym;
     });
@@ -120,7 +131,7 @@ export async function buildWalkForwardFolds(
   features: FeatureReader,
   spec: TrainingSpec,
   all: PooledDataset,
-): Promise<(FoldData & { testFrom: number; testTo: number })[]> {
+): Promise<WalkForwardFold[]> {
   const times = Float64Array.from(new Set(all.ts)).sort();
   const K = spec.walkForward.folds;
   if (times.length < (K + 1) * 20)
@@ -128,14 +139,37 @@ export async function buildWalkForwardFolds(
       `${times.length} labelled bar times are too few for ${K} walk-forward folds (need ≥ ${(K + 1) * 20})`,
     );
   const splits = walkForwardSplits(times, { folds: K, minTrainBars: Math.floor(times.length / (K + 1)) });
-  const out: (FoldData & { testFrom: number; testTo: number })[] = [];
+  const out: WalkForwardFold[] = [];
   for (const s of splits) {
     const [train, test] = await pooledSegments(features, spec, [s.train, s.test]);
     if (train.nRows === 0 || test.nRows === 0)
       throw new InsufficientDataError(
         `walk-forward fold ${s.fold} has no ${train.nRows === 0 ? 'training' : 'test'} rows`,
       );
-    out.push({ name: `fold_${s.fold}`, train, test, testFrom: test.ts[0], testTo: test.ts[test.nRows - 1] });
+    out.push({ name: `fold_${s.fold}`, train, test, testFrom: test.ts[0], testTo: test.ts[test.nRows - 1], split: s });
+  }
+  return out;
+}
+
+/**
+ * The folds of {@link buildWalkForwardFolds} rebuilt in null world `permutation` (same segments and options; every
+ * symbol's bars permuted and its features recomputed by the feature store, see `TrainingDatasetRequest.nullWorld`).
+ */
+export async function buildNullWorldFolds(
+  features: FeatureReader,
+  spec: TrainingSpec,
+  folds: readonly WalkForwardFold[],
+  permutation: number,
+): Promise<FoldData[]> {
+  const out: FoldData[] = [];
+  for (const f of folds) {
+    const [train, test] = await pooledSegments(
+      features,
+      spec,
+      [f.split.train, f.split.test],
+      spec.params.seed * 7 + permutation + 1,
+    );
+    out.push({ name: f.name, train, test });
   }
   return out;
 }
@@ -147,6 +181,9 @@ export function datasetHash(ds: PooledDataset): string {
   for (const a of [ds.X, ds.y, ds.ts, ds.symbol]) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   return h.digest('hex');
 }
+
+/** One walk-forward fold of a spec: its pooled rows, first and last test bar time, and the time segments. */
+export type WalkForwardFold = FoldData & { testFrom: number; testTo: number; split: WalkForwardSplit };
 
 /** GBDT parameters of a spec. */
 export function gbdtParams(spec: TrainingSpec): GbdtParams {
@@ -168,22 +205,39 @@ const metricsDto = (m: SignalMetrics) => ({
 
 /**
  * Out-of-sample evaluation on the folds. Binary: GBDT vs the logistic-regression and majority-class baselines on the
- * same rows, then the leakage guard (`evaluateWalkForward` of `@strata/signals-domain`; throws
- * `LeakageDetectedError` when a model trained on shuffled labels beats chance). Regression: GBDT information
- * coefficient and RMSE vs a mean-return baseline per fold (no leakage guard: the guard is defined on AUC).
+ * same rows, then both leakage guards (`@strata/signals-domain`), each throwing `LeakageDetectedError` when a model
+ * trained where nothing is predictable beats chance (|mean AUC − 0.5| ≥ 3 SE, SE inflated by the label horizon):
+ * - label shuffle by blocks of `horizon` bar times per symbol, over the rows' (symbol, bar time) identities: catches
+ *   the same observation on both sides of a boundary;
+ * - null world (`nullFolds`, one fold list per permutation, from {@link buildNullWorldFolds}): catches features or
+ *   labels that read later bars.
+ * Regression: GBDT information coefficient and RMSE vs a mean-return baseline per fold (no leakage guard: the guard is
+ * defined on AUC).
  */
 export function evaluateFolds(
-  folds: (FoldData & { testFrom: number; testTo: number })[],
+  folds: WalkForwardFold[],
   featureNames: string[],
   spec: TrainingSpec,
+  nullFolds: FoldData[][] = [],
 ): ModelMetrics {
   const { earlyStoppingRounds: _es, ...gbdt } = spec.params;
   if (spec.objective === 'binary') {
+    const h = spec.label.horizon;
     const report = evaluateBinaryWalkForward(folds, featureNames, {
       gbdt,
-      leakageGuard: { seed: spec.params.seed + 1 },
+      leakageGuard: { seed: spec.params.seed + 1, blockBars: h, varianceInflation: h },
     });
     const g = report.leakageGuard;
+    const nw: LeakageGuardResult | null = nullFolds.length
+      ? runLeakageGuard(
+          folds,
+          featureNames,
+          { ...gbdt, objective: 'binary' },
+          { permutations: nullFolds.length, varianceInflation: h, nullFolds: (p) => nullFolds[p] },
+        )
+      : null;
+    const describe = (r: LeakageGuardResult) =>
+      `${r.mode}: mean AUC ${r.meanAuc.toFixed(4)}, tolerance ±${r.tolerance.toFixed(4)} (SE ${r.standardError.toFixed(4)}) over ${r.foldAucs.length} folds × ${r.permutations}`;
     return {
       folds: report.folds.map((f, i) => ({
         fold: i,
@@ -197,9 +251,10 @@ export function evaluateFolds(
       summary: metricsDto(report.mean.gbdt),
       baselines: { logistic: metricsDto(report.mean.logistic), majority: metricsDto(report.mean.majority) },
       leakageGuard: {
-        passed: g.passed,
+        passed: g.passed && (nw?.passed ?? true),
         shuffledAuc: finite(g.meanAuc),
-        detail: `${g.mode}: mean AUC on shuffled labels ${g.meanAuc.toFixed(4)}, tolerance ±${g.tolerance.toFixed(4)} (SE ${g.standardError.toFixed(4)}) over ${g.foldAucs.length} folds`,
+        nullWorldAuc: nw ? finite(nw.meanAuc) : null,
+        detail: [g, ...(nw ? [nw] : [])].map(describe).join('; '),
       },
       bestIteration: null,
     };

@@ -14,8 +14,10 @@ export class ModelNotReadyError extends Error {
   constructor(
     id: string,
     readonly status: ModelStatus,
+    /** Why a failed model failed (e.g. `leakage_detected`). */
+    readonly reason?: string,
   ) {
-    super(`model ${id} is ${status}: only completed models can be promoted or score`);
+    super(`model ${id} is ${status}${reason ? ` (${reason})` : ''}: only completed models can be promoted or score`);
     this.name = 'ModelNotReadyError';
   }
 }

@@ -166,7 +166,7 @@ export class SignalsService {
   async promote(id: string, alias: ModelAlias, meta: { correlationId?: string } = {}): Promise<ModelAliasDto> {
     const doc = await this.models.get(id);
     if (!doc) throw new ModelNotFoundError(id);
-    if (doc.status !== 'completed') throw new ModelNotReadyError(id, doc.status);
+    if (doc.status !== 'completed') throw new ModelNotReadyError(id, doc.status, doc.error?.reason);
     const { doc: a, change } = await this.aliases.promote(alias, id);
     await this.announce(alias, change, meta);
     return toAliasDto(a);
