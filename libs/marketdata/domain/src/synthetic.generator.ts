@@ -428,7 +428,7 @@ function injectAnomalies(r: Resolved, n: number, bars: Bars, anomaly: Uint8Array
         if (c > high[t]) high[t] = c;
         if (c < low[t]) low[t] = c;
         anomaly[t] = ANOMALY_CODE.spike;
-        events.push({ ...base(kind, t), logMove: move });
+        events.push({ ...base(kind, t), logMove: move, sigmas });
         t += 2;
         break;
       }

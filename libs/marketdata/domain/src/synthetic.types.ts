@@ -132,6 +132,8 @@ export interface AnomalyEvent {
   ts: number;
   /** Spike: signed log move applied to the close. */
   logMove?: number;
+  /** Spike: size drawn, in multiples of the bar's per-bar volatility σ√Δt (before price rounding). */
+  sigmas?: number;
   /** Gap: number of removed bars and the start times of the first and last of them (epoch ms UTC). */
   missingBars?: number;
   missingFromTs?: number;
