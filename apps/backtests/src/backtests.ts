@@ -1,3 +1,4 @@
+import { streamDomains } from '@strata/catalog-contracts';
 import { ArtifactBacktestSeriesStore, backtestsService } from '@strata/backtests-feature';
 import { FeaturesModule } from '@strata/features-feature';
 import { MarketDataReaderModule } from '@strata/marketdata-feature';
@@ -27,6 +28,7 @@ export async function startBacktests(opts: { config: Config; logger: Logger; bus
   const { config } = opts;
   return startServiceApp({
     name: 'backtests',
+    busDomains: streamDomains(),
     config,
     logger: opts.logger,
     bus: opts.bus,

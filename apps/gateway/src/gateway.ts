@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { buildAsyncApiDocument, GATEWAY_ROUTES } from '@strata/catalog-contracts';
+import { buildAsyncApiDocument, GATEWAY_ROUTES, streamDomains } from '@strata/catalog-contracts';
 import type { ApiKeyService } from '@strata/platform-auth';
 import { type EventBus } from '@strata/platform-contracts';
 import { runServiceApp, startServiceApp, type ServiceApp } from '@strata/platform-service-kit';
@@ -33,6 +33,7 @@ export async function startGateway(opts: { config: Config; logger: Logger; bus?:
   const { config } = opts;
   const app = await startServiceApp({
     name: 'gateway',
+    busDomains: streamDomains(),
     config,
     logger: opts.logger,
     bus: opts.bus,

@@ -1,3 +1,4 @@
+import { streamDomains } from '@strata/catalog-contracts';
 import type { BarQualityFlagsStore } from '@strata/dataquality-contracts';
 import { DuckDbBarQualityFlagsStore } from '@strata/dataquality-infra-duckdb';
 import type { FeatureStore } from '@strata/features-contracts';
@@ -76,6 +77,7 @@ export async function startMarketData(opts: {
   let snapshots: ArtifactStore | undefined;
   const app = await startServiceApp({
     name: 'marketdata',
+    busDomains: streamDomains(),
     config,
     logger,
     bus: opts.bus,

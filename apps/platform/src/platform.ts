@@ -3,7 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type DocumentStore, type EventBus } from '@strata/platform-contracts';
 import type { ApiKeyService } from '@strata/platform-auth';
 import { serviceRun, startServiceApp, runServiceApp } from '@strata/platform-service-kit';
-import { buildAsyncApiDocument } from '@strata/catalog-contracts';
+import { buildAsyncApiDocument, streamDomains } from '@strata/catalog-contracts';
 import { ArtifactBacktestSeriesStore, backtestsService } from '@strata/backtests-feature';
 import { FeaturesModule, featuresService, type FeatureSetImplementation } from '@strata/features-feature';
 import {
@@ -100,6 +100,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   let bars: DuckDbBarsRepository | undefined;
   const app = await startServiceApp({
     name: 'platform',
+    busDomains: streamDomains(),
     config,
     logger,
     bus: opts.bus,

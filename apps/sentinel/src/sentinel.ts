@@ -1,3 +1,4 @@
+import { streamDomains } from '@strata/catalog-contracts';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { sentinelService } from '@strata/dataquality-feature';
 import { HttpWebhookTransport } from '@strata/dataquality-infra-webhooks';
@@ -45,6 +46,7 @@ export async function startSentinel(opts: {
   const webhooks = webhookDeliveryOptions(opts.config);
   return startServiceApp({
     name: 'sentinel',
+    busDomains: streamDomains(),
     config: opts.config,
     logger: opts.logger,
     bus: opts.bus,

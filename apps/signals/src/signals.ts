@@ -1,3 +1,4 @@
+import { streamDomains } from '@strata/catalog-contracts';
 import { FeaturesModule } from '@strata/features-feature';
 import { MarketDataReaderModule } from '@strata/marketdata-feature';
 import { openRemoteMarketData } from '@strata/marketdata-infra-nats';
@@ -27,6 +28,7 @@ export async function startSignals(opts: { config: Config; logger: Logger; bus?:
   let runtime: OnnxModelRuntime | undefined;
   const app = await startServiceApp({
     name: 'signals',
+    busDomains: streamDomains(),
     config,
     logger: opts.logger,
     bus: opts.bus,

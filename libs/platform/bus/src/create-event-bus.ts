@@ -1,4 +1,6 @@
 import { type EventBus } from '@strata/platform-contracts';
+import type { StreamLimitsConfig } from '@strata/shared-util';
+import type { BusLogger } from './dead-letter-log';
 import { InProcessEventBus } from './in-process-event-bus';
 import { JetStreamEventBus } from './jetstream-event-bus';
 
@@ -14,6 +16,10 @@ export interface CreateEventBusOptions {
   streamPrefix?: string;
   /** JetStream only: domains whose streams are ensured at start (default: none, each ensured on first use). */
   domains?: readonly string[];
+  /** JetStream only: per-stream retention limits (`STRATA_STREAM_*`, see `streamLimitsFromEnv`). */
+  streamLimits?: StreamLimitsConfig;
+  /** Dead letters are logged here (one `warn` line each, with the reason). */
+  logger?: BusLogger;
 }
 
 /**
@@ -27,7 +33,9 @@ export async function createEventBus(opts: CreateEventBusOptions): Promise<Event
       service: opts.service,
       streamPrefix: opts.streamPrefix,
       domains: opts.domains,
+      streamLimits: opts.streamLimits,
+      logger: opts.logger,
     });
   }
-  return new InProcessEventBus({ service: opts.service, dataDir: opts.dataDir });
+  return new InProcessEventBus({ service: opts.service, dataDir: opts.dataDir, logger: opts.logger });
 }

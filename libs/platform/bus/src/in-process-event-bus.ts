@@ -16,11 +16,12 @@ import {
 import { BusError, describeIssues, toBusIssues } from './bus-errors';
 import { BusJournal, type JournalMessage } from './bus-journal';
 import { compiledSchema } from './compiled-schema';
+import { logDeadLetter, type BusLogger } from './dead-letter-log';
 import { DedupIndex } from './dedup-index';
 import { lastMintedSeq } from './fast-id';
 import { newEnvelope } from './envelope.factory';
 import { subjectMatches } from './subjects';
-import { inConsumerSpan, isPromiseLike, outgoingHeaders } from './tracing';
+import { ensureTraceContext, inConsumerSpan, isPromiseLike, outgoingHeaders } from './tracing';
 
 /** Options of {@link InProcessEventBus}. */
 export interface InProcessEventBusOptions {
@@ -51,6 +52,8 @@ export interface InProcessEventBusOptions {
   requestTimeoutMs?: number;
   /** Longest wait in `close()` for in-flight handlers and queued deliveries, ms (default 10000). */
   closeTimeoutMs?: number;
+  /** Where each dead letter is logged (one `warn` line with the reason); unset: not logged. */
+  logger?: BusLogger;
 }
 
 const EMPTY_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
@@ -255,6 +258,7 @@ export class InProcessEventBus implements EventBus {
     }
     this.sweepTimer = setInterval(() => this.sweepAckWait(), 250);
     this.sweepTimer.unref();
+    ensureTraceContext();
   }
 
   // ---------------------------------------------------------------- publish
@@ -291,7 +295,7 @@ export class InProcessEventBus implements EventBus {
     if (!ids) this.dedup.set(log.stream, (ids = new DedupIndex(this.dedupWindowMs, this.dedupMaxIds)));
     if (explicitId === undefined) ids.addMinted(lastMintedSeq(), now);
     else if (ids.checkExplicit(explicitId, now)) return Promise.resolve(env);
-    const entry = new Entry(log.lastSeq + 1, env as Envelope<unknown>, outgoingHeaders(opts?.headers));
+    const entry = new Entry(log.lastSeq + 1, env as Envelope<unknown>, outgoingHeaders(def.subject, opts?.headers));
     log.append(entry);
     for (const g of log.groups.values()) if (g.members.length) this.schedule(g);
     if ((++this.publishCount & 1023) === 0) this.housekeep(now);
@@ -553,6 +557,7 @@ export class InProcessEventBus implements EventBus {
     };
     this.done(g, r.entry.seq);
     this.storeDeadLetter(dl);
+    logDeadLetter(this.opts.logger, dl);
   }
 
   private storeDeadLetter(dl: DeadLetter): void {
@@ -633,7 +638,7 @@ export class InProcessEventBus implements EventBus {
     const live = group?.list.filter((r) => !r.stopped) ?? [];
     if (!group || !live.length) throw new BusError('no_responders', `no responders for ${def.subject}`, def.subject);
     const responder = live[group.rr++ % live.length];
-    const headers = outgoingHeaders(opts?.headers) ?? EMPTY_HEADERS;
+    const headers = outgoingHeaders(def.subject, opts?.headers);
     const env = newEnvelope(def, parsed.data, producer, opts);
     const id = env.id;
     const timeoutMs = opts?.timeoutMs ?? this.opts.requestTimeoutMs ?? 5000;

@@ -3,6 +3,8 @@ export * from './in-process-event-bus';
 export * from './jetstream-event-bus';
 export * from './create-event-bus';
 export * from './subjects';
+export type { BusLogger } from './dead-letter-log';
+export { ensureTraceContext, newTraceparent, TRACEPARENT_HEADER, TRACESTATE_HEADER } from './tracing';
 export { fastUuidv7 } from './fast-id';
 export * from './nest/bus.transport';
 export * from './nest/bus.module';

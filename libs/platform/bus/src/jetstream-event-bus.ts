@@ -28,6 +28,7 @@ import {
 } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import {
+  DeadLetterHeaders,
   deadLetterSubject,
   EnvelopeSchema,
   type BusHealth,
@@ -43,12 +44,19 @@ import {
   type PublishOptions,
   type SubscribeOptions,
 } from '@strata/platform-contracts';
+import {
+  DEAD_LETTER_STREAM_PREFIX,
+  resolveStreamLimits,
+  streamKey,
+  type StreamLimitsConfig,
+} from '@strata/shared-util';
 import { BusError, describeIssues, toBusIssues, type BusErrorCode } from './bus-errors';
+import { logDeadLetter, type BusLogger } from './dead-letter-log';
 import { compiledSchema } from './compiled-schema';
 import { newEnvelope } from './envelope.factory';
 import { PubAckPipeline } from './pub-ack-pipeline';
 import { requestSubject } from './subjects';
-import { inConsumerSpan, isPromiseLike, outgoingHeaders, type HeaderCarrier } from './tracing';
+import { ensureTraceContext, inConsumerSpan, isPromiseLike, outgoingHeaders, type HeaderCarrier } from './tracing';
 
 /** Options of {@link JetStreamEventBus}. */
 export interface JetStreamEventBusOptions {
@@ -67,8 +75,14 @@ export interface JetStreamEventBusOptions {
   duplicateWindowMs?: number;
   /** Stream storage (default 'file'). */
   storage?: 'file' | 'memory';
-  /** Maximum age of stream messages, ms (default 0 = kept until limits; dead letters are kept likewise). */
-  maxAgeMs?: number;
+  /**
+   * Retention limits per stream (max age, max bytes, discard policy), keyed by stream name without `streamPrefix`;
+   * unset keys get `DEFAULT_STREAM_LIMITS` (a year for domain streams; the data-quality and dead-letter streams bounded
+   * by age and size). Applied when a stream is created, and updated on an existing stream that differs.
+   */
+  streamLimits?: StreamLimitsConfig;
+  /** Where each dead letter is logged (one `warn` line with the reason); unset: not logged. */
+  logger?: BusLogger;
   /** Default request timeout, ms (default 5000). */
   requestTimeoutMs?: number;
   /** Longest wait for a stream's PubAck, ms (default 5000). */
@@ -80,11 +94,11 @@ export interface JetStreamEventBusOptions {
 /** Header names written by the bus. */
 export const BusHeaders = {
   MsgId: 'Nats-Msg-Id',
-  DlqReason: 'Strata-Dlq-Reason',
-  DlqConsumer: 'Strata-Dlq-Consumer',
-  DlqDeliveries: 'Strata-Dlq-Deliveries',
-  DlqDetail: 'Strata-Dlq-Detail',
-  DlqStreamSeq: 'Strata-Dlq-Stream-Seq',
+  DlqReason: DeadLetterHeaders.Reason,
+  DlqConsumer: DeadLetterHeaders.Consumer,
+  DlqDeliveries: DeadLetterHeaders.Deliveries,
+  DlqDetail: DeadLetterHeaders.Detail,
+  DlqStreamSeq: DeadLetterHeaders.StreamSeq,
   ErrorCode: 'Strata-Error-Code',
   Error: 'Strata-Error',
 } as const;
@@ -184,6 +198,7 @@ export class JetStreamEventBus implements EventBus {
     this.acks = new PubAckPipeline(nc, opts.publishTimeoutMs ?? 5000);
     this.sweep = setInterval(() => this.sweepAckWait(), 100);
     this.sweep.unref();
+    ensureTraceContext();
     void this.watchStatus();
   }
 
@@ -203,12 +218,12 @@ export class JetStreamEventBus implements EventBus {
 
   /** Stream holding a domain's messages. */
   streamName(domain: string): string {
-    return `${this.prefix}${domain.toUpperCase().replace(/-/g, '_')}`;
+    return `${this.prefix}${streamKey(domain)}`;
   }
 
   /** Stream holding a domain's dead letters. */
   deadLetterStreamName(domain: string): string {
-    return `${this.prefix}DLQ_${domain.toUpperCase().replace(/-/g, '_')}`;
+    return `${this.prefix}${DEAD_LETTER_STREAM_PREFIX}${streamKey(domain)}`;
   }
 
   /** The underlying connection (for tests and health details). */
@@ -222,8 +237,11 @@ export class JetStreamEventBus implements EventBus {
     if (!p) {
       p = (async () => {
         const stream = this.streamName(domain);
-        await this.ensureStream(stream, [`${domain}.>`]);
-        await this.ensureStream(this.deadLetterStreamName(domain), [`dlq.${domain}.>`]);
+        const key = streamKey(domain);
+        await this.ensureStream(stream, key, [`${domain}.>`]);
+        await this.ensureStream(this.deadLetterStreamName(domain), `${DEAD_LETTER_STREAM_PREFIX}${key}`, [
+          `dlq.${domain}.>`,
+        ]);
         // Safety net for deliveries the server gave up on; one listener per stream across all replicas (queue group).
         const sub = this.nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.*`, {
           queue: `${stream}_max_deliveries`,
@@ -239,15 +257,18 @@ export class JetStreamEventBus implements EventBus {
     return p;
   }
 
-  private async ensureStream(name: string, subjects: string[]): Promise<void> {
+  /** Creates stream `name` (limits key `key`), or updates its subjects, dedup window and limits when they differ. */
+  private async ensureStream(name: string, key: string, subjects: string[]): Promise<void> {
+    const limits = resolveStreamLimits(key, this.opts.streamLimits);
     const cfg: Partial<StreamConfig> & { name: string; subjects: string[] } = {
       name,
       subjects,
       retention: RetentionPolicy.Limits,
       storage: this.opts.storage === 'memory' ? StorageType.Memory : StorageType.File,
-      discard: DiscardPolicy.Old,
+      discard: limits.discard === 'new' ? DiscardPolicy.New : DiscardPolicy.Old,
       duplicate_window: nanos(this.opts.duplicateWindowMs ?? 120_000),
-      max_age: nanos(this.opts.maxAgeMs ?? 0),
+      max_age: nanos(limits.maxAgeMs),
+      max_bytes: limits.maxBytes,
     };
     try {
       const info = await this.jsm.streams.info(name);
@@ -255,6 +276,8 @@ export class JetStreamEventBus implements EventBus {
       const same =
         have.duplicate_window === cfg.duplicate_window &&
         have.max_age === cfg.max_age &&
+        have.max_bytes === cfg.max_bytes &&
+        have.discard === cfg.discard &&
         subjects.every((s) => have.subjects.includes(s));
       if (!same)
         await this.jsm.streams.update(name, {
@@ -262,6 +285,8 @@ export class JetStreamEventBus implements EventBus {
           subjects: [...new Set([...have.subjects, ...subjects])],
           duplicate_window: cfg.duplicate_window,
           max_age: cfg.max_age,
+          max_bytes: cfg.max_bytes,
+          discard: cfg.discard,
         });
     } catch (e) {
       if (!(e instanceof JetStreamApiError && e.code === JetStreamApiCodes.StreamNotFound))
@@ -297,8 +322,8 @@ export class JetStreamEventBus implements EventBus {
     else await ready;
     const h = natsHeaders();
     h.set(BusHeaders.MsgId, env.id);
-    const extra = outgoingHeaders(opts?.headers);
-    if (extra) for (const k in extra) h.set(k, extra[k]);
+    const extra = outgoingHeaders(def.subject, opts?.headers);
+    for (const k in extra) h.set(k, extra[k]);
     const body = encodeWithin(this.nc, def.subject, JSON.stringify(env), h);
     try {
       await this.acks.publish(def.subject, body, h);
@@ -603,6 +628,7 @@ export class JetStreamEventBus implements EventBus {
     h.set(BusHeaders.MsgId, `${stream}:${seq}:${dl.consumer}`);
     await this.ensureDomain(dl.subject.split('.')[0]);
     await this.acks.publish(deadLetterSubject(dl.subject), JSON.stringify(dl), h);
+    logDeadLetter(this.opts.logger, dl, { stream, seq });
   }
 
   /** The server gave up on a message (its last delivery timed out too): store it as a dead letter. */
@@ -689,8 +715,8 @@ export class JetStreamEventBus implements EventBus {
       throw new BusError('not_a_request', `${def.subject} has no reply schema; publish it instead`, def.subject);
     const env = this.envelope(def, data, opts);
     const h = natsHeaders();
-    const extra = outgoingHeaders(opts?.headers);
-    if (extra) for (const k in extra) h.set(k, extra[k]);
+    const extra = outgoingHeaders(def.subject, opts?.headers);
+    for (const k in extra) h.set(k, extra[k]);
     const timeout = opts?.timeoutMs ?? this.opts.requestTimeoutMs ?? 5000;
     const body = encodeWithin(this.nc, def.subject, JSON.stringify(env), h);
     let m: Msg;

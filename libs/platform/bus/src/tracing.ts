@@ -1,6 +1,8 @@
 import {
   context,
+  createContextKey,
   propagation,
+  ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -8,8 +10,40 @@ import {
   type TextMapGetter,
   type TextMapSetter,
 } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { randomFillSync } from 'node:crypto';
 
 const TRACER_NAME = '@strata/platform-bus';
+
+/** W3C header names of the trace context every bus message carries. */
+export const TRACEPARENT_HEADER = 'traceparent';
+/** Vendor-specific trace state travelling with {@link TRACEPARENT_HEADER}. */
+export const TRACESTATE_HEADER = 'tracestate';
+
+/**
+ * The bus always speaks W3C trace context on its messages, whatever propagator (if any) the process registered, so a
+ * message carries `traceparent` with or without an OpenTelemetry SDK.
+ */
+const w3c = new W3CTraceContextPropagator();
+
+const PROBE = createContextKey('strata.trace-context.probe');
+
+/** True when a context manager is registered that keeps a context across `context.with` (not the no-op default). */
+function contextManagerWorks(): boolean {
+  return context.with(ROOT_CONTEXT.setValue(PROBE, true), () => context.active().getValue(PROBE) === true);
+}
+
+/**
+ * Makes trace context flow without an OpenTelemetry SDK (tracing export off): registers an AsyncLocalStorage context
+ * manager and the W3C trace-context propagator unless the process already has them (the SDK registers its own when
+ * it starts first). Idempotent and cheap; called by both bus adapters' constructors, so a handler that publishes
+ * continues the trace of the message (or HTTP request) it handles.
+ */
+export function ensureTraceContext(): void {
+  if (!contextManagerWorks()) context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  if (!propagation.fields().includes(TRACEPARENT_HEADER)) propagation.setGlobalPropagator(w3c);
+}
 
 const recordSetter: TextMapSetter<Record<string, string>> = {
   set(carrier, key, value) {
@@ -26,28 +60,52 @@ const recordGetter: TextMapGetter<Record<string, string>> = {
   },
 };
 
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const POOL = Buffer.allocUnsafe(24 * 256);
+let poolAt = POOL.length;
+
 /**
- * Copies `extra` and injects the active trace context (W3C `traceparent`/`tracestate` with the default propagator)
- * into a plain header record. Returns undefined when there is nothing to send, so the hot path allocates nothing more.
+ * A new W3C `traceparent` (version 00, random 16-byte trace id and 8-byte parent id, not sampled): the trace a
+ * producer starts when nothing is active. Random bytes come from a pooled `randomFillSync`, refilled every 256 ids.
  */
-export function outgoingHeaders(extra: Record<string, string> | undefined): Record<string, string> | undefined {
-  if (extra) {
-    const carrier: Record<string, string> = { ...extra };
-    propagation.inject(context.active(), carrier, recordSetter);
-    return carrier;
+export function newTraceparent(): string {
+  if (poolAt === POOL.length) {
+    randomFillSync(POOL);
+    poolAt = 0;
   }
-  // Common case: no extra headers. Inject into a scratch record and copy only when the propagator wrote something.
-  propagation.inject(context.active(), scratch, recordSetter);
-  let out: Record<string, string> | undefined;
-  for (const k in scratch) {
-    out ??= {};
-    out[k] = scratch[k];
-    delete scratch[k];
-  }
-  return out;
+  const b = POOL;
+  const o = poolAt;
+  poolAt += 24;
+  // All-zero ids are invalid (W3C); with 2^-128 odds, force one bit rather than draw again.
+  if (b[o] === 0) b[o] = 1;
+  if (b[o + 16] === 0) b[o + 16] = 1;
+  let s = '00-';
+  for (let i = 0; i < 16; i++) s += HEX[b[o + i]];
+  s += '-';
+  for (let i = 16; i < 24; i++) s += HEX[b[o + i]];
+  return s + '-00';
 }
 
-const scratch: Record<string, string> = {};
+/**
+ * The headers of an outgoing message: `extra` plus the W3C trace context (`traceparent`, `tracestate`). The trace is
+ * continued from the active span (an HTTP request, the message being handled); with none active the producer starts
+ * one: a `<subject> publish` PRODUCER span when an OpenTelemetry SDK records spans, else a fresh `traceparent`
+ * ({@link newTraceparent}). Every message therefore carries a `traceparent`, with or without tracing export.
+ */
+export function outgoingHeaders(subject: string, extra: Record<string, string> | undefined): Record<string, string> {
+  const carrier: Record<string, string> = extra ? { ...extra } : {};
+  const active = context.active();
+  if (trace.getSpanContext(active)) {
+    w3c.inject(active, carrier, recordSetter);
+    if (carrier[TRACEPARENT_HEADER] !== undefined) return carrier;
+  }
+  const span = trace.getTracer(TRACER_NAME).startSpan(`${subject} publish`, { kind: SpanKind.PRODUCER }, active);
+  if (span.isRecording()) {
+    w3c.inject(trace.setSpan(active, span), carrier, recordSetter);
+    span.end();
+  } else carrier[TRACEPARENT_HEADER] = newTraceparent();
+  return carrier;
+}
 
 /** Received headers read in place (NATS `MsgHdrs` fits), so a delivery needs no header record to be traced. */
 export interface HeaderCarrier {
@@ -69,11 +127,11 @@ function isCarrier(h: Record<string, string> | HeaderCarrier): h is HeaderCarrie
   return typeof (h as HeaderCarrier).get === 'function' && typeof (h as HeaderCarrier).has === 'function';
 }
 
-/** Extracts the remote trace context from a header record or carrier (exact header names). */
+/** Extracts the remote W3C trace context from a header record or carrier (exact header names). */
 export function incomingContext(headers: Record<string, string> | HeaderCarrier): Context {
   return isCarrier(headers)
-    ? propagation.extract(context.active(), headers, carrierGetter)
-    : propagation.extract(context.active(), headers, recordGetter);
+    ? w3c.extract(context.active(), headers, carrierGetter)
+    : w3c.extract(context.active(), headers, recordGetter);
 }
 
 /** Attributes of a consumer span. */
@@ -87,8 +145,8 @@ export interface ConsumerSpanInfo {
 
 /**
  * Runs `fn` inside a CONSUMER span whose parent is the trace context carried in `headers`; ends the span when the
- * returned value (or promise) settles, recording a thrown error. With no OpenTelemetry SDK registered this is a no-op
- * span, so the cost is a few calls.
+ * returned value (or promise) settles, recording a thrown error. With no OpenTelemetry SDK registered the span is the
+ * remote context itself (no-op), so what `fn` publishes continues the message's trace at the cost of a few calls.
  */
 export function inConsumerSpan<R>(
   headers: Record<string, string> | HeaderCarrier,

@@ -37,13 +37,16 @@ export class HttpTracingInterceptor implements NestInterceptor {
     if (ctx.getType() !== 'http') return next.handle();
     const req = ctx.switchToHttp().getRequest<TracedRequest>();
     const active = context.active();
-    const hasParent = trace.getSpan(active) !== undefined;
-    const parent = hasParent ? active : propagation.extract(active, req.headers, headerGetter);
+    // A recording span is the HTTP auto-instrumentation's server span; a non-recording one is the caller's context
+    // set by continueRequestTraces. Either is the parent; with neither, read the caller's traceparent here.
+    const current = trace.getSpan(active);
+    const local = current?.isRecording() === true;
+    const parent = current ? active : propagation.extract(active, req.headers, headerGetter);
     const route = req.routeOptions?.url ?? req.url.split('?')[0];
     const span = trace.getTracer(TRACER).startSpan(
       `${req.method} ${route}`,
       {
-        kind: hasParent ? SpanKind.INTERNAL : SpanKind.SERVER,
+        kind: local ? SpanKind.INTERNAL : SpanKind.SERVER,
         attributes: {
           'http.request.method': req.method,
           'http.route': route,

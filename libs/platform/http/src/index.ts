@@ -11,3 +11,4 @@ export * from './strata-http.module';
 export * from './page-cursor';
 export * from './forwarded-principal';
 export * from './bus-problem';
+export * from './request-trace-context';

@@ -1,5 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { context, propagation } from '@opentelemetry/api';
+import { newTraceparent, TRACEPARENT_HEADER, TRACESTATE_HEADER } from '@strata/platform-bus';
 import type { ArtifactStore } from '@strata/platform-contracts';
 import {
   encodeForwardedPrincipal,
@@ -155,6 +156,13 @@ export function registerGatewayForwarding(app: NestFastifyApplication, opts: Gat
       headers['x-forwarded-for'] = req.ip;
       // The owner's request span continues the gateway's trace (W3C traceparent of the active span, when recorded).
       if (tracing) propagation.inject(context.active(), headers, { set: (c, k, v) => (c[k] = v) });
+      // Without a span (tracing export off) the caller's traceparent is forwarded as sent; with none, the gateway
+      // starts the trace, so the owner's handling and the events it publishes share one trace id.
+      const traceparent = headers[TRACEPARENT_HEADER];
+      if (typeof traceparent !== 'string') headers[TRACEPARENT_HEADER] = newTraceparent();
+      const trace: Record<string, string> = { [TRACEPARENT_HEADER]: headers[TRACEPARENT_HEADER] as string };
+      const tracestate = headers[TRACESTATE_HEADER];
+      if (typeof tracestate === 'string') trace[TRACESTATE_HEADER] = tracestate;
       const raw = req.body;
       const body = raw instanceof Uint8Array ? raw : EMPTY;
       try {
@@ -164,7 +172,7 @@ export function registerGatewayForwarding(app: NestFastifyApplication, opts: Gat
         const timeout = staged.bodyRef ? opts.uploadTimeoutMs : opts.timeoutMs;
         const answer = await opts.transport.request(
           subject,
-          { meta: JSON.stringify(meta), body: staged.data },
+          { meta: JSON.stringify(meta), body: staged.data, trace },
           timeout,
         );
         const res = JSON.parse(answer.meta) as ForwardedResponse;

@@ -83,6 +83,8 @@ export class ForwardError extends Error {
 export interface HttpBusMessage {
   meta: string;
   body: Uint8Array;
+  /** W3C trace context (`traceparent`, `tracestate`) sent as message headers, so the request message is traced too. */
+  trace?: Record<string, string>;
 }
 
 /** A running responder. */
@@ -149,6 +151,7 @@ export class NatsHttpBusTransport implements HttpBusTransport {
       this.pending.set(id, { subject, resolve, reject, timer });
       const h = natsHeaders();
       h.set(HTTP_META_HEADER, msg.meta);
+      if (msg.trace) for (const k in msg.trace) h.set(k, msg.trace[k]);
       this.send(() => {
         try {
           this.nc.publish(subject, msg.body, { reply: `${this.inbox}.${id}`, headers: h });

@@ -9,6 +9,7 @@ import { DuckDbDocumentStore, MongoDocumentStore } from '@strata/platform-docume
 import {
   apiKeyEntriesFromConfig,
   configureStrataHttp,
+  continueRequestTraces,
   createLogger,
   createStrataFastifyAdapter,
   parseApiKeys,
@@ -18,7 +19,7 @@ import {
 } from '@strata/platform-http';
 import type { ServiceContext, ServiceDefinition, ServiceModule } from '@strata/platform-messaging';
 import type { TelemetryHandle } from '@strata/platform-telemetry';
-import { onShutdownSignal, type serviceConfigShape } from '@strata/shared-util';
+import { onShutdownSignal, streamLimitsFromEnv, type serviceConfigShape } from '@strata/shared-util';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -132,6 +133,11 @@ export interface ServiceAppOptions<C extends ServiceKitConfig, R> {
   logger: Logger;
   /** Use this bus (tests, several apps on one in-process bus); not closed by the app. Else JetStream when `NATS_URL` is set, else the in-process bus. */
   bus?: EventBus;
+  /**
+   * Domains of the message catalog (`streamDomains()` of `@strata/catalog-contracts`): a `STRATA_STREAM_<STREAM>_*`
+   * variable naming any other stream is a configuration error. Unset: only the values are checked.
+   */
+  busDomains?: readonly string[];
   /** The embedded document store's file under the data dir when `MONGODB_URI` is unset, and what to warn about it. */
   embeddedStore: { file: string; warning?: string };
   http: ServiceAppHttp;
@@ -196,7 +202,15 @@ export async function startServiceApp<C extends ServiceKitConfig, R = object>(
   try {
     const store = await openDocumentStore(config, dataDir, opts.embeddedStore, logger);
     closers.push(() => store.close());
-    const bus = opts.bus ?? (await createEventBus({ natsUrl: config.NATS_URL, dataDir, service: opts.name }));
+    const bus =
+      opts.bus ??
+      (await createEventBus({
+        natsUrl: config.NATS_URL,
+        dataDir,
+        service: opts.name,
+        streamLimits: streamLimitsFromEnv(process.env, opts.busDomains),
+        logger: logger.child({ component: 'bus' }),
+      }));
     if (!opts.bus) closers.push(() => bus.close());
     // The collections' tables / indexes exist before anything is served.
     await store.ready();
@@ -305,6 +319,8 @@ export async function startServiceApp<C extends ServiceKitConfig, R = object>(
     }
     closers.push(() => http.close());
     configureStrataHttp(http);
+    // Before any route is registered (Nest's on init, the gateway's forwarding routes just below).
+    continueRequestTraces(http);
     const forwarding = h.kind === 'api' ? h.gateway?.forward : undefined;
     const transport = forwarding || h.kind === 'service' ? httpBusTransportFor(bus) : undefined;
     let ownerDocs: OwnerOpenApiDocuments | undefined;
