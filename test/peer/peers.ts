@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseBarsCsv } from '@strata/marketdata-domain';
+import { type ParsedBars, parseBarsCsv } from '@strata/marketdata-domain';
 
 /** Repository root. */
 export const REPO = resolve(__dirname, '..', '..');
@@ -49,15 +49,9 @@ export function runPython(python: string, args: string[]): string {
   return run.stdout;
 }
 
-/** One bundled daily series (data/sample/<SYMBOL>_1d.csv), parsed. */
-export interface BundledSeries {
+/** One bundled daily series (data/sample/<SYMBOL>_1d.csv), parsed: columns as the CSV parser returns them. */
+export interface BundledSeries extends ParsedBars {
   symbol: string;
-  ts: Float64Array;
-  open: Float64Array;
-  high: Float64Array;
-  low: Float64Array;
-  close: Float64Array;
-  volume: Float64Array;
 }
 
 /** Every bundled daily series in data/sample, in file-name order. Throws when a file has rejected rows or none exist. */
@@ -66,15 +60,6 @@ export function bundledSeries(files: string[]): BundledSeries[] {
   return files.map((f) => {
     const parsed = parseBarsCsv(readFileSync(join(REPO, 'data', 'sample', f), 'utf8'));
     if (parsed.rejects.length > 0) throw new Error(`${f}: ${parsed.rejects.length} rejected rows`);
-    const b = parsed.bars;
-    return {
-      symbol: f.replace(/_1d\.csv$/, ''),
-      ts: Float64Array.from(b.ts),
-      open: Float64Array.from(b.open),
-      high: Float64Array.from(b.high),
-      low: Float64Array.from(b.low),
-      close: Float64Array.from(b.close),
-      volume: Float64Array.from(b.volume),
-    };
+    return { ...parsed.bars, symbol: f.replace(/_1d\.csv$/, '') };
   });
 }
