@@ -78,6 +78,22 @@ function permuted(r: Float64Array, seed: number): Float64Array {
   return out;
 }
 
+/** Each fold with its test rows also appended to its training rows (train/test overlap). */
+function withTestInTraining(folds: FoldData[]): FoldData[] {
+  const cat = (a: Float64Array, b: Float64Array) => Float64Array.from([...a, ...b]);
+  return folds.map((f) => ({
+    ...f,
+    train: {
+      X: cat(f.train.X, f.test.X),
+      nRows: f.train.nRows + f.test.nRows,
+      y: cat(f.train.y, f.test.y),
+      forwardReturn: cat(f.train.forwardReturn, f.test.forwardReturn),
+      symbol: new Int32Array(f.train.nRows + f.test.nRows),
+      ts: cat(f.train.ts!, f.test.ts!),
+    },
+  }));
+}
+
 const GBDT = { numTrees: 60, learningRate: 0.05, maxLeaves: 7, minDataInLeaf: 50, lambdaL2: 5 };
 
 describe('walkForwardSplits', () => {
@@ -134,26 +150,11 @@ describe('evaluateWalkForward and the leakage guard', () => {
   it('label shuffle: fires when the test observations are also in the training rows', () => {
     const r = returns(4000, 6);
     const { folds, featureNames } = foldsFrom(r, { leaky: false });
-    const cat = (a: Float64Array, b: Float64Array) => {
-      const o = new Float64Array(a.length + b.length);
-      o.set(a);
-      o.set(b, a.length);
-      return o;
-    };
-    const overlapping = folds.map((f) => ({
-      ...f,
-      train: {
-        X: cat(f.train.X, f.test.X),
-        nRows: f.train.nRows + f.test.nRows,
-        y: cat(f.train.y, f.test.y),
-        forwardReturn: cat(f.train.forwardReturn, f.test.forwardReturn),
-        symbol: new Int32Array(f.train.nRows + f.test.nRows),
-        ts: cat(f.train.ts!, f.test.ts!),
-      },
-    }));
     const params = { objective: 'binary' as const, numTrees: 30, learningRate: 0.3, maxLeaves: 31, minDataInLeaf: 1 };
     expect(runLeakageGuard(folds, featureNames, params, { seed: 2 }).passed).toBe(true);
-    expect(() => runLeakageGuard(overlapping, featureNames, params, { seed: 2 })).toThrow(LeakageDetectedError);
+    expect(() => runLeakageGuard(withTestInTraining(folds), featureNames, params, { seed: 2 })).toThrow(
+      LeakageDetectedError,
+    );
   });
 
   it('label shuffle by blocks: moves whole runs of labels, never across the train/test boundary; fires on overlap', () => {
@@ -186,22 +187,10 @@ describe('evaluateWalkForward and the leakage guard', () => {
     const used = new Set([...s.train.forwardReturn, ...s.test.forwardReturn]);
     expect(f.train.nRows + f.test.nRows - used.size).toBeLessThanOrEqual(2 * H);
     // And the block guard still sees test observations inside the training rows.
-    const cat = (a: Float64Array, b: Float64Array) => Float64Array.from([...a, ...b]);
-    const overlapping = folds.map((g) => ({
-      ...g,
-      train: {
-        X: cat(g.train.X, g.test.X),
-        nRows: g.train.nRows + g.test.nRows,
-        y: cat(g.train.y, g.test.y),
-        forwardReturn: cat(g.train.forwardReturn, g.test.forwardReturn),
-        symbol: new Int32Array(g.train.nRows + g.test.nRows),
-        ts: cat(g.train.ts!, g.test.ts!),
-      },
-    }));
     const params = { objective: 'binary' as const, numTrees: 30, learningRate: 0.3, maxLeaves: 31, minDataInLeaf: 1 };
     const opts = { seed: 2, blockBars: H, varianceInflation: H };
     expect(runLeakageGuard(folds, featureNames, params, opts).passed).toBe(true);
-    expect(() => runLeakageGuard(overlapping, featureNames, params, opts)).toThrow(LeakageDetectedError);
+    expect(() => runLeakageGuard(withTestInTraining(folds), featureNames, params, opts)).toThrow(LeakageDetectedError);
   });
 
   it('null world: fires on a look-ahead feature (= the future return), passes without it', () => {
