@@ -44,6 +44,8 @@ const common = {
   // The Python peers venv holds package.json files of Jupyter extensions; keep them out of Jest's module map.
   modulePathIgnorePatterns: ['<rootDir>/bench/peers/\\.venv/'],
   setupFiles: ['<rootDir>/test/jest.setup.ts'],
+  // Validates every message the buses send against docs/asyncapi.json; a mismatch fails the running test.
+  setupFilesAfterEnv: ['<rootDir>/test/jest.after-env.ts'],
 };
 module.exports = {
   projects: [

@@ -17,6 +17,7 @@ import { BusError, describeIssues, toBusIssues } from './bus-errors';
 import { BusJournal, type JournalMessage } from './bus-journal';
 import { compiledSchema } from './compiled-schema';
 import { logDeadLetter, type BusLogger } from './dead-letter-log';
+import { notifyPublished } from './publish-observer';
 import { DedupIndex } from './dedup-index';
 import { lastMintedSeq } from './fast-id';
 import { newEnvelope } from './envelope.factory';
@@ -295,6 +296,7 @@ export class InProcessEventBus implements EventBus {
     if (!ids) this.dedup.set(log.stream, (ids = new DedupIndex(this.dedupWindowMs, this.dedupMaxIds)));
     if (explicitId === undefined) ids.addMinted(lastMintedSeq(), now);
     else if (ids.checkExplicit(explicitId, now)) return Promise.resolve(env);
+    notifyPublished(def.subject, env, 'message');
     const entry = new Entry(log.lastSeq + 1, env as Envelope<unknown>, outgoingHeaders(def.subject, opts?.headers));
     log.append(entry);
     for (const g of log.groups.values()) if (g.members.length) this.schedule(g);
@@ -556,6 +558,7 @@ export class InProcessEventBus implements EventBus {
       payload: JSON.stringify(r.entry.env),
     };
     this.done(g, r.entry.seq);
+    notifyPublished(deadLetterSubject(dl.subject), dl, 'dead-letter');
     this.storeDeadLetter(dl);
     logDeadLetter(this.opts.logger, dl);
   }
@@ -640,6 +643,7 @@ export class InProcessEventBus implements EventBus {
     const responder = live[group.rr++ % live.length];
     const headers = outgoingHeaders(def.subject, opts?.headers);
     const env = newEnvelope(def, parsed.data, producer, opts);
+    notifyPublished(def.subject, env, 'message');
     const id = env.id;
     const timeoutMs = opts?.timeoutMs ?? this.opts.requestTimeoutMs ?? 5000;
     const ctx: MessageContext<unknown> = {

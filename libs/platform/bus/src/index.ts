@@ -4,6 +4,7 @@ export * from './jetstream-event-bus';
 export * from './create-event-bus';
 export * from './subjects';
 export type { BusLogger } from './dead-letter-log';
+export * from './publish-observer';
 export { ensureTraceContext, newTraceparent, TRACEPARENT_HEADER, TRACESTATE_HEADER } from './tracing';
 export { fastUuidv7 } from './fast-id';
 export * from './nest/bus.transport';

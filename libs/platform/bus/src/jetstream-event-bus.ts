@@ -52,6 +52,7 @@ import {
 } from '@strata/shared-util';
 import { BusError, describeIssues, toBusIssues, type BusErrorCode } from './bus-errors';
 import { logDeadLetter, type BusLogger } from './dead-letter-log';
+import { notifyPublished } from './publish-observer';
 import { compiledSchema } from './compiled-schema';
 import { newEnvelope } from './envelope.factory';
 import { PubAckPipeline } from './pub-ack-pipeline';
@@ -343,7 +344,9 @@ export class JetStreamEventBus implements EventBus {
         toBusIssues(parsed.error.issues),
       );
     }
-    return newEnvelope(def, parsed.data, this.opts.service, opts);
+    const env = newEnvelope(def, parsed.data, this.opts.service, opts);
+    notifyPublished(def.subject, env, 'message');
+    return env;
   }
 
   // ---------------------------------------------------------------- subscribe
@@ -627,6 +630,7 @@ export class JetStreamEventBus implements EventBus {
     h.set(BusHeaders.DlqStreamSeq, `${stream}:${seq}`);
     h.set(BusHeaders.MsgId, `${stream}:${seq}:${dl.consumer}`);
     await this.ensureDomain(dl.subject.split('.')[0]);
+    notifyPublished(deadLetterSubject(dl.subject), dl, 'dead-letter');
     await this.acks.publish(deadLetterSubject(dl.subject), JSON.stringify(dl), h);
     logDeadLetter(this.opts.logger, dl, { stream, seq });
   }
