@@ -166,8 +166,12 @@ describe('market data and features REST (platform, first boot with the bundled s
         .sort(),
     ).toEqual(['query.from', 'query.limit', 'query.timeframe']);
     const cursor = await get('/market-data/bars?symbol=SPY&timeframe=1d&cursor=garbage');
-    expect(cursor.statusCode).toBe(400);
+    expect(cursor.statusCode).toBe(404);
+    expect(cursor.json()).toMatchObject({ type: 'urn:strata:problem:invalid-cursor' });
     expect(cursor.json().errors[0]).toMatchObject({ field: 'query.cursor', reason: 'invalid_cursor' });
+    const malformed = await get('/market-data/bars?symbol=SPY&timeframe=1d&cursor=garbage!');
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().errors[0]).toMatchObject({ field: 'query.cursor', reason: 'invalid_format' });
     const accept = await get('/market-data/bars?symbol=SPY&timeframe=1d', { accept: 'image/png' });
     expect(accept.statusCode).toBe(406);
     expect(accept.headers['content-type']).toMatch(/^application\/problem\+json/);

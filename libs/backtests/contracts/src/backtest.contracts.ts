@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCommand, defineEvent } from '@strata/platform-contracts';
+import { defineCommand, defineEvent, PageCursorSchema } from '@strata/platform-contracts';
 import { QualityFilterSchema } from '@strata/features-contracts';
 import { InstantQuerySchema, SymbolSchema } from '@strata/marketdata-contracts';
 import { StrategyDefinitionV1Schema, StrategyParamNameSchema } from './strategy.contracts';
@@ -65,37 +65,52 @@ export const ExecutionSettingsSchema = z
 /** See {@link ExecutionSettingsSchema}. */
 export type ExecutionSettings = z.output<typeof ExecutionSettingsSchema>;
 
-/** Body of `POST /backtests`: a saved strategy (id, optional version) or an inline definition. */
-export const CreateBacktestBodySchema = z
+/** What every `POST /backtests` body may add to the strategy it names. */
+const BacktestSettingsShape = {
+  /** Parameter overrides (`params` of the definition). */
+  params: z.record(StrategyParamNameSchema, z.number().finite()).optional(),
+  /** First and last bar time to trade, `YYYY-MM-DD` or ISO-8601 UTC; indicators warm up on the bars before `from`. */
+  from: InstantQuerySchema.optional(),
+  to: InstantQuerySchema.optional(),
+  initialCapital: z.number().positive().finite().default(100_000),
+  execution: ExecutionSettingsSchema.default(ExecutionSettingsSchema.parse({})),
+  /** Annual risk-free rate for Sharpe, Sortino and alpha (fraction). */
+  riskFreeRate: z.number().min(-1).max(1).default(0),
+  /** Look-ahead check (re-runs with the data after sampled decision points perturbed). */
+  lookAheadCheck: z
+    .object({ enabled: z.boolean().default(true), samples: z.number().int().min(1).max(500).default(24) })
+    .strict()
+    .default({ enabled: true, samples: 24 }),
+  /** Bars the data-quality sentinel flagged: `exclude` runs without bars that have an unresolved flag. */
+  qualityFilter: QualityFilterSchema.default('include'),
+};
+
+/** `POST /backtests` of a saved strategy: its id and, by default, its latest version. */
+const BacktestOfSavedStrategySchema = z
   .object({
-    strategyId: z.string().min(1).max(64).optional(),
+    strategyId: z.string().min(1).max(64),
     /** Default: the strategy's latest version. */
     strategyVersion: z.number().int().positive().optional(),
-    definition: StrategyDefinitionV1Schema.optional(),
-    /** Parameter overrides (`params` of the definition). */
-    params: z.record(StrategyParamNameSchema, z.number().finite()).optional(),
-    /** First and last bar time to trade, `YYYY-MM-DD` or ISO-8601 UTC; indicators warm up on the bars before `from`. */
-    from: InstantQuerySchema.optional(),
-    to: InstantQuerySchema.optional(),
-    initialCapital: z.number().positive().finite().default(100_000),
-    execution: ExecutionSettingsSchema.default(ExecutionSettingsSchema.parse({})),
-    /** Annual risk-free rate for Sharpe, Sortino and alpha (fraction). */
-    riskFreeRate: z.number().min(-1).max(1).default(0),
-    /** Look-ahead check (re-runs with the data after sampled decision points perturbed). */
-    lookAheadCheck: z
-      .object({ enabled: z.boolean().default(true), samples: z.number().int().min(1).max(500).default(24) })
-      .strict()
-      .default({ enabled: true, samples: 24 }),
-    /** Bars the data-quality sentinel flagged: `exclude` runs without bars that have an unresolved flag. */
-    qualityFilter: QualityFilterSchema.default('include'),
+    ...BacktestSettingsShape,
   })
-  .strict()
-  .refine((b) => (b.strategyId === undefined) !== (b.definition === undefined), {
-    message: 'give exactly one of strategyId and definition',
-    path: ['strategyId'],
-  });
-/** See {@link CreateBacktestBodySchema}. */
-export type CreateBacktestBody = z.output<typeof CreateBacktestBodySchema>;
+  .strict();
+
+/** `POST /backtests` of an inline definition. */
+const BacktestOfDefinitionSchema = z
+  .object({ definition: StrategyDefinitionV1Schema, ...BacktestSettingsShape })
+  .strict();
+
+/**
+ * Body of `POST /backtests`: exactly one of a saved strategy (`strategyId`, optional `strategyVersion`) and an inline
+ * `definition` (JSON Schema `oneOf`), with the same settings.
+ */
+export const CreateBacktestBodySchema = z.xor([BacktestOfSavedStrategySchema, BacktestOfDefinitionSchema], {
+  error: 'give exactly one of strategyId and definition',
+});
+/** See {@link CreateBacktestBodySchema} (either branch; the other branch's keys absent). */
+export type CreateBacktestBody =
+  | (z.output<typeof BacktestOfSavedStrategySchema> & { definition?: undefined })
+  | (z.output<typeof BacktestOfDefinitionSchema> & { strategyId?: undefined; strategyVersion?: undefined });
 
 /** What the run command carries: everything a worker needs, the definition resolved and frozen. */
 export const BacktestRunSpecSchema = z.object({
@@ -362,7 +377,7 @@ export type BacktestOrderDto = z.infer<typeof BacktestOrderDtoSchema>;
 /** Query of the paginated series endpoints. */
 export const BacktestSeriesQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(10_000).default(1000),
-  cursor: z.string().max(200).optional(),
+  cursor: PageCursorSchema.optional(),
 });
 /** See {@link BacktestSeriesQuerySchema}. */
 export type BacktestSeriesQuery = z.output<typeof BacktestSeriesQuerySchema>;

@@ -21,9 +21,17 @@ import {
   type BacktestSeriesQuery,
   type CreateBacktestBody,
 } from '@strata/backtests-contracts';
-import { DocumentStoreError, MAX_PAGE_LIMIT } from '@strata/platform-contracts';
+import { DocumentStoreError, MAX_PAGE_LIMIT, PageCursorSchema } from '@strata/platform-contracts';
 import { strategyProblem } from './strategy-problems';
-import { ProblemException, problemType, Roles, ZodBody, ZodQuery, zodToOpenApi } from '@strata/platform-http';
+import {
+  invalidCursor,
+  ProblemException,
+  problemType,
+  Roles,
+  ZodBody,
+  ZodQuery,
+  zodToOpenApi,
+} from '@strata/platform-http';
 import { z } from 'zod';
 import {
   BacktestCursorError,
@@ -34,7 +42,7 @@ import {
 
 const ListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(50),
-  cursor: z.string().min(1).max(500).optional(),
+  cursor: PageCursorSchema.optional(),
   status: BacktestStatusSchema.optional(),
   strategyId: z.string().min(1).max(64).optional(),
 });
@@ -51,8 +59,7 @@ function problem(e: unknown): never {
       detail: e.message,
       backtestStatus: e.status,
     });
-  if (e instanceof BacktestCursorError)
-    throw new ProblemException({ type: problemType('invalid-cursor'), status: 400, detail: e.message });
+  if (e instanceof BacktestCursorError) throw invalidCursor(e.message);
   if (e instanceof DocumentStoreError && e.httpStatus < 500)
     throw new ProblemException({
       type: problemType(e.code.replace(/_/g, '-')),

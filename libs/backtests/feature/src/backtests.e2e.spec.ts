@@ -359,8 +359,15 @@ describe('strategies and backtests over REST (Fastify inject, in-process bus, em
       expect(both.statusCode).toBe(400);
       const done = (await call('GET', '/backtests?status=completed&limit=1', undefined, VIEWER_KEY)).json().items[0];
       const badCursor = await call('GET', `/backtests/${done.id}/trades?cursor=garbage`, undefined, VIEWER_KEY);
-      expect(badCursor.statusCode).toBe(400);
+      expect(badCursor.statusCode).toBe(404);
       expect(badCursor.json().type).toBe('urn:strata:problem:invalid-cursor');
+      const malformed = await call(
+        'GET',
+        `/backtests/${done.id}/trades?cursor=not%20a%20cursor`,
+        undefined,
+        VIEWER_KEY,
+      );
+      expect(malformed.statusCode).toBe(400);
     });
   });
 });

@@ -39,7 +39,7 @@ export class BacktestNotCompletedError extends Error {
   }
 }
 
-/** A bad pagination cursor (HTTP 400). */
+/** A pagination cursor that names no page of this backtest's series (HTTP 404 `invalid-cursor`). */
 export class BacktestCursorError extends Error {
   constructor() {
     super('invalid cursor: use the nextCursor of the previous page of the same backtest and series');

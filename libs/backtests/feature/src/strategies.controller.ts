@@ -1,6 +1,7 @@
 import { Controller, Delete, Get, Header, HttpCode, Param, Post, Put } from '@nestjs/common';
 import {
   ApiConflictResponse,
+  ApiNoContentResponse,
   ApiCreatedResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -23,15 +24,15 @@ import {
   type StrategyVersionDto,
   type UpdateStrategyBody,
 } from '@strata/backtests-contracts';
-import { MAX_PAGE_LIMIT } from '@strata/platform-contracts';
-import { parseOrThrow, Roles, ZodBody, ZodQuery, zodToOpenApi } from '@strata/platform-http';
+import { MAX_PAGE_LIMIT, PageCursorSchema } from '@strata/platform-contracts';
+import { Roles, ZodBody, ZodParam, ZodQuery, zodToOpenApi } from '@strata/platform-http';
 import { z } from 'zod';
 import { StrategiesService } from './strategies.service';
 import { strategyProblem } from './strategy-problems';
 
 const PageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(50),
-  cursor: z.string().min(1).max(500).optional(),
+  cursor: PageCursorSchema.optional(),
 });
 const VersionParamSchema = z.coerce.number().int().positive();
 const rethrow =
@@ -131,6 +132,7 @@ export class StrategiesController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a strategy and its versions (backtests keep their frozen copy)' })
   @ApiParam({ name: 'id' })
+  @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiNotFoundResponse({ description: 'No such strategy (application/problem+json).' })
   async delete(@Param('id') id: string): Promise<void> {
     await this.strategies.delete(id).catch(rethrow());
@@ -156,10 +158,12 @@ export class StrategiesController {
   @Roles('viewer')
   @ApiOperation({ summary: 'One version of a strategy' })
   @ApiParam({ name: 'id' })
-  @ApiParam({ name: 'version', schema: { type: 'integer', minimum: 1 } })
   @ApiOkResponse({ schema: zodToOpenApi(StrategyVersionDtoSchema) as never })
   @ApiNotFoundResponse({ description: 'No such strategy or version (application/problem+json).' })
-  version(@Param('id') id: string, @Param('version') version: string): Promise<StrategyVersionDto> {
-    return this.strategies.getVersion(id, parseOrThrow(VersionParamSchema, version, 'params')).catch(rethrow());
+  version(
+    @Param('id') id: string,
+    @ZodParam('version', VersionParamSchema) version: number,
+  ): Promise<StrategyVersionDto> {
+    return this.strategies.getVersion(id, version).catch(rethrow());
   }
 }

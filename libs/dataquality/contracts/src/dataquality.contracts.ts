@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineEvent } from '@strata/platform-contracts';
+import { defineEvent, PageCursorSchema } from '@strata/platform-contracts';
 import {
   AnomalyKindSchema,
   DataQualitySeveritySchema,
@@ -108,7 +108,7 @@ export const DataQualityEventsQuerySchema = z.object({
   from: InstantQuerySchema.optional(),
   to: InstantQuerySchema.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(50),
-  cursor: z.string().min(1).max(500).optional(),
+  cursor: PageCursorSchema.optional(),
 });
 /** See {@link DataQualityEventsQuerySchema}. */
 export type DataQualityEventsQuery = z.output<typeof DataQualityEventsQuerySchema>;
@@ -198,7 +198,8 @@ export const UpdateWebhookBodySchema = z
     enabled: z.boolean().optional(),
   })
   .strict()
-  .refine((b) => Object.keys(b).length > 0, { message: 'give at least one field to change' });
+  .refine((b) => Object.keys(b).length > 0, { message: 'give at least one field to change' })
+  .meta({ minProperties: 1 });
 /** See {@link UpdateWebhookBodySchema}. */
 export type UpdateWebhookBody = z.output<typeof UpdateWebhookBodySchema>;
 
@@ -250,7 +251,7 @@ export type WebhookDeliveryDto = z.infer<typeof WebhookDeliveryDtoSchema>;
 export const WebhookDeliveriesQuerySchema = z.object({
   status: WebhookDeliveryStatusSchema.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(50),
-  cursor: z.string().min(1).max(500).optional(),
+  cursor: PageCursorSchema.optional(),
 });
 /** See {@link WebhookDeliveriesQuerySchema}. */
 export type WebhookDeliveriesQuery = z.output<typeof WebhookDeliveriesQuerySchema>;
@@ -258,5 +259,5 @@ export type WebhookDeliveriesQuery = z.output<typeof WebhookDeliveriesQuerySchem
 /** Query of `GET /webhooks`. */
 export const WebhooksQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(50),
-  cursor: z.string().min(1).max(500).optional(),
+  cursor: PageCursorSchema.optional(),
 });

@@ -1,5 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Req } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -148,7 +149,7 @@ export class WebhooksController {
   })
   @ApiParam({ name: 'id' })
   @ApiParam({ name: 'deliveryId' })
-  @ApiOkResponse({ schema: zodToOpenApi(WebhookDeliveryDtoSchema) as never })
+  @ApiAcceptedResponse({ schema: zodToOpenApi(WebhookDeliveryDtoSchema) as never })
   @ApiNotFoundResponse({ description: 'No such subscription or delivery (application/problem+json).' })
   @ApiConflictResponse({ description: 'The delivery is still pending or in flight (application/problem+json).' })
   redeliver(@Param('id') id: string, @Param('deliveryId') deliveryId: string): Promise<WebhookDeliveryDto> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineEvent } from '@strata/platform-contracts';
+import { defineEvent, PageCursorSchema } from '@strata/platform-contracts';
 import { FeatureSetNameSchema, InstantQuerySchema, SymbolSchema, TimeframeSchema } from '@strata/marketdata-contracts';
 
 // Defined in marketdata-contracts (the MarketDataReader port reads feature windows); one definition, re-exported here.
@@ -51,7 +51,7 @@ export const FeaturesQuerySchema = z.object({
   from: InstantQuerySchema.optional(),
   to: InstantQuerySchema.optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(1000),
-  cursor: z.string().max(200).optional(),
+  cursor: PageCursorSchema.optional(),
 });
 export type FeaturesQuery = z.output<typeof FeaturesQuerySchema>;
 

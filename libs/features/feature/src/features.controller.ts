@@ -1,5 +1,5 @@
-import { Controller, Get, Param } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Controller, Get } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   FeatureSetNameSchema,
   FeatureSetSummarySchema,
@@ -13,12 +13,12 @@ import {
 } from '@strata/features-contracts';
 import { SymbolSchema, TimeframeSchema } from '@strata/marketdata-contracts';
 import {
-  badCursor,
+  invalidCursor,
   decodeCursor,
   encodeCursor,
-  parseOrThrow,
   ProblemException,
   Roles,
+  ZodParam,
   ZodQuery,
   zodToOpenApi,
 } from '@strata/platform-http';
@@ -79,12 +79,12 @@ export class FeaturesController {
   @ApiOperation({
     summary: "A feature set's immutable versions: features, parameters, code version, view name, input adjustment",
   })
-  @ApiParam({ name: 'name', description: 'Feature-set name, e.g. core' })
   @ApiOkResponse({ schema: zodToOpenApi(z.object({ items: z.array(FeatureSetVersionSchema) })) as never })
   @ApiNotFoundResponse({ description: 'No such feature set (application/problem+json).' })
-  async versions(@Param('name') name: string): Promise<{ items: FeatureSetVersion[] }> {
-    const valid = parseOrThrow(FeatureSetNameSchema, name, 'params');
-    return { items: await this.features.listVersions(valid).catch(notFound) };
+  async versions(
+    @ZodParam('name', FeatureSetNameSchema, { description: 'Feature-set name, e.g. core' }) name: string,
+  ): Promise<{ items: FeatureSetVersion[] }> {
+    return { items: await this.features.listVersions(name).catch(notFound) };
   }
 
   @Get('lineage')
@@ -124,7 +124,7 @@ export class FeaturesController {
     let after: number | undefined;
     if (q.cursor !== undefined) {
       after = decodeCursor(q.cursor, filter, isNumber);
-      if (after === undefined) throw badCursor();
+      if (after === undefined) throw invalidCursor();
     }
     const { ts, columns } = await this.features.read({
       set: q.set,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineEvent } from '@strata/platform-contracts';
+import { defineEvent, PageCursorSchema } from '@strata/platform-contracts';
 import { SymbolSchema, TimeframeSchema } from './marketdata.contracts';
 
 /**
@@ -14,46 +14,31 @@ export const AdjustmentSchema = z.enum(['raw', 'split', 'total']);
 /** See {@link AdjustmentSchema}. */
 export type Adjustment = z.infer<typeof AdjustmentSchema>;
 
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-
-/** A calendar date `YYYY-MM-DD` (an ex-date: the first trading day without the entitlement). */
-export const IsoDateSchema = z
-  .string()
-  .regex(DATE_ONLY, 'expected a date YYYY-MM-DD')
-  .refine((s) => {
-    const t = Date.parse(`${s}T00:00:00Z`);
-    return Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === s;
-  }, 'not a valid calendar date');
+/**
+ * A calendar date `YYYY-MM-DD` (an ex-date: the first trading day without the entitlement). JSON Schema `format:
+ * date` with a pattern that admits exactly the real calendar dates (leap years included), as the server checks.
+ */
+export const IsoDateSchema = z.iso.date({ message: 'expected a calendar date YYYY-MM-DD' });
 
 /**
- * An instant in a query string: `YYYY-MM-DD` (00:00 UTC of that date) or an ISO-8601 date-time with `Z` or an offset.
- * Parses to epoch milliseconds UTC.
+ * An instant in a query string or body: `YYYY-MM-DD` (00:00 UTC of that date) or an RFC 3339 date-time with `Z` or
+ * an offset (`2024-03-01T14:30:00Z`, `2024-03-01T09:30:00.5-05:00`). Parses to epoch milliseconds UTC. In JSON
+ * Schema: `anyOf` `format: date` / `format: date-time`, each with the pattern the server applies.
  */
 export const InstantQuerySchema = z
-  .string()
-  .trim()
-  .refine(
-    (s) => DATE_ONLY.test(s) || /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i.test(s),
-    {
-      message: 'expected YYYY-MM-DD or an ISO-8601 date-time with Z or an offset',
-    },
-  )
-  .transform((s, ctx) => {
-    const t = Date.parse(DATE_ONLY.test(s) ? `${s}T00:00:00Z` : s);
-    if (!Number.isFinite(t)) {
-      ctx.addIssue({ code: 'custom', message: 'not a valid date-time' });
-      return z.NEVER;
-    }
-    return t;
-  });
+  .union([IsoDateSchema, z.iso.datetime({ offset: true })], {
+    error: 'expected YYYY-MM-DD or an RFC 3339 date-time with Z or an offset',
+  })
+  .transform((s) => Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s));
 
 /** A split: `newShares` for `oldShares` (7:1 → 7 and 1; a 1-for-10 reverse split → 1 and 10). */
 export const SplitActionSchema = z.object({
   kind: z.literal('split'),
   symbol: SymbolSchema,
   exDate: IsoDateSchema,
-  newShares: z.number().positive().finite(),
-  oldShares: z.number().positive().finite(),
+  /** Whole shares: at most a million for one (a split ratio beyond that is a data error, and cannot be stored). */
+  newShares: z.number().int().min(1).max(1_000_000),
+  oldShares: z.number().int().min(1).max(1_000_000),
 });
 
 /** A cash dividend per share, in the bar price currency, as paid on its ex-date (not split-adjusted). */
@@ -61,7 +46,8 @@ export const DividendActionSchema = z.object({
   kind: z.literal('dividend'),
   symbol: SymbolSchema,
   exDate: IsoDateSchema,
-  amount: z.number().positive().finite(),
+  /** Per share, in the bar price currency: positive, at most 1e9. */
+  amount: z.number().positive().max(1e9),
 });
 
 /** A corporate action: a split (incl. reverse splits) or a cash dividend. Natural key: symbol, kind, exDate. */
@@ -96,7 +82,7 @@ export const BarsQuerySchema = z.object({
   to: InstantQuerySchema.optional(),
   adjust: AdjustmentSchema.default('raw'),
   limit: z.coerce.number().int().min(1).max(100_000).default(1000),
-  cursor: z.string().max(200).optional(),
+  cursor: PageCursorSchema.optional(),
 });
 export type BarsQuery = z.output<typeof BarsQuerySchema>;
 
@@ -125,7 +111,7 @@ export type BarsPage = z.infer<typeof BarsPageSchema>;
 /** Query of `GET /market-data/symbols`. */
 export const SymbolsQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().max(200).optional(),
+  cursor: PageCursorSchema.optional(),
 });
 
 /** One stored series: a symbol and timeframe with its range and bar count. */

@@ -1,12 +1,12 @@
-import { Controller, Get, Inject, Param } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   IngestResultSchema,
   INGESTION_LOG,
   type IngestionLog,
   type IngestionRecord,
 } from '@strata/marketdata-contracts';
-import { parseOrThrow, ProblemException, Roles, zodToOpenApi } from '@strata/platform-http';
+import { ProblemException, Roles, ZodParam, zodToOpenApi } from '@strata/platform-http';
 import { z } from 'zod';
 
 const IdSchema = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'an ingestion id');
@@ -20,13 +20,14 @@ export class IngestionsController {
   @Get(':id')
   @Roles('viewer')
   @ApiOperation({ summary: 'An ingest result: status, counts, rejects (line, reason, message) and calendar gaps' })
-  @ApiParam({ name: 'id', description: 'Ingestion id (from the ingest answer or its Location header).' })
   @ApiOkResponse({ schema: zodToOpenApi(IngestResultSchema) as never })
   @ApiNotFoundResponse({ description: 'No ingestion with this id (application/problem+json).' })
-  async get(@Param('id') id: string): Promise<IngestionRecord> {
-    const valid = parseOrThrow(IdSchema, id, 'params');
-    const r = await this.log.get(valid);
-    if (!r) throw ProblemException.notFound(`no ingestion with id ${valid}`);
+  async get(
+    @ZodParam('id', IdSchema, { description: 'Ingestion id (from the ingest answer or its Location header).' })
+    id: string,
+  ): Promise<IngestionRecord> {
+    const r = await this.log.get(id);
+    if (!r) throw ProblemException.notFound(`no ingestion with id ${id}`);
     return r;
   }
 }

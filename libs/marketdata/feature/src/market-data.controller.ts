@@ -20,7 +20,7 @@ import {
   type SymbolsPage,
 } from '@strata/marketdata-contracts';
 import {
-  badCursor,
+  invalidCursor,
   decodeCursor,
   encodeCursor,
   ProblemException,
@@ -80,7 +80,7 @@ export class MarketDataController {
     let after: number | undefined;
     if (q.cursor !== undefined) {
       after = decodeCursor(q.cursor, filter, isNumber);
-      if (after === undefined) throw badCursor();
+      if (after === undefined) throw invalidCursor();
     }
     const { bars } = await this.service.getBars({
       symbol: q.symbol,
@@ -130,7 +130,7 @@ export class MarketDataController {
     let after: { symbol: string; timeframe: string } | undefined;
     if (q.cursor !== undefined) {
       after = decodeCursor(q.cursor, 'symbols', isSeriesKey);
-      if (!after) throw badCursor();
+      if (!after) throw invalidCursor();
     }
     const rows = await this.service.listSeries({ after, limit: q.limit + 1 });
     const items = rows.slice(0, q.limit);

@@ -91,10 +91,13 @@ describe('/admin/api-keys over HTTP with the gateway guard', () => {
         .errors.map((e: { field: string }) => e.field)
         .sort(),
     ).toEqual(['body.name', 'body.role']);
-    const cursor = await call('GET', '/admin/api-keys?cursor=garbage!', ADMIN);
-    expect(cursor.statusCode).toBe(400);
+    const malformed = await call('GET', '/admin/api-keys?cursor=garbage!', ADMIN);
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().errors[0]).toMatchObject({ field: 'query.cursor', reason: 'invalid_format' });
+    const cursor = await call('GET', '/admin/api-keys?cursor=garbage', ADMIN);
+    expect(cursor.statusCode).toBe(404);
     expect(cursor.json()).toMatchObject({ type: 'urn:strata:problem:invalid-cursor' });
-    expect((await call('GET', '/admin/api-keys/key_nope', ADMIN)).statusCode).toBe(404);
-    expect((await call('DELETE', '/admin/api-keys/key_nope', ADMIN)).statusCode).toBe(404);
+    expect((await call('GET', '/admin/api-keys/key_aaaaaaaaaaaa', ADMIN)).statusCode).toBe(404);
+    expect((await call('DELETE', '/admin/api-keys/key_aaaaaaaaaaaa', ADMIN)).statusCode).toBe(404);
   });
 });

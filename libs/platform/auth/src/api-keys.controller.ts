@@ -1,20 +1,15 @@
-import { Controller, Delete, Get, Header, HttpCode, HttpStatus, Inject, Param, Post, Req } from '@nestjs/common';
-import {
-  ApiCreatedResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
-import { DocumentStoreError, MAX_PAGE_LIMIT } from '@strata/platform-contracts';
+import { Controller, Delete, Get, Header, HttpCode, HttpStatus, Inject, Post, Req } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { DocumentStoreError, MAX_PAGE_LIMIT, PageCursorSchema } from '@strata/platform-contracts';
 import {
   API_ROLES,
   ProblemException,
   problemType,
   Roles,
   ZodBody,
+  ZodParam,
   ZodQuery,
+  zodToOpenApi,
   type AuthenticatedRequest,
 } from '@strata/platform-http';
 import { z } from 'zod';
@@ -35,12 +30,33 @@ export const CreateApiKeyBodySchema = z.object({
 /** Query of `GET /admin/api-keys`. */
 export const ListApiKeysQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(50),
-  cursor: z.string().min(1).optional(),
+  cursor: PageCursorSchema.optional(),
   includeRevoked: z
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true')
     .describe('Also list revoked keys.'),
+});
+
+/** Path parameter `id`: the public key id `key_<12 base32 characters>`. */
+export const ApiKeyIdSchema = z.string().regex(/^key_[a-z2-7]{12}$/, 'expected a key id key_<12 base32 characters>');
+
+/** An API key as the API shows it (never its secret or hash); times ISO-8601 UTC. */
+export const ApiKeyViewSchema = z.object({
+  id: ApiKeyIdSchema,
+  name: z.string(),
+  role: z.enum(API_ROLES),
+  status: z.enum(['active', 'revoked', 'expired']),
+  createdAt: z.iso.datetime(),
+  createdBy: z.string().nullable(),
+  expiresAt: z.iso.datetime().nullable(),
+  revokedAt: z.iso.datetime().nullable(),
+  revokedBy: z.string().nullable(),
+});
+
+/** The answer of `POST /admin/api-keys`: the view plus the plaintext key, shown exactly once. */
+export const IssuedApiKeySchema = ApiKeyViewSchema.extend({
+  key: z.string().describe('The plaintext key; only its SHA-256 is stored, so it is shown here and nowhere else.'),
 });
 
 /** Store errors (bad cursor 400, not found 404, conflict 409) as problem+json. */
@@ -68,7 +84,10 @@ export class ApiKeysController {
   @Post()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Issue an API key', description: 'Returns the key once; only its SHA-256 is stored.' })
-  @ApiCreatedResponse({ description: 'The new key, including the plaintext `key` (shown only here).' })
+  @ApiCreatedResponse({
+    description: 'The new key, including the plaintext `key` (shown only here).',
+    schema: zodToOpenApi(IssuedApiKeySchema) as never,
+  })
   create(
     @ZodBody(CreateApiKeyBodySchema) body: z.output<typeof CreateApiKeyBodySchema>,
     @Req() req: AuthenticatedRequest,
@@ -80,7 +99,10 @@ export class ApiKeysController {
 
   @Get()
   @ApiOperation({ summary: 'List API keys, newest first (cursor pagination)' })
-  @ApiOkResponse({ description: '{ items, nextCursor }; pass nextCursor as `cursor` for the next page.' })
+  @ApiOkResponse({
+    description: '{ items, nextCursor }; pass nextCursor as `cursor` for the next page.',
+    schema: zodToOpenApi(z.object({ items: z.array(ApiKeyViewSchema), nextCursor: z.string().nullable() })) as never,
+  })
   list(
     @ZodQuery(ListApiKeysQuerySchema) q: z.output<typeof ListApiKeysQuerySchema>,
   ): Promise<{ items: ApiKeyView[]; nextCursor: string | null }> {
@@ -90,10 +112,9 @@ export class ApiKeysController {
   }
 
   @Get(':id')
-  @ApiParam({ name: 'id', description: 'Key id, `key_…`.' })
-  @ApiOkResponse({ description: 'The key (never its secret).' })
+  @ApiOkResponse({ description: 'The key (never its secret).', schema: zodToOpenApi(ApiKeyViewSchema) as never })
   @ApiNotFoundResponse({ description: 'No such key (application/problem+json).' })
-  async get(@Param('id') id: string): Promise<ApiKeyView> {
+  async get(@ZodParam('id', ApiKeyIdSchema, { description: 'Key id, `key_…`.' }) id: string): Promise<ApiKeyView> {
     const k = await this.keys.get(id);
     if (!k) throw ProblemException.notFound(`no API key ${id}`);
     return k;
@@ -105,10 +126,12 @@ export class ApiKeysController {
     summary: 'Revoke an API key',
     description: 'Takes effect at once on this replica and within seconds on others. Idempotent.',
   })
-  @ApiParam({ name: 'id', description: 'Key id, `key_…`.' })
-  @ApiOkResponse({ description: 'The revoked key.' })
+  @ApiOkResponse({ description: 'The revoked key.', schema: zodToOpenApi(ApiKeyViewSchema) as never })
   @ApiNotFoundResponse({ description: 'No such key (application/problem+json).' })
-  async revoke(@Param('id') id: string, @Req() req: AuthenticatedRequest): Promise<ApiKeyView> {
+  async revoke(
+    @ZodParam('id', ApiKeyIdSchema, { description: 'Key id, `key_…`.' }) id: string,
+    @Req() req: AuthenticatedRequest,
+  ): Promise<ApiKeyView> {
     const k = await this.keys.revoke(id, req.principal?.keyId ?? null);
     if (!k) throw ProblemException.notFound(`no API key ${id}`);
     return k;

@@ -277,9 +277,12 @@ export class DocumentValidationError extends DocumentStoreError {
   }
 }
 
-/** A page cursor that is malformed or belongs to another sort. HTTP 400. */
+/**
+ * A page cursor that is malformed or belongs to another sort or collection. HTTP 404: the page it names does not
+ * exist (REST validates the cursor's form first, `PageCursorSchema`, so a malformed one is a 400 there).
+ */
 export class InvalidCursorError extends DocumentStoreError {
-  override readonly httpStatus = 400;
+  override readonly httpStatus = 404;
   constructor(collection: string, reason: string) {
     super(`invalid cursor for ${collection}: ${reason}`, 'invalid_cursor', collection);
   }

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { endRequestSpan } from './http-tracing.interceptor';
+import { registerMethodNotAllowed } from './method-not-allowed';
 
 /** Header carrying the request id in both directions. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -60,12 +61,14 @@ const PROBE_PATH = /^\/health(?:\/live|\/ready)?(?:\?|$)/;
 
 /**
  * Adds the hooks every Strata HTTP app needs: echo the request id in `X-Request-Id`, end the request span with
- * the final status, and log one `request completed` line per request (`reqId`, `req.method`, `req.url`,
- * `res.statusCode`, `responseTime` ms; at `debug` for `/health`, `/health/live` and `/health/ready`, else `info`).
+ * the final status, log one `request completed` line per request (`reqId`, `req.method`, `req.url`,
+ * `res.statusCode`, `responseTime` ms; at `debug` for `/health`, `/health/live` and `/health/ready`, else `info`),
+ * and answer a method a known path does not declare with 405 and `Allow` ({@link registerMethodNotAllowed}).
  * Callback-style hooks: no promise per request. Call once after `NestFactory.create`, before `listen`/`init`.
  */
 export function configureStrataHttp(app: NestFastifyApplication): void {
   const f = app.getHttpAdapter().getInstance();
+  registerMethodNotAllowed(f);
   f.addHook('onSend', (req, reply, payload, done) => {
     void reply.header(REQUEST_ID_HEADER, req.id);
     done(null, payload);

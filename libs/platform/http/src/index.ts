@@ -12,3 +12,4 @@ export * from './page-cursor';
 export * from './forwarded-principal';
 export * from './bus-problem';
 export * from './request-trace-context';
+export * from './method-not-allowed';

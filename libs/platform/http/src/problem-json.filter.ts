@@ -6,7 +6,7 @@ import { busErrorProblem, isBusError } from './bus-problem';
 /**
  * An error that knows its HTTP answer without this library knowing its class: an `Error` with a numeric
  * `httpStatus` and a stable string `code` (e.g. `DocumentStoreError` of the document-store port: `duplicate_key`
- * 409, `version_conflict` 409, `document_not_found` 404, `invalid_cursor` 400). Matched structurally, so libraries
+ * 409, `version_conflict` 409, `document_not_found` 404, `invalid_cursor` 404). Matched structurally, so libraries
  * of any kind can throw such errors while this `type:util` library imports none of them.
  */
 export interface HttpStatusError extends Error {

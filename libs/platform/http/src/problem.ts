@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
+import { z } from 'zod';
 
 /** Media type of every error body (RFC 9457). */
 export const PROBLEM_JSON = 'application/problem+json';
@@ -30,6 +31,33 @@ export interface ProblemDetails {
   errors?: ProblemItem[];
   [extension: string]: unknown;
 }
+
+/**
+ * JSON Schema source of every error body ({@link ProblemDetails}): the OpenAPI document's `Problem` component, served
+ * as `application/problem+json` for every 4xx/5xx an operation documents. Open to extension members (`service`,
+ * `ingestionId`, `allow` …).
+ */
+export const ProblemDocumentSchema = z
+  .looseObject({
+    type: z.string().min(1).describe('URI of the problem kind: urn:strata:problem:<slug>.'),
+    title: z.string().describe('Reason phrase of the status.'),
+    status: z.number().int().min(400).max(599),
+    detail: z.string().optional().describe('What went wrong with this request, in words.'),
+    instance: z.string().optional().describe('The request path.'),
+    requestId: z.string().optional().describe('Also in X-Request-Id; quote it when reporting a problem.'),
+    errors: z
+      .array(
+        z.looseObject({
+          field: z.string().optional().describe('Dotted path: body.symbol, query.limit, params.id, form.file.'),
+          line: z.number().int().positive().optional().describe('1-based line of an uploaded file.'),
+          reason: z.string().describe('Stable machine-readable reason (a zod issue code or a domain reason).'),
+          message: z.string(),
+        }),
+      )
+      .optional()
+      .describe('Every field or line problem of a validation failure.'),
+  })
+  .describe('RFC 9457 problem details (application/problem+json).');
 
 /** `urn:strata:problem:<slug>`: the `type` of a Strata problem kind. */
 export function problemType(slug: string): string {

@@ -1,14 +1,26 @@
-import { Body, Injectable, Query, type PipeTransform } from '@nestjs/common';
-import { ApiBody, ApiQuery } from '@nestjs/swagger';
+import { Body, Injectable, Param, Query, type PipeTransform } from '@nestjs/common';
+import { ApiBody, ApiParam, ApiQuery, ApiResponse } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ProblemException, type ProblemItem } from './problem';
 
 /** Where a validated value comes from; used in problem messages (`body.symbol`, `query.limit`). */
 export type ZodSource = 'body' | 'query' | 'params' | 'form';
 
+/**
+ * The issues a union failed with, as specific as the value allows: when exactly one branch did not fail for keys
+ * it does not know (a strict object branch given the other branch's keys), that branch's issues, at their full
+ * path (`body.definition.sizing.kind` rather than `body: give exactly one of …`); else the union's own issue.
+ */
+function specificIssues(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || !issue.errors?.length) return [issue];
+  const viable = issue.errors.filter((branch) => !branch.some((i) => i.code === 'unrecognized_keys' && !i.path.length));
+  if (viable.length !== 1) return [issue];
+  return viable[0].flatMap((i) => specificIssues({ ...i, path: [...issue.path, ...i.path] }));
+}
+
 /** zod issues → problem items: dotted field path (prefixed with the source), issue code as the reason. */
 export function zodIssuesToProblemItems(issues: readonly z.core.$ZodIssue[], source: ZodSource): ProblemItem[] {
-  return issues.map((i) => ({
+  return issues.flatMap(specificIssues).map((i) => ({
     field: [source, ...i.path.map(String)].join('.'),
     reason: i.code,
     message: i.message,
@@ -59,24 +71,63 @@ function applyToMethod(target: object, key: string | symbol | undefined, decorat
   if (descriptor) decorator(target, key, descriptor);
 }
 
+/** Description of the 400 a zod-validated part of the request answers with (the body is a `Problem`). */
+const INVALID = {
+  body: 'The body is not valid JSON or does not match its schema: application/problem+json, one item per field (errors[].field body.*).',
+  query:
+    'A query parameter does not match its schema: application/problem+json, one item per field (errors[].field query.*).',
+  params: 'A path parameter does not match its schema: application/problem+json (errors[].field params.*).',
+} as const;
+
 /**
  * Parameter decorator: the request body, validated by `schema` (400 problem+json on failure), and documented in the
- * OpenAPI document as the JSON request body. Usage: `create(@ZodBody(CreateSchema) body: z.output<typeof CreateSchema>)`.
+ * OpenAPI document as the JSON request body with the answers the body parser and the validation give (400, 413
+ * over the body limit, 415 for a media type other than JSON). Usage:
+ * `create(@ZodBody(CreateSchema) body: z.output<typeof CreateSchema>)`.
  */
 export function ZodBody(schema: z.ZodType, options: { description?: string } = {}): ParameterDecorator {
   return (target, key, index) => {
     Body(new ZodValidationPipe(schema, 'body'))(target, key, index);
     applyToMethod(target, key, ApiBody({ schema: zodToOpenApi(schema) as never, description: options.description }));
+    applyToMethod(target, key, ApiResponse({ status: 400, description: INVALID.body }));
+    applyToMethod(target, key, ApiResponse({ status: 413, description: 'The body is larger than the body limit.' }));
+    applyToMethod(target, key, ApiResponse({ status: 415, description: 'The body is not application/json.' }));
+  };
+}
+
+/**
+ * Parameter decorator: the path parameter `name`, validated by `schema` (400 problem+json on failure) and documented
+ * with that schema. Usage: `get(@ZodParam('id', ModelIdSchema) id: string)`.
+ */
+export function ZodParam(name: string, schema: z.ZodType, options: { description?: string } = {}): ParameterDecorator {
+  return (target, key, index) => {
+    Param(name, new ZodValidationPipe(schema, 'params'))(target, key, index);
+    const { description, ...js } = zodToOpenApi(schema);
+    const text = options.description ?? (typeof description === 'string' ? description : undefined);
+    applyToMethod(target, key, ApiParam({ name, schema: js as never, ...(text ? { description: text } : {}) }));
+    applyToMethod(target, key, ApiResponse({ status: 400, description: INVALID.params }));
   };
 }
 
 /**
  * Parameter decorator: the query string, validated by an object `schema` (use `z.coerce` for numbers), each property
- * documented as an OpenAPI query parameter.
+ * documented as an OpenAPI query parameter, with the 400 of a bad value and, for a paginated query (a `cursor`
+ * property), the 404 of a cursor that names no page of it.
  */
 export function ZodQuery(schema: z.ZodObject): ParameterDecorator {
   return (target, key, index) => {
     Query(new ZodValidationPipe(schema, 'query'))(target, key, index);
+    applyToMethod(target, key, ApiResponse({ status: 400, description: INVALID.query }));
+    if ('cursor' in schema.shape)
+      applyToMethod(
+        target,
+        key,
+        ApiResponse({
+          status: 404,
+          description:
+            'The cursor names no page of this query (urn:strata:problem:invalid-cursor), or what the path names does not exist.',
+        }),
+      );
     const js = zodToOpenApi(schema);
     const props = (js.properties ?? {}) as Record<string, Record<string, unknown>>;
     const required = new Set((js.required as string[] | undefined) ?? []);

@@ -16,7 +16,10 @@ export class AsyncApiController {
   @Get('asyncapi.json')
   @Header('cache-control', 'no-cache')
   @ApiOperation({ summary: 'AsyncAPI 3 document of the events and commands on the bus' })
-  @ApiOkResponse({ description: 'AsyncAPI 3.0 document (JSON).' })
+  @ApiOkResponse({
+    description: 'AsyncAPI 3.0 document (JSON).',
+    schema: { type: 'object', required: ['asyncapi', 'info', 'channels'], additionalProperties: true },
+  })
   asyncapi(): Record<string, unknown> {
     return (this.doc ??= this.build());
   }

@@ -87,7 +87,6 @@ const DROPPED_RESPONSE_HEADERS = new Set([
   REQUEST_ID_HEADER,
 ]);
 
-const METHODS: HTTPMethods[] = ['DELETE', 'GET', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
 const CHALLENGE = 'Bearer realm="strata", ApiKey header="X-API-Key"';
 const EMPTY = new Uint8Array(0);
 
@@ -217,10 +216,12 @@ export function registerGatewayForwarding(app: NestFastifyApplication, opts: Gat
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.bodyLimitBytes }, (_req, body, done) =>
       done(null, body),
     );
+    // Every method goes to the owner: it knows its paths, and answers a method one does not declare with 405 + Allow.
+    const methods = fastify.supportedMethods as HTTPMethods[];
     for (const route of opts.routes) {
       const handler = forward(route);
-      scope.route({ method: METHODS, url: route.prefix, handler });
-      scope.route({ method: METHODS, url: `${route.prefix}/*`, handler });
+      scope.route({ method: methods, url: route.prefix, handler });
+      scope.route({ method: methods, url: `${route.prefix}/*`, handler });
     }
   });
 }

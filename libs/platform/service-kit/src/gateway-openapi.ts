@@ -1,5 +1,6 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { Logger } from 'pino';
+import { addProblemResponse, operationsOf } from './api-docs';
 import { httpSubject, type ForwardedRequest, type ForwardedResponse, type HttpBusTransport } from './http-over-bus';
 
 /** Options of {@link OwnerOpenApiDocuments}. */
@@ -62,7 +63,10 @@ export class OwnerOpenApiDocuments {
     );
   }
 
-  /** The gateway's document with every cached owner's paths, tags and component schemas added (the gateway's win). */
+  /**
+   * The gateway's document with every cached owner's paths (each operation also answering 503 naming the owner),
+   * tags and component schemas added (the gateway's win).
+   */
   merge(own: OpenAPIObject): OpenAPIObject {
     const paths = { ...own.paths };
     const schemas = { ...(own.components?.schemas ?? {}) };
@@ -71,7 +75,15 @@ export class OwnerOpenApiDocuments {
     for (const service of this.opts.services) {
       const doc = this.docs.get(service);
       if (!doc) continue;
-      for (const [p, item] of Object.entries(doc.paths ?? {})) if (!(p in paths)) paths[p] = item;
+      // The gateway answers 503 for any forwarded route whose owner is down or silent past the budget.
+      const forwarded = structuredClone(doc.paths ?? {});
+      for (const { op } of operationsOf({ paths: forwarded }))
+        addProblemResponse(
+          op,
+          503,
+          `The ${service} service is not available (down, or no answer within the budget); retry after Retry-After.`,
+        );
+      for (const [p, item] of Object.entries(forwarded)) if (!(p in paths)) paths[p] = item;
       for (const [n, s] of Object.entries(doc.components?.schemas ?? {})) if (!(n in schemas)) schemas[n] = s;
       for (const t of doc.tags ?? []) {
         if (tagNames.has(t.name)) continue;

@@ -1,8 +1,9 @@
 import { Controller, Get, Inject, Module, Optional, Res, type DynamicModule } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { DocumentStore, EventBus } from '@strata/platform-contracts';
-import { Public } from '@strata/platform-http';
+import { Public, zodToOpenApi } from '@strata/platform-http';
 import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
 
 /** State of one dependency (bus, store …) as seen by this process. */
 export interface DependencyHealth {
@@ -79,6 +80,27 @@ export interface Readiness {
   dependencies: Record<string, DependencyHealth>;
   checkedAt: string;
 }
+
+const UpSchema = z.enum(['up', 'down']);
+/** JSON Schema source of {@link Readiness} (the OpenAPI answers of `/health/ready`). */
+const ReadinessSchema = z.object({
+  status: UpSchema,
+  dependencies: z.record(
+    z.string(),
+    z.object({ status: UpSchema, adapter: z.string().optional(), detail: z.string().optional() }),
+  ),
+  checkedAt: z.iso.datetime(),
+});
+/** JSON Schema source of {@link HealthReport} (the OpenAPI answers of `/health`). */
+const HealthReportSchema = z.object({
+  status: UpSchema,
+  service: z.string(),
+  uptimeSeconds: z.number().int().nonnegative(),
+  liveness: z.object({ status: z.literal('up') }),
+  readiness: ReadinessSchema,
+});
+const report = zodToOpenApi(HealthReportSchema) as never;
+const readinessDoc = zodToOpenApi(ReadinessSchema) as never;
 
 const HEALTH_SERVICE = Symbol('HEALTH_SERVICE');
 
@@ -157,8 +179,11 @@ export class HealthController {
 
   @Get()
   @ApiOperation({ summary: 'Liveness and readiness, naming each dependency and its state' })
-  @ApiOkResponse({ description: 'Ready: every dependency is up.' })
-  @ApiServiceUnavailableResponse({ description: 'Alive but not ready: the body names the dependency that is down.' })
+  @ApiOkResponse({ description: 'Ready: every dependency is up.', schema: report })
+  @ApiServiceUnavailableResponse({
+    description: 'Alive but not ready: the body names the dependency that is down.',
+    content: { 'application/json': { schema: report } },
+  })
   async health(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthReport> {
     const r = await this.report();
     void reply.status(r.status === 'up' ? 200 : 503);
@@ -167,12 +192,21 @@ export class HealthController {
 
   @Get('live')
   @ApiOperation({ summary: 'Liveness: 200 while the process answers' })
+  @ApiOkResponse({
+    description: 'The process answers.',
+    schema: zodToOpenApi(z.object({ status: z.literal('up') })) as never,
+  })
   live(): { status: 'up' } {
     return { status: 'up' };
   }
 
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: 200 when every dependency is up, else 503' })
+  @ApiOkResponse({ description: 'Every dependency is up.', schema: readinessDoc })
+  @ApiServiceUnavailableResponse({
+    description: 'A dependency is down (named in the body).',
+    content: { 'application/json': { schema: readinessDoc } },
+  })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<Readiness> {
     const r = await this.readiness();
     void reply.status(r.status === 'up' ? 200 : 503);

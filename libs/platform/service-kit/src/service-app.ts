@@ -318,6 +318,8 @@ export async function startServiceApp<C extends ServiceKitConfig, R = object>(
       );
     }
     closers.push(() => http.close());
+    // A route owner's port answers /health only; that check comes before any other (405 included).
+    if (h.kind === 'service') restrictToBus(http);
     configureStrataHttp(http);
     // Before any route is registered (Nest's on init, the gateway's forwarding routes just below).
     continueRequestTraces(http);
@@ -346,7 +348,6 @@ export async function startServiceApp<C extends ServiceKitConfig, R = object>(
         logger,
       });
     }
-    if (h.kind === 'service') restrictToBus(http);
     if (h.kind !== 'health') {
       const docs = ownerDocs;
       setupApiDocs(http, undefined, docs && (async (own) => (await docs.refresh(), docs.merge(own))));

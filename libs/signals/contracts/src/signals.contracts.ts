@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCommand, defineEvent } from '@strata/platform-contracts';
+import { defineCommand, defineEvent, PageCursorSchema } from '@strata/platform-contracts';
 import { FeatureSetNameSchema, QualityFilterSchema } from '@strata/features-contracts';
 import { InstantQuerySchema, SymbolSchema, TimeframeSchema } from '@strata/marketdata-contracts';
 
@@ -270,7 +270,7 @@ export type ModelVersionDto = z.output<typeof ModelVersionDtoSchema>;
 /** Query of `GET /signals/models`. */
 export const ListModelsQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(50),
-  cursor: z.string().min(1).max(500).optional(),
+  cursor: PageCursorSchema.optional(),
   status: ModelStatusSchema.optional(),
   alias: ModelAliasSchema.optional(),
 });

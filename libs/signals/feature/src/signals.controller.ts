@@ -7,7 +7,6 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiQuery,
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
@@ -25,6 +24,7 @@ import {
   type ImportModelBody,
   type LatestScoreDto,
   type ListModelsQuery,
+  type ModelAlias,
   type ModelAliasDto,
   type ModelVersionDto,
   type ScoreBody,
@@ -32,15 +32,7 @@ import {
   type TrainModelBody,
 } from '@strata/signals-contracts';
 import { SymbolSchema, TimeframeSchema } from '@strata/marketdata-contracts';
-import {
-  parseOrThrow,
-  ProblemException,
-  problemType,
-  Roles,
-  ZodBody,
-  ZodQuery,
-  zodToOpenApi,
-} from '@strata/platform-http';
+import { ProblemException, problemType, Roles, ZodBody, ZodParam, ZodQuery, zodToOpenApi } from '@strata/platform-http';
 import { z } from 'zod';
 import { NothingToRollBackError } from './signal-aliases.repository';
 import {
@@ -171,39 +163,37 @@ export class SignalsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Promote: point an alias (champion | challenger) at a completed model version' })
   @ApiParam({ name: 'id' })
-  @ApiParam({ name: 'alias', enum: ['champion', 'challenger'] })
   @ApiOkResponse({ schema: zodToOpenApi(ModelAliasDtoSchema) as never })
   @ApiNotFoundResponse({ description: 'No such model (application/problem+json).' })
   @ApiConflictResponse({ description: 'The model has not completed (application/problem+json).' })
   promote(
     @Param('id') id: string,
-    @Param('alias') alias: string,
+    @ZodParam('alias', ModelAliasSchema) alias: ModelAlias,
     @Req() req: { id?: unknown },
   ): Promise<ModelAliasDto> {
-    const a = parseOrThrow(ModelAliasSchema, alias, 'params');
-    return this.signals.promote(id, a, { correlationId: requestId(req) }).catch(signalsProblem);
+    return this.signals.promote(id, alias, { correlationId: requestId(req) }).catch(signalsProblem);
   }
 
   @Get('aliases/:alias')
   @Roles('viewer')
   @ApiOperation({ summary: 'An alias: the model it points at and its history of promotes and rollbacks' })
-  @ApiParam({ name: 'alias', enum: ['champion', 'challenger'] })
   @ApiOkResponse({ schema: zodToOpenApi(ModelAliasDtoSchema) as never })
-  alias(@Param('alias') alias: string): Promise<ModelAliasDto> {
-    return this.signals.alias(parseOrThrow(ModelAliasSchema, alias, 'params')).catch(signalsProblem);
+  @ApiNotFoundResponse({ description: 'The alias points at no model yet (application/problem+json).' })
+  alias(@ZodParam('alias', ModelAliasSchema) alias: ModelAlias): Promise<ModelAliasDto> {
+    return this.signals.alias(alias).catch(signalsProblem);
   }
 
   @Post('aliases/:alias/rollback')
   @Roles('operator')
   @HttpCode(200)
   @ApiOperation({ summary: 'Rollback: point the alias back at its previous holder' })
-  @ApiParam({ name: 'alias', enum: ['champion', 'challenger'] })
   @ApiOkResponse({ schema: zodToOpenApi(ModelAliasDtoSchema) as never })
   @ApiConflictResponse({ description: 'The alias has no previous holder (application/problem+json).' })
-  rollback(@Param('alias') alias: string, @Req() req: { id?: unknown }): Promise<ModelAliasDto> {
-    return this.signals
-      .rollback(parseOrThrow(ModelAliasSchema, alias, 'params'), { correlationId: requestId(req) })
-      .catch(signalsProblem);
+  rollback(
+    @ZodParam('alias', ModelAliasSchema) alias: ModelAlias,
+    @Req() req: { id?: unknown },
+  ): Promise<ModelAliasDto> {
+    return this.signals.rollback(alias, { correlationId: requestId(req) }).catch(signalsProblem);
   }
 
   @Post('score')
@@ -226,14 +216,12 @@ export class SignalsController {
   @ApiOperation({
     summary: 'The latest stored score of the champion for a series (written when the feature set refreshes)',
   })
-  @ApiParam({ name: 'symbol' })
-  @ApiQuery({ name: 'timeframe', required: false })
   @ApiOkResponse({ schema: zodToOpenApi(LatestScoreDtoSchema) as never })
   @ApiNotFoundResponse({ description: 'No champion, or no stored score for the series (application/problem+json).' })
   latest(
-    @Param('symbol') symbol: string,
+    @ZodParam('symbol', SymbolSchema) symbol: string,
     @ZodQuery(LatestQuerySchema) q: z.output<typeof LatestQuerySchema>,
   ): Promise<LatestScoreDto> {
-    return this.signals.latest(parseOrThrow(SymbolSchema, symbol, 'params'), q.timeframe).catch(signalsProblem);
+    return this.signals.latest(symbol, q.timeframe).catch(signalsProblem);
   }
 }
