@@ -121,17 +121,19 @@ describe('docker-compose.yml', () => {
     expect(validate(interpolate(badDuration, {}))).toBe(false);
   });
 
-  it('passes `compose config` when a compose client exists', () => {
-    const client = findComposeClient();
-    if (!client) return; // announced by findComposeClient
-    const [bin, ...pre] = client;
-    const r = spawnSync(bin, [...pre, '-f', COMPOSE_FILE, 'config', '--quiet'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
-  });
+  const client = findComposeClient();
+  (client ? it : it.skip)(
+    'passes `compose config` (a real compose client interpolates, merges and validates it)',
+    () => {
+      const [bin, ...pre] = client!;
+      const r = spawnSync(bin, [...pre, '-f', COMPOSE_FILE, 'config', '--quiet'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    },
+  );
 
   it('runs NATS with JetStream on a named volume, with a JetStream health check', () => {
     const nats = compose.services.nats;

@@ -66,13 +66,30 @@ export function findHelm(): string | undefined {
   return undefined;
 }
 
-/** A compose client that can run `config` offline: `docker compose` (plugin) or `docker-compose`, else undefined. */
+/**
+ * Finds a compose client that can run `config` offline: $COMPOSE_BIN (a standalone `docker-compose`), then
+ * ~/.cache/strata-infra/bin/docker-compose (where .ci/run builds it), then `docker compose` (plugin), then
+ * `docker-compose` on PATH. Returns the command (program and leading arguments), or undefined when none runs (one loud
+ * line); under REQUIRE_INFRA=1 that throws instead.
+ */
 export function findComposeClient(): string[] | undefined {
+  const standalone = [
+    process.env.COMPOSE_BIN,
+    path.join(
+      process.env.STRATA_INFRA_BIN ?? path.join(os.homedir(), '.cache', 'strata-infra', 'bin'),
+      'docker-compose',
+    ),
+  ].filter((c): c is string => !!c);
+  for (const c of standalone) if (runs(c, ['version'])) return [c];
   if (runs('docker', ['compose', 'version'])) return ['docker', 'compose'];
   if (runs('docker-compose', ['version'])) return ['docker-compose'];
-  loud(
-    'NOTE: no compose client (`docker compose` / `docker-compose`) here: docker-compose.yml is checked against the Compose Specification JSON schema only',
-  );
+  const tried = [...standalone, 'docker compose', 'docker-compose'].join(', ');
+  if (process.env.REQUIRE_INFRA === '1') {
+    throw new Error(
+      `REQUIRE_INFRA=1 but no compose client runs (tried ${tried}). .ci/run builds one; or set COMPOSE_BIN.`,
+    );
+  }
+  loud(`SKIPPED: \`compose config\` on docker-compose.yml (no compose client: tried ${tried}; set COMPOSE_BIN)`);
   return undefined;
 }
 
