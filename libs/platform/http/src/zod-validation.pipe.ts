@@ -54,9 +54,12 @@ export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unk
   }
 }
 
-/** JSON Schema (OpenAPI 3.0 dialect) of a zod schema's input, for the OpenAPI document. */
+/**
+ * JSON Schema of a zod schema's input, for the OpenAPI 3.1 document (JSON Schema 2020-12: record keys keep their
+ * pattern as `propertyNames`, which OpenAPI 3.0 cannot state).
+ */
 export function zodToOpenApi(schema: z.ZodType): Record<string, unknown> {
-  const js = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'openapi-3.0' }) as Record<
+  const js = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as Record<
     string,
     unknown
   >;

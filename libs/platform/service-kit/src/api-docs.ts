@@ -83,7 +83,7 @@ export function completeOpenApiDocument(doc: OpenAPIObject): OpenAPIObject {
   return doc;
 }
 
-/** Builds the OpenAPI document of an app's controllers (bearer and X-API-Key schemes declared), completed. */
+/** Builds the OpenAPI 3.1 document of an app's controllers (bearer and X-API-Key schemes declared), completed. */
 export function buildOpenApiDocument(app: INestApplication, version = '0.1.0'): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Strata API')
@@ -91,6 +91,7 @@ export function buildOpenApiDocument(app: INestApplication, version = '0.1.0'): 
       'REST gateway of Strata. Authenticate with "Authorization: Bearer <key>" or "X-API-Key: <key>"; roles viewer < operator < admin. Errors are application/problem+json (RFC 9457). A method a path does not declare answers 405 with Allow. Events: /asyncapi.json.',
     )
     .setVersion(version)
+    .setOpenAPIVersion('3.1.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An opaque API key as the bearer token' }, 'bearer')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An opaque API key' }, 'apiKey')
     .build();

@@ -123,6 +123,30 @@ describe('gateway forwarding on the in-process bus', () => {
     expect(staged).toHaveLength(1);
   });
 
+  it("relays the owner's 405 + Allow for a method its path does not declare (any method is forwarded)", async () => {
+    for (const [method, url, allow] of [
+      ['PATCH', '/strategies/templates', 'GET, HEAD'],
+      ['TRACE', '/strategies/templates', 'GET, HEAD'],
+      ['DELETE', '/strategies', 'POST'],
+    ]) {
+      const r = await call(method, url, 'viewer-key-unit-01');
+      expect([method, url, r.statusCode, r.headers.allow]).toEqual([method, url, 405, allow]);
+      expect(r.json()).toMatchObject({ type: 'urn:strata:problem:method-not-allowed' });
+    }
+    // The owner's port answers /health only, whatever the method.
+    const direct = await owner!.http.inject({ method: 'PATCH', url: '/strategies/templates' });
+    expect(direct.statusCode).toBe(404);
+  });
+
+  it('documents the 503 of an owner that is down on every forwarded operation of the merged document', async () => {
+    const doc = (await call('GET', '/openapi.json')).json();
+    const op = doc.paths['/strategies/templates'].get;
+    expect(op.responses['503']).toMatchObject({
+      content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+    });
+    expect(doc.paths['/strategies'].post.responses['503']).toBeDefined();
+  });
+
   it('answers 503 naming the service for a silent owner (timeout) and a stopped one (no responder)', async () => {
     const slow = await call('GET', '/strategies/slow', 'viewer-key-unit-01');
     expect(slow.statusCode).toBe(503);
