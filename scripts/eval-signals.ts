@@ -1,35 +1,50 @@
 /*
  * eval:signals — walk-forward evaluation of the GBDT direction signal on the bundled daily sample, against the
- * majority-class and logistic-regression baselines on the same folds, with the leakage guard. Prints ONE JSON line.
+ * majority-class and logistic-regression baselines on the same folds, with both leakage guards, then a LEAK SWEEP that
+ * measures how weak a leak each guard still detects. Prints ONE JSON line.
  *
  * Pipeline (the production one, not a copy): data/sample/<SYMBOL>_1d.csv parsed by `parseBarsCsv`, split-adjusted with
  * data/sample/corporate-actions.json through the market-data adjustment (`adjustmentSteps` + `adjustBars`), the 22
- * `core` v1 features (`computeCoreFeatures`), then per fold and symbol the feature store's `buildTrainingDataset` with the
- * fold's [train, test] segments: label = sign of the 5-bar forward return with a dead zone (rows inside it dropped),
- * purge = horizon (training rows whose label window reaches the test fold are dropped), embargo after the boundary.
- * Folds are cut on the union of the symbols' bar times by `walkForwardSplits` (expanding window); rows of all symbols
- * are pooled per fold.
+ * `core` v2 features (`computeCoreFeaturesV2`, the default set of new models), then per fold and symbol the feature
+ * store's `buildTrainingDataset` with the fold's [train, test] segments: label = sign of the 5-bar forward return; the
+ * dead zone is dropped from the TRAINING segment only (test folds keep every row, up = forward return > 0); purge =
+ * horizon; embargo after the boundary. Folds are cut on the union of the symbols' bar times by `walkForwardSplits`
+ * (expanding window); rows of all symbols are pooled per fold and carry their (symbol, bar time).
  *
- * Leakage guard, two ways (both must pass, else the script prints the result and exits 1):
- * - label shuffle (inside `evaluateWalkForward`): labels permuted across the distinct (symbol, bar) observations of
- *   each fold, GBDT retrained, test AUC within 3 SE of 0.5;
- * - null world: every symbol's bars are rebuilt from a seeded permutation of its bar-to-bar moves (open/high/low/close
- *   relative to the previous close, and volume), which destroys any real predictability but keeps the pipeline; the
- *   features, labels, purge and folds are recomputed and the GBDT retrained. A feature or label with look-ahead keeps
- *   predicting there and fails the guard. SE inflated by the horizon (overlapping labels).
+ * Leakage guards, as the signals service runs them (both must pass on the clean features, else exit 1):
+ * - label shuffle by blocks (inside `evaluateWalkForward`): blocks of `horizon` bar times per symbol, cut from each
+ *   fold's test start, permuted whole across train ∪ test; GBDT retrained; test AUC within 3 SE of 0.5 (SE inflated
+ *   by the horizon). Catches the same observation on both sides of a boundary;
+ * - null world: every symbol's bars rebuilt from a seeded permutation of its bar-to-bar moves (`nullWorldBars`),
+ *   features, labels, purge and folds recomputed, GBDT retrained. Catches features that read later bars.
  *
- * Env: EVAL_FOLDS (default 6), EVAL_HORIZON (5), EVAL_DEAD_ZONE (0.002), EVAL_EMBARGO (5), EVAL_SEED (7);
- * EVAL_INJECT_LEAK=1 adds a deliberately leaky feature (the 5-bar forward return) to show the guard failing (exit 1).
+ * Leak sweep (EVAL_SWEEP=0 skips it): leaks of decreasing strength added to the clean features, each run through
+ * both guards and through the real evaluation (how much it inflates the GBDT's test AUC):
+ * - look-ahead: `leak = fwd + noise`, `fwd` = the 5-bar forward return of the bar (computed in the null world from
+ *   the null bars, as a real look-ahead bug would be), noise Gaussian with sd = sd(fwd) / snr, for snr in EVAL_SNRS;
+ * - overlap: a fraction of each fold's test observations also put in its training rows (EVAL_OVERLAPS).
+ * `weakest_detected` names, per guard and kind, the weakest level at which that guard fired (null: at none).
+ *
+ * Env: EVAL_FOLDS (default 6), EVAL_HORIZON (5), EVAL_DEAD_ZONE (0.002), EVAL_EMBARGO (5), EVAL_SEED (7),
+ * EVAL_SNRS (4,2,1,0.5,0.25,0.125,0.0625), EVAL_OVERLAPS (1,0.5,0.25,0.1,0.05,0.02), EVAL_SWEEP (1).
  * Run: npm run eval:signals
  */
 import { CorporateActionSchema, type CorporateAction, type BarColumns } from '@strata/marketdata-contracts';
-import { CORE_V1_FEATURE_NAMES, computeCoreFeatures, type AnnualisationCalendar } from '@strata/shared-indicators';
+import {
+  CORE_V2_FEATURE_NAMES,
+  computeCoreFeaturesV2,
+  nullWorldBars,
+  type AnnualisationCalendar,
+} from '@strata/shared-indicators';
 import { inferTradingCalendar } from '@strata/shared-timeseries';
 import { parseBarsCsv } from '@strata/marketdata-domain';
 import {
+  auc,
   evaluateWalkForward,
   LeakageDetectedError,
+  predictMargin,
   runLeakageGuard,
+  trainGbdt,
   walkForwardSplits,
   type FoldData,
   type GbdtParams,
@@ -43,6 +58,7 @@ import { buildTrainingDataset } from '@strata/features-feature';
 import { type DatasetDropCounts } from '@strata/features-contracts';
 import { adjustBars, adjustmentSteps } from '@strata/marketdata-feature';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 
@@ -53,8 +69,12 @@ const HORIZON = Number(process.env.EVAL_HORIZON ?? 5);
 const DEAD_ZONE = Number(process.env.EVAL_DEAD_ZONE ?? 0.002);
 const EMBARGO = Number(process.env.EVAL_EMBARGO ?? 5);
 const SEED = Number(process.env.EVAL_SEED ?? 7);
-const INJECT_LEAK = process.env.EVAL_INJECT_LEAK === '1';
-const FEATURES: string[] = [...CORE_V1_FEATURE_NAMES, ...(INJECT_LEAK ? ['leak_fwd_ret'] : [])];
+const SWEEP = process.env.EVAL_SWEEP !== '0';
+const list = (v: string | undefined, d: number[]) => (v ? v.split(',').map(Number) : d);
+const SNRS = list(process.env.EVAL_SNRS, [4, 2, 1, 0.5, 0.25, 0.125, 0.0625]);
+const OVERLAPS = list(process.env.EVAL_OVERLAPS, [1, 0.5, 0.25, 0.1, 0.05, 0.02]);
+const FEATURES: string[] = [...CORE_V2_FEATURE_NAMES];
+const LEAK = 'leak';
 const GBDT: Omit<GbdtParams, 'objective'> = {
   numTrees: 150,
   learningRate: 0.03,
@@ -95,40 +115,6 @@ function loadSample(): SymbolSeries[] {
   });
 }
 
-/** Bars rebuilt from a seeded permutation of the bar-to-bar moves (the null world of the guard). */
-function permutedBars(b: BarColumns, seed: number): BarColumns {
-  const n = b.length;
-  const perm = Int32Array.from({ length: n - 1 }, (_, i) => i + 1);
-  const rng = new Xoshiro128ss(seed, 5);
-  for (let i = perm.length - 1; i > 0; i--) {
-    const j = Math.floor(rng.uniform() * (i + 1));
-    const t = perm[i];
-    perm[i] = perm[j];
-    perm[j] = t;
-  }
-  const open = new Float64Array(n);
-  const high = new Float64Array(n);
-  const low = new Float64Array(n);
-  const close = new Float64Array(n);
-  const volume = new Float64Array(n);
-  open[0] = b.open[0];
-  high[0] = b.high[0];
-  low[0] = b.low[0];
-  close[0] = b.close[0];
-  volume[0] = b.volume[0];
-  for (let t = 1; t < n; t++) {
-    const s = perm[t - 1];
-    const prev = b.close[s - 1];
-    const c = close[t - 1];
-    open[t] = (c * b.open[s]) / prev;
-    high[t] = (c * b.high[s]) / prev;
-    low[t] = (c * b.low[s]) / prev;
-    close[t] = (c * b.close[s]) / prev;
-    volume[t] = b.volume[s];
-  }
-  return { length: n, ts: b.ts, open, high, low, close, volume, adjClose: null };
-}
-
 interface Prepared {
   symbol: string;
   ts: Float64Array;
@@ -138,16 +124,66 @@ interface Prepared {
 
 function prepare(series: SymbolSeries[], nullSeed: number | null): Prepared[] {
   return series.map((s, k) => {
-    const bars = nullSeed === null ? s.bars : permutedBars(s.bars, nullSeed * 101 + k);
-    const features = computeCoreFeatures(bars, { timeframe: '1d', calendar: s.calendar }) as unknown as Record<
+    const bars = nullSeed === null ? s.bars : { ...nullWorldBars(s.bars, nullSeed * 101 + k), ts: s.bars.ts };
+    const features = computeCoreFeaturesV2(bars, { timeframe: '1d', calendar: s.calendar }) as unknown as Record<
       string,
       Float64Array
     >;
-    if (INJECT_LEAK)
-      features.leak_fwd_ret = Float64Array.from(bars.close, (c, t) =>
-        t + HORIZON < bars.length ? bars.close[t + HORIZON] / c - 1 : NaN,
-      );
     return { symbol: s.symbol, ts: bars.ts, close: bars.close, features };
+  });
+}
+
+/**
+ * The prepared series with a look-ahead leak column: the bar's own forward return over the label horizon plus
+ * Gaussian noise of sd = sd(forward return) / snr (seeded per symbol), NaN where there is no forward bar.
+ */
+function withLeak(prepared: Prepared[], snr: number, seed: number): Prepared[] {
+  return prepared.map((p, k) => {
+    const n = p.close.length;
+    const fwd = Float64Array.from(p.close, (c, t) => (t + HORIZON < n ? p.close[t + HORIZON] / c - 1 : NaN));
+    let m = 0;
+    let q = 0;
+    let c = 0;
+    for (const x of fwd) {
+      if (x !== x) continue;
+      m += x;
+      q += x * x;
+      c++;
+    }
+    const sd = Math.sqrt(q / c - (m / c) ** 2);
+    const rng = new Xoshiro128ss(seed * 131 + k, 11);
+    const leak = Float64Array.from(fwd, (x) => x + (sd / snr) * rng.normal());
+    return { ...p, features: { ...p.features, [LEAK]: leak } };
+  });
+}
+
+/** Each fold with `fraction` of its test observations (every k-th, in row order) also appended to its training rows. */
+function withOverlap(folds: FoldData[], fraction: number, names: string[]): FoldData[] {
+  const d = names.length;
+  return folds.map((f) => {
+    const pick: number[] = [];
+    const step = 1 / fraction;
+    for (let x = 0; Math.floor(x) < f.test.nRows; x += step) pick.push(Math.floor(x));
+    const m = f.train.nRows + pick.length;
+    const X = new Float64Array(m * d);
+    X.set(f.train.X);
+    const y = new Float64Array(m);
+    y.set(f.train.y);
+    const fr = new Float64Array(m);
+    fr.set(f.train.forwardReturn);
+    const symbol = new Int32Array(m);
+    symbol.set(f.train.symbol!);
+    const ts = new Float64Array(m);
+    ts.set(f.train.ts!);
+    pick.forEach((i, j) => {
+      const o = f.train.nRows + j;
+      X.set(f.test.X.subarray(i * d, (i + 1) * d), o * d);
+      y[o] = f.test.y[i];
+      fr[o] = f.test.forwardReturn[i];
+      symbol[o] = f.test.symbol![i];
+      ts[o] = f.test.ts![i];
+    });
+    return { ...f, train: { X, nRows: m, y, forwardReturn: fr, symbol, ts } };
   });
 }
 
@@ -160,11 +196,17 @@ const dropTotals: DatasetDropCounts = {
   outsideSegments: 0,
 };
 
-/** Pools the builder's rows of every symbol into one fold (X row-major in FEATURES order). */
-function buildFolds(prepared: Prepared[], splits: WalkForwardSplit[], countDrops: boolean): FoldData[] {
+/** Pools the builder's rows of every symbol into one fold (X row-major in `names` order). */
+function buildFolds(
+  prepared: Prepared[],
+  splits: WalkForwardSplit[],
+  countDrops: boolean,
+  names: string[] = FEATURES,
+): FoldData[] {
   return splits.map((sp) => {
     const parts = prepared.map((p) => {
-      const ds = buildTrainingDataset({ ts: p.ts, close: p.close, features: p.features }, [sp.train, sp.test], {
+      const cols = Object.fromEntries(names.map((f) => [f, p.features[f]]));
+      const ds = buildTrainingDataset({ ts: p.ts, close: p.close, features: cols }, [sp.train, sp.test], {
         horizon: HORIZON,
         deadZone: DEAD_ZONE,
         dropDeadZoneFrom: [sp.train.name],
@@ -178,7 +220,7 @@ function buildFolds(prepared: Prepared[], splits: WalkForwardSplit[], countDrops
     });
     const side = (j: number): LabelledRows => {
       const m = parts.reduce((s, ps) => s + ps[j].index.length, 0);
-      const d = FEATURES.length;
+      const d = names.length;
       const X = new Float64Array(m * d);
       const y = new Float64Array(m);
       const fr = new Float64Array(m);
@@ -188,7 +230,7 @@ function buildFolds(prepared: Prepared[], splits: WalkForwardSplit[], countDrops
       parts.forEach((ps, symbolIndex) => {
         const part = ps[j];
         for (let i = 0; i < part.index.length; i++, o++) {
-          for (let f = 0; f < d; f++) X[o * d + f] = part.X[FEATURES[f]][i];
+          for (let f = 0; f < d; f++) X[o * d + f] = part.X[names[f]][i];
           y[o] = part.y[i] > 0 ? 1 : 0;
           fr[o] = part.y[i];
           // Observation identity: symbol and bar time.
@@ -221,6 +263,81 @@ const guardJson = (g: LeakageGuardResult) => ({
   fold_aucs: g.foldAucs.map(r4),
 });
 
+/** A guard's outcome without throwing. */
+function guard(run: () => LeakageGuardResult): LeakageGuardResult {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof LeakageDetectedError) return e.result;
+    throw e;
+  }
+}
+
+/** Mean test AUC of the GBDT over the folds (the apparent skill a leak gives). */
+function gbdtAuc(folds: FoldData[], names: string[]): number {
+  let s = 0;
+  for (const f of folds) {
+    const model = trainGbdt(
+      { X: f.train.X, nRows: f.train.nRows, featureNames: names, y: f.train.y },
+      { ...GBDT, objective: 'binary', evalTrainLoss: false },
+    ).model;
+    s += auc(f.test.y, predictMargin(model, f.test.X, f.test.nRows));
+  }
+  return s / folds.length;
+}
+
+const BLOCKS = { blockBars: HORIZON, varianceInflation: HORIZON };
+
+/**
+ * The leak sweep: look-ahead leaks of decreasing signal-to-noise ratio and train/test overlaps of decreasing
+ * fraction, each through the real evaluation and both guards (one permutation each).
+ */
+function leakSweep(series: SymbolSeries[], splits: WalkForwardSplit[], clean: FoldData[]) {
+  const real = prepare(series, null);
+  const nullWorld = prepare(series, SEED * 7); // the clean guard's first null world
+  const nullClean = buildFolds(nullWorld, splits, false);
+  const names = [...FEATURES, LEAK];
+  const params = { ...GBDT, objective: 'binary' as const };
+  const level = (folds: FoldData[], featureNames: string[], nullFolds: FoldData[]) => {
+    const ls = guard(() => runLeakageGuard(folds, featureNames, params, { seed: SEED, ...BLOCKS }));
+    const nw = guard(() =>
+      runLeakageGuard(folds, featureNames, params, { varianceInflation: HORIZON, nullFolds: () => nullFolds }),
+    );
+    return {
+      gbdt_test_auc: r4(gbdtAuc(folds, featureNames)),
+      label_shuffle: { detected: !ls.passed, mean_auc: r4(ls.meanAuc), tolerance: r4(ls.tolerance) },
+      null_world: { detected: !nw.passed, mean_auc: r4(nw.meanAuc), tolerance: r4(nw.tolerance) },
+    };
+  };
+  const lookahead = SNRS.map((snr) => ({
+    snr,
+    ...level(
+      buildFolds(withLeak(real, snr, SEED), splits, false, names),
+      names,
+      buildFolds(withLeak(nullWorld, snr, SEED + 1), splits, false, names),
+    ),
+  }));
+  const overlap = OVERLAPS.map((fraction) => ({
+    fraction,
+    ...level(withOverlap(clean, fraction, FEATURES), FEATURES, withOverlap(nullClean, fraction, FEATURES)),
+  }));
+  const weakest = <T>(levels: (T & Record<'label_shuffle' | 'null_world', { detected: boolean }>)[], key: keyof T) =>
+    Object.fromEntries(
+      (['label_shuffle', 'null_world'] as const).map((g) => {
+        const hit = levels.filter((l) => l[g].detected);
+        return [g, hit.length ? hit[hit.length - 1][key] : null];
+      }),
+    );
+  return {
+    lookahead_kind: `leak = ${HORIZON}-bar forward return + Gaussian noise of sd = sd(forward return) / snr`,
+    overlap_kind: "that fraction of each fold's test observations also in its training rows",
+    lookahead,
+    overlap,
+    weakest_detected: { lookahead_snr: weakest(lookahead, 'snr'), overlap_fraction: weakest(overlap, 'fraction') },
+    note: 'one permutation per guard and level; weakest = the lowest snr / fraction at which the guard fired (null: none)',
+  };
+}
+
 function main() {
   const t0 = performance.now();
   const series = loadSample();
@@ -235,7 +352,7 @@ function main() {
     report = evaluateWalkForward(folds, FEATURES, {
       gbdt: GBDT,
       logistic: LOGISTIC,
-      leakageGuard: { seed: SEED, permutations: 2 },
+      leakageGuard: { seed: SEED, permutations: 2, ...BLOCKS },
     });
     guards.label_shuffle = guardJson(report.leakageGuard);
     const nullWorld = runLeakageGuard(
@@ -255,6 +372,7 @@ function main() {
     failed = e;
     guards[e.result.mode === 'null-world' ? 'null_world' : 'label_shuffle'] = guardJson(e.result);
   }
+  const sweep = SWEEP ? leakSweep(series, splits, folds) : null;
 
   const out = {
     eval: 'signals',
@@ -262,9 +380,13 @@ function main() {
       source: 'data/sample (daily, split-adjusted)',
       symbols: SYMBOLS,
       features: FEATURES.length,
-      feature_set: 'core@1',
+      feature_set: 'core@2',
     },
-    label: { horizon_bars: HORIZON, dead_zone: DEAD_ZONE, kind: 'sign of forward return, dead-zone rows dropped' },
+    label: {
+      horizon_bars: HORIZON,
+      dead_zone: DEAD_ZONE,
+      kind: 'sign of forward return; dead-zone rows dropped from training folds only (test folds keep every row)',
+    },
     walk_forward: {
       folds: FOLDS,
       window: 'expanding',
@@ -298,9 +420,11 @@ function main() {
         test_rows: f.testRows,
         test_up_rate: r4(f.testUpRate),
       })) ?? null,
-    leakage_guard: { passed: failed === null, ...guards, z: 3 },
+    leakage_guard: { passed: failed === null, ...guards, block_bars: HORIZON, z: 3 },
+    leak_sweep: sweep,
     params: { gbdt: GBDT, logistic: LOGISTIC },
     elapsed_s: Number(((performance.now() - t0) / 1000).toFixed(1)),
+    machine: { cpus: os.cpus().length, node: process.version, loadavg_1m: r4(os.loadavg()[0]) },
   };
   console.log(JSON.stringify(out));
   if (failed) {
