@@ -1,49 +1,102 @@
-"""LightGBM peer for bench:signals (training part).
+"""LightGBM peer of bench:signals (bench/signals.bench.ts; the rule: bench/README.md).
 
-Reads the benchmark's data from raw little-endian float64 files written by bench/signals.bench.ts
-(X_train: n_train x n_features row-major, y_train, X_valid, y_valid; NaN = missing), trains LightGBM with one thread
-and the parameters given as JSON on argv[2], and prints ONE JSON line: training time (s), validation AUC, trees.
+Two modes, both one thread, both printing ONE JSON line:
 
-Usage: lightgbm_peer.py <dir> '<params json>'
+  lightgbm_peer.py train <dir> '<params json>'
+      Reads the raw little-endian float64 files written by the bench (X_train: rows x n_features row-major, y_train,
+      X_valid, y_valid; NaN = missing), trains with the given parameters and `use_quantized_grad` as `quantized` says,
+      and prints the training time (Dataset construction included, as our side's binning is; file reading excluded on
+      both sides), the validation AUC and the leaves counted from the trained trees. With `model_out`, saves the model.
+  lightgbm_peer.py predict <model file> <dir> '<params json>'
+      Scores X_score (rows x n_features) in batches of `batch` rows with `predict(num_threads=1)`: rows/s over the
+      distinct rows after the first (warm-up) batch, and the AUC of the predictions against y_score.
+
+Quantized training matches ours: stochastic rounding on (LightGBM's default), leaf values refitted from the exact
+gradients (`quant_train_renew_leaf=true`, as our trainer always does), `num_grad_quant_bins` as given.
 """
 import json
-import os
 import sys
 import time
 
 import lightgbm as lgb
 import numpy as np
 from sklearn.metrics import roc_auc_score
-from peer_timing import batch_predict_rows_per_s
+from peer_timing import batch_predict_rows_per_s, read_f64
 
 
-def main() -> None:
-    d = sys.argv[1]
-    p = json.loads(sys.argv[2])
-    nf = int(p.pop("n_features"))
-    x_tr = np.fromfile(os.path.join(d, "X_train.f64"), dtype="<f8").reshape(-1, nf)
-    y_tr = np.fromfile(os.path.join(d, "y_train.f64"), dtype="<f8")
-    x_va = np.fromfile(os.path.join(d, "X_valid.f64"), dtype="<f8").reshape(-1, nf)
-    y_va = np.fromfile(os.path.join(d, "y_valid.f64"), dtype="<f8")
-    num_trees = int(p.pop("num_trees"))
-    params = {"objective": "binary", "num_threads": 1, "verbose": -1, "deterministic": True, "force_row_wise": True, **p}
+def train(d, p):
+    nf = int(p["n_features"])
+    x_tr = read_f64(d, "X_train.f64", nf)
+    y_tr = read_f64(d, "y_train.f64")
+    x_va = read_f64(d, "X_valid.f64", nf)
+    y_va = read_f64(d, "y_valid.f64")
+    params = {
+        "objective": "binary",
+        "num_threads": 1,
+        "verbose": -1,
+        "deterministic": True,
+        "force_row_wise": True,
+        "num_leaves": int(p["num_leaves"]),
+        "learning_rate": float(p["learning_rate"]),
+        "max_bin": int(p["max_bin"]),
+        "min_data_in_leaf": int(p["min_data_in_leaf"]),
+        "min_sum_hessian_in_leaf": float(p["min_sum_hessian_in_leaf"]),
+        "lambda_l1": float(p["lambda_l1"]),
+        "lambda_l2": float(p["lambda_l2"]),
+        "bagging_fraction": float(p["bagging_fraction"]),
+        "feature_fraction": float(p["feature_fraction"]),
+        "use_quantized_grad": bool(p["quantized"]),
+    }
+    if p["quantized"]:
+        params.update({
+            "num_grad_quant_bins": int(p["num_grad_quant_bins"]),
+            "quant_train_renew_leaf": True,
+            "stochastic_rounding": True,
+        })
     t0 = time.perf_counter()
     c0 = time.process_time()
-    ds = lgb.Dataset(x_tr, label=y_tr, params={"max_bin": params.get("max_bin", 255)})
-    booster = lgb.train(params, ds, num_boost_round=num_trees)
+    ds = lgb.Dataset(x_tr, label=y_tr, params={"max_bin": params["max_bin"], "verbose": -1})
+    booster = lgb.train(params, ds, num_boost_round=int(p["num_trees"]))
     train_s = time.perf_counter() - t0
     train_cpu_s = time.process_time() - c0
-    pred = booster.predict(x_va)
-    # Batch scoring throughput of the same booster, one thread, batches of 10,000 rows (bench:signals `scoring`).
-    predict_rows_per_s = batch_predict_rows_per_s(lambda b: booster.predict(b, num_threads=1), x_va)
-    print(json.dumps({
+    leaves = [t["num_leaves"] for t in booster.dump_model()["tree_info"]]
+    pred = booster.predict(x_va, num_threads=1)
+    if p.get("model_out"):
+        booster.save_model(p["model_out"])
+    return {
         "train_s": train_s,
         "train_cpu_s": train_cpu_s,
         "valid_auc": float(roc_auc_score(y_va, pred)),
         "trees": booster.num_trees(),
-        "predict_rows_per_s_1thread": predict_rows_per_s,
+        "leaves_mean": float(np.mean(leaves)),
+        "leaves_max": int(np.max(leaves)),
+        "quantized": bool(p["quantized"]),
         "lightgbm_version": lgb.__version__,
-    }))
+    }
+
+
+def predict(model_file, d, p):
+    booster = lgb.Booster(model_file=model_file)
+    x = read_f64(d, "X_score.f64", int(p["n_features"]))
+    y = read_f64(d, "y_score.f64")
+    rows_per_s, out = batch_predict_rows_per_s(lambda b: booster.predict(b, num_threads=1), x, int(p["batch"]))
+    return {
+        "rows_per_s": rows_per_s,
+        "rows": len(out),
+        "auc": float(roc_auc_score(y[:len(out)], out)),
+        "lightgbm_version": lgb.__version__,
+    }
+
+
+def main() -> None:
+    mode = sys.argv[1]
+    if mode == "train":
+        r = train(sys.argv[2], json.loads(sys.argv[3]))
+    elif mode == "predict":
+        r = predict(sys.argv[2], sys.argv[3], json.loads(sys.argv[4]))
+    else:
+        raise SystemExit(f"unknown mode {mode}")
+    print(json.dumps(r))
 
 
 if __name__ == "__main__":

@@ -1,44 +1,44 @@
-"""XGBoost (`tree_method="hist"`) peer for bench:signals (training part), sibling of lightgbm_peer.py.
+"""XGBoost (`tree_method="hist"`) peer of bench:signals (bench/signals.bench.ts; the rule: bench/README.md).
 
-Reads the benchmark's data from raw little-endian float64 files written by bench/signals.bench.ts
-(X_train: n_train x n_features row-major, y_train, X_valid, y_valid; NaN = missing), trains XGBoost with one thread
-and the LightGBM-style parameters given as JSON on argv[2] (mapped below), and prints ONE JSON line: training time (s,
-QuantileDMatrix construction included), validation AUC, trees, batch prediction throughput (one thread, batches of
-10,000 rows).
+Two modes, both one thread, both printing ONE JSON line (files as in lightgbm_peer.py):
+
+  xgboost_peer.py train <dir> '<params json>'
+      Trains on X_train / y_train with the LightGBM-style parameters mapped below, saves the model to `model_out`, and
+      prints the training time (QuantileDMatrix construction included), the validation AUC and the leaves counted from
+      the trained trees. The bench trains it once, for the scoring comparison (its training time is information only).
+  xgboost_peer.py predict <model file> <dir> '<params json>'
+      Scores X_score in batches of `batch` rows with `inplace_predict` (nthread=1, XGBoost's fastest CPU prediction
+      path on numpy input): rows/s over the distinct rows after the first (warm-up) batch, and the AUC against y_score.
 
 Parameter mapping (LightGBM name -> XGBoost):
   num_leaves      -> max_leaves with grow_policy="lossguide", max_depth=0 (leaf-wise, no depth limit)
-  max_bin         -> max_bin, same meaning: checked with QuantileDMatrix.get_quantile_cut() that max_bin=k gives k
-                     populated value bins (k + 1 cut values, the first below the minimum); missing values get no bin
-                     in either library (learned default direction)
+  max_bin         -> max_bin (k value bins in both libraries; missing values get no bin, learned default direction)
   min_sum_hessian_in_leaf -> min_child_weight
   lambda_l1 / lambda_l2   -> alpha / lambda (XGBoost's default lambda is 1: set explicitly)
   learning_rate   -> eta
   min_data_in_leaf: XGBoost has no row-count constraint on leaves (only min_child_weight); not mapped.
   bagging_fraction / feature_fraction -> subsample / colsample_bytree.
-
-Usage: xgboost_peer.py <dir> '<params json>'
 """
 import json
-import os
 import sys
 import time
 
 import numpy as np
 import xgboost as xgb
 from sklearn.metrics import roc_auc_score
-from peer_timing import batch_predict_rows_per_s
+from peer_timing import batch_predict_rows_per_s, read_f64
 
 
-def main() -> None:
-    d = sys.argv[1]
-    p = json.loads(sys.argv[2])
+def count_leaves(booster):
+    return [tree.count('"leaf"') for tree in booster.get_dump(dump_format="json")]
+
+
+def train(d, p):
     nf = int(p["n_features"])
-    x_tr = np.fromfile(os.path.join(d, "X_train.f64"), dtype="<f8").reshape(-1, nf)
-    y_tr = np.fromfile(os.path.join(d, "y_train.f64"), dtype="<f8")
-    x_va = np.fromfile(os.path.join(d, "X_valid.f64"), dtype="<f8").reshape(-1, nf)
-    y_va = np.fromfile(os.path.join(d, "y_valid.f64"), dtype="<f8")
-    num_trees = int(p["num_trees"])
+    x_tr = read_f64(d, "X_train.f64", nf)
+    y_tr = read_f64(d, "y_train.f64")
+    x_va = read_f64(d, "X_valid.f64", nf)
+    y_va = read_f64(d, "y_valid.f64")
     params = {
         "objective": "binary:logistic",
         "tree_method": "hist",
@@ -58,23 +58,48 @@ def main() -> None:
     t0 = time.perf_counter()
     c0 = time.process_time()
     dtrain = xgb.QuantileDMatrix(x_tr, label=y_tr, max_bin=params["max_bin"], nthread=1)
-    booster = xgb.train(params, dtrain, num_boost_round=num_trees)
+    booster = xgb.train(params, dtrain, num_boost_round=int(p["num_trees"]))
     train_s = time.perf_counter() - t0
     train_cpu_s = time.process_time() - c0
     booster.set_param({"nthread": 1})
-    pred = booster.inplace_predict(x_va)
-    # Batch scoring throughput of the same booster, one thread, batches of 10,000 rows (bench:signals `scoring`):
-    # inplace_predict on numpy input, XGBoost's fastest CPU prediction path.
-    predict_rows_per_s = batch_predict_rows_per_s(booster.inplace_predict, x_va)
-    print(json.dumps({
+    leaves = count_leaves(booster)
+    if p.get("model_out"):
+        booster.save_model(p["model_out"])
+    return {
         "train_s": train_s,
         "train_cpu_s": train_cpu_s,
-        "valid_auc": float(roc_auc_score(y_va, pred)),
+        "valid_auc": float(roc_auc_score(y_va, booster.inplace_predict(x_va))),
         "trees": booster.num_boosted_rounds(),
-        "predict_rows_per_s_1thread": predict_rows_per_s,
+        "leaves_mean": float(np.mean(leaves)),
+        "leaves_max": int(np.max(leaves)),
         "xgboost_version": xgb.__version__,
         "tree_method": "hist",
-    }))
+    }
+
+
+def predict(model_file, d, p):
+    booster = xgb.Booster(model_file=model_file)
+    booster.set_param({"nthread": 1})
+    x = read_f64(d, "X_score.f64", int(p["n_features"]))
+    y = read_f64(d, "y_score.f64")
+    rows_per_s, out = batch_predict_rows_per_s(booster.inplace_predict, x, int(p["batch"]))
+    return {
+        "rows_per_s": rows_per_s,
+        "rows": len(out),
+        "auc": float(roc_auc_score(y[:len(out)], out)),
+        "xgboost_version": xgb.__version__,
+    }
+
+
+def main() -> None:
+    mode = sys.argv[1]
+    if mode == "train":
+        r = train(sys.argv[2], json.loads(sys.argv[3]))
+    elif mode == "predict":
+        r = predict(sys.argv[2], sys.argv[3], json.loads(sys.argv[4]))
+    else:
+        raise SystemExit(f"unknown mode {mode}")
+    print(json.dumps(r))
 
 
 if __name__ == "__main__":

@@ -15,9 +15,11 @@
  * Histograms: {@link BINS_PER_FEATURE} cells per feature, each one float64 (quantized: Σ gq·qShift + hq, exact
  * integers) or {@link HIST_STRIDE} float64 (Σg, Σh).
  *
- * Invariant: a leaf's records fill a contiguous range of a buffer, in row order or, when `reversed` is 1, in
- * descending row order; every kernel visits a reversed range from its end, so each leaf is summed in row order and the
- * float sums (hence the trees) do not depend on which buffer or direction a leaf's records have.
+ * Invariant: a leaf's records fill a contiguous range of a buffer. With exact gradients they are in row order or, when
+ * `reversed` is 1, in descending row order; every kernel visits a reversed range from its end, so each leaf is summed
+ * in row order and the float sums (hence the trees) do not depend on which buffer or direction a leaf's records have.
+ * Quantized histograms sum exact integers, which no order changes, so quantized training partitions in place
+ * ({@link inPlacePartitionKernel}) and a leaf's records are in no particular order.
  */
 
 /** Histogram cells per feature: 255 value bins and the missing bin. */
@@ -265,6 +267,101 @@ return li;`;
     src,
   ) as PartitionKernel;
   partitionKernels.set(key, kernel);
+  return kernel;
+}
+
+/**
+ * In-place partition of the records [begin, end) of (records, codes) (one int32 value per record): afterwards the
+ * records whose bin `(word >>> shift) & 255` (word `word` of the record) has `goLeft[bin] = 1` fill [begin, return
+ * value), the others [return value, end). Not stable: the order of the records inside a child is not kept, which the
+ * quantized histograms (exact integer sums) do not see. Returns the end of the left part.
+ */
+export type InPlacePartitionKernel = (
+  records: Uint32Array,
+  codes: Int32Array,
+  begin: number,
+  end: number,
+  word: number,
+  shift: number,
+  goLeft: Uint8Array,
+) => number;
+
+const inPlacePartitionKernels = new Map<number, InPlacePartitionKernel>();
+/** Records classified per block by the in-place partition. */
+const PARTITION_BLOCK = 128;
+
+/**
+ * The in-place partition kernel for records of `R` words: a block partition after BlockQuicksort (Edelkamp & Weiß,
+ * 2016). Blocks of {@link PARTITION_BLOCK} records are classified from both ends without branches (the offsets of the
+ * records on the wrong side are collected), then the misplaced records are swapped pairwise; the last ≤ 2 blocks are
+ * partitioned by Hoare's scheme. A record moves only when it is on the wrong side, so a split writes about half the
+ * bytes of a copying partition (which writes every record), the cost that dominates big leaves (memory-bound).
+ * Generated with the record swap unrolled for up to {@link MAX_UNROLLED_WORDS} + 1 words.
+ */
+export function inPlacePartitionKernel(R: number): InPlacePartitionKernel {
+  let kernel = inPlacePartitionKernels.get(R);
+  if (kernel) return kernel;
+  const swapWords =
+    R - 1 > MAX_UNROLLED_WORDS
+      ? `for (let c = 0; c < ${R}; c++) { const t = S[a + c]; S[a + c] = S[b + c]; S[b + c] = t; }`
+      : Array.from({ length: R }, (_, c) => `t = S[a + ${c}]; S[a + ${c}] = S[b + ${c}]; S[b + ${c}] = t;`).join(' ');
+  const swap = (x: string, y: string) =>
+    `{ const a = (${x}) * ${R}; const b = (${y}) * ${R}; let t = 0; ${swapWords} t = V[${x}]; V[${x}] = V[${y}]; V[${y}] = t; }`;
+  const src = `'use strict';
+const BS = ${PARTITION_BLOCK};
+let l = begin;
+let r = end;
+let numL = 0;
+let numR = 0;
+let startL = 0;
+let startR = 0;
+while (r - l > 2 * BS) {
+  if (numL === 0) {
+    startL = 0;
+    for (let k = 0, o = l * ${R} + word; k < BS; k++, o += ${R}) {
+      offL[numL] = k;
+      numL += 1 - goLeft[(S[o] >>> shift) & 255];
+    }
+  }
+  if (numR === 0) {
+    startR = 0;
+    for (let k = 0, o = (r - 1) * ${R} + word; k < BS; k++, o -= ${R}) {
+      offR[numR] = k;
+      numR += goLeft[(S[o] >>> shift) & 255];
+    }
+  }
+  const num = numL < numR ? numL : numR;
+  for (let k = 0; k < num; k++) {
+    const x = l + offL[startL + k];
+    const y = r - 1 - offR[startR + k];
+    ${swap('x', 'y')}
+  }
+  numL -= num;
+  numR -= num;
+  startL += num;
+  startR += num;
+  if (numL === 0) l += BS;
+  if (numR === 0) r -= BS;
+}
+let i = l;
+let j = r - 1;
+for (;;) {
+  while (i <= j && goLeft[(S[i * ${R} + word] >>> shift) & 255] === 1) i++;
+  while (i <= j && goLeft[(S[j * ${R} + word] >>> shift) & 255] === 0) j--;
+  if (i >= j) break;
+  ${swap('i', 'j')}
+  i++;
+  j--;
+}
+return i;`;
+  const body = new Function('S', 'V', 'begin', 'end', 'word', 'shift', 'goLeft', 'offL', 'offR', src) as (
+    ...a: unknown[]
+  ) => number;
+  const offL = new Uint8Array(PARTITION_BLOCK);
+  const offR = new Uint8Array(PARTITION_BLOCK);
+  kernel = (records, codes, begin, end, word, shift, goLeft) =>
+    body(records, codes, begin, end, word, shift, goLeft, offL, offR);
+  inPlacePartitionKernels.set(R, kernel);
   return kernel;
 }
 
