@@ -19,7 +19,8 @@
  * Real part. data/eval/sample-bad-prints.json labels bars of the bundled sample (data/sample) by hand, with the
  * evidence for each label; the labels were made without looking at the sentinel's output and are never used to tune
  * it. Reported: recall of `bad_print` and `data_gap` labels (a finding at HIGH+ of any kind on the bar), findings on
- * bars labelled `genuine` (real market events and splits: false alerts), the findings on `uncertain` bars (counted
+ * bars labelled `genuine` (real market events and splits: false alerts; a split's right finding, a MEDIUM
+ * `probable_split`, is listed as `probable_splits`), the findings on `uncertain` bars (counted
  * neither way), and HIGH+ findings on unlabelled bars per 10,000 bars (not all false: the labels are not exhaustive).
  */
 import { readFileSync } from 'node:fs';
@@ -277,7 +278,10 @@ function realData(list: boolean): Record<string, unknown> {
   const labels = (JSON.parse(readFileSync(file, 'utf8')) as { labels: BarLabel[] }).labels;
   const symbols = [...new Set(labels.map((l) => l.symbol))].sort();
   const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-  const byClass: Record<string, { labelled: number; alerted_high: number; missed?: string[]; alerted?: string[] }> = {};
+  const byClass: Record<
+    string,
+    { labelled: number; alerted_high: number; missed?: string[]; alerted?: string[]; probable_splits?: string[] }
+  > = {};
   for (const c of ['bad_print', 'data_gap', 'genuine', 'uncertain']) byClass[c] = { labelled: 0, alerted_high: 0 };
   let bars = 0;
   let unlabelledAlerts = 0;
@@ -289,6 +293,11 @@ function realData(list: boolean): Record<string, unknown> {
     const alerts = new Map<string, BarAnomaly[]>();
     for (const a of res.anomalies)
       if (severityAtLeast(a.severity, 'HIGH')) alerts.set(iso(a.ts), [...(alerts.get(iso(a.ts)) ?? []), a]);
+    const splits = new Map(
+      res.anomalies
+        .filter((a) => a.kind === 'probable_split')
+        .map((a) => [iso(a.ts), `${a.proposedSplit?.newShares}:${a.proposedSplit?.oldShares} ${a.severity}`]),
+    );
     const mine = labels.filter((l) => l.symbol === symbol);
     const dates = new Set(Array.from(parsed.bars.ts, iso));
     for (const l of mine) {
@@ -301,6 +310,8 @@ function realData(list: boolean): Record<string, unknown> {
       const problem = l.label === 'bad_print' || l.label === 'data_gap';
       if (problem && !found) (c.missed ??= []).push(tag);
       if (l.label === 'genuine' && found) (c.alerted ??= []).push(tag);
+      if (l.label === 'genuine' && splits.has(l.date))
+        (c.probable_splits ??= []).push(`${symbol} ${l.date} ${splits.get(l.date)}`);
     }
     const labelled = new Set(mine.map((l) => l.date));
     for (const [date, as] of alerts) {
