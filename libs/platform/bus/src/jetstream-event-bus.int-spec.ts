@@ -80,6 +80,100 @@ nats.describeIf('JetStreamEventBus against a real nats-server', () => {
       await Promise.all([a.close(), b.close(), nc.close()]);
     });
 
+    it('applies the stream limits: defaults (a year; dead letters bounded), overrides, and updates an existing stream', async () => {
+      const domain = uniqueDomain();
+      domains.push(domain);
+      const key = domain.toUpperCase();
+      const nc = await connect({ servers: url });
+      const jsm = await jetstreamManager(nc);
+      const a = await JetStreamEventBus.connect({
+        servers: url,
+        service: 'a',
+        streamPrefix: prefix,
+        domains: [domain],
+      });
+      const limits = async (name: string) => {
+        const c = (await jsm.streams.info(name)).config;
+        return { max_age: c.max_age, max_bytes: c.max_bytes, discard: c.discard };
+      };
+      const DAY_NS = 86_400 * 1e9;
+      expect(await limits(a.streamName(domain))).toEqual({ max_age: 365 * DAY_NS, max_bytes: -1, discard: 'old' });
+      expect(await limits(a.deadLetterStreamName(domain))).toEqual({
+        max_age: 30 * DAY_NS,
+        max_bytes: 64 * 1024 * 1024,
+        discard: 'old',
+      });
+      await a.close();
+      // A redeployment with other limits updates the existing streams.
+      const b = await JetStreamEventBus.connect({
+        servers: url,
+        service: 'b',
+        streamPrefix: prefix,
+        domains: [domain],
+        streamLimits: {
+          [key]: { maxAgeMs: 7 * 86_400_000, maxBytes: 1024 * 1024, discard: 'new' },
+          DLQ: { maxBytes: 2048 * 1024 },
+        },
+      });
+      expect(await limits(b.streamName(domain))).toEqual({
+        max_age: 7 * DAY_NS,
+        max_bytes: 1024 * 1024,
+        discard: 'new',
+      });
+      expect(await limits(b.deadLetterStreamName(domain))).toEqual({
+        max_age: 30 * DAY_NS,
+        max_bytes: 2048 * 1024,
+        discard: 'old',
+      });
+      await Promise.all([b.close(), nc.close()]);
+    });
+
+    it('puts a traceparent on every stored message and logs each dead letter with its reason and stream sequence', async () => {
+      const domain = uniqueDomain();
+      domains.push(domain);
+      const Ev = defineEvent({
+        subject: `${domain}.evt.job.started.v1`,
+        schema: z.object({ n: z.number() }),
+        description: 'x',
+      });
+      const lines: Array<{ obj: Record<string, unknown>; msg: string }> = [];
+      const bus = await JetStreamEventBus.connect({
+        servers: url,
+        service: 'logged',
+        streamPrefix: prefix,
+        logger: { warn: (obj, msg) => void lines.push({ obj: obj as Record<string, unknown>, msg }) },
+      });
+      const dead: DeadLetter[] = [];
+      await bus.subscribeDeadLetters(Ev.subject, (dl) => void dead.push(dl));
+      await bus.subscribe(
+        Ev,
+        () => {
+          throw new Error('cannot start job');
+        },
+        { consumer: 'logged_jobs', maxDeliver: 2, backoffMs: [10] },
+      );
+      await bus.publish(Ev, { n: 1 });
+      await waitFor(() => dead.length === 1, 'a dead letter');
+      const nc = await connect({ servers: url });
+      const jsm = await jetstreamManager(nc);
+      const stored = await jsm.streams.getMessage(bus.streamName(domain), { seq: 1 });
+      expect(stored?.header.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+      const dl = await jsm.streams.getMessage(bus.deadLetterStreamName(domain), { seq: 1 });
+      expect(dl?.header.get('traceparent')).toBe(stored?.header.get('traceparent'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0].obj).toMatchObject({
+        dlq: `dlq.${Ev.subject}`,
+        consumer: 'logged_jobs',
+        reason: 'max_deliveries',
+        detail: 'cannot start job',
+        deliveries: 2,
+        stream: bus.streamName(domain),
+        streamSeq: 1,
+      });
+      expect(lines[0].msg).toBe(`dead letter ${Ev.subject} (logged_jobs): max_deliveries: cannot start job`);
+      await Promise.all([bus.close(), nc.close()]);
+    });
+
     it('redelivers the message of a worker that died mid-message to another replica', async () => {
       const domain = uniqueDomain();
       domains.push(domain);
