@@ -49,6 +49,37 @@ function messageHeaders(stored: boolean): Record<string, unknown> {
   };
 }
 
+/** Headers of a binary read request (`transport: 'binary'`). */
+const BINARY_REQUEST_HEADERS = {
+  type: 'object',
+  properties: {
+    'Strata-Request-Meta': {
+      type: 'string',
+      contentMediaType: 'application/json',
+      description: 'Optional JSON metadata, e.g. the content hash the requester already holds.',
+    },
+    ...TRACE_HEADERS,
+  },
+  required: ['traceparent'],
+};
+
+/** Headers of a binary reply: the metadata as JSON text (`reply` schema), or an error code and message. */
+function binaryReplyHeaders(meta: Record<string, unknown>): Record<string, unknown> {
+  return {
+    type: 'object',
+    properties: {
+      'Strata-Reply-Meta': {
+        type: 'string',
+        contentMediaType: 'application/json',
+        contentSchema: meta,
+        description: 'Reply metadata (JSON).',
+      },
+      'Strata-Error-Code': { type: 'string', description: 'Set on a failed request: invalid_payload, not_found, ...' },
+      'Strata-Error': { type: 'string', description: 'The failure, for humans.' },
+    },
+  };
+}
+
 const DEAD_LETTER_MESSAGE = {
   name: 'DeadLetter',
   title: 'Dead letter',
@@ -109,21 +140,25 @@ export function buildAsyncApiDocument(messages: readonly MessageDefinition[] = A
     const payload = jsonSchema(m.schema);
     hoistJsonSchemaDefinitions(payload, componentsSchemas, '#/components/schemas/', key);
     const replied = m.kind === 'command' && 'reply' in m && !!m.reply;
+    const binary = m.kind === 'command' && 'transport' in m && m.transport === 'binary';
     componentsMessages[key] = {
       name: m.subject,
       title: m.subject,
       summary: m.description,
       contentType: 'application/json',
-      headers: messageHeaders(!replied),
-      payload: {
-        ...envelope,
-        properties: {
-          ...(envelope.properties as object),
-          type: { const: m.subject },
-          version: { const: m.version },
-          data: payload,
-        },
-      },
+      // A binary read sends the bare payload (no envelope) and may name what the requester holds in Strata-Request-Meta.
+      headers: binary ? BINARY_REQUEST_HEADERS : messageHeaders(!replied),
+      payload: binary
+        ? payload
+        : {
+            ...envelope,
+            properties: {
+              ...(envelope.properties as object),
+              type: { const: m.subject },
+              version: { const: m.version },
+              data: payload,
+            },
+          },
     };
     channels[key] = {
       // Commands that answer travel on core NATS `rpc.<subject>` (outside the stream, which would answer with its ack).
@@ -139,11 +174,16 @@ export function buildAsyncApiDocument(messages: readonly MessageDefinition[] = A
     };
     if (replied) {
       const reply = jsonSchema(m.reply as z.ZodType);
-      componentsMessages[`${key}_reply`] = {
-        name: `${m.subject} reply`,
-        contentType: 'application/json',
-        payload: reply,
-      };
+      hoistJsonSchemaDefinitions(reply, componentsSchemas, '#/components/schemas/', `${key}_reply`);
+      componentsMessages[`${key}_reply`] = binary
+        ? {
+            name: `${m.subject} reply`,
+            summary: 'The reply body is bytes; its metadata (this schema) is the JSON of the Strata-Reply-Meta header.',
+            contentType: 'application/octet-stream',
+            headers: binaryReplyHeaders(reply),
+            payload: { type: 'string', format: 'binary' },
+          }
+        : { name: `${m.subject} reply`, contentType: 'application/json', payload: reply };
       (operations[`handle_${key}`] as Record<string, unknown>).reply = {
         messages: [{ $ref: `#/components/messages/${key}_reply` }],
       };

@@ -189,6 +189,7 @@ const ARROW_NOTE =
 
 /** Reads a window of bars (any adjustment). */
 export const ReadBarsCommandV1 = defineCommand({
+  transport: 'binary',
   subject: 'marketdata.cmd.read.bars.v1',
   description: `Reads a window of one series' bars, adjusted as asked. ${ARROW_NOTE}`,
   schema: ReadBarsRequestSchema,
@@ -197,6 +198,7 @@ export const ReadBarsCommandV1 = defineCommand({
 
 /** Reads a window (or an as-of join) of one feature-set version. */
 export const ReadFeaturesCommandV1 = defineCommand({
+  transport: 'binary',
   subject: 'marketdata.cmd.read.features.v1',
   description: `Reads feature values of one set version (latest when absent) over a window or as of event times. ${ARROW_NOTE}`,
   schema: ReadFeaturesRequestSchema,
@@ -205,6 +207,7 @@ export const ReadFeaturesCommandV1 = defineCommand({
 
 /** Reads bar-quality flags of one series. */
 export const ReadQualityFlagsCommandV1 = defineCommand({
+  transport: 'binary',
   subject: 'marketdata.cmd.read.quality-flags.v1',
   description: `Reads the bar-quality flags of one series in a window. ${ARROW_NOTE}`,
   schema: ReadQualityFlagsRequestSchema,
@@ -213,6 +216,7 @@ export const ReadQualityFlagsCommandV1 = defineCommand({
 
 /** Lists stored series. */
 export const ReadSeriesCommandV1 = defineCommand({
+  transport: 'binary',
   subject: 'marketdata.cmd.read.series.v1',
   description: 'Lists stored series (JSON reply: SymbolSeries[]), paged by (symbol, timeframe).',
   schema: ReadSeriesRequestSchema,
@@ -236,6 +240,7 @@ export const ReadSnapshotRequestSchema = z.object({
 
 /** Reads a byte range of a snapshot from the marketdata service (bytes reply). */
 export const ReadSnapshotCommandV1 = defineCommand({
+  transport: 'binary',
   subject: 'marketdata.cmd.read.snapshot.v1',
   description:
     'Reads a byte range of a snapshot named by a read reply, straight from the marketdata service (bytes reply; not_found when the service no longer holds it: read it from strata-snapshots).',
@@ -245,6 +250,7 @@ export const ReadSnapshotCommandV1 = defineCommand({
 
 /** Reads the correction audit records of one series (newest first). */
 export const ReadCorrectionsCommandV1 = defineCommand({
+  transport: 'binary',
   subject: 'marketdata.cmd.read.corrections.v1',
   description: 'Reads the correction audit records of one series, newest first (JSON reply: BarCorrection[]).',
   schema: z.object({ symbol: SymbolSchema, timeframe: TimeframeSchema, limit: z.number().int().min(1).max(10_000) }),
@@ -253,6 +259,7 @@ export const ReadCorrectionsCommandV1 = defineCommand({
 
 /** Lists registered feature-set versions. */
 export const ReadFeatureSetsCommandV1 = defineCommand({
+  transport: 'binary',
   subject: 'marketdata.cmd.read.feature-sets.v1',
   description:
     'Lists registered feature-set versions, of one set when `name` is given (JSON reply: FeatureSetVersion[]).',

@@ -9,6 +9,7 @@ import {
 import type { CommandDefinition } from '@strata/platform-contracts';
 import { BusError, describeIssues, type BusErrorCode } from './bus-errors';
 import { requestSubject } from './subjects';
+import { inConsumerSpan, NO_HEADERS, outgoingHeaders } from './tracing';
 
 /** Header of a binary reply's metadata (JSON). */
 export const BINARY_REPLY_META_HEADER = 'Strata-Reply-Meta';
@@ -77,11 +78,11 @@ export async function requestBinary<T>(
     throw new BusError('invalid_payload', `invalid ${def.subject} payload: ${describeIssues(parsed.error.issues)}`);
   let m: Msg;
   try {
-    let headers: ReturnType<typeof natsHeaders> | undefined;
-    if (opts.meta) {
-      headers = natsHeaders();
-      headers.set(BINARY_REQUEST_META_HEADER, JSON.stringify(opts.meta));
-    }
+    const headers = natsHeaders();
+    // The W3C trace context travels on reads too (continued from the active span, else started here).
+    const trace = outgoingHeaders(def.subject, undefined);
+    for (const k in trace) headers.set(k, trace[k]);
+    if (opts.meta) headers.set(BINARY_REQUEST_META_HEADER, JSON.stringify(opts.meta));
     m = await nc.request(binarySubject(def.subject, opts.subjectPrefix), JSON.stringify(parsed.data), {
       timeout: opts.timeoutMs,
       headers,
@@ -153,7 +154,11 @@ export async function serveBinary<T>(
           return fail(m, 'invalid_payload', `${BINARY_REQUEST_META_HEADER} is not JSON`);
         }
       }
-      const reply = await handler(parsed.data, meta);
+      const reply = await inConsumerSpan(
+        m.headers ?? NO_HEADERS,
+        { subject: def.subject, consumer: opts.queue, messageId: '', deliveryCount: 1, system: 'nats' },
+        () => handler(parsed.data, meta),
+      );
       const h = natsHeaders();
       h.set(BINARY_REPLY_META_HEADER, JSON.stringify(reply.meta));
       m.respond(reply.body, { headers: h });

@@ -57,7 +57,7 @@ import { compiledSchema } from './compiled-schema';
 import { newEnvelope } from './envelope.factory';
 import { PubAckPipeline } from './pub-ack-pipeline';
 import { requestSubject } from './subjects';
-import { ensureTraceContext, inConsumerSpan, isPromiseLike, outgoingHeaders, type HeaderCarrier } from './tracing';
+import { ensureTraceContext, inConsumerSpan, isPromiseLike, NO_HEADERS, outgoingHeaders } from './tracing';
 
 /** Options of {@link JetStreamEventBus}. */
 export interface JetStreamEventBusOptions {
@@ -870,8 +870,6 @@ export class JetStreamEventBus implements EventBus {
     this.closed = true;
   }
 }
-
-const NO_HEADERS: HeaderCarrier = { has: () => false, get: () => '', keys: () => [] };
 
 /** The envelope schema, compiled (the consumer checks every delivered message against it). */
 const envelopeSchema = (): typeof EnvelopeSchema => compiledSchema(EnvelopeSchema);

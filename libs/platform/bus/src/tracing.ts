@@ -114,6 +114,9 @@ export interface HeaderCarrier {
   keys(): string[];
 }
 
+/** A message without headers. */
+export const NO_HEADERS: HeaderCarrier = { has: () => false, get: () => '', keys: () => [] };
+
 const carrierGetter: TextMapGetter<HeaderCarrier> = {
   get(carrier, key) {
     return carrier.has(key) ? carrier.get(key) : undefined;

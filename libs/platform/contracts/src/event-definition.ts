@@ -36,6 +36,12 @@ export interface CommandDefinition<S extends string = string, T = unknown, R = u
 > {
   readonly kind: 'command';
   readonly reply?: z.ZodType<R>;
+  /**
+   * `binary`: a read served by `serveBinary` (`@strata/platform-bus`): the request body is the bare payload JSON (no
+   * envelope), the reply body is bytes (Arrow IPC, JSON) and the `reply` schema describes its metadata, sent in the
+   * `Strata-Reply-Meta` header. Unset: the envelope request/reply of the EventBus.
+   */
+  readonly transport?: 'binary';
 }
 
 /** Payload type carried by a definition. */
@@ -72,6 +78,7 @@ export function defineCommand<S extends string, T, R = void>(spec: {
   schema: z.ZodType<T>;
   reply?: z.ZodType<R>;
   description: string;
+  transport?: 'binary';
 }): CommandDefinition<S, T, R> {
   return Object.freeze({ kind: 'command' as const, ...parseSubject(spec.subject, 'command'), ...spec });
 }
