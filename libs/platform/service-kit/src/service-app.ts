@@ -195,6 +195,8 @@ export async function startServiceApp<C extends ServiceKitConfig, R = object>(
   const { config, logger } = opts;
   const dataDir = resolve(config.STRATA_DATA_DIR);
   const nestLogger = new PinoNestLogger(logger.child({ component: 'nest' }));
+  // Checked before anything opens: a bad STRATA_STREAM_* variable stops the start naming it (ConfigError).
+  const streamLimits = opts.bus ? undefined : streamLimitsFromEnv(process.env, opts.busDomains);
   const closers: Array<() => Promise<unknown>> = [];
   const closeAll = async (): Promise<void> => {
     for (const c of closers.splice(0).reverse()) await c();
@@ -208,7 +210,7 @@ export async function startServiceApp<C extends ServiceKitConfig, R = object>(
         natsUrl: config.NATS_URL,
         dataDir,
         service: opts.name,
-        streamLimits: streamLimitsFromEnv(process.env, opts.busDomains),
+        streamLimits,
         logger: logger.child({ component: 'bus' }),
       }));
     if (!opts.bus) closers.push(() => bus.close());

@@ -1,4 +1,4 @@
-import { loadConfigOrExit } from '@strata/shared-util';
+import { ConfigError, loadConfigOrExit } from '@strata/shared-util';
 import type { z } from 'zod';
 
 /** A configuration schema whose output may name the OTLP endpoint (every app's does, through `serviceConfigShape`). */
@@ -18,7 +18,8 @@ export interface BootOptions<S extends ConfigSchema> {
 /**
  * The whole of an app's `main.ts`: parses the configuration (exit 78 naming the bad variable), starts OpenTelemetry,
  * and only then loads the app module, so the HTTP instrumentation patches `node:http` before NestJS or Fastify load.
- * A failed start is printed with its stack and exits 1.
+ * A failed start is printed with its stack and exits 1; a configuration error found while starting (e.g. a bad
+ * `STRATA_STREAM_*` variable) is printed naming the variable and exits 78, like the schema's.
  */
 export function bootService<S extends ConfigSchema>(opts: BootOptions<S>): void {
   const config = loadConfigOrExit(opts.config);
@@ -29,6 +30,10 @@ export function bootService<S extends ConfigSchema>(opts: BootOptions<S>): void 
   opts
     .load()(config, telemetry)
     .catch((err: unknown) => {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`${opts.name}: ${err.message}\n`);
+        process.exit(78);
+      }
       process.stderr.write(
         `${opts.name} failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
       );
