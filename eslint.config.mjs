@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 // Library kinds and what each may import (CONVENTIONS.md). Enforced by @nx/enforce-module-boundaries.
 /** Capabilities (libs/<capability>/<kind>); `catalog` is the list of every message, built from the capabilities' contracts. */
-const CAPABILITIES = ['marketdata', 'features', 'dataquality', 'backtests', 'signals', 'catalog'];
+const CAPABILITIES = ['marketdata', 'features', 'dataquality', 'backtests', 'signals', 'regime', 'catalog'];
 const infraPackages = ['@nestjs/*', 'mongoose', '@duckdb/*', 'onnxruntime-node', '@nats-io/*', 'fastify', '@fastify/*'];
 
 export default [

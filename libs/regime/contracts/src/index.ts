@@ -1,0 +1,2 @@
+export * from './regime-labels';
+export * from './regime.contracts';
