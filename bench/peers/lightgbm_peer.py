@@ -14,22 +14,17 @@ Two modes, both one thread, both printing ONE JSON line:
 Quantized training matches ours: stochastic rounding on (LightGBM's default), leaf values refitted from the exact
 gradients (`quant_train_renew_leaf=true`, as our trainer always does), `num_grad_quant_bins` as given.
 """
-import json
-import sys
 import time
 
 import lightgbm as lgb
 import numpy as np
 from sklearn.metrics import roc_auc_score
-from peer_timing import batch_predict_rows_per_s, read_f64
+from peer_timing import batch_predict_rows_per_s, main, read_f64, read_training
 
 
 def train(d, p):
     nf = int(p["n_features"])
-    x_tr = read_f64(d, "X_train.f64", nf)
-    y_tr = read_f64(d, "y_train.f64")
-    x_va = read_f64(d, "X_valid.f64", nf)
-    y_va = read_f64(d, "y_valid.f64")
+    x_tr, y_tr, x_va, y_va = read_training(d, nf)
     params = {
         "objective": "binary",
         "num_threads": 1,
@@ -88,16 +83,5 @@ def predict(model_file, d, p):
     }
 
 
-def main() -> None:
-    mode = sys.argv[1]
-    if mode == "train":
-        r = train(sys.argv[2], json.loads(sys.argv[3]))
-    elif mode == "predict":
-        r = predict(sys.argv[2], sys.argv[3], json.loads(sys.argv[4]))
-    else:
-        raise SystemExit(f"unknown mode {mode}")
-    print(json.dumps(r))
-
-
 if __name__ == "__main__":
-    main()
+    main(train, predict)

@@ -1,5 +1,7 @@
 """Helpers shared by the Python peers of bench:signals (same rules as bench/signals.bench.ts, see bench/README.md)."""
+import json
 import os
+import sys
 import time
 
 import numpy as np
@@ -26,3 +28,21 @@ def batch_predict_rows_per_s(predict, x, batch):
         out[i:i + batch] = predict(x[i:i + batch])
     dt = time.perf_counter() - t0
     return (n - batch) / dt, out
+
+
+def read_training(d, n_features):
+    """The training and held-out sets: (X_train, y_train, X_valid, y_valid)."""
+    return (read_f64(d, "X_train.f64", n_features), read_f64(d, "y_train.f64"),
+            read_f64(d, "X_valid.f64", n_features), read_f64(d, "y_valid.f64"))
+
+
+def main(train, predict):
+    """`train <dir> '<params>'` or `predict <model file> <dir> '<params>'`: prints the mode's result as ONE JSON line."""
+    mode = sys.argv[1]
+    if mode == "train":
+        r = train(sys.argv[2], json.loads(sys.argv[3]))
+    elif mode == "predict":
+        r = predict(sys.argv[2], sys.argv[3], json.loads(sys.argv[4]))
+    else:
+        raise SystemExit(f"unknown mode {mode}")
+    print(json.dumps(r))

@@ -19,14 +19,12 @@ Parameter mapping (LightGBM name -> XGBoost):
   min_data_in_leaf: XGBoost has no row-count constraint on leaves (only min_child_weight); not mapped.
   bagging_fraction / feature_fraction -> subsample / colsample_bytree.
 """
-import json
-import sys
 import time
 
 import numpy as np
 import xgboost as xgb
 from sklearn.metrics import roc_auc_score
-from peer_timing import batch_predict_rows_per_s, read_f64
+from peer_timing import batch_predict_rows_per_s, main, read_f64, read_training
 
 
 def count_leaves(booster):
@@ -35,10 +33,7 @@ def count_leaves(booster):
 
 def train(d, p):
     nf = int(p["n_features"])
-    x_tr = read_f64(d, "X_train.f64", nf)
-    y_tr = read_f64(d, "y_train.f64")
-    x_va = read_f64(d, "X_valid.f64", nf)
-    y_va = read_f64(d, "y_valid.f64")
+    x_tr, y_tr, x_va, y_va = read_training(d, nf)
     params = {
         "objective": "binary:logistic",
         "tree_method": "hist",
@@ -91,16 +86,5 @@ def predict(model_file, d, p):
     }
 
 
-def main() -> None:
-    mode = sys.argv[1]
-    if mode == "train":
-        r = train(sys.argv[2], json.loads(sys.argv[3]))
-    elif mode == "predict":
-        r = predict(sys.argv[2], sys.argv[3], json.loads(sys.argv[4]))
-    else:
-        raise SystemExit(f"unknown mode {mode}")
-    print(json.dumps(r))
-
-
 if __name__ == "__main__":
-    main()
+    main(train, predict)
