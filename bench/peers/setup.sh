@@ -6,7 +6,8 @@
 #   parity  what the `peer` jest project needs (test/peer/*.peer-spec.ts; `.ci/run` installs this):
 #           numpy + TA-Lib (>= 0.6 ships manylinux wheels with the C library bundled), LightGBM, scikit-learn (LightGBM's
 #           sklearn API), onnx + onnxmltools (LightGBM -> ONNX; it imports `packaging` without declaring it).
-#   all     parity plus the benchmarks' other peers: vectorbt (numba, pandas; large), XGBoost (CPU wheel).
+#   all     parity plus the benchmarks' other peers: vectorbt (numba, pandas; large), XGBoost (CPU wheel), hmmlearn and
+#           statsmodels (bench:regime, eval:regime).
 # STRATA_PEERS_VENV: where the venv goes (default bench/peers/.venv, which the benchmarks use).
 # A venv already set up by this exact script for the same (or a larger) mode is reused without calling pip, so a
 # cached venv costs nothing; pip's own wheel cache (~/.cache/pip) makes a fresh one quick.
@@ -38,5 +39,9 @@ if [ "$mode" = all ]; then
   # Second peer of bench/signals.bench.ts (bench:signals): XGBoost `tree_method="hist"`, one thread; the CPU-only wheel.
   pip xgboost-cpu
   "$venv/bin/python" -c 'import xgboost; print("peers ready: xgboost", xgboost.__version__)'
+  # Peers of the regime HMM: hmmlearn's GaussianHMM (bench/regime.bench.ts, bench:regime) and statsmodels'
+  # MarkovRegression (scripts/eval-regime.ts, eval:regime); both ship manylinux wheels (scipy comes with statsmodels).
+  pip "hmmlearn>=0.3" "statsmodels>=0.14"
+  "$venv/bin/python" -c 'import hmmlearn, statsmodels; print("peers ready: hmmlearn", hmmlearn.__version__, "statsmodels", statsmodels.__version__)'
 fi
 echo "$script_hash $mode" >"$stamp"

@@ -294,31 +294,7 @@ export function fitGaussianHmm(
     if (it === maxIter) break;
     prevLogLik = logLik;
     scaledBackward(params.transition, k, n, b, scale, beta, tmp);
-    xi.fill(0);
-    gammaSum.fill(0);
-    obsSum.fill(0);
-    outer.fill(0);
-    for (let t = 0; t < n; t++) {
-      const row = t * k;
-      for (let i = 0; i < k; i++) {
-        const g = alpha[row + i] * beta[row + i];
-        gammaSum[i] += g;
-        for (let a = 0; a < d; a++) {
-          const xa = obs[t * d + a];
-          obsSum[i * d + a] += g * xa;
-          for (let c2 = 0; c2 <= a; c2++) outer[i * d * d + a * d + c2] += g * xa * obs[t * d + c2];
-        }
-      }
-      if (t < n - 1) {
-        const next = row + k;
-        const cn = scale[t + 1];
-        for (let j = 0; j < k; j++) tmp[j] = (b[next + j] * beta[next + j]) / cn;
-        for (let i = 0; i < k; i++) {
-          const ai = alpha[row + i];
-          for (let j = 0; j < k; j++) xi[i * k + j] += ai * params.transition[i * k + j] * tmp[j];
-        }
-      }
-    }
+    accumulateCounts(params, obs, n, b, alpha, beta, scale, xi, gammaSum, obsSum, outer, tmp);
 
     // M-step.
     for (let i = 0; i < k; i++) params.startProb[i] = alpha[i] * beta[i];
@@ -340,6 +316,52 @@ export function fitGaussianHmm(
     iterations++;
   }
   return { params, logLik, iterations, converged };
+}
+
+/**
+ * Expected counts of the E-step from the scaled forward and backward variables: transition counts ξ (k × k), state
+ * occupancies γ, γ-weighted observation sums and the lower triangles of the γ-weighted outer products.
+ */
+function accumulateCounts(
+  params: GaussianHmmParams,
+  obs: Float64Array,
+  n: number,
+  b: Float64Array,
+  alpha: Float64Array,
+  beta: Float64Array,
+  scale: Float64Array,
+  xi: Float64Array,
+  gammaSum: Float64Array,
+  obsSum: Float64Array,
+  outer: Float64Array,
+  tmp: Float64Array,
+): void {
+  const { k, d } = params;
+  xi.fill(0);
+  gammaSum.fill(0);
+  obsSum.fill(0);
+  outer.fill(0);
+  for (let t = 0; t < n; t++) {
+    const row = t * k;
+    for (let i = 0; i < k; i++) {
+      const g = alpha[row + i] * beta[row + i];
+      gammaSum[i] += g;
+      for (let a = 0; a < d; a++) {
+        const xa = obs[t * d + a];
+        obsSum[i * d + a] += g * xa;
+        for (let c2 = 0; c2 <= a; c2++) outer[i * d * d + a * d + c2] += g * xa * obs[t * d + c2];
+      }
+    }
+    if (t < n - 1) {
+      const next = row + k;
+      const cn = scale[t + 1];
+      for (let j = 0; j < k; j++) tmp[j] = (b[next + j] * beta[next + j]) / cn;
+      for (let i = 0; i < k; i++) {
+        const ai = alpha[row + i];
+        for (let j = 0; j < k; j++) xi[i * k + j] += ai * params.transition[i * k + j] * tmp[j];
+      }
+    }
+  }
 }
 
 /**
