@@ -98,7 +98,7 @@ function main(): void {
   const relDiffs: number[] = [];
   const filteredDiffs: number[] = [];
   let versions: Partial<PeerResult> = {};
-  let iterations = { ours: 0, hmmlearn: 0 };
+  const iterations = { ours: 0, hmmlearn: 0 };
   // JIT warm-up on a series of its own (not timed, never re-used): the service fits in a warm process.
   {
     const w = generateRegimeSeries({ ...SPEC, seed: 99, bars: BARS + VOL_WINDOW });
