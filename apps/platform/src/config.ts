@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { alphaVantageConfigShape, serviceConfigShape, webhookDeliveryConfigShape } from '@strata/shared-util';
+import {
+  alphaVantageConfigShape,
+  regimeConfigShape,
+  serviceConfigShape,
+  webhookDeliveryConfigShape,
+} from '@strata/shared-util';
 
 // Loaded before telemetry and NestJS: this file may import only zod and @strata/shared-util.
 
@@ -8,6 +13,7 @@ export const ConfigSchema = z.object({
   ...serviceConfigShape,
   ...webhookDeliveryConfigShape,
   ...alphaVantageConfigShape,
+  ...regimeConfigShape,
 });
 
 /** Parsed configuration. */

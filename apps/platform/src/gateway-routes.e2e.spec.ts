@@ -1,7 +1,8 @@
 /**
  * The split deployment's forwarding table (GATEWAY_ROUTES) against the real routes: every path of the all-in-one's
- * OpenAPI document (which serves every capability's api modules) is either the gateway's own or under exactly one
- * owner's prefix, and every declared prefix serves at least one path. A new controller outside the table fails here.
+ * OpenAPI document (which serves every capability's api modules) is either the gateway's own or owned by exactly one
+ * service (the longest matching prefix, as the gateway's router picks it), and every declared prefix serves at least
+ * one path. A new controller outside the table fails here.
  */
 import { GATEWAY_ROUTES } from '@strata/catalog-contracts';
 import { createLogger } from '@strata/platform-http';
@@ -50,7 +51,9 @@ describe('GATEWAY_ROUTES covers every REST route of the capabilities', () => {
     expect(paths.length).toBeGreaterThan(20);
     const unowned: string[] = [];
     for (const p of paths) {
-      const owners = GATEWAY_ROUTES.filter((r) => under(p, r.prefix));
+      const matching = GATEWAY_ROUTES.filter((r) => under(p, r.prefix));
+      const longest = Math.max(0, ...matching.map((r) => r.prefix.length));
+      const owners = matching.filter((r) => r.prefix.length === longest);
       const own = GATEWAY_OWN.some((re) => re.test(p));
       if (owners.length + (own ? 1 : 0) !== 1)
         unowned.push(`${p} (${owners.map((o) => o.service).join(', ') || 'none'})`);

@@ -21,6 +21,7 @@ import {
 } from '@strata/marketdata-feature';
 import type { IngestionLog } from '@strata/marketdata-contracts';
 import { registrySignalModels, SignalScoringService, signalsService } from '@strata/signals-feature';
+import { regimeService, type RegimeSettings } from '@strata/regime-feature';
 import { openArtifactStores } from '@strata/platform-artifacts';
 import { OnnxModelRuntime } from '@strata/signals-infra-onnx';
 import type { ApiKeyResolver } from '@strata/platform-http';
@@ -84,6 +85,8 @@ export interface PlatformOptions {
   sampleDataDir?: string;
   /** Data-quality sentinel settings: scoring (batch size, detector config) and webhook delivery (attempts, delays). */
   sentinel?: { scoring?: SentinelScoringOptions; webhooks?: WebhookDispatcherOptions };
+  /** Regime service settings overriding the environment's (tests: a short refit schedule). */
+  regime?: Partial<RegimeSettings>;
   /** Feature sets to materialise and train on (tests: e.g. a deliberately leaky one); default `core` v1 and v2. */
   featureSets?: readonly FeatureSetImplementation[];
 }
@@ -177,6 +180,13 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
             scoring: opts.sentinel?.scoring,
             webhooks: opts.sentinel?.webhooks,
           },
+          imports: [marketDataReader()],
+        }),
+        // The regime cache, kept fresh from bar events (bars read through the in-process market-data reader).
+        serviceRun(regimeService, {
+          api: true,
+          workers: 'all',
+          adapters: { settings: opts.regime },
           imports: [marketDataReader()],
         }),
         serviceRun(backtestsService, {

@@ -1,5 +1,5 @@
 /** The deployable services that own REST routes in a split deployment (`apps/<name>`). */
-export const ROUTE_OWNERS = ['marketdata', 'sentinel', 'signals', 'backtests'] as const;
+export const ROUTE_OWNERS = ['marketdata', 'sentinel', 'signals', 'backtests', 'regime'] as const;
 
 /** A deployable service that owns REST routes. */
 export type RouteOwner = (typeof ROUTE_OWNERS)[number];
@@ -13,7 +13,8 @@ export interface GatewayRoute {
 }
 
 /**
- * Route ownership of the split deployment, declared once: the gateway builds its forwarding table from it and
+ * Route ownership of the split deployment, declared once (the longest matching prefix owns a path:
+ * `/market-data/regime` is the regime service's, the rest of `/market-data` the marketdata service's): the gateway builds its forwarding table from it and
  * answers only its own routes (`/admin/api-keys`, `/asyncapi.json`, `/openapi.json`, `/docs`, `/health`) itself.
  * Every controller path of the capabilities' `api` modules falls under exactly one prefix (apps/platform's
  * `gateway-routes.e2e.spec.ts` checks it against the all-in-one's OpenAPI document).
@@ -21,6 +22,7 @@ export interface GatewayRoute {
 export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
   // Bars, symbols, ingest, ingestions, corporate actions, corrections: the DuckDB file's owner.
   { prefix: '/market-data', service: 'marketdata' },
+  { prefix: '/market-data/regime', service: 'regime' },
   { prefix: '/features', service: 'marketdata' },
   { prefix: '/data-quality', service: 'sentinel' },
   { prefix: '/dashboard', service: 'sentinel' },

@@ -23,6 +23,7 @@ import {
   SnapshotPublishedV1,
   UpsertQualityFlagsCommandV1,
 } from '@strata/marketdata-contracts';
+import { ReadRegimeHistoryCommandV1, RefitRegimeCommandV1, RegimeStateChangedV1 } from '@strata/regime-contracts';
 import {
   ModelAliasChangedV1,
   ModelTrainedV1,
@@ -58,6 +59,9 @@ export const ALL_MESSAGES: readonly MessageDefinition[] = [
   ModelTrainingFailedV1,
   ModelAliasChangedV1,
   ScoreComputedV1,
+  RegimeStateChangedV1,
+  RefitRegimeCommandV1,
+  ReadRegimeHistoryCommandV1,
 ] as readonly MessageDefinition[];
 
 /** Looks up a definition by subject. */

@@ -3,3 +3,4 @@ export * from './config';
 export * from './service-config';
 export * from './gateway-config';
 export * from './stream-limits';
+export * from './regime-config';
