@@ -26,7 +26,7 @@ const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/;
 const traceId = (tp: string | undefined): string | undefined => (tp ? TRACEPARENT.exec(tp)?.[1] : undefined);
 
 nats.describeIf('trace context through the gateway, HTTP over NATS and JetStream (tracing export off)', () => {
-  jest.setTimeout(60_000);
+  jest.setTimeout(120_000);
   const url = nats.url!;
   const prefix = `${uniqueName('TRC').toUpperCase()}_`;
   const namespace = `${uniqueName('trc').replace(/_/g, '')}.`;
@@ -91,7 +91,7 @@ nats.describeIf('trace context through the gateway, HTTP over NATS and JetStream
       (d, ctx) => void seen.push({ symbol: d.symbol, traceparent: ctx.headers.traceparent }),
       { consumer: 'downstream__bars', deliverFrom: 'all' },
     );
-  }, 30_000);
+  }, 60_000);
 
   afterAll(async () => {
     await gateway?.close();
@@ -118,7 +118,7 @@ nats.describeIf('trace context through the gateway, HTTP over NATS and JetStream
     });
 
   const eventOf = async (symbol: string) => {
-    const end = Date.now() + 10_000;
+    const end = Date.now() + 30_000;
     while (!seen.some((s) => s.symbol === symbol) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
     return seen.find((s) => s.symbol === symbol);
   };

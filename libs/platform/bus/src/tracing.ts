@@ -1,20 +1,38 @@
 import {
   context,
   createContextKey,
+  isSpanContextValid,
   propagation,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
   trace,
   type Context,
+  type SpanContext,
   type TextMapGetter,
-  type TextMapSetter,
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { TraceState, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { randomFillSync } from 'node:crypto';
 
 const TRACER_NAME = '@strata/platform-bus';
+/** A proxy: it follows whatever tracer provider is registered, now or later. */
+const tracer = trace.getTracer(TRACER_NAME);
+/** The provider the global proxy delegates to while no SDK is registered. */
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/**
+ * True when an OpenTelemetry SDK is registered (spans may be recorded). Without one the bus skips span objects
+ * altogether and only carries the W3C headers: the hot path of tracing export off.
+ */
+function sdkRegistered(): boolean {
+  return proxyProvider ? proxyProvider.getDelegate() !== NOOP_PROVIDER : true;
+}
+
+/** The global provider: the API's proxy, whose delegate becomes the SDK's provider when one registers. */
+const globalProvider = trace.getTracerProvider();
+const proxyProvider = globalProvider instanceof ProxyTracerProvider ? globalProvider : undefined;
 
 /** W3C header names of the trace context every bus message carries. */
 export const TRACEPARENT_HEADER = 'traceparent';
@@ -28,6 +46,16 @@ export const TRACESTATE_HEADER = 'tracestate';
 const w3c = new W3CTraceContextPropagator();
 
 const PROBE = createContextKey('strata.trace-context.probe');
+/**
+ * The W3C headers of the message being handled, kept as received in the handler's context when no SDK records spans:
+ * what the handler publishes carries them on, without parsing or building span objects per message.
+ */
+const RECEIVED = createContextKey('strata.trace-context.received');
+
+interface ReceivedTrace {
+  traceparent: string;
+  tracestate: string | undefined;
+}
 
 /** True when a context manager is registered that keeps a context across `context.with` (not the no-op default). */
 function contextManagerWorks(): boolean {
@@ -45,12 +73,6 @@ export function ensureTraceContext(): void {
   if (!propagation.fields().includes(TRACEPARENT_HEADER)) propagation.setGlobalPropagator(w3c);
 }
 
-const recordSetter: TextMapSetter<Record<string, string>> = {
-  set(carrier, key, value) {
-    carrier[key] = value;
-  },
-};
-
 const recordGetter: TextMapGetter<Record<string, string>> = {
   get(carrier, key) {
     return carrier[key];
@@ -60,30 +82,34 @@ const recordGetter: TextMapGetter<Record<string, string>> = {
   },
 };
 
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** Random bytes for 256 ids at a time, as one hex string (one native call per 256 ids; slices are cheap). */
 const POOL = Buffer.allocUnsafe(24 * 256);
+let poolHex = '';
 let poolAt = POOL.length;
 
 /**
  * A new W3C `traceparent` (version 00, random 16-byte trace id and 8-byte parent id, not sampled): the trace a
- * producer starts when nothing is active. Random bytes come from a pooled `randomFillSync`, refilled every 256 ids.
+ * producer starts when nothing is active.
  */
 export function newTraceparent(): string {
   if (poolAt === POOL.length) {
     randomFillSync(POOL);
+    // All-zero ids are invalid (W3C); with 2^-64 odds per id, set one bit rather than draw again.
+    for (let o = 0; o < POOL.length; o += 24) {
+      POOL[o] |= 1;
+      POOL[o + 16] |= 1;
+    }
+    poolHex = POOL.toString('hex');
     poolAt = 0;
   }
-  const b = POOL;
-  const o = poolAt;
+  const h = poolAt * 2;
   poolAt += 24;
-  // All-zero ids are invalid (W3C); with 2^-128 odds, force one bit rather than draw again.
-  if (b[o] === 0) b[o] = 1;
-  if (b[o + 16] === 0) b[o + 16] = 1;
-  let s = '00-';
-  for (let i = 0; i < 16; i++) s += HEX[b[o + i]];
-  s += '-';
-  for (let i = 16; i < 24; i++) s += HEX[b[o + i]];
-  return s + '-00';
+  return `00-${poolHex.slice(h, h + 32)}-${poolHex.slice(h + 32, h + 48)}-00`;
+}
+
+/** `traceparent` of a span context (W3C version 00). */
+function formatTraceparent(sc: SpanContext): string {
+  return `00-${sc.traceId}-${sc.spanId}-${sc.traceFlags & 1 ? '01' : '00'}`;
 }
 
 /**
@@ -95,15 +121,28 @@ export function newTraceparent(): string {
 export function outgoingHeaders(subject: string, extra: Record<string, string> | undefined): Record<string, string> {
   const carrier: Record<string, string> = extra ? { ...extra } : {};
   const active = context.active();
-  if (trace.getSpanContext(active)) {
-    w3c.inject(active, carrier, recordSetter);
-    if (carrier[TRACEPARENT_HEADER] !== undefined) return carrier;
+  const received = active.getValue(RECEIVED) as ReceivedTrace | undefined;
+  if (received) {
+    carrier[TRACEPARENT_HEADER] = received.traceparent;
+    if (received.tracestate) carrier[TRACESTATE_HEADER] = received.tracestate;
+    return carrier;
   }
-  const span = trace.getTracer(TRACER_NAME).startSpan(`${subject} publish`, { kind: SpanKind.PRODUCER }, active);
-  if (span.isRecording()) {
-    w3c.inject(trace.setSpan(active, span), carrier, recordSetter);
+  const sc = trace.getSpanContext(active);
+  if (sc && isSpanContextValid(sc)) {
+    carrier[TRACEPARENT_HEADER] = formatTraceparent(sc);
+    if (sc.traceState) carrier[TRACESTATE_HEADER] = sc.traceState.serialize();
+    return carrier;
+  }
+  if (sdkRegistered()) {
+    const span = tracer.startSpan(`${subject} publish`, { kind: SpanKind.PRODUCER }, active);
+    const started = span.spanContext();
     span.end();
-  } else carrier[TRACEPARENT_HEADER] = newTraceparent();
+    if (isSpanContextValid(started)) {
+      carrier[TRACEPARENT_HEADER] = formatTraceparent(started);
+      return carrier;
+    }
+  }
+  carrier[TRACEPARENT_HEADER] = newTraceparent();
   return carrier;
 }
 
@@ -130,11 +169,71 @@ function isCarrier(h: Record<string, string> | HeaderCarrier): h is HeaderCarrie
   return typeof (h as HeaderCarrier).get === 'function' && typeof (h as HeaderCarrier).has === 'function';
 }
 
+/** True when `s[from, to)` is lowercase hex and not all zeros. */
+function lowerHexNonZero(s: string, from: number, to: number): boolean {
+  let nonZero = false;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 48) continue;
+    if (!((c > 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+    nonZero = true;
+  }
+  return nonZero;
+}
+
+/**
+ * Parses a version-00 `traceparent` (the only version this bus writes; other versions go through the W3C propagator)
+ * without a regular expression: the consumer side of every message runs this.
+ */
+function parseTraceparent00(tp: string): SpanContext | undefined {
+  if (tp.length !== 55 || tp.charCodeAt(0) !== 48 || tp.charCodeAt(1) !== 48) return undefined;
+  if (tp.charCodeAt(2) !== 45 || tp.charCodeAt(35) !== 45 || tp.charCodeAt(52) !== 45) return undefined;
+  if (!lowerHexNonZero(tp, 3, 35) || !lowerHexNonZero(tp, 36, 52)) return undefined;
+  const flags = parseInt(tp.slice(53), 16);
+  if (!(flags >= 0)) return undefined;
+  return { traceId: tp.slice(3, 35), spanId: tp.slice(36, 52), traceFlags: flags & 1, isRemote: true };
+}
+
+/**
+ * The received W3C headers when the `traceparent` has the version-00 shape (else undefined: nothing to continue);
+ * `trusted` headers (written by this process's own bus) are not parsed.
+ */
+function receivedTrace(headers: Record<string, string> | HeaderCarrier, trusted: boolean): ReceivedTrace | undefined {
+  const carrier = isCarrier(headers);
+  const tp = carrier
+    ? headers.has(TRACEPARENT_HEADER)
+      ? headers.get(TRACEPARENT_HEADER)
+      : undefined
+    : headers[TRACEPARENT_HEADER];
+  // The in-process bus wrote its headers itself (outgoingHeaders); what arrives over NATS is checked.
+  if (tp === undefined || (!trusted && !parseTraceparent00(tp))) return undefined;
+  const ts = carrier
+    ? headers.has(TRACESTATE_HEADER)
+      ? headers.get(TRACESTATE_HEADER)
+      : undefined
+    : headers[TRACESTATE_HEADER];
+  return { traceparent: tp, tracestate: ts || undefined };
+}
+
 /** Extracts the remote W3C trace context from a header record or carrier (exact header names). */
 export function incomingContext(headers: Record<string, string> | HeaderCarrier): Context {
-  return isCarrier(headers)
-    ? w3c.extract(context.active(), headers, carrierGetter)
-    : w3c.extract(context.active(), headers, recordGetter);
+  const carrier = isCarrier(headers);
+  const tp = carrier
+    ? headers.has(TRACEPARENT_HEADER)
+      ? headers.get(TRACEPARENT_HEADER)
+      : undefined
+    : headers[TRACEPARENT_HEADER];
+  const active = context.active();
+  if (tp === undefined) return active;
+  const sc = parseTraceparent00(tp);
+  if (!sc) return carrier ? w3c.extract(active, headers, carrierGetter) : w3c.extract(active, headers, recordGetter);
+  const ts = carrier
+    ? headers.has(TRACESTATE_HEADER)
+      ? headers.get(TRACESTATE_HEADER)
+      : undefined
+    : headers[TRACESTATE_HEADER];
+  if (ts) sc.traceState = new TraceState(ts);
+  return trace.setSpanContext(active, sc);
 }
 
 /** Attributes of a consumer span. */
@@ -156,8 +255,14 @@ export function inConsumerSpan<R>(
   info: ConsumerSpanInfo,
   fn: () => R,
 ): R {
+  // Export off: no span to start or end; the handler runs with the message's trace context as received.
+  if (!sdkRegistered()) {
+    // From the root context: the dispatch loop may run in the async context of whoever published last.
+    const received = receivedTrace(headers, info.system === 'in-process');
+    return received ? context.with(ROOT_CONTEXT.setValue(RECEIVED, received), fn) : fn();
+  }
   const parent = incomingContext(headers);
-  const span = trace.getTracer(TRACER_NAME).startSpan(
+  const span = tracer.startSpan(
     `${info.subject} process`,
     {
       kind: SpanKind.CONSUMER,
