@@ -44,7 +44,7 @@ import {
 } from '@strata/shared-indicators';
 
 const BARS = Number(process.env.BENCH_BARS ?? 1_000_000);
-const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const RUNS = Math.max(5, Number(process.env.BENCH_RUNS ?? 7));
 const HISTORY_BARS = 252 * 20; // 20 years of daily bars
 const REFRESH_ITERATIONS = 2000;
 const PEER_PYTHON = path.resolve(__dirname, 'peers/.venv/bin/python');

@@ -7,14 +7,22 @@ fast[t-1] <= slow[t-1]), an exit when it crosses below; the order fills at the o
 order, pays `comm` x notional; the entry buys `fraction` x equity / close[t] shares (fractional shares); equity is marked
 at each close. A decision at the last bar is not filled.
 
-Reads little-endian float64 files <dir>/open.f64 and <dir>/close.f64 (written by the bench).
-Prints one JSON object: wall and process-CPU ms per run (median, best), bars/s, final equity, and the same for a
-parameter sweep over the first `sweep_bars` bars (one Python loop over the combinations, numpy inside).
+Same rule as the bench (bench/README.md): distinct input for each repetition, medians of the runs, the same work
+timed. The bench writes <dir>/open.f64, <dir>/close.f64 (little-endian float64): `count` series of `bars` bars one
+after the other, series 0 being the warm-up (for vectorbt, the call that compiles with numba, reported apart), series
+r the input of run r; <dir>/sweep_open.f64 and <dir>/sweep_close.f64 likewise with `sweep_bars` bars.
 
-Usage: backtest_peer.py <dir> <runs> <fast> <slow> <comm> <slip> <fraction> <init_cash> <sweep_bars> <sweep_fast_csv> <sweep_slow_csv>
+The sweep shares the moving averages between combinations through a per-run cache, as ours does (SeriesCache), and
+picks the combination with the best Sharpe ratio of the daily equity returns (sample std, x sqrt(252)), as ours does.
+vectorbt's timing starts from pandas Series built before the clock starts, like ours starts from typed arrays.
+
+Protocol: prints {"ready": true, versions} once the data is loaded, then answers each stdin line "<op> <i>" (op: single,
+sweep, vectorbt; i: the series) with one JSON line {"wall_ms", "cpu_ms", outputs}; the bench sends them between its own
+runs (interleaved) and computes the medians. vectorbt's first call (series 0) includes numba's compilation.
+
+Usage: backtest_peer.py <dir> <count> <fast> <slow> <comm> <slip> <fraction> <init_cash> <bars> <sweep_bars> <sweep_fast_csv> <sweep_slow_csv>
 """
 import json
-import statistics
 import sys
 import time
 
@@ -28,9 +36,17 @@ def sma(x, n):
     return out
 
 
-def backtest(o, c, fast, slow, comm, slip, fraction, cash0, curve=True):
-    f = sma(c, fast)
-    s = sma(c, slow)
+def backtest(o, c, fast, slow, comm, slip, fraction, cash0, curve=True, cache=None):
+    """Final equity and number of entries; with `curve`, also the equity curve. `cache` maps a period to its SMA."""
+    if cache is None:
+        f, s = sma(c, fast), sma(c, slow)
+    else:
+        f = cache.get(fast)
+        if f is None:
+            f = cache[fast] = sma(c, fast)
+        s = cache.get(slow)
+        if s is None:
+            s = cache[slow] = sma(c, slow)
     pf = np.r_[np.nan, f[:-1]]
     ps = np.r_[np.nan, s[:-1]]
     up = (f > s) & (pf <= ps)
@@ -61,8 +77,8 @@ def backtest(o, c, fast, slow, comm, slip, fraction, cash0, curve=True):
         if open_trade:
             i = len(entries) - 1
             cb = cash_before[i] - shares[i] * buy[i] * (1 + comm)
-            return cb + shares[i] * c[-1], len(entries)
-        return cash_before[k], len(entries)
+            return cb + shares[i] * c[-1], len(entries), None
+        return cash_before[k], len(entries), None
     # Equity curve: per bar, the trade in force (entry filled at e+1 .. exit filled at x+1, exclusive).
     fill_in = np.zeros(n, dtype=np.int64)
     fill_in[entries + 1] += 1
@@ -76,84 +92,84 @@ def backtest(o, c, fast, slow, comm, slip, fraction, cash0, curve=True):
     done = np.cumsum(fill_out)
     flat_cash = cash_before[np.clip(done, 0, k)]
     equity = np.where(held > 0, cash_in_trade + (shares[tid_c] if len(entries) else 0) * c, flat_cash)
-    return equity[-1], len(entries)
+    return equity[-1], len(entries), equity
 
 
-def timed(fn, runs):
-    walls, cpus, out = [], [], None
-    for _ in range(runs):
-        w0, c0 = time.perf_counter(), time.process_time()
-        out = fn()
-        cpus.append((time.process_time() - c0) * 1000)
-        walls.append((time.perf_counter() - w0) * 1000)
-    return walls, cpus, out
+def sharpe(equity, periods=252):
+    r = equity[1:] / equity[:-1] - 1
+    sd = r.std(ddof=1)
+    return float(r.mean() / sd * np.sqrt(periods)) if sd > 0 else float("-inf")
+
+
+def timed(fn, i):
+    """Wall and process-CPU ms of `fn(i)`, and its output."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    out = fn(i)
+    return (time.perf_counter() - w0) * 1000, (time.process_time() - c0) * 1000, out
+
+
+def series(d, name, count, n):
+    """`count` series of `n` bars stored one after the other."""
+    a = np.fromfile(f"{d}/{name}.f64", dtype="<f8")
+    assert len(a) == count * n, f"{name}.f64 holds {len(a)} values, expected {count} x {n}"
+    return [a[i * n : (i + 1) * n] for i in range(count)]
 
 
 def main():
-    d, runs, fast, slow, comm, slip, fraction, cash0, sweep_bars, sf, ss = sys.argv[1:12]
-    runs, fast, slow, sweep_bars = int(runs), int(fast), int(slow), int(sweep_bars)
+    d, count, fast, slow, comm, slip, fraction, cash0, bars, sweep_bars, sf, ss = sys.argv[1:13]
+    count, fast, slow, bars, sweep_bars = int(count), int(fast), int(slow), int(bars), int(sweep_bars)
     comm, slip, fraction, cash0 = float(comm), float(slip), float(fraction), float(cash0)
-    o = np.fromfile(f"{d}/open.f64", dtype="<f8")
-    c = np.fromfile(f"{d}/close.f64", dtype="<f8")
-    sweep_fast = [int(x) for x in sf.split(",")]
-    sweep_slow = [int(x) for x in ss.split(",")]
-    n = len(c)
-    out = {"name": "numpy", "version": np.__version__, "bars": n}
-    walls, cpus, (final, trades) = timed(lambda: backtest(o, c, fast, slow, comm, slip, fraction, cash0), runs)
-    out.update(
-        ms_median=statistics.median(walls),
-        ms_best=min(walls),
-        cpu_ms_median=statistics.median(cpus),
-        bars_per_s=n / (statistics.median(walls) / 1000),
-        bars_per_s_best=n / (min(walls) / 1000),
-        final_equity=final,
-        trades=trades,
-    )
-    so, sc = o[:sweep_bars].copy(), c[:sweep_bars].copy()
-    combos = [(a, b) for a in sweep_fast for b in sweep_slow]
+    opens, closes = series(d, "open", count, bars), series(d, "close", count, bars)
+    so, sc = series(d, "sweep_open", count, sweep_bars), series(d, "sweep_close", count, sweep_bars)
+    combos = [(a, b) for a in (int(x) for x in sf.split(",")) for b in (int(x) for x in ss.split(","))]
 
-    def sweep():
-        best = -1.0
+    def single(i):
+        # With the equity curve, as ours (which also records orders, fills, trades and KPIs).
+        fe, trades, _ = backtest(opens[i], closes[i], fast, slow, comm, slip, fraction, cash0)
+        return {"final_equity": fe, "trades": trades}
+
+    def sweep(i):
+        cache = {}  # per run, like ours: a new SeriesCache per sweep
+        best = (0, 0, float("-inf"))
         for a, b in combos:
-            fe, _ = backtest(so, sc, a, b, comm, slip, fraction, cash0)
-            best = max(best, fe)
-        return best
+            _, _, eq = backtest(so[i], sc[i], a, b, comm, slip, fraction, cash0, cache=cache)
+            sr = sharpe(eq)
+            if sr > best[2]:
+                best = (a, b, sr)
+        return {"best": {"fast": best[0], "slow": best[1], "sharpe": best[2]}}
 
-    w, cp, best = timed(sweep, max(1, min(3, runs)))
-    out["sweep"] = {
-        "combinations": len(combos),
-        "bars": sweep_bars,
-        "ms_median": statistics.median(w),
-        "cpu_ms_median": statistics.median(cp),
-        "backtests_per_s": len(combos) / (statistics.median(w) / 1000),
-        "best_final_equity": best,
-    }
+    ops = {"single": single, "sweep": sweep}
+    ready = {"ready": True, "numpy": np.__version__}
     try:
         import pandas as pd
         import vectorbt as vbt
 
-        def vbt_run():
-            close = pd.Series(c)
+        # pandas objects are built before any clock starts (ours starts from typed arrays too).
+        frames = [(pd.Series(closes[i]), pd.Series(opens[i])) for i in range(count)]
+
+        def vbt_run(i):
+            close, open_ = frames[i]
             f = vbt.MA.run(close, fast, short_name="fast").ma
             s_ = vbt.MA.run(close, slow, short_name="slow").ma
             pf_, ps_ = f.shift(1), s_.shift(1)
             up = ((f > s_) & (pf_ <= ps_)).shift(1, fill_value=False)
             dn = ((f < s_) & (pf_ >= ps_)).shift(1, fill_value=False)
-            p = vbt.Portfolio.from_signals(close, up, dn, price=pd.Series(o), size=fraction, size_type="percent", fees=comm, slippage=slip, init_cash=cash0)
-            return float(p.final_value())
+            p = vbt.Portfolio.from_signals(
+                close, up, dn, price=open_, size=fraction, size_type="percent", fees=comm, slippage=slip, init_cash=cash0
+            )
+            return {"final_equity": float(p.final_value())}
 
-        vbt_run()  # numba compilation outside the timing
-        w, cp, fv = timed(vbt_run, runs)
-        out["vectorbt"] = {
-            "version": vbt.__version__,
-            "ms_median": statistics.median(w),
-            "cpu_ms_median": statistics.median(cp),
-            "bars_per_s": n / (statistics.median(w) / 1000),
-            "final_equity": fv,
-        }
+        ops["vectorbt"] = vbt_run
+        ready["vectorbt"] = vbt.__version__
     except ImportError as e:  # pragma: no cover - optional peer
-        out["vectorbt"] = {"skipped": f"vectorbt not installed ({e.name})"}
-    print(json.dumps(out))
+        ready["vectorbt_skipped"] = f"vectorbt not installed ({e.name})"
+    print(json.dumps(ready), flush=True)
+    # One command per line from the bench ("single 3", "sweep 3", "vectorbt 0"), one JSON answer per line: the bench
+    # interleaves these runs with its own, so both sides see the same machine load.
+    for line in sys.stdin:
+        op, i = line.split()
+        wall, cpu, out = timed(ops[op], int(i))
+        print(json.dumps({"wall_ms": wall, "cpu_ms": cpu, **out}), flush=True)
 
 
 if __name__ == "__main__":
