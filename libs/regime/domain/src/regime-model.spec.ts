@@ -121,6 +121,33 @@ describe('past data only: served labels come from the forward filter', () => {
   });
 });
 
+describe('label hysteresis on the filtered probabilities', () => {
+  it('a move to a calmer label waits for the minimum stay; a move to turbulent is never delayed', () => {
+    const plain = filterRegimeHistory(model, times, series.close).points;
+    const sticky: RegimeModel = { ...model, minStayBars: 8, switchProbability: 0.6 };
+    const pts = filterRegimeHistory(sticky, times, series.close).points;
+    let run = 1;
+    let calmerMoves = 0;
+    for (let i = 1; i < pts.length; i++) {
+      if (pts[i].label === pts[i - 1].label) {
+        run++;
+        continue;
+      }
+      if (pts[i].label === 'calm') {
+        expect(run).toBeGreaterThanOrEqual(8);
+        calmerMoves++;
+      }
+      run = 1;
+    }
+    expect(calmerMoves).toBeGreaterThan(3);
+    for (const p of pts) if (p.probabilities[1] >= 0.6) expect(p.label).toBe('turbulent');
+    // The probabilities are the filter's own, unchanged by the label rule; never more switches than the plain argmax.
+    pts.forEach((p, i) => expect(p.probabilities).toEqual(plain[i].probabilities));
+    const switches = (xs: typeof pts) => xs.filter((p, i) => i > 0 && p.label !== xs[i - 1].label).length;
+    expect(switches(pts)).toBeLessThanOrEqual(switches(plain));
+  });
+});
+
 describe('stable names across refits', () => {
   it('orders the first fit by volatility: calm has the lower return variance', () => {
     expect(model.labels).toEqual(['calm', 'turbulent']);

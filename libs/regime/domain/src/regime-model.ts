@@ -89,6 +89,16 @@ export interface RegimeModel {
   predictive: { mean: number; sd: number };
   /** Bars of the rolling window of predictive log densities kept in the filter state. */
   predictiveWindow: number;
+  /**
+   * Filtered probability the most probable state needs before the served label moves to it (hysteresis; 0 gives the
+   * plain most probable state).
+   */
+  switchProbability: number;
+  /**
+   * Minimum stay: bars the served label holds before it may move to a CALMER state (a move to a more volatile state is
+   * never delayed). 1 disables it.
+   */
+  minStayBars: number;
   states: RegimeStateSummary[];
 }
 
@@ -102,6 +112,10 @@ export interface RegimeFitOptions extends HmmFitOptions {
   periodsPerYear?: number;
   /** Bars of the rolling predictive log density window (refit trigger). Default 63. */
   predictiveWindow?: number;
+  /** See {@link RegimeModel.switchProbability}. Default 0.5. */
+  switchProbability?: number;
+  /** See {@link RegimeModel.minStayBars}. Default 1 (off). */
+  minStayBars?: number;
 }
 
 const PERMUTATIONS: Record<number, number[][]> = {
@@ -243,6 +257,8 @@ export function fitRegimeModel(
     bicByK: Object.fromEntries(selection.candidates.map((c) => [String(c.params.k), c.bic])),
     predictive: { mean, sd: Math.sqrt(v) },
     predictiveWindow: opts.predictiveWindow ?? 63,
+    switchProbability: opts.switchProbability ?? 0.5,
+    minStayBars: opts.minStayBars ?? 1,
     states: labels.map((label, i) => ({
       label,
       annualisedMean: params.means[i * d] * periodsPerYear,
@@ -260,10 +276,15 @@ export interface RegimeFilterState {
   closes: number[];
   /** Filtered probabilities of the last observation, in label order; null while warming up. */
   probabilities: number[] | null;
-  /** Label of the last observation (the most probable state); null while warming up. */
+  /** Served label of the last observation (the most probable state, with the switch hysteresis); null while warming up. */
   label: HmmRegimeLabel | null;
   /** Bar time since which `label` has held. */
   labelSince: number | null;
+  /**
+   * Observations for which `label` has held (1 on the bar it started); the minimum stay reads it. Absent in a state
+   * cached without it: taken as 0 (the stay starts over).
+   */
+  labelBars?: number;
   /** One-step predictive log densities of the last `predictiveWindow` observations, oldest first. */
   recentPredictiveLogLik: number[];
   /** Observations filtered so far. */
@@ -305,6 +326,7 @@ export function initialFilterState(): RegimeFilterState {
     probabilities: null,
     label: null,
     labelSince: null,
+    labelBars: 0,
     recentPredictiveLogLik: [],
     observations: 0,
   };
@@ -352,8 +374,17 @@ export function regimeFilterStep(
   const lp = forwardStep(model.params, prev, 0, logB, 0, out, 0, null);
   let arg = 0;
   for (let j = 1; j < k; j++) if (out[j] > out[arg]) arg = j;
-  const label = model.labels[arg];
-  const labelSince = label === state.label && state.labelSince !== null ? state.labelSince : bar.time;
+  // Hysteresis on the filtered probabilities: the label moves to the most probable state only once that state's
+  // probability reaches `switchProbability`; until then the previous label holds (still past-only).
+  // Minimum stay: a move to a calmer state waits until the current label has held `minStayBars` bars; a move to a more
+  // volatile state is never delayed (turbulence is reported as soon as the filter sees it).
+  const held = state.labelBars ?? 0;
+  const current = state.label === null ? -1 : model.labels.indexOf(state.label);
+  const allowed = current < 0 || arg > current || held >= model.minStayBars;
+  const label =
+    current < 0 || (allowed && out[arg] >= model.switchProbability) ? model.labels[arg] : model.labels[current];
+  const kept = label === state.label && state.labelSince !== null;
+  const labelSince = kept ? state.labelSince! : bar.time;
   const recent = state.recentPredictiveLogLik.slice(
     Math.max(0, state.recentPredictiveLogLik.length + 1 - model.predictiveWindow),
   );
@@ -366,6 +397,7 @@ export function regimeFilterStep(
       probabilities,
       label,
       labelSince,
+      labelBars: kept ? held + 1 : 1,
       recentPredictiveLogLik: recent,
       observations: state.observations + 1,
     },
