@@ -3,7 +3,7 @@
  *
  * Starts nats-server and FerretDB (or uses NATS_URL / MONGODB_URI), builds once (`npm run build`, skipped with
  * STRATA_SYSTEM_SKIP_BUILD=1), then runs every service as its own OS process from `dist/apps/<app>/src/main.js`:
- * marketdata, sentinel, signals ×2, backtests ×2 and the gateway, each with its own PORT and STRATA_DATA_DIR. Through
+ * marketdata, sentinel, regime, signals ×2, backtests ×2 and the gateway, each with its own PORT and STRATA_DATA_DIR. Through
  * the gateway only it checks ingest (a bundled file and a 10 MB file), bars and features, a planted bad tick → a
  * DataQualityEvent → a backtest with `qualityFilter: exclude` without it, a backtest, a model trained, promoted and
  * scoring refreshed bars; then the faults: `kill -9` of a backtest worker mid-run, `kill -9` and restart of marketdata,
@@ -122,11 +122,12 @@ async function main(): Promise<void> {
       group.add(name, app, await freePort(), join(work, 'data', name), { ...env, ...extra });
     const marketdata = await proc('marketdata', 'marketdata');
     const sentinel = await proc('sentinel', 'sentinel');
+    const regime = await proc('regime', 'regime');
     const signals = [await proc('signals-1', 'signals'), await proc('signals-2', 'signals')];
     const backtests = [await proc('backtests-1', 'backtests'), await proc('backtests-2', 'backtests')];
     const gatewayProc = await proc('gateway', 'gateway');
     const gw = new Gateway(() => gatewayProc.url);
-    const all = [marketdata, sentinel, ...signals, ...backtests, gatewayProc];
+    const all = [marketdata, sentinel, regime, ...signals, ...backtests, gatewayProc];
     const b0 = performance.now();
     // marketdata first: it creates the streams every other service subscribes on; then the rest at once.
     marketdata.start();
@@ -150,6 +151,21 @@ async function main(): Promise<void> {
     });
     t('ingestToFeaturesMs', performance.now() - i0);
     assert.ok(spyFeatures.every((f: { symbol: string }) => f.symbol === 'SPY'));
+    // The regime service (its own process) fits SPY from the bars-ingested event and caches its filtered state.
+    const spyLastTs = `${spy.trim().split('\n').at(-1)!.split(',')[0]}T00:00:00.000Z`;
+    const regimeNow = await waitFor(
+      'SPY regime as of the last ingested bar',
+      async () => {
+        const r = await gw.get('/market-data/regime?symbol=SPY&timeframe=1d');
+        return r.status === 200 && r.body.asOf === spyLastTs ? r.body : undefined;
+      },
+      120_000,
+      100,
+    );
+    t('ingestToRegimeFirstFitMs', performance.now() - i0);
+    assert.equal(regimeNow.stale, false);
+    assert.equal(regimeNow.modelVersion, 1);
+    assert.ok(['calm', 'normal', 'turbulent'].includes(regimeNow.label), `regime label ${regimeNow.label}`);
     const spyBars = await gw.get('/market-data/bars?symbol=SPY&timeframe=1d&from=2021-03-25&limit=100');
     expectStatus(spyBars, 200, 'SPY bars');
     assert.equal(spyBars.body.items.at(-1).close, Number(spy.trim().split('\n').at(-1)!.split(',')[4]));
@@ -253,6 +269,20 @@ async function main(): Promise<void> {
     const more = continuedDailyCsv(spy, 5, 11);
     const r0 = performance.now();
     expectStatus(await gw.ingestFile('SPY', '1d', more.csv), 201, 'ingest of refreshed SPY bars');
+    // Polled alongside the champion score: the regime moves forward by one filter step per new bar (no refit at 5).
+    const a0 = performance.now();
+    const regimeFreshP = waitFor(
+      'SPY regime as of the refreshed bars',
+      async () => {
+        const r = await gw.get('/market-data/regime?symbol=SPY&timeframe=1d');
+        return r.status === 200 && r.body.asOf === more.lastTs ? r.body : undefined;
+      },
+      120_000,
+      50,
+    ).then((body) => {
+      t('ingestToRegimeFreshMs', performance.now() - a0);
+      return body;
+    });
     const latest = await waitFor(
       'champion score of the refreshed bars',
       async () => {
@@ -263,6 +293,20 @@ async function main(): Promise<void> {
       200,
     );
     t('ingestToChampionScoreMs', performance.now() - r0);
+    const regimeFresh = await regimeFreshP;
+    assert.equal(regimeFresh.stale, false);
+    const regimeHistory = await gw.get(`/market-data/regime/history?symbol=SPY&timeframe=1d&from=${spyLastTs}`);
+    expectStatus(regimeHistory, 200, 'SPY regime history');
+    assert.deepEqual(
+      regimeHistory.body.items.map((r: { asOf: string }) => r.asOf).slice(0, 1),
+      [spyLastTs],
+      'the history starts at the first fit and is never rewritten',
+    );
+    assert.equal(regimeHistory.body.items.length, more.rows + 1);
+    const refit = await gw.post('/market-data/regime/models', { symbol: 'SPY', timeframe: '1d' });
+    expectStatus(refit, 202, 'POST /market-data/regime/models');
+    assert.equal(refit.body.modelVersion, 2);
+    log(`regime of SPY: ${regimeFresh.label} as of ${regimeFresh.asOf}; refit queued as version 2`);
     assert.equal(latest.modelId, model.id);
     assert.equal(typeof latest.score, 'number');
     log(`champion ${model.id} scored ${latest.ts}: ${latest.score}`);

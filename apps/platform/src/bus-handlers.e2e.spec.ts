@@ -14,6 +14,7 @@ import { InProcessEventBus } from '@strata/platform-bus';
 import { durableConsumerName } from '@strata/platform-contracts';
 import { createLogger, StaticApiKeyResolver } from '@strata/platform-http';
 import { busHandlersOf, resolveBusHandlerOptions, type AnyServiceDefinition } from '@strata/platform-messaging';
+import { regimeService } from '@strata/regime-feature';
 import { signalsService } from '@strata/signals-feature';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,7 @@ const CONSUMED: Record<string, string[]> = {
   'marketdata.evt.bars.ingested.v1': [
     'features BarsIngestedHandler.onBarsIngested',
     'sentinel SentinelEventsHandler.onBarsIngested',
+    'regime RegimeEventsHandler.onBarsIngested',
   ],
   'marketdata.evt.bars.corrected.v1': ['sentinel SentinelEventsHandler.onBarsCorrected'],
   'marketdata.evt.corporate-actions.recorded.v1': ['features BarsIngestedHandler.onCorporateActions'],
@@ -34,6 +36,8 @@ const CONSUMED: Record<string, string[]> = {
   'backtest.cmd.run.v1': ['backtests BacktestWorkerController.run'],
   'dataquality.evt.anomaly.detected.v1': ['sentinel WebhookFanOutHandler.onAnomalyDetected'],
   'signals.cmd.train.v1': ['signals SignalsTrainController.train'],
+  'regime.cmd.refit.v1': ['regime RegimeEventsHandler.onRefit'],
+  'regime.cmd.read.history.v1': ['regime RegimeEventsHandler.readHistory'],
 };
 
 const DEFINITIONS: AnyServiceDefinition[] = [
@@ -42,6 +46,7 @@ const DEFINITIONS: AnyServiceDefinition[] = [
   sentinelService,
   backtestsService,
   signalsService,
+  regimeService,
 ];
 
 /** The controller classes registered in a Nest context (every module of its container). */

@@ -18,6 +18,7 @@ export function regimeSettings(c: z.output<typeof RegimeConfigSchema>): RegimeSe
     recomputeMaxBars: c.REGIME_RECOMPUTE_MAX_BARS,
     supersededTtlSeconds: Math.round(c.REGIME_SUPERSEDED_TTL_DAYS * 86_400),
     volWindow: c.REGIME_VOL_WINDOW,
+    fitMaxBars: c.REGIME_FIT_MAX_BARS,
   };
 }
 

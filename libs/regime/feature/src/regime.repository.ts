@@ -30,6 +30,8 @@ export interface RegimeSettings {
   supersededTtlSeconds: number;
   /** Realised-volatility window of the observations, bars, 10 to 20 (`REGIME_VOL_WINDOW`, default 10). */
   volWindow: number;
+  /** A fit uses the last this many bars (`REGIME_FIT_MAX_BARS`, default 5040: 20 years of daily bars). */
+  fitMaxBars: number;
   /** Seeded restarts of each fit (default 4). */
   restarts?: number;
 }
@@ -40,6 +42,7 @@ export const DEFAULT_REGIME_SETTINGS: RegimeSettings = {
   recomputeMaxBars: 500,
   supersededTtlSeconds: 30 * 86_400,
   volWindow: 10,
+  fitMaxBars: 5040,
 };
 
 /**

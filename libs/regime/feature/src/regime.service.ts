@@ -349,7 +349,7 @@ export class RegimeService {
     const previous =
       s.modelVersion !== null ? loadModel((await this.readyModel(symbol, timeframe, s.modelVersion)).model) : undefined;
     const model = fitRegimeModel(
-      bars.close,
+      bars.close.subarray(Math.max(0, bars.close.length - this.settings.fitMaxBars)),
       { volWindow: previous?.volWindow ?? this.settings.volWindow, restarts: this.settings.restarts, seed: version },
       previous,
     );

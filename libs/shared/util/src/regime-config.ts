@@ -17,4 +17,6 @@ export const regimeConfigShape = {
   REGIME_SUPERSEDED_TTL_DAYS: num(30, 0, 3650, false),
   /** Realised-volatility window of the observations, bars (10 to 20, default 10). */
   REGIME_VOL_WINDOW: num(10, 10, 20),
+  /** A fit uses the last this many bars of the series (default 5040: 20 years of daily bars). */
+  REGIME_FIT_MAX_BARS: num(5040, 100, 10_000_000),
 };
