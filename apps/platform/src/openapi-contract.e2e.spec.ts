@@ -138,6 +138,15 @@ describe('OpenAPI document against the running routes (platform)', () => {
       expect([path, links]).toEqual([path, expect.objectContaining({})]);
       expect(Object.values(links as object)[0]).toMatchObject({ parameters: { id: '$response.body#/id' } });
     }
+    // Every link names an operation of the document.
+    const ids = new Set(operationsOf(doc).map(({ op }) => (op as { operationId?: string }).operationId));
+    const targets = operationsOf(doc).flatMap(({ op }) =>
+      Object.values(responses(op)).flatMap((r) =>
+        Object.values((r.links ?? {}) as Record<string, { operationId: string }>).map((l) => l.operationId),
+      ),
+    );
+    expect(targets).toContain('IngestionsController_get');
+    expect(targets.filter((t) => !ids.has(t))).toEqual([]);
     expect(doc.components?.securitySchemes?.bearer).not.toHaveProperty('bearerFormat');
   });
 

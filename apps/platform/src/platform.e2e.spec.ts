@@ -176,7 +176,7 @@ describe('platform e2e (in-process bus)', () => {
     expect(received).toHaveLength(1);
   });
 
-  it('a malformed CSV gets 400 problem+json naming the line', async () => {
+  it('a malformed CSV gets 422 problem+json naming the line', async () => {
     const form = multipart(
       { symbol: 'TEST', timeframe: '1h' },
       { name: 'bad.csv', content: 'time,open,high,low,close\n2024-01-02,1,1,1,1\n' },
@@ -187,12 +187,12 @@ describe('platform e2e (in-process bus)', () => {
       payload: form.payload,
       headers: { ...form.headers, 'x-api-key': KEYS.operator },
     });
-    expect(r.statusCode).toBe(400);
+    expect(r.statusCode).toBe(422);
     expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
     const p = r.json();
     expect(p).toMatchObject({
       type: 'urn:strata:problem:invalid-csv',
-      status: 400,
+      status: 422,
       instance: '/market-data/ingest',
       errors: [{ line: 1, reason: 'unparsable' }],
     });
@@ -209,7 +209,7 @@ describe('platform e2e (in-process bus)', () => {
         csv: 'timestamp,open,high,low,close,volume\n2024-01-02,x,1,1,1,1\n2024-01-03,1,1,1,1,-5\n',
       },
     });
-    expect(allBad.statusCode).toBe(400);
+    expect(allBad.statusCode).toBe(422);
     expect(allBad.json().errors).toEqual([
       { line: 2, reason: 'unparsable', message: 'open "x" is not a finite number' },
       { line: 3, reason: 'negative_volume', message: 'volume -5 is negative' },

@@ -85,32 +85,34 @@ const BacktestSettingsShape = {
   qualityFilter: QualityFilterSchema.default('include'),
 };
 
-/** `POST /backtests` of a saved strategy: its id and, by default, its latest version. */
-const BacktestOfSavedStrategySchema = z
-  .object({
-    strategyId: z.string().min(1).max(64),
-    /** Default: the strategy's latest version. */
-    strategyVersion: z.number().int().positive().optional(),
-    ...BacktestSettingsShape,
-  })
-  .strict();
-
-/** `POST /backtests` of an inline definition. */
-const BacktestOfDefinitionSchema = z
-  .object({ definition: StrategyDefinitionV1Schema, ...BacktestSettingsShape })
-  .strict();
-
 /**
  * Body of `POST /backtests`: exactly one of a saved strategy (`strategyId`, optional `strategyVersion`) and an inline
- * `definition` (JSON Schema `oneOf`), with the same settings.
+ * `definition`, with the same settings. The refinement and the JSON Schema state the rule together (`oneOf` of the
+ * two `required` sets, `strategyVersion` only with `strategyId`), so the document says what the server checks.
  */
-export const CreateBacktestBodySchema = z.xor([BacktestOfSavedStrategySchema, BacktestOfDefinitionSchema], {
-  error: 'give exactly one of strategyId and definition',
-});
-/** See {@link CreateBacktestBodySchema} (either branch; the other branch's keys absent). */
-export type CreateBacktestBody =
-  | (z.output<typeof BacktestOfSavedStrategySchema> & { definition?: undefined })
-  | (z.output<typeof BacktestOfDefinitionSchema> & { strategyId?: undefined; strategyVersion?: undefined });
+export const CreateBacktestBodySchema = z
+  .object({
+    strategyId: z.string().min(1).max(64).optional(),
+    /** Default: the strategy's latest version. */
+    strategyVersion: z.number().int().positive().optional(),
+    definition: StrategyDefinitionV1Schema.optional(),
+    ...BacktestSettingsShape,
+  })
+  .strict()
+  .refine((b) => (b.strategyId === undefined) !== (b.definition === undefined), {
+    message: 'give exactly one of strategyId and definition',
+    path: ['strategyId'],
+  })
+  .refine((b) => b.strategyVersion === undefined || b.strategyId !== undefined, {
+    message: 'strategyVersion needs strategyId',
+    path: ['strategyVersion'],
+  })
+  .meta({
+    oneOf: [{ required: ['strategyId'] }, { required: ['definition'] }],
+    dependentRequired: { strategyVersion: ['strategyId'] },
+  });
+/** See {@link CreateBacktestBodySchema}. */
+export type CreateBacktestBody = z.output<typeof CreateBacktestBodySchema>;
 
 /** What the run command carries: everything a worker needs, the definition resolved and frozen. */
 export const BacktestRunSpecSchema = z.object({

@@ -245,7 +245,8 @@ export const StrategyDefinitionV1Schema = z
           .array(SymbolSchema)
           .min(1)
           .max(100)
-          .refine((s) => new Set(s).size === s.length, 'symbols must be unique'),
+          // A symbol listed twice (`SPY`, `spy`: symbols are upper-cased) is one symbol of the universe.
+          .transform((s) => [...new Set(s)]),
         timeframe: TimeframeSchema.default('1d'),
         /** Bars the rules and fills use; `total` (splits and dividends) by default, as the `core` features. */
         adjust: AdjustmentSchema.default('total'),

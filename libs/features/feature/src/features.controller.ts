@@ -93,6 +93,7 @@ export class FeaturesController {
     summary: 'Lineage of materialisations (bars content hash, feature-set and code version, range, time), newest first',
   })
   @ApiOkResponse({ schema: zodToOpenApi(z.object({ items: z.array(LineageDtoSchema) })) as never })
+  @ApiNotFoundResponse({ description: 'No such feature set or version (application/problem+json).' })
   async lineage(
     @ZodQuery(LineageQuerySchema) q: z.output<typeof LineageQuerySchema>,
   ): Promise<{ items: z.infer<typeof LineageDtoSchema>[] }> {

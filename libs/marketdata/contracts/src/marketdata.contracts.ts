@@ -121,6 +121,16 @@ export const IngestSourceSchema = z.discriminatedUnion('kind', [
   AlphaVantageSourceSchema,
   SyntheticSourceSchema,
 ]);
+/**
+ * The sources a REST client may name (`POST /market-data/ingest` JSON `source`): every kind but `staged`, which only
+ * the ingest endpoint itself creates for large uploads.
+ */
+export const ClientIngestSourceSchema = z.discriminatedUnion('kind', [
+  IngestSourceSchema.options[0],
+  IngestSourceSchema.options[1],
+  AlphaVantageSourceSchema,
+  SyntheticSourceSchema,
+]);
 export type IngestSource = z.infer<typeof IngestSourceSchema>;
 /** See {@link AlphaVantageSourceSchema}. */
 export type AlphaVantageSource = z.infer<typeof AlphaVantageSourceSchema>;

@@ -1,11 +1,20 @@
 import type {} from '@fastify/multipart';
 import { Controller, HttpStatus, Inject, Logger, Post, Req, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
 import { EVENT_BUS, type EventBus } from '@strata/platform-contracts';
 import {
   IngestCommandV1,
   IngestResultSchema,
-  IngestSourceSchema,
+  ClientIngestSourceSchema,
   SymbolSchema,
   TimeframeSchema,
   type IngestResult,
@@ -40,7 +49,7 @@ export const IngestCsvJsonBodySchema = z.object({
 export const IngestSourceJsonBodySchema = z.object({
   symbol: SymbolSchema,
   timeframe: TimeframeSchema,
-  source: IngestSourceSchema.describe(
+  source: ClientIngestSourceSchema.describe(
     'alphavantage {function: daily_adjusted|intraday, interval?, outputsize?}; synthetic {seed, bars, start?, config?}; file {path} (CSV or .parquet inside the allowed directories); csv {csv}. (staged is internal: large uploads are staged by this endpoint.)',
   ),
 });
@@ -60,18 +69,20 @@ function isParquetUpload(filename: string | undefined, mimetype: string | undefi
 /** Text fields of the multipart form of `POST /market-data/ingest` (the CSV is the `file` part). */
 export const IngestFormFieldsSchema = z.object({ symbol: SymbolSchema, timeframe: TimeframeSchema });
 
+/** The multipart form: the text fields as {@link IngestFormFieldsSchema} validates them, and the file. */
+const fields = zodToOpenApi(IngestFormFieldsSchema) as { properties: Record<string, unknown>; required: string[] };
 const MULTIPART_SCHEMA = {
   type: 'object',
-  required: ['file', 'symbol', 'timeframe'],
+  required: ['file', ...fields.required],
   properties: {
     file: {
       type: 'string',
       format: 'binary',
+      minLength: 1,
       description:
         'CSV file (timestamp,open,high,low,close,volume[,adj_close]) or Parquet file with those columns (by .parquet name, media type application/vnd.apache.parquet or PAR1 magic); Parquet row i is reported as line i + 1 (virtual header).',
     },
-    symbol: { type: 'string', example: 'SPY' },
-    timeframe: { type: 'string', enum: TimeframeSchema.options },
+    ...fields.properties,
   },
 };
 
@@ -79,7 +90,7 @@ const MULTIPART_SCHEMA = {
  * `POST /market-data/ingest` (operator): accepts a CSV as multipart/form-data (`file`, `symbol`, `timeframe`) or as
  * JSON `{ symbol, timeframe, csv }`, sends `marketdata.cmd.ingest.v1` and answers with the ingest result:
  * 201 `completed` (Location: the ingestion), 200 `duplicate` (the same batch was committed before, no event),
- * 400 problem+json for a malformed CSV, naming the line(s). A CSV above `inlineMaxBytes` and every Parquet upload is
+ * 422 problem+json for a CSV or Parquet without valid bars, naming the line(s). A CSV above `inlineMaxBytes` and every Parquet upload is
  * put in the staging artifact store and the command names its key (`source.kind = "staged"`), so no large body rides
  * in a bus message; the staged object is removed once the ingestion service answered (the bucket's TTL is the net).
  * A message still too large for the bus answers 413, an absent ingestion service 503, other bus failures 500.
@@ -111,13 +122,32 @@ export class MarketDataIngestController {
   @ApiCreatedResponse({
     description: 'Batch committed (status "completed").',
     schema: zodToOpenApi(IngestResultSchema) as never,
+    links: {
+      readIngestion: {
+        operationId: 'IngestionsController_get',
+        parameters: { id: '$response.body#/id' },
+        description: 'The ingestion: GET /market-data/ingestions/{id} (also the Location header).',
+      },
+    },
   })
   @ApiOkResponse({
     description: 'Identical batch committed before (status "duplicate"); no event.',
     schema: zodToOpenApi(IngestResultSchema) as never,
   })
   @ApiBadRequestResponse({
-    description: 'Malformed request or CSV (application/problem+json with errors[].line / errors[].field).',
+    description:
+      'The JSON or multipart request does not match its schema (application/problem+json with errors[].field).',
+  })
+  @ApiResponse({ status: 413, description: 'The body or the uploaded file is larger than the limit.' })
+  @ApiResponse({ status: 415, description: 'The body is neither application/json nor multipart/form-data.' })
+  @ApiUnprocessableEntityResponse({
+    description:
+      'The CSV or Parquet holds no valid bars (errors[].line: each rejected line with its reason), or the source spec is invalid or unreadable.',
+  })
+  @ApiResponse({ status: 502, description: 'The source (Alpha Vantage) failed.' })
+  @ApiServiceUnavailableResponse({
+    description:
+      'The source is not configured (e.g. no ALPHAVANTAGE_API_KEY), or the ingestion service is not available.',
   })
   async ingest(
     @Req() req: AuthenticatedRequest,
@@ -186,11 +216,12 @@ export class MarketDataIngestController {
     const sourceProblem = result.status === 'failed' ? this.sourceProblem(result) : undefined;
     if (sourceProblem) throw sourceProblem;
     if (result.status === 'failed') {
-      // `malformed_input` and `no_valid_rows` (and, as before kinds existed, `store_failed`): 400 naming the lines.
+      // `malformed_input` and `no_valid_rows` (and, as before kinds existed, `store_failed`): 422 naming the lines. The
+      // request itself is well formed (its JSON or multipart matches the schema); the file it carries is not bars.
       throw new ProblemException({
         type: problemType('invalid-csv'),
         title: 'Malformed CSV',
-        status: 400,
+        status: 422,
         detail: result.error ?? 'the CSV could not be ingested',
         errors: result.rejects.map((r) => ({ line: r.line, reason: r.reason, message: r.message })),
         ingestionId: result.id,
@@ -279,12 +310,8 @@ export class MarketDataIngestController {
     }
     const raw = (req.body ?? {}) as Record<string, unknown>;
     if (raw && typeof raw === 'object' && 'source' in raw) {
+      // `staged` is not a client's source kind (the schema has no such branch): uploads go as multipart.
       const body = parseOrThrow(IngestSourceJsonBodySchema, raw, 'body');
-      if (body.source.kind === 'staged')
-        // Staged keys are what this endpoint itself puts in the staging store; clients upload the file instead.
-        throw ProblemException.validation('source.kind "staged" is internal: upload the file as multipart instead', [
-          { field: 'body.source.kind', reason: 'not_allowed', message: 'staged sources are created by this endpoint' },
-        ]);
       return { symbol: body.symbol, timeframe: body.timeframe, source: body.source };
     }
     const body = parseOrThrow(IngestCsvJsonBodySchema, raw, 'body');

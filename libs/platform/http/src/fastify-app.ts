@@ -42,7 +42,8 @@ class AccessLogController extends LogController {
 
 /**
  * A Nest Fastify adapter with the platform's HTTP conventions: pino logger with the request id as `reqId`, request
- * ids from {@link requestIdFor}, body limits, and `@fastify/multipart` (one file, ten fields). Fastify's own two
+ * ids from {@link requestIdFor}, body limits, prototype-poisoning keys of JSON bodies removed, path parameters up to
+ * 16 KiB (the route validates them), and `@fastify/multipart` (one file, ten fields). Fastify's own two
  * lines per request (`incoming request`, `request completed`) are off: {@link configureStrataHttp} writes one.
  */
 export function createStrataFastifyAdapter(opts: StrataFastifyOptions): FastifyAdapter {
@@ -52,6 +53,12 @@ export function createStrataFastifyAdapter(opts: StrataFastifyOptions): FastifyA
     requestIdHeader: false,
     logController: new AccessLogController(),
     bodyLimit: opts.bodyLimitBytes ?? 64 * 1024 * 1024,
+    // A path parameter of any length reaches the route (which validates it: 400 or 404 problem+json) instead of the
+    // router's bare 414 at 100 characters.
+    maxParamLength: 16 * 1024,
+    // A JSON body with `__proto__` or `constructor.prototype` keys is valid JSON: the keys are dropped, never applied.
+    onProtoPoisoning: 'remove',
+    onConstructorPoisoning: 'remove',
     multipart: { limits: { fileSize: opts.uploadLimitBytes ?? 256 * 1024 * 1024, files: 1, fields: 10, parts: 11 } },
   });
 }

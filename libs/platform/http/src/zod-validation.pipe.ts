@@ -54,15 +54,33 @@ export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unk
   }
 }
 
+/** zod's calendar-date regex (leap years spelled out), without its anchors. */
+const ZOD_DATE = z.core.regexes.date.source.slice(1, -1);
+
+/**
+ * The schema with zod's calendar-date alternation inside `date` / `date-time` patterns written as `\d{4}-\d{2}-\d{2}`:
+ * the `format` beside it states the calendar rule (RFC 3339 full-date), so pattern and format together admit exactly
+ * what zod admits, and clients' regex engines (and fuzzers) get a pattern they can read.
+ */
+function readableDatePatterns(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(readableDatePatterns);
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = readableDatePatterns(v);
+  const { format, pattern } = out;
+  if ((format === 'date' || format === 'date-time') && typeof pattern === 'string')
+    out.pattern = pattern.replace(ZOD_DATE, '\\d{4}-\\d{2}-\\d{2}');
+  return out;
+}
+
 /**
  * JSON Schema of a zod schema's input, for the OpenAPI 3.1 document (JSON Schema 2020-12: record keys keep their
  * pattern as `propertyNames`, which OpenAPI 3.0 cannot state).
  */
 export function zodToOpenApi(schema: z.ZodType): Record<string, unknown> {
-  const js = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as Record<
-    string,
-    unknown
-  >;
+  const js = readableDatePatterns(
+    z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }),
+  ) as Record<string, unknown>;
   delete js.$schema;
   return js;
 }

@@ -88,11 +88,9 @@ export const TrainModelBodySchema = z
     /** Bars the data-quality sentinel flagged: `exclude` leaves out rows whose bar or label bar has an unresolved flag. */
     qualityFilter: QualityFilterSchema.default('include'),
   })
-  .strict()
-  .refine(
-    (b) => b.trainWindow.from === undefined || b.trainWindow.to === undefined || b.trainWindow.from < b.trainWindow.to,
-    { message: 'from must be before to', path: ['trainWindow', 'from'] },
-  );
+  // An empty window (from ≥ to) is well formed; it holds no bars, which the service answers with 404 as any other
+  // request for data that is not there.
+  .strict();
 /** See {@link TrainModelBodySchema}. */
 export type TrainModelBody = z.output<typeof TrainModelBodySchema>;
 

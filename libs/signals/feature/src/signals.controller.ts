@@ -128,6 +128,7 @@ export class SignalsController {
       'Register an external ONNX tree model (e.g. LightGBM via onnxmltools) after checking its input schema against a feature-set version',
   })
   @ApiCreatedResponse({ schema: zodToOpenApi(ModelVersionDtoSchema) as never })
+  @ApiNotFoundResponse({ description: 'No such feature set or version (application/problem+json).' })
   @ApiUnprocessableEntityResponse({
     description: 'The model does not fit the feature set: every problem with its field (application/problem+json).',
   })

@@ -53,6 +53,9 @@ export class SignalsService {
 
   /** Freezes the spec (feature-set version resolved), stores the queued model and sends the train command. */
   async train(body: TrainModelBody, meta: { correlationId?: string } = {}): Promise<ModelVersionDto> {
+    const { from, to } = body.trainWindow;
+    if (from !== undefined && to !== undefined && from >= to)
+      throw new SignalDataNotFoundError('the training window holds no bars: trainWindow.from must be before to');
     const def = await this.featureSet(body.featureSet.name, body.featureSet.version);
     const spec: TrainingSpec = {
       name: body.name,
