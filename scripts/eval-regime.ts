@@ -45,7 +45,6 @@ import {
   fitRegimeModel,
   filterRegimeHistory,
   generateRegimeSeries,
-  initialFilterState,
   regimeFilterStep,
   regimeObservations,
   sampleVariances,
