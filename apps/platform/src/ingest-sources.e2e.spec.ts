@@ -273,7 +273,7 @@ describe('ingest sources through REST (platform, in-process bus)', () => {
 });
 
 describe('ingest sources through REST without ALPHAVANTAGE_API_KEY', () => {
-  it('answers 503 problem+json saying the Alpha Vantage source is not configured, and records the failed ingest', async () => {
+  it('answers 422 problem+json saying the Alpha Vantage source is not configured, and records the failed ingest', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'strata-ingest-src-nokey-'));
     const bus = new InProcessEventBus({ service: 'platform' });
     const platform = await startPlatform({
@@ -289,10 +289,10 @@ describe('ingest sources through REST without ALPHAVANTAGE_API_KEY', () => {
         payload: { symbol: 'AAPL', timeframe: '1d', source: { kind: 'alphavantage', function: 'daily_adjusted' } },
         headers: { 'x-api-key': KEYS.operator },
       });
-      expect(r.statusCode).toBe(503);
+      expect(r.statusCode).toBe(422);
       expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(r.json()).toMatchObject({
-        status: 503,
+        status: 422,
         type: 'urn:strata:problem:source-not-configured',
         title: 'Source not configured',
       });

@@ -126,6 +126,16 @@ describe('OpenAPI document against the running routes (platform)', () => {
     expect(body('/webhooks/{id}', 'patch')).toMatchObject({ minProperties: 1 });
   });
 
+  it('refuses an empty value for a number query parameter (400), as its integer schema says', async () => {
+    const r = await platform.gateway.inject({
+      method: 'GET',
+      url: '/dashboard/data-quality?recent=',
+      headers: { 'x-api-key': ADMIN },
+    });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().errors).toEqual([expect.objectContaining({ field: 'query.recent', reason: 'invalid_type' })]);
+  });
+
   it('links every create to the read of what it created, and declares the keys opaque', () => {
     for (const [path, method, code] of [
       ['/backtests', 'post', '202'],

@@ -110,7 +110,7 @@ export class MarketDataIngestController {
   @ApiOperation({
     summary: 'Ingest OHLCV bars: a CSV or Parquet upload, or a source spec (Alpha Vantage, synthetic, file)',
     description:
-      'Multipart: a CSV or Parquet file. JSON: { symbol, timeframe, csv } or { symbol, timeframe, source }. An unconfigured source (e.g. Alpha Vantage without ALPHAVANTAGE_API_KEY) answers 503, an invalid source spec 422, a failing provider 502. Validates every row; rejected rows are listed with their 1-based line (header = line 1) and reason. Publishes marketdata.evt.bars.ingested.v1 once per committed batch. Re-posting identical data answers 200 with status "duplicate" and publishes nothing.',
+      'Multipart: a CSV or Parquet file. JSON: { symbol, timeframe, csv } or { symbol, timeframe, source }. An unconfigured source (e.g. Alpha Vantage without ALPHAVANTAGE_API_KEY) or an invalid source spec answers 422, a failing provider 502. Validates every row; rejected rows are listed with their 1-based line (header = line 1) and reason. Publishes marketdata.evt.bars.ingested.v1 once per committed batch. Re-posting identical data answers 200 with status "duplicate" and publishes nothing.',
     requestBody: {
       required: true,
       content: {
@@ -142,12 +142,11 @@ export class MarketDataIngestController {
   @ApiResponse({ status: 415, description: 'The body is neither application/json nor multipart/form-data.' })
   @ApiUnprocessableEntityResponse({
     description:
-      'The CSV or Parquet holds no valid bars (errors[].line: each rejected line with its reason), or the source spec is invalid or unreadable.',
+      'The CSV or Parquet holds no valid bars (errors[].line: each rejected line with its reason), or the source spec is invalid, unreadable or not configured on this deployment (source-not-configured, e.g. no ALPHAVANTAGE_API_KEY).',
   })
   @ApiResponse({ status: 502, description: 'The source (Alpha Vantage) failed.' })
   @ApiServiceUnavailableResponse({
-    description:
-      'The source is not configured (e.g. no ALPHAVANTAGE_API_KEY), or the ingestion service is not available.',
+    description: 'The ingestion service is not available, or could not read the staged upload.',
   })
   async ingest(
     @Req() req: AuthenticatedRequest,
@@ -235,14 +234,15 @@ export class MarketDataIngestController {
     return result;
   }
 
-  /** Problems of the source rather than of the data (by `errorKind`): 503 not configured, 422 invalid spec, 502 provider failure. */
+  /** Problems of the source rather than of the data (by `errorKind`): 422 not configured or invalid spec, 502 provider failure. */
   private sourceProblem(result: IngestResult): ProblemException | undefined {
     const error = result.error ?? '';
     if (result.errorKind === 'source_not_configured') {
+      // 422, not 503: retrying does not help; the deployment lacks what this source needs (e.g. an API key).
       return new ProblemException({
         type: problemType('source-not-configured'),
         title: 'Source not configured',
-        status: 503,
+        status: 422,
         detail: error,
         ingestionId: result.id,
       });

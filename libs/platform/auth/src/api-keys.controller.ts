@@ -1,12 +1,5 @@
 import { Controller, Delete, Get, Header, HttpCode, HttpStatus, Inject, Post, Req } from '@nestjs/common';
-import {
-  ApiCreatedResponse,
-  ApiGoneResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DocumentStoreError, MAX_PAGE_LIMIT, PageCursorSchema } from '@strata/platform-contracts';
 import {
   API_ROLES,
@@ -121,17 +114,13 @@ export class ApiKeysController {
   @Get(':id')
   @ApiOkResponse({ description: 'The key (never its secret).', schema: zodToOpenApi(ApiKeyViewSchema) as never })
   @ApiNotFoundResponse({ description: 'No such key (application/problem+json).' })
-  @ApiGoneResponse({
-    description:
-      'The key was revoked (DELETE): problem+json `api-key-revoked` with the key as `key`; it stays listed with includeRevoked=true.',
-  })
   async get(@ZodParam('id', ApiKeyIdSchema, { description: 'Key id, `key_…`.' }) id: string): Promise<ApiKeyView> {
     const k = await this.keys.get(id);
     if (!k) throw ProblemException.notFound(`no API key ${id}`);
     if (k.status === 'revoked')
       throw new ProblemException({
         type: problemType('api-key-revoked'),
-        status: 410,
+        status: 404,
         detail: `API key ${id} was revoked at ${k.revokedAt ?? 'an unknown time'}`,
         key: k,
       });

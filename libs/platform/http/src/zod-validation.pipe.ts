@@ -130,6 +130,35 @@ export function ZodParam(name: string, schema: z.ZodType, options: { description
   };
 }
 
+/** Query parameters the schema types as numbers. */
+function numericNames(props: Record<string, Record<string, unknown>>): string[] {
+  return Object.keys(props).filter((n) => props[n].type === 'integer' || props[n].type === 'number');
+}
+
+/**
+ * {@link ZodValidationPipe} of a query: a number parameter given as an empty (or blank) value is refused, where
+ * `z.coerce.number()` would read it as 0, so the query means what its OpenAPI schema says.
+ */
+class ZodQueryPipe<S extends z.ZodObject> extends ZodValidationPipe<S> {
+  constructor(
+    schema: S,
+    private readonly numeric: readonly string[],
+  ) {
+    super(schema, 'query');
+  }
+
+  override transform(value: unknown): z.output<S> {
+    const q = (value ?? {}) as Record<string, unknown>;
+    const blank = this.numeric.filter((n) => typeof q[n] === 'string' && (q[n] as string).trim() === '');
+    if (blank.length)
+      throw ProblemException.validation(
+        `invalid query: ${blank.map((n) => `query.${n}: expected a number, got an empty value`).join('; ')}`,
+        blank.map((n) => ({ field: `query.${n}`, reason: 'invalid_type', message: 'expected a number' })),
+      );
+    return super.transform(value);
+  }
+}
+
 /**
  * Parameter decorator: the query string, validated by an object `schema` (use `z.coerce` for numbers), each property
  * documented as an OpenAPI query parameter, with the 400 of a bad value and, for a paginated query (a `cursor`
@@ -137,7 +166,9 @@ export function ZodParam(name: string, schema: z.ZodType, options: { description
  */
 export function ZodQuery(schema: z.ZodObject): ParameterDecorator {
   return (target, key, index) => {
-    Query(new ZodValidationPipe(schema, 'query'))(target, key, index);
+    const js = zodToOpenApi(schema);
+    const props = (js.properties ?? {}) as Record<string, Record<string, unknown>>;
+    Query(new ZodQueryPipe(schema, numericNames(props)))(target, key, index);
     applyToMethod(target, key, ApiResponse({ status: 400, description: INVALID.query }));
     if ('cursor' in schema.shape)
       applyToMethod(
@@ -149,8 +180,6 @@ export function ZodQuery(schema: z.ZodObject): ParameterDecorator {
             'The cursor names no page of this query (urn:strata:problem:invalid-cursor), or what the path names does not exist.',
         }),
       );
-    const js = zodToOpenApi(schema);
-    const props = (js.properties ?? {}) as Record<string, Record<string, unknown>>;
     const required = new Set((js.required as string[] | undefined) ?? []);
     for (const [name, prop] of Object.entries(props)) {
       const { description, ...propSchema } = prop;
