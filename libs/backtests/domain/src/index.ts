@@ -10,3 +10,4 @@ export * from './backtest';
 export * from './lookahead';
 export * from './templates';
 export * from './result';
+export * from './kpi-bands';
