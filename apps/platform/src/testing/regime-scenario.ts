@@ -9,7 +9,7 @@
 import { BarsIngestedV1 } from '@strata/marketdata-contracts';
 import { type EventBus, type Envelope, type PayloadOf } from '@strata/platform-contracts';
 import { createLogger, StaticApiKeyResolver } from '@strata/platform-http';
-import { RegimeStateChangedV1 } from '@strata/regime-contracts';
+import { RegimeStateChangedV1, type RegimeCurrentDto } from '@strata/regime-contracts';
 import { RegimeEventsHandler, RegimeRepository } from '@strata/regime-feature';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,7 +73,7 @@ export function regimeScenario(opts: RegimeScenarioOptions): void {
     expect(r.statusCode).toBe(201);
     const t0 = performance.now();
     const want = iso(part[part.length - 1]);
-    const cur = await waitFor(`regime as of ${want}`, async () => {
+    const cur = await waitFor<RegimeCurrentDto>(`regime as of ${want}`, async () => {
       const c = await call('GET', `/market-data/regime?symbol=${SYMBOL}&timeframe=1d`, REGIME_KEYS.viewer);
       return c.statusCode === 200 && c.json().asOf === want ? c.json() : undefined;
     });
@@ -84,8 +84,10 @@ export function regimeScenario(opts: RegimeScenarioOptions): void {
     const items: Record<string, unknown>[] = [];
     let cursor: string | null = null;
     do {
-      const q = `/market-data/regime/history?symbol=${SYMBOL}&timeframe=1d&limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-      const page = (await call('GET', q, REGIME_KEYS.viewer)).json();
+      const q: string = `/market-data/regime/history?symbol=${SYMBOL}&timeframe=1d&limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const page: { items: Record<string, unknown>[]; nextCursor: string | null } = (
+        await call('GET', q, REGIME_KEYS.viewer)
+      ).json();
       items.push(...page.items);
       cursor = page.nextCursor;
     } while (cursor);
@@ -216,6 +218,34 @@ export function regimeScenario(opts: RegimeScenarioOptions): void {
     const last = ingested.filter((e) => e.data.symbol === SYMBOL).at(-1)!;
     await expect(handler.onBarsIngested(last.data)).resolves.toMatchObject({ appended: 0 });
     expect(await history()).toEqual(before);
+  });
+
+  it('backtests read the regime as of each bar: the regime_filter template runs on the served history', async () => {
+    const strategy = await call('POST', '/strategies/from-template', REGIME_KEYS.operator, {
+      template: 'regime_filter',
+      symbols: [SYMBOL],
+      params: { fast: 3, slow: 8, max_turbulent: 0.99, exit_turbulent: 0.995 },
+    });
+    expect(strategy.statusCode).toBe(201);
+    const run = await call('POST', '/backtests', REGIME_KEYS.operator, { strategyId: strategy.json().id });
+    expect(run.statusCode).toBe(202);
+    const done = await waitFor(
+      'regime_filter backtest',
+      async () => {
+        const g = (await call('GET', `/backtests/${run.json().id}`, REGIME_KEYS.viewer)).json();
+        return ['completed', 'failed'].includes(g.status) ? g : undefined;
+      },
+      120_000,
+    );
+    expect(done.error ?? null).toBeNull();
+    expect(done.status).toBe('completed');
+    // The look-ahead check re-ran it on truncated data: every decision used the regime as of its bar only.
+    expect(done.result.lookAhead?.passed).toBe(true);
+    // Trades only where the regime history exists (the rule is false on NaN before the first fit).
+    const firstRecord = (await history())[0].asOf;
+    const trades = (await call('GET', `/backtests/${run.json().id}/trades?limit=1000`, REGIME_KEYS.viewer)).json();
+    expect(trades.items.length).toBeGreaterThan(0);
+    for (const t of trades.items) expect(t.entryTs >= firstRecord).toBe(true);
   });
 
   it('POST /market-data/regime/models: viewers may not; an operator gets 202 and a new model version', async () => {

@@ -1,5 +1,8 @@
 import { type StrategyCondition, type StrategyDefinition, type StrategyValue } from '@strata/backtests-contracts';
 
+// The regime source (`{ regime }` names and their as-of columns) sits beside the signal source it mirrors.
+export * from './regime-series';
+
 /**
  * Names a strategy may use in `{ signal: name }`: the model-registry aliases. Which model version holds an alias is
  * resolved when a backtest starts (and recorded in its result), so a definition stays valid across promotions.
@@ -8,9 +11,20 @@ export const SIGNAL_MODEL_ALIASES = ['champion', 'challenger'] as const;
 
 /** Every `{ signal }` name a definition references (entry and exit rules, both directions), deduplicated. */
 export function signalNamesOf(definition: StrategyDefinition): string[] {
+  return referencedNamesOf(definition, 'signal');
+}
+
+/** Every `{ regime }` name a definition references (entry and exit rules, both directions), deduplicated. */
+export function regimeNamesOf(definition: StrategyDefinition): string[] {
+  return referencedNamesOf(definition, 'regime');
+}
+
+/** Every name of one external source (`signal` or `regime`) a definition references, sorted and deduplicated. */
+function referencedNamesOf(definition: StrategyDefinition, source: 'signal' | 'regime'): string[] {
   const names = new Set<string>();
   const value = (v: StrategyValue): void => {
-    if ('signal' in v) names.add(v.signal);
+    if (source === 'signal' && 'signal' in v) names.add(v.signal);
+    else if (source === 'regime' && 'regime' in v) names.add(v.regime);
     else if ('indicator' in v) {
       if (v.source) value(v.source);
     } else if ('ref' in v) value(v.ref);

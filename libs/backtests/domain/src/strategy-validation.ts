@@ -5,6 +5,7 @@ import {
   type StrategyValue,
 } from '@strata/backtests-contracts';
 import { CORE_V1_FEATURE_NAMES, CORE_V2_FEATURE_NAMES, FEATURE_SET_CORE_V1 } from '@strata/shared-indicators';
+import { REGIME_SOURCE_NAMES } from './regime-series';
 import { SIGNAL_MODEL_ALIASES } from './signal-models';
 
 /**
@@ -16,7 +17,7 @@ export interface StrategyCatalog {
   featureSets: Readonly<Record<string, readonly string[]>>;
   /** ML signal names a definition may reference (model-registry aliases, resolved when a backtest starts). */
   signals: readonly string[];
-  /** Registered regime names (none yet). */
+  /** Regime state names a definition may reference (`{ regime: 'turbulent' }`: that state's filtered probability). */
   regimes: readonly string[];
 }
 
@@ -36,7 +37,8 @@ export function coreVersionOfSet(set: string): number | undefined {
 
 /**
  * The catalog the engine can compute by itself: the `core` v1 (`core`) and v2 (`core@v2`) feature sets and ML signals
- * by model alias (scored on the fly from core features); no regimes yet.
+ * by model alias (scored on the fly from core features) and regimes by state name (the regime service's as-of
+ * history, read when a backtest starts).
  */
 export const DEFAULT_STRATEGY_CATALOG: StrategyCatalog = Object.freeze({
   featureSets: Object.freeze({
@@ -44,7 +46,7 @@ export const DEFAULT_STRATEGY_CATALOG: StrategyCatalog = Object.freeze({
     [`${FEATURE_SET_CORE_V1.name}@v2`]: CORE_V2_FEATURE_NAMES,
   }),
   signals: SIGNAL_MODEL_ALIASES,
-  regimes: Object.freeze([]) as readonly string[],
+  regimes: REGIME_SOURCE_NAMES,
 });
 
 /** Stable reason codes of {@link StrategyIssue}. */

@@ -126,6 +126,34 @@ const TEMPLATE_INPUTS: { name: string; title: string; description: string; defin
       sizing: { kind: 'fixed_fraction', fraction: 0.95 },
     },
   },
+  {
+    name: 'regime_filter',
+    title: 'Regime-filtered trend',
+    description:
+      "SMA crossover traded only outside turbulence: long when the fast SMA crosses above the slow SMA while the regime service's filtered probability of the `turbulent` state is below `max_turbulent`; flat when the SMAs cross back or that probability rises above `exit_turbulent`. The probability at each bar uses bars up to it only (the regime's as-of history).",
+    definition: {
+      universe: { symbols: ['SPY'], timeframe: '1d', adjust: 'total', benchmark: 'SPY' },
+      direction: 'long',
+      params: { fast: 20, slow: 50, max_turbulent: 0.5, exit_turbulent: 0.8 },
+      entry: {
+        long: {
+          all: [
+            { cross: 'above', left: sma('fast'), right: sma('slow') },
+            { cmp: 'lt', left: { regime: 'turbulent' }, right: { param: 'max_turbulent' } },
+          ],
+        },
+      },
+      exit: {
+        long: {
+          any: [
+            { cross: 'below', left: sma('fast'), right: sma('slow') },
+            { cmp: 'gt', left: { regime: 'turbulent' }, right: { param: 'exit_turbulent' } },
+          ],
+        },
+      },
+      sizing: { kind: 'fixed_fraction', fraction: 0.95 },
+    },
+  },
 ];
 
 /** The templates, parsed (defaults applied) and frozen. */

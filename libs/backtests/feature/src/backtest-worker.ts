@@ -23,6 +23,8 @@ import {
   BacktestRun,
   checkLookAhead,
   InvalidBacktestDataError,
+  regimeColumns,
+  regimeNamesOf,
   signalNamesOf,
   StrategyDefinitionError,
   toResultV1,
@@ -32,6 +34,7 @@ import {
   type SymbolBars,
 } from '@strata/backtests-domain';
 import { BusContext, OnCommand, WorkQueueController, workQueueOptions } from '@strata/platform-messaging';
+import { ReadRegimeHistoryCommandV1 } from '@strata/regime-contracts';
 import { uuidv7 } from '@strata/shared-util';
 import { hostname } from 'node:os';
 import { BACKTEST_MARKET_DATA, type BacktestMarketData } from './backtests.ports';
@@ -335,9 +338,15 @@ export class BacktestWorker {
     const { symbols, timeframe, adjust, benchmark } = spec.definition.universe;
     const { qualityFilter } = spec;
     const out: SymbolBars[] = [];
+    const regimes = regimeNamesOf(spec.definition);
     for (const symbol of symbols) {
       const bars = await this.marketData.bars({ symbol, timeframe, adjust, qualityFilter });
       if (!bars) throw new NoDataError(`no ${timeframe} bars stored for ${symbol}`);
+      if (regimes.length > 0) {
+        // The regime service's served (filtered, never rewritten) history, read as of each bar.
+        const { points } = await this.bus.request(ReadRegimeHistoryCommandV1, { symbol, timeframe });
+        bars.external = { ...bars.external, ...regimeColumns(bars.ts, points, regimes) };
+      }
       out.push(bars);
     }
     let bench: BenchmarkSeries | null = null;

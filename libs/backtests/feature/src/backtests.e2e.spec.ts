@@ -232,79 +232,79 @@ describe('strategies and backtests over REST (Fastify inject, in-process bus, em
       maxParticipation: 0.05,
     };
 
-    // ml_signal needs a champion model: apps/platform's signals e2e trains and promotes one, then runs it.
-    it.each(STRATEGY_TEMPLATES.filter((t) => t.name !== 'ml_signal').map((t) => [t.name]))(
-      'runs the %s template on the bundled sample through REST',
-      async (name) => {
-        // Templates on a multi-symbol universe of split-adjusted sample data (AAPL has 4 splits, QQQ one).
-        const symbols = name === 'rsi_mean_reversion' ? ['SPY'] : ['SPY', 'QQQ', 'AAPL'];
-        const strategy = (await call('POST', '/strategies/from-template', { template: name, symbols })).json();
-        expect(strategy.template).toBe(name);
-        const submitted = await call('POST', '/backtests', {
+    // ml_signal needs a champion model: apps/platform's signals e2e trains and promotes one, then runs it;
+    // regime_filter needs the regime service: apps/platform's regime scenario runs it.
+    it.each(
+      STRATEGY_TEMPLATES.filter((t) => t.name !== 'ml_signal' && t.name !== 'regime_filter').map((t) => [t.name]),
+    )('runs the %s template on the bundled sample through REST', async (name) => {
+      // Templates on a multi-symbol universe of split-adjusted sample data (AAPL has 4 splits, QQQ one).
+      const symbols = name === 'rsi_mean_reversion' ? ['SPY'] : ['SPY', 'QQQ', 'AAPL'];
+      const strategy = (await call('POST', '/strategies/from-template', { template: name, symbols })).json();
+      expect(strategy.template).toBe(name);
+      const submitted = await call('POST', '/backtests', {
+        strategyId: strategy.id,
+        execution,
+        lookAheadCheck: { samples: 8 },
+      });
+      expect(submitted.statusCode).toBe(202);
+      const { id } = submitted.json();
+      expect(submitted.json()).toMatchObject({ status: 'queued', strategy: { id: strategy.id, version: 1 } });
+      const dto = await until(id);
+      expect(BacktestRunDtoSchema.parse(dto)).toBeTruthy();
+      expect(dto.error).toBeNull();
+      expect(dto).toMatchObject({
+        status: 'completed',
+        attempts: 1,
+        result: { resultSchemaVersion: 1, lookAhead: { passed: true, decisionPointsChecked: 8 } },
+      });
+      const result = dto.result!;
+      expect(result.counts.trades).toBeGreaterThan(0);
+      expect(result.kpis.sharpe).not.toBeNull();
+      expect(result.data.map((d) => d.symbol)).toEqual(symbols);
+      expect(result.data.every((d) => d.adjust === 'total')).toBe(true);
+
+      const equity = await allPages<{ seq: number; equity: number }>(`/backtests/${id}/equity`, 2000);
+      expect(equity).toHaveLength(result.periods + 1);
+      expect(equity.map((p) => p.seq)).toEqual(equity.map((_, i) => i));
+      expect(equity.at(-1)!.equity).toBe(result.finalEquity);
+      const trades = await allPages<{ pnl: number }>(`/backtests/${id}/trades`, 37);
+      expect(trades).toHaveLength(result.counts.trades);
+      const orders = await allPages<{ filledQty: number }>(`/backtests/${id}/orders`, 1000);
+      expect(orders).toHaveLength(result.counts.orders);
+
+      // The worker's result is bit-identical to a direct run of the engine on the same adjusted bars.
+      const md = new MarketDataBacktestData(app.get(MarketDataService));
+      const data = {
+        timeframe: '1d' as const,
+        symbols: await Promise.all(
+          symbols.map(async (s) => (await md.bars({ symbol: s, timeframe: '1d', adjust: 'total' }))!),
+        ),
+      };
+      const direct = runBacktest({
+        definition: dto.spec.definition,
+        params: dto.spec.params,
+        data,
+        initialCapital: dto.spec.initialCapital,
+        execution: dto.spec.execution,
+        benchmark: { symbol: 'SPY', ts: data.symbols[0].ts, close: data.symbols[0].close },
+      });
+      expect(result.fingerprint).toBe(direct.fingerprint);
+      expect(result.kpis).toEqual(JSON.parse(JSON.stringify(direct.kpis)));
+
+      // Exactly one completion event, with the result's headline.
+      const events = completed.filter((e) => e.runId === id);
+      expect(events).toEqual([
+        expect.objectContaining({
+          runId: id,
           strategyId: strategy.id,
-          execution,
-          lookAheadCheck: { samples: 8 },
-        });
-        expect(submitted.statusCode).toBe(202);
-        const { id } = submitted.json();
-        expect(submitted.json()).toMatchObject({ status: 'queued', strategy: { id: strategy.id, version: 1 } });
-        const dto = await until(id);
-        expect(BacktestRunDtoSchema.parse(dto)).toBeTruthy();
-        expect(dto.error).toBeNull();
-        expect(dto).toMatchObject({
-          status: 'completed',
-          attempts: 1,
-          result: { resultSchemaVersion: 1, lookAhead: { passed: true, decisionPointsChecked: 8 } },
-        });
-        const result = dto.result!;
-        expect(result.counts.trades).toBeGreaterThan(0);
-        expect(result.kpis.sharpe).not.toBeNull();
-        expect(result.data.map((d) => d.symbol)).toEqual(symbols);
-        expect(result.data.every((d) => d.adjust === 'total')).toBe(true);
-
-        const equity = await allPages<{ seq: number; equity: number }>(`/backtests/${id}/equity`, 2000);
-        expect(equity).toHaveLength(result.periods + 1);
-        expect(equity.map((p) => p.seq)).toEqual(equity.map((_, i) => i));
-        expect(equity.at(-1)!.equity).toBe(result.finalEquity);
-        const trades = await allPages<{ pnl: number }>(`/backtests/${id}/trades`, 37);
-        expect(trades).toHaveLength(result.counts.trades);
-        const orders = await allPages<{ filledQty: number }>(`/backtests/${id}/orders`, 1000);
-        expect(orders).toHaveLength(result.counts.orders);
-
-        // The worker's result is bit-identical to a direct run of the engine on the same adjusted bars.
-        const md = new MarketDataBacktestData(app.get(MarketDataService));
-        const data = {
-          timeframe: '1d' as const,
-          symbols: await Promise.all(
-            symbols.map(async (s) => (await md.bars({ symbol: s, timeframe: '1d', adjust: 'total' }))!),
-          ),
-        };
-        const direct = runBacktest({
-          definition: dto.spec.definition,
-          params: dto.spec.params,
-          data,
-          initialCapital: dto.spec.initialCapital,
-          execution: dto.spec.execution,
-          benchmark: { symbol: 'SPY', ts: data.symbols[0].ts, close: data.symbols[0].close },
-        });
-        expect(result.fingerprint).toBe(direct.fingerprint);
-        expect(result.kpis).toEqual(JSON.parse(JSON.stringify(direct.kpis)));
-
-        // Exactly one completion event, with the result's headline.
-        const events = completed.filter((e) => e.runId === id);
-        expect(events).toEqual([
-          expect.objectContaining({
-            runId: id,
-            strategyId: strategy.id,
-            strategyVersion: 1,
-            resultSchemaVersion: 1,
-            fingerprint: result.fingerprint,
-            lookAheadPassed: true,
-          }),
-        ]);
-        expect(progressed.some((p) => p.runId === id && p.phase === 'simulating')).toBe(true);
-      },
-    );
+          strategyVersion: 1,
+          resultSchemaVersion: 1,
+          fingerprint: result.fingerprint,
+          lookAheadPassed: true,
+        }),
+      ]);
+      expect(progressed.some((p) => p.runId === id && p.phase === 'simulating')).toBe(true);
+    });
 
     it('a redelivered command for a completed run never yields a second result', async () => {
       const r = await call('POST', '/backtests', {

@@ -173,21 +173,12 @@ export const ReadRegimeHistoryCommandV1 = defineCommand({
         time: z.number(),
         label: HmmRegimeLabelSchema,
         modelVersion: RegimeModelVersionSchema,
+        /** P(state | bars up to `time`), by state name. */
+        probabilities: z.partialRecord(HmmRegimeLabelSchema, z.number().min(0).max(1)),
       }),
     ),
   }),
 });
 
-/** The regime history port: filtered labels as of each bar (the backtests read it over the bus). */
-export interface RegimeHistoryReader {
-  /** Points in ascending time; each label depends on bars up to its own `time` only. */
-  readHistory(req: {
-    symbol: string;
-    timeframe: z.infer<typeof TimeframeSchema>;
-    from?: number;
-    to?: number;
-  }): Promise<{ time: number; label: string; modelVersion: number }[]>;
-}
-
-/** Injection token of {@link RegimeHistoryReader}. */
-export const REGIME_HISTORY_READER = Symbol('REGIME_HISTORY_READER');
+/** Reply of `regime.cmd.read.history.v1`: the as-of regime points of a series, ascending. */
+export type RegimeHistoryPoints = z.infer<NonNullable<typeof ReadRegimeHistoryCommandV1.reply>>;

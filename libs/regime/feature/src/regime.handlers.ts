@@ -3,7 +3,7 @@ import { Payload } from '@nestjs/microservices';
 import { BarsIngestedV1 } from '@strata/marketdata-contracts';
 import { type PayloadOf } from '@strata/platform-contracts';
 import { OnCommand, OnEvent } from '@strata/platform-messaging';
-import { ReadRegimeHistoryCommandV1, RefitRegimeCommandV1 } from '@strata/regime-contracts';
+import { ReadRegimeHistoryCommandV1, RefitRegimeCommandV1, type RegimeHistoryPoints } from '@strata/regime-contracts';
 import { RegimeService, type RegimeAdvance } from './regime.service';
 
 /** Service name in the regime service's durable consumer names (`regime__marketdata_evt_bars_ingested__v1`, …). */
@@ -34,9 +34,7 @@ export class RegimeEventsHandler {
 
   /** The filtered (as-of) labels of a series, for the backtests' `regime` source. */
   @OnCommand(ReadRegimeHistoryCommandV1)
-  async readHistory(
-    @Payload() q: PayloadOf<typeof ReadRegimeHistoryCommandV1>,
-  ): Promise<{ points: { time: number; label: 'calm' | 'normal' | 'turbulent'; modelVersion: number }[] }> {
+  async readHistory(@Payload() q: PayloadOf<typeof ReadRegimeHistoryCommandV1>): Promise<RegimeHistoryPoints> {
     return { points: await this.regime.readHistory(q) };
   }
 }

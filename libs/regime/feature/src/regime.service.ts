@@ -12,6 +12,7 @@ import {
   RegimeStateChangedV1,
   type RegimeCurrentDto,
   type RegimeHistoryPage,
+  type RegimeHistoryPoints,
   type RegimeHistoryQuery,
   type RegimeModelDto,
   type RegimeRefitTrigger,
@@ -516,18 +517,19 @@ export class RegimeService {
     return { items: page.items.map(toRecordDto), nextCursor: page.nextCursor };
   }
 
-  /** The as-of labels of a series over `[from, to]` (the backtests' `regime` source, over the bus). */
+  /** The as-of points of a series over `[from, to]` (the backtests' `regime` source, over the bus), ascending. */
   async readHistory(req: {
     symbol: string;
     timeframe: Timeframe;
     from?: number;
     to?: number;
-  }): Promise<{ time: number; label: RegimeRecordDoc['label']; modelVersion: number }[]> {
-    const out: { time: number; label: RegimeRecordDoc['label']; modelVersion: number }[] = [];
+  }): Promise<RegimeHistoryPoints['points']> {
+    const out: RegimeHistoryPoints['points'] = [];
     let cursor: string | null = null;
     do {
       const page = await this.repo.history(req.symbol, req.timeframe, req, { limit: 1000, cursor });
-      for (const r of page.items) out.push({ time: r.asOfMs, label: r.label, modelVersion: r.modelVersion });
+      for (const r of page.items)
+        out.push({ time: r.asOfMs, label: r.label, modelVersion: r.modelVersion, probabilities: r.probabilities });
       cursor = page.nextCursor;
     } while (cursor);
     return out;
