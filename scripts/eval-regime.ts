@@ -40,8 +40,10 @@ import { join } from 'node:path';
 import { type HmmRegimeLabel } from '@strata/regime-contracts';
 import {
   type RegimeModel,
+  type RegimeFitOptions,
   type RegimeFilterState,
   REGIME_OBS_DIM,
+  REGIME_MODEL_DEFAULTS,
   fitRegimeModel,
   filterRegimeHistory,
   generateRegimeSeries,
@@ -59,13 +61,13 @@ const SYMBOLS = (process.env.EVAL_SYMBOLS ?? 'SPY,QQQ,AAPL,IBM,BAC,BTCUSD').spli
 const FIRST_FIT = 504;
 const SYN_REFIT = 21;
 const REAL_REFIT = 63;
-const VOL_WINDOW = Number(process.env.EVAL_VOL_WINDOW ?? 10);
-const FIT = {
-  volWindow: VOL_WINDOW,
-  ks: [2, 3],
+/** The model's defaults (volWindow 12, switch probability 0.8, minimum stay 10), 2 restarts per state count; env overrides. */
+const VOL_WINDOW = Number(process.env.EVAL_VOL_WINDOW ?? REGIME_MODEL_DEFAULTS.volWindow);
+const FIT: RegimeFitOptions = {
   restarts: 2,
-  switchProbability: Number(process.env.EVAL_SWITCH_P ?? 0.5),
-  minStayBars: Number(process.env.EVAL_MIN_STAY ?? 1),
+  volWindow: VOL_WINDOW,
+  ...(process.env.EVAL_SWITCH_P ? { switchProbability: Number(process.env.EVAL_SWITCH_P) } : {}),
+  ...(process.env.EVAL_MIN_STAY ? { minStayBars: Number(process.env.EVAL_MIN_STAY) } : {}),
 };
 const SPEC = {
   transition: [
@@ -428,7 +430,9 @@ function main(): void {
       protocol: {
         first_fit_bars: FIRST_FIT,
         vol_window: VOL_WINDOW,
-        ks: FIT.ks,
+        ks: REGIME_MODEL_DEFAULTS.ks,
+        switch_probability: FIT.switchProbability ?? REGIME_MODEL_DEFAULTS.switchProbability,
+        min_stay_bars: FIT.minStayBars ?? REGIME_MODEL_DEFAULTS.minStayBars,
         restarts: FIT.restarts,
         obs_dims: REGIME_OBS_DIM,
       },

@@ -123,7 +123,8 @@ describe('past data only: served labels come from the forward filter', () => {
 
 describe('label hysteresis on the filtered probabilities', () => {
   it('a move to a calmer label waits for the minimum stay; a move to turbulent is never delayed', () => {
-    const plain = filterRegimeHistory(model, times, series.close).points;
+    // The plain most probable state (no hysteresis) against a stay of 8 bars and a switch probability of 0.6.
+    const plain = filterRegimeHistory({ ...model, minStayBars: 1, switchProbability: 0 }, times, series.close).points;
     const sticky: RegimeModel = { ...model, minStayBars: 8, switchProbability: 0.6 };
     const pts = filterRegimeHistory(sticky, times, series.close).points;
     let run = 1;
@@ -141,10 +142,10 @@ describe('label hysteresis on the filtered probabilities', () => {
     }
     expect(calmerMoves).toBeGreaterThan(3);
     for (const p of pts) if (p.probabilities[1] >= 0.6) expect(p.label).toBe('turbulent');
-    // The probabilities are the filter's own, unchanged by the label rule; never more switches than the plain argmax.
+    // The probabilities are the filter's own, unchanged by the label rule; fewer switches than the plain argmax.
     pts.forEach((p, i) => expect(p.probabilities).toEqual(plain[i].probabilities));
     const switches = (xs: typeof pts) => xs.filter((p, i) => i > 0 && p.label !== xs[i - 1].label).length;
-    expect(switches(pts)).toBeLessThanOrEqual(switches(plain));
+    expect(switches(pts)).toBeLessThan(switches(plain));
   });
 });
 

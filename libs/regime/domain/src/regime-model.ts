@@ -102,19 +102,32 @@ export interface RegimeModel {
   states: RegimeStateSummary[];
 }
 
+/**
+ * Defaults of {@link fitRegimeModel}: the settings `eval:regime` measures (volWindow, switchProbability and minStayBars
+ * were chosen there, see docs/regime.md).
+ */
+export const REGIME_MODEL_DEFAULTS = {
+  volWindow: 12,
+  ks: [2, 3] as readonly number[],
+  periodsPerYear: 252,
+  predictiveWindow: 63,
+  switchProbability: 0.8,
+  minStayBars: 10,
+} as const;
+
 /** Options of {@link fitRegimeModel}. */
 export interface RegimeFitOptions extends HmmFitOptions {
-  /** Realised-volatility window, 10 to 20 bars. Default 10. */
+  /** Realised-volatility window, 10 to 20 bars. Default 12. */
   volWindow?: number;
   /** Candidate state counts. Default [2, 3]. */
-  ks?: number[];
+  ks?: readonly number[];
   /** Periods per year for the annualised summaries. Default 252. */
   periodsPerYear?: number;
   /** Bars of the rolling predictive log density window (refit trigger). Default 63. */
   predictiveWindow?: number;
-  /** See {@link RegimeModel.switchProbability}. Default 0.5. */
+  /** See {@link RegimeModel.switchProbability}. Default 0.8. */
   switchProbability?: number;
-  /** See {@link RegimeModel.minStayBars}. Default 1 (off). */
+  /** See {@link RegimeModel.minStayBars}. Default 10. */
   minStayBars?: number;
 }
 
@@ -221,13 +234,13 @@ export function fitRegimeModel(
   opts: RegimeFitOptions = {},
   previous?: RegimeModel,
 ): RegimeModel {
-  const volWindow = opts.volWindow ?? 10;
+  const volWindow = opts.volWindow ?? REGIME_MODEL_DEFAULTS.volWindow;
   if (!Number.isInteger(volWindow) || volWindow < 10 || volWindow > 20)
     throw new RangeError(`volWindow must be an integer from 10 to 20 bars, got ${volWindow}`);
-  const periodsPerYear = opts.periodsPerYear ?? 252;
+  const periodsPerYear = opts.periodsPerYear ?? REGIME_MODEL_DEFAULTS.periodsPerYear;
   const { obs } = regimeObservations(close, volWindow);
   const n = obs.length / REGIME_OBS_DIM;
-  const ks = opts.ks ?? [2, 3];
+  const ks = opts.ks ?? REGIME_MODEL_DEFAULTS.ks;
   const minBars = 20 * Math.max(...ks);
   if (n < minBars) throw new RangeError(`a regime fit needs at least ${minBars + volWindow} bars, got ${close.length}`);
   const selection = selectHmmByBic(obs, n, REGIME_OBS_DIM, ks, {
@@ -256,9 +269,9 @@ export function fitRegimeModel(
     bic: fit.bic,
     bicByK: Object.fromEntries(selection.candidates.map((c) => [String(c.params.k), c.bic])),
     predictive: { mean, sd: Math.sqrt(v) },
-    predictiveWindow: opts.predictiveWindow ?? 63,
-    switchProbability: opts.switchProbability ?? 0.5,
-    minStayBars: opts.minStayBars ?? 1,
+    predictiveWindow: opts.predictiveWindow ?? REGIME_MODEL_DEFAULTS.predictiveWindow,
+    switchProbability: opts.switchProbability ?? REGIME_MODEL_DEFAULTS.switchProbability,
+    minStayBars: opts.minStayBars ?? REGIME_MODEL_DEFAULTS.minStayBars,
     states: labels.map((label, i) => ({
       label,
       annualisedMean: params.means[i * d] * periodsPerYear,
