@@ -41,6 +41,8 @@ export async function startRegime(opts: { config: Config; logger: Logger; bus?: 
         workers: 'all',
         adapters: {},
         imports: [MarketDataReaderModule.register(remote.reader)],
+        // The refit route checks that the series has bars.
+        apiImports: [MarketDataReaderModule.register(remote.reader)],
       }),
     ],
     staging: (_env, { remote }) => remote.stores.staging,
