@@ -1,3 +1,4 @@
 export * from './strategy.contracts';
 export * from './backtest.contracts';
 export * from './backtests.ports';
+export * from './kpi-bands.contracts';

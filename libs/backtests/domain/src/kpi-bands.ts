@@ -73,6 +73,8 @@ export interface KpiBandsOptions {
   blockLength?: number;
   /** Per-bar fan bands (default true). */
   fan?: boolean;
+  /** Also return the per-path final equity multiples and maximum drawdowns (`samples`; evaluations only). */
+  keepSamples?: boolean;
   /** Called every 1,000 paths with (done, total). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -134,6 +136,8 @@ export interface KpiBands {
     periodsPerYear: number;
   };
   warnings: string[];
+  /** Per-path outputs, in no particular order, when `keepSamples` was set. */
+  samples?: { finalEquity: Float64Array; maxDrawdown: Float64Array };
 }
 
 const TWO_PI = 2 * Math.PI;
@@ -728,6 +732,7 @@ export function simulateKpiBands(r: ArrayLike<number>, options: KpiBandsOptions)
     mean: { treatment: options.mean ?? 'shrunk', ...mean },
     details,
     warnings,
+    ...(options.keepSamples ? { samples: { finalEquity: finalEq, maxDrawdown: maxDd } } : {}),
   };
 }
 

@@ -10,6 +10,8 @@ import {
 import { BacktestRunsRepository } from './backtest-runs.repository';
 import { BacktestWorker, BacktestWorkerController, type BacktestWorkerOptions } from './backtest-worker';
 import { BacktestsController } from './backtests.controller';
+import { BacktestForecastController } from './backtest-forecast.controller';
+import { BacktestForecastService } from './backtest-forecast.service';
 import { BacktestsService } from './backtests.service';
 import { BACKTEST_WORKER_OPTIONS } from './backtests.tokens';
 import { MarketDataBacktestData } from './market-data.backtest-data';
@@ -53,8 +55,8 @@ export class BacktestsModule {
     ];
     const controllers: Type<unknown>[] = [];
     if (opts.http !== false) {
-      providers.push(BacktestsService);
-      controllers.push(BacktestsController);
+      providers.push(BacktestsService, BacktestForecastService);
+      controllers.push(BacktestsController, BacktestForecastController);
     }
     if (opts.worker) {
       const workerOptions = opts.worker === true ? {} : opts.worker;

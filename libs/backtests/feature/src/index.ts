@@ -13,3 +13,5 @@ export * from './strategies.controller';
 export * from './strategies.module';
 export * from './backtests.definition';
 export * from './artifact-backtest-series.store';
+export * from './backtest-forecast.service';
+export * from './backtest-forecast.controller';

@@ -1,0 +1,72 @@
+import { Controller, HttpCode, Post } from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import {
+  ForecastBodySchema,
+  ForecastDtoSchema,
+  type ForecastBody,
+  type ForecastDto,
+} from '@strata/backtests-contracts';
+import { KpiBandsError } from '@strata/backtests-domain';
+import { ProblemException, problemType, Roles, ZodBody, ZodParam, zodToOpenApi } from '@strata/platform-http';
+import { z } from 'zod';
+import { BacktestForecastService } from './backtest-forecast.service';
+import { BacktestNotCompletedError, BacktestNotFoundError } from './backtests.service';
+
+const BacktestIdSchema = z.string().min(1).max(64);
+
+/** Maps forecast failures to problem+json: 404, 409 (not completed), 422 naming the reason of unusable returns. */
+export function forecastProblem(e: unknown): never {
+  if (e instanceof BacktestNotFoundError) throw ProblemException.notFound(e.message);
+  if (e instanceof BacktestNotCompletedError)
+    throw new ProblemException({
+      type: problemType('backtest-not-completed'),
+      status: 409,
+      detail: e.message,
+      backtestStatus: e.status,
+    });
+  if (e instanceof KpiBandsError)
+    throw new ProblemException({
+      type: problemType(`kpi-bands-${e.reason.replace(/_/g, '-')}`),
+      title: 'Returns unusable for KPI bands',
+      status: 422,
+      detail: e.message,
+      reason: e.reason,
+    });
+  throw e;
+}
+
+/** `POST /backtests/{id}/forecast`: percentile bands of equity, drawdown and Sharpe over a forward horizon. */
+@ApiTags('backtests')
+@Controller('backtests')
+export class BacktestForecastController {
+  constructor(private readonly forecasts: BacktestForecastService) {}
+
+  @Post(':id/forecast')
+  @HttpCode(200)
+  @Roles('viewer')
+  @ApiOperation({
+    summary: 'Probabilistic KPIs of a completed backtest: P5…P95 of final equity, max drawdown and Sharpe',
+    description:
+      'Simulates the daily equity returns forward (filtered historical simulation by default; stationary block bootstrap; GARCH(1,1)-t Monte Carlo), the mean shrunk toward zero unless asked otherwise. The bands are stored with the backtest, keyed by their inputs: an identical request answers from the store (cached: true).',
+  })
+  @ApiOkResponse({ schema: zodToOpenApi(ForecastDtoSchema) as never })
+  @ApiNotFoundResponse({ description: 'No such backtest (application/problem+json).' })
+  @ApiConflictResponse({ description: 'The backtest has not completed (application/problem+json).' })
+  @ApiUnprocessableEntityResponse({
+    description:
+      'Flat, too short, non-finite or degenerate equity returns; `reason` names which (application/problem+json).',
+  })
+  forecast(
+    @ZodParam('id', BacktestIdSchema) id: string,
+    @ZodBody(ForecastBodySchema) body: ForecastBody,
+  ): Promise<ForecastDto> {
+    return this.forecasts.forecast(id, body).catch(forecastProblem);
+  }
+}
