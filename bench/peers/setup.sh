@@ -3,7 +3,7 @@
 # parity with. Binary wheels only: if no wheel fits this platform we fail loudly rather than build C libraries.
 #
 # Usage: bench/peers/setup.sh [parity|all]   (default all)
-#   parity  what the `peer` jest project needs (test/peer/*.peer-spec.ts; `.ci/run` installs this):
+#   parity  what the `peer` jest project needs (test/peer/*.peer-spec.ts; `.ci/run` installs this; arch for the GARCH-t fit):
 #           numpy + TA-Lib (>= 0.6 ships manylinux wheels with the C library bundled), LightGBM, scikit-learn (LightGBM's
 #           sklearn API), onnx + onnxmltools (LightGBM -> ONNX; it imports `packaging` without declaring it).
 #   all     parity plus the benchmarks' other peers: vectorbt (numba, pandas; large), XGBoost (CPU wheel), hmmlearn and
@@ -31,6 +31,10 @@ pip() { "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --
 # Parity peers (and the peers of bench:indicators / bench:features, bench:sentinel, bench:signals' LightGBM side).
 pip "numpy>=1.26" "TA-Lib>=0.6,<0.9" "scikit-learn>=1.4" "lightgbm>=4" onnx onnxmltools packaging
 "$venv/bin/python" -c 'import talib, numpy, sklearn, lightgbm, onnxmltools; print("peers ready: TA-Lib", talib.__version__, "(C", talib.__ta_version__.decode() if isinstance(talib.__ta_version__, bytes) else talib.__ta_version__, ") numpy", numpy.__version__, "scikit-learn", sklearn.__version__, "lightgbm", lightgbm.__version__, "onnxmltools", onnxmltools.__version__)'
+# GARCH(1,1)-t fit parity of the probabilistic KPI bands (test/peer/garch-t.peer-spec.ts, bench:kpi-bands): arch
+# (Kevin Sheppard's ARCH models; manylinux wheels, scipy and pandas come with it).
+pip "arch>=7"
+"$venv/bin/python" -c 'import arch; print("peers ready: arch", arch.__version__)'
 
 if [ "$mode" = all ]; then
   # Peer of bench/backtest.bench.ts (bench:backtest): vectorbt, where it installs (it needs numba / llvmlite wheels);
