@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AdjustmentSchema, SymbolSchema, TimeframeSchema } from '@strata/marketdata-contracts';
+import { nonBlankText } from '@strata/platform-contracts';
 
 /*
  * The strategy definition language (version 1): JSON rules over raw bars, stored features, indicators computed on the
@@ -281,7 +282,7 @@ export type StrategyDefinition = z.output<typeof StrategyDefinitionV1Schema>;
 export type StrategyDefinitionInput = z.input<typeof StrategyDefinitionV1Schema>;
 
 /** Strategy names: 1–120 printable characters. */
-export const StrategyNameSchema = z.string().trim().min(1).max(120);
+export const StrategyNameSchema = nonBlankText(120);
 
 /** Body of `POST /strategies`. */
 export const CreateStrategyBodySchema = z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineEvent, PageCursorSchema } from '@strata/platform-contracts';
+import { defineEvent, nonBlankText, PageCursorSchema } from '@strata/platform-contracts';
 import {
   AnomalyKindSchema,
   DataQualitySeveritySchema,
@@ -120,9 +120,7 @@ export const DataQualityEventsPageSchema = z.object({
 });
 
 /** Body of `POST /data-quality/events/{id}/ack` and `/resolve`: an optional note (≤ 2,000 characters). */
-export const DataQualityTransitionBodySchema = z
-  .object({ note: z.string().trim().min(1).max(2000).optional() })
-  .strict();
+export const DataQualityTransitionBodySchema = z.object({ note: nonBlankText(2000).optional() }).strict();
 /** See {@link DataQualityTransitionBodySchema}. */
 export type DataQualityTransitionBody = z.output<typeof DataQualityTransitionBodySchema>;
 

@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, Header, HttpCode, HttpStatus, Inject, Post, Req } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { DocumentStoreError, MAX_PAGE_LIMIT, PageCursorSchema } from '@strata/platform-contracts';
+import { DocumentStoreError, MAX_PAGE_LIMIT, nonBlankText, PageCursorSchema } from '@strata/platform-contracts';
 import {
   API_ROLES,
   ProblemException,
@@ -18,7 +18,7 @@ import type { ApiKeyService, ApiKeyView, IssuedApiKey } from './api-keys.service
 
 /** Body of `POST /admin/api-keys`. */
 export const CreateApiKeyBodySchema = z.object({
-  name: z.string().trim().min(1).max(100).describe('Label, e.g. "ci-ingest".'),
+  name: nonBlankText(100).describe('Label, e.g. "ci-ingest".'),
   role: z.enum(API_ROLES).describe('viewer reads, operator ingests and runs jobs, admin manages keys.'),
   expiresAt: z.iso
     .datetime()

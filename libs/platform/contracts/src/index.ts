@@ -5,3 +5,4 @@ export * from './document-store.port';
 export * from './json-schema';
 export * from './artifact-store.port';
 export * from './page-cursor';
+export * from './text';
