@@ -90,8 +90,8 @@ export interface RegimeModel {
   /** Bars of the rolling window of predictive log densities kept in the filter state. */
   predictiveWindow: number;
   /**
-   * Filtered probability the most probable state needs before the served label moves to it (hysteresis; 0 gives the
-   * plain most probable state).
+   * Filtered probability a calmer state needs before the served label moves to it (hysteresis; a move to a more
+   * volatile state needs only to be the most probable). 0 with `minStayBars` 1 gives the plain most probable state.
    */
   switchProbability: number;
   /**
@@ -387,15 +387,14 @@ export function regimeFilterStep(
   const lp = forwardStep(model.params, prev, 0, logB, 0, out, 0, null);
   let arg = 0;
   for (let j = 1; j < k; j++) if (out[j] > out[arg]) arg = j;
-  // Hysteresis on the filtered probabilities: the label moves to the most probable state only once that state's
-  // probability reaches `switchProbability`; until then the previous label holds (still past-only).
-  // Minimum stay: a move to a calmer state waits until the current label has held `minStayBars` bars; a move to a more
-  // volatile state is never delayed (turbulence is reported as soon as the filter sees it).
+  // Hysteresis on the filtered probabilities, one-sided: a move to a more volatile state is taken at once (the most
+  // probable state), so turbulence is reported as soon as the filter sees it; a move to a calmer state waits until
+  // that state's filtered probability reaches `switchProbability` and the current label has held `minStayBars` bars.
+  // Past-only: it reads this bar's filtered probabilities and the previous label.
   const held = state.labelBars ?? 0;
   const current = state.label === null ? -1 : model.labels.indexOf(state.label);
-  const allowed = current < 0 || arg > current || held >= model.minStayBars;
-  const label =
-    current < 0 || (allowed && out[arg] >= model.switchProbability) ? model.labels[arg] : model.labels[current];
+  const calmerAllowed = held >= model.minStayBars && out[arg] >= model.switchProbability;
+  const label = current < 0 || arg > current || calmerAllowed ? model.labels[arg] : model.labels[current];
   const kept = label === state.label && state.labelSince !== null;
   const labelSince = kept ? state.labelSince! : bar.time;
   const recent = state.recentPredictiveLogLik.slice(
