@@ -61,7 +61,7 @@ export type RegimeQuery = z.output<typeof RegimeQuerySchema>;
 
 /**
  * Answer of `GET /market-data/regime`: the latest cached record, the series' latest stored bar the service has seen,
- * and whether the record lags it (`stale`: newer bars are stored than the record's `asOf`, or a refit is pending).
+ * and whether the record lags it (`stale`: the service was told of bars newer than the record's `asOf`).
  */
 export const RegimeCurrentDtoSchema = RegimeRecordDtoSchema.extend({
   /** The newest bar of the series the service was told about (bars ingested), ISO-8601 UTC. */
