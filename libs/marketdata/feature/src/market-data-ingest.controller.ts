@@ -67,7 +67,7 @@ function isParquetUpload(filename: string | undefined, mimetype: string | undefi
 }
 
 /** Text fields of the multipart form of `POST /market-data/ingest` (the CSV is the `file` part). */
-export const IngestFormFieldsSchema = z.object({ symbol: SymbolSchema, timeframe: TimeframeSchema }).strict();
+export const IngestFormFieldsSchema = z.object({ symbol: SymbolSchema, timeframe: TimeframeSchema });
 
 /** The multipart form: the text fields as {@link IngestFormFieldsSchema} validates them, and the file. */
 const fields = zodToOpenApi(IngestFormFieldsSchema) as { properties: Record<string, unknown>; required: string[] };
@@ -84,8 +84,6 @@ const MULTIPART_SCHEMA = {
     },
     ...fields.properties,
   },
-  // Any other field is refused (400), as the multipart limits (one file, ten fields) would refuse many of them.
-  additionalProperties: false,
 };
 
 /**

@@ -43,7 +43,7 @@ class AccessLogController extends LogController {
 /**
  * A Nest Fastify adapter with the platform's HTTP conventions: pino logger with the request id as `reqId`, request
  * ids from {@link requestIdFor}, body limits, prototype-poisoning keys of JSON bodies removed, path parameters up to
- * 16 KiB (the route validates them), and `@fastify/multipart` (one file, ten fields). Fastify's own two
+ * 16 KiB (the route validates them), and `@fastify/multipart` (one file, a hundred fields). Fastify's own two
  * lines per request (`incoming request`, `request completed`) are off: {@link configureStrataHttp} writes one.
  */
 export function createStrataFastifyAdapter(opts: StrataFastifyOptions): FastifyAdapter {
@@ -59,7 +59,8 @@ export function createStrataFastifyAdapter(opts: StrataFastifyOptions): FastifyA
     // A JSON body with `__proto__` or `constructor.prototype` keys is valid JSON: the keys are dropped, never applied.
     onProtoPoisoning: 'remove',
     onConstructorPoisoning: 'remove',
-    multipart: { limits: { fileSize: opts.uploadLimitBytes ?? 256 * 1024 * 1024, files: 1, fields: 10, parts: 11 } },
+    // Fields a route does not read are ignored; a hundred of them is still a small form (the body limit holds).
+    multipart: { limits: { fileSize: opts.uploadLimitBytes ?? 256 * 1024 * 1024, files: 1, fields: 100, parts: 101 } },
   });
 }
 
