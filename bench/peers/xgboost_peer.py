@@ -77,9 +77,10 @@ def predict(model_file, d, p):
     booster.set_param({"nthread": 1})
     x = read_f64(d, "X_score.f64", int(p["n_features"]))
     y = read_f64(d, "y_score.f64")
-    rows_per_s, out = batch_predict_rows_per_s(booster.inplace_predict, x, int(p["batch"]))
+    rows_per_s, rows_per_cpu_s, out = batch_predict_rows_per_s(booster.inplace_predict, x, int(p["batch"]))
     return {
         "rows_per_s": rows_per_s,
+        "rows_per_cpu_s": rows_per_cpu_s,
         "rows": len(out),
         "auc": float(roc_auc_score(y[:len(out)], out)),
         "xgboost_version": xgb.__version__,
