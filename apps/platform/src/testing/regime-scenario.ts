@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigSchema } from '../config';
 import { startPlatform, type Platform } from '../platform';
+import { waitFor } from './wait-for';
 
 /** API keys of the scenario, one per role. */
 export const REGIME_KEYS = { operator: 'operator-key-regime-1', viewer: 'viewer-key-regime-1' };
@@ -26,16 +27,6 @@ export interface RegimeScenarioOptions {
   env: () => Record<string, string>;
   cleanup?: () => Promise<void>;
 }
-
-const waitFor = async <T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 
 /** Rows of the real SPY sample from 2014 on (header separate). */
 function spyRows(): { header: string; rows: string[] } {

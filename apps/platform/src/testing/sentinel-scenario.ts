@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigSchema } from '../config';
 import { startPlatform, type Platform } from '../platform';
+import { waitFor } from './wait-for';
 
 /** API keys of the scenario, one per role. */
 export const SENTINEL_KEYS = {
@@ -94,16 +95,6 @@ export interface SentinelScenarioOptions {
   /** Runs after close (drop the database, delete the streams). */
   cleanup?: () => Promise<void>;
 }
-
-const waitFor = async <T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 /** Registers the scenario's tests in the current `describe`. */
 export function sentinelScenario(opts: SentinelScenarioOptions): void {
