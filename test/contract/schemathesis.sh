@@ -81,10 +81,11 @@ curl -sf "$BASE/health/ready" >/dev/null || { echo "the platform did not become 
 echo "platform ready on $BASE after $((SECONDS - T0)) s"
 
 status=0
-"$VENV/bin/schemathesis" --config-file test/contract/schemathesis.toml run "$BASE/openapi.json" \
+# From the work dir: schemathesis keeps its cache (.schemathesis/) there, so every run starts from nothing.
+(cd "$WORK" && "$VENV/bin/schemathesis" --config-file "$ROOT/test/contract/schemathesis.toml" run "$BASE/openapi.json" \
   --checks all --seed "$SEED" --max-examples "$EXAMPLES" \
   -H "Authorization: Bearer $KEY" \
-  --report junit,json --report-dir "$WORK/report" || status=$?
+  --report junit,json --report-dir "$WORK/report") || status=$?
 
 REPORT="$(ls "$WORK/report/"*.json 2>/dev/null | head -n 1 || true)"
 if [ -n "$REPORT" ]; then
