@@ -1,3 +1,4 @@
+import { defineCommand, defineEvent } from '@strata/platform-contracts';
 import { z } from 'zod';
 
 /** Body of `POST /backtests/{id}/forecast` (and `/portfolios/{id}/forecast`): how to simulate the KPI bands. */
@@ -93,3 +94,58 @@ export const ForecastDtoSchema = z.object({
 });
 /** See {@link ForecastDtoSchema}. */
 export type ForecastDto = z.infer<typeof ForecastDtoSchema>;
+
+/** Lifecycle of a forecast job: queued → running → completed | failed. */
+export const ForecastJobStatusSchema = z.enum(['queued', 'running', 'completed', 'failed']);
+
+/** A large forecast (paths × horizon above the service's synchronous limit), run as a job on the bus. */
+export const ForecastJobDtoSchema = z.object({
+  id: z.string(),
+  backtestId: z.string(),
+  status: ForecastJobStatusSchema,
+  /** Fraction of the paths simulated, 0..1. */
+  progress: z.number().min(0).max(1),
+  /** Key of the stored bands (see {@link ForecastDtoSchema}). */
+  key: z.string(),
+  body: ForecastBodySchema,
+  createdAt: z.iso.datetime(),
+  finishedAt: z.iso.datetime().nullable(),
+  /** Why the job failed: the KPI-bands reason (`flat`, `too_short`, …) or `internal`. */
+  error: z.object({ reason: z.string(), detail: z.string() }).nullable(),
+  /** The bands once completed. */
+  result: ForecastDtoSchema.nullable(),
+});
+/** See {@link ForecastJobDtoSchema}. */
+export type ForecastJobDto = z.infer<typeof ForecastJobDtoSchema>;
+
+/** Command: simulate the KPI bands of forecast job `jobId`. Idempotent: a finished job is not run again. */
+export const ForecastKpiBandsCommandV1 = defineCommand({
+  subject: 'backtest.cmd.forecast.v1',
+  description: 'Simulate the KPI bands of a completed backtest for forecast job `jobId` (large requests only).',
+  schema: z.object({
+    jobId: z.string().min(1).max(64),
+    backtestId: z.string().min(1).max(64),
+    body: ForecastBodySchema,
+    requestedAt: z.iso.datetime(),
+  }),
+});
+
+/** Fact: a forecast job made progress (every 1,000 paths). */
+export const ForecastProgressedV1 = defineEvent({
+  subject: 'backtest.evt.forecast.progressed.v1',
+  description: 'A KPI-bands forecast job simulated another share of its paths.',
+  schema: z.object({ jobId: z.string(), backtestId: z.string(), fraction: z.number().min(0).max(1) }),
+});
+
+/** Fact: a forecast job finished; the bands are stored under `key` (or the job failed with `error`). */
+export const ForecastFinishedV1 = defineEvent({
+  subject: 'backtest.evt.forecast.finished.v1',
+  description: 'A KPI-bands forecast job completed (bands stored under key) or failed (reason, detail).',
+  schema: z.object({
+    jobId: z.string(),
+    backtestId: z.string(),
+    status: z.enum(['completed', 'failed']),
+    key: z.string(),
+    error: z.object({ reason: z.string(), detail: z.string() }).nullable(),
+  }),
+});

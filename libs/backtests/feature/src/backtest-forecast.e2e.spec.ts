@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ForecastDtoSchema, type BacktestRunDto } from '@strata/backtests-contracts';
+import { ForecastDtoSchema, ForecastJobDtoSchema, type BacktestRunDto } from '@strata/backtests-contracts';
 import { STRATEGY_TEMPLATES } from '@strata/backtests-domain';
 import {
   backtestsTestApp,
@@ -61,6 +61,28 @@ describe('POST /backtests/{id}/forecast (Fastify inject, in-process bus, embedde
     const other = await call('POST', `/backtests/${id}/forecast`, { ...body, seed: 4 }, VIEWER_KEY);
     expect(other.json().cached).toBe(false);
     expect(other.json().key).not.toBe(dto.key);
+  });
+
+  it('runs a large request as a job with progress, then answers it from the store', async () => {
+    const body = { method: 'bootstrap', horizon: 252, paths: 2000, seed: 5 };
+    const queued = await call('POST', `/backtests/${id}/forecast`, body, VIEWER_KEY);
+    expect(queued.statusCode).toBe(202);
+    const job = ForecastJobDtoSchema.parse(queued.json());
+    expect(queued.headers.location).toBe(`/backtests/${id}/forecast/jobs/${job.id}`);
+    const deadline = Date.now() + 120_000;
+    let done = job;
+    while (done.status !== 'completed' && done.status !== 'failed' && Date.now() < deadline) {
+      await new Promise((res) => setTimeout(res, 100));
+      done = ForecastJobDtoSchema.parse(
+        (await call('GET', queued.headers.location as string, undefined, VIEWER_KEY)).json(),
+      );
+    }
+    expect(done).toMatchObject({ status: 'completed', progress: 1, error: null });
+    expect(done.result!.bands.fan).toHaveLength(252);
+    const again = await call('POST', `/backtests/${id}/forecast`, body, VIEWER_KEY);
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toEqual({ ...done.result, cached: true });
+    expect((await call('GET', `/backtests/${id}/forecast/jobs/nope`, undefined, VIEWER_KEY)).statusCode).toBe(404);
   });
 
   it('400 on a bad body, 404 on an unknown backtest (problem+json)', async () => {

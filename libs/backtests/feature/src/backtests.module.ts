@@ -10,7 +10,7 @@ import {
 import { BacktestRunsRepository } from './backtest-runs.repository';
 import { BacktestWorker, BacktestWorkerController, type BacktestWorkerOptions } from './backtest-worker';
 import { BacktestsController } from './backtests.controller';
-import { BacktestForecastController } from './backtest-forecast.controller';
+import { BacktestForecastController, BacktestForecastJobController } from './backtest-forecast.controller';
 import { BacktestForecastService } from './backtest-forecast.service';
 import { BacktestsService } from './backtests.service';
 import { BACKTEST_WORKER_OPTIONS } from './backtests.tokens';
@@ -67,7 +67,8 @@ export class BacktestsModule {
           : { provide: BACKTEST_MARKET_DATA, useClass: MarketDataBacktestData },
         BacktestWorker,
       );
-      controllers.push(BacktestWorkerController);
+      if (opts.http === false) providers.push(BacktestForecastService);
+      controllers.push(BacktestWorkerController, BacktestForecastJobController);
       if (opts.signalModels) providers.push({ provide: BACKTEST_SIGNAL_MODELS, useValue: opts.signalModels });
       if (opts.qualityFlags) providers.push({ provide: BAR_QUALITY_FLAGS, useValue: opts.qualityFlags });
     }

@@ -2,6 +2,9 @@ import {
   BacktestRunCompletedV1,
   BacktestRunFailedV1,
   BacktestRunProgressedV1,
+  ForecastFinishedV1,
+  ForecastKpiBandsCommandV1,
+  ForecastProgressedV1,
   RunBacktestCommandV1,
 } from '@strata/backtests-contracts';
 import { AnomalyDetectedV1 } from '@strata/dataquality-contracts';
@@ -53,6 +56,9 @@ export const ALL_MESSAGES: readonly MessageDefinition[] = [
   BacktestRunProgressedV1,
   BacktestRunCompletedV1,
   BacktestRunFailedV1,
+  ForecastKpiBandsCommandV1,
+  ForecastProgressedV1,
+  ForecastFinishedV1,
   AnomalyDetectedV1,
   TrainModelCommandV1,
   ModelTrainedV1,
