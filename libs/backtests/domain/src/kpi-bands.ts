@@ -75,7 +75,7 @@ export interface KpiBandsOptions {
   fan?: boolean;
   /** Also return the per-path final equity multiples and maximum drawdowns (`samples`; evaluations only). */
   keepSamples?: boolean;
-  /** Called every 1,000 paths with (done, total). */
+  /** Called after each simulated bar with (bars done, horizon). */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -593,10 +593,11 @@ export function simulateKpiBands(r: ArrayLike<number>, options: KpiBandsOptions)
   const rng = new Xoshiro128ss(seed, 0);
   const details: KpiBands['details'] = { historyReturns: n, periodsPerYear: P };
 
-  // Per-method fill of one path's log returns into `buf` (one monomorphic loop per method, no per-bar calls except
-  // the Student-t draw). Volatility recursions share one form: σ²' = c0 + a·e² + b·σ² (EWMA: 0, 1 − λ, λ).
+  // Bar-major simulation (all paths advance one bar at a time, as a vectorised implementation would): per-path state
+  // lives in typed arrays and the fan is written contiguously. `stepBar(k, out)` writes bar k's log return of every
+  // path into `out`. Volatility recursions share one form: σ²' = c0 + a·e² + b·σ² (EWMA: 0, 1 − λ, λ).
   let garch: GarchTFit | undefined;
-  let fillPath: (buf: Float64Array) => void;
+  let stepBar: (k: number, out: Float64Array) => void;
   if (method === 'fhs' || method === 'garch_t') {
     let c0: number;
     let a: number;
@@ -615,29 +616,29 @@ export function simulateKpiBands(r: ArrayLike<number>, options: KpiBandsOptions)
       [c0, a, bcoef, s2Start, sig2] = [0, 1 - lambda, lambda, ew.next, ew.sigma2];
       details.ewmaLambda = lambda;
     }
+    const s2 = new Float64Array(paths).fill(s2Start);
     if (method === 'fhs') {
       details.volatility = volatility;
       const muFit = garch ? garch.mu : mean.sample;
       const z = new Float64Array(n);
       for (let i = 0; i < n; i++) z[i] = (x[i] - muFit) / Math.sqrt(sig2[i]);
-      fillPath = (buf) => {
-        let s2 = s2Start;
-        for (let k = 0; k < buf.length; k++) {
-          const e = Math.sqrt(s2) * z[Math.floor(rng.uniform() * n)];
-          s2 = c0 + a * e * e + bcoef * s2;
-          buf[k] = mu + e;
+      stepBar = (_k, out) => {
+        for (let p = 0; p < paths; p++) {
+          const v = s2[p];
+          const e = Math.sqrt(v) * z[Math.floor(rng.uniform() * n)];
+          s2[p] = c0 + a * e * e + bcoef * v;
+          out[p] = mu + e;
         }
       };
     } else {
-      const g = garch!;
-      const tdraw = makeStudentT(rng, g.nu);
-      const scale = Math.sqrt((g.nu - 2) / g.nu);
-      fillPath = (buf) => {
-        let s2 = s2Start;
-        for (let k = 0; k < buf.length; k++) {
-          const e = Math.sqrt(s2) * scale * tdraw();
-          s2 = c0 + a * e * e + bcoef * s2;
-          buf[k] = mu + e;
+      const tdraw = makeStudentT(rng, garch!.nu);
+      const scale = Math.sqrt((garch!.nu - 2) / garch!.nu);
+      stepBar = (_k, out) => {
+        for (let p = 0; p < paths; p++) {
+          const v = s2[p];
+          const e = Math.sqrt(v) * scale * tdraw();
+          s2[p] = c0 + a * e * e + bcoef * v;
+          out[p] = mu + e;
         }
       };
     }
@@ -645,56 +646,58 @@ export function simulateKpiBands(r: ArrayLike<number>, options: KpiBandsOptions)
     const b = options.blockLength ?? politisWhiteBlockLength(Float64Array.from(x, Math.abs));
     if (!(b >= 1)) throw new KpiBandsError('invalid_option', `blockLength must be ≥ 1, got ${b}`);
     details.blockLength = b;
-    const p = 1 / b;
+    const pNew = 1 / b;
     const d = new Float64Array(n);
     for (let i = 0; i < n; i++) d[i] = x[i] - mean.sample;
-    // Stationary bootstrap: a new block (uniform start) with probability 1/b at each bar, else the next return
-    // (wrapping around the end).
-    fillPath = (buf) => {
-      let idx = Math.floor(rng.uniform() * n);
-      buf[0] = mu + d[idx];
-      for (let k = 1; k < buf.length; k++) {
-        if (rng.uniform() < p) idx = Math.floor(rng.uniform() * n);
-        else if (++idx === n) idx = 0;
-        buf[k] = mu + d[idx];
+    const idx = new Int32Array(paths);
+    // Stationary bootstrap: each path starts a block at a uniform position, then at each bar starts a new block with
+    // probability 1/b, else takes the next return (wrapping around the end).
+    stepBar = (k, out) => {
+      for (let p = 0; p < paths; p++) {
+        let i: number;
+        if (k === 0 || rng.uniform() < pNew) i = Math.floor(rng.uniform() * n);
+        else {
+          i = idx[p] + 1;
+          if (i === n) i = 0;
+        }
+        idx[p] = i;
+        out[p] = mu + d[i];
       }
     };
   }
-  const buf = new Float64Array(horizon);
 
-  const finalEq = new Float64Array(paths);
+  const finalEq = new Float64Array(paths).fill(1);
   const maxDd = new Float64Array(paths);
-  const sharpe = new Float64Array(paths);
+  const peak = new Float64Array(paths).fill(1);
+  const s1 = new Float64Array(paths);
+  const sq = new Float64Array(paths);
+  const bar = new Float64Array(paths);
   const fan = wantFan ? new Float64Array(paths * horizon) : null;
+  for (let k = 0; k < horizon; k++) {
+    stepBar(k, bar);
+    const off = k * paths;
+    for (let p = 0; p < paths; p++) {
+      const simple = Math.expm1(bar[p]);
+      const eq = finalEq[p] * (1 + simple);
+      finalEq[p] = eq;
+      s1[p] += simple;
+      sq[p] += simple * simple;
+      if (eq > peak[p]) peak[p] = eq;
+      else {
+        const ddk = 1 - eq / peak[p];
+        if (ddk > maxDd[p]) maxDd[p] = ddk;
+      }
+      if (fan) fan[off + p] = eq;
+    }
+    if (options.onProgress) options.onProgress(k + 1, horizon);
+  }
+  const sharpe = new Float64Array(paths);
   let sharpeCount = 0;
   const sqrtP = Math.sqrt(P);
   for (let p = 0; p < paths; p++) {
-    fillPath(buf);
-    let logEq = 0;
-    let peak = 1;
-    let dd = 0;
-    let s1 = 0;
-    let sq = 0;
-    for (let k = 0; k < horizon; k++) {
-      const lx = buf[k];
-      logEq += lx;
-      const eq = Math.exp(logEq);
-      const simple = Math.expm1(lx);
-      s1 += simple;
-      sq += simple * simple;
-      if (eq > peak) peak = eq;
-      else {
-        const ddk = 1 - eq / peak;
-        if (ddk > dd) dd = ddk;
-      }
-      if (fan) fan[k * paths + p] = eq;
-    }
-    finalEq[p] = Math.exp(logEq);
-    maxDd[p] = dd;
-    const m = s1 / horizon;
-    const v = (sq - horizon * m * m) / (horizon - 1);
+    const m = s1[p] / horizon;
+    const v = (sq[p] - horizon * m * m) / (horizon - 1);
     if (v > 0) sharpe[sharpeCount++] = (m / Math.sqrt(v)) * sqrtP;
-    if (options.onProgress && (p + 1) % 1000 === 0) options.onProgress(p + 1, paths);
   }
 
   let losses = 0;
