@@ -29,8 +29,8 @@
  * - `predictive_log_score`: mean one-step predictive log density per served bar of the observation (log return, log
  *   realised vol) under the served model, against a single Gaussian (full covariance) fitted on the same training bars
  *   at each refit (`gain` = HMM − Gaussian, nats per bar; higher is better).
- * Per symbol and pooled (bar-weighted); `met` uses the pooled figures; the vol-ratio interval must exclude 1 for every
- * symbol.
+ * Per symbol and pooled (bar-weighted); `met` uses the pooled figures, except the vol ratio: at least 1.5 with the
+ * interval above 1 for every symbol.
  * Env: EVAL_SEEDS (comma list, default 11,12,13,14), EVAL_PEER=0 skips statsmodels.
  */
 import { execFileSync } from 'node:child_process';
