@@ -14,7 +14,7 @@ import {
   type RegimeRecordDto,
   type RegimeRefitTrigger,
 } from '@strata/regime-contracts';
-import { type RegimeFilterState, type RegimeModel } from '@strata/regime-domain';
+import { REGIME_MODEL_DEFAULTS, type RegimeFilterState, type RegimeModel } from '@strata/regime-domain';
 import { createHash } from 'node:crypto';
 
 /** Injection token of the regime service's settings ({@link RegimeSettings}). */
@@ -28,7 +28,7 @@ export interface RegimeSettings {
   recomputeMaxBars: number;
   /** Superseded model versions expire this long after being superseded, seconds (`REGIME_SUPERSEDED_TTL_DAYS`, default 30 days). */
   supersededTtlSeconds: number;
-  /** Realised-volatility window of the observations, bars, 10 to 20 (`REGIME_VOL_WINDOW`, default 10). */
+  /** Realised-volatility window of the observations, bars, 10 to 20 (`REGIME_VOL_WINDOW`, default 12). */
   volWindow: number;
   /** A fit uses the last this many bars (`REGIME_FIT_MAX_BARS`, default 5040: 20 years of daily bars). */
   fitMaxBars: number;
@@ -41,7 +41,7 @@ export const DEFAULT_REGIME_SETTINGS: RegimeSettings = {
   refitEveryBars: 21,
   recomputeMaxBars: 500,
   supersededTtlSeconds: 30 * 86_400,
-  volWindow: 10,
+  volWindow: REGIME_MODEL_DEFAULTS.volWindow,
   fitMaxBars: 5040,
 };
 

@@ -15,8 +15,8 @@ export const regimeConfigShape = {
   REGIME_RECOMPUTE_MAX_BARS: num(500, 1, 1_000_000),
   /** Superseded model versions expire this many days after being superseded (default 30; records never expire). */
   REGIME_SUPERSEDED_TTL_DAYS: num(30, 0, 3650, false),
-  /** Realised-volatility window of the observations, bars (10 to 20, default 10). */
-  REGIME_VOL_WINDOW: num(10, 10, 20),
+  /** Realised-volatility window of the observations, bars (10 to 20; default 12, the domain's measured default). */
+  REGIME_VOL_WINDOW: num(12, 10, 20),
   /** A fit uses the last this many bars of the series (default 5040: 20 years of daily bars). */
   REGIME_FIT_MAX_BARS: num(5040, 100, 10_000_000),
 };
