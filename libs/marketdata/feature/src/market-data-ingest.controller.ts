@@ -281,24 +281,34 @@ export class MarketDataIngestController {
       let file: Uint8Array | undefined;
       let filename: string | undefined;
       let mimetype: string | undefined;
-      for await (const part of req.parts()) {
-        if (part.type === 'file') {
-          if (part.fieldname !== 'file') {
-            part.file.resume();
-            throw ProblemException.validation(`unexpected file field "${part.fieldname}"; send the CSV as "file"`, [
-              {
-                field: `form.${part.fieldname}`,
-                reason: 'unexpected_file',
-                message: 'only the "file" field may carry a file',
-              },
-            ]);
+      try {
+        for await (const part of req.parts()) {
+          if (part.type === 'file') {
+            if (part.fieldname !== 'file') {
+              part.file.resume();
+              throw ProblemException.validation(`unexpected file field "${part.fieldname}"; send the CSV as "file"`, [
+                {
+                  field: `form.${part.fieldname}`,
+                  reason: 'unexpected_file',
+                  message: 'only the "file" field may carry a file',
+                },
+              ]);
+            }
+            file = await part.toBuffer();
+            filename = part.filename;
+            mimetype = part.mimetype;
+          } else {
+            fields[part.fieldname] = String(part.value);
           }
-          file = await part.toBuffer();
-          filename = part.filename;
-          mimetype = part.mimetype;
-        } else {
-          fields[part.fieldname] = String(part.value);
         }
+      } catch (e) {
+        // The parser's own errors (a truncated or garbled body) are the client's: 400, not 500. Limits keep their 413.
+        const status = (e as { statusCode?: unknown }).statusCode;
+        if (e instanceof ProblemException || (typeof status === 'number' && status < 500)) throw e;
+        const message = (e as Error).message ?? String(e);
+        throw ProblemException.validation(`the multipart body is malformed: ${message}`, [
+          { field: 'form', reason: 'malformed_multipart', message },
+        ]);
       }
       const parsed = parseOrThrow(IngestFormFieldsSchema, fields, 'form');
       if (!file || file.byteLength === 0) {
