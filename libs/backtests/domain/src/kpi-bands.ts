@@ -203,33 +203,36 @@ function select(a: Float64Array, lo: number, hi: number, k: number): number {
   return a[k];
 }
 
-/** Type-7 quantiles of an unsorted buffer (permuted in place) at ascending probabilities, by selection. */
-function selectQuantiles(a: Float64Array, qs: readonly number[]): number[] {
+/** Type-7 quantile at probability q of a[0..m−1], selecting within [lo, hi] (which must hold rank ⌊(m−1)q⌋ and, when
+ * interpolating, everything up to the next rank's position or a[hi] ≤ every element after hi). */
+function selectQuantile(a: Float64Array, lo: number, hi: number, q: number): { value: number; k: number } {
   const m = a.length;
-  const out: number[] = [];
-  let from = 0;
-  for (const q of qs) {
-    const h = (m - 1) * q;
-    const k = Math.floor(h);
-    const lo = select(a, from, m - 1, k);
-    let hiVal = lo;
-    if (h > k && k + 1 < m) {
-      hiVal = Infinity;
-      for (let i = k + 1; i < m; i++) if (a[i] < hiVal) hiVal = a[i];
-    }
-    out.push(lo + (h - k) * (hiVal - lo));
-    from = k;
-  }
-  return out;
+  const h = (m - 1) * q;
+  const k = Math.floor(h);
+  const low = select(a, lo, hi, k);
+  if (h === k || k + 1 >= m) return { value: low, k };
+  // The next order statistic is the smallest element right of k within the range (everything after hi is ≥ a[hi]).
+  let next = Infinity;
+  for (let i = k + 1; i <= hi; i++) if (a[i] < next) next = a[i];
+  if (next === Infinity) next = a[hi + 1];
+  return { value: low + (h - k) * (next - low), k };
+}
+
+/** P5, P25, P50, P75, P95 by selection: the median over the whole buffer, then each side within its half. */
+function selectQuantiles(a: Float64Array): number[] {
+  const m = a.length;
+  const p50 = selectQuantile(a, 0, m - 1, 0.5);
+  const p25 = selectQuantile(a, 0, p50.k, 0.25);
+  const p5 = selectQuantile(a, 0, p25.k, 0.05);
+  const p75 = selectQuantile(a, p50.k, m - 1, 0.75);
+  const p95 = selectQuantile(a, p75.k, m - 1, 0.95);
+  return [p5.value, p25.value, p50.value, p75.value, p95.value];
 }
 
 /** P5 … P95 (type 7) of `values`, by selection; permutes `values` in place. Empty input gives NaNs. */
 export function percentileBand(values: Float64Array): PercentileBand {
   if (values.length === 0) return bandOfSorted([]);
-  const [p5, p25, p50, p75, p95] = selectQuantiles(
-    values,
-    KPI_PERCENTILES.map((q) => q / 100),
-  );
+  const [p5, p25, p50, p75, p95] = selectQuantiles(values);
   return { p5, p25, p50, p75, p95 };
 }
 
