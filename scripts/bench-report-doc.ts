@@ -77,13 +77,21 @@ export function fmt(v: unknown): string {
   return a >= 100 ? Math.round(v).toLocaleString('en-US') : Number(v.toPrecision(3)).toString();
 }
 
-/** Every `met` flag of a JSON line: `path: met|NOT met` (keys `met`, `*_met`, `*Met`), in document order. */
+/**
+ * Every `met` flag of a JSON line as `[label, met]` (keys `met`, `*_met`, `*Met`), in document order; a `met` beside a
+ * numeric `ratio` or `value` is labelled with that measured figure.
+ */
 export function metFlags(json: unknown, prefix = ''): [string, boolean][] {
   const out: [string, boolean][] = [];
   if (json === null || typeof json !== 'object' || Array.isArray(json)) return out;
   for (const [k, v] of Object.entries(json as Json)) {
     const path = prefix ? `${prefix}.${k}` : k;
-    if (typeof v === 'boolean' && (k === 'met' || /_met$|Met$/.test(k))) out.push([k === 'met' ? prefix : path, v]);
+    if (typeof v === 'boolean' && k === 'met') {
+      // `{ ratio, met }` / `{ value, met }`: the measured figure goes with its flag.
+      const o = json as Json;
+      const measured = typeof o.ratio === 'number' ? o.ratio : typeof o.value === 'number' ? o.value : undefined;
+      out.push([measured === undefined ? prefix : `${prefix} (${fmt(measured)})`, v]);
+    } else if (typeof v === 'boolean' && /_met$|Met$/.test(k)) out.push([path, v]);
     else if (v && typeof v === 'object') out.push(...metFlags(v, path));
   }
   return out;

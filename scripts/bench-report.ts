@@ -64,7 +64,11 @@ function runScript(script: string, env: NodeJS.ProcessEnv, logDir: string): Prom
       const lines = b.toString('utf8').trim().split('\n');
       if (lines[lines.length - 1]) lastErr = lines[lines.length - 1];
     });
-    const timer = setTimeout(() => child.kill('SIGTERM'), SCRIPT_TIMEOUT_S * 1000);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGTERM');
+    }, SCRIPT_TIMEOUT_S * 1000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       log.end();
@@ -74,7 +78,7 @@ function runScript(script: string, env: NodeJS.ProcessEnv, logDir: string): Prom
       const error =
         exitCode === 0 && json
           ? undefined
-          : `${signal ? `killed (${signal}, timeout ${SCRIPT_TIMEOUT_S} s)` : `exit ${exitCode}`}${json ? '' : ', no JSON line'}: ${lastErr.slice(0, 300).replace(/\s+/g, ' ')}`;
+          : `${signal ? `killed (${signal}${timedOut ? `, over the report's limit of ${SCRIPT_TIMEOUT_S} s` : ''})` : `exit ${exitCode}`}${json ? '' : ', no JSON line'}: ${lastErr.slice(0, 300).replace(/\s+/g, ' ')}`;
       done({ script, exitCode, seconds, json, ...(error ? { error } : {}) });
     });
   });
@@ -100,30 +104,30 @@ async function main(): Promise<void> {
   for (const r of previous.results) if (all.includes(r.script)) results.set(r.script, r);
   const render = arg('render') !== undefined;
   if (render && !previous.meta) throw new Error('--render needs an existing docs/benchmarks.md');
+  const started = new Date().toISOString();
+  const meta: ReportMeta = render
+    ? previous.meta!
+    : {
+        date: only && previous.meta ? `${previous.meta.date}; re-run ${started}: ${only.join(', ')}` : started,
+        machine: machine(),
+        command: 'npm run bench:report',
+      };
+  const ordered = (): BenchResult[] => all.filter((s) => results.has(s)).map((s) => results.get(s)!);
   for (const s of render ? [] : (only ?? all)) {
     process.stderr.write(`bench:report: ${s} (load ${loadavg()[0].toFixed(2)}) … `);
     const r = await runScript(s, env, logDir);
     process.stderr.write(`${r.error ?? 'ok'} in ${r.seconds.toFixed(0)} s\n`);
     results.set(s, r);
+    // Written after every script, so a run stopped part-way keeps what it measured.
+    writeFileSync(DOC, renderDocument(meta, ordered()));
   }
-  const ordered = all.filter((s) => results.has(s)).map((s) => results.get(s)!);
-  const meta: ReportMeta = render
-    ? previous.meta!
-    : {
-        date:
-          only && previous.meta
-            ? `${previous.meta.date}; re-run ${new Date().toISOString()}: ${only.join(', ')}`
-            : new Date().toISOString(),
-        machine: machine(),
-        command: 'npm run bench:report',
-      };
-  writeFileSync(DOC, renderDocument(meta, ordered));
+  writeFileSync(DOC, renderDocument(meta, ordered()));
   if (arg('no-readme') === undefined)
-    writeFileSync(README, withReadmeBlock(readFileSync(README, 'utf8'), readmeBlock(meta, ordered)));
+    writeFileSync(README, withReadmeBlock(readFileSync(README, 'utf8'), readmeBlock(meta, ordered())));
   process.stderr.write(
     `bench:report: wrote ${DOC}${arg('no-readme') === undefined ? ' and the README block' : ''}; logs in ${logDir}\n`,
   );
-  if (ordered.some((r) => r.error)) process.exitCode = 1;
+  if (ordered().some((r) => r.error)) process.exitCode = 1;
 }
 
 main().catch((e: unknown) => {
