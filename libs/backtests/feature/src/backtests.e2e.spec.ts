@@ -192,6 +192,7 @@ describe('strategies and backtests over REST (Fastify inject, in-process bus, em
         'donchian_breakout',
         'vol_target_trend',
         'ml_signal',
+        'regime_filter',
       ]);
     });
   });
