@@ -14,7 +14,6 @@ import {
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { TraceState, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomFillSync } from 'node:crypto';
 
 const TRACER_NAME = '@strata/platform-bus';
@@ -48,12 +47,10 @@ const w3c = new W3CTraceContextPropagator();
 
 const PROBE = createContextKey('strata.trace-context.probe');
 /**
- * The W3C headers of the message being handled, kept as received while its handler runs (and what it awaits) when no
- * SDK records spans: what the handler publishes carries them on, without parsing or building span objects per
- * message. A storage of its own rather than an OpenTelemetry context value: one `run` per delivery instead of a new
- * context object plus the context API's indirection (~0.3 µs vs ~0.8 µs per delivery, Node 20).
+ * The W3C headers of the message being handled, kept as received in the handler's context when no SDK records spans:
+ * what the handler publishes carries them on, without parsing or building span objects per message.
  */
-const handling = new AsyncLocalStorage<ReceivedTrace>();
+const RECEIVED = createContextKey('strata.trace-context.received');
 
 interface ReceivedTrace {
   traceparent: string;
@@ -123,13 +120,13 @@ function formatTraceparent(sc: SpanContext): string {
  */
 export function outgoingHeaders(subject: string, extra: Record<string, string> | undefined): Record<string, string> {
   const carrier: Record<string, string> = extra ? { ...extra } : {};
-  const received = handling.getStore();
+  const active = context.active();
+  const received = active.getValue(RECEIVED) as ReceivedTrace | undefined;
   if (received) {
     carrier[TRACEPARENT_HEADER] = received.traceparent;
     if (received.tracestate) carrier[TRACESTATE_HEADER] = received.tracestate;
     return carrier;
   }
-  const active = context.active();
   const sc = trace.getSpanContext(active);
   if (sc && isSpanContextValid(sc)) {
     carrier[TRACEPARENT_HEADER] = formatTraceparent(sc);
@@ -260,9 +257,9 @@ export function inConsumerSpan<R>(
 ): R {
   // Export off: no span to start or end; the handler runs with the message's trace context as received.
   if (!sdkRegistered()) {
-    // Takes precedence over the active context: the dispatch loop may run in the async context of whoever published last.
+    // From the root context: the dispatch loop may run in the async context of whoever published last.
     const received = receivedTrace(headers, info.system === 'in-process');
-    return received ? handling.run(received, fn) : fn();
+    return received ? context.with(ROOT_CONTEXT.setValue(RECEIVED, received), fn) : fn();
   }
   const parent = incomingContext(headers);
   const span = tracer.startSpan(
