@@ -11,3 +11,4 @@ export * from './lookahead';
 export * from './templates';
 export * from './result';
 export * from './kpi-bands';
+export * from './portfolio';
