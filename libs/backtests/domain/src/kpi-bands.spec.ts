@@ -50,6 +50,21 @@ describe('kpi bands: numerical building blocks', () => {
       // + 0 folds −0 into 0: the two orders may place −0 and 0 (equal values) differently.
       expect([band.p5, band.p25, band.p50, band.p75, band.p95].map((v) => v + 0)).toEqual(q.map((v) => v + 0));
     }
+    // The bucketed selection (m ≥ 256): continuous, heavy-tailed (one bucket holds almost everything), sorted,
+    // constant and two-valued inputs.
+    const cases: Float64Array[] = [
+      Float64Array.from({ length: 10_000 }, () => Math.exp(0.1 * rng.normal())),
+      Float64Array.from({ length: 5_000 }, () => rng.normal() / Math.max(1e-9, Math.abs(rng.normal()) ** 4)),
+      Float64Array.from({ length: 3_001 }, (_, i) => i * 0.5),
+      new Float64Array(500).fill(2.5),
+      Float64Array.from({ length: 999 }, (_, i) => (i % 3 === 0 ? 1 : 7)),
+    ];
+    for (const a of cases) {
+      const sorted = Float64Array.from(a).sort();
+      const band = percentileBand(Float64Array.from(a));
+      const q = [0.05, 0.25, 0.5, 0.75, 0.95].map((p) => quantileSorted(sorted, p));
+      expect([band.p5, band.p25, band.p50, band.p75, band.p95]).toEqual(q);
+    }
   });
 
   it('the GARCH(1,1)-t log-likelihood equals a naive loop over the t density (ν = 5, closed-form Γ)', () => {

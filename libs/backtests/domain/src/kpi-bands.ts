@@ -229,9 +229,93 @@ function selectQuantiles(a: Float64Array): number[] {
   return [p5.value, p25.value, p50.value, p75.value, p95.value];
 }
 
-/** P5 … P95 (type 7) of `values`, by selection; permutes `values` in place. Empty input gives NaNs. */
-export function percentileBand(values: Float64Array): PercentileBand {
+const BAND_Q = [0.05, 0.25, 0.5, 0.75, 0.95];
+/** Below this size the bucket passes do not pay; selection on the whole buffer is used. */
+const BUCKET_MIN = 256;
+const BUCKETS = 4096;
+
+/**
+ * P5 … P95 (type 7, exact) of `a` without permuting it, by bucketing: one pass for the range, one pass counting values
+ * into {@link BUCKETS} equal-width buckets (the bucket index ⌊(x − min)·scale⌋ is monotone in x, so buckets hold
+ * consecutive order statistics), cumulative counts locate the bucket of each wanted rank (⌊h⌋ and ⌊h⌋ + 1), one more
+ * pass gathers those buckets' values into `scratch` (length ≥ m), and the ranks are selected within them. Exact for
+ * any finite input (ties or skew only make a bucket larger); returns false on non-finite values.
+ */
+function bucketQuantiles(a: Float64Array, scratch: Float64Array, out: Float64Array): boolean {
+  const m = a.length;
+  let min = a[0];
+  let max = a[0];
+  for (let i = 1; i < m; i++) {
+    const x = a[i];
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  if (!Number.isFinite(min) || !Number.isFinite(max)) return false;
+  if (min === max) {
+    out.fill(min);
+    return true;
+  }
+  const scale = BUCKETS / (max - min);
+  const last = BUCKETS - 1;
+  const count = new Int32Array(BUCKETS);
+  for (let i = 0; i < m; i++) count[Math.min(last, ((a[i] - min) * scale) | 0)]++;
+  // Wanted ranks (ascending) and their buckets; start[b] = number of values in buckets before b.
+  const ranks: number[] = [];
+  for (const q of BAND_Q) {
+    const k = Math.floor((m - 1) * q);
+    ranks.push(k, Math.min(m - 1, k + 1));
+  }
+  const rankBucket = new Int32Array(ranks.length);
+  const start = new Int32Array(BUCKETS);
+  const slot = new Int32Array(BUCKETS); // 1 + offset of the bucket's region in scratch, 0 when not wanted
+  let cum = 0;
+  let r = 0;
+  let used = 0;
+  for (let bkt = 0; bkt < BUCKETS && r < ranks.length; bkt++) {
+    start[bkt] = cum;
+    const c = count[bkt];
+    while (r < ranks.length && ranks[r] < cum + c) {
+      rankBucket[r++] = bkt;
+      if (slot[bkt] === 0) {
+        slot[bkt] = used + 1;
+        used += c;
+      }
+    }
+    cum += c;
+  }
+  const fill = new Int32Array(BUCKETS);
+  for (let i = 0; i < m; i++) {
+    const x = a[i];
+    const bkt = Math.min(last, ((x - min) * scale) | 0);
+    const sl = slot[bkt];
+    if (sl !== 0) scratch[sl - 1 + fill[bkt]++] = x;
+  }
+  const stat = (rank: number, bkt: number) => {
+    const base = slot[bkt] - 1;
+    return select(scratch, base, base + count[bkt] - 1, base + rank - start[bkt]);
+  };
+  for (let j = 0; j < 5; j++) {
+    const h = (m - 1) * BAND_Q[j];
+    const k = Math.floor(h);
+    const low = stat(ranks[2 * j], rankBucket[2 * j]);
+    out[j] = h === k || k + 1 >= m ? low : low + (h - k) * (stat(ranks[2 * j + 1], rankBucket[2 * j + 1]) - low);
+  }
+  return true;
+}
+
+/**
+ * P5 … P95 (type 7) of `values`, by selection; may permute `values` in place. Empty input gives NaNs. `scratch`
+ * (length ≥ values.length) is reused across calls by the simulation; allocated when absent.
+ */
+export function percentileBand(values: Float64Array, scratch?: Float64Array): PercentileBand {
   if (values.length === 0) return bandOfSorted([]);
+  if (values.length >= BUCKET_MIN) {
+    const out = new Float64Array(5);
+    if (bucketQuantiles(values, scratch ?? new Float64Array(values.length), out)) {
+      const [p5, p25, p50, p75, p95] = out;
+      return { p5, p25, p50, p75, p95 };
+    }
+  }
   const [p5, p25, p50, p75, p95] = selectQuantiles(values);
   return { p5, p25, p50, p75, p95 };
 }
@@ -710,7 +794,8 @@ export function simulateKpiBands(r: ArrayLike<number>, options: KpiBandsOptions)
     for (let p = 0; p < paths; p++) if (maxDd[p] > threshold) c++;
     return { threshold, probability: c / paths };
   });
-  const toBand = percentileBand;
+  const scratch = new Float64Array(paths);
+  const toBand = (v: Float64Array) => percentileBand(v, scratch);
   const fanBands: KpiBands['fan'] = [];
   if (fan) {
     for (let k = 0; k < horizon; k++)
