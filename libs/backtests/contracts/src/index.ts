@@ -2,3 +2,4 @@ export * from './strategy.contracts';
 export * from './backtest.contracts';
 export * from './backtests.ports';
 export * from './kpi-bands.contracts';
+export * from './portfolio.contracts';

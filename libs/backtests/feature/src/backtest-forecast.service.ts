@@ -24,6 +24,7 @@ import {
 import { equityReturns, KpiBandsError, simulateKpiBands } from '@strata/backtests-domain';
 import { uuidv7 } from '@strata/shared-util';
 import { BacktestRunsRepository } from './backtest-runs.repository';
+import { readEquityCurve } from './equity-curve';
 import { BacktestNotCompletedError, BacktestNotFoundError } from './backtests.service';
 
 /** Stored bands (collection `backtest_kpi_bands`, id = the key of their inputs). */
@@ -200,7 +201,7 @@ export class BacktestForecastService {
     const key = forecastKey(id, doc.seriesAttempt!, body);
     const stored = await this.bands.get(key);
     if (stored) return { key, backtestId: id, cached: true, createdAt: stored.createdAt, bands: stored.bands };
-    const equity = await this.equityOf(id, doc.seriesAttempt!);
+    const { equity } = await readEquityCurve(this.series, id, doc.seriesAttempt!);
     const bands = simulateKpiBands(equityReturns(equity), {
       ...body,
       periodsPerYear: doc.result?.kpis?.periodsPerYear ?? 252,
@@ -214,19 +215,6 @@ export class BacktestForecastService {
         if (!(await this.bands.get(key))) throw e;
       });
     return { key, backtestId: id, cached: false, createdAt, bands };
-  }
-
-  /** The whole equity curve of a completed run, in order. */
-  private async equityOf(runId: string, attempt: string): Promise<Float64Array> {
-    const out: number[] = [];
-    let after: number | null = null;
-    for (;;) {
-      const page = await this.series.readEquity({ runId, attempt, after, limit: 5000 });
-      for (const p of page) out.push(p.equity);
-      if (page.length < 5000) break;
-      after = page[page.length - 1].seq;
-    }
-    return Float64Array.from(out);
   }
 }
 

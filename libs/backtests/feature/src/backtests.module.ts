@@ -13,6 +13,8 @@ import { BacktestsController } from './backtests.controller';
 import { BacktestForecastController, BacktestForecastJobController } from './backtest-forecast.controller';
 import { BacktestForecastService } from './backtest-forecast.service';
 import { BacktestsService } from './backtests.service';
+import { PortfoliosController } from './portfolios.controller';
+import { PortfoliosService } from './portfolios.service';
 import { BACKTEST_WORKER_OPTIONS } from './backtests.tokens';
 import { MarketDataBacktestData } from './market-data.backtest-data';
 
@@ -55,8 +57,8 @@ export class BacktestsModule {
     ];
     const controllers: Type<unknown>[] = [];
     if (opts.http !== false) {
-      providers.push(BacktestsService, BacktestForecastService);
-      controllers.push(BacktestsController, BacktestForecastController);
+      providers.push(BacktestsService, BacktestForecastService, PortfoliosService);
+      controllers.push(BacktestsController, BacktestForecastController, PortfoliosController);
     }
     if (opts.worker) {
       const workerOptions = opts.worker === true ? {} : opts.worker;

@@ -15,3 +15,6 @@ export * from './backtests.definition';
 export * from './artifact-backtest-series.store';
 export * from './backtest-forecast.service';
 export * from './backtest-forecast.controller';
+export * from './equity-curve';
+export * from './portfolios.service';
+export * from './portfolios.controller';

@@ -30,4 +30,5 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
   { prefix: '/signals', service: 'signals' },
   { prefix: '/strategies', service: 'backtests' },
   { prefix: '/backtests', service: 'backtests' },
+  { prefix: '/portfolios', service: 'backtests' },
 ];
