@@ -11,7 +11,8 @@
  * Speed: filtered historical simulation (EWMA λ = 0.94), 10,000 paths × 252 bars with the per-bar fan, ours
  * (`simulateKpiBands`) against a numpy implementation of the same simulation (bench/peers/kpi_bands_peer.py `sim`:
  * the same standardised residuals, drift and variance recursion, vectorised over paths, `np.percentile`), the same
- * outputs on both sides. Timed: the simulation and the percentiles only (residuals prepared beforehand on both sides,
+ * outputs on both sides (P5…P95 of final equity, max drawdown and Sharpe, P(loss), P(max drawdown > 10/20/30%), the
+ * per-bar fan). Timed: the simulation and the percentiles only (residuals prepared beforehand on both sides,
  * process start excluded). Medians of BENCH_REPS (default 5) repetitions with distinct seeds, interleaved with the peer
  * (alternating which goes first); our side warms up once
  * (untimed). Target: ours ≤ 1.0 × numpy's time. One thread each (OMP/OpenBLAS = 1).
@@ -123,12 +124,16 @@ function main(): void {
       paths: PATHS,
       horizon: HORIZON,
       periodsPerYear: 252,
+      drawdownThresholds: [0.1, 0.2, 0.3],
     };
     simulateKpiBands(r, { horizon: HORIZON, paths: PATHS, seed: 999 }); // warm-up
     const oursMs: number[] = [];
     const numpyAll: number[] = [];
     let last = simulateKpiBands(r, { horizon: HORIZON, paths: 200, seed: 1 });
-    type NumpyOut = { seconds: number; bands: { equity: number[]; maxDrawdown: number[]; probLoss: number } };
+    type NumpyOut = {
+      seconds: number;
+      bands: { equity: number[]; maxDrawdown: number[]; probLoss: number; probDrawdownWorseThan: number[] };
+    };
     let numpy: NumpyOut | undefined;
     const runNumpy = (rep: number) => {
       writeFileSync(join(dir, 'spec.json'), JSON.stringify({ ...spec, reps: 1, seed: 1000 + rep }));
@@ -182,6 +187,10 @@ function main(): void {
           equity_p50: { ours: last.equity.p50, numpy: numpy!.bands.equity[2] },
           max_drawdown_p95: { ours: last.maxDrawdown.p95, numpy: numpy!.bands.maxDrawdown[4] },
           prob_loss: { ours: last.probLoss, numpy: numpy!.bands.probLoss },
+          prob_drawdown_worse_than_20pct: {
+            ours: last.probDrawdownWorseThan[1].probability,
+            numpy: numpy!.bands.probDrawdownWorseThan[1],
+          },
         },
         targets: TARGETS,
         machine: { cpus: cpus().length, node: process.version, loadavg_1m: { start: load0, end: loadavg()[0] } },

@@ -5,7 +5,8 @@
                                mu, omega, alpha, beta, nu and the log-likelihood.
   sim <spec.json> <z.f64>      numpy implementation of the same filtered historical simulation as simulateKpiBands
                                (iid resampled standardised residuals, sigma2' = c0 + a e^2 + b sigma2, log returns,
-                               final equity / max drawdown / Sharpe percentiles and the per-bar fan), vectorised over
+                               final equity / max drawdown / Sharpe percentiles, P(loss), P(max drawdown > x) for
+                               x in drawdownThresholds (default 0.1, 0.2, 0.3) and the per-bar fan), vectorised over
                                paths; `reps` timed repetitions with distinct seeds; prints the median seconds and the
                                bands of the last repetition.
 Series files are raw little-endian float64.
@@ -42,7 +43,7 @@ def fit(path):
     )
 
 
-def simulate(rng, z, mu, c0, a, b, s2_start, paths, horizon, ppy):
+def simulate(rng, z, mu, c0, a, b, s2_start, paths, horizon, ppy, thresholds):
     n = z.shape[0]
     s2 = np.full(paths, s2_start)
     log_eq = np.zeros(paths)
@@ -67,11 +68,13 @@ def simulate(rng, z, mu, c0, a, b, s2_start, paths, horizon, ppy):
     v = (sq - horizon * m * m) / (horizon - 1)
     sharpe = m / np.sqrt(v) * np.sqrt(ppy)
     q = [5, 25, 50, 75, 95]
+    eq = fan[horizon - 1]
     return {
-        "equity": np.percentile(log_eq, q).tolist(),
+        "equity": np.percentile(eq, q).tolist(),
         "maxDrawdown": np.percentile(dd, q).tolist(),
         "sharpe": np.percentile(sharpe[v > 0], q).tolist(),
-        "probLoss": float(np.mean(log_eq < 0)),
+        "probLoss": float(np.mean(eq < 1)),
+        "probDrawdownWorseThan": [float(np.mean(dd > t)) for t in thresholds],
         "fan": np.percentile(fan, q, axis=1).T.tolist(),
     }
 
@@ -84,9 +87,8 @@ def sim(spec_path, z_path):
     for rep in range(spec["reps"]):
         rng = np.random.default_rng(spec["seed"] + rep)
         t0 = time.perf_counter()
-        out = simulate(rng, z, spec["mu"], spec["c0"], spec["a"], spec["b"], spec["s2Start"], spec["paths"], spec["horizon"], spec["periodsPerYear"])
+        out = simulate(rng, z, spec["mu"], spec["c0"], spec["a"], spec["b"], spec["s2Start"], spec["paths"], spec["horizon"], spec["periodsPerYear"], spec.get("drawdownThresholds", [0.1, 0.2, 0.3]))
         times.append(time.perf_counter() - t0)
-    out["equity"] = [float(np.exp(v)) for v in out["equity"]]
     out["fan"] = out["fan"][-1]
     print(json.dumps({"seconds": sorted(times)[len(times) // 2], "times": times, "bands": out}))
 

@@ -709,11 +709,12 @@ export function simulateKpiBands(r: ArrayLike<number>, options: KpiBandsOptions)
       const muFit = garch ? garch.mu : mean.sample;
       const z = new Float64Array(n);
       for (let i = 0; i < n; i++) z[i] = (x[i] - muFit) / Math.sqrt(sig2[i]);
+      const [w0, wa, wb] = [c0, a, bcoef];
       stepBar = (_k, out) => {
         for (let p = 0; p < paths; p++) {
           const v = s2[p];
-          const e = Math.sqrt(v) * z[Math.floor(rng.uniform() * n)];
-          s2[p] = c0 + a * e * e + bcoef * v;
+          const e = Math.sqrt(v) * z[(rng.uniform() * n) | 0]; // ⌊u·n⌋ (u·n < 2^31)
+          s2[p] = w0 + wa * e * e + wb * v;
           out[p] = mu + e;
         }
       };
