@@ -115,6 +115,9 @@ describe('/portfolios (Fastify inject, embedded stores, hand-made member runs)',
     expect(notDone.statusCode).toBe(422);
     expect(notDone.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(notDone.json().members).toEqual([{ backtestId: 'pq', reason: 'status running' }]);
+    const notAllowed = await call('DELETE', '/portfolios');
+    expect(notAllowed.statusCode).toBe(405);
+    expect(notAllowed.headers.allow).toMatch(/GET/);
     expect((await call('DELETE', `/portfolios/${p.id}`)).statusCode).toBe(204);
     expect((await call('GET', `/portfolios/${p.id}`, undefined, VIEWER_KEY)).statusCode).toBe(404);
     expect((await call('DELETE', `/portfolios/${p.id}`)).statusCode).toBe(404);
