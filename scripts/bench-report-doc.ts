@@ -46,7 +46,39 @@ export const KEY_FIGURES: Record<string, [string, string][]> = {
     ['sweep backtests/s', 'sweep.backtests_per_s'],
     ['numpy sweep backtests/s', 'peer.numpy.sweep_backtests_per_s'],
   ],
-  'bench:indicators': [['bars/s', 'bars_per_s']],
+  'bench:indicators': [
+    ['bars/s', 'bars_per_s'],
+    ['vs TA-Lib + numpy (time ratio)', 'peer.speed_ratio_vs_total'],
+  ],
+  'bench:synthetic': [
+    ['daily NYSE bars/s', 'daily_nyse_bars_per_s'],
+    ['1m 24x7 bars/s', 'minute_24x7_bars_per_s'],
+    ['deterministic', 'deterministic_across_runs'],
+  ],
+  'bench:store': [
+    ['DuckDB memory inserts/s', 'duckdbMemory.insertDocsPerS'],
+    ['DuckDB file inserts/s', 'duckdbFile.insertDocsPerS'],
+  ],
+  'bench:reads': [
+    ['1M bars in process ms', 'bars1m.inProcessMs'],
+    ['1M bars cold remote ms', 'bars1m.coldRemoteMs'],
+    ['1M bars warm remote ms', 'bars1m.warmRemoteMs'],
+  ],
+  'bench:sentinel': [
+    ['scoreBars bars/s', 'score_bars.bars_per_s'],
+    ['Isolation Forest fit ms', 'isolation_forest.fit_ms'],
+    ['Isolation Forest score rows/s', 'isolation_forest.score_rows_per_s'],
+  ],
+  'bench:regime': [
+    ['HMM fit ms', 'fit_ms.ours'],
+    ['hmmlearn fit ms', 'fit_ms.hmmlearn'],
+    ['fit time ratio', 'fit_time_ratio'],
+  ],
+  'eval:regime': [
+    ['synthetic accuracy', 'synthetic.accuracy'],
+    ['statsmodels accuracy', 'synthetic.statsmodels_accuracy'],
+  ],
+  'eval:sentinel': [['spike recall (all sizes)', 'detection.spike.recall_all_sizes']],
   'bench:csv': [
     ['parse rows/s', 'parse_rows_per_s'],
     ['naive parser rows/s', 'naive_baseline_rows_per_s'],
@@ -70,7 +102,7 @@ export function at(obj: unknown, path: string): unknown {
 
 /** A number as the table shows it: integers with thousands separators, others with 3 significant digits. */
 export function fmt(v: unknown): string {
-  if (typeof v === 'boolean') return v ? 'met' : 'NOT met';
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
   if (typeof v !== 'number' || !Number.isFinite(v)) return String(v);
   if (Number.isInteger(v)) return v.toLocaleString('en-US');
   const a = Math.abs(v);
