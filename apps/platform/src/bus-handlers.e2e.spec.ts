@@ -34,6 +34,7 @@ const CONSUMED: Record<string, string[]> = {
   'marketdata.evt.corporate-actions.recorded.v1': ['features BarsIngestedHandler.onCorporateActions'],
   'features.evt.set.refreshed.v1': ['signals FeatureSetRefreshedHandler.onRefreshed'],
   'backtest.cmd.run.v1': ['backtests BacktestWorkerController.run'],
+  'backtest.cmd.forecast.v1': ['backtests BacktestForecastJobController.run'],
   'dataquality.evt.anomaly.detected.v1': ['sentinel WebhookFanOutHandler.onAnomalyDetected'],
   'signals.cmd.train.v1': ['signals SignalsTrainController.train'],
   'regime.cmd.refit.v1': ['regime RegimeEventsHandler.onRefit'],

@@ -1,4 +1,4 @@
-import { RunBacktestCommandV1 } from '@strata/backtests-contracts';
+import { ForecastKpiBandsCommandV1, RunBacktestCommandV1 } from '@strata/backtests-contracts';
 import { durableConsumerName } from '@strata/platform-contracts';
 import type { ServiceDefinition } from '@strata/platform-messaging';
 import { z } from 'zod';
@@ -18,7 +18,7 @@ export type BacktestsServiceAdapters = Pick<
 
 /**
  * The backtests service: `/strategies` and `/backtests` on the HTTP side, and the `run` worker consuming the
- * `backtest.cmd.run.v1` work queue (one run at a time per worker, leases and a recovery sweep). Its bus context needs
+ * `backtest.cmd.run.v1` and `backtest.cmd.forecast.v1` (large KPI-band forecasts) work queues (one run at a time per worker, leases and a recovery sweep). Its bus context needs
  * the market-data reader (`MarketDataModule`, added by the app) unless `marketData` is given.
  */
 export const backtestsService: ServiceDefinition<BacktestsServiceAdapters> = {
@@ -27,9 +27,19 @@ export const backtestsService: ServiceDefinition<BacktestsServiceAdapters> = {
   config: z.object({}),
   owns: {
     duckdbTables: [],
-    collections: ['strategies', 'strategy_versions', 'backtest_runs', BACKTEST_SERIES_COLLECTION],
+    collections: [
+      'strategies',
+      'strategy_versions',
+      'backtest_runs',
+      BACKTEST_SERIES_COLLECTION,
+      'backtest_kpi_bands',
+      'backtest_forecast_jobs',
+    ],
     streams: ['backtest'],
-    consumers: [durableConsumerName(BACKTESTS_SERVICE, RunBacktestCommandV1)],
+    consumers: [
+      durableConsumerName(BACKTESTS_SERVICE, RunBacktestCommandV1),
+      durableConsumerName(BACKTESTS_SERVICE, ForecastKpiBandsCommandV1),
+    ],
   },
   api: ({ adapters }) => [StrategiesModule.register(), BacktestsModule.register({ seriesStore: adapters.seriesStore })],
   workers: {
