@@ -181,6 +181,9 @@ describe('/portfolios (Fastify inject, embedded stores, hand-made member runs)',
     expect(rerun.cached).toBe(false);
     expect(rerun.key).not.toBe(dto.key);
     expect((await call('POST', `/portfolios/${id}/forecast`, { horizon: 22 }, VIEWER_KEY)).statusCode).toBe(400);
+    const large = await call('POST', `/portfolios/${id}/forecast`, { horizon: 252, paths: 10_000 }, VIEWER_KEY);
+    expect(large.statusCode).toBe(422);
+    expect(large.json().reason).toBe('invalid_option');
     const short = (await call('POST', '/portfolios', { name: 's', members: [{ backtestId: 'pb', weight: 1 }] })).json();
     const refused = await call('POST', `/portfolios/${short.id}/forecast`, req, VIEWER_KEY);
     expect(refused.statusCode).toBe(422);

@@ -18,10 +18,16 @@ import {
   type PortfolioForecastDto,
   type PortfolioPerformance,
 } from '@strata/backtests-contracts';
-import { aggregatePortfolio, computeKpis, equityReturns, simulateKpiBands } from '@strata/backtests-domain';
+import {
+  aggregatePortfolio,
+  computeKpis,
+  equityReturns,
+  KpiBandsError,
+  simulateKpiBands,
+} from '@strata/backtests-domain';
 import { uuidv7 } from '@strata/shared-util';
 import { BacktestRunsRepository } from './backtest-runs.repository';
-import { forecastKey } from './backtest-forecast.service';
+import { FORECAST_SYNC_LIMIT, forecastKey } from './backtest-forecast.service';
 import { readEquityCurve } from './equity-curve';
 
 /** Stored performance: the answer without `recomputed`, and the signature of its inputs. */
@@ -137,6 +143,11 @@ export class PortfoliosService {
     const key = forecastKey(id, signature(doc, attempts), body);
     const stored = await this.bands.get(key);
     if (stored) return { key, portfolioId: id, cached: true, createdAt: stored.createdAt, bands: stored.bands };
+    if (body.paths * body.horizon > FORECAST_SYNC_LIMIT)
+      throw new KpiBandsError(
+        'invalid_option',
+        `paths × horizon above ${FORECAST_SYNC_LIMIT} is not served for portfolios (no job queue yet): ask fewer paths`,
+      );
     const curve = await this.curve(doc, attempts);
     const bands = simulateKpiBands(equityReturns(curve.equity), {
       ...body,
