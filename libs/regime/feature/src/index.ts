@@ -4,3 +4,4 @@ export * from './regime.handlers';
 export * from './regime.controller';
 export * from './regime.module';
 export * from './regime.definition';
+export * from './regime-fit.worker';

@@ -3,6 +3,7 @@ import { RegimeController } from './regime.controller';
 import { RegimeEventsHandler } from './regime.handlers';
 import { DEFAULT_REGIME_SETTINGS, REGIME_SETTINGS, RegimeRepository, type RegimeSettings } from './regime.repository';
 import { RegimeService } from './regime.service';
+import { RegimeFitWorker } from './regime-fit.worker';
 
 /** What {@link RegimeModule} needs: `DOCUMENT_STORE`, `EVENT_BUS` and `MARKET_DATA_READER` must be global. */
 export interface RegimeModuleOptions {
@@ -27,6 +28,7 @@ export class RegimeModule {
       providers: [
         { provide: REGIME_SETTINGS, useValue: { ...DEFAULT_REGIME_SETTINGS, ...(opts.settings ?? {}) } },
         RegimeRepository,
+        RegimeFitWorker,
         RegimeService,
       ],
       exports: [RegimeService, RegimeRepository],

@@ -18,7 +18,6 @@ import {
   type RegimeRefitTrigger,
 } from '@strata/regime-contracts';
 import {
-  fitRegimeModel,
   initialFilterState,
   refitSignal,
   regimeFilterStep,
@@ -42,6 +41,7 @@ import {
   type RegimeSeriesDoc,
   type RegimeSettings,
 } from './regime.repository';
+import { RegimeFitWorker } from './regime-fit.worker';
 
 /** No regime for the series yet (no bars, or too few to fit). HTTP 404. */
 export class RegimeNotFoundError extends Error {}
@@ -79,6 +79,7 @@ export class RegimeService {
     @Inject(MARKET_DATA_READER) private readonly reader: MarketDataReader,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     @Inject(REGIME_SETTINGS) private readonly settings: RegimeSettings,
+    private readonly fits: RegimeFitWorker,
   ) {}
 
   /** Fewest bars of a first fit: the observation window plus 20 observations per state of the largest model. */
@@ -349,7 +350,8 @@ export class RegimeService {
     const { symbol, timeframe } = s;
     const previous =
       s.modelVersion !== null ? loadModel((await this.readyModel(symbol, timeframe, s.modelVersion)).model) : undefined;
-    const model = fitRegimeModel(
+    // Off the event loop: a fit takes most of a second on a few thousand bars.
+    const model = await this.fits.fit(
       bars.close.subarray(Math.max(0, bars.close.length - this.settings.fitMaxBars)),
       { volWindow: previous?.volWindow ?? this.settings.volWindow, restarts: this.settings.restarts, seed: version },
       previous,
