@@ -17,7 +17,7 @@ export type BacktestsServiceAdapters = Pick<
 };
 
 /**
- * The backtests service: `/strategies` and `/backtests` on the HTTP side, and the `run` worker consuming the
+ * The backtests service: `/strategies`, `/backtests` and `/portfolios` on the HTTP side, and the `run` worker consuming the
  * `backtest.cmd.run.v1` and `backtest.cmd.forecast.v1` (large KPI-band forecasts) work queues (one run at a time per worker, leases and a recovery sweep). Its bus context needs
  * the market-data reader (`MarketDataModule`, added by the app) unless `marketData` is given.
  */
@@ -34,6 +34,8 @@ export const backtestsService: ServiceDefinition<BacktestsServiceAdapters> = {
       BACKTEST_SERIES_COLLECTION,
       'backtest_kpi_bands',
       'backtest_forecast_jobs',
+      'portfolios',
+      'portfolio_kpi_bands',
     ],
     streams: ['backtest'],
     consumers: [
