@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { type RegimeFitOptions, type RegimeModel } from '@strata/regime-domain';
 import { Worker } from 'node:worker_threads';
+import { loadModel, storeModel } from './regime.repository';
 
 /**
  * The worker's program (plain CommonJS, run with `eval`, as the signals tree-scoring pool does): loads
@@ -59,7 +60,9 @@ export class RegimeFitWorker implements OnModuleDestroy {
       if (this.pending.size === 0) w.unref();
       if (!p) return;
       if (m.error !== undefined) p.reject(m.name === 'RangeError' ? new RangeError(m.error) : new Error(m.error));
-      else p.resolve(m.model!);
+      // Rebuilt in the caller's realm: a structured clone lands in the main realm, which under jest's sandbox is not the
+      // test's (its plain objects then fail the document stores' plain-object checks).
+      else p.resolve(loadModel(JSON.parse(JSON.stringify(storeModel(m.model!)))));
     });
     w.on('error', (e) => this.fail(w, e));
     w.on('exit', (code) => this.fail(w, new Error(`regime fit worker exited with code ${code}`)));
