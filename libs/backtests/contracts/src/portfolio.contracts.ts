@@ -7,6 +7,17 @@ export const PortfolioMemberSchema = z
   .object({ backtestId: z.string().min(1).max(64), weight: z.number().gt(0).lte(1_000) })
   .strict();
 
+/** Members with their weights summed per backtest, in first-seen order. */
+function mergeMembers(members: z.output<typeof PortfolioMemberSchema>[]): z.output<typeof PortfolioMemberSchema>[] {
+  const byId = new Map<string, { backtestId: string; weight: number }>();
+  for (const m of members) {
+    const seen = byId.get(m.backtestId);
+    if (seen) seen.weight += m.weight;
+    else byId.set(m.backtestId, { backtestId: m.backtestId, weight: m.weight });
+  }
+  return [...byId.values()];
+}
+
 /** When the target weights are restored: `none` (buy and hold, weights drift), `daily`, `monthly`. */
 export const PortfolioRebalanceSchema = z.enum(['none', 'daily', 'monthly']);
 
@@ -14,11 +25,9 @@ export const PortfolioRebalanceSchema = z.enum(['none', 'daily', 'monthly']);
 export const CreatePortfolioBodySchema = z
   .object({
     name: z.string().min(1).max(200),
-    members: z
-      .array(PortfolioMemberSchema)
-      .min(1)
-      .max(50)
-      .refine((m) => new Set(m.map((x) => x.backtestId)).size === m.length, 'each backtest at most once'),
+    // A backtest listed twice is one member whose weight is the sum (weights are relative), as a symbol listed twice
+    // is one symbol: a rule JSON Schema could not state, so the server does not refuse it.
+    members: z.array(PortfolioMemberSchema).min(1).max(50).transform(mergeMembers),
     rebalance: PortfolioRebalanceSchema.default('none'),
   })
   .strict();

@@ -108,6 +108,17 @@ describe('/portfolios (Fastify inject, embedded stores, hand-made member runs)',
     expect(patched.json()).toMatchObject({ name: 'renamed', rebalance: 'daily' });
     const put = await call('PUT', `/portfolios/${p.id}`, { ...body, rebalance: 'none' });
     expect(put.json()).toMatchObject({ name: 'ab', rebalance: 'none' });
+    const twice = await call('PATCH', `/portfolios/${p.id}`, {
+      members: [
+        { backtestId: 'pa', weight: 1 },
+        { backtestId: 'pb', weight: 2 },
+        { backtestId: 'pa', weight: 3 },
+      ],
+    });
+    expect(twice.json().members).toEqual([
+      { backtestId: 'pa', weight: 4 },
+      { backtestId: 'pb', weight: 2 },
+    ]);
     const bad = await call('POST', '/portfolios', { name: 'x', members: [] });
     expect(bad.statusCode).toBe(400);
     expect(bad.headers['content-type']).toMatch(/application\/problem\+json/);
