@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigSchema } from './config';
 import { startPlatform, type Platform } from './platform';
+import { ingestTwoBars } from './testing/trace-ingest';
 
 jest.setTimeout(60_000);
 
@@ -54,16 +55,7 @@ describe('platform: trace context on every message with tracing export off', () 
   });
 
   const ingest = (symbol: string, headers: Record<string, string> = {}) =>
-    platform.gateway.inject({
-      method: 'POST',
-      url: '/market-data/ingest',
-      headers: { 'x-api-key': 'operator-key-0001', ...headers },
-      payload: {
-        symbol,
-        timeframe: '1h',
-        csv: 'timestamp,open,high,low,close,volume\n2024-01-02T14:00:00Z,1,2,0.5,1.5,10\n2024-01-02T15:00:00Z,1.5,2,1,1.8,12\n',
-      },
-    });
+    ingestTwoBars((r) => platform.gateway.inject(r), symbol, headers);
 
   const both = async (symbol: string) => {
     const end = Date.now() + 20_000;

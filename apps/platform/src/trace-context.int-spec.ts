@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { natsTarget, uniqueName } from '../../../test/infra';
+import { ingestTwoBars } from './testing/trace-ingest';
 
 const nats = natsTarget();
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/;
@@ -106,16 +107,7 @@ nats.describeIf('trace context through the gateway, HTTP over NATS and JetStream
   });
 
   const ingest = (symbol: string, headers: Record<string, string> = {}) =>
-    gateway.http.inject({
-      method: 'POST',
-      url: '/market-data/ingest',
-      headers: { 'x-api-key': 'operator-key-0001', ...headers },
-      payload: {
-        symbol,
-        timeframe: '1h',
-        csv: 'timestamp,open,high,low,close,volume\n2024-01-02T14:00:00Z,10,11,9,10.5,100\n',
-      },
-    });
+    ingestTwoBars((r) => gateway.http.inject(r), symbol, headers);
 
   const eventOf = async (symbol: string) => {
     const end = Date.now() + 30_000;
